@@ -1,0 +1,39 @@
+{
+  # The CPU addon (build/Release/resnext.node). Built for baseline x86-64: the
+  # AVX2 and AVX-512 kernels enable their ISA per file with
+  # `#pragma GCC target` and are only called after CPUID says the CPU has it,
+  # so the addon never dies with SIGILL on an older CPU.
+  "targets": [
+    {
+      "target_name": "resnext",
+      "sources": [
+        "native/core/validate.cc",
+        "native/core/conv_plan.cc",
+        "native/cpu/cpu_features.cc",
+        "native/cpu/thread_pool.cc",
+        "native/cpu/registry.cc",
+        "native/cpu/conv_direct_scalar.cc",
+        "native/cpu/conv_direct_avx2.cc",
+        "native/cpu/conv_direct_avx512.cc",
+        "native/napi/convert.cc",
+        "native/napi/conv_plan_wrap.cc",
+        "native/napi/addon.cc"
+      ],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "native/include"
+      ],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "cflags!": ["-fno-exceptions", "-O2", "-O3"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++20", "-O2"],
+      "cflags_cc": ["-std=c++17", "-O3", "-fexceptions", "-pthread", "-fno-math-errno"],
+      "ldflags": ["-pthread"],
+      "xcode_settings": {
+        "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
+        "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
+        "OTHER_CPLUSPLUSFLAGS": ["-O3"]
+      },
+      "msvs_settings": {"VCCLCompilerTool": {"ExceptionHandling": 1}}
+    }
+  ]
+}

@@ -1,0 +1,34 @@
+// The backend contract. A backend turns resolved convolution hyperparameters
+// and weights into a prepared kernel (create once, run many); ops in lib/ops
+// validate arguments before they reach a backend.
+
+import type { ConvSpec, Shape4 } from '../shape';
+import type { Device, Tensor } from '../tensor';
+
+export type BackendName = 'reference' | 'cpu' | 'cuda' | 'cudnn';
+
+export interface BackendStatus {
+  available: boolean;
+  /** Why the backend cannot be used; present whenever available is false. */
+  reason?: string;
+}
+
+export interface PreparedConv2d {
+  /** Implementation details for diagnostics (kernel name, ISA, fallbacks). */
+  info(): Record<string, unknown>;
+  /** out = act(conv(x) + bias + residual), shapes already validated. */
+  run(x: Tensor<Shape4>, out: Tensor<Shape4>, residual: Tensor<Shape4> | null): void;
+  /** Same, off the event loop where the backend can; resolves when out is written. */
+  runAsync(x: Tensor<Shape4>, out: Tensor<Shape4>, residual: Tensor<Shape4> | null): Promise<void>;
+  dispose(): void;
+}
+
+export interface Backend {
+  readonly name: BackendName;
+  /** Higher is preferred when the caller names no backend. */
+  readonly priority: number;
+  /** Device whose tensors this backend computes on. */
+  readonly device: Device;
+  status(): BackendStatus;
+  prepareConv2d(weight: Tensor<Shape4>, bias: Tensor | null, spec: ConvSpec, options?: { isa?: string; impl?: string }): PreparedConv2d;
+}

@@ -1,0 +1,50 @@
+// The native CPU backend: a thin adapter over the addon's ConvPlan.
+
+import { cpuBinding, loadCpuBinding } from '../binding';
+import { rethrowNative } from '../errors';
+import type { ConvSpec, Shape4 } from '../shape';
+import type { Tensor } from '../tensor';
+import type { Backend, PreparedConv2d } from './backend';
+
+export const cpuBackend: Backend = {
+  name: 'cpu',
+  priority: 100,
+  device: 'cpu',
+  status() {
+    const r = loadCpuBinding();
+    return r.binding ? { available: true } : { available: false, reason: r.reason };
+  },
+  prepareConv2d(weight: Tensor<Shape4>, bias: Tensor | null, spec: ConvSpec, options = {}): PreparedConv2d {
+    const b = cpuBinding();
+    if (!b) throw new Error(`The cpu backend is unavailable: ${loadCpuBinding().reason}`);
+    let plan;
+    try {
+      plan = new b.ConvPlan(weight.dataSync(), weight.shape.slice(), bias ? bias.dataSync() : null, {
+        groups: spec.groups,
+        stride: spec.stride,
+        dilation: spec.dilation,
+        padding: spec.padding,
+        activation: spec.activation,
+        ...(options.isa ? { isa: options.isa as 'scalar' | 'avx2' | 'avx512' } : {}),
+        ...(options.impl ? { impl: options.impl } : {}),
+      });
+    } catch (err) {
+      rethrowNative(err, 'conv2d (cpu)');
+    }
+    const p = plan;
+    return {
+      info: () => ({ backend: 'cpu', ...p.info() }),
+      run(x, out, residual) {
+        try {
+          p.run(x.dataSync(), x.shape.slice(), out.dataSync(), residual ? residual.dataSync() : null);
+        } catch (err) {
+          rethrowNative(err, 'conv2d (cpu)');
+        }
+      },
+      runAsync(x, out, residual) {
+        return p.runAsync(x.dataSync(), x.shape.slice(), out.dataSync(), residual ? residual.dataSync() : null);
+      },
+      dispose: () => {},
+    };
+  },
+};

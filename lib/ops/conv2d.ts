@@ -1,0 +1,255 @@
+// Grouped 2-D convolution: argument validation, then a prepared plan on the
+// chosen backend. conv2dPlan() is the create-once, run-many form (weights are
+// packed once); conv2d()/conv2dAsync() are one-shot conveniences over it.
+//
+// Layouts: x [N, C, H, W]; weight [K, C/groups, kH, kW]; bias [K];
+// output and residual [N, K, P, Q] with P = floor((H + padTop + padBottom -
+// dilationH*(kH-1) - 1) / strideH) + 1 (likewise Q).
+
+import type { BackendName, PreparedConv2d } from '../backends/backend';
+import { resolveBackend } from '../backends/registry';
+import { invalidType, invalidValue } from '../errors';
+import {
+  type ConvSpec,
+  convOutputShape,
+  isPositiveInteger,
+  type Pair,
+  type Padding,
+  resolvePadding,
+  resolvePair,
+  type Shape,
+  type Shape4,
+} from '../shape';
+import { checkTensor, HostStorage, Tensor } from '../tensor';
+
+export interface Conv2dPlanOptions {
+  /** Groups: input and output channels split into this many independent convolutions. Default 1. */
+  groups?: number;
+  /** Default 1. A number or [h, w]. */
+  stride?: Pair;
+  /** Default 1. A number or [h, w]. */
+  dilation?: Pair;
+  /** Default 0. A number, [h, w], [top, left, bottom, right] (ONNX order), or {top, left, bottom, right}. */
+  padding?: Padding;
+  /** Per-output-channel bias [K]. */
+  bias?: Tensor | null;
+  /** Applied after bias and residual. Default 'none'. */
+  activation?: 'none' | 'relu';
+  /** Default: the fastest available backend for the tensors' device. */
+  backend?: BackendName;
+  /** CPU backend only: highest SIMD level ('scalar' | 'avx2' | 'avx512'), for testing each path. */
+  isa?: 'scalar' | 'avx2' | 'avx512';
+  /** CPU backend only: force one kernel by name, for testing each path. */
+  impl?: string;
+}
+
+export interface Conv2dRunOptions {
+  /** Write the result here (shape [N, K, P, Q]) instead of allocating: no allocation on the hot path. */
+  out?: Tensor;
+  /** Added to the convolution (with bias) before the activation; shape [N, K, P, Q]. */
+  residual?: Tensor;
+}
+
+export type Conv2dOptions = Conv2dPlanOptions & Conv2dRunOptions;
+
+const PLAN_KEYS = new Set(['groups', 'stride', 'dilation', 'padding', 'bias', 'activation', 'backend', 'isa', 'impl', 'out', 'residual']);
+
+function checkOptions(options: unknown, param: string): Record<string, unknown> {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw invalidType(param, 'an options object', options);
+  for (const key of Object.keys(options)) {
+    if (!PLAN_KEYS.has(key)) throw invalidValue(`${param}.${key}`, `one of the options ${[...PLAN_KEYS].join(', ')}`, key);
+  }
+  return options as Record<string, unknown>;
+}
+
+function checkRank4(t: Tensor, param: string, what: string): Tensor<Shape4> {
+  if (t.shape.length !== 4) throw invalidValue(`${param}.shape`, `a rank-4 shape ${what}`, t.shape);
+  return t as Tensor<Shape4>;
+}
+
+/** A prepared convolution: weights validated and packed once, run many times. */
+export class Conv2dPlan {
+  readonly weightShape: Shape4;
+  readonly spec: Readonly<ConvSpec>;
+  readonly backend: BackendName;
+  #prepared: PreparedConv2d | null;
+  #device: Tensor['device'];
+
+  /** Use conv2dPlan(). */
+  constructor(weight: Tensor<Shape4>, prepared: PreparedConv2d, spec: ConvSpec, backend: BackendName) {
+    this.weightShape = weight.shape;
+    this.spec = Object.freeze({ ...spec });
+    this.backend = backend;
+    this.#prepared = prepared;
+    this.#device = weight.device;
+  }
+
+  /** Input channels the plan expects: weight.shape[1] * groups. */
+  get inChannels(): number {
+    return this.weightShape[1] * this.spec.groups;
+  }
+
+  get outChannels(): number {
+    return this.weightShape[0];
+  }
+
+  /** The output shape for an input shape (throws RangeError when the kernel does not fit). */
+  outputShape(inputShape: Shape4): [number, number, number, number] {
+    return convOutputShape(inputShape, this.weightShape, this.spec);
+  }
+
+  /** Backend and kernel details: which implementation runs and why others were skipped. */
+  info(): Record<string, unknown> {
+    return this.prepared.info();
+  }
+
+  private get prepared(): PreparedConv2d {
+    if (!this.#prepared) throw new TypeError('Expected a live Conv2dPlan but received a disposed plan');
+    return this.#prepared;
+  }
+
+  private bind(x: unknown, options: unknown): { x: Tensor<Shape4>; out: Tensor<Shape4>; residual: Tensor<Shape4> | null } {
+    const prepared = this.prepared;
+    void prepared;
+    const xt = checkRank4(checkTensor(x, 'x'), 'x', '[N, C, H, W]');
+    const o = checkOptions(options, 'options');
+    if (xt.device !== this.#device) throw invalidValue('x.device', `'${this.#device}' (the weight's device)`, xt.device);
+    if (xt.shape[1] !== this.inChannels) {
+      throw new RangeError(
+        `Expected ${this.inChannels} input channels (weight.shape[1] ${this.weightShape[1]} x groups ${this.spec.groups}) for x.shape[1] but received ${xt.shape[1]}`,
+      );
+    }
+    const outShape = convOutputShape(xt.shape, this.weightShape, this.spec);
+    let residual: Tensor<Shape4> | null = null;
+    if (o.residual !== undefined && o.residual !== null) {
+      residual = checkTensor(o.residual, 'residual') as Tensor<Shape4>;
+      if (!sameShape(residual.shape, outShape)) throw invalidValue('residual.shape', `the output shape [${outShape.join(', ')}]`, residual.shape);
+      if (residual.device !== this.#device) throw invalidValue('residual.device', `'${this.#device}'`, residual.device);
+    }
+    let out: Tensor<Shape4>;
+    if (o.out !== undefined && o.out !== null) {
+      out = checkTensor(o.out, 'out') as Tensor<Shape4>;
+      if (!sameShape(out.shape, outShape)) throw invalidValue('out.shape', `the output shape [${outShape.join(', ')}]`, out.shape);
+      if (out.device !== this.#device) throw invalidValue('out.device', `'${this.#device}'`, out.device);
+      if (out.storage === xt.storage) throw new RangeError('Expected an out tensor that does not share memory with x but received x itself');
+    } else {
+      out = new Tensor(new HostStorage(new Float32Array(outShape[0] * outShape[1] * outShape[2] * outShape[3])), outShape);
+    }
+    return { x: xt, out, residual };
+  }
+
+  /** out = activation(conv(x) + bias + residual). Synchronous: blocks the event loop while it runs. */
+  run(x: Tensor, options?: Conv2dRunOptions): Tensor<Shape4> {
+    const b = this.bind(x, options);
+    this.prepared.run(b.x, b.out, b.residual);
+    return b.out;
+  }
+
+  /**
+   * Like run(), but native backends compute on a worker thread; the inputs are
+   * pinned and must not be written until the promise settles.
+   */
+  async runAsync(x: Tensor, options?: Conv2dRunOptions): Promise<Tensor<Shape4>> {
+    const b = this.bind(x, options);
+    await this.prepared.runAsync(b.x, b.out, b.residual);
+    return b.out;
+  }
+
+  /** Releases packed weights. Idempotent. */
+  dispose(): void {
+    if (this.#prepared) this.#prepared.dispose();
+    this.#prepared = null;
+  }
+}
+
+function sameShape(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** Validates weight and options and prepares a convolution plan on a backend. */
+export function conv2dPlan(weight: Tensor, options: Conv2dPlanOptions = {}): Conv2dPlan {
+  const w = checkRank4(checkTensor(weight, 'weight'), 'weight', '[K, C/groups, kH, kW]');
+  const o = checkOptions(options, 'options');
+  const groups = o.groups ?? 1;
+  if (typeof groups !== 'number') throw invalidType('groups', 'a positive integer', groups);
+  if (!isPositiveInteger(groups)) throw invalidValue('groups', 'a positive integer', groups);
+  const [K] = w.shape;
+  if (K % groups !== 0) throw invalidValue('groups', `a divisor of the output channels weight.shape[0] = ${K}`, groups);
+  const spec: ConvSpec = {
+    groups,
+    stride: resolvePair(o.stride, 'stride', 1),
+    dilation: resolvePair(o.dilation, 'dilation', 1),
+    padding: resolvePadding(o.padding, 'padding'),
+    activation: 'none',
+  };
+  if (o.activation !== undefined) {
+    if (o.activation !== 'none' && o.activation !== 'relu') throw invalidValue('activation', "'none' or 'relu'", o.activation);
+    spec.activation = o.activation;
+  }
+  let bias: Tensor | null = null;
+  if (o.bias !== undefined && o.bias !== null) {
+    bias = checkTensor(o.bias, 'bias');
+    if (bias.size !== K || bias.shape.length !== 1) throw invalidValue('bias.shape', `[${K}] (one value per output channel)`, bias.shape);
+    if (bias.device !== w.device) throw invalidValue('bias.device', `'${w.device}' (the weight's device)`, bias.device);
+  }
+  if (o.isa !== undefined && o.isa !== 'scalar' && o.isa !== 'avx2' && o.isa !== 'avx512') {
+    throw invalidValue('isa', "'scalar', 'avx2' or 'avx512'", o.isa);
+  }
+  if (o.impl !== undefined && typeof o.impl !== 'string') throw invalidType('impl', 'a kernel name', o.impl);
+  const backend = resolveBackend(o.backend as string | undefined, w.device);
+  const prepared = backend.prepareConv2d(w, bias, spec, { isa: o.isa as string | undefined, impl: o.impl as string | undefined });
+  return new Conv2dPlan(w, prepared, spec, backend.name);
+}
+
+function checkGroupsDivideInput(x: unknown, weight: unknown, options: Conv2dOptions | undefined): void {
+  // Name the most specific problem first: channels vs groups, then weight vs input.
+  const xt = checkRank4(checkTensor(x, 'x'), 'x', '[N, C, H, W]');
+  const w = checkRank4(checkTensor(weight, 'weight'), 'weight', '[K, C/groups, kH, kW]');
+  const groups = options && typeof options === 'object' ? (options.groups ?? 1) : 1;
+  if (typeof groups === 'number' && isPositiveInteger(groups)) {
+    const C = xt.shape[1];
+    if (C % groups !== 0) throw invalidValue('groups', `a divisor of the input channels x.shape[1] = ${C}`, groups);
+    if (w.shape[1] * groups !== C) {
+      throw new RangeError(
+        `Expected weight.shape[1] = x.shape[1] / groups = ${C / groups} for weight but received shape [${w.shape.join(', ')}]`,
+      );
+    }
+  }
+}
+
+function splitOptions(options: Conv2dOptions | undefined): [Conv2dPlanOptions, Conv2dRunOptions] {
+  const o = checkOptions(options, 'options') as Conv2dOptions;
+  const { out, residual, ...plan } = o;
+  return [plan, { out, residual }];
+}
+
+/**
+ * Grouped 2-D convolution, synchronously. Inputs are [N, C, H, W] and
+ * [K, C/groups, kH, kW]; the result is [N, K, P, Q].
+ */
+export function conv2d(x: Tensor, weight: Tensor, options?: Conv2dOptions): Tensor<Shape4> {
+  checkGroupsDivideInput(x, weight, options);
+  const [planOpts, runOpts] = splitOptions(options);
+  const plan = conv2dPlan(weight, planOpts);
+  try {
+    return plan.run(x, runOpts);
+  } finally {
+    plan.dispose();
+  }
+}
+
+/**
+ * conv2d off the event loop: native backends run on a worker thread and the
+ * promise resolves with the result. Many calls may be in flight at once.
+ */
+export async function conv2dAsync(x: Tensor, weight: Tensor, options?: Conv2dOptions): Promise<Tensor<Shape4>> {
+  checkGroupsDivideInput(x, weight, options);
+  const [planOpts, runOpts] = splitOptions(options);
+  const plan = conv2dPlan(weight, planOpts);
+  try {
+    return await plan.runAsync(x, runOpts);
+  } finally {
+    plan.dispose();
+  }
+}

@@ -1,0 +1,186 @@
+// Tensor: an N-d float32 array with a readonly shape, stored contiguously in
+// row-major order (NCHW for images). Host tensors wrap a Float32Array; the
+// storage interface leaves room for device memory (GPU) behind the same API.
+
+import { describeValue, invalidType, invalidValue } from './errors';
+import { Rng } from './random';
+import { checkShape, type Shape, type ShapeOf } from './shape';
+
+export type DType = 'float32';
+export type Device = 'cpu' | 'cuda';
+
+/** Where a tensor's elements live. Host storage is a Float32Array. */
+export interface TensorStorage {
+  readonly device: Device;
+  /** Host tensors: the Float32Array itself. Device tensors: a fresh host copy. */
+  readSync(): Float32Array;
+  read(): Promise<Float32Array>;
+  dispose(): void;
+}
+
+export class HostStorage implements TensorStorage {
+  readonly device = 'cpu' as const;
+  constructor(public data: Float32Array) {}
+  readSync(): Float32Array {
+    return this.data;
+  }
+  read(): Promise<Float32Array> {
+    return Promise.resolve(this.data);
+  }
+  dispose(): void {
+    // Host memory belongs to the garbage collector; dropping the reference is enough.
+    this.data = new Float32Array(0);
+  }
+}
+
+export class Tensor<S extends Shape = Shape> {
+  readonly shape: S;
+  readonly size: number;
+  readonly dtype: DType = 'float32';
+  #storage: TensorStorage | null;
+
+  /** Prefer tensor(), zeros() or randn(). The shape must already be validated. */
+  constructor(storage: TensorStorage, shape: S) {
+    this.#storage = storage;
+    this.shape = Object.freeze(shape.slice()) as unknown as S;
+    let size = 1;
+    for (const d of shape) size *= d;
+    this.size = size;
+  }
+
+  get device(): Device {
+    return this.storage.device;
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  get isDisposed(): boolean {
+    return this.#storage === null;
+  }
+
+  /** The storage; throws a TypeError when the tensor has been disposed. */
+  get storage(): TensorStorage {
+    if (this.#storage === null) throw new TypeError('Expected a live tensor but received a disposed tensor');
+    return this.#storage;
+  }
+
+  /**
+   * The elements. For host tensors this is the tensor's own memory (a view, not
+   * a copy: writes change the tensor, and it must not be written while an async
+   * op reads it). For device tensors it is a fresh host copy.
+   */
+  dataSync(): Float32Array {
+    return this.storage.readSync();
+  }
+
+  /** Like dataSync(), but waits for pending device work without blocking the event loop. */
+  data(): Promise<Float32Array> {
+    return this.storage.read();
+  }
+
+  /** Elements as a nested JS array (for printing and tests). */
+  arraySync(): unknown {
+    const d = this.dataSync();
+    const build = (dim: number, offset: number): unknown => {
+      if (dim === this.shape.length) return d[offset];
+      const stride = this.shape.slice(dim + 1).reduce((a, b) => a * b, 1);
+      const out: unknown[] = [];
+      for (let i = 0; i < this.shape[dim]; i++) out.push(build(dim + 1, offset + i * stride));
+      return out;
+    };
+    return build(0, 0);
+  }
+
+  /** A tensor with the same elements (shared memory) and a new shape of equal size. */
+  reshape<T extends readonly number[]>(shape: readonly [...T]): Tensor<ShapeOf<T>> {
+    const size = checkShape(shape, 'shape');
+    if (size !== this.size) {
+      throw invalidValue('shape', `a shape with ${this.size} elements (the tensor's size)`, shape);
+    }
+    return new Tensor(this.storage, shape as unknown as ShapeOf<T>);
+  }
+
+  /** Releases the tensor's memory. Any later use throws a TypeError. Idempotent. */
+  dispose(): void {
+    if (this.#storage === null) return;
+    const s = this.#storage;
+    this.#storage = null;
+    // Reshaped views share storage: only release host memory we own alone.
+    if (s.device !== 'cpu') s.dispose();
+  }
+
+  toString(): string {
+    return `Tensor(shape=[${this.shape.join(', ')}], dtype=${this.dtype}, device=${this.isDisposed ? 'disposed' : this.device})`;
+  }
+}
+
+/** Checks that v is a live Tensor and returns it; errors name `param`. */
+export function checkTensor(v: unknown, param: string): Tensor {
+  if (!(v instanceof Tensor)) throw invalidType(param, 'a Tensor', v);
+  if (v.isDisposed) throw new TypeError(`Expected a live tensor for ${param} but received a disposed tensor`);
+  return v;
+}
+
+/**
+ * A float32 tensor over `data` with the given shape. A Float32Array is used as
+ * is (no copy: the tensor and the caller share it); a number array is copied.
+ */
+export function tensor<T extends readonly number[]>(
+  data: Float32Array | ArrayLike<number>,
+  shape: readonly [...T],
+): Tensor<ShapeOf<T>> {
+  const size = checkShape(shape, 'shape');
+  let arr: Float32Array;
+  if (data instanceof Float32Array) {
+    arr = data;
+  } else if (Array.isArray(data) || (ArrayBuffer.isView(data) && !(data instanceof DataView))) {
+    arr = Float32Array.from(data as ArrayLike<number>);
+  } else {
+    throw invalidType('data', 'a Float32Array or an array of numbers', data);
+  }
+  if (arr.length !== size) {
+    throw new RangeError(
+      `Expected ${size} elements for data (shape [${shape.join(', ')}]) but received ${describeValue(data)}`,
+    );
+  }
+  return new Tensor(new HostStorage(arr), shape as unknown as ShapeOf<T>);
+}
+
+/** A tensor of zeros. */
+export function zeros<T extends readonly number[]>(shape: readonly [...T]): Tensor<ShapeOf<T>> {
+  const size = checkShape(shape, 'shape');
+  return new Tensor(new HostStorage(new Float32Array(size)), shape as unknown as ShapeOf<T>);
+}
+
+/** A tensor filled with `value`. */
+export function full<T extends readonly number[]>(shape: readonly [...T], value: number): Tensor<ShapeOf<T>> {
+  if (typeof value !== 'number') throw invalidType('value', 'a number', value);
+  const t = zeros(shape);
+  t.dataSync().fill(value);
+  return t;
+}
+
+export interface RandnOptions {
+  /** Seed of the generator: equal seeds give equal tensors. Default: random. */
+  seed?: number;
+  mean?: number;
+  std?: number;
+}
+
+/** Normally distributed values, deterministic for a given seed. */
+export function randn<T extends readonly number[]>(shape: readonly [...T], options: RandnOptions = {}): Tensor<ShapeOf<T>> {
+  if (typeof options !== 'object' || options === null) throw invalidType('options', 'an object', options);
+  const { seed, mean = 0, std = 1 } = options;
+  if (seed !== undefined && (typeof seed !== 'number' || !Number.isInteger(seed))) {
+    throw invalidType('seed', 'an integer', seed);
+  }
+  if (typeof mean !== 'number' || !Number.isFinite(mean)) throw invalidValue('mean', 'a finite number', mean);
+  if (typeof std !== 'number' || !Number.isFinite(std) || std < 0) throw invalidValue('std', 'a finite non-negative number', std);
+  const t = zeros(shape);
+  const rng = new Rng(seed ?? Math.floor(Math.random() * 2 ** 32));
+  const d = t.dataSync();
+  for (let i = 0; i < d.length; i++) d[i] = mean + std * rng.normal();
+  return t;
+}

@@ -1,0 +1,21 @@
+// The table of CPU convolution implementations, highest priority first.
+// Adding a kernel = defining its ConvImpl in its own file and listing it here.
+#include "resnext/conv_kernel.h"
+
+namespace resnext {
+
+extern const ConvImpl kConvDirectAvx512;
+extern const ConvImpl kConvDirectAvx2;
+extern const ConvImpl kConvDirectScalar;
+
+const ConvImpl* const* ConvImpls(int* count) {
+  static const ConvImpl* const kTable[] = {
+      &kConvDirectAvx512,
+      &kConvDirectAvx2,
+      &kConvDirectScalar,
+  };
+  *count = static_cast<int>(sizeof(kTable) / sizeof(kTable[0]));
+  return kTable;
+}
+
+}  // namespace resnext

@@ -1,0 +1,147 @@
+// Fork-join pool (see thread_pool.h). Workers spin briefly on the job
+// generation before sleeping on a condition variable: layer-sized jobs last
+// tens of microseconds, and a futex wake-up per job would cost as much.
+#include "resnext/thread_pool.h"
+
+#include <chrono>
+#include <cstdlib>
+#include <new>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define RESNEXT_PAUSE() _mm_pause()
+#else
+#define RESNEXT_PAUSE() std::this_thread::yield()
+#endif
+
+namespace resnext {
+
+int ThreadPool::HardwareThreads() {
+  unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : static_cast<int>(n);
+}
+
+ThreadPool& ThreadPool::Global() {
+  // Leaked on purpose: joining threads from a static destructor at process exit
+  // races with Node's own teardown.
+  static ThreadPool* pool = [] {
+    int n = HardwareThreads();
+    if (const char* env = std::getenv("RESNEXT_NUM_THREADS")) {
+      int v = std::atoi(env);
+      if (v > 0) n = v;
+    }
+    return new ThreadPool(n);
+  }();
+  return *pool;
+}
+
+ThreadPool::ThreadPool(int num_threads) {
+  num_threads_ = num_threads < 1 ? HardwareThreads() : num_threads;
+  scratch_.resize(num_threads_);
+  StartWorkers();
+}
+
+ThreadPool::~ThreadPool() {
+  StopWorkers();
+  for (auto& s : scratch_) std::free(s.data);
+}
+
+void ThreadPool::StartWorkers() {
+  stop_ = false;
+  // The generation is read here, not in the new thread: a Run that starts
+  // before the thread is scheduled must still be seen as new work.
+  const uint64_t gen = generation_.load();
+  for (int i = 1; i < num_threads_; ++i) workers_.emplace_back([this, i, gen] { WorkerLoop(i, gen); });
+}
+
+void ThreadPool::StopWorkers() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+    generation_.fetch_add(1);
+  }
+  cv_.notify_all();
+  for (auto& t : workers_) t.join();
+  workers_.clear();
+}
+
+void ThreadPool::SetNumThreads(int n) {
+  std::lock_guard<std::mutex> run_lock(run_mutex_);
+  if (n < 1) n = HardwareThreads();
+  if (n == num_threads_) return;
+  StopWorkers();
+  num_threads_ = n;
+  if (static_cast<int>(scratch_.size()) < n) scratch_.resize(n);
+  StartWorkers();
+}
+
+float* ThreadPool::Scratch(int thread_index, int64_t floats) {
+  ScratchBuf& s = scratch_[thread_index];
+  if (s.capacity < floats) {
+    std::free(s.data);
+    size_t bytes = static_cast<size_t>(floats) * sizeof(float);
+    bytes = (bytes + 63) / 64 * 64;
+    s.data = static_cast<float*>(std::aligned_alloc(64, bytes));
+    s.capacity = s.data ? floats : 0;
+  }
+  return s.data;
+}
+
+void ThreadPool::Drain(int thread_index) {
+  const TaskFn& fn = *task_;
+  for (;;) {
+    int64_t i = next_.fetch_add(1, std::memory_order_relaxed);
+    if (i >= n_tasks_) break;
+    fn(i, thread_index);
+  }
+}
+
+void ThreadPool::WorkerLoop(int index, uint64_t seen) {
+  for (;;) {
+    // Spin for a short while (about 50-100 us) before sleeping.
+    bool woke = false;
+    for (int spin = 0; spin < 20000; ++spin) {
+      if (generation_.load(std::memory_order_acquire) != seen) { woke = true; break; }
+      RESNEXT_PAUSE();
+    }
+    if (!woke) {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return generation_.load() != seen; });
+    }
+    seen = generation_.load(std::memory_order_acquire);
+    if (stop_) return;
+    Drain(index);
+    if (active_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_cv_.notify_one();
+    }
+  }
+}
+
+void ThreadPool::Run(int64_t n_tasks, const TaskFn& task) {
+  if (n_tasks <= 0) return;
+  std::lock_guard<std::mutex> run_lock(run_mutex_);
+  if (num_threads_ == 1 || n_tasks == 1) {
+    for (int64_t i = 0; i < n_tasks; ++i) task(i, 0);
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    task_ = &task;
+    n_tasks_ = n_tasks;
+    next_.store(0);
+    active_.store(num_threads_ - 1);
+    generation_.fetch_add(1, std::memory_order_release);
+  }
+  cv_.notify_all();
+  Drain(0);
+  // Wait for the workers: spin first, then sleep.
+  for (int spin = 0; spin < 200000 && active_.load(std::memory_order_acquire) != 0; ++spin) RESNEXT_PAUSE();
+  if (active_.load(std::memory_order_acquire) != 0) {
+    std::unique_lock<std::mutex> lock(mu_);
+    done_cv_.wait(lock, [&] { return active_.load() == 0; });
+  }
+  task_ = nullptr;
+}
+
+}  // namespace resnext

@@ -1,0 +1,53 @@
+// ConvPlan: create once, run many. Creation validates the hyperparameters,
+// picks the implementation for the current CPU (and ISA cap) and packs the
+// weights and bias; Run only validates the input shape and binds pointers.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "resnext/conv_kernel.h"
+#include "resnext/conv_params.h"
+#include "resnext/status.h"
+
+namespace resnext {
+
+struct ConvPlanOptions {
+  // Highest ISA to use (clamped to the CPU's); defaults to GetIsaCap().
+  bool has_isa = false;
+  Isa isa = Isa::kScalar;
+  // Force one implementation by name (tests use this to cover every path);
+  // empty picks by priority.
+  std::string impl;
+};
+
+class ConvPlan {
+ public:
+  // p: everything but N, H, W (ignored). weight [K][C/G][R][S]; bias [K] or null.
+  static Status Create(const ConvParams& p, const float* weight, const float* bias, const ConvPlanOptions& options,
+                       std::unique_ptr<ConvPlan>* out);
+
+  // Runs on input [N][C][H][W] into output [N][K][P][Q]; residual like output or null.
+  // The sizes must already be checked by the caller against Output shape.
+  Status Run(int64_t N, int64_t H, int64_t W, const float* input, const float* residual, float* output,
+             ThreadPool& pool) const;
+
+  // Parameters with N, H, W filled in, validated.
+  Status Bind(int64_t N, int64_t H, int64_t W, ConvParams* out) const;
+
+  const ConvParams& params() const { return params_; }
+  const ConvImpl& impl() const { return *impl_; }
+  // Why each higher-priority implementation was not chosen, "name: reason" lines.
+  const std::vector<std::string>& fallbacks() const { return fallbacks_; }
+  int64_t packed_bytes() const { return static_cast<int64_t>(packed_.size() * sizeof(float)); }
+
+ private:
+  ConvParams params_;
+  const ConvImpl* impl_ = nullptr;
+  std::vector<float> packed_;
+  std::vector<float> bias_;  // empty when none
+  std::vector<std::string> fallbacks_;
+};
+
+}  // namespace resnext

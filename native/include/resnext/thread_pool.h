@@ -1,0 +1,72 @@
+// A fork-join thread pool created once per process. One parallel job runs at a
+// time (Run holds a mutex), so concurrent callers (the main thread and libuv
+// worker threads running async convolutions) queue instead of oversubscribing
+// the cores. The calling thread takes part as thread 0.
+//
+// Each participating thread owns a scratch buffer that grows and is reused, so
+// kernels need no allocation (and no page faults) on the hot path.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace resnext {
+
+class ThreadPool {
+ public:
+  // task(i, thread_index) is called once for every i in [0, n_tasks); threads
+  // take tasks dynamically. thread_index < NumThreads().
+  using TaskFn = std::function<void(int64_t task, int thread_index)>;
+
+  static ThreadPool& Global();
+
+  explicit ThreadPool(int num_threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int NumThreads() const { return num_threads_; }
+  // Resizes the pool (joins and restarts workers). n < 1 means "all cores".
+  void SetNumThreads(int n);
+
+  void Run(int64_t n_tasks, const TaskFn& task);
+
+  // 64-byte aligned scratch of at least `floats` floats for thread_index; valid
+  // only inside a task of the current Run. Returns nullptr if allocation failed.
+  float* Scratch(int thread_index, int64_t floats);
+
+  static int HardwareThreads();
+
+ private:
+  struct ScratchBuf {
+    float* data = nullptr;
+    int64_t capacity = 0;
+  };
+  void StartWorkers();
+  void StopWorkers();
+  void WorkerLoop(int index, uint64_t seen);
+  void Drain(int thread_index);
+
+  int num_threads_ = 1;
+  std::mutex run_mutex_;  // serialises Run and SetNumThreads
+  std::vector<std::thread> workers_;
+  std::vector<ScratchBuf> scratch_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::condition_variable done_cv_;
+  const TaskFn* task_ = nullptr;
+  int64_t n_tasks_ = 0;
+  std::atomic<int64_t> next_{0};
+  std::atomic<int> active_{0};
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<bool> stop_{false};
+};
+
+}  // namespace resnext

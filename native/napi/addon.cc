@@ -1,0 +1,77 @@
+// The CPU addon's entry point: the list of exports and nothing else.
+//
+//   ConvPlan                      class, see conv_plan_wrap.h
+//   cpuInfo(): { brand, best, cap, features: {...}, threads, hardwareThreads }
+//   setNumThreads(n: number): number    (n < 1 = all cores; returns the count)
+//   getNumThreads(): number
+//   setIsaCap(name: 'scalar' | 'avx2' | 'avx512'): string   (returns the cap in force)
+#include <napi.h>
+
+#include "conv_plan_wrap.h"
+#include "convert.h"
+#include "errors.h"
+#include "resnext/cpu_features.h"
+#include "resnext/thread_pool.h"
+
+namespace resnext_napi {
+namespace {
+
+Napi::Value CpuInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const resnext::CpuFeatures& f = resnext::GetCpuFeatures();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("brand", Napi::String::New(env, f.brand));
+  o.Set("best", Napi::String::New(env, resnext::IsaName(f.best)));
+  o.Set("cap", Napi::String::New(env, resnext::IsaName(resnext::GetIsaCap())));
+  Napi::Object feats = Napi::Object::New(env);
+  feats.Set("sse2", f.sse2);
+  feats.Set("avx", f.avx);
+  feats.Set("avx2", f.avx2);
+  feats.Set("fma", f.fma);
+  feats.Set("avx512f", f.avx512f);
+  feats.Set("avx512bw", f.avx512bw);
+  feats.Set("avx512dq", f.avx512dq);
+  feats.Set("avx512vl", f.avx512vl);
+  feats.Set("osAvx", f.os_avx);
+  feats.Set("osAvx512", f.os_avx512);
+  o.Set("features", feats);
+  o.Set("threads", Napi::Number::New(env, resnext::ThreadPool::Global().NumThreads()));
+  o.Set("hardwareThreads", Napi::Number::New(env, resnext::ThreadPool::HardwareThreads()));
+  return o;
+}
+
+Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
+  int64_t n = GetInt(info[0], "threads", 0, 1024);
+  resnext::ThreadPool::Global().SetNumThreads(static_cast<int>(n));
+  return Napi::Number::New(info.Env(), resnext::ThreadPool::Global().NumThreads());
+}
+
+Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), resnext::ThreadPool::Global().NumThreads());
+}
+
+Napi::Value SetIsaCap(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) ThrowType(env, "isa: expected 'scalar', 'avx2' or 'avx512'");
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  resnext::Isa isa;
+  if (!resnext::ParseIsa(name, &isa)) ThrowRange(env, "isa: expected 'scalar', 'avx2' or 'avx512' but received '" + name + "'");
+  return Napi::String::New(env, resnext::IsaName(resnext::SetIsaCap(isa)));
+}
+
+}  // namespace
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("ConvPlan", ConvPlanWrap::Define(env));
+  exports.Set("cpuInfo", Napi::Function::New(env, CpuInfo, "cpuInfo"));
+  exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
+  exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));
+  exports.Set("setIsaCap", Napi::Function::New(env, SetIsaCap, "setIsaCap"));
+  return exports;
+}
+
+}  // namespace resnext_napi
+
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) { return resnext_napi::Init(env, exports); }
+
+NODE_API_MODULE(resnext, InitAddon)

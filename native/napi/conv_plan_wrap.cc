@@ -1,0 +1,200 @@
+// ConvPlan JS class and its async worker (see conv_plan_wrap.h). runAsync pins
+// the plan, input, output and residual typed arrays with references for the
+// worker's lifetime, runs the kernel on a libuv thread, and settles a promise.
+#include "conv_plan_wrap.h"
+
+#include <string>
+
+#include "convert.h"
+#include "errors.h"
+#include "resnext/thread_pool.h"
+#include "resnext/validate.h"
+
+namespace resnext_napi {
+namespace {
+
+constexpr int64_t kMaxDim = resnext::kMaxElements;
+
+// Arguments of run/runAsync after checking.
+struct RunArgs {
+  int64_t N = 0, H = 0, W = 0;
+  F32View input, output, residual;
+};
+
+RunArgs ParseRunArgs(const Napi::CallbackInfo& info, const resnext::ConvPlan& plan) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3) ThrowType(env, "run: expected (input, inputShape, output, residual?)");
+  RunArgs r;
+  r.input = GetFloat32Array(info[0], "input");
+  auto shape = GetIntArray<4>(info[1], "input.shape", 0, kMaxDim);
+  r.output = GetFloat32Array(info[2], "output");
+  r.residual = GetOptionalFloat32Array(info.Length() > 3 ? info[3] : env.Undefined(), "residual");
+
+  const resnext::ConvParams& pp = plan.params();
+  if (shape[1] != pp.C)
+    ThrowRange(env, "input.shape[1] (channels): expected " + std::to_string(pp.C) + " (weight.shape[1] * groups) but received " +
+                        std::to_string(shape[1]));
+  resnext::ConvParams p;
+  resnext::Status s = plan.Bind(shape[0], shape[2], shape[3], &p);
+  if (!s.ok()) ThrowStatus(env, s);
+  if (r.input.length != p.InputSize())
+    ThrowRange(env, "input: expected " + std::to_string(p.InputSize()) + " elements for its shape but received " +
+                        std::to_string(r.input.length));
+  if (r.output.length != p.OutputSize())
+    ThrowRange(env, "output: expected " + std::to_string(p.OutputSize()) + " elements but received " + std::to_string(r.output.length));
+  if (r.residual.data != nullptr && r.residual.length != p.OutputSize())
+    ThrowRange(env, "residual: expected " + std::to_string(p.OutputSize()) + " elements but received " +
+                        std::to_string(r.residual.length));
+  if (Overlaps(r.input, r.output)) ThrowRange(env, "output: must not share memory with input");
+  r.N = p.N;
+  r.H = p.H;
+  r.W = p.W;
+  return r;
+}
+
+class ConvWorker : public Napi::AsyncWorker {
+ public:
+  ConvWorker(Napi::Env env, const Napi::Object& plan_obj, const resnext::ConvPlan* plan, const RunArgs& args)
+      : Napi::AsyncWorker(env, "resnext:conv2d"), deferred_(Napi::Promise::Deferred::New(env)), plan_(plan), args_(args) {
+    // Pin everything the worker thread touches.
+    plan_ref_ = Napi::Persistent(plan_obj);
+    input_ref_ = Napi::Persistent(args.input.value.As<Napi::Object>());
+    output_ref_ = Napi::Persistent(args.output.value.As<Napi::Object>());
+    if (args.residual.data != nullptr) residual_ref_ = Napi::Persistent(args.residual.value.As<Napi::Object>());
+  }
+
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+  void Execute() override {
+    try {
+      status_ = plan_->Run(args_.N, args_.H, args_.W, args_.input.data, args_.residual.data, args_.output.data,
+                           resnext::ThreadPool::Global());
+    } catch (const std::exception& e) {
+      status_ = resnext::Status::Internal(std::string("conv2d worker: ") + e.what());
+    } catch (...) {
+      status_ = resnext::Status::Internal("conv2d worker: unknown exception in ConvPlan::Run");
+    }
+  }
+
+  void OnOK() override {
+    if (status_.ok()) {
+      deferred_.Resolve(Env().Undefined());
+    } else {
+      deferred_.Reject(StatusToError(Env(), status_).Value());
+    }
+  }
+
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  const resnext::ConvPlan* plan_;
+  RunArgs args_;
+  resnext::Status status_;
+  Napi::ObjectReference plan_ref_, input_ref_, output_ref_, residual_ref_;
+};
+
+Napi::Array ToArray(Napi::Env env, const std::vector<std::string>& v) {
+  Napi::Array a = Napi::Array::New(env, v.size());
+  for (size_t i = 0; i < v.size(); ++i) a.Set(static_cast<uint32_t>(i), Napi::String::New(env, v[i]));
+  return a;
+}
+
+}  // namespace
+
+Napi::Function ConvPlanWrap::Define(Napi::Env env) {
+  return DefineClass(env, "ConvPlan",
+                     {InstanceMethod<&ConvPlanWrap::Run>("run"), InstanceMethod<&ConvPlanWrap::RunAsync>("runAsync"),
+                      InstanceMethod<&ConvPlanWrap::Info>("info")});
+}
+
+ConvPlanWrap::ConvPlanWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ConvPlanWrap>(info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 4) ThrowType(env, "ConvPlan: expected (weight, weightShape, bias, options)");
+  F32View weight = GetFloat32Array(info[0], "weight");
+  auto wshape = GetIntArray<4>(info[1], "weight.shape", 1, kMaxDim);
+  F32View bias = GetOptionalFloat32Array(info[2], "bias");
+  if (!info[3].IsObject()) ThrowType(env, "options: expected an object");
+  Napi::Object o = info[3].As<Napi::Object>();
+
+  resnext::ConvParams p;
+  p.K = wshape[0];
+  p.R = wshape[2];
+  p.S = wshape[3];
+  p.G = GetInt(o.Get("groups"), "groups", 1, kMaxDim);
+  // C = Cg * G: both bounded, so the product fits int64.
+  p.C = wshape[1] * p.G;
+  auto stride = GetIntArray<2>(o.Get("stride"), "stride", 1, 1 << 24);
+  auto dil = GetIntArray<2>(o.Get("dilation"), "dilation", 1, 1 << 24);
+  auto pad = GetIntArray<4>(o.Get("padding"), "padding", 0, 1 << 24);
+  p.stride_h = stride[0];
+  p.stride_w = stride[1];
+  p.dil_h = dil[0];
+  p.dil_w = dil[1];
+  p.pad_top = pad[0];
+  p.pad_left = pad[1];
+  p.pad_bottom = pad[2];
+  p.pad_right = pad[3];
+  Napi::Value act = o.Get("activation");
+  if (!act.IsUndefined()) {
+    if (!act.IsString()) ThrowType(env, "activation: expected 'none' or 'relu'");
+    std::string a = act.As<Napi::String>().Utf8Value();
+    if (a == "relu") {
+      p.activation = resnext::Activation::kRelu;
+    } else if (a != "none") {
+      ThrowRange(env, "activation: expected 'none' or 'relu' but received '" + a + "'");
+    }
+  }
+  resnext::ConvPlanOptions popts;
+  Napi::Value isa = o.Get("isa");
+  if (!isa.IsUndefined() && !isa.IsNull()) {
+    if (!isa.IsString()) ThrowType(env, "isa: expected 'scalar', 'avx2' or 'avx512'");
+    std::string name = isa.As<Napi::String>().Utf8Value();
+    if (!resnext::ParseIsa(name, &popts.isa)) ThrowRange(env, "isa: expected 'scalar', 'avx2' or 'avx512' but received '" + name + "'");
+    popts.has_isa = true;
+  }
+  Napi::Value impl = o.Get("impl");
+  if (!impl.IsUndefined() && !impl.IsNull()) {
+    if (!impl.IsString()) ThrowType(env, "impl: expected a string");
+    popts.impl = impl.As<Napi::String>().Utf8Value();
+  }
+
+  p.N = p.H = p.W = 1;
+  resnext::Status s = resnext::ValidateConvPlanParams(p);
+  if (!s.ok()) ThrowStatus(env, s);
+  if (weight.length != p.WeightSize())
+    ThrowRange(env, "weight: expected " + std::to_string(p.WeightSize()) + " elements for its shape but received " +
+                        std::to_string(weight.length));
+  if (bias.data != nullptr && bias.length != p.K)
+    ThrowRange(env, "bias: expected " + std::to_string(p.K) + " elements (output channels) but received " + std::to_string(bias.length));
+
+  s = resnext::ConvPlan::Create(p, weight.data, bias.data, popts, &plan_);
+  if (!s.ok()) ThrowStatus(env, s);
+}
+
+Napi::Value ConvPlanWrap::Run(const Napi::CallbackInfo& info) {
+  RunArgs a = ParseRunArgs(info, *plan_);
+  resnext::Status s = plan_->Run(a.N, a.H, a.W, a.input.data, a.residual.data, a.output.data, resnext::ThreadPool::Global());
+  if (!s.ok()) ThrowStatus(info.Env(), s);
+  return info.Env().Undefined();
+}
+
+Napi::Value ConvPlanWrap::RunAsync(const Napi::CallbackInfo& info) {
+  RunArgs a = ParseRunArgs(info, *plan_);
+  auto* worker = new ConvWorker(info.Env(), info.This().As<Napi::Object>(), plan_.get(), a);
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+Napi::Value ConvPlanWrap::Info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("impl", Napi::String::New(env, plan_->impl().name));
+  o.Set("isa", Napi::String::New(env, resnext::IsaName(plan_->impl().isa)));
+  o.Set("fallbacks", ToArray(env, plan_->fallbacks()));
+  o.Set("packedBytes", Napi::Number::New(env, static_cast<double>(plan_->packed_bytes())));
+  return o;
+}
+
+}  // namespace resnext_napi

@@ -1,0 +1,45 @@
+// Argument conversion for the N-API layer (see convert.h).
+#include "convert.h"
+
+#include <cmath>
+
+namespace resnext_napi {
+
+F32View GetFloat32Array(const Napi::Value& v, const char* name) {
+  Napi::Env env = v.Env();
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    throw Napi::TypeError::New(env, std::string(name) + ": expected a Float32Array");
+  Napi::Float32Array a = v.As<Napi::Float32Array>();
+  F32View view;
+  view.data = a.Data();
+  view.length = static_cast<int64_t>(a.ElementLength());
+  view.value = v;
+  return view;
+}
+
+F32View GetOptionalFloat32Array(const Napi::Value& v, const char* name) {
+  if (v.IsUndefined() || v.IsNull()) return F32View{};
+  return GetFloat32Array(v, name);
+}
+
+int64_t GetInt(const Napi::Value& v, const char* name, int64_t min, int64_t max) {
+  Napi::Env env = v.Env();
+  if (!v.IsNumber()) throw Napi::TypeError::New(env, std::string(name) + ": expected an integer");
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d) || std::floor(d) != d || d < static_cast<double>(min) || d > static_cast<double>(max)) {
+    throw Napi::RangeError::New(env, std::string(name) + ": expected an integer in [" + std::to_string(min) + ", " +
+                                         std::to_string(max) + "] but received " + v.ToString().Utf8Value());
+  }
+  return static_cast<int64_t>(d);
+}
+
+bool Overlaps(const F32View& a, const F32View& b) {
+  if (a.data == nullptr || b.data == nullptr || a.length == 0 || b.length == 0) return false;
+  const char* a0 = reinterpret_cast<const char*>(a.data);
+  const char* a1 = a0 + a.length * sizeof(float);
+  const char* b0 = reinterpret_cast<const char*>(b.data);
+  const char* b1 = b0 + b.length * sizeof(float);
+  return a0 < b1 && b0 < a1;
+}
+
+}  // namespace resnext_napi

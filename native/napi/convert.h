@@ -1,0 +1,48 @@
+// Conversion of JS arguments into plain native values, with type and range
+// checks that name the parameter. Throws Napi::Error (C++ exceptions on).
+#pragma once
+
+#include <napi.h>
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+namespace resnext_napi {
+
+// A borrowed Float32Array: pointer, length, and the byte range it covers in its
+// ArrayBuffer (for overlap checks).
+struct F32View {
+  float* data = nullptr;
+  int64_t length = 0;
+  Napi::Value value;  // the typed array itself, for pinning
+};
+
+F32View GetFloat32Array(const Napi::Value& v, const char* name);
+// Same, but undefined/null give an empty view.
+F32View GetOptionalFloat32Array(const Napi::Value& v, const char* name);
+
+// An integer in [min, max] (a JS number with no fractional part).
+int64_t GetInt(const Napi::Value& v, const char* name, int64_t min, int64_t max);
+
+// An array of exactly N integers each in [min, max].
+template <size_t N>
+std::array<int64_t, N> GetIntArray(const Napi::Value& v, const char* name, int64_t min, int64_t max) {
+  Napi::Env env = v.Env();
+  if (!v.IsArray()) throw Napi::TypeError::New(env, std::string(name) + ": expected an array of " + std::to_string(N) + " integers");
+  Napi::Array a = v.As<Napi::Array>();
+  if (a.Length() != N)
+    throw Napi::RangeError::New(env, std::string(name) + ": expected " + std::to_string(N) + " entries but received " +
+                                         std::to_string(a.Length()));
+  std::array<int64_t, N> out{};
+  for (size_t i = 0; i < N; ++i) {
+    std::string item = std::string(name) + "[" + std::to_string(i) + "]";
+    out[i] = GetInt(a.Get(static_cast<uint32_t>(i)), item.c_str(), min, max);
+  }
+  return out;
+}
+
+// True when the two views' bytes overlap (same ArrayBuffer memory).
+bool Overlaps(const F32View& a, const F32View& b);
+
+}  // namespace resnext_napi
