@@ -203,7 +203,8 @@ export function conv2dPlan(weight: Tensor, options: Conv2dPlanOptions = {}): Con
 }
 
 function checkGroupsDivideInput(x: unknown, weight: unknown, options: Conv2dOptions | undefined): void {
-  // Name the most specific problem first: channels vs groups, then weight vs input.
+  // Name the most specific problem first: unknown options, channels vs groups, then weight vs input.
+  checkOptions(options, 'options');
   const xt = checkRank4(checkTensor(x, 'x'), 'x', '[N, C, H, W]');
   const w = checkRank4(checkTensor(weight, 'weight'), 'weight', '[K, C/groups, kH, kW]');
   const groups = options && typeof options === 'object' ? (options.groups ?? 1) : 1;
