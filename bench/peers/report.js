@@ -1,0 +1,45 @@
+'use strict';
+// Markdown for a bench:peers run: the machine and versions, the peak, one
+// table row per (case, batch, threads), and the issue-3 targets.
+
+const f = (v, d = 3) => (Number.isFinite(v) ? (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toPrecision(d)) : '-');
+
+function markdown(doc) {
+  const m = doc.machine;
+  const lines = [];
+  lines.push('# bench:peers: resnext vs onnxruntime-node, fp32 NCHW convolutions');
+  lines.push('');
+  lines.push(`Generated ${m.date} by \`npm run bench:peers${doc.args.cases ? ` -- --cases '${doc.args.cases.slice(1, -1)}'` : ''}\`.`);
+  lines.push('');
+  lines.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, SIMD level in use: ${m.simd}. Node ${m.node}, ${m.gxx}.`);
+  lines.push(`Versions: resnext ${m.resnext}, onnxruntime-node ${m.onnxruntimeNode}.`);
+  lines.push('');
+  lines.push('Measured peak (bench/peak/peak.cc, g++ -O3): ' +
+    m.peak.fma.map((r) => `${r.isa} ${r.threads}t ${r.gflops_best} GFLOP/s`).join(', ') + '; copy ' +
+    m.peak.copy.map((r) => `${r.threads}t ${r.gbps_best} GB/s`).join(', ') + '. "% pk" is of the best fp32 FMA figure at that thread count.');
+  lines.push('');
+  lines.push('Method: both peers in one process, interleaved in 4 rounds, after 3 warm-up calls each, same thread count ' +
+    '(ours: setNumThreads; ORT: intraOpNumThreads, sequential, graph optimisations on), steady state (input and output buffers ' +
+    'allocated once; ORT called through its native session synchronously with a preallocated output). Bias on. ' +
+    'Both outputs (image 0) checked against the float64 reference (max abs error / max |ref| <= 1e-4) before timing. ' +
+    'GFLOP/s = 2*N*K*P*Q*(C/groups)*R*S / median. ours/ORT = ORT median / ours median (> 1: ours faster).');
+  lines.push('');
+  lines.push('| case | N | thr | MFLOP | ours median (min) ms | ours GFLOP/s | ours % pk | ORT median (min) ms | ORT GFLOP/s | ORT % pk | ours/ORT | our kernel |');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of doc.results) {
+    if (r.error) {
+      lines.push(`| ${r.case} | ${r.N} | ${r.threads} | ${f(r.mflop)} | error: ${r.error.replace(/\|/g, '/')} | | | | | | | ${r.oursImpl ?? ''} |`);
+      continue;
+    }
+    lines.push(`| ${r.case} | ${r.N} | ${r.threads} | ${f(r.mflop)} | ${f(r.ours.medianMs)} (${f(r.ours.minMs)}) | ${f(r.ours.gflops)} | ${f(r.ours.pctPeak)} | ` +
+      `${f(r.ort.medianMs)} (${f(r.ort.minMs)}) | ${f(r.ort.gflops)} | ${f(r.ort.pctPeak)} | **${r.ratio.toFixed(2)}x** | ${r.oursImpl} |`);
+  }
+  lines.push('');
+  lines.push('## Issue 3 targets');
+  lines.push('');
+  for (const t of doc.targets) lines.push(`- ${t.met ? 'MET' : '**NOT MET**'}: ${t.target}. ${t.detail}`);
+  lines.push('');
+  return lines.join('\n');
+}
+
+module.exports = { markdown };

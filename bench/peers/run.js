@@ -1,0 +1,263 @@
+'use strict';
+// npm run bench:peers -- side-by-side timing of our CPU conv (dist/ +
+// build/Release) and onnxruntime-node (MLAS) on the ResNeXt convolutions in
+// bench/peers/cases.js. Both run in this process, interleaved in rounds, with
+// the same thread count, after warm-up, in steady state: inputs and outputs are
+// allocated once per case (ours: conv2dPlan(w).run(x, {out}); ORT: the native
+// session called synchronously with a preallocated output). Each peer's output
+// for image 0 is checked against the float64 reference before it is timed.
+//
+// Options (all optional):
+//   --cases REGEX     only cases whose name (or kind) matches, e.g. 'g32|conv1x1'
+//   --batch 1,8       batch sizes            --threads 2,1    thread counts
+//   --budget S        seconds of timing per case, threads and batch (default 0.5)
+//   --out NAME        results file stem (default: peers for a full run, else tmp/peers-<time>)
+// Writes bench/results/<NAME>.md and .json.
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { allCases, outSize, flops } = require('./cases');
+const { convModel } = require('./onnx');
+const { measurePeak, gxxVersion } = require('../peak/build');
+
+const root = path.resolve(__dirname, '..', '..');
+const rx = require(path.join(root, 'dist', 'cjs', 'index.js'));
+const ort = require('onnxruntime-node');
+const { binding: ortBinding, initOrt } = require('onnxruntime-node/dist/binding');
+
+function parseArgs(argv) {
+  const a = { cases: null, batch: [1, 8], threads: [2, 1], budget: 0.5, out: null };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i];
+    const v = argv[i + 1];
+    const list = () => v.split(',').map((s) => {
+      const n = Number(s);
+      if (!Number.isInteger(n) || n < 1) throw new RangeError(`Expected positive integers for ${k} but received ${v}`);
+      return n;
+    });
+    if (k === '--cases') a.cases = new RegExp(v);
+    else if (k === '--batch') a.batch = list();
+    else if (k === '--threads') a.threads = list();
+    else if (k === '--budget') a.budget = Number(v);
+    else if (k === '--out') a.out = v;
+    else throw new RangeError(`Expected one of --cases, --batch, --threads, --budget, --out but received ${k}`);
+    i++;
+  }
+  if (!(a.budget > 0)) throw new RangeError(`Expected a positive number of seconds for --budget but received ${a.budget}`);
+  return a;
+}
+
+// Deterministic uniform [-scale, scale) data (xorshift32).
+function fillRandom(arr, seed, scale) {
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < arr.length; i++) {
+    s ^= s << 13; s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5; s >>>= 0;
+    arr[i] = (s / 4294967296 * 2 - 1) * scale;
+  }
+  return arr;
+}
+
+function median(v) {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+// max |a - ref| / max |ref| over image 0.
+function relError(a, ref) {
+  let maxDiff = 0;
+  let maxRef = 0;
+  for (let i = 0; i < ref.length; i++) {
+    const d = Math.abs(a[i] - ref[i]);
+    if (d > maxDiff || Number.isNaN(d)) maxDiff = Number.isNaN(d) ? Infinity : d;
+    if (Math.abs(ref[i]) > maxRef) maxRef = Math.abs(ref[i]);
+  }
+  return maxDiff / (maxRef || 1);
+}
+
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+
+class Case {
+  constructor(c, N) {
+    this.c = c;
+    this.N = N;
+    const { P, Q } = outSize(c);
+    this.outShape = [N, c.K, P, Q];
+    const Cg = c.C / c.groups;
+    this.x = fillRandom(new Float32Array(N * c.C * c.H * c.W), 1234 + N, 1);
+    this.w = fillRandom(new Float32Array(c.K * Cg * c.R * c.S), 99, 1 / Math.sqrt(Cg * c.R * c.S));
+    this.b = fillRandom(new Float32Array(c.K), 7, 0.1);
+    this.outSize = N * c.K * P * Q;
+  }
+
+  reference() {
+    // Image 0 only: the float64 reference is slow and every image runs the same code.
+    const c = this.c;
+    const x0 = rx.tensor(this.x.subarray(0, c.C * c.H * c.W), [1, c.C, c.H, c.W]);
+    const y = rx.conv2d(x0, rx.tensor(this.w, [c.K, c.C / c.groups, c.R, c.S]), {
+      backend: 'reference', groups: c.groups, stride: c.stride, padding: c.pad, bias: rx.tensor(this.b, [c.K]),
+    });
+    return y.dataSync();
+  }
+
+  ours() {
+    const c = this.c;
+    const plan = rx.conv2dPlan(rx.tensor(this.w, [c.K, c.C / c.groups, c.R, c.S]), {
+      groups: c.groups, stride: c.stride, padding: c.pad, bias: rx.tensor(this.b, [c.K]),
+    });
+    const x = rx.tensor(this.x, [this.N, c.C, c.H, c.W]);
+    const outData = new Float32Array(this.outSize);
+    const out = rx.tensor(outData, this.outShape);
+    return { run: () => plan.run(x, { out }), out: outData, impl: String(plan.info().impl ?? plan.info().name ?? ''), dispose: () => plan.dispose() };
+  }
+
+  ort(threads) {
+    const c = this.c;
+    const model = convModel({ N: this.N, ...c, stride: c.stride, pad: c.pad }, this.w, this.b);
+    initOrt();
+    const session = new ortBinding.InferenceSession();
+    session.loadModel(model.buffer, model.byteOffset, model.byteLength, {
+      intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
+    });
+    const feeds = { x: new ort.Tensor('float32', this.x, [this.N, c.C, c.H, c.W]) };
+    const outData = new Float32Array(this.outSize);
+    const fetches = { y: new ort.Tensor('float32', outData, this.outShape) };
+    return { run: () => session.run(feeds, fetches, {}), out: outData, impl: 'ort', dispose: () => session.dispose?.() };
+  }
+}
+
+// Times `peers` interleaved: `rounds` rounds, each running every peer `reps` times.
+function timeInterleaved(peers, budgetS, setThreads) {
+  for (const p of peers) {
+    setThreads();
+    for (let i = 0; i < 3; i++) p.run();
+  }
+  // Size the reps from one timed call of the slowest peer.
+  let slowest = 0;
+  for (const p of peers) {
+    const t0 = now();
+    p.run();
+    slowest = Math.max(slowest, now() - t0);
+  }
+  const rounds = 4;
+  const reps = Math.max(2, Math.min(50, Math.floor((budgetS * 1000) / peers.length / rounds / Math.max(slowest, 1e-3))));
+  const times = peers.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    peers.forEach((p, i) => {
+      setThreads();
+      for (let k = 0; k < reps; k++) {
+        const t0 = now();
+        p.run();
+        times[i].push(now() - t0);
+      }
+    });
+  }
+  return times;
+}
+
+function peakFor(peak, threads) {
+  const rows = peak.fma.filter((r) => r.threads === threads);
+  return rows.length ? Math.max(...rows.map((r) => r.gflops_best)) : NaN;
+}
+
+function machineInfo(peak) {
+  const info = rx.cpuInfo() || {};
+  let pkgVersion = 'unknown';
+  try { pkgVersion = require(path.join(root, 'package.json')).version; } catch {}
+  return {
+    date: new Date().toISOString(),
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    simd: info.isa ?? info.best ?? 'unknown',
+    cpuInfo: info,
+    memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
+    node: process.version,
+    resnext: pkgVersion,
+    onnxruntimeNode: require('onnxruntime-node/package.json').version,
+    gxx: gxxVersion(),
+    peak,
+  };
+}
+
+const fmt = (v, d = 3) => (Number.isFinite(v) ? (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toPrecision(d)) : '-');
+
+function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const cases = allCases().filter((c) => !args.cases || args.cases.test(c.name) || args.cases.test(c.kind));
+  if (cases.length === 0) throw new RangeError(`Expected --cases to match at least one case name but received ${args.cases}`);
+  const maxThreads = Math.max(...args.threads);
+  process.stdout.write('measuring the FMA peak and copy bandwidth... ');
+  const peak = measurePeak(Math.max(2, maxThreads));
+  const machine = machineInfo(peak);
+  console.log(`${machine.cpu}, ${machine.cores} cores, SIMD ${machine.simd}; peak fp32 ${args.threads.map((t) => `${peakFor(peak, t)} GFLOP/s @${t}t`).join(', ')}`);
+  console.log(`resnext ${machine.resnext}, onnxruntime-node ${machine.onnxruntimeNode}, node ${machine.node}`);
+  const results = [];
+  const header = 'case                              N  thr   MFLOP |  ours med (min) ms   GF/s  %pk | ORT med (min) ms     GF/s  %pk | ours/ORT  impl';
+  console.log(header);
+  for (const c of cases) {
+    for (const N of args.batch) {
+      const cs = new Case(c, N);
+      const ref = cs.reference();
+      const check = (peer) => {
+        peer.run();
+        return relError(peer.out.subarray(0, ref.length), ref);
+      };
+      for (const threads of args.threads) {
+        const row = { case: c.name, kind: c.kind, net: c.net, N, threads, mflop: flops(c, N) / 1e6, C: c.C, K: c.K, H: c.H, W: c.W, R: c.R, S: c.S, groups: c.groups, stride: c.stride, pad: c.pad };
+        let ours = null;
+        let ortPeer = null;
+        try {
+          rx.setNumThreads(threads);
+          ours = cs.ours();
+          row.oursImpl = ours.impl;
+          row.oursErr = check(ours);
+          ortPeer = cs.ort(threads);
+          row.ortErr = check(ortPeer);
+          const bad = [];
+          if (!(row.oursErr <= 1e-4)) bad.push(`ours rel err ${row.oursErr}`);
+          if (!(row.ortErr <= 1e-4)) bad.push(`ORT rel err ${row.ortErr}`);
+          if (bad.length) throw new Error(`output differs from the float64 reference: ${bad.join(', ')}`);
+          const [to, tr] = timeInterleaved([ours, ortPeer], args.budget, () => rx.setNumThreads(threads));
+          const pk = peakFor(peak, threads);
+          for (const [key, t] of [['ours', to], ['ort', tr]]) {
+            const med = median(t);
+            // MFLOP per ms is GFLOP/s.
+            row[key] = { medianMs: med, minMs: Math.min(...t), reps: t.length, gflops: row.mflop / med, pctPeak: (100 * row.mflop) / med / pk };
+          }
+          row.ratio = row.ort.medianMs / row.ours.medianMs;
+        } catch (e) {
+          row.error = e.message;
+        } finally {
+          ours?.dispose();
+          ortPeer?.dispose();
+        }
+        results.push(row);
+        if (row.error) {
+          console.log(`${c.name.padEnd(32)} ${String(N).padStart(2)} ${String(threads).padStart(3)}  ERROR ${row.error}`);
+        } else {
+          const o = row.ours;
+          const r = row.ort;
+          console.log(
+            `${c.name.padEnd(32)} ${String(N).padStart(2)} ${String(threads).padStart(4)} ${fmt(row.mflop).padStart(7)} | ` +
+              `${fmt(o.medianMs).padStart(7)} (${fmt(o.minMs).padStart(6)}) ${fmt(o.gflops).padStart(6)} ${fmt(o.pctPeak).padStart(4)} | ` +
+              `${fmt(r.medianMs).padStart(7)} (${fmt(r.minMs).padStart(6)}) ${fmt(r.gflops).padStart(6)} ${fmt(r.pctPeak).padStart(4)} | ` +
+              `${fmt(row.ratio).padStart(7)}x  ${row.oursImpl}`,
+          );
+        }
+      }
+    }
+  }
+  const targets = require('./targets').evaluate(results);
+  for (const t of targets) console.log(`${t.met ? 'MET    ' : 'NOT MET'} ${t.target}: ${t.detail}`);
+  const full = !args.cases && args.batch.length === 2 && args.threads.length === 2;
+  const stem = args.out ?? (full ? 'peers' : `tmp/peers-${machine.date.replace(/[:.]/g, '-')}`);
+  const outDir = path.join(root, 'bench', 'results');
+  fs.mkdirSync(path.dirname(path.join(outDir, stem)), { recursive: true });
+  const doc = { machine, args: { ...args, cases: args.cases ? String(args.cases) : null }, results, targets };
+  fs.writeFileSync(path.join(outDir, `${stem}.json`), JSON.stringify(doc, null, 1) + '\n');
+  fs.writeFileSync(path.join(outDir, `${stem}.md`), require('./report').markdown(doc));
+  console.log(`wrote bench/results/${stem}.md and .json`);
+}
+
+main();
