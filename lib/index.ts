@@ -11,3 +11,34 @@ export type { BackendInfo } from './backends/registry';
 export type { Backend, BackendName, BackendStatus, PreparedConv2d } from './backends/backend';
 export { setNumThreads, getNumThreads, cpuInfo } from './threads';
 export { ResnextError } from './errors';
+export { batchNorm } from './ops/batch_norm';
+export type { BatchNormParams } from './ops/batch_norm';
+export { relu } from './ops/relu';
+export { add } from './ops/add';
+export type { AddOptions } from './ops/add';
+export { maxPool2d, maxPool2dAsync } from './ops/max_pool2d';
+export type { MaxPool2dOptions } from './ops/max_pool2d';
+export { globalAvgPool, globalAvgPoolAsync } from './ops/global_avg_pool';
+export { linear, linearAsync } from './ops/linear';
+export { flatten } from './ops/flatten';
+export type { LayerOptions } from './ops/op_backend';
+export {
+  resnext,
+  resnet50,
+  resnet101,
+  resnet152,
+  resnext50_32x4d,
+  resnext101_32x4d,
+  resnext101_32x8d,
+  resnext101_64x4d,
+  resnext29_8x64d,
+  resnext29_16x64d,
+  table2Models,
+  presets,
+} from './models/presets';
+export type { ResNeXtOptions } from './models/presets';
+export { ResNeXtModel } from './models/model';
+export type { ForwardOptions, ModelOptions } from './models/model';
+export type { ResNeXtConfig, Architecture } from './models/architecture';
+export type { LayerComplexity } from './models/complexity';
+export { foldBatchNorm } from './models/fold_bn';

@@ -48,4 +48,19 @@ export interface NativeCpuBinding {
   setNumThreads(n: number): number;
   getNumThreads(): number;
   setIsaCap(isa: string): string;
+  // Inference layers (native/napi/*_wrap.cc); optional so an older build falls back to TS loops.
+  /** params: [kh, kw, sh, sw, ph, pw] */
+  maxPool2d?(input: Float32Array, shape: number[], output: Float32Array, params: number[]): void;
+  maxPool2dAsync?(input: Float32Array, shape: number[], output: Float32Array, params: number[]): Promise<void>;
+  globalAvgPool?(input: Float32Array, shape: number[], output: Float32Array): void;
+  globalAvgPoolAsync?(input: Float32Array, shape: number[], output: Float32Array): Promise<void>;
+  linear?(input: Float32Array, shape: number[], weight: Float32Array, weightShape: number[], bias: Float32Array | null, output: Float32Array): void;
+  linearAsync?(
+    input: Float32Array,
+    shape: number[],
+    weight: Float32Array,
+    weightShape: number[],
+    bias: Float32Array | null,
+    output: Float32Array,
+  ): Promise<void>;
 }

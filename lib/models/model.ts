@@ -1,0 +1,169 @@
+// A ResNeXt (or ResNet) model: the architecture, its weights as torchvision
+// names them, complexity accounting without running it, and forward on every
+// host backend. The weights live in one Map<string, Tensor> in torchvision's
+// state-dict order; the fused CPU engine (fused_cpu.ts) is prepared from them
+// on first use and dropped whenever the weights may have changed.
+
+import type { BackendName } from '../backends/backend';
+import { resolveBackend } from '../backends/registry';
+import { invalidType, invalidValue } from '../errors';
+import { checkTensor, HostStorage, Tensor } from '../tensor';
+import { type Architecture, buildArchitecture, type ResNeXtConfig, stateSpecs, type TensorSpec } from './architecture';
+import { checkInputShape, type LayerComplexity, layerComplexity } from './complexity';
+import { forwardUnfused } from './forward_unfused';
+import { FusedEngine } from './fused_cpu';
+import { initialState } from './init';
+
+export interface ForwardOptions {
+  /** Default: the fastest available backend ('cpu' when the addon is built, else 'reference'). */
+  backend?: BackendName;
+  /**
+   * Default true on native backends: BN folded into convs, epilogues fused,
+   * prepared once. false runs every layer separately and synchronously (the
+   * path the reference backend always takes).
+   */
+  fuse?: boolean;
+}
+
+export interface ModelOptions {
+  /** Seed of the Kaiming initialisation (used when no weights are given). Default 0. */
+  seed?: number;
+  /** Initial weights (torchvision names); checked like loadStateDict. */
+  weights?: Map<string, Tensor>;
+}
+
+export class ResNeXtModel {
+  readonly config: Readonly<ResNeXtConfig>;
+  readonly architecture: Architecture;
+  readonly specs: readonly TensorSpec[];
+  #seed: number;
+  #stateStore: Map<string, Tensor> | null = null;
+  #engine: FusedEngine | null = null;
+
+  constructor(config: ResNeXtConfig, options: ModelOptions = {}) {
+    if (typeof options !== 'object' || options === null) throw invalidType('options', 'an options object', options);
+    const seed = options.seed ?? 0;
+    if (typeof seed !== 'number' || !Number.isInteger(seed)) throw invalidType('seed', 'an integer', seed);
+    this.architecture = buildArchitecture(config);
+    this.config = this.architecture.config;
+    this.specs = Object.freeze(stateSpecs(this.architecture));
+    // Initialised lazily: complexity accounting of a 100M-parameter model needs no weights.
+    this.#seed = seed;
+    if (options.weights !== undefined) this.loadStateDict(options.weights);
+  }
+
+  get #state(): Map<string, Tensor> {
+    if (!this.#stateStore) this.#stateStore = initialState(this.specs as TensorSpec[], this.#seed);
+    return this.#stateStore;
+  }
+
+  /** Learnable parameters as torchvision counts them (BN running statistics are buffers, not counted). */
+  numParams(): number {
+    return this.specs.reduce((a, s) => (s.kind === 'parameter' ? a + s.shape.reduce((x, y) => x * y, 1) : a), 0);
+  }
+
+  /** Multiply-adds of conv and fc layers for an input [N, C, H, W] (the paper's FLOPs), without running the model. */
+  macs(inputShape: readonly number[]): number {
+    return this.layers(inputShape).reduce((a, l) => a + l.macs, 0);
+  }
+
+  /** Per-layer breakdown (shapes, params, multiply-adds) in execution order. */
+  layers(inputShape: readonly number[]): LayerComplexity[] {
+    return layerComplexity(this.architecture, inputShape);
+  }
+
+  /**
+   * The weights with torchvision's names and shapes, in torchvision's order.
+   * The tensors are the model's own (shared memory, no copy); writing them is
+   * allowed and takes effect at the next forward (prepared engines are dropped here).
+   */
+  stateDict(): Map<string, Tensor> {
+    this.#dropEngine();
+    return new Map(this.#state);
+  }
+
+  /**
+   * Replaces every weight. Every name and shape is checked first and all
+   * problems are reported together; missing and unexpected keys are errors
+   * (torchvision's `*.num_batches_tracked` buffers are accepted and ignored).
+   * Values are copied.
+   */
+  loadStateDict(map: Map<string, Tensor>): void {
+    if (!(map instanceof Map)) throw invalidType('stateDict', 'a Map<string, Tensor>', map);
+    const problems: string[] = [];
+    const known = new Set(this.specs.map((s) => s.name));
+    for (const s of this.specs) {
+      const t = map.get(s.name);
+      if (t === undefined) problems.push(`missing key ${s.name} (expected shape [${s.shape.join(', ')}])`);
+      else if (!(t instanceof Tensor) || t.isDisposed) problems.push(`${s.name}: expected a live Tensor but received ${t instanceof Tensor ? 'a disposed tensor' : typeof t}`);
+      else if (t.shape.length !== s.shape.length || t.shape.some((d, i) => d !== s.shape[i])) {
+        problems.push(`${s.name}: expected shape [${s.shape.join(', ')}] but received [${t.shape.join(', ')}]`);
+      } else if (t.device !== 'cpu') problems.push(`${s.name}: expected a host (cpu) tensor but received device '${t.device}'`);
+    }
+    for (const k of map.keys()) {
+      if (!known.has(k) && !(typeof k === 'string' && k.endsWith('.num_batches_tracked'))) problems.push(`unexpected key ${String(k)}`);
+    }
+    if (problems.length > 0) {
+      throw new RangeError(
+        `Expected a state dict matching ${this.name} (${this.specs.length} tensors) for stateDict but received ${problems.length} mismatch${problems.length > 1 ? 'es' : ''}:\n  ${problems.join('\n  ')}`,
+      );
+    }
+    this.#dropEngine();
+    const next = new Map<string, Tensor>();
+    for (const s of this.specs) next.set(s.name, new Tensor(new HostStorage(map.get(s.name)!.dataSync().slice()), [...s.shape]));
+    this.#stateStore = next;
+  }
+
+  /** e.g. 'resnext50_32x4d' */
+  get name(): string {
+    const c = this.config;
+    return c.cardinality === 1 && c.width === 64 && c.depth !== 29 ? `resnet${c.depth}` : `resnext${c.depth}_${c.cardinality}x${c.width}d`;
+  }
+
+  /**
+   * Logits [N, numClasses] for x [N, 3, H, W]. Native backends run the fused,
+   * prepared network off the event loop (one native call per layer); the
+   * reference backend computes synchronously before the promise is returned.
+   * x must not be written until the promise settles.
+   */
+  async forward(x: Tensor, options: ForwardOptions = {}): Promise<Tensor> {
+    const xt = checkTensor(x, 'x');
+    checkInputShape([...xt.shape], this.architecture.stem.inC, 'x.shape');
+    if (typeof options !== 'object' || options === null) throw invalidType('options', 'an options object', options);
+    for (const k of Object.keys(options)) if (k !== 'backend' && k !== 'fuse') throw invalidValue(`options.${k}`, 'one of the options backend, fuse', k);
+    // Throws here for an input too small for the network, with the layer named.
+    layerComplexity(this.architecture, xt.shape);
+    const backend = resolveBackend(options.backend, xt.device);
+    const fuse = options.fuse ?? backend.name !== 'reference';
+    if (typeof fuse !== 'boolean') throw invalidType('fuse', 'a boolean', fuse);
+    if (backend.name === 'reference' || !fuse) {
+      if (backend.name !== 'reference' && backend.name !== 'cpu') throw new Error(`The unfused forward is not implemented on the ${backend.name} backend`);
+      return forwardUnfused(this.architecture, this.#state, xt, backend.name);
+    }
+    if (backend.name !== 'cpu') throw new Error(`The fused forward is not implemented on the ${backend.name} backend`);
+    if (!this.#engine) this.#engine = new FusedEngine(this.architecture, this.#state, backend.name);
+    return this.#engine.forward(xt);
+  }
+
+  /** Prepares the fused engine now (BN folding, weight packing) instead of at the first forward. */
+  prepare(options: { backend?: BackendName } = {}): this {
+    const backend = resolveBackend(options.backend, 'cpu');
+    if (backend.name === 'cpu' && !this.#engine) this.#engine = new FusedEngine(this.architecture, this.#state, 'cpu');
+    return this;
+  }
+
+  /** Kernel choices of the prepared conv plans (prepare() first), for diagnostics. */
+  planInfo(): Record<string, unknown>[] {
+    return this.#engine ? this.#engine.info() : [];
+  }
+
+  /** Releases prepared plans and buffers; the weights stay. */
+  #dropEngine(): void {
+    this.#engine?.dispose();
+    this.#engine = null;
+  }
+
+  dispose(): void {
+    this.#dropEngine();
+  }
+}
