@@ -16,6 +16,11 @@
 
 namespace resnext {
 
+namespace {
+// sched_yield calls before a waiting thread sleeps (each costs ~1 us when the core is idle).
+constexpr int kYieldSpins = 2000;
+}  // namespace
+
 int ThreadPool::HardwareThreads() {
   unsigned n = std::thread::hardware_concurrency();
   return n == 0 ? 1 : static_cast<int>(n);
@@ -98,11 +103,16 @@ void ThreadPool::Drain(int thread_index) {
 
 void ThreadPool::WorkerLoop(int index, uint64_t seen) {
   for (;;) {
-    // Spin for a short while (about 50-100 us) before sleeping.
+    // Spin briefly, then yield the core for a while (on a loaded 2-core machine
+    // a pure spin starves the very thread we wait for), then sleep.
     bool woke = false;
-    for (int spin = 0; spin < 20000; ++spin) {
+    for (int spin = 0; spin < 4000 + kYieldSpins; ++spin) {
       if (generation_.load(std::memory_order_acquire) != seen) { woke = true; break; }
-      RESNEXT_PAUSE();
+      if (spin < 4000) {
+        RESNEXT_PAUSE();
+      } else {
+        std::this_thread::yield();
+      }
     }
     if (!woke) {
       std::unique_lock<std::mutex> lock(mu_);
@@ -135,8 +145,15 @@ void ThreadPool::Run(int64_t n_tasks, const TaskFn& task) {
   }
   cv_.notify_all();
   Drain(0);
-  // Wait for the workers: spin first, then sleep.
-  for (int spin = 0; spin < 200000 && active_.load(std::memory_order_acquire) != 0; ++spin) RESNEXT_PAUSE();
+  // Wait for the workers: spin, then yield (so a descheduled worker can run on
+  // this core), then sleep.
+  for (int spin = 0; spin < 4000 + kYieldSpins && active_.load(std::memory_order_acquire) != 0; ++spin) {
+    if (spin < 4000) {
+      RESNEXT_PAUSE();
+    } else {
+      std::this_thread::yield();
+    }
+  }
   if (active_.load(std::memory_order_acquire) != 0) {
     std::unique_lock<std::mutex> lock(mu_);
     done_cv_.wait(lock, [&] { return active_.load() == 0; });
