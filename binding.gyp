@@ -17,6 +17,12 @@
         "native/cpu/conv_direct_avx512.cc",
         "native/napi/convert.cc",
         "native/napi/conv_plan_wrap.cc",
+        "native/cpu/max_pool2d.cc",
+        "native/cpu/global_avg_pool.cc",
+        "native/cpu/linear.cc",
+        "native/napi/max_pool2d_wrap.cc",
+        "native/napi/global_avg_pool_wrap.cc",
+        "native/napi/linear_wrap.cc",
         "native/napi/addon.cc"
       ],
       "include_dirs": [

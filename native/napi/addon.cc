@@ -5,9 +5,11 @@
 //   setNumThreads(n: number): number    (n < 1 = all cores; returns the count)
 //   getNumThreads(): number
 //   setIsaCap(name: 'scalar' | 'avx2' | 'avx512'): string   (returns the cap in force)
+//   maxPool2d / globalAvgPool / linear (+ *Async): inference layers, see *_wrap.cc
 #include <napi.h>
 
 #include "conv_plan_wrap.h"
+#include "layer_worker.h"
 #include "convert.h"
 #include "errors.h"
 #include "resnext/cpu_features.h"
@@ -67,6 +69,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));
   exports.Set("setIsaCap", Napi::Function::New(env, SetIsaCap, "setIsaCap"));
+  RegisterMaxPool2d(env, exports);
+  RegisterGlobalAvgPool(env, exports);
+  RegisterLinear(env, exports);
   return exports;
 }
 

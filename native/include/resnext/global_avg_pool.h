@@ -1,0 +1,14 @@
+// Global average pooling kernel: x [N*C][HW] -> y [N*C], the mean of each
+// plane (summed in double, so the result does not depend on HW's size order).
+#pragma once
+
+#include <cstdint>
+
+#include "resnext/status.h"
+#include "resnext/thread_pool.h"
+
+namespace resnext {
+
+Status GlobalAvgPool(int64_t planes, int64_t hw, const float* x, float* y, ThreadPool& pool);
+
+}  // namespace resnext

@@ -1,0 +1,22 @@
+// 2-D max pooling kernel (NCHW). Padded positions never win (torch semantics:
+// padding is -inf); NaN propagates. Validated by the caller; asserts only.
+#pragma once
+
+#include <cstdint>
+
+#include "resnext/status.h"
+#include "resnext/thread_pool.h"
+
+namespace resnext {
+
+struct MaxPool2dParams {
+  int64_t N = 0, C = 0, H = 0, W = 0;
+  int64_t kh = 3, kw = 3, sh = 2, sw = 2, ph = 1, pw = 1;
+  int64_t P() const { return (H + 2 * ph - kh) / sh + 1; }
+  int64_t Q() const { return (W + 2 * pw - kw) / sw + 1; }
+};
+
+// x [N][C][H][W] -> y [N][C][P][Q].
+Status MaxPool2d(const MaxPool2dParams& p, const float* x, float* y, ThreadPool& pool);
+
+}  // namespace resnext

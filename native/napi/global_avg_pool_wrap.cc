@@ -1,0 +1,59 @@
+// globalAvgPool(input, [N, C, H, W], output) and globalAvgPoolAsync(...) ->
+// Promise: the N-API face of native/cpu/global_avg_pool.cc, with sizes and
+// aliasing re-checked. output has N*C elements.
+#include <string>
+
+#include "convert.h"
+#include "errors.h"
+#include "layer_worker.h"
+#include "resnext/global_avg_pool.h"
+#include "resnext/validate.h"
+
+namespace resnext_napi {
+namespace {
+
+struct Args {
+  int64_t planes = 0, hw = 0;
+  F32View in, out;
+};
+
+Args Parse(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3) ThrowType(env, "globalAvgPool: expected (input, shape, output)");
+  Args a;
+  a.in = GetFloat32Array(info[0], "input");
+  auto s = GetIntArray<4>(info[1], "input.shape", 1, resnext::kMaxElements);
+  a.out = GetFloat32Array(info[2], "output");
+  const double planes = static_cast<double>(s[0]) * s[1], hw = static_cast<double>(s[2]) * s[3];
+  if (planes * hw != static_cast<double>(a.in.length))
+    ThrowRange(env, "input: expected " + std::to_string(static_cast<int64_t>(planes * hw)) + " elements for its shape but received " + std::to_string(a.in.length));
+  if (planes != static_cast<double>(a.out.length))
+    ThrowRange(env, "output: expected " + std::to_string(static_cast<int64_t>(planes)) + " elements (N * C) but received " + std::to_string(a.out.length));
+  if (Overlaps(a.in, a.out)) ThrowRange(env, "output: must not share memory with input");
+  a.planes = static_cast<int64_t>(planes);
+  a.hw = static_cast<int64_t>(hw);
+  return a;
+}
+
+Napi::Value Run(const Napi::CallbackInfo& info) {
+  Args a = Parse(info);
+  resnext::Status s = resnext::GlobalAvgPool(a.planes, a.hw, a.in.data, a.out.data, resnext::ThreadPool::Global());
+  if (!s.ok()) ThrowStatus(info.Env(), s);
+  return info.Env().Undefined();
+}
+
+Napi::Value RunAsync(const Napi::CallbackInfo& info) {
+  Args a = Parse(info);
+  return LayerWorker::Start(
+      info.Env(), "resnext:globalAvgPool",
+      [a]() { return resnext::GlobalAvgPool(a.planes, a.hw, a.in.data, a.out.data, resnext::ThreadPool::Global()); }, {a.in.value, a.out.value});
+}
+
+}  // namespace
+
+void RegisterGlobalAvgPool(Napi::Env env, Napi::Object exports) {
+  exports.Set("globalAvgPool", Napi::Function::New(env, Run, "globalAvgPool"));
+  exports.Set("globalAvgPoolAsync", Napi::Function::New(env, RunAsync, "globalAvgPoolAsync"));
+}
+
+}  // namespace resnext_napi

@@ -1,0 +1,69 @@
+// linear(input, [N, in], weight, [out, in], bias | null, output) and
+// linearAsync(...) -> Promise: the N-API face of native/cpu/linear.cc, with
+// sizes and aliasing re-checked. output has N*out elements.
+#include <string>
+
+#include "convert.h"
+#include "errors.h"
+#include "layer_worker.h"
+#include "resnext/linear.h"
+#include "resnext/validate.h"
+
+namespace resnext_napi {
+namespace {
+
+struct Args {
+  int64_t n = 0, in = 0, out = 0;
+  F32View x, w, b, y;
+};
+
+Args Parse(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 6) ThrowType(env, "linear: expected (input, shape, weight, weightShape, bias, output)");
+  Args a;
+  a.x = GetFloat32Array(info[0], "input");
+  auto xs = GetIntArray<2>(info[1], "input.shape", 1, resnext::kMaxElements);
+  a.w = GetFloat32Array(info[2], "weight");
+  auto ws = GetIntArray<2>(info[3], "weight.shape", 1, resnext::kMaxElements);
+  a.b = GetOptionalFloat32Array(info[4], "bias");
+  a.y = GetFloat32Array(info[5], "output");
+  if (ws[1] != xs[1]) ThrowRange(env, "weight.shape[1]: expected " + std::to_string(xs[1]) + " (input features) but received " + std::to_string(ws[1]));
+  a.n = xs[0], a.in = xs[1], a.out = ws[0];
+  auto want = [&](const F32View& v, double n, const char* name) {
+    if (static_cast<double>(v.length) != n)
+      ThrowRange(env, std::string(name) + ": expected " + std::to_string(static_cast<int64_t>(n)) + " elements but received " + std::to_string(v.length));
+  };
+  want(a.x, static_cast<double>(a.n) * a.in, "input");
+  want(a.w, static_cast<double>(a.out) * a.in, "weight");
+  if (a.b.data != nullptr) want(a.b, static_cast<double>(a.out), "bias");
+  want(a.y, static_cast<double>(a.n) * a.out, "output");
+  if (Overlaps(a.y, a.x) || Overlaps(a.y, a.w) || Overlaps(a.y, a.b)) ThrowRange(env, "output: must not share memory with the inputs");
+  return a;
+}
+
+resnext::Status Call(const Args& a) {
+  return resnext::Linear(a.n, a.in, a.out, a.x.data, a.w.data, a.b.data, a.y.data, resnext::ThreadPool::Global());
+}
+
+Napi::Value Run(const Napi::CallbackInfo& info) {
+  Args a = Parse(info);
+  resnext::Status s = Call(a);
+  if (!s.ok()) ThrowStatus(info.Env(), s);
+  return info.Env().Undefined();
+}
+
+Napi::Value RunAsync(const Napi::CallbackInfo& info) {
+  Args a = Parse(info);
+  std::vector<Napi::Value> pinned{a.x.value, a.w.value, a.y.value};
+  if (a.b.data != nullptr) pinned.push_back(a.b.value);
+  return LayerWorker::Start(info.Env(), "resnext:linear", [a]() { return Call(a); }, pinned);
+}
+
+}  // namespace
+
+void RegisterLinear(Napi::Env env, Napi::Object exports) {
+  exports.Set("linear", Napi::Function::New(env, Run, "linear"));
+  exports.Set("linearAsync", Napi::Function::New(env, RunAsync, "linearAsync"));
+}
+
+}  // namespace resnext_napi
