@@ -1,0 +1,329 @@
+// `resnext bench`: builds the suite's networks once per backend, warms each
+// configuration up, then times them in interleaved rounds (every round runs
+// every configuration once, starting one later each round) so that noise from
+// other processes spreads over all rows instead of biasing some. Reports
+// params and MACs from the models' own counts, latency percentiles, throughput,
+// GFLOP/s against the measured FMA peak, and time relative to the baseline.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import type { BackendName } from '../backends/backend';
+import { backends as listBackends } from '../backends/registry';
+import { allConvs, type ConvDef } from '../models/architecture';
+import type { ResNeXtModel } from '../models/model';
+import { resnext } from '../models/presets';
+import { conv2dPlan } from '../ops/conv2d';
+import { randn, type Tensor, zeros } from '../tensor';
+import { cpuInfo, getNumThreads, setNumThreads } from '../threads';
+import type { BenchArgs } from './args';
+import { renderReport } from './format';
+import { machineInfo } from './machine';
+import { openOrtRunner, type OrtRunner } from './onnx_compare';
+import { type Output, Progress } from './output';
+import { measurePeak, type Peak } from './peak';
+import type { BenchResult, LayerRow, NetworkRow } from './results';
+import { roundOrder, summarize } from './stats';
+import { LAYER_MODELS, type NetworkSpec, networkSuites } from './suites';
+import { chartFromResult, renderSvg } from './svg';
+
+/** One thing timed per round: a network forward, or one conv of the layers suite. */
+interface Config {
+  label: string;
+  run: () => Promise<void> | void;
+  samples: number[];
+  warmupMs: number[];
+}
+
+function nowMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
+/** The backends to run: the named ones that are available (others skipped with a note), else the best available. */
+export function chooseBackends(requested: readonly string[], notes: string[]): BackendName[] {
+  const known = listBackends();
+  if (requested.length === 0) {
+    const best = known.filter((b) => b.available).sort((a, b) => b.priority - a.priority)[0];
+    if (!best) throw new Error('No backend is available (see resnext info)');
+    return [best.name];
+  }
+  const out: BackendName[] = [];
+  for (const name of requested) {
+    const b = known.find((k) => k.name === name);
+    if (!b) notes.push(`backend ${name} skipped: this build does not know it`);
+    else if (!b.available) notes.push(`backend ${name} skipped: ${b.reason ?? 'unavailable'}`);
+    else out.push(b.name);
+  }
+  if (out.length === 0) {
+    throw new Error(`None of the requested backends is available: ${notes.join('; ')}. Run 'resnext info' to see why.`);
+  }
+  return out;
+}
+
+/** Timed rounds from the warm-up estimate: as many as fit the budget, at least 5, at most 50. */
+export function chooseRuns(estimatesMs: readonly number[], budgetS: number): { runs: number; why: string } {
+  const per = estimatesMs.reduce((a, b) => a + b, 0);
+  if (!(per > 0)) return { runs: 5, why: 'no warm-up to estimate from: the minimum of 5' };
+  const fit = Math.floor((budgetS * 1000) / per);
+  const runs = Math.max(5, Math.min(50, fit));
+  return { runs, why: `chosen to fit a ${budgetS} s budget at ${per.toFixed(0)} ms per round, within [5, 50]` };
+}
+
+function buildModel(spec: { depth: NetworkSpec['depth']; cardinality: number; width: number }, seed: number): ResNeXtModel {
+  return resnext({ depth: spec.depth, cardinality: spec.cardinality, width: spec.width, seed });
+}
+
+function writeFile(file: string, text: string): void {
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  fs.writeFileSync(file, text);
+}
+
+export async function runBench(args: BenchArgs, out: Output): Promise<number> {
+  const t0 = nowMs();
+  const notes: string[] = [];
+  const info = (line: string): void => {
+    if (!args.quiet) out.stderr(line);
+  };
+  const backendNames = chooseBackends(args.backends, notes);
+  if (args.threads !== undefined) setNumThreads(args.threads);
+  const threads = getNumThreads();
+  const size = args.size ?? (args.suite === 'tiny' ? 32 : backendNames.includes('reference') ? 64 : 224);
+  if (args.size === undefined && size !== 224) notes.push(`input size ${size}x${size} chosen (${args.suite === 'tiny' ? 'the tiny suite is CIFAR-sized' : 'the reference backend is too slow for 224x224'}); set it with --size`);
+
+  let ort: OrtRunner | null = null;
+  if (args.compare.includes('onnxruntime')) {
+    const r = await openOrtRunner(threads);
+    if (typeof r === 'string') throw new Error(r);
+    ort = r;
+  }
+
+  const ci = cpuInfo();
+  const cpuIsa = ci ? ci.cap : null;
+  let peak: Peak;
+  if (args.peak !== undefined) {
+    peak = { gflops: args.peak, isa: cpuIsa, threads, source: 'given with --peak', entries: [] };
+  } else {
+    peak = measurePeak(cpuIsa, threads, info, args.remeasurePeak);
+  }
+
+  const specs = networkSuites(args.suite);
+  const configs: Config[] = [];
+  const netMeta: { spec: NetworkSpec; backend: string; batch: number; model: ResNeXtModel; cfg: Config }[] = [];
+  const layerMeta: { model: string; backend: string; batch: number; conv: ConvDef; macs: number; inShape: number[]; outShape: number[]; cfg: Config }[] = [];
+  const layerNet: { model: string; backend: string; batch: number; cfg: Config }[] = [];
+  const models: ResNeXtModel[] = [];
+  const inputs = new Map<number, Tensor>();
+  const inputFor = (batch: number): Tensor => {
+    let x = inputs.get(batch);
+    if (!x) {
+      x = randn([batch, 3, size, size], { seed: args.seed + 1000 + batch });
+      inputs.set(batch, x);
+    }
+    return x;
+  };
+
+  const buildTotal = specs.length + (args.suite === 'layers' || args.suite === 'all' ? 1 : 0);
+  const buildBar = new Progress(buildTotal, out.interactive);
+  info(`building ${buildTotal} network${buildTotal === 1 ? '' : 's'} (random weights, seed ${args.seed}) ...`);
+  for (const spec of specs) {
+    buildBar.tick(`building ${spec.label}`, 0);
+    const model = buildModel(spec, args.seed);
+    models.push(model);
+    for (const backend of backendNames) {
+      if (backend !== 'reference') model.prepare({ backend });
+      for (const batch of args.batches) {
+        const x = inputFor(batch);
+        const cfg: Config = {
+          label: `${spec.label} ${backend} b${batch}`,
+          run: async () => {
+            await model.forward(x, { backend });
+          },
+          samples: [],
+          warmupMs: [],
+        };
+        configs.push(cfg);
+        netMeta.push({ spec, backend, batch, model, cfg });
+      }
+    }
+    if (ort) {
+      for (const batch of args.batches) {
+        const x = inputFor(batch);
+        const ours = (await model.forward(x, { backend: backendNames[0] })).dataSync();
+        const session = await ort.prepare(model, x, ours);
+        const cfg: Config = { label: `${spec.label} onnxruntime b${batch}`, run: () => session.run(x), samples: [], warmupMs: [] };
+        configs.push(cfg);
+        netMeta.push({ spec, backend: 'onnxruntime', batch, model, cfg });
+        if (session.maxAbsDiff !== undefined) {
+          notes.push(`${spec.label} batch ${batch}: onnxruntime's logits agree with ${backendNames[0]}'s to max |diff| ${session.maxAbsDiff.toExponential(2)} (checked before timing)`);
+        }
+      }
+    }
+    buildBar.tick(`built ${spec.label}`);
+  }
+
+  if (args.suite === 'layers' || args.suite === 'all') {
+    const preset = LAYER_MODELS[args.model];
+    if (!preset) throw new Error(`Expected one of ${Object.keys(LAYER_MODELS).join(', ')} for --model but received ${JSON.stringify(args.model)}`);
+    const model = buildModel(preset, args.seed);
+    models.push(model);
+    const state = model.stateDict();
+    const convs = new Map(allConvs(model.architecture).map((c) => [c.name, c]));
+    for (const backend of backendNames) {
+      if (backend !== 'reference') model.prepare({ backend });
+      for (const batch of args.batches) {
+        const x = inputFor(batch);
+        const netCfg: Config = { label: `${model.name} ${backend} b${batch}`, run: async () => void (await model.forward(x, { backend })), samples: [], warmupMs: [] };
+        configs.push(netCfg);
+        layerNet.push({ model: model.name, backend, batch, cfg: netCfg });
+        for (const l of model.layers([batch, 3, size, size])) {
+          if (l.op !== 'conv') continue;
+          const c = convs.get(l.name)!;
+          const bias = randn([c.outC], { seed: 7 });
+          const plan = conv2dPlan(state.get(`${c.name}.weight`)!, { groups: c.groups, stride: c.stride, padding: c.padding, bias, activation: 'relu', backend });
+          const xin = randn(l.inputShape as [number, number, number, number], { seed: 11 });
+          const o = zeros(l.outputShape as [number, number, number, number]);
+          const cfg: Config = { label: `${l.name} ${backend} b${batch}`, run: () => void plan.run(xin, { out: o }), samples: [], warmupMs: [] };
+          configs.push(cfg);
+          layerMeta.push({ model: model.name, backend, batch, conv: c, macs: l.macs, inShape: l.inputShape, outShape: l.outputShape, cfg });
+        }
+      }
+    }
+    buildBar.tick(`built ${model.name}`);
+  }
+  buildBar.finish();
+
+  // Warm-up: first runs pay for packing, buffer allocation and page faults.
+  const warmBar = new Progress(configs.length * args.warmup, out.interactive);
+  if (args.warmup > 0) info(`warming up ${configs.length} configurations (${args.warmup} run${args.warmup === 1 ? '' : 's'} each) ...`);
+  for (const c of configs) {
+    for (let i = 0; i < args.warmup; i++) {
+      const s = nowMs();
+      await c.run();
+      c.warmupMs.push(nowMs() - s);
+      warmBar.tick(`warm-up ${c.label}`);
+    }
+  }
+  warmBar.finish();
+
+  const chosen = args.runs !== undefined ? { runs: args.runs, why: 'given with --runs' } : chooseRuns(configs.map((c) => c.warmupMs.at(-1) ?? 0), args.budget);
+  info(`timing ${configs.length} configurations x ${chosen.runs} interleaved rounds (${chosen.why}) ...`);
+  const bar = new Progress(configs.length * chosen.runs, out.interactive);
+  for (let r = 0; r < chosen.runs; r++) {
+    for (const i of roundOrder(configs.length, r)) {
+      const c = configs[i];
+      const s = nowMs();
+      await c.run();
+      c.samples.push(nowMs() - s);
+    }
+    bar.tick(`round ${r + 1}/${chosen.runs}`, configs.length);
+  }
+  bar.finish();
+
+  const pct = (gflops: number, backend: string): number | null =>
+    peak.gflops !== null && backend !== 'cuda' ? (100 * gflops) / peak.gflops : null;
+
+  const networks: NetworkRow[] = netMeta.map((m) => {
+    const stats = summarize(m.cfg.samples, args.maxSpread);
+    const macs = m.model.macs([m.batch, 3, size, size]);
+    const gflops = (2 * macs) / (stats.median * 1e6);
+    return {
+      suite: m.spec.suite,
+      label: m.spec.label,
+      model: m.model.name,
+      depth: m.spec.depth,
+      cardinality: m.spec.cardinality,
+      width: m.spec.width,
+      backend: m.backend,
+      batch: m.batch,
+      size,
+      params: m.model.numParams(),
+      macs,
+      samples: m.cfg.samples,
+      stats,
+      imagesPerSecond: (m.batch * 1000) / stats.median,
+      gflops,
+      pctPeak: pct(gflops, m.backend),
+      relTime: NaN,
+      macRatio: NaN,
+      ...(m.spec.note ? { note: m.spec.note } : {}),
+    };
+  });
+  for (const r of networks) {
+    const base = networks.find((b) => b.suite === r.suite && b.backend === r.backend && b.batch === r.batch);
+    if (base) {
+      r.relTime = r.stats.median / base.stats.median;
+      r.macRatio = r.macs / base.macs;
+    }
+    if (r.backend === 'onnxruntime') {
+      const ours = networks.find((b) => b.suite === r.suite && b.label === r.label && b.batch === r.batch && b.backend !== 'onnxruntime');
+      if (ours) r.vsOurs = r.stats.median / ours.stats.median;
+    }
+  }
+  for (const spec of specs) if (spec.note) notes.push(`${spec.label} (${spec.suite}): ${spec.note}`);
+
+  const layers: LayerRow[] = layerMeta.map((m) => {
+    const stats = summarize(m.cfg.samples, args.maxSpread);
+    const gflops = (2 * m.macs) / (stats.median * 1e6);
+    return {
+      model: m.model,
+      backend: m.backend,
+      batch: m.batch,
+      name: m.conv.name,
+      inputShape: m.inShape,
+      outputShape: m.outShape,
+      kernel: m.conv.kernel,
+      stride: m.conv.stride,
+      groups: m.conv.groups,
+      macs: m.macs,
+      samples: m.cfg.samples,
+      stats,
+      gflops,
+      pctPeak: pct(gflops, m.backend),
+      share: NaN,
+    };
+  });
+  const layerTotals = layerNet.map((n) => {
+    const mine = layers.filter((l) => l.model === n.model && l.backend === n.backend && l.batch === n.batch);
+    const convSumMs = mine.reduce((a, l) => a + l.stats.median, 0);
+    for (const l of mine) l.share = l.stats.median / convSumMs;
+    return { model: n.model, backend: n.backend, batch: n.batch, networkMs: summarize(n.cfg.samples).median, convSumMs };
+  });
+
+  const noisy = [...networks, ...layers].filter((r) => r.stats.noisy).length;
+  if (noisy > 0) notes.push(`${noisy} row${noisy === 1 ? '' : 's'} flagged noisy (spread above ${(args.maxSpread * 100).toFixed(0)}%): other processes were likely competing for the CPU; rerun with more --runs or on an idle machine`);
+  if (ort) notes.push(`onnxruntime rows: onnxruntime-node ${ort.version}, same weights (BatchNorm folded as an ONNX graph built from stateDict()), ${threads} intra-op thread${threads === 1 ? '' : 's'}, graphOptimizationLevel all; 'time / base' is against ORT's own 1x64d, '(x ours)' is ORT time / ours`);
+
+  const result: BenchResult = {
+    tool: 'resnext bench',
+    command: ['resnext', 'bench', ...process.argv.slice(3)].join(' '),
+    machine: machineInfo(),
+    settings: {
+      suite: args.suite,
+      backends: [...backendNames, ...(ort ? ['onnxruntime'] : [])],
+      batches: args.batches,
+      size,
+      runs: chosen.runs,
+      runsChosen: chosen.why,
+      warmup: args.warmup,
+      threads,
+      maxSpread: args.maxSpread,
+      seed: args.seed,
+      interleaving: 'each round times every configuration once, starting one configuration later than the previous round',
+    },
+    peak,
+    networks,
+    layers,
+    layerTotals,
+    notes,
+    wallSeconds: (nowMs() - t0) / 1000,
+  };
+
+  out.stdout(renderReport(result, 'text'));
+  if (args.json) writeFile(args.json, JSON.stringify(result, null, 1) + '\n');
+  if (args.markdown) writeFile(args.markdown, renderReport(result, 'markdown'));
+  if (args.svg) writeFile(args.svg, renderSvg(chartFromResult(result)));
+  for (const [k, f] of [['JSON', args.json], ['Markdown', args.markdown], ['SVG', args.svg]] as const) if (f) info(`wrote ${k} to ${f}`);
+  for (const m of models) m.dispose();
+  if (ort) await ort.close();
+  return 0;
+}

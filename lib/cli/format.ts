@@ -1,0 +1,155 @@
+// Table rendering for the terminal and Markdown: the same rows and columns,
+// two layouts. Numbers are formatted once here so both agree digit for digit.
+
+import type { BenchResult, LayerRow, NetworkRow } from './results';
+
+export function fmtCount(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} G`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)} M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} k`;
+  return String(n);
+}
+
+export function fmtMs(ms: number): string {
+  if (ms >= 100) return ms.toFixed(0);
+  if (ms >= 10) return ms.toFixed(1);
+  if (ms >= 1) return ms.toFixed(2);
+  return ms.toFixed(3);
+}
+
+function fmtNum(x: number, digits: number): string {
+  return Number.isFinite(x) ? x.toFixed(digits) : 'n/a';
+}
+
+export interface Table {
+  header: string[];
+  /** 'l' or 'r' per column. */
+  align: ('l' | 'r')[];
+  rows: string[][];
+}
+
+export function networkTable(rows: readonly NetworkRow[]): Table {
+  const header = ['network', 'C x d', 'backend', 'batch', 'params', 'MACs', 'median ms', 'p10-p90 ms', 'spread', 'img/s', 'GFLOP/s', '% peak', 'time / base', 'MACs / base'];
+  const align: ('l' | 'r')[] = ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'];
+  const out = rows.map((r) => [
+    r.model,
+    r.label,
+    r.backend,
+    String(r.batch),
+    fmtCount(r.params),
+    fmtCount(r.macs),
+    fmtMs(r.stats.median),
+    `${fmtMs(r.stats.p10)}-${fmtMs(r.stats.p90)}`,
+    `${(r.stats.spread * 100).toFixed(0)}%${r.stats.noisy ? ' !' : ''}`,
+    fmtNum(r.imagesPerSecond, r.imagesPerSecond >= 100 ? 0 : 1),
+    fmtNum(r.gflops, 1),
+    r.pctPeak === null ? 'n/a' : `${r.pctPeak.toFixed(1)}%`,
+    `${fmtNum(r.relTime, 2)}x${r.vsOurs !== undefined ? ` (${fmtNum(r.vsOurs, 2)}x ours)` : ''}`,
+    `${fmtNum(r.macRatio, 2)}x`,
+  ]);
+  return { header, align, rows: out };
+}
+
+export function layerTable(rows: readonly LayerRow[]): Table {
+  const header = ['layer', 'input', 'output', 'k/s', 'groups', 'MACs', 'median ms', 'spread', 'GFLOP/s', '% peak', 'share'];
+  const align: ('l' | 'r')[] = ['l', 'l', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'];
+  const out = rows.map((r) => [
+    r.name,
+    r.inputShape.join('x'),
+    r.outputShape.join('x'),
+    `${r.kernel}x${r.kernel}/${r.stride}`,
+    String(r.groups),
+    fmtCount(r.macs),
+    fmtMs(r.stats.median),
+    `${(r.stats.spread * 100).toFixed(0)}%${r.stats.noisy ? ' !' : ''}`,
+    fmtNum(r.gflops, 1),
+    r.pctPeak === null ? 'n/a' : `${r.pctPeak.toFixed(1)}%`,
+    `${(r.share * 100).toFixed(1)}%`,
+  ]);
+  return { header, align, rows: out };
+}
+
+export function renderText(t: Table): string {
+  const widths = t.header.map((h, i) => Math.max(h.length, ...t.rows.map((r) => r[i].length)));
+  const line = (cells: string[]): string =>
+    cells.map((c, i) => (t.align[i] === 'r' ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  return [line(t.header), widths.map((w) => '-'.repeat(w)).join('  '), ...t.rows.map(line)].join('\n');
+}
+
+export function renderMarkdownTable(t: Table): string {
+  const esc = (s: string): string => s.replace(/\|/g, '\\|');
+  return [
+    `| ${t.header.map(esc).join(' | ')} |`,
+    `|${t.align.map((a) => (a === 'r' ? '---:' : ':---')).join('|')}|`,
+    ...t.rows.map((r) => `| ${r.map(esc).join(' | ')} |`),
+  ].join('\n');
+}
+
+/** Groups rows by (suite, backend, batch) in first-seen order, for one table each. */
+export function groupRows<T extends { backend: string; batch: number }>(rows: readonly T[], key: (r: T) => string): [string, T[]][] {
+  const m = new Map<string, T[]>();
+  for (const r of rows) {
+    const k = key(r);
+    if (!m.has(k)) m.set(k, []);
+    m.get(k)!.push(r);
+  }
+  return [...m.entries()];
+}
+
+export function machineLine(r: BenchResult): string {
+  const m = r.machine;
+  return (
+    `${m.cpuModel}, ${m.cores} cores, SIMD ${m.simd ?? 'n/a'}, ${r.settings.threads} thread${r.settings.threads === 1 ? '' : 's'}, ` +
+    `Node ${m.node}, resnext ${m.packageVersion}${m.onnxruntime ? `, onnxruntime-node ${m.onnxruntime}` : ''}`
+  );
+}
+
+export function settingsLines(r: BenchResult): string[] {
+  const s = r.settings;
+  return [
+    `suite ${s.suite}; backends ${s.backends.join(', ')}; batch ${s.batches.join(', ')}; input ${s.size}x${s.size}; ` +
+      `${s.warmup} warm-up + ${s.runs} timed runs per configuration (${s.runsChosen}); ${s.interleaving}.`,
+    `Peak: ${r.peak.gflops === null ? 'unknown' : `${r.peak.gflops.toFixed(0)} GFLOP/s`} (${r.peak.source}).`,
+    `Rows marked ! have a spread (p90 - p10) / median above ${(s.maxSpread * 100).toFixed(0)}%: noisy, repeat before trusting them.`,
+  ];
+}
+
+/** The whole report as terminal text (format 'text') or Markdown. */
+export function renderReport(r: BenchResult, format: 'text' | 'markdown'): string {
+  const md = format === 'markdown';
+  const table = md ? renderMarkdownTable : renderText;
+  const out: string[] = [];
+  if (md) {
+    out.push(`# resnext bench: ${r.settings.suite}`, '');
+    out.push(`Machine: ${machineLine(r)}.`, '');
+    out.push(`Command: \`${r.command}\` (${r.machine.date}, ${r.wallSeconds.toFixed(0)} s).`, '');
+    out.push(...settingsLines(r).map((l) => `${l}\n`));
+  }
+  const groups = groupRows(r.networks, (x) => `${x.suite}`);
+  for (const [suite, rows] of groups) {
+    const title = suite === 'table2' ? "Table 2 settings (ResNeXt-50 complexity): time relative to 1x64d next to the MAC ratio"
+      : suite === 'table4' ? 'Table 4 settings (about twice the complexity): time relative to ResNet-101 1x64d next to the MAC ratio'
+      : `Suite ${suite}`;
+    out.push(md ? `## ${title}\n` : `${title}\n`);
+    out.push(table(networkTable(rows)), '');
+  }
+  for (const [key, rows] of groupRows(r.layers, (x) => `${x.model} on ${x.backend}, batch ${x.batch}`)) {
+    const tot = r.layerTotals.find((t) => `${t.model} on ${t.backend}, batch ${t.batch}` === key);
+    const title = `Per-layer breakdown: ${key} (each conv timed alone with the network's shapes; share of the sum of conv times)`;
+    out.push(md ? `## ${title}\n` : `${title}\n`);
+    out.push(table(layerTable(rows)), '');
+    if (tot) {
+      out.push(
+        `Sum of conv medians ${fmtMs(tot.convSumMs)} ms; whole network forward ${Number.isFinite(tot.networkMs) ? `${fmtMs(tot.networkMs)} ms` : 'not timed'}` +
+          `${Number.isFinite(tot.networkMs) ? ` (the rest, ${fmtMs(Math.max(0, tot.networkMs - tot.convSumMs))} ms, is pooling, the fc layer, unfused ops and overhead)` : ''}.`,
+        '',
+      );
+    }
+  }
+  if (!md) out.push(...settingsLines(r));
+  if (r.notes.length) {
+    out.push(md ? '## Notes\n' : 'Notes:');
+    out.push(...r.notes.map((n) => `- ${n}`));
+  }
+  return out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';
+}

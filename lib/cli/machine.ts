@@ -1,0 +1,69 @@
+// What a benchmark result needs to be read later: the machine (CPU model,
+// cores, SIMD level in use), the runtime and package versions, the threads.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+import { packageRoot } from '../binding';
+import { backends } from '../backends/registry';
+import { cpuInfo, getNumThreads } from '../threads';
+
+export interface MachineInfo {
+  cpuModel: string;
+  /** Logical CPUs the OS reports. */
+  cores: number;
+  memoryGiB: number;
+  platform: string;
+  arch: string;
+  node: string;
+  packageVersion: string;
+  /** SIMD level the CPU backend dispatches to (null without the native addon). */
+  simd: string | null;
+  /** Highest SIMD level the CPU supports. */
+  simdSupported: string | null;
+  cpuFeatures: string[];
+  threads: number;
+  backends: { name: string; available: boolean; reason?: string }[];
+  onnxruntime: string | null;
+  date: string;
+}
+
+export function packageVersion(): string {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** The installed onnxruntime-node version, or null when it is not installed. */
+export function onnxruntimeVersion(): string | null {
+  try {
+    const pj = require.resolve('onnxruntime-node/package.json', { paths: [packageRoot(), process.cwd()] });
+    return JSON.parse(fs.readFileSync(pj, 'utf8')).version ?? 'unknown';
+  } catch {
+    return null;
+  }
+}
+
+export function machineInfo(): MachineInfo {
+  const cpus = os.cpus();
+  const ci = cpuInfo();
+  return {
+    cpuModel: ci?.brand?.trim() || cpus[0]?.model?.trim() || 'unknown',
+    cores: cpus.length,
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    platform: process.platform,
+    arch: process.arch,
+    node: process.version,
+    packageVersion: packageVersion(),
+    simd: ci ? ci.cap : null,
+    simdSupported: ci ? ci.best : null,
+    cpuFeatures: ci ? Object.keys(ci.features).filter((k) => ci.features[k]).sort() : [],
+    threads: getNumThreads(),
+    backends: backends().map((b) => ({ name: b.name, available: b.available, ...(b.reason ? { reason: b.reason } : {}) })),
+    onnxruntime: onnxruntimeVersion(),
+    date: new Date().toISOString(),
+  };
+}
