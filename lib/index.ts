@@ -42,3 +42,4 @@ export type { ForwardOptions, ModelOptions } from './models/model';
 export type { ResNeXtConfig, Architecture } from './models/architecture';
 export type { LayerComplexity } from './models/complexity';
 export { foldBatchNorm } from './models/fold_bn';
+export { loadSafetensors, saveSafetensors, parseSafetensors, serializeSafetensors } from './weights/safetensors';
