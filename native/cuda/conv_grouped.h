@@ -1,0 +1,47 @@
+// Our grouped convolution on the GPU ("cuda" backend), NHWC.
+//
+// Layouts (element type T = float, __half or __nv_bfloat16; float32 accumulation):
+//   x        [N][H][W][C]            (NHWC)
+//   w        [R][S][C/G][K]          packed once at plan creation (PackWeightsRSCK)
+//   bias     [K] float32 or null
+//   residual [N][P][Q][K] or null    (same type as y)
+//   y        [N][P][Q][K]
+// y = act(conv(x, w) + bias + residual).
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+
+#include "cuda/dtype.h"
+#include "resnext/conv_params.h"
+#include "resnext/status.h"
+
+namespace resnext {
+namespace cuda {
+
+struct GroupedConvArgs {
+  ConvParams p;
+  DType dtype = DType::kF32;
+  const void* x = nullptr;
+  const void* w = nullptr;
+  const float* bias = nullptr;
+  const void* residual = nullptr;
+  void* y = nullptr;
+};
+
+// Enqueues the convolution on `stream`; returns launch errors only (errors of
+// the running kernel surface at the next synchronization).
+Status LaunchGroupedConv(const GroupedConvArgs& a, cudaStream_t stream);
+
+// Bias, residual and activation over an NHWC output in place: the epilogue of
+// the cuDNN path, whose legacy API fuses only some of it.
+Status LaunchEpilogue(void* y, DType dtype, int64_t rows, int64_t K, const float* bias, const void* residual, Activation act,
+                      cudaStream_t stream);
+
+// Host-side packing of OIHW float32 weights.
+void PackWeightsRSCK(const float* oihw, const ConvParams& p, float* out);  // -> [R][S][C/G][K]
+void PackWeightsKRSC(const float* oihw, const ConvParams& p, float* out);  // -> [K][R][S][C/G] (cuDNN NHWC filter)
+
+}  // namespace cuda
+}  // namespace resnext

@@ -1,0 +1,262 @@
+// cuDNN grouped convolution plan (see cudnn_conv.h): RAII descriptors, the
+// group count set on the convolution descriptor, the algorithm found once per
+// input shape (cudnnFindConvolutionForwardAlgorithm, cached per plan and
+// shape), one shared workspace grown on demand, and our epilogue kernel for
+// bias/residual/ReLU after cuDNN's output (the legacy fused call only allows
+// ReLU with one algorithm). cuDNN pads symmetrically, so asymmetric padding
+// goes through a zero-padded copy of the input.
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#include "cudnn/cudnn_conv.h"
+
+#include <map>
+#include <tuple>
+#include <vector>
+
+#include "cuda/conv_grouped.h"
+#include "cuda/convert.h"
+#include "cuda/cuda_status.h"
+#include "cuda/runtime.h"
+#include "cudnn/cudnn_loader.h"
+#include "resnext/validate.h"
+
+namespace resnext {
+namespace cuda {
+namespace {
+
+Status FromCudnn(cudnnStatus_t st, const char* what) {
+  if (st == CUDNN_STATUS_SUCCESS) return Status::Ok();
+  const CudnnApi* api = Cudnn();
+  std::string msg = std::string(what) + ": " + (api ? api->cudnnGetErrorString(st) : "cuDNN error") + " (" + std::to_string(st) + ")";
+  if (st == CUDNN_STATUS_NOT_SUPPORTED) return Status::Unsupported(msg);
+  if (st == CUDNN_STATUS_ALLOC_FAILED) return Status::OutOfMemory(msg);
+  return Status::Internal(msg);
+}
+
+#define RESNEXT_CUDNN_TRY(expr, what)            \
+  do {                                           \
+    Status _s = FromCudnn((expr), (what));       \
+    if (!_s.ok()) return _s;                     \
+  } while (0)
+
+// Descriptor owners: one destroy call each, whatever path leaves the scope.
+struct TensorDesc {
+  cudnnTensorDescriptor_t d = nullptr;
+  ~TensorDesc() {
+    if (d) Cudnn()->cudnnDestroyTensorDescriptor(d);
+  }
+};
+struct FilterDesc {
+  cudnnFilterDescriptor_t d = nullptr;
+  ~FilterDesc() {
+    if (d) Cudnn()->cudnnDestroyFilterDescriptor(d);
+  }
+};
+struct ConvDesc {
+  cudnnConvolutionDescriptor_t d = nullptr;
+  ~ConvDesc() {
+    if (d) Cudnn()->cudnnDestroyConvolutionDescriptor(d);
+  }
+};
+
+cudnnHandle_t g_handle = nullptr;
+void* g_workspace = nullptr;
+size_t g_workspace_bytes = 0;
+
+Status Handle(cudnnHandle_t* out) {
+  if (!g_handle) {
+    RESNEXT_CUDNN_TRY(Cudnn()->cudnnCreate(&g_handle), "cudnnCreate");
+    RESNEXT_CUDNN_TRY(Cudnn()->cudnnSetStream(g_handle, Stream()), "cudnnSetStream");
+  }
+  *out = g_handle;
+  return Status::Ok();
+}
+
+Status Workspace(size_t bytes, void** out) {
+  if (bytes > g_workspace_bytes) {
+    Free(g_workspace, g_workspace_bytes);
+    g_workspace = nullptr;
+    g_workspace_bytes = 0;
+    Status s = Alloc(bytes, &g_workspace);
+    if (!s.ok()) return s;
+    g_workspace_bytes = bytes;
+  }
+  *out = g_workspace;
+  return Status::Ok();
+}
+
+cudnnDataType_t CudnnType(DType t) {
+  switch (t) {
+    case DType::kF16: return CUDNN_DATA_HALF;
+    case DType::kBF16: return CUDNN_DATA_BFLOAT16;
+    default: return CUDNN_DATA_FLOAT;
+  }
+}
+
+class CudnnConvPlan final : public DeviceConvPlan {
+ public:
+  CudnnConvPlan(const ConvParams& p, DType dtype) : p_(p), dtype_(dtype) {
+    symmetric_ = p.pad_top == p.pad_bottom && p.pad_left == p.pad_right;
+  }
+
+  Status Init(const float* oihw, const float* bias) {
+    const CudnnApi* api = Cudnn();
+    RESNEXT_CUDNN_TRY(api->cudnnCreateFilterDescriptor(&filter_.d), "cudnnCreateFilterDescriptor");
+    RESNEXT_CUDNN_TRY(api->cudnnSetFilter4dDescriptor(filter_.d, CudnnType(dtype_), CUDNN_TENSOR_NHWC, static_cast<int>(p_.K),
+                                                      static_cast<int>(p_.Cg()), static_cast<int>(p_.R), static_cast<int>(p_.S)),
+                      "cudnnSetFilter4dDescriptor");
+    RESNEXT_CUDNN_TRY(api->cudnnCreateConvolutionDescriptor(&conv_.d), "cudnnCreateConvolutionDescriptor");
+    const int pad_h = symmetric_ ? static_cast<int>(p_.pad_top) : 0, pad_w = symmetric_ ? static_cast<int>(p_.pad_left) : 0;
+    RESNEXT_CUDNN_TRY(api->cudnnSetConvolution2dDescriptor(conv_.d, pad_h, pad_w, static_cast<int>(p_.stride_h), static_cast<int>(p_.stride_w),
+                                                           static_cast<int>(p_.dil_h), static_cast<int>(p_.dil_w), CUDNN_CROSS_CORRELATION,
+                                                           CUDNN_DATA_FLOAT),
+                      "cudnnSetConvolution2dDescriptor");
+    RESNEXT_CUDNN_TRY(api->cudnnSetConvolutionGroupCount(conv_.d, static_cast<int>(p_.G)), "cudnnSetConvolutionGroupCount");
+    // float32 stays exact float32 (no TF32) so results match the reference;
+    // half types use tensor cores with float32 accumulation.
+    RESNEXT_CUDNN_TRY(api->cudnnSetConvolutionMathType(conv_.d, dtype_ == DType::kF32 ? CUDNN_FMA_MATH : CUDNN_TENSOR_OP_MATH),
+                      "cudnnSetConvolutionMathType");
+    std::vector<float> packed(static_cast<size_t>(p_.WeightSize()));
+    PackWeightsKRSC(oihw, p_, packed.data());
+    Status s = w_.Upload(packed.data(), p_.WeightSize(), dtype_);
+    if (!s.ok()) return s;
+    if (bias) s = bias_.Upload(bias, p_.K, DType::kF32);
+    return s;
+  }
+
+  Status Run(const DeviceConvRun& r) override {
+    ConvParams full = p_;
+    full.N = r.N;
+    full.H = r.H;
+    full.W = r.W;
+    Status s = ValidateConvParams(full);
+    if (!s.ok()) return s;
+    const CudnnApi* api = Cudnn();
+    cudnnHandle_t handle;
+    s = Handle(&handle);
+    if (!s.ok()) return s;
+
+    const int64_t Hp = symmetric_ ? r.H : r.H + p_.pad_top + p_.pad_bottom;
+    const int64_t Wp = symmetric_ ? r.W : r.W + p_.pad_left + p_.pad_right;
+    Shape* sh = nullptr;
+    s = ShapeFor(r.N, Hp, Wp, &sh);
+    if (!s.ok()) return s;
+    if (sh->P != full.P() || sh->Q != full.Q())
+      return Status::Internal("cudnn: output " + std::to_string(sh->P) + "x" + std::to_string(sh->Q) + " differs from the expected " +
+                              std::to_string(full.P()) + "x" + std::to_string(full.Q()));
+
+    const void* x = r.x;
+    if (!symmetric_) {
+      void* padded = nullptr;
+      const size_t bytes = static_cast<size_t>(r.N * Hp * Wp * p_.C) * DTypeSize(dtype_);
+      s = Scratch(bytes, &padded);
+      if (!s.ok()) return s;
+      s = PadNhwc(r.x, padded, dtype_, r.N, r.H, r.W, p_.C, p_.pad_top, p_.pad_left, p_.pad_bottom, p_.pad_right, Stream());
+      if (!s.ok()) return s;
+      x = padded;
+    }
+    void* ws = nullptr;
+    s = Workspace(sh->workspace, &ws);
+    if (!s.ok()) return s;
+    const float one = 1.f, zero = 0.f;
+    RESNEXT_CUDNN_TRY(api->cudnnConvolutionForward(handle, &one, sh->x.d, x, filter_.d, w_.get(), conv_.d, sh->algo, ws, sh->workspace, &zero,
+                                                   sh->y.d, r.y),
+                      "cudnnConvolutionForward");
+    return LaunchEpilogue(r.y, dtype_, r.N * full.P() * full.Q(), p_.K, static_cast<const float*>(bias_.get()), r.residual, p_.activation,
+                          Stream());
+  }
+
+  const ConvParams& params() const override { return p_; }
+  DType dtype() const override { return dtype_; }
+  std::string Name() const override { return "cudnn"; }
+  std::string Detail() const override {
+    std::string d = "groupCount=" + std::to_string(p_.G) + (symmetric_ ? "" : ", asymmetric padding via a padded copy");
+    for (const auto& kv : shapes_) {
+      d += "; N,H,W=" + std::to_string(std::get<0>(kv.first)) + "," + std::to_string(std::get<1>(kv.first)) + "," +
+           std::to_string(std::get<2>(kv.first)) + ": algo " + std::to_string(static_cast<int>(kv.second.algo)) + ", workspace " +
+           std::to_string(kv.second.workspace) + " B";
+    }
+    return d;
+  }
+  int64_t PackedBytes() const override { return static_cast<int64_t>(w_.bytes() + bias_.bytes()); }
+
+ private:
+  struct Shape {
+    TensorDesc x, y;
+    int64_t P = 0, Q = 0;
+    cudnnConvolutionFwdAlgo_t algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
+    size_t workspace = 0;
+  };
+
+  // Descriptors and the algorithm for one input shape, made on first sight.
+  Status ShapeFor(int64_t N, int64_t H, int64_t W, Shape** out) {
+    auto key = std::make_tuple(N, H, W);
+    auto it = shapes_.find(key);
+    if (it != shapes_.end()) {
+      *out = &it->second;
+      return Status::Ok();
+    }
+    const CudnnApi* api = Cudnn();
+    Shape& sh = shapes_[key];
+    Status s = [&]() -> Status {
+      RESNEXT_CUDNN_TRY(api->cudnnCreateTensorDescriptor(&sh.x.d), "cudnnCreateTensorDescriptor");
+      RESNEXT_CUDNN_TRY(api->cudnnSetTensor4dDescriptor(sh.x.d, CUDNN_TENSOR_NHWC, CudnnType(dtype_), static_cast<int>(N), static_cast<int>(p_.C),
+                                                        static_cast<int>(H), static_cast<int>(W)),
+                        "cudnnSetTensor4dDescriptor(x)");
+      int n = 0, c = 0, h = 0, w = 0;
+      RESNEXT_CUDNN_TRY(api->cudnnGetConvolution2dForwardOutputDim(conv_.d, sh.x.d, filter_.d, &n, &c, &h, &w),
+                        "cudnnGetConvolution2dForwardOutputDim");
+      sh.P = h;
+      sh.Q = w;
+      RESNEXT_CUDNN_TRY(api->cudnnCreateTensorDescriptor(&sh.y.d), "cudnnCreateTensorDescriptor");
+      RESNEXT_CUDNN_TRY(api->cudnnSetTensor4dDescriptor(sh.y.d, CUDNN_TENSOR_NHWC, CudnnType(dtype_), n, c, h, w), "cudnnSetTensor4dDescriptor(y)");
+      cudnnHandle_t handle;
+      Status hs = Handle(&handle);
+      if (!hs.ok()) return hs;
+      cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+      int returned = 0;
+      RESNEXT_CUDNN_TRY(api->cudnnFindConvolutionForwardAlgorithm(handle, sh.x.d, filter_.d, conv_.d, sh.y.d, CUDNN_CONVOLUTION_FWD_ALGO_COUNT,
+                                                                  &returned, perf),
+                        "cudnnFindConvolutionForwardAlgorithm");
+      for (int i = 0; i < returned; i++) {
+        if (perf[i].status == CUDNN_STATUS_SUCCESS) {
+          sh.algo = perf[i].algo;
+          sh.workspace = perf[i].memory;
+          return Status::Ok();
+        }
+      }
+      return Status::Unsupported("cudnn: no forward algorithm supports this convolution");
+    }();
+    if (!s.ok()) {
+      shapes_.erase(key);
+      return s;
+    }
+    *out = &sh;
+    return Status::Ok();
+  }
+
+  ConvParams p_;
+  DType dtype_;
+  bool symmetric_ = true;
+  FilterDesc filter_;
+  ConvDesc conv_;
+  DeviceArray w_, bias_;
+  std::map<std::tuple<int64_t, int64_t, int64_t>, Shape> shapes_;
+};
+
+}  // namespace
+
+Status CreateCudnnConvPlan(const ConvParams& p, DType dtype, const float* oihw, const float* bias, std::unique_ptr<DeviceConvPlan>* out) {
+  Status s = ValidateConvPlanParams(p);
+  if (!s.ok()) return s;
+  if (!Cudnn()) return Status::Unsupported(CudnnProbe().reason);
+  s = EnsureReady();
+  if (!s.ok()) return s;
+  auto plan = std::make_unique<CudnnConvPlan>(p, dtype);
+  s = plan->Init(oihw, bias);
+  if (!s.ok()) return s;
+  *out = std::move(plan);
+  return Status::Ok();
+}
+
+}  // namespace cuda
+}  // namespace resnext

@@ -1,0 +1,129 @@
+#!/usr/bin/env node
+// Builds the optional CUDA addon (build-cuda/Release/resnext_cuda.node) with
+// cmake-js, as the second half of `npm install`. It tries only when nvcc is
+// found or RESNEXT_CUDA=1 asks for it (RESNEXT_CUDA=0 turns it off), and it
+// ALWAYS exits 0: a failed CUDA build prints one warning line with the reason
+// and the package keeps working on the CPU.
+//
+// Offline: the Node headers are taken from disk (npm_config_nodedir, else the
+// include/node folder next to this Node binary), never downloaded.
+//
+//   node scripts/build-cuda.js          CUDA addon, when nvcc is there
+//   node scripts/build-cuda.js --cpu    the CPU addon through CMake (build-cmake/); fails loudly
+'use strict';
+
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const cpuMode = process.argv.includes('--cpu');
+
+function which(cmd) {
+  for (const dir of (process.env.PATH || '').split(path.delimiter)) {
+    if (!dir) continue;
+    const p = path.join(dir, cmd);
+    try {
+      fs.accessSync(p, fs.constants.X_OK);
+      return p;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+function findNvcc() {
+  if (process.env.CUDACXX && fs.existsSync(process.env.CUDACXX)) return process.env.CUDACXX;
+  const onPath = which('nvcc');
+  if (onPath) return onPath;
+  for (const home of [process.env.CUDA_HOME, process.env.CUDA_PATH, '/usr/local/cuda']) {
+    if (home && fs.existsSync(path.join(home, 'bin', 'nvcc'))) return path.join(home, 'bin', 'nvcc');
+  }
+  return null;
+}
+
+function localNodeDir() {
+  if (process.env.npm_config_nodedir && fs.existsSync(path.join(process.env.npm_config_nodedir, 'include', 'node', 'node_api.h'))) {
+    return process.env.npm_config_nodedir;
+  }
+  const prefix = path.resolve(path.dirname(process.execPath), '..');
+  if (fs.existsSync(path.join(prefix, 'include', 'node', 'node_api.h'))) return prefix;
+  return null;
+}
+
+function warn(reason) {
+  console.warn(`resnext: CUDA addon not built (${reason}); the cpu and reference backends still work`);
+  process.exit(0);
+}
+
+function main() {
+  const want = process.env.RESNEXT_CUDA;
+  if (!cpuMode && want === '0') return;
+  const nvcc = cpuMode ? null : findNvcc();
+  if (!cpuMode && !nvcc && want !== '1') return; // no toolkit: nothing to try, nothing to say
+  if (!which('cmake')) {
+    if (cpuMode) throw new Error('cmake not found on PATH');
+    return warn('cmake not found on PATH');
+  }
+  const nodedir = localNodeDir();
+  if (!nodedir) {
+    const msg = 'no local Node headers (set npm_config_nodedir to a folder with include/node/node_api.h)';
+    if (cpuMode) throw new Error(msg);
+    return warn(msg);
+  }
+  const outDir = path.join(root, cpuMode ? 'build-cmake' : 'build-cuda');
+  fs.mkdirSync(outDir, { recursive: true });
+  const jobs = process.env.RESNEXT_CUDA_JOBS || String(Math.max(1, os.availableParallelism ? os.availableParallelism() : os.cpus().length));
+  const args = [require.resolve('cmake-js/bin/cmake-js'), 'compile', '-O', outDir, '-p', jobs];
+  if (cpuMode) {
+    args.push('--CDRESNEXT_CUDA=OFF');
+  } else {
+    args.push('--CDRESNEXT_CUDA=ON', '--CDRESNEXT_CPU_ADDON=OFF');
+    if (nvcc) args.push(`--CDCMAKE_CUDA_COMPILER=${nvcc}`);
+  }
+  const env = { ...process.env, npm_config_nodedir: nodedir };
+  const started = Date.now();
+  const r = spawnSync(process.execPath, args, { cwd: root, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const log = `${r.stdout || ''}${r.stderr || ''}`;
+  fs.writeFileSync(path.join(outDir, 'build.log'), log);
+  const secs = ((Date.now() - started) / 1000).toFixed(1);
+  if (r.status !== 0) {
+    const lines = log.split('\n').map((l) => l.trim()).filter(Boolean);
+    const firstError =
+      lines.find((l) => /\berror\b:|fatal error|CMake Error/i.test(l)) ||
+      lines.find((l) => /error|not found|failed/i.test(l)) ||
+      lines[lines.length - 1] ||
+      `exit ${r.status}`;
+    if (cpuMode) {
+      process.stderr.write(log);
+      process.exit(r.status || 1);
+    }
+    return warn(`${firstError.slice(0, 300)}; full log: ${path.relative(root, path.join(outDir, 'build.log'))}`);
+  }
+  const addon = path.join(outDir, 'Release', cpuMode ? 'resnext.node' : 'resnext_cuda.node');
+  if (!fs.existsSync(addon)) {
+    if (cpuMode) throw new Error(`cmake-js finished but ${addon} is missing`);
+    return warn(`cmake-js finished but ${path.relative(root, addon)} is missing`);
+  }
+  let cache = '';
+  try {
+    cache = fs.readFileSync(path.join(outDir, 'CMakeCache.txt'), 'utf8');
+  } catch {
+    // no cache: report nothing about cuDNN
+  }
+  const found = /^RESNEXT_CUDNN_INCLUDE:PATH=(?!.*NOTFOUND).+$/m.test(cache) && /^RESNEXT_CUDNN_LIBRARY:FILEPATH=(?!.*NOTFOUND).+$/m.test(cache);
+  const cudnn = found ? 'with cuDNN' : 'without cuDNN (not found)';
+  console.log(`resnext: built ${path.relative(root, addon)} ${cpuMode ? '' : cudnn + ' '}in ${secs} s`);
+}
+
+try {
+  main();
+} catch (err) {
+  if (cpuMode) {
+    console.error(`resnext: ${err && err.message ? err.message : err}`);
+    process.exit(1);
+  }
+  warn(err && err.message ? err.message.split('\n')[0] : String(err));
+}
