@@ -1,0 +1,135 @@
+// Whole-network forward: the paper's three bottleneck forms agree; the fused
+// CPU path (BN folded, epilogues fused, prepared once) and the unfused CPU
+// path agree with the reference backend on resnext50_32x4d with random BN
+// statistics; repeated forwards reuse buffers (no memory growth) and never
+// block the event loop for the whole network.
+
+import { describe, expect, it } from 'vitest';
+
+import type { ResNeXtModel } from '../lib/models/model';
+import { bottleneckForward } from '../lib/models/bottleneck_forms';
+import { resnext, resnext50_32x4d, resnext29_8x64d } from '../lib/models/presets';
+import { Rng } from '../lib/random';
+import { randn } from '../lib/tensor';
+import { nativeHostBackends } from './helpers/backends';
+import { relErr } from './helpers/compare';
+
+const backends = nativeHostBackends();
+
+/** Random BN statistics and affine parameters, so folding is not the identity. */
+function randomizeBatchNorm(m: ResNeXtModel, seed: number): void {
+  const rng = new Rng(seed);
+  for (const [name, t] of m.stateDict()) {
+    const d = t.dataSync();
+    if (name.endsWith('running_mean')) for (let i = 0; i < d.length; i++) d[i] = 0.2 * rng.normal();
+    else if (name.endsWith('running_var')) for (let i = 0; i < d.length; i++) d[i] = 0.5 + rng.uniform();
+    else if (t.shape.length === 1 && name.endsWith('.weight')) for (let i = 0; i < d.length; i++) d[i] = 0.5 + rng.uniform();
+    else if (t.shape.length === 1 && name.endsWith('.bias') && !name.startsWith('fc')) for (let i = 0; i < d.length; i++) d[i] = 0.1 * rng.normal();
+  }
+}
+
+describe('the paper\'s three equivalent bottleneck forms (Figure 3)', () => {
+  // layer2.0 of a ResNeXt with C = 8, d = 4: stride 2 on the 3x3, projection shortcut.
+  const m = resnext({ depth: 50, cardinality: 8, width: 4, numClasses: 10, seed: 3 });
+  randomizeBatchNorm(m, 4);
+  const state = m.stateDict();
+  const block = m.architecture.stages[1][0];
+  const x = randn([2, block.inC, 12, 12], { seed: 5 });
+
+  it.each(['reference', ...backends] as const)('forms (a) C paths summed, (b) split-concat, (c) grouped conv agree: layer2.0 x [2, 256, 12, 12], C=8, d=4 on %s', (backend) => {
+    const c = bottleneckForward('c', block, state, x, backend as 'reference');
+    const b = bottleneckForward('b', block, state, x, backend as 'reference');
+    const a = bottleneckForward('a', block, state, x, backend as 'reference');
+    expect(c.shape).toEqual([2, 512, 6, 6]);
+    const eb = relErr(b.dataSync(), c.dataSync()), ea = relErr(a.dataSync(), c.dataSync());
+    console.log(`three forms on ${backend}: max relative error (b) vs (c) ${eb.toExponential(2)}, (a) vs (c) ${ea.toExponential(2)}`);
+    // Same arithmetic up to float32 rounding of the per-path partial sums.
+    expect(eb).toBeLessThan(1e-5);
+    expect(ea).toBeLessThan(1e-5);
+    // Not vacuous: a nonzero, non-degenerate output.
+    expect(Math.max(...Array.from(c.dataSync()))).toBeGreaterThan(0.1);
+  });
+});
+
+describe('resnext50_32x4d forward, batch 2 of 64x64, random BN statistics', () => {
+  const m = resnext50_32x4d({ seed: 11 });
+  randomizeBatchNorm(m, 12);
+  const x = randn([2, 3, 64, 64], { seed: 13 });
+  let ref: Float32Array | null = null;
+  const reference = async (): Promise<Float32Array> => (ref ??= (await m.forward(x, { backend: 'reference' })).dataSync());
+
+  it('reference logits [2, 1000] are finite and input-dependent', async () => {
+    const r = await reference();
+    expect(r.length).toBe(2000);
+    expect(r.every(Number.isFinite)).toBe(true);
+    expect(relErr(r.subarray(0, 1000), r.subarray(1000))).toBeGreaterThan(1e-3);
+  });
+
+  it.each(backends)('%s fused (BN folded) and unfused agree with the reference within 1e-4 (normwise relative)', async (backend) => {
+    const r = await reference();
+    const fused = await m.forward(x, { backend: backend as 'cpu' });
+    const unfused = await m.forward(x, { backend: backend as 'cpu', fuse: false });
+    const ef = relErr(fused.dataSync(), r), eu = relErr(unfused.dataSync(), r);
+    console.log(`resnext50_32x4d [2, 3, 64, 64] ${backend}: fused rel err ${ef.toExponential(2)}, unfused ${eu.toExponential(2)}`);
+    expect(fused.shape).toEqual([2, 1000]);
+    expect(ef).toBeLessThan(1e-4);
+    expect(eu).toBeLessThan(1e-4);
+    // Same result on a second run (buffers reused, nothing stale).
+    const again = await m.forward(x, { backend: backend as 'cpu' });
+    expect(Array.from(again.dataSync())).toEqual(Array.from(fused.dataSync()));
+  });
+});
+
+describe('fused engine lifecycle', () => {
+  it.runIf(backends.includes('cpu'))('weights written through stateDict() take effect at the next forward', async () => {
+    const m = resnext({ depth: 50, cardinality: 2, width: 2, numClasses: 4, seed: 1 });
+    const x = randn([1, 3, 32, 32], { seed: 2 });
+    const y0 = await m.forward(x, { backend: 'cpu' });
+    m.stateDict().get('fc.bias')!.dataSync()[0] += 1;
+    const y1 = await m.forward(x, { backend: 'cpu' });
+    expect(y1.dataSync()[0] - y0.dataSync()[0]).toBeCloseTo(1, 5);
+    expect(y1.dataSync()[1]).toBe(y0.dataSync()[1]);
+  });
+
+  it.runIf(backends.includes('cpu'))('CIFAR resnext29 layout (no max pool, 3 stages) runs fused on [1, 3, 32, 32] and agrees with the reference', async () => {
+    const m = resnext({ depth: 29, cardinality: 2, width: 4, numClasses: 10, seed: 5 });
+    randomizeBatchNorm(m, 6);
+    expect(resnext29_8x64d().architecture.maxPool).toBe(false);
+    const x = randn([1, 3, 32, 32], { seed: 7 });
+    const r = await m.forward(x, { backend: 'reference' });
+    const f = await m.forward(x, { backend: 'cpu' });
+    expect(relErr(f.dataSync(), r.dataSync())).toBeLessThan(1e-4);
+  });
+
+  it.runIf(backends.includes('cpu'))('1,000 forwards of a tiny model: no memory growth, one buffer set per input shape, event loop keeps turning', async () => {
+    const m = resnext({ depth: 50, cardinality: 2, width: 1, numClasses: 3, seed: 9 });
+    const x = randn([1, 3, 16, 16], { seed: 10 });
+    const first = await m.forward(x, { backend: 'cpu' });
+    for (let i = 0; i < 50; i++) await m.forward(x, { backend: 'cpu' });
+    (globalThis as { gc?: () => void }).gc?.();
+    const before = process.memoryUsage();
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    let last = first;
+    for (let i = 0; i < 1000; i++) last = await m.forward(x, { backend: 'cpu' });
+    clearInterval(timer);
+    (globalThis as { gc?: () => void }).gc?.();
+    const after = process.memoryUsage();
+    const growth = { rss: (after.rss - before.rss) / 2 ** 20, external: (after.external + after.arrayBuffers - before.external - before.arrayBuffers) / 2 ** 20 };
+    console.log(`1,000 forwards: RSS ${growth.rss.toFixed(1)} MiB, external+arrayBuffers ${growth.external.toFixed(1)} MiB, timer ticks ${ticks}`);
+    expect(Array.from(last.dataSync())).toEqual(Array.from(first.dataSync()));
+    // The model's weights and buffers are ~25 MB; per-call leaks of even one buffer would add far more than this.
+    expect(growth.external).toBeLessThan(8);
+    expect(growth.rss).toBeLessThan(48);
+    expect(ticks).toBeGreaterThan(10);
+  }, 120_000);
+
+  it('forward checks its arguments', async () => {
+    const m = resnext({ depth: 50, cardinality: 2, width: 2, numClasses: 4 });
+    await expect(m.forward(randn([1, 4, 32, 32]))).rejects.toThrow(/3 input channels/);
+    await expect(m.forward(randn([3, 32, 32]) as never)).rejects.toThrow(/rank 4/);
+    await expect(m.forward(randn([1, 3, 32, 32]), { backend: 'bogus' as never })).rejects.toThrow(RangeError);
+    await expect(m.forward(randn([1, 3, 32, 32]), { fuse: 1 as never })).rejects.toThrow(TypeError);
+    await expect(m.forward(randn([1, 3, 32, 32]), { batch: 1 } as never)).rejects.toThrow(/batch/);
+  });
+});
