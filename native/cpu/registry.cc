@@ -4,12 +4,18 @@
 
 namespace resnext {
 
+extern const ConvImpl kConvGroupedAvx512;
+extern const ConvImpl kConvGroupedAvx2;
+extern const ConvImpl kConvGroupedScalar;
 extern const ConvImpl kConvDirectAvx512;
 extern const ConvImpl kConvDirectAvx2;
 extern const ConvImpl kConvDirectScalar;
 
 const ConvImpl* const* ConvImpls(int* count) {
   static const ConvImpl* const kTable[] = {
+      &kConvGroupedAvx512,  // 60: groups > 1, Cg < 16
+      &kConvGroupedAvx2,    // 50
+      &kConvGroupedScalar,  // 40
       &kConvDirectAvx512,
       &kConvDirectAvx2,
       &kConvDirectScalar,

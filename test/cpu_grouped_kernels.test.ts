@@ -1,0 +1,161 @@
+// The CPU kernels for grouped convolutions with few channels per group
+// (native/cpu/conv_grouped_*.cc) and for depthwise convolutions
+// (native/cpu/conv_depthwise_*.cc): every ISA variant is forced by name on
+// every shape below and compared with the float64 TS reference (normwise
+// relative error <= 1e-4, see helpers/compare.ts). Variants the CPU cannot run
+// are listed as skipped with the reason. The shapes stress what these kernels
+// special-case: widths that are not multiples of the vector width, 1x1 and 7x7
+// outputs, strides 2 and 3, dilation 2, asymmetric padding, output channels
+// per group different from input channels per group (and not a multiple of
+// the register block), the fused epilogue, and batches 1 and 5.
+import { describe, expect, it } from 'vitest';
+
+import { conv2d, conv2dPlan, cpuInfo, randn, type Tensor } from '../lib';
+import { REL_TOL, relErr } from './helpers/compare';
+
+type Pair = number | [number, number];
+type Pad = number | [number, number] | [number, number, number, number];
+
+interface Case {
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  k: number;
+  r: number;
+  s: number;
+  groups: number;
+  stride: Pair;
+  dilation: Pair;
+  padding: Pad;
+}
+
+const fmt = (v: unknown) => (Array.isArray(v) ? `[${v.join(',')}]` : String(v));
+function caseName(t: Case): string {
+  return `x=[${t.n},${t.c},${t.h},${t.w}] w=[${t.k},${t.c / t.groups},${t.r},${t.s}] g=${t.groups} s=${fmt(t.stride)} d=${fmt(t.dilation)} p=${fmt(t.padding)}`;
+}
+
+const ISA_RANK: Record<string, number> = { scalar: 0, avx2: 1, avx512: 2 };
+const best = cpuInfo()?.best ?? 'scalar';
+const hasAddon = cpuInfo() !== null;
+
+interface Family {
+  name: string;
+  variants: { impl: string; isa: 'scalar' | 'avx2' | 'avx512' }[];
+  cases: Case[];
+}
+
+const v = (prefix: string) =>
+  (['avx512', 'avx2', 'scalar'] as const).map((isa) => ({ impl: `${prefix}_${isa}`, isa }));
+
+const groupedCases: Case[] = [
+  // ResNeXt-like, 4 and 8 channels per group, several row blocks.
+  { n: 1, c: 128, h: 28, w: 28, k: 128, r: 3, s: 3, groups: 32, stride: 1, dilation: 1, padding: 1 },
+  { n: 1, c: 64, h: 29, w: 29, k: 64, r: 3, s: 3, groups: 8, stride: 2, dilation: 1, padding: 1 },
+  // Odd widths (not multiples of 8 or 16), batch 5, stride 2.
+  { n: 5, c: 24, h: 13, w: 17, k: 24, r: 3, s: 3, groups: 3, stride: 2, dilation: 1, padding: 1 },
+  { n: 1, c: 16, h: 9, w: 33, k: 16, r: 3, s: 3, groups: 4, stride: 1, dilation: 1, padding: 1 },
+  // 7x7 and 1x1 outputs.
+  { n: 2, c: 128, h: 7, w: 7, k: 128, r: 3, s: 3, groups: 32, stride: 1, dilation: 1, padding: 1 },
+  { n: 5, c: 8, h: 1, w: 1, k: 8, r: 3, s: 3, groups: 2, stride: 1, dilation: 1, padding: 1 },
+  // Padding 0 and asymmetric, dilation 2, 2 channels per group.
+  { n: 1, c: 12, h: 10, w: 21, k: 12, r: 3, s: 3, groups: 6, stride: 1, dilation: 2, padding: [2, 1, 0, 3] },
+  { n: 1, c: 32, h: 12, w: 19, k: 32, r: 3, s: 3, groups: 8, stride: 1, dilation: 1, padding: 0 },
+  // Output channels per group != input channels per group, Kg not a multiple of 4.
+  { n: 1, c: 8, h: 9, w: 5, k: 16, r: 3, s: 5, groups: 4, stride: [2, 1], dilation: [1, 2], padding: [1, 4] },
+  { n: 5, c: 30, h: 8, w: 19, k: 45, r: 1, s: 1, groups: 3, stride: 2, dilation: 1, padding: 0 },
+  { n: 1, c: 15, h: 11, w: 23, k: 5, r: 3, s: 3, groups: 5, stride: 1, dilation: 1, padding: 1 },
+  // Large kernel with stride 2, stride 3.
+  { n: 1, c: 12, h: 15, w: 15, k: 12, r: 7, s: 7, groups: 3, stride: 2, dilation: 1, padding: 3 },
+  { n: 1, c: 6, h: 10, w: 10, k: 9, r: 3, s: 3, groups: 3, stride: 3, dilation: 1, padding: 0 },
+  // Depthwise goes through this kernel too when forced.
+  { n: 1, c: 16, h: 11, w: 17, k: 16, r: 3, s: 3, groups: 16, stride: 1, dilation: 1, padding: [1, 0, 2, 1] },
+];
+
+const families: Family[] = [{ name: 'grouped', variants: v('grouped'), cases: groupedCases }];
+
+// Epilogue variants rotate over the cases; the first case of each family runs all four.
+const epilogues = [
+  { bias: false, residual: false, relu: false },
+  { bias: true, residual: false, relu: true },
+  { bias: true, residual: true, relu: true },
+  { bias: false, residual: true, relu: false },
+];
+
+function outShape(t: Case): [number, number, number, number] {
+  const [sh, sw] = Array.isArray(t.stride) ? t.stride : [t.stride, t.stride];
+  const [dh, dw] = Array.isArray(t.dilation) ? t.dilation : [t.dilation, t.dilation];
+  let pt: number, pl: number, pb: number, pr: number;
+  if (Array.isArray(t.padding)) {
+    if (t.padding.length === 2) [pt, pl, pb, pr] = [t.padding[0], t.padding[1], t.padding[0], t.padding[1]];
+    else [pt, pl, pb, pr] = t.padding as [number, number, number, number];
+  } else pt = pl = pb = pr = t.padding;
+  const P = Math.floor((t.h + pt + pb - dh * (t.r - 1) - 1) / sh) + 1;
+  const Q = Math.floor((t.w + pl + pr - dw * (t.s - 1) - 1) / sw) + 1;
+  return [t.n, t.k, P, Q];
+}
+
+function check(t: Case, impl: string, isa: 'scalar' | 'avx2' | 'avx512', e: (typeof epilogues)[number], seed: number) {
+  const x = randn([t.n, t.c, t.h, t.w], { seed });
+  const w = randn([t.k, t.c / t.groups, t.r, t.s], { seed: seed + 1 });
+  const bias = e.bias ? randn([t.k], { seed: seed + 2 }) : undefined;
+  const residual: Tensor | undefined = e.residual ? randn(outShape(t), { seed: seed + 3 }) : undefined;
+  const opts = {
+    groups: t.groups,
+    stride: t.stride,
+    dilation: t.dilation,
+    padding: t.padding,
+    bias,
+    activation: e.relu ? ('relu' as const) : ('none' as const),
+  };
+  const plan = conv2dPlan(w, { ...opts, backend: 'cpu', impl, isa });
+  try {
+    expect(plan.info().impl).toBe(impl);
+    const y = plan.run(x, { residual });
+    const r = conv2d(x, w, { ...opts, residual, backend: 'reference' });
+    expect(y.shape).toEqual(r.shape);
+    const err = relErr(y.dataSync(), r.dataSync());
+    expect(err).toBeLessThanOrEqual(REL_TOL);
+  } finally {
+    plan.dispose();
+  }
+}
+
+describe.skipIf(!hasAddon)('cpu grouped/depthwise kernels vs float64 reference', () => {
+  for (const fam of families) {
+    for (const { impl, isa } of fam.variants) {
+      const runnable = ISA_RANK[isa] <= ISA_RANK[best];
+      describe.skipIf(!runnable)(`${impl} (needs ${isa}; this CPU: ${best})`, () => {
+        fam.cases.forEach((t, i) => {
+          const eps = i === 0 ? epilogues : [epilogues[i % epilogues.length]];
+          for (const e of eps) {
+            const tag = `bias=${e.bias} residual=${e.residual} relu=${e.relu}`;
+            it(`${caseName(t)} ${tag}`, () => check(t, impl, isa, e, 11 + i));
+          }
+        });
+      });
+    }
+  }
+});
+
+describe.skipIf(!hasAddon)('cpu grouped/depthwise kernel dispatch', () => {
+  it('picks the grouped kernel for ResNeXt-50 conv2 (x=[1,128,56,56] w=[128,4,3,3] g=32) at the best ISA', () => {
+    const plan = conv2dPlan(randn([128, 4, 3, 3], { seed: 1 }), { groups: 32, padding: 1, backend: 'cpu' });
+    expect(plan.info().impl).toBe(`grouped_${best}`);
+    plan.dispose();
+  });
+
+  it('explains why the grouped kernel skips 16 channels per group (w=[64,16,3,3] g=4)', () => {
+    const plan = conv2dPlan(randn([64, 16, 3, 3], { seed: 1 }), { groups: 4, padding: 1, backend: 'cpu' });
+    const fallbacks = plan.info().fallbacks as string[];
+    expect(fallbacks.some((f) => /^grouped_\w+: needs fewer than 16 input channels per group/.test(f))).toBe(true);
+    expect(plan.info().impl).not.toMatch(/^grouped_/);
+    plan.dispose();
+  });
+
+  it('refuses a forced grouped kernel on a dense convolution (w=[8,8,3,3] g=1) with the reason', () => {
+    expect(() => conv2dPlan(randn([8, 8, 3, 3], { seed: 1 }), { backend: 'cpu', impl: 'grouped_scalar' })).toThrow(
+      /grouped_scalar: needs groups > 1/,
+    );
+  });
+});
