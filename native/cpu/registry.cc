@@ -7,6 +7,9 @@ namespace resnext {
 extern const ConvImpl kConvGroupedAvx512;
 extern const ConvImpl kConvGroupedAvx2;
 extern const ConvImpl kConvGroupedScalar;
+extern const ConvImpl kConvGemmAvx512;
+extern const ConvImpl kConvGemmAvx2;
+extern const ConvImpl kConvGemmScalar;
 extern const ConvImpl kConvDirectAvx512;
 extern const ConvImpl kConvDirectAvx2;
 extern const ConvImpl kConvDirectScalar;
@@ -16,6 +19,9 @@ const ConvImpl* const* ConvImpls(int* count) {
       &kConvGroupedAvx512,  // 60: groups > 1, Cg < 16
       &kConvGroupedAvx2,    // 50
       &kConvGroupedScalar,  // 40
+      &kConvGemmAvx512,  // 35: dense, and grouped with Cg >= 16
+      &kConvGemmAvx2,    // 30
+      &kConvGemmScalar,  // 25
       &kConvDirectAvx512,
       &kConvDirectAvx2,
       &kConvDirectScalar,

@@ -1,0 +1,38 @@
+// Convolution as GEMM (dense convs; grouped with >= 16 channels per group),
+// AVX2 + FMA: a 4 x 24 micro-kernel (12 ymm accumulators, 8 pixels per ymm),
+// maskload/maskstore for the last pixels. Algorithm and layouts: conv_gemm.inc.
+#include <atomic>
+#include <cstdint>
+
+#include <immintrin.h>
+
+#include "resnext/conv_kernel.h"
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+namespace resnext {
+namespace {
+
+constexpr int VL = 8;
+constexpr int MR = 4;
+constexpr int NVMAX = 3;
+using V = __m256;
+alignas(32) constexpr int32_t kMaskTable[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+inline __m256i Mask(int n) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kMaskTable + 8 - n)); }
+inline V VZero() { return _mm256_setzero_ps(); }
+inline V VLoad(const float* p) { return _mm256_loadu_ps(p); }
+inline V VLoadN(const float* p, int n) { return _mm256_maskload_ps(p, Mask(n)); }
+inline void VStore(float* p, V v) { _mm256_storeu_ps(p, v); }
+inline void VStoreN(float* p, V v, int n) { _mm256_maskstore_ps(p, Mask(n), v); }
+inline V VBcast(const float* p) { return _mm256_broadcast_ss(p); }
+inline V VSet1(float x) { return _mm256_set1_ps(x); }
+inline V VFma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+inline V VAdd(V a, V b) { return _mm256_add_ps(a, b); }
+inline V VRelu(V a) { return _mm256_max_ps(a, _mm256_setzero_ps()); }
+
+#include "conv_gemm.inc"
+}  // namespace
+
+extern const ConvImpl kConvGemmAvx2 = {"gemm_avx2", 30, Isa::kAvx2, GemmUnsupported, GemmPackedSize, GemmPack, GemmRun};
+}  // namespace resnext
+#pragma GCC pop_options

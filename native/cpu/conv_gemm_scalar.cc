@@ -1,0 +1,35 @@
+// Convolution as GEMM (dense convs; grouped with >= 16 channels per group) for
+// any CPU: a 4 x 4 scalar micro-kernel (16 accumulators; the compiler may use
+// baseline SSE2). Algorithm and layouts: conv_gemm.inc.
+#include <atomic>
+#include <cstdint>
+
+#include "resnext/conv_kernel.h"
+
+#pragma GCC push_options
+namespace resnext {
+namespace {
+
+constexpr int VL = 1;
+constexpr int MR = 4;
+constexpr int NVMAX = 4;
+using V = float;
+inline V VZero() { return 0.0f; }
+inline V VLoad(const float* p) { return *p; }
+inline V VLoadN(const float* p, int n) { return n > 0 ? *p : 0.0f; }
+inline void VStore(float* p, V v) { *p = v; }
+inline void VStoreN(float* p, V v, int n) {
+  if (n > 0) *p = v;
+}
+inline V VBcast(const float* p) { return *p; }
+inline V VSet1(float x) { return x; }
+inline V VFma(V a, V b, V c) { return a * b + c; }
+inline V VAdd(V a, V b) { return a + b; }
+inline V VRelu(V a) { return a > 0.0f ? a : 0.0f; }
+
+#include "conv_gemm.inc"
+}  // namespace
+
+extern const ConvImpl kConvGemmScalar = {"gemm_scalar", 25, Isa::kScalar, GemmUnsupported, GemmPackedSize, GemmPack, GemmRun};
+}  // namespace resnext
+#pragma GCC pop_options

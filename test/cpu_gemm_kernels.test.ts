@@ -1,0 +1,176 @@
+// The GEMM-style CPU kernels (native/cpu/conv_gemm_*.cc): dense convolutions
+// (1x1 of any stride, 3x3, the 7x7 stem) and grouped ones with 16 or more
+// channels per group. Every ISA variant is forced by name on every shape below
+// and compared with the float64 TS reference (normwise relative error <= 1e-4,
+// see helpers/compare.ts); variants the CPU cannot run are skipped with the
+// reason. The shapes stress what the kernel special-cases: output channels not
+// a multiple of the register block (17, 33), pixel counts not a multiple of the
+// tile, 1x1 stride 1 (B read from the input, tail chunk from the slab), 1x1
+// stride 2 (one stride phase), 3x3 and 7x7 with stride 2 and 3 (phase-split
+// slab), dilation and asymmetric padding, more than one kd block (Cg*R*S >
+// 128), more than one block of output channels (K > 256), the fused epilogue
+// and batches 1 and 5.
+import { describe, expect, it } from 'vitest';
+
+import { conv2d, conv2dPlan, cpuInfo, randn, type Tensor } from '../lib';
+import { REL_TOL, relErr } from './helpers/compare';
+
+type Pair = number | [number, number];
+type Pad = number | [number, number] | [number, number, number, number];
+
+interface Case {
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  k: number;
+  r: number;
+  s: number;
+  groups: number;
+  stride: Pair;
+  dilation: Pair;
+  padding: Pad;
+}
+
+const fmt = (v: unknown) => (Array.isArray(v) ? `[${v.join(',')}]` : String(v));
+function caseName(t: Case): string {
+  return `x=[${t.n},${t.c},${t.h},${t.w}] w=[${t.k},${t.c / t.groups},${t.r},${t.s}] g=${t.groups} s=${fmt(t.stride)} d=${fmt(t.dilation)} p=${fmt(t.padding)}`;
+}
+
+const ISA_RANK: Record<string, number> = { scalar: 0, avx2: 1, avx512: 2 };
+const best = cpuInfo()?.best ?? 'scalar';
+const hasAddon = cpuInfo() !== null;
+
+const c = (n: number, ch: number, h: number, w: number, k: number, r: number, s: number, groups: number, stride: Pair, dilation: Pair, padding: Pad): Case => ({
+  n, c: ch, h, w, k, r, s, groups, stride, dilation, padding,
+});
+
+const cases: Case[] = [
+  // 1x1 stride 1: odd K and C, pixel count not a multiple of the tile.
+  c(1, 33, 9, 13, 17, 1, 1, 1, 1, 1, 0),
+  // 1x1 stride 1 with several pixel chunks (B straight from the input, last chunk from the slab), batch 5.
+  c(5, 20, 16, 21, 40, 1, 1, 1, 1, 1, 0),
+  // 1x1 stride 2 (subsampled), odd everything.
+  c(1, 17, 15, 15, 33, 1, 1, 1, 2, 1, 0),
+  // 1x1 with more than one block of output channels (K > 256).
+  c(1, 16, 12, 10, 300, 1, 1, 1, 1, 1, 0),
+  // Dense 3x3 pad 1, odd K and C, batch 5.
+  c(5, 17, 12, 11, 33, 3, 3, 1, 1, 1, 1),
+  // Dense 3x3 stride 2 pad 1 (four stride phases).
+  c(1, 16, 15, 14, 24, 3, 3, 1, 2, 1, 1),
+  // Dense 3x3 with three kd blocks (C*9 = 360 > 128), 7x7-like small output.
+  c(1, 40, 6, 7, 19, 3, 3, 1, 1, 1, 1),
+  // The stem: 7x7 stride 2 pad 3, three input channels.
+  c(1, 3, 29, 30, 20, 7, 7, 1, 2, 1, 3),
+  // Dilation 2 and asymmetric padding.
+  c(1, 16, 10, 13, 17, 3, 3, 1, 1, 2, [2, 1, 0, 3]),
+  // 5x5 stride 3 (three phases per axis, only some used), padding 2.
+  c(1, 5, 17, 16, 9, 5, 5, 1, 3, 1, 2),
+  // Rectangular kernel and strides.
+  c(1, 8, 11, 9, 12, 3, 1, 1, [2, 1], 1, [1, 0]),
+  // Grouped, 16 channels per group, Kg = 24 (not a multiple of the block), two kd blocks.
+  c(1, 32, 9, 10, 48, 3, 3, 2, 1, 1, 1),
+  // Grouped, 32 channels per group at 7x7, batch 5.
+  c(5, 64, 7, 7, 64, 3, 3, 2, 1, 1, 1),
+  // Grouped, 16 per group, stride 2 (ResNeXt first-block shape, scaled down).
+  c(1, 64, 14, 14, 64, 3, 3, 4, 2, 1, 1),
+];
+
+const epilogues = [
+  { bias: false, residual: false, relu: false },
+  { bias: true, residual: false, relu: true },
+  { bias: true, residual: true, relu: true },
+  { bias: false, residual: true, relu: false },
+];
+
+function outShape(t: Case): [number, number, number, number] {
+  const [sh, sw] = Array.isArray(t.stride) ? t.stride : [t.stride, t.stride];
+  const [dh, dw] = Array.isArray(t.dilation) ? t.dilation : [t.dilation, t.dilation];
+  let pt: number, pl: number, pb: number, pr: number;
+  if (Array.isArray(t.padding)) {
+    if (t.padding.length === 2) [pt, pl, pb, pr] = [t.padding[0], t.padding[1], t.padding[0], t.padding[1]];
+    else [pt, pl, pb, pr] = t.padding as [number, number, number, number];
+  } else pt = pl = pb = pr = t.padding;
+  const P = Math.floor((t.h + pt + pb - dh * (t.r - 1) - 1) / sh) + 1;
+  const Q = Math.floor((t.w + pl + pr - dw * (t.s - 1) - 1) / sw) + 1;
+  return [t.n, t.k, P, Q];
+}
+
+function check(t: Case, impl: string, isa: 'scalar' | 'avx2' | 'avx512', e: (typeof epilogues)[number], seed: number) {
+  const x = randn([t.n, t.c, t.h, t.w], { seed });
+  const w = randn([t.k, t.c / t.groups, t.r, t.s], { seed: seed + 1 });
+  const bias = e.bias ? randn([t.k], { seed: seed + 2 }) : undefined;
+  const residual: Tensor | undefined = e.residual ? randn(outShape(t), { seed: seed + 3 }) : undefined;
+  const opts = {
+    groups: t.groups,
+    stride: t.stride,
+    dilation: t.dilation,
+    padding: t.padding,
+    bias,
+    activation: e.relu ? ('relu' as const) : ('none' as const),
+  };
+  const plan = conv2dPlan(w, { ...opts, backend: 'cpu', impl, isa });
+  try {
+    expect(plan.info().impl).toBe(impl);
+    const r = conv2d(x, w, { ...opts, residual, backend: 'reference' });
+    // Twice into the same output: the second run must not depend on what the first left there.
+    const y = plan.run(x, { residual });
+    expect(relErr(y.dataSync(), r.dataSync())).toBeLessThanOrEqual(REL_TOL);
+    plan.run(x, { residual, out: y });
+    expect(y.shape).toEqual(r.shape);
+    expect(relErr(y.dataSync(), r.dataSync())).toBeLessThanOrEqual(REL_TOL);
+  } finally {
+    plan.dispose();
+  }
+}
+
+describe.skipIf(!hasAddon)('cpu gemm kernels vs float64 reference', () => {
+  for (const isa of ['avx512', 'avx2', 'scalar'] as const) {
+    const impl = `gemm_${isa}`;
+    const runnable = ISA_RANK[isa] <= ISA_RANK[best];
+    describe.skipIf(!runnable)(`${impl} (needs ${isa}; this CPU: ${best})`, () => {
+      cases.forEach((t, i) => {
+        const eps = i === 0 ? epilogues : [epilogues[i % epilogues.length]];
+        for (const e of eps) {
+          const tag = `bias=${e.bias} residual=${e.residual} relu=${e.relu}`;
+          it(`${caseName(t)} ${tag}`, () => check(t, impl, isa, e, 101 + i));
+        }
+      });
+    });
+  }
+});
+
+describe.skipIf(!hasAddon)('cpu gemm kernel dispatch', () => {
+  it(`picks gemm_${best} for a dense 3x3 (w=[64,64,3,3] g=1), a 1x1 (w=[128,64,1,1]) and the stem (w=[64,3,7,7])`, () => {
+    for (const [shape, opts] of [
+      [[64, 64, 3, 3], { padding: 1 }],
+      [[128, 64, 1, 1], {}],
+      [[64, 3, 7, 7], { padding: 3, stride: 2 }],
+    ] as const) {
+      const plan = conv2dPlan(randn(shape as unknown as [number, number, number, number], { seed: 1 }), { ...opts, backend: 'cpu' });
+      expect(plan.info().impl).toBe(`gemm_${best}`);
+      plan.dispose();
+    }
+  });
+
+  it(`picks gemm_${best} for ResNeXt-50 conv4 (w=[512,16,3,3] g=32) and conv5 (w=[1024,32,3,3] g=32)`, () => {
+    for (const shape of [[512, 16, 3, 3], [1024, 32, 3, 3]] as const) {
+      const plan = conv2dPlan(randn(shape as unknown as [number, number, number, number], { seed: 1 }), { groups: 32, padding: 1, backend: 'cpu' });
+      expect(plan.info().impl).toBe(`gemm_${best}`);
+      plan.dispose();
+    }
+  });
+
+  it('refuses a forced gemm kernel on 8 channels per group (w=[64,8,3,3] g=8) with the reason', () => {
+    expect(() => conv2dPlan(randn([64, 8, 3, 3], { seed: 1 }), { groups: 8, backend: 'cpu', impl: 'gemm_scalar' })).toThrow(
+      /gemm_scalar: grouped with fewer than 16 channels per group/,
+    );
+  });
+
+  it('an ISA cap of avx2 picks gemm_avx2 for a dense 3x3 (w=[32,32,3,3])', () => {
+    if (ISA_RANK[best] < ISA_RANK.avx2) return;
+    const plan = conv2dPlan(randn([32, 32, 3, 3], { seed: 1 }), { padding: 1, backend: 'cpu', isa: 'avx2' });
+    expect(plan.info().impl).toBe('gemm_avx2');
+    plan.dispose();
+  });
+});
