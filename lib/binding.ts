@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import type { NativeCpuBinding } from './native_types';
+import { CUDA_ABI_VERSION, type NativeCudaBinding, type NativeCudaProbe } from './cuda_types';
 
 /** The package root: the nearest folder above this file whose package.json is ours. */
 export function packageRoot(): string {
@@ -55,4 +56,87 @@ export function loadCpuBinding(): LoadResult<NativeCpuBinding> {
 /** The CPU addon, or a ResnextError-free null with the reason in loadCpuBinding(). */
 export function cpuBinding(): NativeCpuBinding | null {
   return loadCpuBinding().binding;
+}
+
+// ---- CUDA addon (optional) -------------------------------------------------
+// build*/Release/resnext_cuda.node, built by scripts/build-cuda.js when nvcc is
+// there. Loading it never touches CUDA (the addon makes no CUDA call at load);
+// probe() then says whether a driver, a device and cuDNN are usable.
+
+export interface CudaLoadResult {
+  binding: NativeCudaBinding | null;
+  probe: NativeCudaProbe | null;
+  /** The addon file that was loaded (or tried). */
+  path?: string;
+  /** Why the cuda backend cannot be used; absent when it can. */
+  reason?: string;
+}
+
+let cuda: CudaLoadResult | undefined;
+
+/** Candidate paths of the CUDA addon, most specific first. */
+export function cudaAddonCandidates(): string[] {
+  const out: string[] = [];
+  if (process.env.RESNEXT_CUDA_ADDON) out.push(path.resolve(process.env.RESNEXT_CUDA_ADDON));
+  const root = packageRoot();
+  let dirs: string[] = [];
+  try {
+    dirs = fs.readdirSync(root).filter((d) => d.startsWith('build'));
+  } catch {
+    // unreadable root: only the env override is left
+  }
+  // build-cuda first (what npm install makes), then any other build* folder.
+  dirs.sort((a, b) => (a === 'build-cuda' ? -1 : b === 'build-cuda' ? 1 : a.localeCompare(b)));
+  for (const d of dirs) out.push(path.join(root, d, 'Release', 'resnext_cuda.node'));
+  return out;
+}
+
+export function loadCudaBinding(): CudaLoadResult {
+  if (cuda) return cuda;
+  if (process.env.RESNEXT_DISABLE_CUDA === '1') {
+    cuda = { binding: null, probe: null, reason: 'disabled by RESNEXT_DISABLE_CUDA=1' };
+    return cuda;
+  }
+  const file = cudaAddonCandidates().find((p) => fs.existsSync(p));
+  if (!file) {
+    cuda = {
+      binding: null,
+      probe: null,
+      reason: 'no CUDA addon built (no build*/Release/resnext_cuda.node; `npm run build:cuda` builds it where nvcc is installed)',
+    };
+    return cuda;
+  }
+  let binding: NativeCudaBinding;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    binding = require(file) as NativeCudaBinding;
+  } catch (err) {
+    const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    cuda = { binding: null, probe: null, path: file, reason: `the CUDA addon at ${file} could not be loaded (${msg})` };
+    return cuda;
+  }
+  if (binding.abiVersion !== CUDA_ABI_VERSION) {
+    cuda = {
+      binding: null,
+      probe: null,
+      path: file,
+      reason: `version mismatch: the CUDA addon at ${file} has ABI ${String(binding.abiVersion)} but this package expects ${CUDA_ABI_VERSION} (rebuild with \`npm run build:cuda\`)`,
+    };
+    return cuda;
+  }
+  let probe: NativeCudaProbe;
+  try {
+    probe = binding.probe();
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    cuda = { binding: null, probe: null, path: file, reason: `the CUDA addon's probe failed (${msg})` };
+    return cuda;
+  }
+  cuda = probe.ok ? { binding, probe, path: file } : { binding: null, probe, path: file, reason: probe.reason ?? 'the GPU is unusable (no reason given)' };
+  return cuda;
+}
+
+/** The CUDA addon when a usable GPU is present, else null (reason in loadCudaBinding()). */
+export function cudaBinding(): NativeCudaBinding | null {
+  return loadCudaBinding().binding;
 }

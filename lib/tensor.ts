@@ -5,13 +5,17 @@
 import { describeValue, invalidType, invalidValue } from './errors';
 import { Rng } from './random';
 import { checkShape, type Shape, type ShapeOf } from './shape';
+import { CudaStorage } from './cuda_storage';
 
-export type DType = 'float32';
+/** Host tensors are float32; tensors on 'cuda' may also be float16 or bfloat16. */
+export type DType = 'float32' | 'float16' | 'bfloat16';
 export type Device = 'cpu' | 'cuda';
 
 /** Where a tensor's elements live. Host storage is a Float32Array. */
 export interface TensorStorage {
   readonly device: Device;
+  /** Element type; absent means float32. */
+  readonly dtype?: DType;
   /** Host tensors: the Float32Array itself. Device tensors: a fresh host copy. */
   readSync(): Float32Array;
   read(): Promise<Float32Array>;
@@ -36,7 +40,6 @@ export class HostStorage implements TensorStorage {
 export class Tensor<S extends Shape = Shape> {
   readonly shape: S;
   readonly size: number;
-  readonly dtype: DType = 'float32';
   #storage: TensorStorage | null;
 
   /** Prefer tensor(), zeros() or randn(). The shape must already be validated. */
@@ -50,6 +53,28 @@ export class Tensor<S extends Shape = Shape> {
 
   get device(): Device {
     return this.storage.device;
+  }
+
+  /** Element type: float32 on the host; float32, float16 or bfloat16 on 'cuda'. */
+  get dtype(): DType {
+    return this.#storage?.dtype ?? 'float32';
+  }
+
+  /**
+   * This tensor on `device` (and, on 'cuda', in `options.dtype`): a copy, or
+   * the tensor itself when it already is there in that type. Host tensors are
+   * always float32; reading a half-precision device tensor converts it.
+   */
+  to(device: Device, options: { dtype?: DType } = {}): Tensor<S> {
+    checkDevice(device, 'device');
+    if (typeof options !== 'object' || options === null) throw invalidType('options', 'an object', options);
+    const dtype = options.dtype ?? (device === 'cpu' ? 'float32' : this.dtype);
+    checkDType(dtype, device, 'options.dtype');
+    if (device === this.device && dtype === this.dtype) return this;
+    if (device === 'cpu') return new Tensor(new HostStorage(this.dataSync().slice()), this.shape.slice() as unknown as S);
+    const st = this.storage;
+    if (st instanceof CudaStorage) return new Tensor(st.convert(dtype), this.shape.slice() as unknown as S);
+    return new Tensor(CudaStorage.fromHost(this.dataSync(), this.shape, dtype), this.shape.slice() as unknown as S);
   }
 
   get rank(): number {
@@ -130,8 +155,10 @@ export function checkTensor(v: unknown, param: string): Tensor {
 export function tensor<T extends readonly number[]>(
   data: Float32Array | ArrayLike<number>,
   shape: readonly [...T],
+  options?: TensorOptions,
 ): Tensor<ShapeOf<T>> {
   const size = checkShape(shape, 'shape');
+  const { device = 'cpu', dtype = 'float32' } = checkTensorOptions(options);
   let arr: Float32Array;
   if (data instanceof Float32Array) {
     arr = data;
@@ -145,7 +172,43 @@ export function tensor<T extends readonly number[]>(
       `Expected ${size} elements for data (shape [${shape.join(', ')}]) but received ${describeValue(data)}`,
     );
   }
+  if (device === 'cuda') return new Tensor(CudaStorage.fromHost(arr, shape, dtype), shape as unknown as ShapeOf<T>);
   return new Tensor(new HostStorage(arr), shape as unknown as ShapeOf<T>);
+}
+
+export interface TensorOptions {
+  /** Default 'cpu'. On 'cuda' the data is copied to the GPU. */
+  device?: Device;
+  /** Default 'float32'; 'float16' and 'bfloat16' on 'cuda' only. */
+  dtype?: DType;
+}
+
+function checkDevice(device: unknown, param: string): asserts device is Device {
+  if (device !== 'cpu' && device !== 'cuda') throw invalidValue(param, "'cpu' or 'cuda'", device);
+}
+
+function checkDType(dtype: unknown, device: Device, param: string): asserts dtype is DType {
+  if (dtype !== 'float32' && dtype !== 'float16' && dtype !== 'bfloat16') throw invalidValue(param, "'float32', 'float16' or 'bfloat16'", dtype);
+  if (device === 'cpu' && dtype !== 'float32') throw invalidValue(param, "'float32' (host tensors are float32; use device 'cuda' for half types)", dtype);
+}
+
+function checkTensorOptions(options: unknown): { device: Device; dtype: DType } {
+  if (options === undefined) return { device: 'cpu', dtype: 'float32' };
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw invalidType('options', 'an options object', options);
+  const o = options as TensorOptions;
+  const device = o.device ?? 'cpu';
+  checkDevice(device, 'options.device');
+  const dtype = o.dtype ?? 'float32';
+  checkDType(dtype, device, 'options.dtype');
+  return { device, dtype };
+}
+
+/** An uninitialised tensor of `shape` on the device and in the type of `like`: outputs of ops. */
+export function emptyLike<T extends Shape>(shape: T, like: Tensor): Tensor<T> {
+  if (like.device === 'cuda') return new Tensor(CudaStorage.empty(shape, like.dtype), shape);
+  let size = 1;
+  for (const d of shape) size *= d;
+  return new Tensor(new HostStorage(new Float32Array(size)), shape);
 }
 
 /** A tensor of zeros. */

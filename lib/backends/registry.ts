@@ -5,6 +5,8 @@ import type { Device } from '../tensor';
 import type { Backend, BackendName } from './backend';
 import { cpuBackend } from './cpu';
 import { referenceBackend } from './reference';
+import { cudaBackend } from './cuda';
+import { cudnnBackend } from './cudnn';
 
 export interface BackendInfo {
   name: BackendName;
@@ -29,7 +31,8 @@ export function registerPlaceholder(name: BackendName, device: Device, reason: (
 
 registerBackend(cpuBackend);
 registerBackend(referenceBackend);
-registerPlaceholder('cuda', 'cuda', () => 'the CUDA backend is not part of this build yet');
+registerBackend(cudaBackend);
+registerBackend(cudnnBackend);
 
 /** Every backend the package knows, available or not, highest priority first. */
 export function backends(): BackendInfo[] {

@@ -20,7 +20,7 @@ import {
   type Shape,
   type Shape4,
 } from '../shape';
-import { checkTensor, HostStorage, Tensor } from '../tensor';
+import { checkTensor, emptyLike, Tensor } from '../tensor';
 
 export interface Conv2dPlanOptions {
   /** Groups: input and output channels split into this many independent convolutions. Default 1. */
@@ -134,7 +134,7 @@ export class Conv2dPlan {
       if (out.device !== this.#device) throw invalidValue('out.device', `'${this.#device}'`, out.device);
       if (out.storage === xt.storage) throw new RangeError('Expected an out tensor that does not share memory with x but received x itself');
     } else {
-      out = new Tensor(new HostStorage(new Float32Array(outShape[0] * outShape[1] * outShape[2] * outShape[3])), outShape);
+      out = emptyLike(outShape, xt);
     }
     return { x: xt, out, residual };
   }

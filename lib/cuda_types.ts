@@ -1,0 +1,97 @@
+// TypeScript mirror of every export of the CUDA addon (build*/Release/
+// resnext_cuda.node, native/napi/cuda/). Keep the two in step; abiVersion is
+// bumped whenever an export changes shape.
+
+/** The addon's ABI that this TS layer speaks (native/napi/cuda/addon.cc). */
+export const CUDA_ABI_VERSION = 1;
+
+/** Element type codes shared with native/cuda/dtype.h. */
+export const DTYPE_CODES = { float32: 0, float16: 1, bfloat16: 2 } as const;
+
+export interface NativeCudaDevice {
+  name: string;
+  computeCapability: string;
+  multiprocessors: number;
+  totalMemory: number;
+}
+
+export interface NativeCudnnProbe {
+  compiled: boolean;
+  loaded: boolean;
+  version?: number;
+  headerVersion?: number;
+  library?: string;
+  reason?: string;
+}
+
+export interface NativeCudaProbe {
+  ok: boolean;
+  driverFound: boolean;
+  driverVersion: number;
+  runtimeVersion: number;
+  deviceCount: number;
+  reason?: string;
+  devices: NativeCudaDevice[];
+  cudnn: NativeCudnnProbe;
+}
+
+export interface NativeCudaMemory {
+  bytesInUse: number;
+  peakBytes: number;
+  allocations: number;
+}
+
+/** [N, C, H, W] of a rank-4 tensor stored NHWC, or null for dense row-major. */
+export type NativeDims = [number, number, number, number] | null;
+
+export interface NativeDeviceBuffer {
+  readonly elements: number;
+  readonly bytes: number;
+  readonly dtype: number;
+  upload(data: Float32Array, dims: NativeDims): void;
+  download(dims: NativeDims): Float32Array;
+  downloadAsync(dims: NativeDims): Promise<Float32Array>;
+  copyFrom(src: NativeDeviceBuffer, mode: 'convert' | 'toNhwc' | 'toNchw', dims: NativeDims): void;
+  dispose(): void;
+}
+
+export interface NativeCudaConvPlanOptions {
+  groups: number;
+  stride: [number, number];
+  dilation: [number, number];
+  /** [top, left, bottom, right] */
+  padding: [number, number, number, number];
+  activation: 'none' | 'relu';
+  dtype: number;
+  impl: 'cuda' | 'cudnn';
+}
+
+export interface NativeCudaConvPlanInfo {
+  impl: string;
+  detail: string;
+  dtype: string;
+  packedBytes: number;
+}
+
+export interface NativeCudaConvPlan {
+  run(x: NativeDeviceBuffer, xShape: number[], out: NativeDeviceBuffer, residual: NativeDeviceBuffer | null): void;
+  runAsync(x: NativeDeviceBuffer, xShape: number[], out: NativeDeviceBuffer, residual: NativeDeviceBuffer | null): Promise<void>;
+  info(): NativeCudaConvPlanInfo;
+  dispose(): void;
+}
+
+export interface NativeCudaBinding {
+  abiVersion: number;
+  probe(): NativeCudaProbe;
+  memory(): NativeCudaMemory;
+  resetPeakMemory(): void;
+  synchronize(): void;
+  synchronizeAsync(): Promise<void>;
+  DeviceBuffer: new (elements: number, dtype: number) => NativeDeviceBuffer;
+  CudaConvPlan: new (
+    weight: Float32Array,
+    weightShape: number[],
+    bias: Float32Array | null,
+    options: NativeCudaConvPlanOptions,
+  ) => NativeCudaConvPlan;
+}

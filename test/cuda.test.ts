@@ -1,0 +1,232 @@
+// The GPU backends ('cuda': our kernels, 'cudnn': cuDNN) against the float64
+// TS reference on the same kind of battery as the CPU suite, plus device
+// tensors, dtypes, memory accounting and async behaviour. Without a usable GPU
+// those suites skip with the loader's reason printed; what always runs is the
+// loader's contract: it never throws and gives a precise reason.
+import * as fs from 'node:fs';
+
+import { describe, expect, it } from 'vitest';
+
+import { backends, type Conv2dOptions, conv2d, conv2dPlan, cudaInfo, memory, randn, type Tensor, tensor, type DType } from '../lib';
+import { cudaAddonCandidates } from '../lib/binding';
+import { relErr } from './helpers/compare';
+
+const all = backends();
+const gpu = all.filter((b) => b.device === 'cuda');
+const available = gpu.filter((b) => b.available).map((b) => b.name);
+const cudaOk = available.includes('cuda');
+
+// The reasons the loader may give, one pattern each (lib/binding.ts, native/cuda/runtime.cc, native/cudnn/cudnn_loader.cc).
+const REASONS = [
+  /^no CUDA addon built/,
+  /^the CUDA addon at .* could not be loaded/,
+  /^no NVIDIA driver: libcuda\.so\.1 could not be loaded/,
+  /^no CUDA device: /,
+  /^version mismatch: /,
+  /^cuDNN not found/,
+  /^device 0 .* compute capability/,
+  /^disabled by RESNEXT_DISABLE_CUDA=1$/,
+];
+
+for (const b of gpu) {
+  if (!b.available) console.log(`[cuda.test] backend '${b.name}' unavailable, its GPU suites are skipped: ${b.reason}`);
+}
+
+describe('CUDA loading (runs everywhere)', () => {
+  it('backends() lists cuda and cudnn on device cuda, each available or with a precise reason', () => {
+    expect(gpu.map((b) => b.name).sort()).toEqual(['cuda', 'cudnn']);
+    for (const b of gpu) {
+      if (b.available) continue;
+      expect(typeof b.reason).toBe('string');
+      expect(REASONS.some((re) => re.test(b.reason!)), `unexpected reason for ${b.name}: ${b.reason}`).toBe(true);
+    }
+  });
+
+  it('cudaInfo() and memory() never throw and agree with backends()', () => {
+    const info = cudaInfo();
+    expect(info.available).toBe(cudaOk);
+    const m = memory();
+    expect(m.available).toBe(cudaOk);
+    if (!cudaOk) {
+      expect(m.reason).toBe(gpu.find((b) => b.name === 'cuda')!.reason);
+      expect(m.bytesInUse).toBe(0);
+    }
+  });
+
+  it('a built addon loads without a driver and its probe() says what is missing', () => {
+    const file = cudaAddonCandidates().find((p) => fs.existsSync(p));
+    if (!file) {
+      expect(gpu.find((b) => b.name === 'cuda')!.reason).toMatch(/^no CUDA addon built/);
+      return;
+    }
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const addon = require(file) as { probe(): { ok: boolean; driverFound: boolean; reason?: string; runtimeVersion: number } };
+    const p = addon.probe();
+    expect(p.runtimeVersion).toBeGreaterThanOrEqual(12000);
+    if (!p.ok) {
+      expect(p.reason).toBeTruthy();
+      if (!p.driverFound) expect(p.reason).toMatch(/^no NVIDIA driver/);
+    }
+    expect(p.ok).toBe(cudaOk);
+  });
+
+  it.skipIf(cudaOk)('device tensors and GPU backends fail with the reason when the GPU is unusable', () => {
+    const reason = gpu.find((b) => b.name === 'cuda')!.reason!;
+    expect(() => tensor([1, 2], [2], { device: 'cuda' })).toThrow(reason);
+    expect(() => randn([1, 1, 2, 2]).to('cuda')).toThrow(reason);
+    const x = randn([1, 2, 3, 3], { seed: 1 });
+    const w = randn([2, 2, 1, 1], { seed: 2 });
+    expect(() => conv2d(x, w, { backend: 'cuda' })).toThrow(/The cuda backend is unavailable/);
+    expect(() => conv2d(x, w, { backend: 'cudnn' })).toThrow(/The cudnn backend is unavailable/);
+  });
+
+  it('device and dtype arguments are validated before any GPU is needed', () => {
+    expect(() => tensor([1], [1], { dtype: 'float16' })).toThrow(RangeError);
+    expect(() => tensor([1], [1], { device: 'gpu' as 'cuda' })).toThrow(/Expected 'cpu' or 'cuda' for options.device but received "gpu"/);
+    expect(() => randn([2]).to('tpu' as 'cpu')).toThrow(RangeError);
+    expect(() => randn([2]).to('cpu', { dtype: 'bfloat16' })).toThrow(RangeError);
+    const t = randn([2, 3], { seed: 3 });
+    expect(t.to('cpu')).toBe(t);
+    expect(t.dtype).toBe('float32');
+  });
+});
+
+interface Case {
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  k: number;
+  r: number;
+  s: number;
+  groups: number;
+  stride: number | [number, number];
+  dilation: number | [number, number];
+  padding: number | [number, number] | [number, number, number, number];
+}
+
+function caseName(t: Case): string {
+  const fmt = (v: unknown) => (Array.isArray(v) ? `[${v.join(',')}]` : String(v));
+  return `x=[${t.n},${t.c},${t.h},${t.w}] w=[${t.k},${t.c / t.groups},${t.r},${t.s}] g=${t.groups} s=${fmt(t.stride)} d=${fmt(t.dilation)} p=${fmt(t.padding)}`;
+}
+
+// Odd channels, groups neither 1 nor C, depthwise, ResNeXt's 32 groups with 4
+// and 8 channels per group, strides 1/2/3, dilation, asymmetric padding (the
+// cuDNN path pads a copy), batch 5, non-square, 1x1 and 7x7, K not a multiple of 32.
+const battery: Case[] = [
+  { n: 1, c: 17, h: 9, w: 11, k: 17, r: 3, s: 3, groups: 1, stride: 1, dilation: 1, padding: 1 },
+  { n: 5, c: 18, h: 9, w: 7, k: 21, r: 3, s: 3, groups: 3, stride: 2, dilation: 2, padding: [1, 2, 0, 1] },
+  { n: 2, c: 17, h: 10, w: 13, k: 17, r: 3, s: 3, groups: 17, stride: 1, dilation: 1, padding: 1 },
+  { n: 1, c: 128, h: 14, w: 14, k: 128, r: 3, s: 3, groups: 32, stride: 1, dilation: 1, padding: 1 },
+  { n: 3, c: 256, h: 9, w: 9, k: 256, r: 3, s: 3, groups: 32, stride: 2, dilation: 1, padding: 1 },
+  { n: 1, c: 96, h: 8, w: 8, k: 48, r: 1, s: 1, groups: 4, stride: 1, dilation: 1, padding: 0 },
+  { n: 3, c: 64, h: 7, w: 9, k: 300, r: 1, s: 1, groups: 1, stride: 2, dilation: 1, padding: 0 },
+  { n: 1, c: 3, h: 23, w: 19, k: 8, r: 7, s: 7, groups: 1, stride: 2, dilation: 1, padding: 3 },
+  { n: 2, c: 12, h: 11, w: 14, k: 12, r: 5, s: 5, groups: 2, stride: 1, dilation: 2, padding: [4, 3, 2, 1] },
+  { n: 1, c: 8, h: 9, w: 5, k: 4, r: 3, s: 5, groups: 4, stride: [2, 1], dilation: [1, 2], padding: [1, 4] },
+  { n: 5, c: 6, h: 5, w: 5, k: 9, r: 5, s: 5, groups: 3, stride: 3, dilation: 1, padding: 0 },
+  { n: 1, c: 16, h: 1, w: 1, k: 8, r: 1, s: 1, groups: 1, stride: 1, dilation: 1, padding: 0 },
+];
+
+// Normwise relative error allowed per device dtype (float32 accumulation everywhere).
+const TOL: Record<DType, number> = { float32: 1e-4, float16: 5e-3, bfloat16: 3e-2 };
+
+function gpuVsReference(t: Case, backend: 'cuda' | 'cudnn', dtype: DType, extra: { bias?: boolean; residual?: boolean; relu?: boolean } = {}) {
+  const x = randn([t.n, t.c, t.h, t.w], { seed: 11 });
+  const w = randn([t.k, t.c / t.groups, t.r, t.s], { seed: 12 });
+  const opts: Conv2dOptions = { groups: t.groups, stride: t.stride, dilation: t.dilation, padding: t.padding };
+  const ref0 = conv2d(x, w, { ...opts, backend: 'reference' });
+  const bias = extra.bias ? randn([t.k], { seed: 13 }) : undefined;
+  const residual = extra.residual ? randn(ref0.shape, { seed: 14 }) : undefined;
+  const act = extra.relu ? ('relu' as const) : ('none' as const);
+  const ref = conv2d(x, w, { ...opts, bias, residual, activation: act, backend: 'reference' });
+  const d = <T extends Tensor>(v: T): T => v.to('cuda', { dtype }) as T;
+  const y = conv2d(d(x), d(w), {
+    ...opts,
+    bias: bias ? d(bias) : undefined,
+    residual: residual ? d(residual) : undefined,
+    activation: act,
+    backend,
+  });
+  expect(y.device).toBe('cuda');
+  expect(y.dtype).toBe(dtype);
+  expect(y.shape).toEqual(ref.shape);
+  return relErr(y.dataSync(), ref.dataSync());
+}
+
+for (const be of ['cuda', 'cudnn'] as const) {
+  describe.skipIf(!available.includes(be))(`conv2d on ${be} (GPU) vs the float64 reference`, () => {
+    it.each(battery.map((t) => [caseName(t), t] as const))('float32 %s', (_n, t) => {
+      expect(gpuVsReference(t, be, 'float32')).toBeLessThanOrEqual(TOL.float32);
+    });
+    it.each(battery.slice(0, 6).map((t) => [caseName(t), t] as const))('float32 %s with bias, residual and relu fused', (_n, t) => {
+      expect(gpuVsReference(t, be, 'float32', { bias: true, residual: true, relu: true })).toBeLessThanOrEqual(TOL.float32);
+    });
+    for (const dtype of ['float16', 'bfloat16'] as const) {
+      it.each(battery.slice(0, 5).map((t) => [caseName(t), t] as const))(`${dtype} %s with bias and relu`, (_n, t) => {
+        expect(gpuVsReference(t, be, dtype, { bias: true, relu: true })).toBeLessThanOrEqual(TOL[dtype]);
+      });
+    }
+    it('runAsync on x=[8,256,56,56] g=32 resolves with the result and lets the event loop run meanwhile', async () => {
+      const xh = randn([8, 256, 56, 56], { seed: 5 });
+      const wh = randn([256, 8, 3, 3], { seed: 6 });
+      const x = xh.to('cuda');
+      const plan = conv2dPlan(wh.to('cuda'), { groups: 32, padding: 1, backend: be });
+      // Queue enough GPU work that the wait is long compared with one loop turn.
+      for (let i = 0; i < 30; i++) plan.run(x);
+      let immediateRan = false;
+      setImmediate(() => {
+        immediateRan = true;
+      });
+      const y = await plan.runAsync(x);
+      expect(immediateRan).toBe(true);
+      const ref = conv2d(xh.reshape([8, 256, 56, 56]), wh, { groups: 32, padding: 1, backend: 'cpu' });
+      expect(relErr(await y.data(), ref.dataSync())).toBeLessThanOrEqual(TOL.float32);
+      plan.dispose();
+    });
+  });
+}
+
+describe.skipIf(!cudaOk)('device tensors on cuda', () => {
+  it('to(cuda) then to(cpu) round-trips float32 exactly, for rank 1, 2 and 4 (NHWC inside)', () => {
+    for (const shape of [[7], [3, 5], [2, 3, 4, 5]] as number[][]) {
+      const t = randn(shape, { seed: 21 });
+      const back = t.to('cuda').to('cpu');
+      expect(Array.from(back.dataSync())).toEqual(Array.from(t.dataSync()));
+    }
+  });
+
+  it('a reshaped view of a rank-4 device tensor reads in logical order and feeds conv2d', () => {
+    const t = randn([2, 4, 3, 3], { seed: 22 });
+    const g = t.to('cuda');
+    expect(Array.from(g.reshape([2, 36]).dataSync())).toEqual(Array.from(t.dataSync()));
+    const w = randn([4, 2, 1, 1], { seed: 23 });
+    const viewed = g.reshape([1, 8, 3, 3]);
+    const y = conv2d(viewed, w.to('cuda'), { groups: 2, backend: 'cuda' });
+    const r = conv2d(t.reshape([1, 8, 3, 3]), w, { groups: 2, backend: 'reference' });
+    expect(relErr(y.dataSync(), r.dataSync())).toBeLessThanOrEqual(TOL.float32);
+  });
+
+  it('float16 and bfloat16 conversions round to the nearest representable value', () => {
+    const t = tensor([1, 1 / 3, 65504, -2.5, 1e-8], [5]);
+    const h = t.to('cuda', { dtype: 'float16' });
+    expect(h.dtype).toBe('float16');
+    const hv = h.dataSync();
+    expect(hv[0]).toBe(1);
+    expect(hv[1]).toBeCloseTo(0.333251953125, 12);
+    expect(hv[2]).toBe(65504);
+    expect(hv[3]).toBe(-2.5);
+    const b = t.to('cuda', { dtype: 'bfloat16' }).dataSync();
+    expect(b[1]).toBeCloseTo(0.333984375, 12);
+    expect(h.to('cuda', { dtype: 'float32' }).dataSync()[1]).toBe(hv[1]);
+  });
+
+  it('memory() counts device bytes and dispose() returns them', () => {
+    const before = memory().bytesInUse;
+    const t = tensor(new Float32Array(1 << 20), [1 << 20], { device: 'cuda' });
+    expect(memory().bytesInUse - before).toBe(4 << 20);
+    expect(memory().peakBytes).toBeGreaterThanOrEqual(before + (4 << 20));
+    t.dispose();
+    expect(memory().bytesInUse).toBe(before);
+  });
+});
