@@ -45,3 +45,5 @@ export type { ResNeXtConfig, Architecture } from './models/architecture';
 export type { LayerComplexity } from './models/complexity';
 export { foldBatchNorm } from './models/fold_bn';
 export { loadSafetensors, saveSafetensors, parseSafetensors, serializeSafetensors } from './weights/safetensors';
+export { preprocessImage, preprocessBatch, IMAGENET_MEAN, IMAGENET_STD } from './preprocess';
+export type { PreprocessOptions, RgbImage } from './preprocess';
