@@ -125,11 +125,12 @@ export function renderReport(r: BenchResult, format: 'text' | 'markdown'): strin
     out.push(`Command: \`${r.command}\` (${r.machine.date}, ${r.wallSeconds.toFixed(0)} s).`, '');
     out.push(...settingsLines(r).map((l) => `${l}\n`));
   }
-  const groups = groupRows(r.networks, (x) => `${x.suite}`);
-  for (const [suite, rows] of groups) {
-    const title = suite === 'table2' ? "Table 2 settings (ResNeXt-50 complexity): time relative to 1x64d next to the MAC ratio"
+  const groups = groupRows(r.networks, (x) => `${x.suite}|${x.batch}`);
+  for (const [key, rows] of groups) {
+    const [suite, batch] = key.split('|');
+    const title = (suite === 'table2' ? "Table 2 settings (ResNeXt-50 complexity): time relative to 1x64d next to the MAC ratio"
       : suite === 'table4' ? 'Table 4 settings (about twice the complexity): time relative to ResNet-101 1x64d next to the MAC ratio'
-      : `Suite ${suite}`;
+      : `Suite ${suite}`) + `, batch ${batch}`;
     out.push(md ? `## ${title}\n` : `${title}\n`);
     out.push(table(networkTable(rows)), '');
   }

@@ -81,6 +81,10 @@ export function measurePeak(isa: string | null, threads: number, log: (line: str
   let cached: { when: string; first: string; runs: number; entries: PeakEntry[] } | null = null;
   try {
     cached = JSON.parse(fs.readFileSync(cacheFile, 'utf8'));
+    if (cached) {
+      cached.runs = cached.runs ?? 1;
+      cached.first = cached.first ?? cached.when;
+    }
     if (!force && cached && Date.now() - Date.parse(cached.when) < REMEASURE_AFTER_MS) {
       return pick(cached.entries, `bench/peak/peak.cc, best of ${cached.runs} measurement${cached.runs === 1 ? '' : 's'} since ${cached.first} (cached in ${cacheFile}; --peak measure to measure again)`);
     }

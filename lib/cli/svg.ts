@@ -13,6 +13,8 @@ export interface ChartSeriesValue {
   p10: number;
   p90: number;
   noisy: boolean;
+  /** Time relative to the suite's baseline, shown next to the value. */
+  rel?: number;
 }
 
 export interface ChartRow {
@@ -20,6 +22,8 @@ export interface ChartRow {
   sublabel?: string;
   values: ChartSeriesValue[];
   macs: number;
+  /** MACs relative to the suite's baseline. */
+  macRatio?: number;
 }
 
 export interface Chart {
@@ -32,10 +36,10 @@ export interface Chart {
 const PALETTE: Record<string, string> = {
   cpu: '#2b6cb0',
   cuda: '#2f855a',
-  reference: '#718096',
+  reference: '#805ad5',
   onnxruntime: '#dd6b20',
 };
-const EXTRA = ['#805ad5', '#c53030', '#319795', '#b7791f'];
+const EXTRA = ['#c53030', '#319795', '#b7791f', '#d53f8c'];
 
 export function seriesColor(name: string, index: number): string {
   return PALETTE[name] ?? EXTRA[index % EXTRA.length];
@@ -56,9 +60,22 @@ export function niceTicks(max: number): number[] {
   return out;
 }
 
+/** 1-2-5 ticks per decade covering [min, max], for a log axis. */
+export function logTicks(min: number, max: number): number[] {
+  const out: number[] = [];
+  const lo = Math.floor(Math.log10(min));
+  const hi = Math.ceil(Math.log10(max));
+  for (let e = lo; e <= hi; e++) {
+    for (const m of [1, 2, 5]) {
+      const v = Number((m * 10 ** e).toPrecision(6));
+      if (v >= 10 ** lo && (out.length === 0 || out[out.length - 1] < max)) out.push(v);
+    }
+  }
+  return out;
+}
+
 function fmtTick(v: number): string {
   if (v === 0) return '0';
-  if (Math.abs(v) >= 1000) return `${v / 1000}k`;
   return String(Number(v.toPrecision(4)));
 }
 
@@ -72,16 +89,17 @@ export function chartFromResult(r: BenchResult): Chart {
       const key = `${n.suite}|${n.model}|${n.batch}`;
       let row = byKey.get(key);
       if (!row) {
-        row = { label: n.label, sublabel: `${n.model}${r.settings.batches.length > 1 ? `, batch ${n.batch}` : ''}`, values: [], macs: n.macs };
+        row = { label: n.label, sublabel: `${n.model}${r.settings.batches.length > 1 ? `, batch ${n.batch}` : ''}`, values: [], macs: n.macs, macRatio: n.macRatio };
         byKey.set(key, row);
         rows.push(row);
       }
-      row.values.push({ series: n.backend, median: n.stats.median, p10: n.stats.p10, p90: n.stats.p90, noisy: n.stats.noisy });
+      row.values.push({ series: n.backend, median: n.stats.median, p10: n.stats.p10, p90: n.stats.p90, noisy: n.stats.noisy, rel: n.relTime });
     }
     return {
       title: `resnext bench ${r.settings.suite}: latency and multiply-adds per configuration`,
       subtitle: `${machine}; input ${r.settings.size}x${r.settings.size}; median of ${r.settings.runs} interleaved runs, whiskers p10-p90`,
       rows,
+      footnote: '(1.00x): time or multiply-adds relative to the first row of the suite on the same backend and batch. "noisy": p90 - p10 above the spread threshold.',
     };
   }
   for (const l of r.layers) {
@@ -107,21 +125,30 @@ export function renderSvg(chart: Chart): string {
   const rowPad = 12;
   const labelW = 190;
   const latX = labelW + 20;
-  const latW = 430;
-  const macX = latX + latW + 60;
-  const macW = 220;
-  const width = macX + macW + 30;
+  const latW = 420;
+  // Room after the longest whisker for its value label.
+  const macX = latX + latW + 150;
+  const macW = 200;
+  const width = macX + macW + 70;
   const top = 92;
-  const rowH = (row: ChartRow): number => Math.max(1, row.values.length) * (barH + barGap) - barGap + rowPad;
+  // Two text lines (label and sublabel) need about 30 px even for a single bar.
+  const rowH = (row: ChartRow): number => Math.max(Math.max(1, row.values.length) * (barH + barGap) - barGap + rowPad, row.sublabel ? 34 : 0);
   const plotH = chart.rows.reduce((a, r) => a + rowH(r), 0);
   const height = top + plotH + 56 + (chart.footnote ? 16 : 0);
   const maxLat = Math.max(1e-9, ...chart.rows.flatMap((r) => r.values.map((v) => Math.max(v.p90, v.median))));
-  const latTicks = niceTicks(maxLat);
+  const medians = chart.rows.flatMap((r) => r.values.map((v) => v.median));
+  const minLat = Math.max(1e-9, Math.min(...chart.rows.flatMap((r) => r.values.map((v) => Math.min(v.p10, v.median)))));
+  // Backends a hundred times apart (reference vs native) would leave the fast
+  // bars invisible on a linear axis: switch to a log axis past a 20x range of medians.
+  const log = Math.max(...medians) / Math.max(1e-9, Math.min(...medians)) > 20;
+  const latTicks = log ? logTicks(minLat, maxLat) : niceTicks(maxLat);
+  const latMin = log ? latTicks[0] : 0;
   const latMax = latTicks[latTicks.length - 1];
   const macsG = chart.rows.map((r) => r.macs / 1e9);
   const macTicks = niceTicks(Math.max(1e-9, ...macsG));
   const macMax = macTicks[macTicks.length - 1];
-  const sx = (v: number): number => latX + (v / latMax) * latW;
+  const sx = (v: number): number =>
+    log ? latX + (Math.log10(Math.max(v, latMin) / latMin) / Math.log10(latMax / latMin)) * latW : latX + (v / latMax) * latW;
   const mx = (v: number): number => macX + (v / macMax) * macW;
   const f = (x: number): string => x.toFixed(1);
   const o: string[] = [];
@@ -136,7 +163,7 @@ export function renderSvg(chart: Chart): string {
     o.push(`<text x="${lx + 17}" y="70" font-size="12" fill="#2d3748">${escapeXml(s)}</text>`);
     lx += 30 + s.length * 7;
   }
-  o.push(`<text x="${latX}" y="${top - 6}" font-size="12" font-weight="bold" fill="#2d3748">median latency (ms)</text>`);
+  o.push(`<text x="${latX}" y="${top - 6}" font-size="12" font-weight="bold" fill="#2d3748">median latency (ms${log ? ', log scale' : ''})</text>`);
   o.push(`<text x="${macX}" y="${top - 6}" font-size="12" font-weight="bold" fill="#2d3748">multiply-adds (GMACs)</text>`);
   // Grid and axes.
   for (const t of latTicks) {
@@ -152,8 +179,10 @@ export function renderSvg(chart: Chart): string {
   // Rows.
   let y = top + rowPad / 2;
   for (const [ri, row] of chart.rows.entries()) {
-    const h = rowH(row) - rowPad;
+    const h = row.values.length * (barH + barGap) - barGap;
+    const extra = rowH(row) - rowPad - h;
     if (ri % 2 === 1) o.push(`<rect x="10" y="${f(y - rowPad / 2)}" width="${width - 20}" height="${f(rowH(row))}" fill="#f7fafc"/>`);
+    y += extra / 2;
     const cy = y + h / 2;
     o.push(`<text x="${labelW}" y="${f(row.sublabel ? cy - 1 : cy + 4)}" font-size="13" font-weight="bold" fill="#1a202c" text-anchor="end">${escapeXml(row.label)}</text>`);
     if (row.sublabel) o.push(`<text x="${labelW}" y="${f(cy + 12)}" font-size="10" fill="#718096" text-anchor="end">${escapeXml(row.sublabel)}</text>`);
@@ -166,13 +195,13 @@ export function renderSvg(chart: Chart): string {
       o.push(`<line x1="${f(sx(v.p10))}" y1="${f(wy - 4)}" x2="${f(sx(v.p10))}" y2="${f(wy + 4)}" stroke="#1a202c" stroke-width="1.2"/>`);
       o.push(`<line x1="${f(sx(v.p90))}" y1="${f(wy - 4)}" x2="${f(sx(v.p90))}" y2="${f(wy + 4)}" stroke="#1a202c" stroke-width="1.2"/>`);
       const labelX = Math.max(sx(v.median), sx(v.p90)) + 6;
-      o.push(`<text x="${f(labelX)}" y="${f(by + barH - 3)}" font-size="11" fill="#1a202c">${fmtMs(v.median)}${v.noisy ? ' (noisy)' : ''}</text>`);
+      o.push(`<text x="${f(labelX)}" y="${f(by + barH - 3)}" font-size="11" fill="#1a202c">${fmtMs(v.median)}${v.rel !== undefined && Number.isFinite(v.rel) ? ` (${v.rel.toFixed(2)}x)` : ''}${v.noisy ? ' noisy' : ''}</text>`);
     });
     const g = row.macs / 1e9;
     const my = y + h / 2 - barH / 2;
-    o.push(`<rect x="${macX}" y="${f(my)}" width="${f(Math.max(1, mx(g) - macX))}" height="${barH}" fill="#a0aec0"/>`);
-    o.push(`<text x="${f(mx(g) + 6)}" y="${f(my + barH - 3)}" font-size="11" fill="#1a202c">${g >= 0.1 ? g.toFixed(2) : g.toPrecision(2)}</text>`);
-    y += rowH(row);
+    o.push(`<rect x="${macX}" y="${f(my)}" width="${f(Math.max(1, mx(g) - macX))}" height="${barH}" fill="#cbd5e0"/>`);
+    o.push(`<text x="${f(mx(g) + 6)}" y="${f(my + barH - 3)}" font-size="11" fill="#1a202c">${g >= 0.1 ? g.toFixed(2) : g.toPrecision(2)}${row.macRatio !== undefined && Number.isFinite(row.macRatio) ? ` (${row.macRatio.toFixed(2)}x)` : ''}</text>`);
+    y += rowH(row) - extra / 2;
   }
   if (chart.footnote) o.push(`<text x="20" y="${height - 12}" font-size="11" fill="#718096">${escapeXml(chart.footnote)}</text>`);
   o.push('</svg>');
