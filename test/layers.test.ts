@@ -15,10 +15,11 @@ import { relu } from '../lib/ops/relu';
 import { foldBatchNorm } from '../lib/models/fold_bn';
 import { cpuBinding } from '../lib/binding';
 import { randn, tensor, zeros, type Tensor } from '../lib/tensor';
+import type { BackendName } from '../lib/backends/backend';
 import { nativeHostBackends } from './helpers/backends';
 import { relErr } from './helpers/compare';
 
-const backends = nativeHostBackends();
+const backends = nativeHostBackends() as BackendName[];
 
 function bnParams(C: number, seed: number) {
   return {
@@ -171,7 +172,7 @@ describe('BatchNorm folding', () => {
     ['[1, 32, 8, 8] grouped 3x3 (32 groups) stride 2', [1, 32, 8, 8], [32, 1, 3, 3], 32, 2, 1],
     ['[1, 3, 20, 20] 7x7/2 stem to 8 channels', [1, 3, 20, 20], [8, 3, 7, 7], 1, 2, 3],
   ] as const)('folded conv == conv then BN for %s', (_label, xs, ws, groups, stride, padding) => {
-    const x = randn([...xs], { seed: 11 }), w = randn([...ws], { seed: 12, std: 0.2 });
+    const x = randn([...xs] as number[], { seed: 11 }), w = randn([...ws] as number[], { seed: 12, std: 0.2 });
     const p = bnParams(ws[0], 20);
     for (const backend of ['reference', ...backends] as const) {
       const y = conv2dPlan(w, { groups, stride, padding, backend: 'reference' }).run(x);

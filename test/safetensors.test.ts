@@ -93,7 +93,7 @@ describe('malformed safetensors files', () => {
   });
 
   it('a truncated copy of a valid file is rejected, at every cut point', () => {
-    const good = serializeSafetensors(new Map([['x', randn([4, 3], { seed: 2 })], ['y', randn([5], { seed: 3 })]]));
+    const good = serializeSafetensors(new Map<string, Tensor>([['x', randn([4, 3], { seed: 2 })], ['y', randn([5], { seed: 3 })]]));
     for (let cut = 0; cut < good.length; cut += 7) expect(() => parseSafetensors(good.subarray(0, cut))).toThrow(/Malformed/);
     expect(parseSafetensors(good).size).toBe(2);
   });
