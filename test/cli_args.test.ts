@@ -53,7 +53,7 @@ describe('resnext bench arguments', () => {
     expect(usageError(['bench', '--suite', 'foo'])).toMatch(/table2, table4, layers, all.*"foo"/);
   });
   it('--backend gpu names the valid backends', () => {
-    expect(usageError(['bench', '--backend', 'cpu,gpu'])).toMatch(/cpu, cuda, reference.*"gpu"/);
+    expect(usageError(['bench', '--backend', 'cpu,gpu'])).toMatch(/cpu, cuda, cudnn, reference.*"gpu"/);
   });
   it('--batch 0, --batch 1.5, --batch "" are rejected', () => {
     expect(usageError(['bench', '--batch', '0'])).toMatch(/--batch.*0/);

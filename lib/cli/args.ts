@@ -14,7 +14,7 @@ export class UsageError extends Error {
 
 export const SUITES = ['table2', 'table4', 'layers', 'all', 'tiny'] as const;
 export type SuiteName = (typeof SUITES)[number];
-export const BACKENDS = ['cpu', 'cuda', 'reference'] as const;
+export const BACKENDS = ['cpu', 'cuda', 'cudnn', 'reference'] as const;
 export type CliBackend = (typeof BACKENDS)[number];
 export const COMPARE_TARGETS = ['onnxruntime'] as const;
 
@@ -92,7 +92,8 @@ Options: --help, -h   this text;  --version, -v   the package version`,
                       table4: twice that complexity, 2x64d and 64x4d vs wider/deeper ResNets
                       layers: per-conv breakdown of one network (see --model)
                       all: table2, table4 and layers;  tiny: narrow networks for quick checks
-  --backend LIST      comma-separated: cpu, cuda, reference (default: best available)
+  --backend LIST      comma-separated: cpu, cuda, cudnn, reference (default: the best available
+                      backend that runs the networks)
   --batch LIST        comma-separated batch sizes (default 1)
   --size N            input height and width (default 224; 64 on the reference backend)
   --model NAME        network for --suite layers (default resnext50_32x4d)
@@ -112,7 +113,7 @@ Options: --help, -h   this text;  --version, -v   the package version`,
   --quiet, -q         no progress bar`,
   verify: `Usage: resnext verify [options]
 
-  --backend LIST   comma-separated: cpu, cuda, reference (default: every available one)
+  --backend LIST   comma-separated: cpu, cuda, cudnn, reference (default: every available one)
   --size N         input height and width of the whole-network cases (default 32)
   --conv-only      only the convolution battery, not the networks
   --json FILE      the results as JSON

@@ -39,13 +39,17 @@ function nowMs(): number {
   return Number(process.hrtime.bigint()) / 1e6;
 }
 
-/** The backends to run: the named ones that are available (others skipped with a note), else the best available. */
-export function chooseBackends(requested: readonly string[], notes: string[]): BackendName[] {
+/**
+ * Candidate backends: the named ones that are available (others skipped with
+ * a note), else every available backend, best first (runBench keeps the first
+ * that can run the networks).
+ */
+export function chooseBackends(requested: readonly string[], notes: string[]): { names: BackendName[]; pickBest: boolean } {
   const known = listBackends();
   if (requested.length === 0) {
-    const best = known.filter((b) => b.available).sort((a, b) => b.priority - a.priority)[0];
-    if (!best) throw new Error('No backend is available (see resnext info)');
-    return [best.name];
+    const names = known.filter((b) => b.available).sort((a, b) => b.priority - a.priority).map((b) => b.name);
+    if (names.length === 0) throw new Error('No backend is available (see resnext info)');
+    return { names, pickBest: true };
   }
   const out: BackendName[] = [];
   for (const name of requested) {
@@ -57,7 +61,12 @@ export function chooseBackends(requested: readonly string[], notes: string[]): B
   if (out.length === 0) {
     throw new Error(`None of the requested backends is available: ${notes.join('; ')}. Run 'resnext info' to see why.`);
   }
-  return out;
+  return { names: out, pickBest: false };
+}
+
+/** The device a backend computes on ('cpu' or 'cuda'), from the registry. */
+function deviceOf(backend: BackendName): 'cpu' | 'cuda' {
+  return (listBackends().find((b) => b.name === backend)?.device ?? 'cpu') as 'cpu' | 'cuda';
 }
 
 /** Timed rounds from the warm-up estimate: as many as fit the budget, at least 5, at most 50. */
@@ -84,10 +93,12 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
   const info = (line: string): void => {
     if (!args.quiet) out.stderr(line);
   };
-  const backendNames = chooseBackends(args.backends, notes);
+  const chosenBackends = chooseBackends(args.backends, notes);
+  let backendNames = chosenBackends.names;
   if (args.threads !== undefined) setNumThreads(args.threads);
   const threads = getNumThreads();
-  const size = args.size ?? (args.suite === 'tiny' ? 32 : backendNames.includes('reference') ? 64 : 224);
+  const refOnly = chosenBackends.pickBest ? backendNames[0] === 'reference' : backendNames.includes('reference');
+  const size = args.size ?? (args.suite === 'tiny' ? 32 : refOnly ? 64 : 224);
   if (args.size === undefined && size !== 224) notes.push(`input size ${size}x${size} chosen (${args.suite === 'tiny' ? 'the tiny suite is CIFAR-sized' : 'the reference backend is too slow for 224x224'}); set it with --size`);
 
   let ort: OrtRunner | null = null;
@@ -112,14 +123,35 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
   const layerMeta: { model: string; backend: string; batch: number; conv: ConvDef; macs: number; inShape: number[]; outShape: number[]; cfg: Config }[] = [];
   const layerNet: { model: string; backend: string; batch: number; cfg: Config }[] = [];
   const models: ResNeXtModel[] = [];
-  const inputs = new Map<number, Tensor>();
-  const inputFor = (batch: number): Tensor => {
-    let x = inputs.get(batch);
+  const inputs = new Map<string, Tensor>();
+  const inputFor = (batch: number, device: 'cpu' | 'cuda' = 'cpu'): Tensor => {
+    let x = inputs.get(`${batch}|${device}`);
     if (!x) {
-      x = randn([batch, 3, size, size], { seed: args.seed + 1000 + batch });
-      inputs.set(batch, x);
+      const host = randn([batch, 3, size, size], { seed: args.seed + 1000 + batch });
+      x = device === 'cpu' ? host : host.to(device);
+      inputs.set(`${batch}|${device}`, x);
     }
     return x;
+  };
+  // A backend can be available for convolutions yet unable to run a whole
+  // network (no forward on its device yet): try each candidate once on the
+  // first network and keep those that work (only the best one by default).
+  let probed = false;
+  const probe = async (model: ResNeXtModel): Promise<void> => {
+    if (probed) return;
+    probed = true;
+    const works: BackendName[] = [];
+    for (const backend of backendNames) {
+      if (chosenBackends.pickBest && works.length > 0) break;
+      try {
+        await model.forward(inputFor(args.batches[0], deviceOf(backend)), { backend });
+        works.push(backend);
+      } catch (err) {
+        notes.push(`backend ${backend} skipped: it cannot run ${model.name} (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`);
+      }
+    }
+    if (works.length === 0) throw new Error(`No backend could run ${model.name}: ${notes.join('; ')}`);
+    backendNames = works;
   };
 
   const buildTotal = specs.length + (args.suite === 'layers' || args.suite === 'all' ? 1 : 0);
@@ -129,10 +161,11 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
     buildBar.tick(`building ${spec.label}`, 0);
     const model = buildModel(spec, args.seed);
     models.push(model);
+    await probe(model);
     for (const backend of backendNames) {
       if (backend !== 'reference') model.prepare({ backend });
       for (const batch of args.batches) {
-        const x = inputFor(batch);
+        const x = inputFor(batch, deviceOf(backend));
         const cfg: Config = {
           label: `${spec.label} ${backend} b${batch}`,
           run: async () => {
@@ -148,7 +181,7 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
     if (ort) {
       for (const batch of args.batches) {
         const x = inputFor(batch);
-        const ours = (await model.forward(x, { backend: backendNames[0] })).dataSync();
+        const ours = (await model.forward(inputFor(batch, deviceOf(backendNames[0])), { backend: backendNames[0] })).dataSync();
         const session = await ort.prepare(model, x, ours);
         const cfg: Config = { label: `${spec.label} onnxruntime b${batch}`, run: () => session.run(x), samples: [], warmupMs: [] };
         configs.push(cfg);
@@ -166,12 +199,13 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
     if (!preset) throw new Error(`Expected one of ${Object.keys(LAYER_MODELS).join(', ')} for --model but received ${JSON.stringify(args.model)}`);
     const model = buildModel(preset, args.seed);
     models.push(model);
+    await probe(model);
     const state = model.stateDict();
     const convs = new Map(allConvs(model.architecture).map((c) => [c.name, c]));
     for (const backend of backendNames) {
       if (backend !== 'reference') model.prepare({ backend });
       for (const batch of args.batches) {
-        const x = inputFor(batch);
+        const x = inputFor(batch, deviceOf(backend));
         const netCfg: Config = { label: `${model.name} ${backend} b${batch}`, run: async () => void (await model.forward(x, { backend })), samples: [], warmupMs: [] };
         configs.push(netCfg);
         layerNet.push({ model: model.name, backend, batch, cfg: netCfg });
@@ -180,8 +214,11 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
           const c = convs.get(l.name)!;
           const bias = randn([c.outC], { seed: 7 });
           const plan = conv2dPlan(state.get(`${c.name}.weight`)!, { groups: c.groups, stride: c.stride, padding: c.padding, bias, activation: 'relu', backend });
-          const xin = randn(l.inputShape as [number, number, number, number], { seed: 11 });
-          const o = zeros(l.outputShape as [number, number, number, number]);
+          const dev = deviceOf(backend);
+          const hostIn = randn(l.inputShape as [number, number, number, number], { seed: 11 });
+          const xin = dev === 'cpu' ? hostIn : hostIn.to(dev);
+          const hostOut = zeros(l.outputShape as [number, number, number, number]);
+          const o = dev === 'cpu' ? hostOut : hostOut.to(dev);
           const cfg: Config = { label: `${l.name} ${backend} b${batch}`, run: () => void plan.run(xin, { out: o }), samples: [], warmupMs: [] };
           configs.push(cfg);
           layerMeta.push({ model: model.name, backend, batch, conv: c, macs: l.macs, inShape: l.inputShape, outShape: l.outputShape, cfg });
@@ -220,7 +257,7 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
   bar.finish();
 
   const pct = (gflops: number, backend: string): number | null =>
-    peak.gflops !== null && backend !== 'cuda' ? (100 * gflops) / peak.gflops : null;
+    peak.gflops !== null && (backend === 'onnxruntime' || deviceOf(backend as BackendName) === 'cpu') ? (100 * gflops) / peak.gflops : null;
 
   const networks: NetworkRow[] = netMeta.map((m) => {
     const stats = summarize(m.cfg.samples, args.maxSpread);
@@ -291,7 +328,7 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
 
   const noisy = [...networks, ...layers].filter((r) => r.stats.noisy).length;
   if (noisy > 0) notes.push(`${noisy} row${noisy === 1 ? '' : 's'} flagged noisy (spread above ${(args.maxSpread * 100).toFixed(0)}%): other processes were likely competing for the CPU; rerun with more --runs or on an idle machine`);
-  if (ort) notes.push(`onnxruntime rows: onnxruntime-node ${ort.version}, same weights (BatchNorm folded as an ONNX graph built from stateDict()), ${threads} intra-op thread${threads === 1 ? '' : 's'}, graphOptimizationLevel all; 'time / base' is against ORT's own 1x64d, '(x ours)' is ORT time / ours`);
+  if (ort) notes.push(`onnxruntime rows: onnxruntime-node ${ort.version} on the same weights (ONNX graph encoded from stateDict() by bench/networks/onnx_network.js, BatchNormalization nodes that ORT folds itself), ${threads} intra-op thread${threads === 1 ? '' : 's'}, graphOptimizationLevel all; 'time / base' is against ORT's own baseline row; 'ORT / ours' is ORT's median over ours (above 1: ours is faster)`);
 
   const result: BenchResult = {
     tool: 'resnext bench',

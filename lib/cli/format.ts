@@ -31,6 +31,11 @@ export interface Table {
 export function networkTable(rows: readonly NetworkRow[]): Table {
   const header = ['network', 'C x d', 'backend', 'batch', 'params', 'MACs', 'median ms', 'p10-p90 ms', 'spread', 'img/s', 'GFLOP/s', '% peak', 'time / base', 'MACs / base'];
   const align: ('l' | 'r')[] = ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'];
+  const compare = rows.some((r) => r.vsOurs !== undefined);
+  if (compare) {
+    header.push('ORT / ours');
+    align.push('r');
+  }
   const out = rows.map((r) => [
     r.model,
     r.label,
@@ -44,8 +49,9 @@ export function networkTable(rows: readonly NetworkRow[]): Table {
     fmtNum(r.imagesPerSecond, r.imagesPerSecond >= 100 ? 0 : 1),
     fmtNum(r.gflops, 1),
     r.pctPeak === null ? 'n/a' : `${r.pctPeak.toFixed(1)}%`,
-    `${fmtNum(r.relTime, 2)}x${r.vsOurs !== undefined ? ` (${fmtNum(r.vsOurs, 2)}x ours)` : ''}`,
+    `${fmtNum(r.relTime, 2)}x`,
     `${fmtNum(r.macRatio, 2)}x`,
+    ...(compare ? [r.vsOurs !== undefined ? `${fmtNum(r.vsOurs, 2)}x` : ''] : []),
   ]);
   return { header, align, rows: out };
 }

@@ -28,23 +28,21 @@ export interface OrtRunner {
   close(): Promise<void>;
 }
 
-/** The whole-network graph builder: ONNX ModelProto bytes for a model's architecture and weights. */
-type GraphBuilder = (model: ResNeXtModel, inputShape: number[]) => Uint8Array;
+/** The whole-network graph builder: ONNX ModelProto bytes for a model's architecture and weights at [batch, 3, size, size]. */
+type GraphBuilder = (model: ResNeXtModel, batch: number, size: number) => Uint8Array;
 
-const BUILDER_CANDIDATES = ['bench/networks/onnx.js', 'bench/networks/onnx_network.js', 'bench/networks/onnx_graph.js'];
-const BUILDER_EXPORTS = ['networkModel', 'resnextOnnx', 'buildOnnxModel', 'onnxModel', 'modelToOnnx'];
+/** The networks work's encoder (reused, not duplicated): bench/networks/onnx_network.js, networkModel(model, batch, size). */
+const BUILDER_FILE = 'bench/networks/onnx_network.js';
 
 function loadGraphBuilder(): GraphBuilder | string {
-  const root = packageRoot();
-  for (const rel of BUILDER_CANDIDATES) {
-    const file = path.join(root, rel);
-    if (!fs.existsSync(file)) continue;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const mod = require(file) as Record<string, unknown>;
-    for (const name of BUILDER_EXPORTS) if (typeof mod[name] === 'function') return mod[name] as GraphBuilder;
-    return `${rel} exports none of ${BUILDER_EXPORTS.join(', ')}`;
+  const file = path.join(packageRoot(), BUILDER_FILE);
+  if (!fs.existsSync(file)) {
+    return `the whole-network ONNX encoder ${BUILDER_FILE} is not in this installation (it ships with the git clone, not the npm package)`;
   }
-  return 'the whole-network ONNX graph builder (bench/networks/, part of the git clone, not the npm package) is not present';
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const mod = require(file) as { networkModel?: unknown };
+  if (typeof mod.networkModel !== 'function') return `${BUILDER_FILE} does not export networkModel(model, batch, size)`;
+  return mod.networkModel as GraphBuilder;
 }
 
 /** Opens onnxruntime-node, or returns why the comparison cannot run (a message for the user). */
@@ -72,7 +70,8 @@ export async function openOrtRunner(threads: number): Promise<OrtRunner | string
   return {
     version,
     async prepare(model, x, ours) {
-      const bytes = builder(model, [...x.shape]);
+      if (x.shape[2] !== x.shape[3]) throw new Error(`--compare onnxruntime needs a square input but received ${x.shape.join('x')}`);
+      const bytes = builder(model, x.shape[0], x.shape[2]);
       const session = await ort.InferenceSession.create(bytes, {
         intraOpNumThreads: threads,
         interOpNumThreads: 1,
