@@ -71,7 +71,8 @@ export class Tensor<S extends Shape = Shape> {
     const dtype = options.dtype ?? (device === 'cpu' ? 'float32' : this.dtype);
     checkDType(dtype, device, 'options.dtype');
     if (device === this.device && dtype === this.dtype) return this;
-    if (device === 'cpu') return new Tensor(new HostStorage(this.dataSync().slice()), this.shape.slice() as unknown as S);
+    // Here the source is on the GPU: dataSync() already returns a fresh host copy.
+    if (device === 'cpu') return new Tensor(new HostStorage(this.dataSync()), this.shape.slice() as unknown as S);
     const st = this.storage;
     if (st instanceof CudaStorage) return new Tensor(st.convert(dtype), this.shape.slice() as unknown as S);
     return new Tensor(CudaStorage.fromHost(this.dataSync(), this.shape, dtype), this.shape.slice() as unknown as S);

@@ -28,9 +28,11 @@ struct Dims {
 template <typename T, int TQ>
 __global__ void GroupedConvNhwcKernel(const T* __restrict__ x, const T* __restrict__ w, const float* __restrict__ bias,
                                       const T* __restrict__ residual, T* __restrict__ y, Dims d) {
-  const int k = blockIdx.x * blockDim.x + threadIdx.x;
+  // grid.x walks the pixel tiles (up to 2^31-1 blocks: batch 256 at 56x56
+  // needs ~10^5), grid.y the channel blocks.
+  const int k = blockIdx.y * blockDim.x + threadIdx.x;
   const int q_tiles = (d.Q + TQ - 1) / TQ;
-  const int64_t tile = int64_t(blockIdx.y) * blockDim.y + threadIdx.y;
+  const int64_t tile = int64_t(blockIdx.x) * blockDim.y + threadIdx.y;
   if (k >= d.K || tile >= int64_t(d.N) * d.P * q_tiles) return;
   const int qt = static_cast<int>(tile % q_tiles);
   const int64_t np = tile / q_tiles;
@@ -109,14 +111,12 @@ Status LaunchGroupedConv(const GroupedConvArgs& a, cudaStream_t stream) {
   const int bk = d.K >= 128 ? 128 : ((d.K + 31) / 32) * 32;
   const int by = 256 / bk;
   const int64_t tiles = int64_t(d.N) * d.P * ((d.Q + kTQ - 1) / kTQ);
-  const int64_t grid_y = (tiles + by - 1) / by;
-  if (grid_y > 65535) {
-    // Fold the excess into more threads per block would change the mapping;
-    // instead refuse clearly (only reached past ~500k output rows).
-    return Status::Unsupported("cuda grouped conv: N*P*Q too large for one launch (" + std::to_string(tiles) + " tiles)");
-  }
+  const int64_t tile_blocks = (tiles + by - 1) / by;
+  const int64_t k_blocks = (d.K + bk - 1) / bk;
+  if (tile_blocks > 0x7fffffff || k_blocks > 65535)
+    return Status::Unsupported("cuda grouped conv: " + std::to_string(tiles) + " pixel tiles x " + std::to_string(k_blocks) + " channel blocks exceed one launch");
   dim3 block(bk, by);
-  dim3 grid((d.K + bk - 1) / bk, static_cast<unsigned>(grid_y));
+  dim3 grid(static_cast<unsigned>(tile_blocks), static_cast<unsigned>(k_blocks));
   RESNEXT_DISPATCH_DTYPE(a.dtype, T,
                          (GroupedConvNhwcKernel<T, kTQ><<<grid, block, 0, stream>>>(
                              static_cast<const T*>(a.x), static_cast<const T*>(a.w), a.bias, static_cast<const T*>(a.residual),

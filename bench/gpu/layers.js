@@ -1,0 +1,38 @@
+// The layers the GPU check measures: ResNeXt-50 (32x4d)'s grouped 3x3
+// convolutions, torchvision's layout (stride on the 3x3), one entry per
+// distinct shape. Shared by bench_layers.js (ours, cuDNN) and, through
+// layers.json written by it, bench_torch.py.
+'use strict';
+
+/** name, input channels = output channels, groups, input height = width, stride */
+const LAYERS = [
+  { name: 'layer1.3x3.s1', c: 128, g: 32, hw: 56, stride: 1 },
+  { name: 'layer2.0.3x3.s2', c: 256, g: 32, hw: 56, stride: 2 },
+  { name: 'layer2.3x3.s1', c: 256, g: 32, hw: 28, stride: 1 },
+  { name: 'layer3.0.3x3.s2', c: 512, g: 32, hw: 28, stride: 2 },
+  { name: 'layer3.3x3.s1', c: 512, g: 32, hw: 14, stride: 1 },
+  { name: 'layer4.0.3x3.s2', c: 1024, g: 32, hw: 14, stride: 2 },
+  { name: 'layer4.3x3.s1', c: 1024, g: 32, hw: 7, stride: 1 },
+];
+
+const BATCHES = [1, 32];
+const DTYPES = ['float32', 'float16', 'bfloat16'];
+
+function outHW(l) {
+  return Math.floor((l.hw + 2 - 3) / l.stride) + 1;
+}
+
+/** Bytes a layer must move at least: input + output + weights, in the storage type. */
+function minBytes(l, batch, dtype) {
+  const es = dtype === 'float32' ? 4 : 2;
+  const p = outHW(l);
+  return es * (batch * l.c * l.hw * l.hw + batch * l.c * p * p + l.c * (l.c / l.g) * 9);
+}
+
+/** Multiply-accumulates of one run. */
+function macs(l, batch) {
+  const p = outHW(l);
+  return batch * l.c * p * p * (l.c / l.g) * 9;
+}
+
+module.exports = { LAYERS, BATCHES, DTYPES, outHW, minBytes, macs };

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The GPU check, in one script, for a bare H200 host with no network and no
+# Node: unpacks the Node and node_modules that bench/gpu/pack.sh put in .gpu/,
+# builds the CUDA addon against the cuDNN of the host's Python (PyTorch's
+# nvidia/cudnn), runs the GPU test suite, benchmarks the grouped layers (ours vs
+# cuDNN vs PyTorch) and writes results.json, results.md, tests.log, build.log
+# and the raw timings to OUTDIR. Every step has a time cap; the whole stays
+# under 8 minutes. See bench/gpu/README.md.
+#
+#   bash bench/gpu/run.sh OUTDIR [--quick]
+set -uo pipefail
+out=${1:?usage: bash bench/gpu/run.sh OUTDIR [--quick]}
+quick=${2:-}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+cd "$(dirname "$0")/../.."
+t0=$(date +%s)
+step() { echo "== [$(($(date +%s) - t0)) s] $*"; }
+work=/tmp/resnext-gpu
+mkdir -p "$work/xcheck"
+
+step "node"
+if [ -f .gpu/node.xz ] && ! node --version >/dev/null 2>&1; then
+  unpack=""
+  for p in shared/gpu/unpack-node.sh ../shared/gpu/unpack-node.sh; do [ -f "$p" ] && unpack=$p && break; done
+  if [ -n "$unpack" ]; then
+    # shellcheck disable=SC1090
+    source "$unpack" .gpu
+  else
+    # The same steps as shared/gpu/unpack-node.sh, which does not travel with the checkout.
+    mkdir -p /tmp/node-offline/bin /tmp/node-offline/include
+    xz -dc .gpu/node.xz > /tmp/node-offline/bin/node && chmod +x /tmp/node-offline/bin/node
+    tar -C /tmp/node-offline/include -xzf .gpu/node-include.tgz
+    export PATH=/tmp/node-offline/bin:$PATH npm_config_nodedir=/tmp/node-offline
+  fi
+fi
+node --version || { echo "no node: run bench/gpu/pack.sh on the CPU machine and carry .gpu"; exit 1; }
+if [ ! -d node_modules/vitest ] && [ -f .gpu/node_modules.tar.xz ]; then
+  step "node_modules"
+  tar -xJf .gpu/node_modules.tar.xz
+fi
+
+step "environment"
+{
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader 2>&1 | head -2
+  echo "nvcc: $(nvcc --version 2>&1 | tail -2 | head -1)"
+  echo "cmake: $(cmake --version 2>&1 | head -1)"
+  echo "node: $(node --version)"
+  python3 -c 'import torch, sys; print("python", sys.version.split()[0], "torch", torch.__version__, "cuda", torch.version.cuda, "cudnn", torch.backends.cudnn.version())' 2>&1 | tail -1
+  python3 -c 'import nvidia.cudnn as m; print("cudnn at", list(m.__path__)[0])' 2>&1 | tail -1
+} | tee "$out/env.txt"
+
+step "build the CUDA addon (cmake-js, all cores)"
+rm -rf build-cuda
+RESNEXT_CUDA=1 RESNEXT_CUDA_JOBS=$(nproc) timeout 240 node scripts/build-cuda.js 2>&1 | tee "$work/build-summary.txt"
+cp build-cuda/build.log "$out/build.log" 2>/dev/null || true
+if [ ! -f build-cuda/Release/resnext_cuda.node ]; then
+  step "build failed; see build.log"
+  node bench/gpu/report.js --tests /dev/null --env "$out/env.txt" --out "$out" >/dev/null
+  exit 1
+fi
+node -e "const p=require('./build-cuda/Release/resnext_cuda.node').probe(); console.log(JSON.stringify(p))" | tee -a "$out/env.txt"
+
+step "GPU tests (test/cuda.test.ts)"
+timeout 180 node node_modules/vitest/vitest.mjs run test/cuda.test.ts --reporter=verbose 2>&1 | tee "$out/tests.log" | tail -40
+
+step "layers: ours and cuDNN"
+timeout 150 node bench/gpu/bench_layers.js --out "$out/ours.json" --xcheck "$work/xcheck" $quick
+
+step "layers and network: PyTorch"
+node -e "const l=require('./bench/gpu/layers'); console.log(JSON.stringify({layers: l.LAYERS, batches: l.BATCHES}))" > "$work/layers.json"
+PYTHONUNBUFFERED=1 timeout 150 python3 bench/gpu/bench_torch.py --layers "$work/layers.json" --out "$out/torch.json" --xcheck "$work/xcheck" --network $quick
+
+step "report"
+node bench/gpu/report.js --ours "$out/ours.json" --torch "$out/torch.json" --tests "$out/tests.log" --env "$out/env.txt" --out "$out" | tail -60
+step "done: $(ls "$out" | tr '\n' ' ')"
