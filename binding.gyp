@@ -29,6 +29,8 @@
         "native/napi/max_pool2d_wrap.cc",
         "native/napi/global_avg_pool_wrap.cc",
         "native/napi/linear_wrap.cc",
+        "native/cpu/layer_program.cc",
+        "native/napi/network_wrap.cc",
         "native/napi/addon.cc"
       ],
       "include_dirs": [

@@ -63,4 +63,40 @@ export interface NativeCpuBinding {
     bias: Float32Array | null,
     output: Float32Array,
   ): Promise<void>;
+  /** Whole-network layer programs (native/napi/network_wrap.cc). */
+  Network?: new (convs: NativeNetworkConv[]) => NativeNetwork;
+}
+
+export interface NativeNetworkConv {
+  weight: Float32Array;
+  shape: number[];
+  bias: Float32Array | null;
+  groups: number;
+  stride: [number, number];
+  /** [top, left, bottom, right] */
+  padding: [number, number, number, number];
+  activation: 'none' | 'relu';
+}
+
+/** input null: the program input x. */
+export type NativeNetworkStep =
+  | { op: 'conv'; conv: number; input: Float32Array | null; inputShape: number[]; output: Float32Array; residual: Float32Array | null }
+  | { op: 'maxPool2d'; input: Float32Array | null; inputShape: number[]; output: Float32Array; params: number[] }
+  | { op: 'globalAvgPool'; input: Float32Array | null; inputShape: number[]; output: Float32Array }
+  | {
+      op: 'linear';
+      input: Float32Array | null;
+      inputShape: number[];
+      weight: Float32Array;
+      weightShape: number[];
+      bias: Float32Array | null;
+      output: Float32Array;
+    };
+
+export interface NativeNetwork {
+  addProgram(steps: NativeNetworkStep[], inputLength: number): number;
+  run(program: number, x: Float32Array): void;
+  runAsync(program: number, x: Float32Array): Promise<void>;
+  dropProgram(program: number): void;
+  info(): { impl: string; isa: string; packedBytes: number }[];
 }

@@ -11,6 +11,7 @@ import { bottleneckForward } from '../lib/models/bottleneck_forms';
 import { resnext, resnext50_32x4d, resnext29_8x64d } from '../lib/models/presets';
 import { Rng } from '../lib/random';
 import { randn } from '../lib/tensor';
+import { cpuBinding } from '../lib/binding';
 import { nativeHostBackends } from './helpers/backends';
 import { relErr } from './helpers/compare';
 
@@ -67,15 +68,19 @@ describe('resnext50_32x4d forward, batch 2 of 64x64, random BN statistics', () =
 
   it.each(backends)('%s fused (BN folded) and unfused agree with the reference within 1e-4 (normwise relative)', async (backend) => {
     const r = await reference();
-    const fused = await m.forward(x, { backend: backend as 'cpu' });
+    const fused = await m.forward(x, { backend: backend as 'cpu', mode: 'network' });
+    const layered = await m.forward(x, { backend: backend as 'cpu', mode: 'layer' });
     const unfused = await m.forward(x, { backend: backend as 'cpu', fuse: false });
-    const ef = relErr(fused.dataSync(), r), eu = relErr(unfused.dataSync(), r);
-    console.log(`resnext50_32x4d [2, 3, 64, 64] ${backend}: fused rel err ${ef.toExponential(2)}, unfused ${eu.toExponential(2)}`);
+    const ef = relErr(fused.dataSync(), r), el = relErr(layered.dataSync(), r), eu = relErr(unfused.dataSync(), r);
+    console.log(`resnext50_32x4d [2, 3, 64, 64] ${backend}: fused network-mode rel err ${ef.toExponential(2)}, fused layer-mode ${el.toExponential(2)}, unfused ${eu.toExponential(2)}`);
     expect(fused.shape).toEqual([2, 1000]);
     expect(ef).toBeLessThan(1e-4);
+    expect(el).toBeLessThan(1e-4);
     expect(eu).toBeLessThan(1e-4);
+    // The two fused modes run the same kernels on the same buffers.
+    expect(Array.from(layered.dataSync())).toEqual(Array.from(fused.dataSync()));
     // Same result on a second run (buffers reused, nothing stale).
-    const again = await m.forward(x, { backend: backend as 'cpu' });
+    const again = await m.forward(x, { backend: backend as 'cpu', mode: 'network' });
     expect(Array.from(again.dataSync())).toEqual(Array.from(fused.dataSync()));
   });
 });
@@ -124,6 +129,21 @@ describe('fused engine lifecycle', () => {
     expect(ticks).toBeGreaterThan(10);
   }, 120_000);
 
+  it.runIf(backends.includes('cpu'))('network mode: the native Network re-checks programs (no out-of-bounds access from a direct call)', () => {
+    const N = cpuBinding()!.Network!;
+    const net = new N([{ weight: new Float32Array(8), shape: [2, 4, 1, 1], bias: null, groups: 1, stride: [1, 1], padding: [0, 0, 0, 0], activation: 'relu' }]);
+    const conv = (o: Partial<Record<string, unknown>>) => ({ op: 'conv', conv: 0, input: null, inputShape: [1, 4, 3, 3], output: new Float32Array(18), residual: null, ...o }) as never;
+    expect(() => net.addProgram([conv({ output: new Float32Array(17) })], 36)).toThrow(/output: expected 18/);
+    expect(() => net.addProgram([conv({ conv: 1 })], 36)).toThrow(RangeError);
+    expect(() => net.addProgram([conv({})], 35)).toThrow(/program input/);
+    expect(() => net.addProgram([conv({ inputShape: [1, 3, 3, 3] })], 27)).toThrow(/channels/);
+    const id = net.addProgram([conv({})], 36);
+    expect(() => net.run(id, new Float32Array(35))).toThrow(/x: expected 36/);
+    net.run(id, new Float32Array(36));
+    net.dropProgram(id);
+    expect(() => net.run(id, new Float32Array(36))).toThrow(/dropped/);
+  });
+
   it('forward checks its arguments', async () => {
     const m = resnext({ depth: 50, cardinality: 2, width: 2, numClasses: 4 });
     await expect(m.forward(randn([1, 4, 32, 32]))).rejects.toThrow(/3 input channels/);
@@ -131,5 +151,6 @@ describe('fused engine lifecycle', () => {
     await expect(m.forward(randn([1, 3, 32, 32]), { backend: 'bogus' as never })).rejects.toThrow(RangeError);
     await expect(m.forward(randn([1, 3, 32, 32]), { fuse: 1 as never })).rejects.toThrow(TypeError);
     await expect(m.forward(randn([1, 3, 32, 32]), { batch: 1 } as never)).rejects.toThrow(/batch/);
+    await expect(m.forward(randn([1, 3, 32, 32]), { mode: 'graph' as never })).rejects.toThrow(/mode/);
   });
 });

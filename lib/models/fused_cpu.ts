@@ -5,11 +5,17 @@
 // bias only for the projection shortcut. Activation buffers are allocated once
 // per input shape and reused (ping-pong between blocks, shared scratch for the
 // block's inner tensors), so a forward allocates only the returned logits.
-// Each layer runs via runAsync (one native call per layer on a worker thread),
-// so the event loop is never blocked for the whole network.
+// Two ways to run, both off the event loop:
+//   'network' (default when the addon has it): the whole forward is one layer
+//     program (native/napi/network_wrap.cc) run as one worker-thread job, which
+//     saves the ~40 us event-loop round trip per layer (about 60 layers);
+//   'layer': each layer is its own async native call (Conv2dPlan.runAsync and
+//     the pool/linear *Async ops), the fallback for builds without Network.
 // Layout: x [N, 3, H, W] -> logits [N, numClasses].
 
 import type { BackendName } from '../backends/backend';
+import { cpuBinding } from '../binding';
+import type { NativeNetwork, NativeNetworkConv, NativeNetworkStep } from '../native_types';
 import { type Conv2dPlan, conv2dPlan } from '../ops/conv2d';
 import { globalAvgPoolAsync } from '../ops/global_avg_pool';
 import { linearAsync } from '../ops/linear';
@@ -17,6 +23,8 @@ import { maxPool2dAsync } from '../ops/max_pool2d';
 import { HostStorage, Tensor } from '../tensor';
 import { type Architecture, type ConvDef, outSize } from './architecture';
 import { foldBatchNorm } from './fold_bn';
+
+export type ForwardMode = 'network' | 'layer';
 
 interface BlockPlans {
   conv1: Conv2dPlan;
@@ -40,6 +48,8 @@ interface ShapeBuffers {
   pooled: Tensor;
   flat: Tensor;
   logits: Tensor;
+  /** Network mode: the layer program bound to these buffers. */
+  program: number | null;
 }
 
 /** How many input shapes keep their buffers (oldest dropped first). */
@@ -50,36 +60,75 @@ function view(arr: Float32Array, shape: number[]): Tensor {
   return new Tensor(new HostStorage(arr.subarray(0, size)), shape);
 }
 
+interface FoldedDef {
+  def: ConvDef;
+  activation: 'relu' | 'none';
+}
+
 export class FusedEngine {
   readonly backend: BackendName;
+  readonly mode: ForwardMode;
   #arch: Architecture;
-  #stem: Conv2dPlan;
-  #blocks: BlockPlans[];
+  /** Execution order: stem, then per block conv1, conv2, conv3, downsample (index = native conv index). */
+  #convs: FoldedDef[];
+  #stem: Conv2dPlan | null = null;
+  #blocks: BlockPlans[] = [];
+  #network: NativeNetwork | null = null;
   #fcWeight: Tensor;
   #fcBias: Tensor;
   #buffers = new Map<string, ShapeBuffers>();
   #queue: Promise<unknown> = Promise.resolve();
   #disposed = false;
 
-  constructor(arch: Architecture, state: Map<string, Tensor>, backend: BackendName) {
+  constructor(arch: Architecture, state: Map<string, Tensor>, backend: BackendName, mode?: ForwardMode) {
     this.backend = backend;
     this.#arch = arch;
-    const plan = (c: ConvDef, activation: 'relu' | 'none'): Conv2dPlan => {
-      const f = foldBatchNorm(state.get(`${c.name}.weight`)!, {
+    const Network = backend === 'cpu' ? cpuBinding()?.Network : undefined;
+    this.mode = mode ?? (Network ? 'network' : 'layer');
+    if (this.mode === 'network' && !Network) throw new Error("The 'network' forward mode needs the native Network class, which this build of the addon lacks");
+    this.#convs = [{ def: arch.stem, activation: 'relu' }];
+    for (const b of arch.stages.flat()) {
+      this.#convs.push({ def: b.conv1, activation: 'relu' }, { def: b.conv2, activation: 'relu' }, { def: b.conv3, activation: 'relu' });
+      if (b.downsample) this.#convs.push({ def: b.downsample, activation: 'none' });
+    }
+    const fold = (c: ConvDef) =>
+      foldBatchNorm(state.get(`${c.name}.weight`)!, {
         weight: state.get(`${c.bn}.weight`)!,
         bias: state.get(`${c.bn}.bias`)!,
         runningMean: state.get(`${c.bn}.running_mean`)!,
         runningVar: state.get(`${c.bn}.running_var`)!,
       });
-      return conv2dPlan(f.weight, { bias: f.bias, stride: c.stride, padding: c.padding, groups: c.groups, activation, backend });
-    };
-    this.#stem = plan(arch.stem, 'relu');
-    this.#blocks = arch.stages.flat().map((b) => ({
-      conv1: plan(b.conv1, 'relu'),
-      conv2: plan(b.conv2, 'relu'),
-      conv3: plan(b.conv3, 'relu'),
-      downsample: b.downsample ? plan(b.downsample, 'none') : null,
-    }));
+    if (this.mode === 'network') {
+      const net = new Network!(
+        this.#convs.map(({ def: c, activation }) => {
+          const f = fold(c);
+          const spec: NativeNetworkConv = {
+            weight: f.weight.dataSync(),
+            shape: [...f.weight.shape],
+            bias: f.bias.dataSync(),
+            groups: c.groups,
+            stride: [c.stride, c.stride],
+            padding: [c.padding, c.padding, c.padding, c.padding],
+            activation,
+          };
+          return spec;
+        }),
+      );
+      this.#network = net;
+    } else {
+      const plan = ({ def: c, activation }: FoldedDef): Conv2dPlan => {
+        const f = fold(c);
+        return conv2dPlan(f.weight, { bias: f.bias, stride: c.stride, padding: c.padding, groups: c.groups, activation, backend });
+      };
+      let i = 0;
+      this.#stem = plan(this.#convs[i++]);
+      this.#blocks = arch.stages.flat().map((b) => ({
+        conv1: plan(this.#convs[i++]),
+        conv2: plan(this.#convs[i++]),
+        conv3: plan(this.#convs[i++]),
+        downsample: b.downsample ? plan(this.#convs[i++]) : null,
+      }));
+    }
     // Copies: the engine must not change when the caller writes the model's tensors.
     const fw = state.get('fc.weight')!, fb = state.get('fc.bias')!;
     this.#fcWeight = new Tensor(new HostStorage(fw.dataSync().slice()), [...fw.shape]);
@@ -88,13 +137,9 @@ export class FusedEngine {
 
   /** Conv plans' kernel choices, for diagnostics. */
   info(): Record<string, unknown>[] {
-    const out = [{ name: this.#arch.stem.name, ...this.#stem.info() }];
-    this.#arch.stages.flat().forEach((b, i) => {
-      const p = this.#blocks[i];
-      out.push({ name: b.conv1.name, ...p.conv1.info() }, { name: b.conv2.name, ...p.conv2.info() }, { name: b.conv3.name, ...p.conv3.info() });
-      if (b.downsample && p.downsample) out.push({ name: b.downsample.name, ...p.downsample.info() });
-    });
-    return out;
+    if (this.#network) return this.#network.info().map((p, i) => ({ name: this.#convs[i].def.name, ...p }));
+    const plans = [this.#stem!, ...this.#blocks.flatMap((b) => [b.conv1, b.conv2, b.conv3, ...(b.downsample ? [b.downsample] : [])])];
+    return plans.map((p, i) => ({ name: this.#convs[i].def.name, ...p.info() }));
   }
 
   /** Number of input shapes with allocated buffers (for tests). */
@@ -135,7 +180,7 @@ export class FusedEngine {
     const stemArr = new Float32Array(stemShape.reduce((a, b) => a * b, 1));
     const poolArr = poolShape ? new Float32Array(poolShape.reduce((a, b) => a * b, 1)) : null;
     const ping = [new Float32Array(maxIO), new Float32Array(maxIO)];
-    const t1 = new Float32Array(maxT1), t2 = new Float32Array(maxT2), ds = new Float32Array(maxDs);
+    const t1 = new Float32Array(maxT1), t2 = new Float32Array(maxT2), ds = new Float32Array(Math.max(1, maxDs));
     const stemOut = view(stemArr, stemShape);
     const first = poolArr ? view(poolArr, poolShape!) : stemOut;
     let prev = first;
@@ -154,10 +199,52 @@ export class FusedEngine {
       pooled,
       flat: pooled.reshape([N, C]),
       logits: new Tensor(new HostStorage(new Float32Array(N * arch.numClasses)), [N, arch.numClasses]),
+      program: null,
     };
-    if (this.#buffers.size >= MAX_SHAPES) this.#buffers.delete(this.#buffers.keys().next().value as string);
+    if (this.#network) bufs.program = this.#network.addProgram(this.#steps(shape, bufs), shape.reduce((a, b) => a * b, 1));
+    if (this.#buffers.size >= MAX_SHAPES) {
+      const oldest = this.#buffers.keys().next().value as string;
+      const old = this.#buffers.get(oldest)!;
+      if (old.program !== null) this.#network!.dropProgram(old.program);
+      this.#buffers.delete(oldest);
+    }
     this.#buffers.set(key, bufs);
     return bufs;
+  }
+
+  /** The layer program of one input shape: the same steps #runLayers takes, bound to the same buffers. */
+  #steps(shape: readonly number[], b: ShapeBuffers): NativeNetworkStep[] {
+    const steps: NativeNetworkStep[] = [];
+    let ci = 0;
+    const conv = (input: Tensor | null, inputShape: readonly number[], out: Tensor, residual: Tensor | null): void => {
+      steps.push({ op: 'conv', conv: ci++, input: input ? input.dataSync() : null, inputShape: [...inputShape], output: out.dataSync(), residual: residual ? residual.dataSync() : null });
+    };
+    conv(null, shape, b.stemOut, null);
+    if (b.poolOut) steps.push({ op: 'maxPool2d', input: b.stemOut.dataSync(), inputShape: [...b.stemOut.shape], output: b.poolOut.dataSync(), params: [3, 3, 2, 2, 1, 1] });
+    for (const t of b.blocks) {
+      conv(t.input, t.input.shape, t.t1, null);
+      conv(t.t1, t.t1.shape, t.t2, null);
+      conv(t.t2, t.t2.shape, t.out, t.ds ?? t.input);
+      // The downsample is conv index ci after conv3 but must run before it: reorder.
+      if (t.ds) {
+        const c3 = steps.pop()!;
+        conv(t.input, t.input.shape, t.ds, null);
+        const ds = steps.pop()!;
+        steps.push(ds, c3);
+      }
+    }
+    const last = b.blocks[b.blocks.length - 1].out;
+    steps.push({ op: 'globalAvgPool', input: last.dataSync(), inputShape: [...last.shape], output: b.pooled.dataSync() });
+    steps.push({
+      op: 'linear',
+      input: b.flat.dataSync(),
+      inputShape: [...b.flat.shape],
+      weight: this.#fcWeight.dataSync(),
+      weightShape: [...this.#fcWeight.shape],
+      bias: this.#fcBias.dataSync(),
+      output: b.logits.dataSync(),
+    });
+    return steps;
   }
 
   /** Runs one forward; calls are serialised because they share buffers. x must not be written until it settles. */
@@ -170,8 +257,15 @@ export class FusedEngine {
   async #run(x: Tensor): Promise<Tensor> {
     if (this.#disposed) throw new TypeError('Expected a live model but received a disposed model');
     const b = this.#buffersFor(x.shape);
+    if (this.#network) await this.#network.runAsync(b.program!, x.dataSync());
+    else await this.#runLayers(x, b);
+    // A copy, so the caller's result survives the next forward.
+    return new Tensor(new HostStorage(b.logits.dataSync().slice()), [...b.logits.shape]);
+  }
+
+  async #runLayers(x: Tensor, b: ShapeBuffers): Promise<void> {
     const backend = 'cpu' as const;
-    await this.#stem.runAsync(x, { out: b.stemOut });
+    await this.#stem!.runAsync(x, { out: b.stemOut });
     if (b.poolOut) await maxPool2dAsync(b.stemOut, { out: b.poolOut, backend });
     for (let i = 0; i < this.#blocks.length; i++) {
       const p = this.#blocks[i], t = b.blocks[i];
@@ -182,19 +276,19 @@ export class FusedEngine {
     }
     await globalAvgPoolAsync(b.blocks[b.blocks.length - 1].out, { out: b.pooled, backend });
     await linearAsync(b.flat, this.#fcWeight, this.#fcBias, { out: b.logits, backend });
-    // A copy, so the caller's result survives the next forward.
-    return new Tensor(new HostStorage(b.logits.dataSync().slice()), [...b.logits.shape]);
   }
 
   dispose(): void {
     this.#disposed = true;
-    this.#stem.dispose();
+    this.#stem?.dispose();
     for (const p of this.#blocks) {
       p.conv1.dispose();
       p.conv2.dispose();
       p.conv3.dispose();
       p.downsample?.dispose();
     }
+    if (this.#network) for (const b of this.#buffers.values()) if (b.program !== null) this.#network.dropProgram(b.program);
+    this.#network = null;
     this.#buffers.clear();
   }
 }

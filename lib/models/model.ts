@@ -11,7 +11,7 @@ import { checkTensor, HostStorage, Tensor } from '../tensor';
 import { type Architecture, buildArchitecture, type ResNeXtConfig, stateSpecs, type TensorSpec } from './architecture';
 import { checkInputShape, type LayerComplexity, layerComplexity } from './complexity';
 import { forwardUnfused } from './forward_unfused';
-import { FusedEngine } from './fused_cpu';
+import { type ForwardMode, FusedEngine } from './fused_cpu';
 import { initialState } from './init';
 
 export interface ForwardOptions {
@@ -23,6 +23,12 @@ export interface ForwardOptions {
    * path the reference backend always takes).
    */
   fuse?: boolean;
+  /**
+   * Fused CPU path only. 'network' (default when the addon has it): the whole
+   * forward is one native job on a worker thread. 'layer': one async native
+   * call per layer (each conv via Conv2dPlan.runAsync).
+   */
+  mode?: ForwardMode;
 }
 
 export interface ModelOptions {
@@ -130,7 +136,10 @@ export class ResNeXtModel {
     const xt = checkTensor(x, 'x');
     checkInputShape([...xt.shape], this.architecture.stem.inC, 'x.shape');
     if (typeof options !== 'object' || options === null) throw invalidType('options', 'an options object', options);
-    for (const k of Object.keys(options)) if (k !== 'backend' && k !== 'fuse') throw invalidValue(`options.${k}`, 'one of the options backend, fuse', k);
+    for (const k of Object.keys(options)) {
+      if (k !== 'backend' && k !== 'fuse' && k !== 'mode') throw invalidValue(`options.${k}`, 'one of the options backend, fuse, mode', k);
+    }
+    if (options.mode !== undefined && options.mode !== 'network' && options.mode !== 'layer') throw invalidValue('mode', "'network' or 'layer'", options.mode);
     // Throws here for an input too small for the network, with the layer named.
     layerComplexity(this.architecture, xt.shape);
     const backend = resolveBackend(options.backend, xt.device);
@@ -141,7 +150,8 @@ export class ResNeXtModel {
       return forwardUnfused(this.architecture, this.#state, xt, backend.name);
     }
     if (backend.name !== 'cpu') throw new Error(`The fused forward is not implemented on the ${backend.name} backend`);
-    if (!this.#engine) this.#engine = new FusedEngine(this.architecture, this.#state, backend.name);
+    if (this.#engine && options.mode !== undefined && this.#engine.mode !== options.mode) this.#dropEngine();
+    if (!this.#engine) this.#engine = new FusedEngine(this.architecture, this.#state, backend.name, options.mode);
     return this.#engine.forward(xt);
   }
 

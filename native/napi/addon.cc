@@ -6,6 +6,7 @@
 //   getNumThreads(): number
 //   setIsaCap(name: 'scalar' | 'avx2' | 'avx512'): string   (returns the cap in force)
 //   maxPool2d / globalAvgPool / linear (+ *Async): inference layers, see *_wrap.cc
+//   Network: whole-network layer programs (fused CPU forward), see network_wrap.cc
 #include <napi.h>
 
 #include "conv_plan_wrap.h"
@@ -72,6 +73,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterMaxPool2d(env, exports);
   RegisterGlobalAvgPool(env, exports);
   RegisterLinear(env, exports);
+  RegisterNetwork(env, exports);
   return exports;
 }
 

@@ -63,5 +63,6 @@ class LayerWorker : public Napi::AsyncWorker {
 void RegisterMaxPool2d(Napi::Env env, Napi::Object exports);
 void RegisterGlobalAvgPool(Napi::Env env, Napi::Object exports);
 void RegisterLinear(Napi::Env env, Napi::Object exports);
+void RegisterNetwork(Napi::Env env, Napi::Object exports);
 
 }  // namespace resnext_napi

@@ -1,0 +1,37 @@
+// Runs a layer program (see resnext/layer_program.h): each step calls the
+// same kernels the single-layer entry points use, in order, on the calling
+// thread with the shared thread pool.
+#include "resnext/layer_program.h"
+
+#include <cassert>
+
+#include "resnext/global_avg_pool.h"
+#include "resnext/linear.h"
+
+namespace resnext {
+
+Status RunLayerProgram(const std::vector<LayerStep>& steps, const float* x, ThreadPool& pool) {
+  for (const LayerStep& s : steps) {
+    const float* in = s.input ? s.input : x;
+    assert(in != nullptr && s.output != nullptr);
+    Status st;
+    switch (s.kind) {
+      case LayerStep::Kind::kConv:
+        st = s.conv->Run(s.N, s.H, s.W, in, s.residual, s.output, pool);
+        break;
+      case LayerStep::Kind::kMaxPool2d:
+        st = MaxPool2d(s.pool, in, s.output, pool);
+        break;
+      case LayerStep::Kind::kGlobalAvgPool:
+        st = GlobalAvgPool(s.planes, s.hw, in, s.output, pool);
+        break;
+      case LayerStep::Kind::kLinear:
+        st = Linear(s.rows, s.in, s.out, in, s.weight, s.bias, s.output, pool);
+        break;
+    }
+    if (!st.ok()) return st;
+  }
+  return Status::Ok();
+}
+
+}  // namespace resnext

@@ -1,0 +1,270 @@
+// JS class Network: the fused CPU engine's native half. It owns one prepared
+// ConvPlan per convolution (weights packed once) and any number of layer
+// programs (native/cpu/layer_program.cc), each binding those plans and the
+// pool/linear kernels to buffers for one input shape, so a whole forward is
+// one call (one worker-thread job for runAsync) instead of one per layer.
+//
+//   new Network(convs: { weight, shape: [K, C/G, R, S], bias | null, groups,
+//                        stride: [h, w], padding: [t, l, b, r], activation }[])
+//   net.addProgram(steps, inputLength): number       (program id)
+//     step: { op: 'conv', conv: index, input | null, inputShape: [N, C, H, W], output, residual | null }
+//         | { op: 'maxPool2d', input | null, inputShape, output, params: [kh, kw, sh, sw, ph, pw] }
+//         | { op: 'globalAvgPool', input | null, inputShape, output }
+//         | { op: 'linear', input | null, inputShape: [N, in], weight, weightShape: [out, in], bias | null, output }
+//     input null means the program input x (inputLength floats).
+//   net.run(id, x) / net.runAsync(id, x): Promise    net.dropProgram(id)    net.info(): per-conv kernel info
+//
+// Every size, index and aliasing rule is checked when a program is added, and
+// x when it runs, so no call can make a kernel read or write out of bounds.
+// The program's buffers are pinned by references until it is dropped; a
+// program runs at most once at a time (its buffers are shared state).
+#include <napi.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "convert.h"
+#include "errors.h"
+#include "layer_worker.h"
+#include "resnext/conv_plan.h"
+#include "resnext/cpu_features.h"
+#include "resnext/layer_program.h"
+#include "resnext/thread_pool.h"
+#include "resnext/validate.h"
+
+namespace resnext_napi {
+namespace {
+
+constexpr int64_t kMax = resnext::kMaxElements;
+
+struct Program {
+  std::vector<resnext::LayerStep> steps;
+  std::vector<Napi::ObjectReference> pins;
+  std::vector<F32View> outputs;  // for the x-aliasing check at run time
+  int64_t input_length = 0;
+  std::atomic<bool> busy{false};
+};
+
+class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Network",
+                       {InstanceMethod<&NetworkWrap::AddProgram>("addProgram"), InstanceMethod<&NetworkWrap::Run>("run"),
+                        InstanceMethod<&NetworkWrap::RunAsync>("runAsync"), InstanceMethod<&NetworkWrap::DropProgram>("dropProgram"),
+                        InstanceMethod<&NetworkWrap::Info>("info")});
+  }
+
+  explicit NetworkWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NetworkWrap>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsArray()) ThrowType(env, "Network: expected an array of convolutions");
+    Napi::Array convs = info[0].As<Napi::Array>();
+    for (uint32_t i = 0; i < convs.Length(); ++i) {
+      std::string at = "convs[" + std::to_string(i) + "]";
+      Napi::Value v = convs.Get(i);
+      if (!v.IsObject()) ThrowType(env, at + ": expected an object");
+      Napi::Object o = v.As<Napi::Object>();
+      F32View w = GetFloat32Array(o.Get("weight"), (at + ".weight").c_str());
+      auto ws = GetIntArray<4>(o.Get("shape"), (at + ".shape").c_str(), 1, kMax);
+      F32View b = GetOptionalFloat32Array(o.Get("bias"), (at + ".bias").c_str());
+      resnext::ConvParams p;
+      p.K = ws[0], p.R = ws[2], p.S = ws[3];
+      p.G = GetInt(o.Get("groups"), (at + ".groups").c_str(), 1, kMax);
+      p.C = ws[1] * p.G;
+      auto st = GetIntArray<2>(o.Get("stride"), (at + ".stride").c_str(), 1, 1 << 24);
+      auto pad = GetIntArray<4>(o.Get("padding"), (at + ".padding").c_str(), 0, 1 << 24);
+      p.stride_h = st[0], p.stride_w = st[1];
+      p.pad_top = pad[0], p.pad_left = pad[1], p.pad_bottom = pad[2], p.pad_right = pad[3];
+      Napi::Value act = o.Get("activation");
+      if (!act.IsString()) ThrowType(env, at + ".activation: expected 'none' or 'relu'");
+      std::string a = act.As<Napi::String>().Utf8Value();
+      if (a == "relu") {
+        p.activation = resnext::Activation::kRelu;
+      } else if (a != "none") {
+        ThrowRange(env, at + ".activation: expected 'none' or 'relu' but received '" + a + "'");
+      }
+      p.N = p.H = p.W = 1;
+      resnext::Status s = resnext::ValidateConvPlanParams(p);
+      if (!s.ok()) ThrowStatus(env, s);
+      if (w.length != p.WeightSize()) ThrowRange(env, at + ".weight: expected " + std::to_string(p.WeightSize()) + " elements");
+      if (b.data != nullptr && b.length != p.K) ThrowRange(env, at + ".bias: expected " + std::to_string(p.K) + " elements");
+      std::unique_ptr<resnext::ConvPlan> plan;
+      s = resnext::ConvPlan::Create(p, w.data, b.data, resnext::ConvPlanOptions{}, &plan);
+      if (!s.ok()) ThrowStatus(env, s);
+      plans_.push_back(std::move(plan));
+    }
+  }
+
+ private:
+  // Length check of a step buffer; a null input stands for x (checked per run).
+  static void Want(Napi::Env env, const F32View& v, double n, const std::string& name) {
+    if (static_cast<double>(v.length) != n)
+      ThrowRange(env, name + ": expected " + std::to_string(static_cast<int64_t>(n)) + " elements but received " + std::to_string(v.length));
+  }
+
+  Napi::Value AddProgram(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsArray()) ThrowType(env, "addProgram: expected (steps, inputLength)");
+    auto prog = std::make_unique<Program>();
+    prog->input_length = GetInt(info[1], "inputLength", 1, kMax);
+    Napi::Array steps = info[0].As<Napi::Array>();
+    for (uint32_t i = 0; i < steps.Length(); ++i) {
+      std::string at = "steps[" + std::to_string(i) + "]";
+      Napi::Value sv = steps.Get(i);
+      if (!sv.IsObject()) ThrowType(env, at + ": expected an object");
+      Napi::Object o = sv.As<Napi::Object>();
+      Napi::Value opv = o.Get("op");
+      if (!opv.IsString()) ThrowType(env, at + ".op: expected a string");
+      std::string op = opv.As<Napi::String>().Utf8Value();
+      F32View in = GetOptionalFloat32Array(o.Get("input"), (at + ".input").c_str());
+      F32View out = GetFloat32Array(o.Get("output"), (at + ".output").c_str());
+      resnext::LayerStep s;
+      s.input = in.data;
+      s.output = out.data;
+      double in_size = 0, out_size = 0;
+      std::vector<F32View> reads{in};
+      if (op == "conv") {
+        s.kind = resnext::LayerStep::Kind::kConv;
+        int64_t idx = GetInt(o.Get("conv"), (at + ".conv").c_str(), 0, static_cast<int64_t>(plans_.size()) - 1);
+        auto shape = GetIntArray<4>(o.Get("inputShape"), (at + ".inputShape").c_str(), 1, kMax);
+        const resnext::ConvPlan& plan = *plans_[static_cast<size_t>(idx)];
+        if (shape[1] != plan.params().C) ThrowRange(env, at + ".inputShape[1]: expected " + std::to_string(plan.params().C) + " channels");
+        resnext::ConvParams p;
+        resnext::Status st = plan.Bind(shape[0], shape[2], shape[3], &p);
+        if (!st.ok()) ThrowStatus(env, st);
+        F32View res = GetOptionalFloat32Array(o.Get("residual"), (at + ".residual").c_str());
+        if (res.data != nullptr) {
+          Want(env, res, static_cast<double>(p.OutputSize()), at + ".residual");
+          if (Overlaps(res, out)) ThrowRange(env, at + ".residual: must not share memory with the output");
+          prog->pins.push_back(Napi::Persistent(res.value.As<Napi::Object>()));
+        }
+        s.conv = &plan;
+        s.residual = res.data;
+        s.N = p.N, s.H = p.H, s.W = p.W;
+        in_size = static_cast<double>(p.InputSize());
+        out_size = static_cast<double>(p.OutputSize());
+      } else if (op == "maxPool2d") {
+        s.kind = resnext::LayerStep::Kind::kMaxPool2d;
+        auto shape = GetIntArray<4>(o.Get("inputShape"), (at + ".inputShape").c_str(), 1, kMax);
+        auto k = GetIntArray<6>(o.Get("params"), (at + ".params").c_str(), 0, 1 << 20);
+        resnext::MaxPool2dParams& p = s.pool;
+        p.N = shape[0], p.C = shape[1], p.H = shape[2], p.W = shape[3];
+        p.kh = k[0], p.kw = k[1], p.sh = k[2], p.sw = k[3], p.ph = k[4], p.pw = k[5];
+        if (p.kh < 1 || p.kw < 1 || p.sh < 1 || p.sw < 1 || 2 * p.ph > p.kh || 2 * p.pw > p.kw || p.H + 2 * p.ph < p.kh || p.W + 2 * p.pw < p.kw)
+          ThrowRange(env, at + ".params: expected kernel and stride >= 1, padding <= kernel/2, and a window that fits");
+        in_size = static_cast<double>(p.N) * p.C * p.H * p.W;
+        out_size = static_cast<double>(p.N) * p.C * p.P() * p.Q();
+      } else if (op == "globalAvgPool") {
+        s.kind = resnext::LayerStep::Kind::kGlobalAvgPool;
+        auto shape = GetIntArray<4>(o.Get("inputShape"), (at + ".inputShape").c_str(), 1, kMax);
+        s.planes = shape[0] * shape[1];
+        s.hw = shape[2] * shape[3];
+        in_size = static_cast<double>(s.planes) * s.hw;
+        out_size = static_cast<double>(s.planes);
+      } else if (op == "linear") {
+        s.kind = resnext::LayerStep::Kind::kLinear;
+        auto xs = GetIntArray<2>(o.Get("inputShape"), (at + ".inputShape").c_str(), 1, kMax);
+        auto ws = GetIntArray<2>(o.Get("weightShape"), (at + ".weightShape").c_str(), 1, kMax);
+        if (ws[1] != xs[1]) ThrowRange(env, at + ".weightShape[1]: expected " + std::to_string(xs[1]));
+        F32View w = GetFloat32Array(o.Get("weight"), (at + ".weight").c_str());
+        F32View b = GetOptionalFloat32Array(o.Get("bias"), (at + ".bias").c_str());
+        Want(env, w, static_cast<double>(ws[0]) * ws[1], at + ".weight");
+        if (b.data != nullptr) Want(env, b, static_cast<double>(ws[0]), at + ".bias");
+        if (Overlaps(out, w) || Overlaps(out, b)) ThrowRange(env, at + ".output: must not share memory with the weights");
+        prog->pins.push_back(Napi::Persistent(w.value.As<Napi::Object>()));
+        if (b.data != nullptr) prog->pins.push_back(Napi::Persistent(b.value.As<Napi::Object>()));
+        s.rows = xs[0], s.in = xs[1], s.out = ws[0];
+        s.weight = w.data;
+        s.bias = b.data;
+        in_size = static_cast<double>(xs[0]) * xs[1];
+        out_size = static_cast<double>(xs[0]) * ws[0];
+      } else {
+        ThrowRange(env, at + ".op: expected 'conv', 'maxPool2d', 'globalAvgPool' or 'linear' but received '" + op + "'");
+      }
+      if (in.data != nullptr) {
+        Want(env, in, in_size, at + ".input");
+        if (Overlaps(in, out)) ThrowRange(env, at + ".output: must not share memory with the input");
+        prog->pins.push_back(Napi::Persistent(in.value.As<Napi::Object>()));
+      } else if (in_size != static_cast<double>(prog->input_length)) {
+        ThrowRange(env, at + ".input: the program input has " + std::to_string(prog->input_length) + " elements but the step reads " +
+                            std::to_string(static_cast<int64_t>(in_size)));
+      }
+      Want(env, out, out_size, at + ".output");
+      prog->pins.push_back(Napi::Persistent(out.value.As<Napi::Object>()));
+      prog->outputs.push_back(out);
+      prog->steps.push_back(s);
+    }
+    programs_.push_back(std::move(prog));
+    return Napi::Number::New(env, static_cast<double>(programs_.size() - 1));
+  }
+
+  // The program to run, checked: live, not running, x of the right size and not aliasing an output.
+  Program* Bind(const Napi::CallbackInfo& info, F32View* x) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2) ThrowType(env, "run: expected (programId, x)");
+    int64_t id = GetInt(info[0], "programId", 0, static_cast<int64_t>(programs_.size()) - 1);
+    Program* p = programs_[static_cast<size_t>(id)].get();
+    if (p == nullptr) ThrowRange(env, "programId: program " + std::to_string(id) + " was dropped");
+    *x = GetFloat32Array(info[1], "x");
+    if (x->length != p->input_length) ThrowRange(env, "x: expected " + std::to_string(p->input_length) + " elements but received " + std::to_string(x->length));
+    for (const F32View& o : p->outputs)
+      if (Overlaps(*x, o)) ThrowRange(env, "x: must not share memory with the program's buffers");
+    bool expected = false;
+    if (!p->busy.compare_exchange_strong(expected, true)) ThrowRange(env, "programId: the program is already running (its buffers are in use)");
+    return p;
+  }
+
+  Napi::Value Run(const Napi::CallbackInfo& info) {
+    F32View x;
+    Program* p = Bind(info, &x);
+    resnext::Status s = resnext::RunLayerProgram(p->steps, x.data, resnext::ThreadPool::Global());
+    p->busy.store(false);
+    if (!s.ok()) ThrowStatus(info.Env(), s);
+    return info.Env().Undefined();
+  }
+
+  Napi::Value RunAsync(const Napi::CallbackInfo& info) {
+    F32View x;
+    Program* p = Bind(info, &x);
+    const float* xd = x.data;
+    return LayerWorker::Start(
+        info.Env(), "resnext:network",
+        [p, xd]() {
+          resnext::Status s = resnext::RunLayerProgram(p->steps, xd, resnext::ThreadPool::Global());
+          p->busy.store(false);
+          return s;
+        },
+        {x.value, info.This()});
+  }
+
+  Napi::Value DropProgram(const Napi::CallbackInfo& info) {
+    int64_t id = GetInt(info[0], "programId", 0, static_cast<int64_t>(programs_.size()) - 1);
+    auto& p = programs_[static_cast<size_t>(id)];
+    if (p && p->busy.load()) ThrowRange(info.Env(), "programId: cannot drop a running program");
+    p.reset();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Info(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Array a = Napi::Array::New(env, plans_.size());
+    for (size_t i = 0; i < plans_.size(); ++i) {
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("impl", Napi::String::New(env, plans_[i]->impl().name));
+      o.Set("isa", Napi::String::New(env, resnext::IsaName(plans_[i]->impl().isa)));
+      o.Set("packedBytes", Napi::Number::New(env, static_cast<double>(plans_[i]->packed_bytes())));
+      a.Set(static_cast<uint32_t>(i), o);
+    }
+    return a;
+  }
+
+  std::vector<std::unique_ptr<resnext::ConvPlan>> plans_;
+  std::vector<std::unique_ptr<Program>> programs_;
+};
+
+}  // namespace
+
+void RegisterNetwork(Napi::Env env, Napi::Object exports) { exports.Set("Network", NetworkWrap::Define(env)); }
+
+}  // namespace resnext_napi
