@@ -8,7 +8,8 @@
 // tile, 1x1 stride 1 (B read from the input, tail chunk from the slab), 1x1
 // stride 2 (one stride phase), 3x3 and 7x7 with stride 2 and 3 (phase-split
 // slab), dilation and asymmetric padding, more than one kd block (Cg*R*S >
-// 128), more than one block of output channels (K > 256), the fused epilogue
+// 128), more than one block of output channels (K > 256), small images that
+// take the transposed micro-kernel (channels in the lanes), the fused epilogue
 // and batches 1 and 5.
 import { describe, expect, it } from 'vitest';
 
@@ -74,6 +75,11 @@ const cases: Case[] = [
   c(5, 64, 7, 7, 64, 3, 3, 2, 1, 1, 1),
   // Grouped, 16 per group, stride 2 (ResNeXt first-block shape, scaled down).
   c(1, 64, 14, 14, 64, 3, 3, 4, 2, 1, 1),
+  // Small image, K = 272 (several channel blocks on the transposed path), two kd blocks, batch 5.
+  c(5, 40, 6, 6, 272, 3, 3, 1, 1, 1, 1),
+  // 1x1 at 7x7 (transposed path reading the input directly) and at 7x7 stride 2.
+  c(1, 96, 7, 7, 64, 1, 1, 1, 1, 1, 0),
+  c(5, 48, 14, 13, 32, 1, 1, 1, 2, 1, 0),
 ];
 
 const epilogues = [

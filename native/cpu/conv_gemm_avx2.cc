@@ -1,5 +1,6 @@
 // Convolution as GEMM (dense convs; grouped with >= 16 channels per group),
-// AVX2 + FMA: a 4 x 24 micro-kernel (12 ymm accumulators, 8 pixels per ymm),
+// AVX2 + FMA: a 4 x 24 micro-kernel (12 ymm accumulators, 8 pixels per ymm) and
+// for small images a transposed 6 pixels x 16 channels one (12 ymm),
 // maskload/maskstore for the last pixels. Algorithm and layouts: conv_gemm.inc.
 #include <atomic>
 #include <cstdint>
@@ -16,6 +17,8 @@ namespace {
 constexpr int VL = 8;
 constexpr int MR = 4;
 constexpr int NVMAX = 3;
+constexpr int NVT = 2;  // transposed micro-kernel: 2 vectors of channels x MPT pixels
+constexpr int MPT = 6;
 using V = __m256;
 alignas(32) constexpr int32_t kMaskTable[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
 inline __m256i Mask(int n) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kMaskTable + 8 - n)); }

@@ -1,5 +1,6 @@
 // Convolution as GEMM (dense convs; grouped with >= 16 channels per group),
-// AVX-512: an 8 x 48 micro-kernel (24 zmm accumulators, 16 pixels per zmm),
+// AVX-512: an 8 x 48 micro-kernel (24 zmm accumulators, 16 pixels per zmm) and
+// for small images a transposed 8 pixels x 32 channels one (16 zmm),
 // mask registers for the last pixels. Algorithm and layouts: conv_gemm.inc.
 #include <atomic>
 #include <cstdint>
@@ -16,6 +17,8 @@ namespace {
 constexpr int VL = 16;
 constexpr int MR = 8;
 constexpr int NVMAX = 3;
+constexpr int NVT = 2;  // transposed micro-kernel: 2 vectors of channels x MPT pixels
+constexpr int MPT = 8;
 using V = __m512;
 inline V VZero() { return _mm512_setzero_ps(); }
 inline V VLoad(const float* p) { return _mm512_loadu_ps(p); }

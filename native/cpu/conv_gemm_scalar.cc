@@ -13,6 +13,8 @@ namespace {
 constexpr int VL = 1;
 constexpr int MR = 4;
 constexpr int NVMAX = 4;
+constexpr int NVT = 0;  // no transposed micro-kernel (one lane per vector)
+constexpr int MPT = 1;
 using V = float;
 inline V VZero() { return 0.0f; }
 inline V VLoad(const float* p) { return *p; }
