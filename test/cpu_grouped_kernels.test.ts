@@ -72,7 +72,27 @@ const groupedCases: Case[] = [
   { n: 1, c: 16, h: 11, w: 17, k: 16, r: 3, s: 3, groups: 16, stride: 1, dilation: 1, padding: [1, 0, 2, 1] },
 ];
 
-const families: Family[] = [{ name: 'grouped', variants: v('grouped'), cases: groupedCases }];
+// 3x3, stride 1, padding 1 on every side: the in-place kernel. Widths below,
+// at and above the vector widths (8, 16), 1-pixel and 7x7 planes, planes
+// smaller than one vector, several chunks per plane, depthwise.
+const g3Cases: Case[] = [
+  { n: 1, c: 128, h: 28, w: 28, k: 128, r: 3, s: 3, groups: 32, stride: 1, dilation: 1, padding: 1 },
+  { n: 5, c: 32, h: 9, w: 17, k: 32, r: 3, s: 3, groups: 8, stride: 1, dilation: 1, padding: 1 },
+  { n: 2, c: 128, h: 7, w: 7, k: 128, r: 3, s: 3, groups: 32, stride: 1, dilation: 1, padding: 1 },
+  { n: 1, c: 8, h: 1, w: 1, k: 8, r: 3, s: 3, groups: 2, stride: 1, dilation: 1, padding: 1 },
+  { n: 1, c: 12, h: 3, w: 5, k: 12, r: 3, s: 3, groups: 6, stride: 1, dilation: 1, padding: 1 },
+  { n: 1, c: 16, h: 40, w: 8, k: 16, r: 3, s: 3, groups: 2, stride: 1, dilation: 1, padding: 1 },
+  { n: 1, c: 64, h: 56, w: 56, k: 64, r: 3, s: 3, groups: 16, stride: 1, dilation: 1, padding: 1 },
+  { n: 1, c: 8, h: 11, w: 31, k: 24, r: 3, s: 3, groups: 4, stride: 1, dilation: 1, padding: 1 },
+  { n: 5, c: 15, h: 6, w: 33, k: 10, r: 3, s: 3, groups: 5, stride: 1, dilation: 1, padding: 1 },
+  { n: 5, c: 48, h: 13, w: 19, k: 48, r: 3, s: 3, groups: 48, stride: 1, dilation: 1, padding: 1 },
+  { n: 1, c: 4, h: 17, w: 16, k: 12, r: 3, s: 3, groups: 4, stride: 1, dilation: 1, padding: 1 },
+];
+
+const families: Family[] = [
+  { name: 'grouped', variants: v('grouped'), cases: groupedCases },
+  { name: 'grouped3x3s1', variants: v('grouped3x3s1'), cases: g3Cases },
+];
 
 // Epilogue variants rotate over the cases; the first case of each family runs all four.
 const epilogues = [
@@ -139,9 +159,16 @@ describe.skipIf(!hasAddon)('cpu grouped/depthwise kernels vs float64 reference',
 });
 
 describe.skipIf(!hasAddon)('cpu grouped/depthwise kernel dispatch', () => {
-  it('picks the grouped kernel for ResNeXt-50 conv2 (x=[1,128,56,56] w=[128,4,3,3] g=32) at the best ISA', () => {
+  it('picks the in-place 3x3 kernel for ResNeXt-50 conv2 (w=[128,4,3,3] g=32 s=1 p=1) at the best ISA', () => {
     const plan = conv2dPlan(randn([128, 4, 3, 3], { seed: 1 }), { groups: 32, padding: 1, backend: 'cpu' });
+    expect(plan.info().impl).toBe(`grouped3x3s1_${best}`);
+    plan.dispose();
+  });
+
+  it('picks the plane-copy kernel for the stride-2 variant (w=[256,8,3,3] g=32 s=2 p=1) and says why not the 3x3 one', () => {
+    const plan = conv2dPlan(randn([256, 8, 3, 3], { seed: 1 }), { groups: 32, stride: 2, padding: 1, backend: 'cpu' });
     expect(plan.info().impl).toBe(`grouped_${best}`);
+    expect(plan.info().fallbacks as string[]).toContain(`grouped3x3s1_${best}: needs stride 1`);
     plan.dispose();
   });
 

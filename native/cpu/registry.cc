@@ -4,6 +4,9 @@
 
 namespace resnext {
 
+extern const ConvImpl kConvGrouped3x3s1Avx512;
+extern const ConvImpl kConvGrouped3x3s1Avx2;
+extern const ConvImpl kConvGrouped3x3s1Scalar;
 extern const ConvImpl kConvGroupedAvx512;
 extern const ConvImpl kConvGroupedAvx2;
 extern const ConvImpl kConvGroupedScalar;
@@ -16,6 +19,9 @@ extern const ConvImpl kConvDirectScalar;
 
 const ConvImpl* const* ConvImpls(int* count) {
   static const ConvImpl* const kTable[] = {
+      &kConvGrouped3x3s1Avx512,  // 80: groups > 1, Cg < 16, 3x3 stride 1 pad 1
+      &kConvGrouped3x3s1Avx2,    // 70
+      &kConvGrouped3x3s1Scalar,  // 65
       &kConvGroupedAvx512,  // 60: groups > 1, Cg < 16
       &kConvGroupedAvx2,    // 50
       &kConvGroupedScalar,  // 40
