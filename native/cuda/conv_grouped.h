@@ -12,6 +12,7 @@
 #include <cuda_runtime_api.h>
 
 #include <cstdint>
+#include <string>
 
 #include "cuda/dtype.h"
 #include "resnext/conv_params.h"
@@ -30,9 +31,22 @@ struct GroupedConvArgs {
   void* y = nullptr;
 };
 
-// Enqueues the convolution on `stream`; returns launch errors only (errors of
-// the running kernel surface at the next synchronization).
-Status LaunchGroupedConv(const GroupedConvArgs& a, cudaStream_t stream);
+// Each launcher enqueues on `stream` and returns launch errors only (errors of
+// the running kernel surface at the next synchronization). `sms` is the
+// device's multiprocessor count, used to size blocks so batch-1 layers still
+// spread over the whole GPU.
+
+// conv_grouped_direct.cu: any shape.
+Status LaunchGroupedDirect(const GroupedConvArgs& a, int sms, cudaStream_t stream);
+
+// conv_grouped_vec4.cu: C/G, K/G multiples of 4. Returns why it cannot run a
+// shape, or an empty string when it can.
+std::string GroupedVec4Unsupported(const ConvParams& p);
+Status LaunchGroupedVec4(const GroupedConvArgs& a, int sms, cudaStream_t stream);
+
+// Shared by the launchers: refuses tensors whose indices would not fit the
+// kernels' 32-bit sizes.
+Status CheckKernelLimits(const ConvParams& p);
 
 // Bias, residual and activation over an NHWC output in place: the epilogue of
 // the cuDNN path, whose legacy API fuses only some of it.

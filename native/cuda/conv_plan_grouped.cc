@@ -1,5 +1,10 @@
 // The "cuda" backend's plan: packs OIHW weights to [R][S][C/G][K] in the plan's
-// element type once, keeps the bias in float32, and enqueues conv_grouped.cu.
+// element type once, keeps the bias in float32, and picks its kernel once:
+// grouped_vec4 (4 output channels x 4 pixels per thread) when C/G and K/G are
+// multiples of 4, else grouped_direct; the reason for a fallback is kept for
+// info(). RESNEXT_CUDA_KERNEL=direct forces the generic kernel (tests).
+#include <cstdlib>
+#include <string>
 #include <vector>
 
 #include "cuda/conv_grouped.h"
@@ -38,7 +43,17 @@ namespace {
 
 class GroupedConvPlan final : public DeviceConvPlan {
  public:
-  GroupedConvPlan(const ConvParams& p, DType dtype) : p_(p), dtype_(dtype) {}
+  GroupedConvPlan(const ConvParams& p, DType dtype) : p_(p), dtype_(dtype) {
+    const char* force = std::getenv("RESNEXT_CUDA_KERNEL");
+    const std::string why = GroupedVec4Unsupported(p_);
+    if (force && std::string(force) == "direct") {
+      fallback_ = "grouped_vec4: skipped (RESNEXT_CUDA_KERNEL=direct)";
+    } else if (!why.empty()) {
+      fallback_ = "grouped_vec4: " + why;
+    } else {
+      vec4_ = true;
+    }
+  }
 
   Status Init(const float* oihw, const float* bias) {
     std::vector<float> packed(static_cast<size_t>(p_.WeightSize()));
@@ -63,18 +78,24 @@ class GroupedConvPlan final : public DeviceConvPlan {
     a.bias = static_cast<const float*>(bias_.get());
     a.residual = r.residual;
     a.y = r.y;
-    return LaunchGroupedConv(a, Stream());
+    return vec4_ ? LaunchGroupedVec4(a, MultiprocessorCount(), Stream()) : LaunchGroupedDirect(a, MultiprocessorCount(), Stream());
   }
 
   const ConvParams& params() const override { return p_; }
   DType dtype() const override { return dtype_; }
-  std::string Name() const override { return "grouped_direct_nhwc"; }
-  std::string Detail() const override { return "one output channel x 4 pixels per thread, up to 128 channels (several groups) per block"; }
+  std::string Name() const override { return vec4_ ? "grouped_vec4" : "grouped_direct"; }
+  std::string Detail() const override {
+    std::string d = vec4_ ? "NHWC, 4 output channels x 4 pixels per thread, 128 channels (several groups) per block"
+                          : "NHWC, 1 output channel x 4 pixels per thread, up to 128 channels (several groups) per block";
+    return fallback_.empty() ? d : d + "; fallback: " + fallback_;
+  }
   int64_t PackedBytes() const override { return static_cast<int64_t>(w_.bytes() + bias_.bytes()); }
 
  private:
   ConvParams p_;
   DType dtype_;
+  bool vec4_ = false;
+  std::string fallback_;
   DeviceArray w_, bias_;
 };
 

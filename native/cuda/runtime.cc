@@ -112,6 +112,11 @@ Status EnsureReady() {
 
 cudaStream_t Stream() { return g_stream; }
 
+int MultiprocessorCount() {
+  const ProbeResult& p = Probe();
+  return p.devices.empty() ? 1 : p.devices[0].multiprocessors;
+}
+
 Status Alloc(size_t bytes, void** out) {
   Status s = EnsureReady();
   if (!s.ok()) return s;

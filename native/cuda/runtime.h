@@ -46,6 +46,9 @@ Status EnsureReady();
 
 cudaStream_t Stream();
 
+// Multiprocessors of device 0 (from the probe; 1 when there is no device).
+int MultiprocessorCount();
+
 struct MemoryStats {
   int64_t bytesInUse = 0;
   int64_t peakBytes = 0;

@@ -1,0 +1,24 @@
+// Runs the CUDA kernels' per-thread bodies on the CPU (native/cuda/tools/
+// emulate_kernels.cu, built next to the CUDA addon by scripts/build-cuda.js)
+// against a float64 reference in float32, float16 and bfloat16. This is how
+// the kernels' indexing, weight packing and epilogue are checked on machines
+// without a GPU, CI included; it skips, saying why, where nvcc was not there.
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+
+const exe = path.resolve(__dirname, '..', 'build-cuda', 'Release', 'resnext_cuda_emulate');
+const built = fs.existsSync(exe);
+if (!built) console.log(`[cuda_emulate.test] skipped: ${path.relative(process.cwd(), exe)} was not built (no nvcc, or RESNEXT_CUDA=0)`);
+
+describe.skipIf(!built)('CUDA grouped-conv kernels emulated on the CPU', () => {
+  it('grouped_direct and grouped_vec4 match the float64 reference on 13 shapes x 3 dtypes', () => {
+    const out = execFileSync(exe, { encoding: 'utf8', timeout: 120_000 });
+    const summary = out.trim().split('\n').pop()!;
+    expect(out).not.toMatch(/^FAIL/m);
+    expect(summary).toMatch(/^emulate_kernels: 60 kernel runs, 0 failed$/);
+    expect(out).toMatch(/grouped_vec4/);
+  });
+});
