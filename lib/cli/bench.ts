@@ -296,7 +296,7 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
       if (ours) r.vsOurs = r.stats.median / ours.stats.median;
     }
   }
-  for (const spec of specs) if (spec.note) notes.push(`${spec.label} (${spec.suite}): ${spec.note}`);
+  for (const spec of specs) if (spec.note) notes.push(`${spec.model} (${spec.label}, ${spec.suite}): ${spec.note}`);
 
   const layers: LayerRow[] = layerMeta.map((m) => {
     const stats = summarize(m.cfg.samples, args.maxSpread);
@@ -326,6 +326,13 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
     return { model: n.model, backend: n.backend, batch: n.batch, networkMs: summarize(n.cfg.samples).median, convSumMs };
   });
 
+  const overPeak = [...networks, ...layers].filter((r) => r.pctPeak !== null && r.pctPeak > 100).length;
+  if (overPeak > 0) {
+    notes.push(
+      `${overPeak} row${overPeak === 1 ? '' : 's'} above 100% of the peak: the peak (${peak.gflops?.toFixed(0)} GFLOP/s) was measured while the machine was busy, so "% peak" is not meaningful here; ` +
+        "measure again on an idle machine with '--peak measure' (the best measurement is kept) or give it with '--peak GFLOPS'",
+    );
+  }
   const noisy = [...networks, ...layers].filter((r) => r.stats.noisy).length;
   if (noisy > 0) notes.push(`${noisy} row${noisy === 1 ? '' : 's'} flagged noisy (spread above ${(args.maxSpread * 100).toFixed(0)}%): other processes were likely competing for the CPU; rerun with more --runs or on an idle machine`);
   if (ort) notes.push(`onnxruntime rows: onnxruntime-node ${ort.version} on the same weights (ONNX graph encoded from stateDict() by bench/networks/onnx_network.js, BatchNormalization nodes that ORT folds itself), ${threads} intra-op thread${threads === 1 ? '' : 's'}, graphOptimizationLevel all; 'time / base' is against ORT's own baseline row; 'ORT / ours' is ORT's median over ours (above 1: ours is faster)`);

@@ -45,7 +45,7 @@ export const TABLE2: NetworkSpec[] = [
 export const TABLE4: NetworkSpec[] = [
   net('table4', 101, 1, 64, 'resnet101'),
   net('table4', 152, 1, 64, 'resnet152', "deeper: the paper's ResNet-200 is not buildable (depths 50/101/152); ResNet-152 stands in, at less complexity"),
-  net('table4', 101, 1, 100, 'resnet101_1x100d', 'wider'),
+  net('table4', 101, 1, 100, 'resnext101_1x100d', 'wider: ResNet-101 with 100-wide bottlenecks (the paper\'s 1x100d)'),
   net('table4', 101, 2, 64, 'resnext101_2x64d'),
   net('table4', 101, 64, 4, 'resnext101_64x4d'),
 ];
