@@ -5,6 +5,7 @@
 
 #include "convert.h"
 #include "errors.h"
+#include "layer_args.h"
 #include "layer_worker.h"
 #include "resnext/linear.h"
 #include "resnext/validate.h"
@@ -29,14 +30,10 @@ Args Parse(const Napi::CallbackInfo& info) {
   a.y = GetFloat32Array(info[5], "output");
   if (ws[1] != xs[1]) ThrowRange(env, "weight.shape[1]: expected " + std::to_string(xs[1]) + " (input features) but received " + std::to_string(ws[1]));
   a.n = xs[0], a.in = xs[1], a.out = ws[0];
-  auto want = [&](const F32View& v, double n, const char* name) {
-    if (static_cast<double>(v.length) != n)
-      ThrowRange(env, std::string(name) + ": expected " + std::to_string(static_cast<int64_t>(n)) + " elements but received " + std::to_string(v.length));
-  };
-  want(a.x, static_cast<double>(a.n) * a.in, "input");
-  want(a.w, static_cast<double>(a.out) * a.in, "weight");
-  if (a.b.data != nullptr) want(a.b, static_cast<double>(a.out), "bias");
-  want(a.y, static_cast<double>(a.n) * a.out, "output");
+  WantLength(env, a.x, static_cast<double>(a.n) * a.in, "input");
+  WantLength(env, a.w, static_cast<double>(a.out) * a.in, "weight");
+  if (a.b.data != nullptr) WantLength(env, a.b, static_cast<double>(a.out), "bias");
+  WantLength(env, a.y, static_cast<double>(a.n) * a.out, "output");
   if (Overlaps(a.y, a.x) || Overlaps(a.y, a.w) || Overlaps(a.y, a.b)) ThrowRange(env, "output: must not share memory with the inputs");
   return a;
 }

@@ -6,6 +6,7 @@
 
 #include "convert.h"
 #include "errors.h"
+#include "layer_args.h"
 #include "layer_worker.h"
 #include "resnext/max_pool2d.h"
 #include "resnext/validate.h"
@@ -23,20 +24,10 @@ Args Parse(const Napi::CallbackInfo& info) {
   if (info.Length() < 4) ThrowType(env, "maxPool2d: expected (input, shape, output, params)");
   Args a;
   a.in = GetFloat32Array(info[0], "input");
-  auto s = GetIntArray<4>(info[1], "input.shape", 1, resnext::kMaxElements);
   a.out = GetFloat32Array(info[2], "output");
-  auto k = GetIntArray<6>(info[3], "params", 0, 1 << 20);
-  a.p.N = s[0], a.p.C = s[1], a.p.H = s[2], a.p.W = s[3];
-  a.p.kh = k[0], a.p.kw = k[1], a.p.sh = k[2], a.p.sw = k[3], a.p.ph = k[4], a.p.pw = k[5];
-  if (a.p.kh < 1 || a.p.kw < 1 || a.p.sh < 1 || a.p.sw < 1) ThrowRange(env, "params: expected kernel and stride of at least 1");
-  if (2 * a.p.ph > a.p.kh || 2 * a.p.pw > a.p.kw) ThrowRange(env, "params: expected padding of at most half the kernel");
-  if (a.p.H + 2 * a.p.ph < a.p.kh || a.p.W + 2 * a.p.pw < a.p.kw) ThrowRange(env, "input.shape: expected an input at least as large as the kernel");
-  const double in_size = static_cast<double>(a.p.N) * a.p.C * a.p.H * a.p.W;
-  const double out_size = static_cast<double>(a.p.N) * a.p.C * a.p.P() * a.p.Q();
-  if (in_size != static_cast<double>(a.in.length))
-    ThrowRange(env, "input: expected " + std::to_string(static_cast<int64_t>(in_size)) + " elements for its shape but received " + std::to_string(a.in.length));
-  if (out_size != static_cast<double>(a.out.length))
-    ThrowRange(env, "output: expected " + std::to_string(static_cast<int64_t>(out_size)) + " elements but received " + std::to_string(a.out.length));
+  a.p = GetMaxPoolParams(info[1], info[3], "");
+  WantLength(env, a.in, static_cast<double>(a.p.N) * a.p.C * a.p.H * a.p.W, "input");
+  WantLength(env, a.out, static_cast<double>(a.p.N) * a.p.C * a.p.P() * a.p.Q(), "output");
   if (Overlaps(a.in, a.out)) ThrowRange(env, "output: must not share memory with input");
   return a;
 }

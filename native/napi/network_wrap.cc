@@ -27,6 +27,7 @@
 
 #include "convert.h"
 #include "errors.h"
+#include "layer_args.h"
 #include "layer_worker.h"
 #include "resnext/conv_plan.h"
 #include "resnext/cpu_features.h"
@@ -97,12 +98,6 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
   }
 
  private:
-  // Length check of a step buffer; a null input stands for x (checked per run).
-  static void Want(Napi::Env env, const F32View& v, double n, const std::string& name) {
-    if (static_cast<double>(v.length) != n)
-      ThrowRange(env, name + ": expected " + std::to_string(static_cast<int64_t>(n)) + " elements but received " + std::to_string(v.length));
-  }
-
   Napi::Value AddProgram(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (info.Length() < 2 || !info[0].IsArray()) ThrowType(env, "addProgram: expected (steps, inputLength)");
@@ -135,7 +130,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
         if (!st.ok()) ThrowStatus(env, st);
         F32View res = GetOptionalFloat32Array(o.Get("residual"), (at + ".residual").c_str());
         if (res.data != nullptr) {
-          Want(env, res, static_cast<double>(p.OutputSize()), at + ".residual");
+          WantLength(env, res, static_cast<double>(p.OutputSize()), at + ".residual");
           if (Overlaps(res, out)) ThrowRange(env, at + ".residual: must not share memory with the output");
           prog->pins.push_back(Napi::Persistent(res.value.As<Napi::Object>()));
         }
@@ -146,13 +141,8 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
         out_size = static_cast<double>(p.OutputSize());
       } else if (op == "maxPool2d") {
         s.kind = resnext::LayerStep::Kind::kMaxPool2d;
-        auto shape = GetIntArray<4>(o.Get("inputShape"), (at + ".inputShape").c_str(), 1, kMax);
-        auto k = GetIntArray<6>(o.Get("params"), (at + ".params").c_str(), 0, 1 << 20);
-        resnext::MaxPool2dParams& p = s.pool;
-        p.N = shape[0], p.C = shape[1], p.H = shape[2], p.W = shape[3];
-        p.kh = k[0], p.kw = k[1], p.sh = k[2], p.sw = k[3], p.ph = k[4], p.pw = k[5];
-        if (p.kh < 1 || p.kw < 1 || p.sh < 1 || p.sw < 1 || 2 * p.ph > p.kh || 2 * p.pw > p.kw || p.H + 2 * p.ph < p.kh || p.W + 2 * p.pw < p.kw)
-          ThrowRange(env, at + ".params: expected kernel and stride >= 1, padding <= kernel/2, and a window that fits");
+        s.pool = GetMaxPoolParams(o.Get("inputShape"), o.Get("params"), at + ".");
+        const resnext::MaxPool2dParams& p = s.pool;
         in_size = static_cast<double>(p.N) * p.C * p.H * p.W;
         out_size = static_cast<double>(p.N) * p.C * p.P() * p.Q();
       } else if (op == "globalAvgPool") {
@@ -169,8 +159,8 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
         if (ws[1] != xs[1]) ThrowRange(env, at + ".weightShape[1]: expected " + std::to_string(xs[1]));
         F32View w = GetFloat32Array(o.Get("weight"), (at + ".weight").c_str());
         F32View b = GetOptionalFloat32Array(o.Get("bias"), (at + ".bias").c_str());
-        Want(env, w, static_cast<double>(ws[0]) * ws[1], at + ".weight");
-        if (b.data != nullptr) Want(env, b, static_cast<double>(ws[0]), at + ".bias");
+        WantLength(env, w, static_cast<double>(ws[0]) * ws[1], at + ".weight");
+        if (b.data != nullptr) WantLength(env, b, static_cast<double>(ws[0]), at + ".bias");
         if (Overlaps(out, w) || Overlaps(out, b)) ThrowRange(env, at + ".output: must not share memory with the weights");
         prog->pins.push_back(Napi::Persistent(w.value.As<Napi::Object>()));
         if (b.data != nullptr) prog->pins.push_back(Napi::Persistent(b.value.As<Napi::Object>()));
@@ -183,14 +173,14 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
         ThrowRange(env, at + ".op: expected 'conv', 'maxPool2d', 'globalAvgPool' or 'linear' but received '" + op + "'");
       }
       if (in.data != nullptr) {
-        Want(env, in, in_size, at + ".input");
+        WantLength(env, in, in_size, at + ".input");
         if (Overlaps(in, out)) ThrowRange(env, at + ".output: must not share memory with the input");
         prog->pins.push_back(Napi::Persistent(in.value.As<Napi::Object>()));
       } else if (in_size != static_cast<double>(prog->input_length)) {
         ThrowRange(env, at + ".input: the program input has " + std::to_string(prog->input_length) + " elements but the step reads " +
                             std::to_string(static_cast<int64_t>(in_size)));
       }
-      Want(env, out, out_size, at + ".output");
+      WantLength(env, out, out_size, at + ".output");
       prog->pins.push_back(Napi::Persistent(out.value.As<Napi::Object>()));
       prog->outputs.push_back(out);
       prog->steps.push_back(s);
