@@ -129,6 +129,36 @@ describe('fused engine lifecycle', () => {
     expect(ticks).toBeGreaterThan(10);
   }, 120_000);
 
+  it.runIf(backends.includes('cpu'))('prepared once: one native Network (weights packed once) and one program per input shape across many forwards', async () => {
+    const b = cpuBinding()!;
+    const Original = b.Network!;
+    let constructed = 0, programs = 0;
+    b.Network = class extends (Original as unknown as new (...a: unknown[]) => { addProgram(...a: unknown[]): number }) {
+      constructor(...a: unknown[]) {
+        super(...a);
+        constructed++;
+      }
+      override addProgram(...a: unknown[]): number {
+        programs++;
+        return super.addProgram(...a);
+      }
+    } as unknown as typeof Original;
+    try {
+      const m = resnext({ depth: 50, cardinality: 2, width: 1, numClasses: 3, seed: 1 });
+      const xa = randn([1, 3, 32, 32], { seed: 2 }), xb = randn([2, 3, 48, 40], { seed: 3 });
+      const ya = await m.forward(xa, { backend: 'cpu' });
+      for (let i = 0; i < 5; i++) await m.forward(xa, { backend: 'cpu' });
+      for (let i = 0; i < 3; i++) await m.forward(xb, { backend: 'cpu' });
+      const ya2 = await m.forward(xa, { backend: 'cpu' });
+      expect(constructed).toBe(1);
+      expect(programs).toBe(2);
+      expect(Array.from(ya2.dataSync())).toEqual(Array.from(ya.dataSync()));
+      expect(m.planInfo().length).toBe(m.architecture.stages.flat().length * 3 + 4 + 1);
+    } finally {
+      b.Network = Original;
+    }
+  });
+
   it.runIf(backends.includes('cpu'))('network mode: the native Network re-checks programs (no out-of-bounds access from a direct call)', () => {
     const N = cpuBinding()!.Network!;
     const net = new N([{ weight: new Float32Array(8), shape: [2, 4, 1, 1], bias: null, groups: 1, stride: [1, 1], padding: [0, 0, 0, 0], activation: 'relu' }]);
