@@ -9,7 +9,7 @@
 import { cudaBinding, loadCudaBinding } from '../binding';
 import { CudaStorage } from '../cuda_storage';
 import { DTYPE_CODES, type NativeCudaConvPlan, type NativeDeviceBuffer } from '../cuda_types';
-import { rethrowNative } from '../errors';
+import { invalidValue, rethrowNative } from '../errors';
 import type { ConvSpec, Shape4 } from '../shape';
 import type { Tensor } from '../tensor';
 import type { Backend, BackendStatus, PreparedConv2d } from './backend';
@@ -18,6 +18,13 @@ import type { Backend, BackendStatus, PreparedConv2d } from './backend';
 export function cudaStatus(): BackendStatus {
   const r = loadCudaBinding();
   return r.binding ? { available: true } : { available: false, reason: r.reason };
+}
+
+/** The plan computes in the weight's dtype: inputs and outputs must match it. */
+function checkDTypes(dtype: Tensor['dtype'], x: Tensor, out: Tensor, residual: Tensor | null): void {
+  if (x.dtype !== dtype) throw invalidValue('x.dtype', `'${dtype}' (the weight's dtype)`, x.dtype);
+  if (out.dtype !== dtype) throw invalidValue('out.dtype', `'${dtype}' (the weight's dtype)`, out.dtype);
+  if (residual && residual.dtype !== dtype) throw invalidValue('residual.dtype', `'${dtype}' (the weight's dtype)`, residual.dtype);
 }
 
 function storageOf(t: Tensor, param: string): CudaStorage {
@@ -80,9 +87,11 @@ export function makeCudaBackend(name: 'cuda' | 'cudnn', priority: number, status
         rethrowNative(err, context);
       }
       const p = plan;
+      const dtype = weight.dtype;
       return {
         info: () => ({ backend: name, ...p.info() }),
         run(x, out, residual) {
+          checkDTypes(dtype, x, out, residual);
           try {
             withBuffers(x, out, residual, (xb, ob, rb) => p.run(xb, x.shape.slice(), ob, rb));
           } catch (err) {
@@ -90,6 +99,7 @@ export function makeCudaBackend(name: 'cuda' | 'cudnn', priority: number, status
           }
         },
         async runAsync(x, out, residual) {
+          checkDTypes(dtype, x, out, residual);
           let done: Promise<void>;
           try {
             done = withBuffers(x, out, residual, (xb, ob, rb) => p.runAsync(xb, x.shape.slice(), ob, rb));
