@@ -172,7 +172,7 @@ for (const be of ['cuda', 'cudnn'] as const) {
       });
     }
     it('runAsync on x=[4,128,56,56] g=32 resolves with the result and lets the event loop run meanwhile', async () => {
-      const xh = randn(FAKE ? [1, 128, 8, 8] : [4, 128, 56, 56], { seed: 5 });
+      const xh = randn((FAKE ? [1, 128, 8, 8] : [4, 128, 56, 56]) as number[], { seed: 5 });
       const wh = randn([128, 4, 3, 3], { seed: 6 });
       const x = xh.to('cuda');
       const plan = conv2dPlan(wh.to('cuda'), { groups: 32, padding: 1, backend: be });

@@ -5,8 +5,6 @@
 // the cuda and cudnn backends, memory accounting, async) is checked on every
 // machine. The CUDA kernels themselves are checked by cuda_emulate.test.ts
 // (CPU emulation) and by cuda.test.ts on a GPU.
-import * as path from 'node:path';
-
-process.env.RESNEXT_CUDA_ADDON = path.join(__dirname, 'helpers', 'fake_cuda_addon.js');
-process.env.FAKE_CUDNN = '1';
-await import('./cuda.test');
+// Import order matters: the first import sets RESNEXT_CUDA_ADDON.
+import './helpers/use_fake_cuda_addon';
+import './cuda.test';
