@@ -89,7 +89,23 @@ const g3Cases: Case[] = [
   { n: 1, c: 4, h: 17, w: 16, k: 12, r: 3, s: 3, groups: 4, stride: 1, dilation: 1, padding: 1 },
 ];
 
+// Depthwise 3x3, stride 1, padding 1: rows of 1 to 5 vectors (each register
+// block shape and the narrower ones for the rest of a row), rows shorter than
+// a vector, single rows and columns, batch 5.
+const dwCases: Case[] = [
+  { n: 1, c: 16, h: 56, w: 56, k: 16, r: 3, s: 3, groups: 16, stride: 1, dilation: 1, padding: 1 },
+  { n: 5, c: 7, h: 9, w: 17, k: 7, r: 3, s: 3, groups: 7, stride: 1, dilation: 1, padding: 1 },
+  { n: 1, c: 5, h: 13, w: 40, k: 5, r: 3, s: 3, groups: 5, stride: 1, dilation: 1, padding: 1 },
+  { n: 2, c: 3, h: 6, w: 65, k: 3, r: 3, s: 3, groups: 3, stride: 1, dilation: 1, padding: 1 },
+  { n: 1, c: 4, h: 1, w: 1, k: 4, r: 3, s: 3, groups: 4, stride: 1, dilation: 1, padding: 1 },
+  { n: 1, c: 6, h: 7, w: 7, k: 6, r: 3, s: 3, groups: 6, stride: 1, dilation: 1, padding: 1 },
+  { n: 1, c: 2, h: 33, w: 1, k: 2, r: 3, s: 3, groups: 2, stride: 1, dilation: 1, padding: 1 },
+  { n: 1, c: 2, h: 2, w: 16, k: 2, r: 3, s: 3, groups: 2, stride: 1, dilation: 1, padding: 1 },
+  { n: 5, c: 9, h: 19, w: 33, k: 9, r: 3, s: 3, groups: 9, stride: 1, dilation: 1, padding: 1 },
+];
+
 const families: Family[] = [
+  { name: 'depthwise3x3', variants: v('depthwise3x3'), cases: dwCases },
   { name: 'grouped', variants: v('grouped'), cases: groupedCases },
   { name: 'grouped3x3s1', variants: v('grouped3x3s1'), cases: g3Cases },
 ];
@@ -161,6 +177,21 @@ describe.skipIf(!hasAddon)('cpu grouped/depthwise kernels vs float64 reference',
 describe.skipIf(!hasAddon)('cpu grouped/depthwise kernel dispatch', () => {
   it('picks the in-place 3x3 kernel for ResNeXt-50 conv2 (w=[128,4,3,3] g=32 s=1 p=1) at the best ISA', () => {
     const plan = conv2dPlan(randn([128, 4, 3, 3], { seed: 1 }), { groups: 32, padding: 1, backend: 'cpu' });
+    expect(plan.info().impl).toBe(`grouped3x3s1_${best}`);
+    plan.dispose();
+  });
+
+  it('picks the depthwise kernel for the L1 layer depthwise (w=[128,1,3,3] g=128 s=1 p=1) at the best ISA', () => {
+    const plan = conv2dPlan(randn([128, 1, 3, 3], { seed: 1 }), { groups: 128, padding: 1, backend: 'cpu' });
+    expect(plan.info().impl).toBe(`depthwise3x3_${best}`);
+    plan.dispose();
+  });
+
+  it('explains why the depthwise kernel skips a channel multiplier of 2 (w=[32,1,3,3] g=16)', () => {
+    const plan = conv2dPlan(randn([32, 1, 3, 3], { seed: 1 }), { groups: 16, padding: 1, backend: 'cpu' });
+    expect(plan.info().fallbacks as string[]).toContain(
+      `depthwise3x3_${best}: needs groups = input channels = output channels (depthwise, multiplier 1)`,
+    );
     expect(plan.info().impl).toBe(`grouped3x3s1_${best}`);
     plan.dispose();
   });
