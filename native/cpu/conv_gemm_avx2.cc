@@ -1,6 +1,6 @@
 // Convolution as GEMM (dense convs; grouped with >= 16 channels per group),
 // AVX2 + FMA: a 4 x 24 micro-kernel (12 ymm accumulators, 8 pixels per ymm) and
-// for small images a transposed 6 pixels x 16 channels one (12 ymm),
+// for small images a transposed one (6 pixels x 16 channels or 12 x 8),
 // maskload/maskstore for the last pixels. Algorithm and layouts: conv_gemm.inc.
 #include <atomic>
 #include <cstdint>
@@ -17,8 +17,9 @@ namespace {
 constexpr int VL = 8;
 constexpr int MR = 4;
 constexpr int NVMAX = 3;
-constexpr int NVT = 2;  // transposed micro-kernel: 2 vectors of channels x MPT pixels
+constexpr int NVT = 2;  // transposed micro-kernel: up to 2 vectors of channels x MPT pixels
 constexpr int MPT = 6;
+constexpr int MPT1 = 12;  // pixels with one vector of channels
 using V = __m256;
 alignas(32) constexpr int32_t kMaskTable[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
 inline __m256i Mask(int n) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kMaskTable + 8 - n)); }
@@ -32,6 +33,17 @@ inline V VSet1(float x) { return _mm256_set1_ps(x); }
 inline V VFma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
 inline V VAdd(V a, V b) { return _mm256_add_ps(a, b); }
 inline V VRelu(V a) { return _mm256_max_ps(a, _mm256_setzero_ps()); }
+
+// even[t] = src[2t] (t < n_even), odd[t] = src[2t + 1] (t < n_odd); n_even - n_odd in {0, 1}.
+inline void Deinterleave2(const float* __restrict src, int64_t n_even, int64_t n_odd, float* __restrict even,
+                          float* __restrict odd) {
+  int64_t t = 0;
+  for (; t < n_odd; ++t) {
+    even[t] = src[2 * t];
+    odd[t] = src[2 * t + 1];
+  }
+  for (; t < n_even; ++t) even[t] = src[2 * t];
+}
 
 #include "conv_gemm.inc"
 }  // namespace

@@ -1,6 +1,6 @@
 // Convolution as GEMM (dense convs; grouped with >= 16 channels per group),
 // AVX-512: an 8 x 48 micro-kernel (24 zmm accumulators, 16 pixels per zmm) and
-// for small images a transposed 8 pixels x 32 channels one (16 zmm),
+// for small images a transposed one (12 pixels x 32 channels or 24 x 16),
 // mask registers for the last pixels. Algorithm and layouts: conv_gemm.inc.
 #include <atomic>
 #include <cstdint>
@@ -17,8 +17,9 @@ namespace {
 constexpr int VL = 16;
 constexpr int MR = 8;
 constexpr int NVMAX = 3;
-constexpr int NVT = 2;  // transposed micro-kernel: 2 vectors of channels x MPT pixels
-constexpr int MPT = 8;
+constexpr int NVT = 2;  // transposed micro-kernel: up to 2 vectors of channels x MPT pixels
+constexpr int MPT = 12;
+constexpr int MPT1 = 24;  // pixels with one vector of channels
 using V = __m512;
 inline V VZero() { return _mm512_setzero_ps(); }
 inline V VLoad(const float* p) { return _mm512_loadu_ps(p); }
@@ -31,6 +32,24 @@ inline V VSet1(float x) { return _mm512_set1_ps(x); }
 inline V VFma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
 inline V VAdd(V a, V b) { return _mm512_add_ps(a, b); }
 inline V VRelu(V a) { return _mm512_max_ps(a, _mm512_setzero_ps()); }
+
+// even[t] = src[2t] (t < n_even), odd[t] = src[2t + 1] (t < n_odd); n_even - n_odd in {0, 1}.
+inline void Deinterleave2(const float* __restrict src, int64_t n_even, int64_t n_odd, float* __restrict even,
+                          float* __restrict odd) {
+  const __m512i ie = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i io = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+  int64_t t = 0;
+  for (; t + 16 <= n_odd; t += 16) {
+    const __m512 a = _mm512_loadu_ps(src + 2 * t), b = _mm512_loadu_ps(src + 2 * t + 16);
+    _mm512_storeu_ps(even + t, _mm512_permutex2var_ps(a, ie, b));
+    _mm512_storeu_ps(odd + t, _mm512_permutex2var_ps(a, io, b));
+  }
+  for (; t < n_odd; ++t) {
+    even[t] = src[2 * t];
+    odd[t] = src[2 * t + 1];
+  }
+  for (; t < n_even; ++t) even[t] = src[2 * t];
+}
 
 #include "conv_gemm.inc"
 }  // namespace
