@@ -53,6 +53,23 @@ function localNodeDir() {
   return null;
 }
 
+// cmake-js decides whether to download Node's headers by looking for
+// include/node/node.h; a Node-API-only header set (shared/gpu/pack-node.sh
+// packs just those) lacks it. Node-API addons never include node.h, so point
+// cmake-js at a shadow folder with the real headers and a node.h that fails
+// loudly if anything does include it.
+function cmakeJsNodeDir(dir) {
+  const inc = path.join(dir, 'include', 'node');
+  if (fs.existsSync(path.join(inc, 'node.h'))) return dir;
+  const shadow = path.join(os.tmpdir(), `resnext-nodedir-${typeof process.getuid === 'function' ? process.getuid() : 0}`);
+  const sinc = path.join(shadow, 'include', 'node');
+  fs.rmSync(shadow, { recursive: true, force: true });
+  fs.mkdirSync(sinc, { recursive: true });
+  for (const f of fs.readdirSync(inc)) fs.symlinkSync(path.join(inc, f), path.join(sinc, f));
+  fs.writeFileSync(path.join(sinc, 'node.h'), '// Placeholder made by scripts/build-cuda.js (Node-API headers only).\n#error "resnext: Node-API addons must not include node.h"\n');
+  return shadow;
+}
+
 function warn(reason) {
   console.warn(`resnext: CUDA addon not built (${reason}); the cpu and reference backends still work`);
   process.exit(0);
@@ -83,7 +100,7 @@ function main() {
     args.push('--CDRESNEXT_CUDA=ON', '--CDRESNEXT_CPU_ADDON=OFF');
     if (nvcc) args.push(`--CDCMAKE_CUDA_COMPILER=${nvcc}`);
   }
-  const env = { ...process.env, npm_config_nodedir: nodedir };
+  const env = { ...process.env, npm_config_nodedir: cmakeJsNodeDir(nodedir) };
   const started = Date.now();
   const r = spawnSync(process.execPath, args, { cwd: root, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   const log = `${r.stdout || ''}${r.stderr || ''}`;

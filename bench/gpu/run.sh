@@ -61,8 +61,8 @@ if [ ! -f build-cuda/Release/resnext_cuda.node ]; then
 fi
 node -e "const p=require('./build-cuda/Release/resnext_cuda.node').probe(); console.log(JSON.stringify(p))" | tee -a "$out/env.txt"
 
-step "GPU tests (test/cuda.test.ts)"
-timeout 180 node node_modules/vitest/vitest.mjs run test/cuda.test.ts --reporter=verbose 2>&1 | tee "$out/tests.log" | tail -40
+step "GPU tests (test/cuda.test.ts, cuda_emulate, cuda_loader)"
+timeout 180 node node_modules/vitest/vitest.mjs run test/cuda.test.ts test/cuda_emulate.test.ts test/cuda_loader.test.ts --reporter=verbose 2>&1 | tee "$out/tests.log" | tail -40
 
 step "layers: ours and cuDNN"
 timeout 150 node bench/gpu/bench_layers.js --out "$out/ours.json" --xcheck "$work/xcheck" $quick
