@@ -44,11 +44,13 @@ inline void Deinterleave2(const float* __restrict src, int64_t n_even, int64_t n
     _mm512_storeu_ps(even + t, _mm512_permutex2var_ps(a, ie, b));
     _mm512_storeu_ps(odd + t, _mm512_permutex2var_ps(a, io, b));
   }
-  for (; t < n_odd; ++t) {
-    even[t] = src[2 * t];
-    odd[t] = src[2 * t + 1];
+  if (t < n_even) {  // at most 16 pairs left: masked loads never read past src[n_even + n_odd)
+    const int m = static_cast<int>(n_even + n_odd - 2 * t);
+    const __m512 a = _mm512_maskz_loadu_ps(Mask(m < 16 ? m : 16), src + 2 * t);
+    const __m512 b = _mm512_maskz_loadu_ps(Mask(m > 16 ? m - 16 : 0), src + 2 * t + 16);
+    _mm512_mask_storeu_ps(even + t, Mask(static_cast<int>(n_even - t)), _mm512_permutex2var_ps(a, ie, b));
+    _mm512_mask_storeu_ps(odd + t, Mask(static_cast<int>(n_odd - t)), _mm512_permutex2var_ps(a, io, b));
   }
-  for (; t < n_even; ++t) even[t] = src[2 * t];
 }
 
 #include "conv_gemm.inc"
