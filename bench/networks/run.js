@@ -86,21 +86,21 @@ async function benchModel(name) {
     const agree = relErr(ours.dataSync(), theirs);
     if (!(agree < 1e-3)) throw new Error(`${name} N=${N}: logits disagree with onnxruntime (normwise relative error ${agree})`);
     const reps = N === 1 ? 8 : 3;
-    const runOurs = () => model.forward(x, { backend: 'cpu' });
-    const runOrt = () => session.run(feeds);
-    await timeIt(runOurs, 2);
-    await timeIt(runOrt, 2);
-    const t = { ours: [], ort: [] };
+    // Our default (one native job per forward) and, at batch 1, the per-layer async mode for comparison.
+    const layerModel = N === 1 ? rx.presets[name]({ seed: 1, weights: model.stateDict() }) : null;
+    const runners = { ours: () => model.forward(x, { backend: 'cpu' }), ort: () => session.run(feeds) };
+    if (layerModel) runners.oursLayer = () => layerModel.forward(x, { backend: 'cpu', mode: 'layer' });
+    const names = Object.keys(runners);
+    for (const k of names) await timeIt(runners[k], 2);
+    const t = Object.fromEntries(names.map((k) => [k, []]));
     for (let r = 0; r < ROUNDS; r++) {
-      // Alternate who goes first so drift from other load on the machine hits both.
-      if (r % 2 === 0) {
-        t.ours.push(...(await timeIt(runOurs, reps)));
-        t.ort.push(...(await timeIt(runOrt, reps)));
-      } else {
-        t.ort.push(...(await timeIt(runOrt, reps)));
-        t.ours.push(...(await timeIt(runOurs, reps)));
+      // Rotate who goes first so drift from other load on the machine hits all alike.
+      for (let j = 0; j < names.length; j++) {
+        const k = names[(r + j) % names.length];
+        t[k].push(...(await timeIt(runners[k], reps)));
       }
     }
+    layerModel?.dispose();
     await session.release();
     const row = {
       model: name,
@@ -109,6 +109,8 @@ async function benchModel(name) {
       logitsRelErr: agree,
       ours: { medianMs: median(t.ours), minMs: Math.min(...t.ours), reps: t.ours.length },
       ort: { medianMs: median(t.ort), minMs: Math.min(...t.ort), reps: t.ort.length },
+      oursLayerMode: t.oursLayer ? { medianMs: median(t.oursLayer), minMs: Math.min(...t.oursLayer), reps: t.oursLayer.length } : null,
+      loadAverage: os.loadavg()[0],
     };
     row.oursImagesPerS = (N * 1000) / row.ours.medianMs;
     row.ortImagesPerS = (N * 1000) / row.ort.medianMs;
@@ -116,7 +118,8 @@ async function benchModel(name) {
     rows.push(row);
     console.log(
       `${name} N=${N}: ours ${row.ours.medianMs.toFixed(2)} ms (min ${row.ours.minMs.toFixed(2)}), ORT ${row.ort.medianMs.toFixed(2)} ms (min ${row.ort.minMs.toFixed(2)}), ` +
-        `ours/ORT throughput ${row.speedupVsOrt.toFixed(2)}x, logits rel err ${agree.toExponential(2)}`,
+        `ours/ORT throughput ${row.speedupVsOrt.toFixed(2)}x, logits rel err ${agree.toExponential(2)}` +
+        (row.oursLayerMode ? `; per-layer async mode ${row.oursLayerMode.medianMs.toFixed(2)} ms` : '') + `; load average ${row.loadAverage.toFixed(1)}`,
     );
   }
   const impls = {};
@@ -130,12 +133,14 @@ function markdown(doc) {
   L.push('# Whole networks: our CPU backend vs onnxruntime-node (same network, same weights)', '');
   L.push(`Generated ${doc.date} by \`npm run bench:networks\` (commit ${doc.commit}). Machine: ${doc.machine.cpu}, ${doc.machine.cores} cores, Node ${doc.machine.node}, onnxruntime-node ${doc.ortVersion}, ${THREADS} threads each, ${SIZE}x${SIZE}, fp32, ${ROUNDS} interleaved rounds.`, '');
   L.push('Cells: median ms (min ms). Throughput = batch / median. Logits of both checked to agree (normwise relative error) before timing.', '');
-  L.push('| model | batch | GMACs | ours ms | ORT ms | ours img/s | ORT img/s | ours / ORT throughput | logits rel err |');
-  L.push('|---|---|---|---|---|---|---|---|---|');
+  L.push('"ours" is the default forward (one native job per call); "ours, per-layer" runs the same fused network as one async native call per layer (batch 1 only). "load" is the 1-minute load average after the row (2 cores; other engineers were compiling and benchmarking).', '');
+  L.push('| model | batch | GMACs | ours ms | ORT ms | ours img/s | ORT img/s | ours / ORT throughput | ours, per-layer ms | logits rel err | load |');
+  L.push('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of doc.rows) {
     L.push(
       `| ${r.model} | ${r.batch} | ${r.gmacs.toFixed(2)} | ${r.ours.medianMs.toFixed(2)} (${r.ours.minMs.toFixed(2)}) | ${r.ort.medianMs.toFixed(2)} (${r.ort.minMs.toFixed(2)}) | ` +
-        `${r.oursImagesPerS.toFixed(1)} | ${r.ortImagesPerS.toFixed(1)} | ${r.speedupVsOrt.toFixed(2)}x | ${r.logitsRelErr.toExponential(1)} |`,
+        `${r.oursImagesPerS.toFixed(1)} | ${r.ortImagesPerS.toFixed(1)} | ${r.speedupVsOrt.toFixed(2)}x | ` +
+        `${r.oursLayerMode ? `${r.oursLayerMode.medianMs.toFixed(2)} (${r.oursLayerMode.minMs.toFixed(2)})` : '-'} | ${r.logitsRelErr.toExponential(1)} | ${r.loadAverage.toFixed(1)} |`,
     );
   }
   L.push('', '## Targets', '');
