@@ -4,6 +4,7 @@
 #include "cuda/convert.h"
 
 #include "cuda/cuda_status.h"
+#include "cuda/convert_body.cuh"
 #include "cuda/element.cuh"
 
 namespace resnext {
@@ -20,28 +21,22 @@ __global__ void ConvertKernel(const TI* __restrict__ src, TO* __restrict__ dst, 
 // One image: src is [rows][cols], dst is [cols][rows]; blockIdx.z is the image.
 template <typename TI, typename TO>
 __global__ void TransposeKernel(const TI* __restrict__ src, TO* __restrict__ dst, int64_t rows, int64_t cols) {
-  __shared__ float tile[32][33];  // +1 column: no bank conflicts on the transposed read
+  __shared__ float tile[kTile][kTile + 1];  // +1 column: no bank conflicts on the transposed read
   const int64_t plane = rows * cols;
   src += blockIdx.z * plane;
   dst += blockIdx.z * plane;
-  const int64_t r0 = int64_t(blockIdx.y) * 32, c0 = int64_t(blockIdx.x) * 32;
-  for (int i = threadIdx.y; i < 32; i += blockDim.y) {
-    int64_t r = r0 + i, c = c0 + threadIdx.x;
-    if (r < rows && c < cols) tile[i][threadIdx.x] = ToFloat(src[r * cols + c]);
-  }
+  const int64_t r0 = int64_t(blockIdx.y) * kTile, c0 = int64_t(blockIdx.x) * kTile;
+  TransposeLoad(src, tile, rows, cols, r0, c0, threadIdx.x, threadIdx.y, blockDim.y);
   __syncthreads();
-  for (int i = threadIdx.y; i < 32; i += blockDim.y) {
-    int64_t c = c0 + i, r = r0 + threadIdx.x;
-    if (r < rows && c < cols) dst[c * rows + r] = FromFloat<TO>(tile[threadIdx.x][i]);
-  }
+  TransposeStore(dst, tile, rows, cols, r0, c0, threadIdx.x, threadIdx.y, blockDim.y);
 }
 
 template <typename TI, typename TO>
 Status LaunchTranspose(const void* src, void* dst, int64_t N, int64_t rows, int64_t cols, cudaStream_t stream) {
   if (N == 0 || rows == 0 || cols == 0) return Status::Ok();
   if (N > 65535 || (rows + 31) / 32 > 65535) return Status::Unsupported("transpose: " + std::to_string(N) + " images of " + std::to_string(rows) + " rows exceed the grid limit");
-  dim3 block(32, 8);
-  dim3 grid(static_cast<unsigned>((cols + 31) / 32), static_cast<unsigned>((rows + 31) / 32), static_cast<unsigned>(N));
+  dim3 block(kTile, 8);
+  dim3 grid(static_cast<unsigned>((cols + kTile - 1) / kTile), static_cast<unsigned>((rows + kTile - 1) / kTile), static_cast<unsigned>(N));
   TransposeKernel<TI, TO><<<grid, block, 0, stream>>>(static_cast<const TI*>(src), static_cast<TO*>(dst), rows, cols);
   RESNEXT_CUDA_TRY(cudaGetLastError(), "transpose kernel launch");
   return Status::Ok();
@@ -57,15 +52,8 @@ template <typename T>
 __global__ void PadNhwcKernel(const T* __restrict__ src, T* __restrict__ dst, int64_t N, int64_t H, int64_t W, int64_t C, int64_t top,
                               int64_t left, int64_t Hp, int64_t Wp) {
   const int64_t total = N * Hp * Wp * C;
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
-    const int64_t c = i % C;
-    int64_t t = i / C;
-    const int64_t w = t % Wp - left;
-    t /= Wp;
-    const int64_t h = t % Hp - top;
-    const int64_t n = t / Hp;
-    dst[i] = (h >= 0 && h < H && w >= 0 && w < W) ? src[((n * H + h) * W + w) * C + c] : FromFloat<T>(0.f);
-  }
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x)
+    PadNhwcElement(src, dst, i, H, W, C, top, left, Hp, Wp);
 }
 
 }  // namespace

@@ -4,7 +4,9 @@
 // compares with a float64 reference. It checks the kernels' indexing, packing
 // and epilogue without a GPU (CI has none); timing and the GPU-only parts
 // (vector loads' alignment, launch configuration, transposes) are left to the
-// GPU tests. Exit status 0 when every case passes.
+// GPU tests. The layout kernels (NCHW <-> NHWC transposes through a shared
+// tile, the zero-padded copy) are emulated too, phase by phase around their
+// barrier. Exit status 0 when every case passes.
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +17,7 @@
 #include "cuda/conv_grouped.h"
 #include "cuda/conv_grouped_direct.cuh"
 #include "cuda/conv_grouped_vec4.cuh"
+#include "cuda/convert_body.cuh"
 
 using namespace resnext;
 using namespace resnext::cuda;
@@ -101,6 +104,62 @@ double RunCase(const Case& t, bool vec4, std::mt19937* rng) {
   return max_diff / std::fmax(max_ref, 1e-30);
 }
 
+// Emulates convert.cu's TransposeKernel over a [N][rows][cols] array.
+template <typename TI, typename TO>
+void EmulateTranspose(const std::vector<TI>& src, std::vector<TO>* dst, int64_t N, int64_t rows, int64_t cols) {
+  const int threads_y = 8;
+  float tile[kTile][kTile + 1];
+  for (int64_t n = 0; n < N; n++)
+    for (int64_t br = 0; br < (rows + kTile - 1) / kTile; br++)
+      for (int64_t bc = 0; bc < (cols + kTile - 1) / kTile; bc++) {
+        const TI* s = src.data() + n * rows * cols;
+        TO* d = dst->data() + n * rows * cols;
+        for (int ty = 0; ty < threads_y; ty++)
+          for (int tx = 0; tx < kTile; tx++) TransposeLoad(s, tile, rows, cols, br * kTile, bc * kTile, tx, ty, threads_y);
+        for (int ty = 0; ty < threads_y; ty++)
+          for (int tx = 0; tx < kTile; tx++) TransposeStore(d, tile, rows, cols, br * kTile, bc * kTile, tx, ty, threads_y);
+      }
+}
+
+// NCHW -> NHWC (float32 -> float16) -> NCHW (float32) and the padded copy, against index formulas.
+int CheckLayouts(std::mt19937* rng) {
+  int failures = 0;
+  std::normal_distribution<float> nd;
+  const int64_t shapes[][4] = {{1, 3, 5, 7}, {2, 40, 33, 3}, {3, 64, 1, 1}, {1, 1, 37, 35}, {2, 129, 6, 6}};
+  for (const auto& sh : shapes) {
+    const int64_t N = sh[0], C = sh[1], H = sh[2], W = sh[3], HW = H * W;
+    std::vector<float> x(static_cast<size_t>(N * C * HW));
+    for (auto& e : x) e = nd(*rng);
+    std::vector<__half> nhwc(x.size());
+    EmulateTranspose(x, &nhwc, N, C, HW);  // NchwToNhwc: rows = C, cols = HW
+    std::vector<float> back(x.size());
+    EmulateTranspose(nhwc, &back, N, HW, C);  // NhwcToNchw: rows = HW, cols = C
+    bool ok = true;
+    for (int64_t n = 0; n < N; n++)
+      for (int64_t c = 0; c < C; c++)
+        for (int64_t i = 0; i < HW; i++) {
+          const float want = ToFloat(FromFloat<__half>(x[(n * C + c) * HW + i]));
+          if (ToFloat(nhwc[(n * HW + i) * C + c]) != want || back[(n * C + c) * HW + i] != want) ok = false;
+        }
+    const int64_t top = 2, left = 1, bottom = 0, right = 3, Hp = H + top + bottom, Wp = W + left + right;
+    std::vector<float> src(x.size()), pad(static_cast<size_t>(N * Hp * Wp * C));
+    for (size_t i = 0; i < src.size(); i++) src[i] = x[i];
+    for (int64_t i = 0; i < static_cast<int64_t>(pad.size()); i++) PadNhwcElement(src.data(), pad.data(), i, H, W, C, top, left, Hp, Wp);
+    for (int64_t n = 0; n < N; n++)
+      for (int64_t h = 0; h < Hp; h++)
+        for (int64_t w = 0; w < Wp; w++)
+          for (int64_t c = 0; c < C; c++) {
+            const int64_t ih = h - top, iw = w - left;
+            const float want = (ih >= 0 && ih < H && iw >= 0 && iw < W) ? src[((n * H + ih) * W + iw) * C + c] : 0.f;
+            if (pad[((n * Hp + h) * Wp + w) * C + c] != want) ok = false;
+          }
+    std::printf("%s layouts [%lld,%lld,%lld,%lld]: NCHW->NHWC(f16)->NCHW and padded copy\n", ok ? "ok  " : "FAIL", (long long)N, (long long)C,
+                (long long)H, (long long)W);
+    if (!ok) failures++;
+  }
+  return failures;
+}
+
 }  // namespace
 
 int main() {
@@ -138,6 +197,9 @@ int main() {
                   t.W, t.K, t.C / t.G, t.R, t.S, t.G, vec4 ? "grouped_vec4" : "grouped_direct", e32, e16, eb16);
     }
   }
+  const int layout_failures = CheckLayouts(&rng);
+  failures += layout_failures;
+  runs += 5;
   std::printf("emulate_kernels: %d kernel runs, %d failed\n", runs, failures);
   return failures == 0 ? 0 : 1;
 }
