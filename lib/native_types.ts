@@ -98,5 +98,7 @@ export interface NativeNetwork {
   run(program: number, x: Float32Array): void;
   runAsync(program: number, x: Float32Array): Promise<void>;
   dropProgram(program: number): void;
+  /** Frees the packed weights and programs now instead of at garbage collection. */
+  dispose(): void;
   info(): { impl: string; isa: string; packedBytes: number }[];
 }

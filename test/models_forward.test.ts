@@ -96,6 +96,17 @@ describe('fused engine lifecycle', () => {
     expect(y1.dataSync()[1]).toBe(y0.dataSync()[1]);
   });
 
+  it.runIf(backends.includes('cpu'))('forwards in flight finish when the engine is dropped meanwhile (stateDict(), dispose())', async () => {
+    const m = resnext({ depth: 50, cardinality: 2, width: 2, numClasses: 4, seed: 3 });
+    const x = randn([1, 3, 32, 32], { seed: 4 });
+    const want = Array.from((await m.forward(x, { backend: 'cpu' })).dataSync());
+    const a = m.forward(x, { backend: 'cpu' }), b = m.forward(x, { backend: 'cpu' });
+    m.stateDict();
+    const c = m.forward(x, { backend: 'cpu' });
+    m.dispose();
+    for (const y of await Promise.all([a, b, c])) expect(Array.from(y.dataSync())).toEqual(want);
+  });
+
   it.runIf(backends.includes('cpu'))('CIFAR resnext29 layout (no max pool, 3 stages) runs fused on [1, 3, 32, 32] and agrees with the reference', async () => {
     const m = resnext({ depth: 29, cardinality: 2, width: 4, numClasses: 10, seed: 5 });
     randomizeBatchNorm(m, 6);

@@ -249,13 +249,13 @@ export class FusedEngine {
 
   /** Runs one forward; calls are serialised because they share buffers. x must not be written until it settles. */
   forward(x: Tensor): Promise<Tensor> {
+    if (this.#disposed) return Promise.reject(new TypeError('Expected a live model but received a disposed model'));
     const run = this.#queue.then(() => this.#run(x));
     this.#queue = run.catch(() => undefined);
     return run;
   }
 
   async #run(x: Tensor): Promise<Tensor> {
-    if (this.#disposed) throw new TypeError('Expected a live model but received a disposed model');
     const b = this.#buffersFor(x.shape);
     if (this.#network) await this.#network.runAsync(b.program!, x.dataSync());
     else await this.#runLayers(x, b);
@@ -278,17 +278,21 @@ export class FusedEngine {
     await linearAsync(b.flat, this.#fcWeight, this.#fcBias, { out: b.logits, backend });
   }
 
+  /** Refuses new forwards now; frees plans and buffers once the forwards already queued have run. */
   dispose(): void {
+    if (this.#disposed) return;
     this.#disposed = true;
-    this.#stem?.dispose();
-    for (const p of this.#blocks) {
-      p.conv1.dispose();
-      p.conv2.dispose();
-      p.conv3.dispose();
-      p.downsample?.dispose();
-    }
-    if (this.#network) for (const b of this.#buffers.values()) if (b.program !== null) this.#network.dropProgram(b.program);
-    this.#network = null;
-    this.#buffers.clear();
+    void this.#queue.then(() => {
+      this.#stem?.dispose();
+      for (const p of this.#blocks) {
+        p.conv1.dispose();
+        p.conv2.dispose();
+        p.conv3.dispose();
+        p.downsample?.dispose();
+      }
+      this.#network?.dispose();
+      this.#network = null;
+      this.#buffers.clear();
+    });
   }
 }

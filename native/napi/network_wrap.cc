@@ -13,6 +13,7 @@
 //         | { op: 'linear', input | null, inputShape: [N, in], weight, weightShape: [out, in], bias | null, output }
 //     input null means the program input x (inputLength floats).
 //   net.run(id, x) / net.runAsync(id, x): Promise    net.dropProgram(id)    net.info(): per-conv kernel info
+//   net.dispose(): frees the plans and programs now (later calls find every program dropped)
 //
 // Every size, index and aliasing rule is checked when a program is added, and
 // x when it runs, so no call can make a kernel read or write out of bounds.
@@ -54,7 +55,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     return DefineClass(env, "Network",
                        {InstanceMethod<&NetworkWrap::AddProgram>("addProgram"), InstanceMethod<&NetworkWrap::Run>("run"),
                         InstanceMethod<&NetworkWrap::RunAsync>("runAsync"), InstanceMethod<&NetworkWrap::DropProgram>("dropProgram"),
-                        InstanceMethod<&NetworkWrap::Info>("info")});
+                        InstanceMethod<&NetworkWrap::Dispose>("dispose"), InstanceMethod<&NetworkWrap::Info>("info")});
   }
 
   explicit NetworkWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NetworkWrap>(info) {
@@ -233,6 +234,16 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     auto& p = programs_[static_cast<size_t>(id)];
     if (p && p->busy.load()) ThrowRange(info.Env(), "programId: cannot drop a running program");
     p.reset();
+    return info.Env().Undefined();
+  }
+
+  // Frees the packed weights and every program now rather than at garbage
+  // collection (V8 does not see this memory, so it would not hurry).
+  Napi::Value Dispose(const Napi::CallbackInfo& info) {
+    for (const auto& p : programs_)
+      if (p && p->busy.load()) ThrowRange(info.Env(), "dispose: a program is still running");
+    for (auto& p : programs_) p.reset();
+    plans_.clear();
     return info.Env().Undefined();
   }
 
