@@ -64,6 +64,8 @@ export interface NativeCudaConvPlanOptions {
   activation: 'none' | 'relu';
   dtype: number;
   impl: 'cuda' | 'cudnn';
+  /** 'cuda' only: force one kernel by name ('grouped_vec4', 'grouped_direct'), for testing each path. */
+  kernel?: string;
 }
 
 export interface NativeCudaConvPlanInfo {

@@ -171,6 +171,26 @@ for (const be of ['cuda', 'cudnn'] as const) {
         expect(gpuVsReference(t, be, dtype, { bias: true, relu: true })).toBeLessThanOrEqual(TOL[dtype]);
       });
     }
+    if (be === 'cuda') {
+      it.each([3, 4, 5, 6].map((i) => [caseName(battery[i]), battery[i]] as const))(
+        'float32 %s: grouped_vec4 by default, grouped_direct when forced, both match',
+        (_n, t) => {
+          const x = randn([t.n, t.c, t.h, t.w], { seed: 31 });
+          const w = randn([t.k, t.c / t.groups, t.r, t.s], { seed: 32 });
+          const opts = { groups: t.groups, stride: t.stride, dilation: t.dilation, padding: t.padding };
+          const ref = conv2d(x, w, { ...opts, backend: 'reference' }).dataSync();
+          const auto = conv2dPlan(w.to('cuda'), { ...opts, backend: 'cuda' });
+          expect(auto.info().impl).toBe('grouped_vec4');
+          const direct = conv2dPlan(w.to('cuda'), { ...opts, backend: 'cuda', impl: 'grouped_direct' });
+          expect(direct.info().impl).toBe('grouped_direct');
+          const xg = x.to('cuda');
+          expect(relErr(auto.run(xg).dataSync(), ref)).toBeLessThanOrEqual(TOL.float32);
+          expect(relErr(direct.run(xg).dataSync(), ref)).toBeLessThanOrEqual(TOL.float32);
+          auto.dispose();
+          direct.dispose();
+        },
+      );
+    }
     it('runAsync on x=[4,128,56,56] g=32 resolves with the result and lets the event loop run meanwhile', async () => {
       const xh = randn((FAKE ? [1, 128, 8, 8] : [4, 128, 56, 56]) as number[], { seed: 5 });
       const wh = randn([128, 4, 3, 3], { seed: 6 });

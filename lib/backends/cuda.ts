@@ -68,7 +68,7 @@ export function makeCudaBackend(name: 'cuda' | 'cudnn', priority: number, status
     priority,
     device: 'cuda',
     status,
-    prepareConv2d(weight: Tensor<Shape4>, bias: Tensor | null, spec: ConvSpec): PreparedConv2d {
+    prepareConv2d(weight: Tensor<Shape4>, bias: Tensor | null, spec: ConvSpec, options: { isa?: string; impl?: string } = {}): PreparedConv2d {
       const s = status();
       const b = cudaBinding();
       if (!s.available || !b) throw new Error(`The ${name} backend is unavailable: ${s.reason}`);
@@ -82,6 +82,7 @@ export function makeCudaBackend(name: 'cuda' | 'cudnn', priority: number, status
           activation: spec.activation,
           dtype: DTYPE_CODES[weight.dtype],
           impl: name,
+          ...(options.impl ? { kernel: options.impl } : {}),
         });
       } catch (err) {
         rethrowNative(err, context);

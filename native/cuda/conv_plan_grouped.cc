@@ -1,8 +1,8 @@
 // The "cuda" backend's plan: packs OIHW weights to [R][S][C/G][K] in the plan's
-// element type once, keeps the bias in float32, and picks its kernel once:
-// grouped_vec4 (4 output channels x 4 pixels per thread) when C/G and K/G are
-// multiples of 4, else grouped_direct; the reason for a fallback is kept for
-// info(). RESNEXT_CUDA_KERNEL=direct forces the generic kernel (tests).
+// element type once, keeps the bias in float32, and picks its kernel once from
+// kKernels (highest priority first, each with the shapes it refuses and why);
+// the reasons for skipped kernels are kept for info(). A kernel can be forced
+// by name (conv2dPlan's `impl` option) to test each path.
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -41,18 +41,46 @@ Status DeviceArray::Upload(const float* host, int64_t count, DType dtype) {
 
 namespace {
 
+struct KernelRow {
+  const char* name;
+  std::string (*unsupported)(const ConvParams&);  // empty when the kernel can run the shape
+  Status (*launch)(const GroupedConvArgs&, int sms, cudaStream_t);
+};
+
+std::string AnyShape(const ConvParams&) { return ""; }
+
+// Highest priority first.
+const KernelRow kKernels[] = {
+    {"grouped_vec4", GroupedVec4Unsupported, LaunchGroupedVec4},
+    {"grouped_direct", AnyShape, LaunchGroupedDirect},
+};
+
 class GroupedConvPlan final : public DeviceConvPlan {
  public:
-  GroupedConvPlan(const ConvParams& p, DType dtype) : p_(p), dtype_(dtype) {
-    const char* force = std::getenv("RESNEXT_CUDA_KERNEL");
-    const std::string why = GroupedVec4Unsupported(p_);
-    if (force && std::string(force) == "direct") {
-      fallback_ = "grouped_vec4: skipped (RESNEXT_CUDA_KERNEL=direct)";
-    } else if (!why.empty()) {
-      fallback_ = "grouped_vec4: " + why;
-    } else {
-      vec4_ = true;
+  GroupedConvPlan(const ConvParams& p, DType dtype) : p_(p), dtype_(dtype) {}
+
+  Status Choose(const std::string& forced) {
+    if (!forced.empty()) {
+      for (const KernelRow& k : kKernels) {
+        if (forced != k.name) continue;
+        const std::string why = k.unsupported(p_);
+        if (!why.empty()) return Status::Unsupported(std::string("impl: ") + k.name + " cannot run this convolution: " + why);
+        kernel_ = &k;
+        return Status::Ok();
+      }
+      std::string names;
+      for (const KernelRow& k : kKernels) names += std::string(names.empty() ? "'" : ", '") + k.name + "'";
+      return Status::InvalidArgument("impl: expected one of " + names + " but received \"" + forced + "\"");
     }
+    for (const KernelRow& k : kKernels) {
+      const std::string why = k.unsupported(p_);
+      if (why.empty()) {
+        kernel_ = &k;
+        return Status::Ok();
+      }
+      fallbacks_ += std::string(fallbacks_.empty() ? "" : "; ") + k.name + ": " + why;
+    }
+    return Status::Internal("cuda: no kernel accepts this convolution");
   }
 
   Status Init(const float* oihw, const float* bias) {
@@ -78,35 +106,34 @@ class GroupedConvPlan final : public DeviceConvPlan {
     a.bias = static_cast<const float*>(bias_.get());
     a.residual = r.residual;
     a.y = r.y;
-    return vec4_ ? LaunchGroupedVec4(a, MultiprocessorCount(), Stream()) : LaunchGroupedDirect(a, MultiprocessorCount(), Stream());
+    return kernel_->launch(a, MultiprocessorCount(), Stream());
   }
 
   const ConvParams& params() const override { return p_; }
   DType dtype() const override { return dtype_; }
-  std::string Name() const override { return vec4_ ? "grouped_vec4" : "grouped_direct"; }
-  std::string Detail() const override {
-    std::string d = vec4_ ? "NHWC, 4 output channels x 4 pixels per thread, 128 channels (several groups) per block"
-                          : "NHWC, 1 output channel x 4 pixels per thread, up to 128 channels (several groups) per block";
-    return fallback_.empty() ? d : d + "; fallback: " + fallback_;
-  }
+  std::string Name() const override { return kernel_->name; }
+  std::string Detail() const override { return fallbacks_.empty() ? "NHWC" : "NHWC; skipped " + fallbacks_; }
   int64_t PackedBytes() const override { return static_cast<int64_t>(w_.bytes() + bias_.bytes()); }
 
  private:
   ConvParams p_;
   DType dtype_;
-  bool vec4_ = false;
-  std::string fallback_;
+  const KernelRow* kernel_ = nullptr;
+  std::string fallbacks_;
   DeviceArray w_, bias_;
 };
 
 }  // namespace
 
-Status CreateGroupedConvPlan(const ConvParams& p, DType dtype, const float* oihw, const float* bias, std::unique_ptr<DeviceConvPlan>* out) {
+Status CreateGroupedConvPlan(const ConvParams& p, DType dtype, const float* oihw, const float* bias, const std::string& kernel,
+                             std::unique_ptr<DeviceConvPlan>* out) {
   Status s = ValidateConvPlanParams(p);
+  if (!s.ok()) return s;
+  auto plan = std::make_unique<GroupedConvPlan>(p, dtype);
+  s = plan->Choose(kernel);
   if (!s.ok()) return s;
   s = EnsureReady();
   if (!s.ok()) return s;
-  auto plan = std::make_unique<GroupedConvPlan>(p, dtype);
   s = plan->Init(oihw, bias);
   if (!s.ok()) return s;
   *out = std::move(plan);

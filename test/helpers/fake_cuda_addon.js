@@ -106,6 +106,19 @@ class CudaConvPlan {
     this.bias = bias ? Float64Array.from(bias) : null;
     this.o = o;
     this.disposed = false;
+    // The same kernel choice as native/cuda/conv_plan_grouped.cc.
+    const [K, Cg] = shape;
+    const vec4 = Cg % 4 === 0 && (K / o.groups) % 4 === 0;
+    if (o.impl === 'cudnn') {
+      if (o.kernel) throw new RangeError('kernel: the cudnn backend chooses its own algorithm');
+      this.kernel = 'cudnn';
+    } else if (o.kernel === undefined) {
+      this.kernel = vec4 ? 'grouped_vec4' : 'grouped_direct';
+    } else if (o.kernel === 'grouped_direct' || (o.kernel === 'grouped_vec4' && vec4)) {
+      this.kernel = o.kernel;
+    } else {
+      throw new RangeError(`impl: cannot use ${o.kernel} here`);
+    }
   }
   run(x, xShape, out, residual) {
     if (this.disposed) throw new TypeError('CudaConvPlan: expected a live plan but received a disposed one');
@@ -151,7 +164,7 @@ class CudaConvPlan {
     return new Promise((resolve) => setImmediate(resolve));
   }
   info() {
-    return { impl: `fake-${this.o.impl}`, detail: 'CPU stand-in (test/helpers/fake_cuda_addon.js)', dtype: ['float32', 'float16', 'bfloat16'][this.o.dtype], packedBytes: 0 };
+    return { impl: this.kernel, detail: 'CPU stand-in (test/helpers/fake_cuda_addon.js)', dtype: ['float32', 'float16', 'bfloat16'][this.o.dtype], packedBytes: 0 };
   }
   dispose() {
     this.disposed = true;

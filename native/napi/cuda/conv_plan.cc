@@ -71,6 +71,9 @@ class ConvPlanWrap : public Napi::ObjectWrap<ConvPlanWrap> {
     const auto dtype = static_cast<resnext::cuda::DType>(resnext_napi::GetInt(o.Get("dtype"), "dtype", 0, 2));
     Napi::Value impl_v = o.Get("impl");
     const std::string impl = impl_v.IsString() ? impl_v.As<Napi::String>().Utf8Value() : "cuda";
+    Napi::Value kernel_v = o.Get("kernel");
+    if (!kernel_v.IsUndefined() && !kernel_v.IsNull() && !kernel_v.IsString()) ThrowType(env, "kernel: expected a kernel name");
+    const std::string kernel = kernel_v.IsString() ? kernel_v.As<Napi::String>().Utf8Value() : "";
 
     Status s = resnext::ValidateConvPlanParams(p);
     if (!s.ok()) ThrowStatus(env, s);
@@ -79,8 +82,9 @@ class ConvPlanWrap : public Napi::ObjectWrap<ConvPlanWrap> {
     if (bias.data && bias.length != p.K)
       ThrowRange(env, "bias: expected " + std::to_string(p.K) + " elements but received " + std::to_string(bias.length));
     if (impl == "cuda") {
-      s = resnext::cuda::CreateGroupedConvPlan(p, dtype, w.data, bias.data, &plan_);
+      s = resnext::cuda::CreateGroupedConvPlan(p, dtype, w.data, bias.data, kernel, &plan_);
     } else if (impl == "cudnn") {
+      if (!kernel.empty()) ThrowRange(env, "kernel: the cudnn backend chooses its own algorithm; expected no kernel but received \"" + kernel + "\"");
 #if RESNEXT_WITH_CUDNN
       s = resnext::cuda::CreateCudnnConvPlan(p, dtype, w.data, bias.data, &plan_);
 #else
