@@ -45,6 +45,11 @@ inline void Deinterleave2(const float* __restrict src, int64_t n_even, int64_t n
   for (; t < n_even; ++t) even[t] = src[2 * t];
 }
 
+// dst[t] = src[2t] for t < n.
+inline void GatherEven(float* __restrict dst, const float* __restrict src, int64_t n) {
+  for (int64_t t = 0; t < n; ++t) dst[t] = src[2 * t];
+}
+
 #include "conv_gemm.inc"
 }  // namespace
 

@@ -53,6 +53,16 @@ inline void Deinterleave2(const float* __restrict src, int64_t n_even, int64_t n
   }
 }
 
+// dst[t] = src[2t] for t < n, reading no further than src[2n - 2].
+inline void GatherEven(float* __restrict dst, const float* __restrict src, int64_t n) {
+  const __m512i ie = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  int64_t t = 0;
+  for (; t + 16 < n; t += 16) {  // reads src[2t, 2t + 32): within 2n - 1
+    _mm512_storeu_ps(dst + t, _mm512_permutex2var_ps(_mm512_loadu_ps(src + 2 * t), ie, _mm512_loadu_ps(src + 2 * t + 16)));
+  }
+  for (; t < n; ++t) dst[t] = src[2 * t];
+}
+
 #include "conv_gemm.inc"
 }  // namespace
 
