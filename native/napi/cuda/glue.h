@@ -33,7 +33,8 @@ BufferView GetOptionalBuffer(const Napi::Value& v, const char* name);
 // A promise settled once the work queued so far on the addon's stream is done,
 // waited for on a libuv thread (the event loop keeps running). `host_copy`, when
 // set, runs on that thread after the wait (a device-to-host copy); `done` runs
-// back on the JS thread and gives the resolution value. `pins` are kept alive
+// back on the JS thread, also after a failure (it frees temporaries), and gives
+// the resolution value. `pins` are kept alive
 // until then.
 Napi::Promise WhenStreamDone(Napi::Env env, std::vector<Napi::Value> pins, std::function<cudaError_t()> host_copy,
                              std::function<Napi::Value(Napi::Env)> done);

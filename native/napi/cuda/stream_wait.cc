@@ -36,17 +36,21 @@ class StreamWaitWorker : public Napi::AsyncWorker {
 
   void OnOK() override {
     Napi::Env env = Env();
+    // `done` also releases temporaries, so it runs whether the GPU work failed or not.
+    Napi::Value value = env.Undefined();
+    try {
+      if (done_) value = done_(env);
+    } catch (const Napi::Error& e) {
+      deferred_.Reject(e.Value());
+      return;
+    }
     if (err_ != cudaSuccess) {
       deferred_.Reject(resnext_napi::StatusToError(env, resnext::Status::Internal(std::string("GPU work failed: ") + cudaGetErrorName(err_) +
                                                                                   " (" + cudaGetErrorString(err_) + ")"))
                            .Value());
       return;
     }
-    try {
-      deferred_.Resolve(done_ ? done_(env) : env.Undefined());
-    } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
-    }
+    deferred_.Resolve(value);
   }
 
   void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
