@@ -83,5 +83,8 @@ describe('paper Table 2 (ResNeXt-50 complexity) and CIFAR ResNeXt-29', () => {
     expect(() => resnext({ width: '4' as unknown as number })).toThrow(TypeError);
     expect(() => resnext({ bogus: 1 } as never)).toThrow(/bogus/);
     expect(() => resnet50().macs([1, 4, 224, 224])).toThrow(/3 input channels/);
+    expect(() => resnet50('big' as never)).toThrow(TypeError);
+    // Like torch, any input of at least 1x1 runs (every padded window fits).
+    expect(resnet50().layers([1, 3, 1, 1]).at(-2)!.inputShape).toEqual([1, 2048, 1, 1]);
   });
 });

@@ -12,8 +12,9 @@ const CONFIG_KEYS = ['depth', 'cardinality', 'width', 'numClasses'];
 const MODEL_KEYS = ['seed', 'weights'];
 
 function build(options: ResNeXtOptions | undefined, defaults: Partial<ResNeXtConfig>): ResNeXtModel {
+  // resolveConfig rejects a non-object with a TypeError naming options.
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) resolveConfig(options ?? {});
   const o = (options ?? {}) as Record<string, unknown>;
-  if (typeof o !== 'object' || o === null || Array.isArray(o)) return new ResNeXtModel(resolveConfig(o));
   for (const k of Object.keys(o)) {
     if (!CONFIG_KEYS.includes(k) && !MODEL_KEYS.includes(k)) {
       throw new RangeError(`Expected one of the options ${[...CONFIG_KEYS, ...MODEL_KEYS].join(', ')} for options.${k} but received "${k}"`);
