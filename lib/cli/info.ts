@@ -25,7 +25,7 @@ export function runInfo(args: InfoArgs, out: Output): number {
   lines.push('Backends:');
   for (const b of m.backends) lines.push(`  ${b.name.padEnd(10)} ${b.available ? 'available' : `unavailable: ${b.reason ?? 'no reason given'}`}`);
   lines.push(
-    `onnxruntime-node: ${m.onnxruntime ?? "not installed (optional, for 'bench --compare onnxruntime': npm install --no-save onnxruntime-node)"}`,
+    `onnxruntime-node: ${m.onnxruntime ?? "not installed (optional, for 'bench --compare onnxruntime': npm install onnxruntime-node)"}`,
   );
   out.stdout(lines.join('\n'));
   return 0;

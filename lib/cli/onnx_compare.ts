@@ -60,7 +60,7 @@ export async function openOrtRunner(threads: number): Promise<OrtRunner | string
   } catch {
     return (
       "--compare onnxruntime needs the optional package onnxruntime-node, which is not installed. Add it with\n" +
-      '  npm install --no-save onnxruntime-node\n' +
+      '  npm install onnxruntime-node\n' +
       '(on a machine without access to its GPU binaries host, put onnxruntime-node-install=skip in .npmrc first), then rerun.'
     );
   }

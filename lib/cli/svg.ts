@@ -18,6 +18,8 @@ export interface ChartSeriesValue {
 }
 
 export interface ChartRow {
+  /** Rows of several groups (suites) get a separator and the group's name where it changes. */
+  group?: string;
   label: string;
   sublabel?: string;
   values: ChartSeriesValue[];
@@ -89,7 +91,7 @@ export function chartFromResult(r: BenchResult): Chart {
       const key = `${n.suite}|${n.model}|${n.batch}`;
       let row = byKey.get(key);
       if (!row) {
-        row = { label: n.label, sublabel: `${n.model}${r.settings.batches.length > 1 ? `, batch ${n.batch}` : ''}`, values: [], macs: n.macs, macRatio: n.macRatio };
+        row = { group: n.suite === 'table2' ? 'Table 2' : n.suite === 'table4' ? 'Table 4' : n.suite, label: n.label, sublabel: `${n.model}${r.settings.batches.length > 1 ? `, batch ${n.batch}` : ''}`, values: [], macs: n.macs, macRatio: n.macRatio };
         byKey.set(key, row);
         rows.push(row);
       }
@@ -165,6 +167,9 @@ export function renderSvg(chart: Chart): string {
   }
   o.push(`<text x="${latX}" y="${top - 6}" font-size="12" font-weight="bold" fill="#2d3748">median latency (ms${log ? ', log scale' : ''})</text>`);
   o.push(`<text x="${macX}" y="${top - 6}" font-size="12" font-weight="bold" fill="#2d3748">multiply-adds (GMACs)</text>`);
+  // Row shading goes under the grid: collected while drawing the rows, inserted here.
+  const shadeAt = o.length;
+  const shades: string[] = [];
   // Grid and axes.
   for (const t of latTicks) {
     o.push(`<line x1="${f(sx(t))}" y1="${top}" x2="${f(sx(t))}" y2="${top + plotH}" stroke="#e2e8f0" stroke-width="1"/>`);
@@ -177,11 +182,16 @@ export function renderSvg(chart: Chart): string {
   o.push(`<line x1="${latX}" y1="${top}" x2="${latX}" y2="${top + plotH}" stroke="#4a5568" stroke-width="1"/>`);
   o.push(`<line x1="${macX}" y1="${top}" x2="${macX}" y2="${top + plotH}" stroke="#4a5568" stroke-width="1"/>`);
   // Rows.
+  const groups = new Set(chart.rows.map((r) => r.group ?? ''));
   let y = top + rowPad / 2;
   for (const [ri, row] of chart.rows.entries()) {
     const h = row.values.length * (barH + barGap) - barGap;
     const extra = rowH(row) - rowPad - h;
-    if (ri % 2 === 1) o.push(`<rect x="10" y="${f(y - rowPad / 2)}" width="${width - 20}" height="${f(rowH(row))}" fill="#f7fafc"/>`);
+    if (ri % 2 === 1) shades.push(`<rect x="10" y="${f(y - rowPad / 2)}" width="${width - 20}" height="${f(rowH(row))}" fill="#f7fafc"/>`);
+    if (groups.size > 1 && (ri === 0 || row.group !== chart.rows[ri - 1].group)) {
+      if (ri > 0) o.push(`<line x1="10" y1="${f(y - rowPad / 2)}" x2="${width - 10}" y2="${f(y - rowPad / 2)}" stroke="#4a5568" stroke-width="1" stroke-dasharray="4 3"/>`);
+      o.push(`<text x="14" y="${f(y + 8)}" font-size="11" font-style="italic" fill="#4a5568">${escapeXml(row.group ?? '')}</text>`);
+    }
     y += extra / 2;
     const cy = y + h / 2;
     o.push(`<text x="${labelW}" y="${f(row.sublabel ? cy - 1 : cy + 4)}" font-size="13" font-weight="bold" fill="#1a202c" text-anchor="end">${escapeXml(row.label)}</text>`);
@@ -203,6 +213,7 @@ export function renderSvg(chart: Chart): string {
     o.push(`<text x="${f(mx(g) + 6)}" y="${f(my + barH - 3)}" font-size="11" fill="#1a202c">${g >= 0.1 ? g.toFixed(2) : g.toPrecision(2)}${row.macRatio !== undefined && Number.isFinite(row.macRatio) ? ` (${row.macRatio.toFixed(2)}x)` : ''}</text>`);
     y += rowH(row) - extra / 2;
   }
+  o.splice(shadeAt, 0, ...shades);
   if (chart.footnote) o.push(`<text x="20" y="${height - 12}" font-size="11" fill="#718096">${escapeXml(chart.footnote)}</text>`);
   o.push('</svg>');
   return o.join('\n') + '\n';
