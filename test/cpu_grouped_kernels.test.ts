@@ -104,7 +104,23 @@ const dwCases: Case[] = [
   { n: 5, c: 9, h: 19, w: 33, k: 9, r: 3, s: 3, groups: 9, stride: 1, dilation: 1, padding: 1 },
 ];
 
+// 3x3, stride 2, padding 1: even and odd heights and widths (the zero-filled
+// right/bottom padding), planes of one pixel, several bands per image,
+// Kg != Cg, depthwise.
+const s2Cases: Case[] = [
+  { n: 1, c: 128, h: 28, w: 28, k: 128, r: 3, s: 3, groups: 32, stride: 2, dilation: 1, padding: 1 },
+  { n: 5, c: 32, h: 9, w: 17, k: 32, r: 3, s: 3, groups: 8, stride: 2, dilation: 1, padding: 1 },
+  { n: 1, c: 64, h: 56, w: 56, k: 64, r: 3, s: 3, groups: 8, stride: 2, dilation: 1, padding: 1 },
+  { n: 2, c: 8, h: 1, w: 1, k: 8, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 1, c: 12, h: 8, w: 3, k: 12, r: 3, s: 3, groups: 6, stride: 2, dilation: 1, padding: 1 },
+  { n: 1, c: 16, h: 15, w: 64, k: 16, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 1, c: 8, h: 11, w: 31, k: 24, r: 3, s: 3, groups: 4, stride: 2, dilation: 1, padding: 1 },
+  { n: 5, c: 15, h: 7, w: 33, k: 10, r: 3, s: 3, groups: 5, stride: 2, dilation: 1, padding: 1 },
+  { n: 1, c: 24, h: 14, w: 14, k: 24, r: 3, s: 3, groups: 24, stride: 2, dilation: 1, padding: 1 },
+];
+
 const families: Family[] = [
+  { name: 'grouped3x3s2', variants: v('grouped3x3s2'), cases: s2Cases },
   { name: 'depthwise3x3', variants: v('depthwise3x3'), cases: dwCases },
   { name: 'grouped', variants: v('grouped'), cases: groupedCases },
   { name: 'grouped3x3s1', variants: v('grouped3x3s1'), cases: g3Cases },
@@ -196,10 +212,17 @@ describe.skipIf(!hasAddon)('cpu grouped/depthwise kernel dispatch', () => {
     plan.dispose();
   });
 
-  it('picks the plane-copy kernel for the stride-2 variant (w=[256,8,3,3] g=32 s=2 p=1) and says why not the 3x3 one', () => {
+  it('picks the stride-2 kernel for the stride-2 variant (w=[256,8,3,3] g=32 s=2 p=1) and says why not the stride-1 one', () => {
     const plan = conv2dPlan(randn([256, 8, 3, 3], { seed: 1 }), { groups: 32, stride: 2, padding: 1, backend: 'cpu' });
-    expect(plan.info().impl).toBe(`grouped_${best}`);
+    expect(plan.info().impl).toBe(`grouped3x3s2_${best}`);
     expect(plan.info().fallbacks as string[]).toContain(`grouped3x3s1_${best}: needs stride 1`);
+    plan.dispose();
+  });
+
+  it('falls back to the plane-copy kernel for a 3x3 stride-2 conv without padding (w=[64,4,3,3] g=16 s=2 p=0)', () => {
+    const plan = conv2dPlan(randn([64, 4, 3, 3], { seed: 1 }), { groups: 16, stride: 2, padding: 0, backend: 'cpu' });
+    expect(plan.info().impl).toBe(`grouped_${best}`);
+    expect(plan.info().fallbacks as string[]).toContain(`grouped3x3s2_${best}: needs padding 1 on every side`);
     plan.dispose();
   });
 

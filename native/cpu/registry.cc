@@ -7,6 +7,9 @@ namespace resnext {
 extern const ConvImpl kConvDepthwise3x3Avx512;
 extern const ConvImpl kConvDepthwise3x3Avx2;
 extern const ConvImpl kConvDepthwise3x3Scalar;
+extern const ConvImpl kConvGrouped3x3s2Avx512;
+extern const ConvImpl kConvGrouped3x3s2Avx2;
+extern const ConvImpl kConvGrouped3x3s2Scalar;
 extern const ConvImpl kConvGrouped3x3s1Avx512;
 extern const ConvImpl kConvGrouped3x3s1Avx2;
 extern const ConvImpl kConvGrouped3x3s1Scalar;
@@ -25,9 +28,12 @@ const ConvImpl* const* ConvImpls(int* count) {
       &kConvDepthwise3x3Avx512,  // 90: depthwise 3x3 stride 1 pad 1
       &kConvDepthwise3x3Avx2,    // 85
       &kConvGrouped3x3s1Avx512,  // 80: groups > 1, Cg < 16, 3x3 stride 1 pad 1
+      &kConvGrouped3x3s2Avx512,  // 80: groups > 1, Cg < 16, 3x3 stride 2 pad 1
       &kConvDepthwise3x3Scalar,  // 75
       &kConvGrouped3x3s1Avx2,    // 70
+      &kConvGrouped3x3s2Avx2,    // 70
       &kConvGrouped3x3s1Scalar,  // 65
+      &kConvGrouped3x3s2Scalar,  // 65
       &kConvGroupedAvx512,  // 60: groups > 1, Cg < 16
       &kConvGroupedAvx2,    // 50
       &kConvGroupedScalar,  // 40
