@@ -44,6 +44,7 @@ describe.skipIf(!built)('resnext bin (dist/)', () => {
     expect(j.networks).toHaveLength(3 * j.settings.backends.length);
     for (const n of j.networks) {
       expect(n.samples).toHaveLength(3);
+      expect(n.warmupSamples).toHaveLength(1);
       for (const s of n.samples) expect(s).toBeGreaterThan(0);
       expect(n.stats.median).toBe([...n.samples].sort((a: number, b: number) => a - b)[1]);
       expect(n.macs).toBeGreaterThan(1e8);

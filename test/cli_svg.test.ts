@@ -40,7 +40,7 @@ function row(label: string, backend: string, samples: number[], macs: number, ex
   const stats = summarize(samples, 0.2);
   return {
     suite: 'table2', label, model: `resnext50_${label}`, depth: 50, cardinality: Number(label.split('x')[0]), width: 4, backend, batch: 1, size: 224,
-    params: 25e6, macs, samples, stats, imagesPerSecond: 1000 / stats.median, gflops: (2 * macs) / (stats.median * 1e6), pctPeak: 20,
+    params: 25e6, macs, samples, warmupSamples: [], stats, imagesPerSecond: 1000 / stats.median, gflops: (2 * macs) / (stats.median * 1e6), pctPeak: 20,
     relTime: 1, macRatio: 1, ...extra,
   };
 }

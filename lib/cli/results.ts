@@ -24,6 +24,8 @@ export interface NetworkRow {
   macs: number;
   /** Every timed run, in the order taken. */
   samples: number[];
+  /** The untimed warm-up runs' times (the first pays for packing, allocation and page faults). */
+  warmupSamples: number[];
   stats: Summary;
   imagesPerSecond: number;
   gflops: number;
@@ -50,6 +52,7 @@ export interface LayerRow {
   groups: number;
   macs: number;
   samples: number[];
+  warmupSamples: number[];
   stats: Summary;
   gflops: number;
   pctPeak: number | null;
