@@ -172,6 +172,20 @@ for (const be of ['cuda', 'cudnn'] as const) {
       });
     }
     if (be === 'cuda') {
+      const mmaCases: Case[] = [
+        { n: 1, c: 512, h: 7, w: 7, k: 512, r: 3, s: 3, groups: 32, stride: 1, dilation: 1, padding: 1 },
+        { n: 2, c: 256, h: 5, w: 6, k: 256, r: 3, s: 3, groups: 8, stride: 2, dilation: 1, padding: 1 },
+        { n: 1, c: 64, h: 9, w: 9, k: 128, r: 3, s: 3, groups: 2, stride: 1, dilation: 2, padding: 2 },
+      ];
+      for (const dtype of ['float16', 'bfloat16'] as const) {
+        it.each(mmaCases.map((t) => [caseName(t), t] as const))(`${dtype} %s: tensor cores (grouped_mma) with bias, residual and relu`, (_n, t) => {
+          const w = randn([t.k, t.c / t.groups, t.r, t.s], { seed: 12 }).to('cuda', { dtype });
+          const plan = conv2dPlan(w, { groups: t.groups, stride: t.stride, dilation: t.dilation, padding: t.padding, backend: 'cuda' });
+          expect(plan.info().impl).toBe('grouped_mma');
+          plan.dispose();
+          expect(gpuVsReference(t, 'cuda', dtype, { bias: true, residual: true, relu: true })).toBeLessThanOrEqual(TOL[dtype]);
+        });
+      }
       it.each([3, 4, 5, 6].map((i) => [caseName(battery[i]), battery[i]] as const))(
         'float32 %s: grouped_vec4 by default, grouped_direct when forced, both match',
         (_n, t) => {

@@ -14,11 +14,12 @@ const built = fs.existsSync(exe);
 if (!built) console.log(`[cuda_emulate.test] skipped: ${path.relative(process.cwd(), exe)} was not built (no nvcc, or RESNEXT_CUDA=0)`);
 
 describe.skipIf(!built)('CUDA grouped-conv kernels emulated on the CPU', () => {
-  it('grouped_direct and grouped_vec4 match the float64 reference on 13 shapes x 3 dtypes; transposes and padding match their index formulas', () => {
+  it('grouped_direct, grouped_vec4 and grouped_mma (warp-level, mma.sync emulated) match the float64 reference on 17 shapes x 3 dtypes; transposes and padding match their index formulas', () => {
     const out = execFileSync(exe, { encoding: 'utf8', timeout: 120_000 });
     const summary = out.trim().split('\n').pop()!;
     expect(out).not.toMatch(/^FAIL/m);
-    expect(summary).toMatch(/^emulate_kernels: 65 kernel runs, 0 failed$/);
+    expect(summary).toMatch(/^emulate_kernels: \d+ kernel runs, 0 failed$/);
+    for (const k of ['grouped_direct', 'grouped_vec4', 'grouped_mma']) expect(out).toMatch(new RegExp(`^ok   case .* ${k}:`, 'm'));
     expect(out).toMatch(/^ok   layouts/m);
     expect(out).toMatch(/grouped_vec4/);
   });

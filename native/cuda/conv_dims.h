@@ -4,6 +4,12 @@
 
 #include "resnext/conv_params.h"
 
+#ifdef __CUDACC__
+#define RESNEXT_HD __host__ __device__
+#else
+#define RESNEXT_HD
+#endif
+
 namespace resnext {
 namespace cuda {
 
@@ -11,6 +17,8 @@ struct ConvDims {
   int N, C, H, W, K, R, S, Cg, Kg, P, Q;
   int sh, sw, dh, dw, pt, pl;
   int relu;
+  int groups;
+  RESNEXT_HD int G() const { return groups; }
 };
 
 inline ConvDims MakeConvDims(const ConvParams& p) {
@@ -18,7 +26,8 @@ inline ConvDims MakeConvDims(const ConvParams& p) {
                   static_cast<int>(p.K),        static_cast<int>(p.R),        static_cast<int>(p.S),       static_cast<int>(p.Cg()),
                   static_cast<int>(p.Kg()),     static_cast<int>(p.P()),      static_cast<int>(p.Q()),     static_cast<int>(p.stride_h),
                   static_cast<int>(p.stride_w), static_cast<int>(p.dil_h),    static_cast<int>(p.dil_w),   static_cast<int>(p.pad_top),
-                  static_cast<int>(p.pad_left), p.activation == Activation::kRelu ? 1 : 0};
+                  static_cast<int>(p.pad_left), p.activation == Activation::kRelu ? 1 : 0,
+                  static_cast<int>(p.G)};
 }
 
 }  // namespace cuda

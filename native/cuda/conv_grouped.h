@@ -44,6 +44,11 @@ Status LaunchGroupedDirect(const GroupedConvArgs& a, int sms, cudaStream_t strea
 std::string GroupedVec4Unsupported(const ConvParams& p);
 Status LaunchGroupedVec4(const GroupedConvArgs& a, int sms, cudaStream_t stream);
 
+// conv_grouped_mma.cu: tensor cores, float16/bfloat16, C/G multiple of 16,
+// K/G multiple of 8 up to 64. Weights packed with PackWeightsGRSKC.
+std::string GroupedMmaUnsupported(const ConvParams& p, DType dtype);
+Status LaunchGroupedMma(const GroupedConvArgs& a, int sms, cudaStream_t stream);
+
 // Shared by the launchers: refuses tensors whose indices would not fit the
 // kernels' 32-bit sizes.
 Status CheckKernelLimits(const ConvParams& p);
@@ -56,6 +61,7 @@ Status LaunchEpilogue(void* y, DType dtype, int64_t rows, int64_t K, const float
 // Host-side packing of OIHW float32 weights.
 void PackWeightsRSCK(const float* oihw, const ConvParams& p, float* out);  // -> [R][S][C/G][K]
 void PackWeightsKRSC(const float* oihw, const ConvParams& p, float* out);  // -> [K][R][S][C/G] (cuDNN NHWC filter)
+void PackWeightsGRSKC(const float* oihw, const ConvParams& p, float* out);  // -> [G][R][S][K/G][C/G] (grouped_mma)
 
 }  // namespace cuda
 }  // namespace resnext

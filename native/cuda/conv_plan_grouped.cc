@@ -1,6 +1,7 @@
-// The "cuda" backend's plan: packs OIHW weights to [R][S][C/G][K] in the plan's
-// element type once, keeps the bias in float32, and picks its kernel once from
-// kKernels (highest priority first, each with the shapes it refuses and why);
+// The "cuda" backend's plan: picks its kernel once from kKernels (highest
+// priority first, each with the shapes and types it refuses and why), packs the
+// OIHW weights once into that kernel's layout and the plan's element type, and
+// keeps the bias in float32;
 // the reasons for skipped kernels are kept for info(). A kernel can be forced
 // by name (conv2dPlan's `impl` option) to test each path.
 #include <cstdlib>
@@ -43,16 +44,19 @@ namespace {
 
 struct KernelRow {
   const char* name;
-  std::string (*unsupported)(const ConvParams&);  // empty when the kernel can run the shape
+  std::string (*unsupported)(const ConvParams&, DType);  // empty when the kernel can run the shape
   Status (*launch)(const GroupedConvArgs&, int sms, cudaStream_t);
+  void (*pack)(const float* oihw, const ConvParams&, float* out);  // weights into the kernel's layout
 };
 
-std::string AnyShape(const ConvParams&) { return ""; }
+std::string AnyShape(const ConvParams&, DType) { return ""; }
+std::string Vec4Shapes(const ConvParams& p, DType) { return GroupedVec4Unsupported(p); }
 
 // Highest priority first.
 const KernelRow kKernels[] = {
-    {"grouped_vec4", GroupedVec4Unsupported, LaunchGroupedVec4},
-    {"grouped_direct", AnyShape, LaunchGroupedDirect},
+    {"grouped_mma", GroupedMmaUnsupported, LaunchGroupedMma, PackWeightsGRSKC},
+    {"grouped_vec4", Vec4Shapes, LaunchGroupedVec4, PackWeightsRSCK},
+    {"grouped_direct", AnyShape, LaunchGroupedDirect, PackWeightsRSCK},
 };
 
 class GroupedConvPlan final : public DeviceConvPlan {
@@ -63,7 +67,7 @@ class GroupedConvPlan final : public DeviceConvPlan {
     if (!forced.empty()) {
       for (const KernelRow& k : kKernels) {
         if (forced != k.name) continue;
-        const std::string why = k.unsupported(p_);
+        const std::string why = k.unsupported(p_, dtype_);
         if (!why.empty()) return Status::Unsupported(std::string("impl: ") + k.name + " cannot run this convolution: " + why);
         kernel_ = &k;
         return Status::Ok();
@@ -73,7 +77,7 @@ class GroupedConvPlan final : public DeviceConvPlan {
       return Status::InvalidArgument("impl: expected one of " + names + " but received \"" + forced + "\"");
     }
     for (const KernelRow& k : kKernels) {
-      const std::string why = k.unsupported(p_);
+      const std::string why = k.unsupported(p_, dtype_);
       if (why.empty()) {
         kernel_ = &k;
         return Status::Ok();
@@ -85,7 +89,7 @@ class GroupedConvPlan final : public DeviceConvPlan {
 
   Status Init(const float* oihw, const float* bias) {
     std::vector<float> packed(static_cast<size_t>(p_.WeightSize()));
-    PackWeightsRSCK(oihw, p_, packed.data());
+    kernel_->pack(oihw, p_, packed.data());
     Status s = w_.Upload(packed.data(), p_.WeightSize(), dtype_);
     if (!s.ok()) return s;
     if (bias) s = bias_.Upload(bias, p_.K, DType::kF32);

@@ -109,12 +109,13 @@ class CudaConvPlan {
     // The same kernel choice as native/cuda/conv_plan_grouped.cc.
     const [K, Cg] = shape;
     const vec4 = Cg % 4 === 0 && (K / o.groups) % 4 === 0;
+    const mma = o.dtype !== 0 && Cg % 16 === 0 && (K / o.groups) % 8 === 0 && K / o.groups <= 64;
     if (o.impl === 'cudnn') {
       if (o.kernel) throw new RangeError('kernel: the cudnn backend chooses its own algorithm');
       this.kernel = 'cudnn';
     } else if (o.kernel === undefined) {
-      this.kernel = vec4 ? 'grouped_vec4' : 'grouped_direct';
-    } else if (o.kernel === 'grouped_direct' || (o.kernel === 'grouped_vec4' && vec4)) {
+      this.kernel = mma ? 'grouped_mma' : vec4 ? 'grouped_vec4' : 'grouped_direct';
+    } else if (o.kernel === 'grouped_direct' || (o.kernel === 'grouped_vec4' && vec4) || (o.kernel === 'grouped_mma' && mma)) {
       this.kernel = o.kernel;
     } else {
       throw new RangeError(`impl: cannot use ${o.kernel} here`);

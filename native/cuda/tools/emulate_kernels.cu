@@ -1,6 +1,8 @@
 // Host emulation of the grouped-conv kernels' per-thread bodies: runs every
-// (thread, tile) of GroupedDirectThread and GroupedVec4Thread on the CPU, in
-// float32, float16 and bfloat16, over a battery of shapes and options, and
+// (thread, tile) of GroupedDirectThread and GroupedVec4Thread on the CPU, and
+// plays the 32 lanes of each warp of the tensor-core kernel (grouped_mma) with
+// mma.sync emulated from PTX's documented fragment layout, in float32,
+// float16 and bfloat16, over a battery of shapes and options, and
 // compares with a float64 reference. It checks the kernels' indexing, packing
 // and epilogue without a GPU (CI has none); timing and the GPU-only parts
 // (vector loads' alignment, launch configuration, transposes) are left to the
@@ -8,6 +10,7 @@
 // tile, the zero-padded copy) are emulated too, phase by phase around their
 // barrier. Exit status 0 when every case passes.
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <cstdlib>
 #include <random>
@@ -16,6 +19,7 @@
 
 #include "cuda/conv_grouped.h"
 #include "cuda/conv_grouped_direct.cuh"
+#include "cuda/conv_grouped_mma.cuh"
 #include "cuda/conv_grouped_vec4.cuh"
 #include "cuda/convert_body.cuh"
 
@@ -46,8 +50,66 @@ double Reference(const ConvParams& p, const std::vector<float>& x, const std::ve
   return acc;
 }
 
+enum class Kernel { kDirect, kVec4, kMma };
+
 template <typename T>
-double RunCase(const Case& t, bool vec4, std::mt19937* rng) {
+float Half(uint32_t reg, int e) {
+  T v[2];
+  std::memcpy(v, &reg, 4);
+  return ToFloat(v[e]);
+}
+
+// mma.sync.m16n8k16 over one warp's registers, by the PTX fragment layout.
+template <typename T>
+void EmulateMma(float acc[32][4], const uint32_t a[32][4], const uint32_t b[32][2]) {
+  float A[16][16], B[16][8];
+  for (int lane = 0; lane < 32; lane++) {
+    const int gid = lane / 4, tig = lane % 4;
+    for (int e = 0; e < 2; e++) {
+      A[gid][2 * tig + e] = Half<T>(a[lane][0], e);
+      A[gid + 8][2 * tig + e] = Half<T>(a[lane][1], e);
+      A[gid][2 * tig + 8 + e] = Half<T>(a[lane][2], e);
+      A[gid + 8][2 * tig + 8 + e] = Half<T>(a[lane][3], e);
+      B[2 * tig + e][gid] = Half<T>(b[lane][0], e);
+      B[2 * tig + 8 + e][gid] = Half<T>(b[lane][1], e);
+    }
+  }
+  for (int lane = 0; lane < 32; lane++) {
+    const int gid = lane / 4, tig = lane % 4;
+    for (int e = 0; e < 2; e++)
+      for (int k = 0; k < 16; k++) {
+        acc[lane][e] += A[gid][k] * B[k][2 * tig + e];
+        acc[lane][2 + e] += A[gid + 8][k] * B[k][2 * tig + e];
+      }
+  }
+}
+
+// One warp of GroupedMmaKernel (conv_grouped_mma.cu), lane by lane, composed
+// from the same pieces in the same order.
+template <typename T>
+void EmulateMmaWarp(const ConvDims& d, int64_t tile, int g, const T* x, const T* w, const float* bias, const T* residual, T* y) {
+  MmaPixels px[32];
+  const int NT = d.Kg / 8;
+  std::vector<float> acc(static_cast<size_t>(NT) * 32 * 4, 0.f);
+  for (int lane = 0; lane < 32; lane++) px[lane] = MmaLanePixels(d, tile, lane);
+  for (int r = 0; r < d.R; r++)
+    for (int s = 0; s < d.S; s++)
+      for (int c = 0; c < d.Cg; c += 16) {
+        uint32_t a[32][4];
+        for (int lane = 0; lane < 32; lane++)
+          MmaLoadA(MmaInputRow(d, px[lane], 0, r, s, g, x), MmaInputRow(d, px[lane], 1, r, s, g, x), c, lane, a[lane]);
+        for (int j = 0; j < NT; j++) {
+          uint32_t b[32][2];
+          for (int lane = 0; lane < 32; lane++) MmaLoadB(d, w, g, r, s, j, c, lane, b[lane]);
+          EmulateMma<T>(reinterpret_cast<float(*)[4]>(&acc[static_cast<size_t>(j) * 128]), a, b);
+        }
+      }
+  for (int j = 0; j < NT; j++)
+    for (int lane = 0; lane < 32; lane++) MmaStore(d, px[lane], tile, g, j, lane, &acc[static_cast<size_t>(j) * 128 + lane * 4], bias, residual, y);
+}
+
+template <typename T>
+double RunCase(const Case& t, Kernel kernel, std::mt19937* rng) {
   ConvParams p;
   p.N = t.N, p.C = t.C, p.H = t.H, p.W = t.W, p.K = t.K, p.R = t.R, p.S = t.S, p.G = t.G;
   p.stride_h = t.sh, p.stride_w = t.sw, p.dil_h = t.dh, p.dil_w = t.dw;
@@ -70,7 +132,10 @@ double RunCase(const Case& t, bool vec4, std::mt19937* rng) {
     for (int64_t c = 0; c < p.C; c++)
       for (int64_t i = 0; i < HW; i++) xh[(n * HW + i) * p.C + c] = FromFloat<T>(x[(n * p.C + c) * HW + i]);
   std::vector<float> packed(w.size());
-  PackWeightsRSCK(w.data(), p, packed.data());
+  if (kernel == Kernel::kMma)
+    PackWeightsGRSKC(w.data(), p, packed.data());
+  else
+    PackWeightsRSCK(w.data(), p, packed.data());
   for (size_t i = 0; i < packed.size(); i++) wt[i] = FromFloat<T>(packed[i]);
   for (int64_t n = 0; n < p.N; n++)
     for (int64_t k = 0; k < p.K; k++)
@@ -80,9 +145,16 @@ double RunCase(const Case& t, bool vec4, std::mt19937* rng) {
   const ConvDims d = MakeConvDims(p);
   constexpr int kTQ = 4;
   const int64_t tiles = int64_t(d.N) * d.P * ((d.Q + kTQ - 1) / kTQ);
+  const float* bp = b.empty() ? nullptr : b.data();
+  const T* rp = rh.empty() ? nullptr : rh.data();
+  if (kernel == Kernel::kMma) {
+    const int64_t mtiles = (int64_t(d.N) * d.P * d.Q + 15) / 16;
+    for (int64_t tile = 0; tile < mtiles; tile++)
+      for (int g = 0; g < d.G(); g++) EmulateMmaWarp<T>(d, tile, g, xh.data(), wt.data(), bp, rp, yh.data());
+  }
   // One extra tile and channel block past the end: the bodies must ignore them.
-  for (int64_t tile = 0; tile < tiles + 1; tile++) {
-    if (vec4) {
+  for (int64_t tile = 0; kernel != Kernel::kMma && tile < tiles + 1; tile++) {
+    if (kernel == Kernel::kVec4) {
       for (int k4 = 0; k4 < d.K / 4 + 1; k4++)
         GroupedVec4Thread<T, kTQ>(d, k4, tile, xh.data(), wt.data(), b.empty() ? nullptr : b.data(), rh.empty() ? nullptr : rh.data(), yh.data());
     } else {
@@ -178,23 +250,33 @@ int main() {
       {1, 32, 6, 5, 64, 3, 3, 4, 1, 2, 2, 1, 2, 1, 0, 3, true, true, true},
       {1, 16, 1, 1, 8, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, true, false, false},
       {2, 48, 5, 5, 96, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, true, true},
+      // Tensor-core shapes: 16 and 32 channels per group (ResNeXt-50 stages 3 and 4), K/G 8..64, odd pixel counts.
+      {1, 512, 7, 7, 512, 3, 3, 32, 1, 1, 1, 1, 1, 1, 1, 1, true, true, true},
+      {2, 256, 5, 6, 256, 3, 3, 8, 2, 2, 1, 1, 1, 1, 1, 1, true, false, true},
+      {1, 64, 9, 9, 128, 3, 3, 2, 1, 1, 2, 2, 2, 2, 2, 2, false, true, false},
+      {1, 16, 4, 4, 8, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, true, false, false},
   };
   std::mt19937 rng(1234);
   int runs = 0, failures = 0;
   for (size_t i = 0; i < cases.size(); i++) {
     const Case& t = cases[i];
     const bool vec4_ok = (t.C / t.G) % 4 == 0 && (t.K / t.G) % 4 == 0;
-    for (int kernel = 0; kernel < (vec4_ok ? 2 : 1); kernel++) {
-      const bool vec4 = kernel == 1;
-      const double e32 = RunCase<float>(t, vec4, &rng);
-      const double e16 = RunCase<__half>(t, vec4, &rng);
-      const double eb16 = RunCase<__nv_bfloat16>(t, vec4, &rng);
+    const bool mma_ok = (t.C / t.G) % 16 == 0 && (t.K / t.G) % 8 == 0 && t.K / t.G <= 64;
+    for (Kernel kernel : {Kernel::kDirect, Kernel::kVec4, Kernel::kMma}) {
+      if ((kernel == Kernel::kVec4 && !vec4_ok) || (kernel == Kernel::kMma && !mma_ok)) continue;
+      // grouped_mma is float16/bfloat16 only.
+      const double e32 = kernel == Kernel::kMma ? 0.0 : RunCase<float>(t, kernel, &rng);
+      const double e16 = RunCase<__half>(t, kernel, &rng);
+      const double eb16 = RunCase<__nv_bfloat16>(t, kernel, &rng);
       // float16/bfloat16: inputs are exact in T, the error is the output's rounding.
       const bool ok = e32 <= 1e-5 && e16 <= 1e-3 && eb16 <= 8e-3;
-      runs += 3;
+      runs += kernel == Kernel::kMma ? 2 : 3;
       if (!ok) failures++;
-      std::printf("%s case %zu x=[%d,%d,%d,%d] w=[%d,%d,%d,%d] g=%d %s: relErr f32 %.1e f16 %.1e bf16 %.1e\n", ok ? "ok  " : "FAIL", i, t.N, t.C, t.H,
-                  t.W, t.K, t.C / t.G, t.R, t.S, t.G, vec4 ? "grouped_vec4" : "grouped_direct", e32, e16, eb16);
+      const char* name = kernel == Kernel::kMma ? "grouped_mma" : kernel == Kernel::kVec4 ? "grouped_vec4" : "grouped_direct";
+      char f32[32] = "n/a";
+      if (kernel != Kernel::kMma) std::snprintf(f32, sizeof f32, "%.1e", e32);
+      std::printf("%s case %zu x=[%d,%d,%d,%d] w=[%d,%d,%d,%d] g=%d %s: relErr f32 %s f16 %.1e bf16 %.1e\n", ok ? "ok  " : "FAIL", i, t.N, t.C, t.H,
+                  t.W, t.K, t.C / t.G, t.R, t.S, t.G, name, f32, e16, eb16);
     }
   }
   const int layout_failures = CheckLayouts(&rng);
