@@ -63,6 +63,7 @@ for (const l of LAYERS) {
         batch,
         dtype,
         ours_us: o && o.us,
+        ours_kernel: o && o.info && o.info.impl,
         cudnn_us: c && c.us,
         torch_us: t && t.us,
         ours_error: o && o.error,
@@ -101,11 +102,11 @@ md.push(`Tests (test/cuda.test.ts): ${tests.summary || 'no summary line found'}`
 md.push('Time per run in microseconds (median of 5 repeats; each repeat queues many runs and synchronizes once, so the host');
 md.push('enqueue cost is included). ours = `cuda` backend, cudnn = cuDNN through our addon, torch = `F.conv2d` channels_last');
 md.push('(float32 with TF32 off; TF32 on in its own column). HBM = minimum bytes moved / time / 4.8 TB/s.', '');
-md.push('| layer | N | dtype | ours | cudnn | torch | torch tf32 | ours vs cudnn | ours vs torch | ours HBM |');
+md.push('| layer | N | dtype | ours (kernel) | cudnn | torch | torch tf32 | ours vs cudnn | ours vs torch | ours HBM |');
 md.push('|---|---|---|---|---|---|---|---|---|---|');
 for (const r of table) {
   md.push(
-    `| ${r.layer} | ${r.batch} | ${r.dtype} | ${r.ours_error ? 'error' : f(r.ours_us)} | ${r.cudnn_error ? 'error' : f(r.cudnn_us)} | ${f(r.torch_us)} | ${f(r.torch_tf32_us)} | ${f(r.speedup_vs_cudnn)}x | ${f(r.speedup_vs_torch)}x | ${r.ours_hbm_fraction ? (100 * r.ours_hbm_fraction).toFixed(0) + '%' : '-'} |`,
+    `| ${r.layer} | ${r.batch} | ${r.dtype} | ${r.ours_error ? 'error' : `${f(r.ours_us)} (${r.ours_kernel || '?'})`} | ${r.cudnn_error ? 'error' : f(r.cudnn_us)} | ${f(r.torch_us)} | ${f(r.torch_tf32_us)} | ${f(r.speedup_vs_cudnn)}x | ${f(r.speedup_vs_torch)}x | ${r.ours_hbm_fraction ? (100 * r.ours_hbm_fraction).toFixed(0) + '%' : '-'} |`,
   );
 }
 md.push('', 'Targets (issue 6):', '');
