@@ -54,7 +54,7 @@ function result(networks: NetworkRow[]): BenchResult {
     },
     settings: { suite: 'table2', backends: ['cpu', 'onnxruntime'], batches: [1], size: 224, runs: 3, runsChosen: 'test', warmup: 1, threads: 2, maxSpread: 0.2, seed: 1, interleaving: 'rotated' },
     peak: { gflops: 400, isa: 'avx512', threads: 2, source: 'test', entries: [] },
-    networks, layers: [], layerTotals: [], notes: ['a note'], wallSeconds: 1,
+    networks, layers: [], layerTotals: [], notes: ['a note'], wallSeconds: 1, loadAverage: { start: 0.5, end: 3.5 },
   };
 }
 
@@ -111,6 +111,7 @@ describe('bench tables', () => {
       expect(out).toMatch(/ORT \/ ours/);
       expect(out).toMatch(/onnxruntime.*1\.20x.*1\.03x.*1\.58x/);
       expect(out).toContain('a note');
+      expect(out).toMatch(/Load average \(1 min\) 0\.5 at the start, 3\.5 at the end, on 2 cores: other processes were competing/);
     }
     expect(md).toMatch(/^# resnext bench: table2/);
     expect(md.split('\n').filter((l) => l.startsWith('| resnext50_'))).toHaveLength(4);

@@ -6,6 +6,7 @@
 // GFLOP/s against the measured FMA peak, and time relative to the baseline.
 
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 import type { BackendName } from '../backends/backend';
@@ -89,6 +90,7 @@ function writeFile(file: string, text: string): void {
 
 export async function runBench(args: BenchArgs, out: Output): Promise<number> {
   const t0 = nowMs();
+  const loadStart = os.loadavg()[0];
   const notes: string[] = [];
   const info = (line: string): void => {
     if (!args.quiet) out.stderr(line);
@@ -362,6 +364,7 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
     layerTotals,
     notes,
     wallSeconds: (nowMs() - t0) / 1000,
+    loadAverage: { start: loadStart, end: os.loadavg()[0] },
   };
 
   out.stdout(renderReport(result, 'text'));

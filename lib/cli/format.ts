@@ -115,6 +115,8 @@ export function settingsLines(r: BenchResult): string[] {
   return [
     `suite ${s.suite}; backends ${s.backends.join(', ')}; batch ${s.batches.join(', ')}; input ${s.size}x${s.size}; ` +
       `${s.warmup} warm-up + ${s.runs} timed runs per configuration (${s.runsChosen}); ${s.interleaving}.`,
+    `Load average (1 min) ${r.loadAverage.start.toFixed(1)} at the start, ${r.loadAverage.end.toFixed(1)} at the end, on ${r.machine.cores} cores` +
+      (Math.max(r.loadAverage.start, r.loadAverage.end) > r.machine.cores * 0.75 ? ': other processes were competing for the CPU during this run.' : '.'),
     `Peak: ${r.peak.gflops === null ? 'unknown' : `${r.peak.gflops.toFixed(0)} GFLOP/s`} (${r.peak.source}).`,
     `Rows marked ! have a spread (p90 - p10) / median above ${(s.maxSpread * 100).toFixed(0)}%: noisy, repeat before trusting them.`,
   ];

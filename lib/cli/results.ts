@@ -84,4 +84,6 @@ export interface BenchResult {
   layerTotals: { model: string; backend: string; batch: number; networkMs: number; convSumMs: number }[];
   notes: string[];
   wallSeconds: number;
+  /** OS 1-minute load average when the run started and ended: above the core count, other work shared the CPU. */
+  loadAverage: { start: number; end: number };
 }
