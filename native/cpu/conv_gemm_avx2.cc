@@ -20,6 +20,7 @@ constexpr int NVMAX = 3;
 constexpr int NVT = 2;  // transposed micro-kernel: up to 2 vectors of channels x MPT pixels
 constexpr int MPT = 6;
 constexpr int MPT1 = 12;  // pixels with one vector of channels
+constexpr int ACC2 = 12;  // accumulators of the two-row transposed kernel
 using V = __m256;
 alignas(32) constexpr int32_t kMaskTable[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
 inline __m256i Mask(int n) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kMaskTable + 8 - n)); }

@@ -20,6 +20,7 @@ constexpr int NVMAX = 3;
 constexpr int NVT = 2;  // transposed micro-kernel: up to 2 vectors of channels x MPT pixels
 constexpr int MPT = 12;
 constexpr int MPT1 = 24;  // pixels with one vector of channels
+constexpr int ACC2 = 28;  // accumulators of the two-row transposed kernel (7x7: 2 rows x 7 x 2 vectors)
 using V = __m512;
 inline V VZero() { return _mm512_setzero_ps(); }
 inline V VLoad(const float* p) { return _mm512_loadu_ps(p); }

@@ -16,6 +16,7 @@ constexpr int NVMAX = 4;
 constexpr int NVT = 0;  // no transposed micro-kernel (one lane per vector)
 constexpr int MPT = 1;
 constexpr int MPT1 = 1;
+constexpr int ACC2 = 0;
 using V = float;
 inline V VZero() { return 0.0f; }
 inline V VLoad(const float* p) { return *p; }
