@@ -77,6 +77,10 @@ const cases: Case[] = [
   c(1, 64, 14, 14, 64, 3, 3, 4, 2, 1, 1),
   // Small image, K = 272 (several channel blocks on the transposed path), two kd blocks, batch 5.
   c(5, 40, 6, 6, 272, 3, 3, 1, 1, 1, 1),
+  // Short output rows (two rows per micro-kernel call, an odd row left over): K = 48 (two vectors + one
+  // for AVX-512) and K = 8 (AVX2), batch 2.
+  c(1, 32, 5, 5, 48, 3, 3, 1, 1, 1, 1),
+  c(2, 16, 5, 3, 8, 3, 3, 1, 1, 1, 1),
   // 1x1 at 7x7 (transposed path reading the input directly) and at 7x7 stride 2.
   c(1, 96, 7, 7, 64, 1, 1, 1, 1, 1, 0),
   c(5, 48, 14, 13, 32, 1, 1, 1, 2, 1, 0),
