@@ -1,6 +1,6 @@
 // Grouped 3x3 convolution, stride 1, padding 1, few channels per group (Cg <
 // 16), reading the NCHW input in place; AVX2+FMA: 8 output pixels per ymm, 4
-// output channels x 3 vectors of accumulators, vmaskmov for the padding lanes.
+// output channels x 2 vectors of accumulators, vmaskmov for the padding lanes.
 // Algorithm and layouts: conv_grouped3x3s1.inc.
 #include <cstdint>
 #include <cstring>

@@ -1,6 +1,6 @@
 // Grouped 3x3 convolution, stride 2, padding 1, few channels per group (Cg <
 // 16), on per-task even/odd row and column planes; AVX2+FMA: 8 output pixels
-// per ymm, 4 output channels x 3 vectors of accumulators. Algorithm and
+// per ymm, 4 output channels x 2 vectors of accumulators. Algorithm and
 // layouts: conv_grouped3x3s2.inc.
 #include <atomic>
 #include <cstdint>

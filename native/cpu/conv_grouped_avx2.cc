@@ -1,5 +1,5 @@
 // Direct grouped convolution for few channels per group (Cg < 16), AVX2+FMA:
-// 8 output pixels per ymm, 4 output channels x 3 vectors of accumulators,
+// 8 output pixels per ymm, 4 output channels x 2 vectors of accumulators,
 // vmaskmov epilogue. Algorithm and layouts: conv_grouped.inc.
 #include <atomic>
 #include <cstdint>
