@@ -171,6 +171,18 @@ for (const be of ['cuda', 'cudnn'] as const) {
         expect(gpuVsReference(t, be, dtype, { bias: true, relu: true })).toBeLessThanOrEqual(TOL[dtype]);
       });
     }
+    it('float32 x=[2,64,9,9] w=[64,2,3,3] g=32 p=1 with the residual as the output (in-place residual add)', () => {
+      const x = randn([2, 64, 9, 9], { seed: 41 });
+      const w = randn([64, 2, 3, 3], { seed: 42 });
+      const res = randn([2, 64, 9, 9], { seed: 43 });
+      const ref = conv2d(x, w, { groups: 32, padding: 1, residual: res, activation: 'relu', backend: 'reference' }).dataSync();
+      const acc = res.to('cuda');
+      const plan = conv2dPlan(w.to('cuda'), { groups: 32, padding: 1, activation: 'relu', backend: be });
+      const y = plan.run(x.to('cuda'), { out: acc, residual: acc });
+      expect(y).toBe(acc);
+      expect(relErr(acc.dataSync(), ref)).toBeLessThanOrEqual(TOL.float32);
+      plan.dispose();
+    });
     if (be === 'cuda') {
       const mmaCases: Case[] = [
         { n: 1, c: 512, h: 7, w: 7, k: 512, r: 3, s: 3, groups: 32, stride: 1, dilation: 1, padding: 1 },

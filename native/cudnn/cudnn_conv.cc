@@ -157,12 +157,16 @@ class CudnnConvPlan final : public DeviceConvPlan {
     void* ws = nullptr;
     s = Workspace(sh->workspace, &ws);
     if (!s.ok()) return s;
-    const float one = 1.f, zero = 0.f;
-    RESNEXT_CUDNN_TRY(api->cudnnConvolutionForward(handle, &one, sh->x.d, x, filter_.d, w_.get(), conv_.d, sh->algo, ws, sh->workspace, &zero,
+    // y = conv + beta * y: when the residual is the output buffer itself
+    // (an in-place residual add), cuDNN adds it, since our epilogue would
+    // read it after cuDNN has overwritten it.
+    const bool residual_in_y = r.residual != nullptr && r.residual == r.y;
+    const float one = 1.f, beta = residual_in_y ? 1.f : 0.f;
+    RESNEXT_CUDNN_TRY(api->cudnnConvolutionForward(handle, &one, sh->x.d, x, filter_.d, w_.get(), conv_.d, sh->algo, ws, sh->workspace, &beta,
                                                    sh->y.d, r.y),
                       "cudnnConvolutionForward");
-    return LaunchEpilogue(r.y, dtype_, r.N * full.P() * full.Q(), p_.K, static_cast<const float*>(bias_.get()), r.residual, p_.activation,
-                          Stream());
+    return LaunchEpilogue(r.y, dtype_, r.N * full.P() * full.Q(), p_.K, static_cast<const float*>(bias_.get()), residual_in_y ? nullptr : r.residual,
+                          p_.activation, Stream());
   }
 
   const ConvParams& params() const override { return p_; }
