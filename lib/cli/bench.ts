@@ -171,7 +171,9 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
         const cfg: Config = {
           label: `${spec.label} ${backend} b${batch}`,
           run: async () => {
-            await model.forward(x, { backend });
+            const y = await model.forward(x, { backend });
+            // A device result may still be computing: reading it waits for the GPU.
+            if (y.device !== 'cpu') await y.data();
           },
           samples: [],
           warmupMs: [],
@@ -208,7 +210,15 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
       if (backend !== 'reference') model.prepare({ backend });
       for (const batch of args.batches) {
         const x = inputFor(batch, deviceOf(backend));
-        const netCfg: Config = { label: `${model.name} ${backend} b${batch}`, run: async () => void (await model.forward(x, { backend })), samples: [], warmupMs: [] };
+        const netCfg: Config = {
+          label: `${model.name} ${backend} b${batch}`,
+          run: async () => {
+            const y = await model.forward(x, { backend });
+            if (y.device !== 'cpu') await y.data();
+          },
+          samples: [],
+          warmupMs: [],
+        };
         configs.push(netCfg);
         layerNet.push({ model: model.name, backend, batch, cfg: netCfg });
         for (const l of model.layers([batch, 3, size, size])) {
@@ -221,7 +231,10 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
           const xin = dev === 'cpu' ? hostIn : hostIn.to(dev);
           const hostOut = zeros(l.outputShape as [number, number, number, number]);
           const o = dev === 'cpu' ? hostOut : hostOut.to(dev);
-          const cfg: Config = { label: `${l.name} ${backend} b${batch}`, run: () => void plan.run(xin, { out: o }), samples: [], warmupMs: [] };
+          // Host backends: the synchronous call is the kernel's time. Device backends
+          // only enqueue in run(); runAsync() resolves when the GPU has finished.
+          const run = dev === 'cpu' ? () => void plan.run(xin, { out: o }) : async () => void (await plan.runAsync(xin, { out: o }));
+          const cfg: Config = { label: `${l.name} ${backend} b${batch}`, run, samples: [], warmupMs: [] };
           configs.push(cfg);
           layerMeta.push({ model: model.name, backend, batch, conv: c, macs: l.macs, inShape: l.inputShape, outShape: l.outputShape, cfg });
         }
