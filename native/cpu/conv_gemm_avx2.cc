@@ -51,6 +51,14 @@ inline void GatherEven(float* __restrict dst, const float* __restrict src, int64
   for (int64_t t = 0; t < n; ++t) dst[t] = src[2 * t];
 }
 
+// Lane i reads base[i * stride] (lanes < n; the rest are zero).
+inline __m256i GatherIndex(int64_t stride) {
+  return _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(static_cast<int>(stride)));
+}
+inline V VGatherN(const float* base, __m256i idx, int n) {
+  return _mm256_mask_i32gather_ps(_mm256_setzero_ps(), base, idx, _mm256_castsi256_ps(Mask(n)), 4);
+}
+
 #include "conv_gemm.inc"
 }  // namespace
 

@@ -64,6 +64,15 @@ inline void GatherEven(float* __restrict dst, const float* __restrict src, int64
   for (; t < n; ++t) dst[t] = src[2 * t];
 }
 
+// Lane i reads base[i * stride] (lanes < n; the rest are zero).
+inline __m512i GatherIndex(int64_t stride) {
+  return _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                            _mm512_set1_epi32(static_cast<int>(stride)));
+}
+inline V VGatherN(const float* base, __m512i idx, int n) {
+  return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), Mask(n), idx, base, 4);
+}
+
 #include "conv_gemm.inc"
 }  // namespace
 

@@ -47,6 +47,9 @@ inline void GatherEven(float* __restrict dst, const float* __restrict src, int64
   for (int64_t t = 0; t < n; ++t) dst[t] = src[2 * t];
 }
 
+inline int64_t GatherIndex(int64_t stride) { return stride; }
+inline V VGatherN(const float* base, int64_t, int n) { return n > 0 ? *base : 0.0f; }
+
 #include "conv_gemm.inc"
 }  // namespace
 
