@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { chooseRuns } from '../lib/cli/bench';
-import { mergePeaks, selectPeak } from '../lib/cli/peak';
+import { mergePeaks, peakFor, selectPeak } from '../lib/cli/peak';
 import { median, quantile, roundOrder, summarize } from '../lib/cli/stats';
 
 describe('percentiles and summary', () => {
@@ -75,6 +75,15 @@ describe('peak selection', () => {
     expect(selectPeak(entries, 'avx2', 1)?.gflops_best).toBe(112);
     expect(selectPeak(entries, 'avx512', 4)?.gflops_best).toBe(870);
     expect(selectPeak(entries, 'neon', 1)).toBeNull();
+  });
+  it('a 2-thread figure below twice the 1-thread one (a busy core) is replaced by the scaled 1-thread figure', () => {
+    expect(peakFor(entries, 'avx512', 2)).toEqual({ gflops: 435, how: '2 threads' }); // 97% of 2 x 225: an idle machine
+    const busy = [entries[0], { isa: 'avx512', threads: 2, gflops_best: 234, gflops_median: 232 }];
+    expect(peakFor(busy, 'avx512', 2)).toEqual({ gflops: 450, how: expect.stringMatching(/2 x the 1-thread 225 .*234, was lower/) });
+    const idle = [{ isa: 'avx2', threads: 1, gflops_best: 100, gflops_median: 99 }, { isa: 'avx2', threads: 2, gflops_best: 201, gflops_median: 199 }];
+    expect(peakFor(idle, 'avx2', 2)).toEqual({ gflops: 201, how: '2 threads' });
+    expect(peakFor(idle, 'avx2', 1)).toEqual({ gflops: 100, how: '1 thread' });
+    expect(peakFor(idle, 'avx512', 1)).toBeNull();
   });
   it('merging keeps the best of each measurement (a busy machine only measures low)', () => {
     const busy = [{ isa: 'avx512', threads: 2, gflops_best: 230, gflops_median: 200 }, { isa: 'avx2', threads: 2, gflops_best: 210, gflops_median: 205 }];
