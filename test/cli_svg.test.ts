@@ -54,7 +54,7 @@ function result(networks: NetworkRow[]): BenchResult {
     },
     settings: { suite: 'table2', backends: ['cpu', 'onnxruntime'], batches: [1], size: 224, runs: 3, runsChosen: 'test', warmup: 1, threads: 2, maxSpread: 0.2, seed: 1, interleaving: 'rotated' },
     peak: { gflops: 400, isa: 'avx512', threads: 2, source: 'test', entries: [] },
-    networks, layers: [], layerTotals: [], notes: ['a note'], wallSeconds: 1, loadAverage: { start: 0.5, end: 3.5 },
+    networks, layers: [], layerTotals: [], notes: ['a note'], wallSeconds: 1, phases: { peak: 0, build: 0.5, warmup: 0.2, timed: 0.3 }, loadAverage: { start: 0.5, end: 3.5 },
   };
 }
 

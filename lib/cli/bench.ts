@@ -110,6 +110,7 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
     ort = r;
   }
 
+  const tPeak = nowMs();
   const ci = cpuInfo();
   const cpuIsa = ci ? ci.cap : null;
   let peak: Peak;
@@ -119,6 +120,7 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
     peak = measurePeak(cpuIsa, threads, info, args.remeasurePeak);
   }
 
+  const tBuild = nowMs();
   const specs = networkSuites(args.suite);
   const configs: Config[] = [];
   const netMeta: { spec: NetworkSpec; backend: string; batch: number; model: ResNeXtModel; cfg: Config }[] = [];
@@ -244,6 +246,7 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
   }
   buildBar.finish();
 
+  const tWarm = nowMs();
   // Warm-up: first runs pay for packing, buffer allocation and page faults.
   const warmBar = new Progress(configs.length * args.warmup, out.interactive);
   if (args.warmup > 0) info(`warming up ${configs.length} configurations (${args.warmup} run${args.warmup === 1 ? '' : 's'} each) ...`);
@@ -257,6 +260,7 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
   }
   warmBar.finish();
 
+  const tTimed = nowMs();
   const chosen = args.runs !== undefined ? { runs: args.runs, why: 'given with --runs' } : chooseRuns(configs.map((c) => c.warmupMs.at(-1) ?? 0), args.budget);
   info(`timing ${configs.length} configurations x ${chosen.runs} interleaved rounds (${chosen.why}) ...`);
   const bar = new Progress(configs.length * chosen.runs, out.interactive);
@@ -270,6 +274,7 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
     bar.tick(`round ${r + 1}/${chosen.runs}`, configs.length);
   }
   bar.finish();
+  const tEnd = nowMs();
 
   const pct = (gflops: number, backend: string): number | null =>
     peak.gflops !== null && (backend === 'onnxruntime' || deviceOf(backend as BackendName) === 'cpu') ? (100 * gflops) / peak.gflops : null;
@@ -377,6 +382,7 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
     layerTotals,
     notes,
     wallSeconds: (nowMs() - t0) / 1000,
+    phases: { peak: (tBuild - tPeak) / 1000, build: (tWarm - tBuild) / 1000, warmup: (tTimed - tWarm) / 1000, timed: (tEnd - tTimed) / 1000 },
     loadAverage: { start: loadStart, end: os.loadavg()[0] },
   };
 

@@ -130,7 +130,12 @@ export function renderReport(r: BenchResult, format: 'text' | 'markdown'): strin
   if (md) {
     out.push(`# resnext bench: ${r.settings.suite}`, '');
     out.push(`Machine: ${machineLine(r)}.`, '');
-    out.push(`Command: \`${r.command}\` (${r.machine.date}, ${r.wallSeconds.toFixed(0)} s).`, '');
+    const ph = r.phases;
+    out.push(
+      `Command: \`${r.command}\` (${r.machine.date}, ${r.wallSeconds.toFixed(0)} s: peak ${ph.peak.toFixed(1)} s, building ${ph.build.toFixed(1)} s, ` +
+        `warm-up ${ph.warmup.toFixed(1)} s, timing ${ph.timed.toFixed(1)} s).`,
+      '',
+    );
     out.push(...settingsLines(r).map((l) => `${l}\n`));
   }
   const groups = groupRows(r.networks, (x) => `${x.suite}|${x.batch}`);

@@ -84,6 +84,8 @@ export interface BenchResult {
   layerTotals: { model: string; backend: string; batch: number; networkMs: number; convSumMs: number }[];
   notes: string[];
   wallSeconds: number;
+  /** Seconds spent measuring the peak, building and preparing networks, warming up, and timing. */
+  phases: { peak: number; build: number; warmup: number; timed: number };
   /** OS 1-minute load average when the run started and ended: above the core count, other work shared the CPU. */
   loadAverage: { start: number; end: number };
 }
