@@ -101,6 +101,17 @@ describe.each(backends)('inference layers on %s vs reference', (backend) => {
     expect(Array.from(got.dataSync())).toEqual([-11, -9, -3, -1]);
   });
 
+  it('maxPool2d propagates NaN from any window position, as torch, on [1, 2, 5, 5]', () => {
+    const x = randn([1, 2, 5, 5], { seed: 6 });
+    x.dataSync()[6] = NaN; // plane 0, row 1, col 1: inside windows (0,0), (0,1), (1,0), (1,1)
+    x.dataSync()[25 + 24] = NaN; // plane 1, bottom-right corner: only window (2,2)
+    const got = maxPool2d(x, { backend });
+    const ref = maxPool2d(x, { backend: 'reference' });
+    const isNan = (t: Tensor) => Array.from(t.dataSync(), (v) => Number.isNaN(v));
+    expect(isNan(got)).toEqual(isNan(ref));
+    expect(isNan(got).filter(Boolean).length).toBe(5);
+  });
+
   it.each([[[2, 64, 7, 7]], [[1, 3, 1, 1]], [[3, 5, 13, 11]]])('globalAvgPool x %j, sync and async', async (shape) => {
     const x = randn(shape, { seed: 6, mean: 1 });
     const ref = globalAvgPool(x, { backend: 'reference' });
