@@ -71,6 +71,11 @@ describe('resnext bench arguments', () => {
     expect(usageError(['bench', '--max-spread', 'x'])).toMatch(/number for --max-spread/);
     expect(usageError(['bench', 'table2'])).toMatch(/'table2'/);
   });
+  it('--model must be a known network and needs --suite layers or all', () => {
+    expect(parseCli(['bench', '--suite', 'layers', '--model', 'resnet50'])).toMatchObject({ suite: 'layers', model: 'resnet50' });
+    expect(usageError(['bench', '--suite', 'layers', '--model', 'vgg16'])).toMatch(/resnext50_32x4d.*--model.*"vgg16"/);
+    expect(usageError(['bench', '--model', 'resnet50'])).toMatch(/--suite layers.*table2/);
+  });
   it('--json with an empty file name', () => {
     expect(usageError(['bench', '--json', ''])).toMatch(/file name for --json/);
   });

@@ -4,6 +4,8 @@
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
+import { LAYER_MODELS } from './suites';
+
 /** A mistake on the command line: printed as is, exit code 2. */
 export class UsageError extends Error {
   constructor(message: string) {
@@ -225,6 +227,12 @@ function parseBench(argv: string[]): BenchArgs | HelpArgs {
     seed: s('seed') !== undefined ? parseIntFlag('seed', s('seed')!, 0, 2 ** 32 - 1) : 1,
     remeasurePeak: s('peak') === 'measure',
   };
+  if (!Object.prototype.hasOwnProperty.call(LAYER_MODELS, out.model)) {
+    fail(`Expected one of ${Object.keys(LAYER_MODELS).join(', ')} for --model but received ${JSON.stringify(out.model)}.`);
+  }
+  if (s('model') !== undefined && out.suite !== 'layers' && out.suite !== 'all') {
+    fail(`--model chooses the network of --suite layers (or all), but the suite is ${out.suite}.`);
+  }
   if (s('size') !== undefined) out.size = parseIntFlag('size', s('size')!, 32, 1024);
   if (s('threads') !== undefined) out.threads = parseIntFlag('threads', s('threads')!, 0, 1024);
   if (s('runs') !== undefined) out.runs = parseIntFlag('runs', s('runs')!, 1, 100000);
