@@ -6,7 +6,6 @@
 
 import type { SuiteName } from './args';
 
-
 export interface NetworkSpec {
   suite: string;
   /** The paper's label, e.g. '32x4d'. */
