@@ -190,7 +190,11 @@ export async function runVerify(args: VerifyArgs, out: Output): Promise<number> 
   };
   for (const n of notes) out.stdout(`note: ${n}`);
   if (targets.length === 0) {
-    out.stdout('Nothing to verify: no backend other than the reference is available (see resnext info).');
+    out.stdout(
+      args.backends.length > 0
+        ? `Nothing to verify: none of the requested backends (${args.backends.join(', ')}) can be checked against the reference here (see resnext info).`
+        : 'Nothing to verify: no backend other than the reference is available (see resnext info).',
+    );
     return args.backends.length > 0 && !args.backends.every((b) => b === 'reference') ? 1 : 0;
   }
   for (const backend of targets) {
