@@ -119,6 +119,12 @@ describe('state dicts with torchvision names', () => {
     expect(sd.get('fc.weight')!.shape).toEqual([1000, 2048]);
     expect(sd.get('fc.bias')!.shape).toEqual([1000]);
     expect(sd.has('layer1.1.downsample.0.weight')).toBe(false);
+    // copy: true gives equal values in separate memory.
+    const m = resnext50_32x4d();
+    const live = m.stateDict(), copy = m.stateDict({ copy: true });
+    expect(Array.from(copy.get('fc.bias')!.dataSync())).toEqual(Array.from(live.get('fc.bias')!.dataSync()));
+    copy.get('fc.bias')!.dataSync()[0] = 123;
+    expect(live.get('fc.bias')!.dataSync()[0]).not.toBe(123);
   });
 
   it('seeded Kaiming init: same seed same weights, std sqrt(2 / fan_out), BN 1/0, fc bound 1/sqrt(in)', () => {

@@ -61,7 +61,8 @@ const node = (op, name, inputs, outputs, attrs = []) =>
  */
 function networkModel(model, batch, size) {
   const arch = model.architecture;
-  const sd = model.stateDict();
+  // Copies: the model keeps its prepared engine (no re-preparation before timing).
+  const sd = model.stateDict({ copy: true });
   const nodes = [];
   const inits = [];
   const used = new Set();

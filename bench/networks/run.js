@@ -87,7 +87,7 @@ async function benchModel(name) {
     if (!(agree < 1e-3)) throw new Error(`${name} N=${N}: logits disagree with onnxruntime (normwise relative error ${agree})`);
     const reps = N === 1 ? 8 : 3;
     // Our default (one native job per forward) and, at batch 1, the per-layer async mode for comparison.
-    const layerModel = N === 1 ? rx.presets[name]({ seed: 1, weights: model.stateDict() }) : null;
+    const layerModel = N === 1 ? rx.presets[name]({ seed: 1, weights: model.stateDict({ copy: true }) }) : null;
     const runners = { ours: () => model.forward(x, { backend: 'cpu' }), ort: () => session.run(feeds) };
     if (layerModel) runners.oursLayer = () => layerModel.forward(x, { backend: 'cpu', mode: 'layer' });
     const names = Object.keys(runners);

@@ -80,10 +80,18 @@ export class ResNeXtModel {
 
   /**
    * The weights with torchvision's names and shapes, in torchvision's order.
-   * The tensors are the model's own (shared memory, no copy); writing them is
-   * allowed and takes effect at the next forward (prepared engines are dropped here).
+   * By default the tensors are the model's own (shared memory, no copy);
+   * writing them is allowed and takes effect at the next forward (prepared
+   * engines are dropped here). With { copy: true } they are copies and the
+   * prepared engine is kept (for exporting weights without re-preparing).
    */
-  stateDict(): Map<string, Tensor> {
+  stateDict(options: { copy?: boolean } = {}): Map<string, Tensor> {
+    if (typeof options !== 'object' || options === null) throw invalidType('options', 'an options object', options);
+    if (options.copy) {
+      const out = new Map<string, Tensor>();
+      for (const [k, t] of this.#state) out.set(k, new Tensor(new HostStorage(t.dataSync().slice()), [...t.shape]));
+      return out;
+    }
     this.#dropEngine();
     return new Map(this.#state);
   }
