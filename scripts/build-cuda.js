@@ -10,6 +10,10 @@
 //
 //   node scripts/build-cuda.js          CUDA addon, when nvcc is there
 //   node scripts/build-cuda.js --cpu    the CPU addon through CMake (build-cmake/); fails loudly
+//
+// RESNEXT_CUDA_ARCHS overrides the GPU targets (default "80-real;90-real;90-virtual",
+// e.g. "90-real" for a quicker build for one H100/H200); RESNEXT_CUDA_JOBS the
+// parallel compile jobs (default: all cores).
 'use strict';
 
 const { spawnSync } = require('node:child_process');
@@ -99,6 +103,7 @@ function main() {
   } else {
     args.push('--CDRESNEXT_CUDA=ON', '--CDRESNEXT_CPU_ADDON=OFF');
     if (nvcc) args.push(`--CDCMAKE_CUDA_COMPILER=${nvcc}`);
+    if (process.env.RESNEXT_CUDA_ARCHS) args.push(`--CDCMAKE_CUDA_ARCHITECTURES=${process.env.RESNEXT_CUDA_ARCHS}`);
   }
   const env = { ...process.env, npm_config_nodedir: cmakeJsNodeDir(nodedir) };
   const started = Date.now();
