@@ -127,6 +127,11 @@ class Case {
   }
 }
 
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+function idle(ms) {
+  Atomics.wait(sleeper, 0, 0, ms);
+}
+
 // Times `peers` interleaved: `rounds` rounds, each running every peer `reps` times.
 function timeInterleaved(peers, budgetS, setThreads) {
   for (const p of peers) {
@@ -146,6 +151,10 @@ function timeInterleaved(peers, budgetS, setThreads) {
   for (let r = 0; r < rounds; r++) {
     peers.forEach((p, i) => {
       setThreads();
+      // Both thread pools spin for a while after a run: let the other peer's
+      // workers go idle first, so they do not steal this peer's cores.
+      idle(20);
+      p.run();
       for (let k = 0; k < reps; k++) {
         const t0 = now();
         p.run();
