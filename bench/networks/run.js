@@ -57,7 +57,17 @@ const median = (v) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * reps timed runs after one untimed one. Both runtimes keep their worker
+ * threads spinning for a while after a run (onnxruntime's intra-op pool spins
+ * by default); the pause and the untimed run keep one's spinning threads from
+ * eating the other's cores on this 2-core machine.
+ */
 async function timeIt(fn, reps) {
+  await sleep(100);
+  await fn();
   const out = [];
   for (let i = 0; i < reps; i++) {
     const t0 = process.hrtime.bigint();
