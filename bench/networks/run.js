@@ -3,11 +3,12 @@
 // Whole-network benchmark: batch-1 latency and batch-8 throughput of resnet50
 // and resnext50_32x4d on our CPU backend next to onnxruntime-node running the
 // same network with the same weights (ONNX graph built in code from
-// stateDict(), see onnx_network.js). Before timing, the logits of both are
-// checked against each other (and ours against our reference backend on a
-// small input is covered by the test suite). Timing is steady state: one
-// prepared model / session per configuration, warm-up runs, then interleaved
-// rounds (ours, ORT, ours, ...) pooled into median and min.
+// stateDict(), see onnx_network.js). Each runtime runs in its own child
+// process (runner.js), built from the same seed; before timing, the parent
+// checks that their logits agree. Timing is steady state: one prepared model /
+// session per configuration, then interleaved rounds (the order rotates each
+// round; each block starts with a pause and an untimed run), pooled into
+// median and min.
 //
 // Usage: npm run bench:networks   (env: ROUNDS=5, MODELS=resnet50,resnext50_32x4d, BATCHES=1,8)
 // Writes bench/results/networks.json and networks.md.
@@ -15,30 +16,15 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { execSync } = require('child_process');
+const { execSync, fork } = require('child_process');
 
 const root = path.resolve(__dirname, '..', '..');
-const rx = require(path.join(root, 'dist', 'cjs', 'index.js'));
-const ort = require('onnxruntime-node');
-const { networkModel } = require('./onnx_network');
 
 const ROUNDS = Number(process.env.ROUNDS || 5);
 const MODELS = (process.env.MODELS || 'resnet50,resnext50_32x4d').split(',');
 const BATCHES = (process.env.BATCHES || '1,8').split(',').map(Number);
 const THREADS = 2;
 const SIZE = 224;
-
-/** Deterministic non-trivial BN statistics, so folding is exercised (Kaiming init alone has mean 0 / var 1). */
-function randomizeBatchNorm(model, seed) {
-  let s = seed >>> 0;
-  const u = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-  for (const [name, t] of model.stateDict()) {
-    const d = t.dataSync();
-    if (name.endsWith('running_mean')) for (let i = 0; i < d.length; i++) d[i] = 0.2 * (u() - 0.5);
-    else if (name.endsWith('running_var')) for (let i = 0; i < d.length; i++) d[i] = 0.5 + u();
-    else if (t.shape.length === 1 && name.endsWith('.weight')) for (let i = 0; i < d.length; i++) d[i] = 0.5 + 0.5 * u();
-  }
-}
 
 function relErr(a, b) {
   let md = 0, mr = 0;
@@ -57,92 +43,90 @@ const median = (v) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * reps timed runs after one untimed one. Both runtimes keep their worker
- * threads spinning for a while after a run (onnxruntime's intra-op pool spins
- * by default); the pause and the untimed run keep one's spinning threads from
- * eating the other's cores on this 2-core machine.
- */
-async function timeIt(fn, reps) {
-  await sleep(100);
-  await fn();
-  const out = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = process.hrtime.bigint();
-    await fn();
-    out.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  }
-  return out;
+/** A runner child process with a promise-returning request(). */
+function spawnRunner() {
+  const child = fork(path.join(__dirname, 'runner.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  let pending = null;
+  child.on('message', (m) => {
+    const p = pending;
+    pending = null;
+    if (p) m.ok ? p.resolve(m) : p.reject(new Error(m.error));
+  });
+  child.on('exit', (code) => {
+    if (pending) pending.reject(new Error(`runner exited with code ${code}`));
+  });
+  return {
+    request: (msg) => new Promise((resolve, reject) => {
+      pending = { resolve, reject };
+      child.send(msg);
+    }),
+    close: () => child.send({ cmd: 'exit' }),
+  };
 }
 
+const stats = (t) => ({ medianMs: median(t), minMs: Math.min(...t), reps: t.length });
+
 async function benchModel(name) {
-  const model = rx.presets[name]({ seed: 1 });
-  randomizeBatchNorm(model, 2);
   const rows = [];
+  let impls = {};
+  let ortVersion = '';
+  let cpuInfo = null;
   for (const N of BATCHES) {
-    const x = rx.randn([N, 3, SIZE, SIZE], { seed: 3 });
-    const bytes = networkModel(model, N, SIZE);
-    const session = await ort.InferenceSession.create(bytes, {
-      intraOpNumThreads: THREADS,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-    });
-    const feeds = { x: new ort.Tensor('float32', x.dataSync(), [N, 3, SIZE, SIZE]) };
-    const ours = await model.forward(x, { backend: 'cpu' });
-    const theirs = (await session.run(feeds)).logits.data;
-    const agree = relErr(ours.dataSync(), theirs);
-    if (!(agree < 1e-3)) throw new Error(`${name} N=${N}: logits disagree with onnxruntime (normwise relative error ${agree})`);
-    const reps = N === 1 ? 8 : 3;
-    // Our default (one native job per forward) and, at batch 1, the per-layer async mode for comparison.
-    const layerModel = N === 1 ? rx.presets[name]({ seed: 1, weights: model.stateDict({ copy: true }) }) : null;
-    const runners = { ours: () => model.forward(x, { backend: 'cpu' }), ort: () => session.run(feeds) };
-    if (layerModel) runners.oursLayer = () => layerModel.forward(x, { backend: 'cpu', mode: 'layer' });
-    const names = Object.keys(runners);
-    for (const k of names) await timeIt(runners[k], 2);
-    const t = Object.fromEntries(names.map((k) => [k, []]));
-    for (let r = 0; r < ROUNDS; r++) {
-      // Rotate who goes first so drift from other load on the machine hits all alike.
-      for (let j = 0; j < names.length; j++) {
-        const k = names[(r + j) % names.length];
-        t[k].push(...(await timeIt(runners[k], reps)));
+    const runtimes = N === 1 ? ['ours', 'ort', 'ours-layer'] : ['ours', 'ort'];
+    const runners = {};
+    const logits = {};
+    try {
+      // Prepared one at a time, so preparation never overlaps another's work.
+      for (const r of runtimes) {
+        runners[r] = spawnRunner();
+        const res = await runners[r].request({ cmd: 'prepare', runtime: r, model: name, batch: N, size: SIZE, threads: THREADS });
+        logits[r] = res.logits;
+        if (res.info.impls) impls = res.info.impls;
+        if (res.info.cpuInfo) cpuInfo = res.info.cpuInfo;
+        if (res.info.ortVersion) ortVersion = res.info.ortVersion;
       }
+      const agree = relErr(logits.ours, logits.ort);
+      if (!(agree < 1e-3)) throw new Error(`${name} N=${N}: logits disagree with onnxruntime (normwise relative error ${agree})`);
+      if (logits['ours-layer'] && relErr(logits['ours-layer'], logits.ours) !== 0) throw new Error(`${name}: the per-layer mode's logits differ from the default mode's`);
+      const reps = N === 1 ? 8 : 3;
+      const t = Object.fromEntries(runtimes.map((r) => [r, []]));
+      for (let round = 0; round < ROUNDS; round++) {
+        for (let j = 0; j < runtimes.length; j++) {
+          const r = runtimes[(round + j) % runtimes.length];
+          t[r].push(...(await runners[r].request({ cmd: 'time', reps })).times);
+        }
+      }
+      const row = {
+        model: name,
+        batch: N,
+        gmacs: null,
+        logitsRelErr: agree,
+        ours: stats(t.ours),
+        ort: stats(t.ort),
+        oursLayerMode: t['ours-layer'] ? stats(t['ours-layer']) : null,
+        loadAverage: os.loadavg()[0],
+      };
+      row.oursImagesPerS = (N * 1000) / row.ours.medianMs;
+      row.ortImagesPerS = (N * 1000) / row.ort.medianMs;
+      row.speedupVsOrt = row.ort.medianMs / row.ours.medianMs;
+      rows.push(row);
+      console.log(
+        `${name} N=${N}: ours ${row.ours.medianMs.toFixed(2)} ms (min ${row.ours.minMs.toFixed(2)}), ORT ${row.ort.medianMs.toFixed(2)} ms (min ${row.ort.minMs.toFixed(2)}), ` +
+          `ours/ORT throughput ${row.speedupVsOrt.toFixed(2)}x, logits rel err ${agree.toExponential(2)}` +
+          (row.oursLayerMode ? `; per-layer async mode ${row.oursLayerMode.medianMs.toFixed(2)} ms` : '') + `; load average ${row.loadAverage.toFixed(1)}`,
+      );
+    } finally {
+      for (const r of Object.values(runners)) r.close();
     }
-    layerModel?.dispose();
-    await session.release();
-    const row = {
-      model: name,
-      batch: N,
-      gmacs: model.macs([N, 3, SIZE, SIZE]) / 1e9,
-      logitsRelErr: agree,
-      ours: { medianMs: median(t.ours), minMs: Math.min(...t.ours), reps: t.ours.length },
-      ort: { medianMs: median(t.ort), minMs: Math.min(...t.ort), reps: t.ort.length },
-      oursLayerMode: t.oursLayer ? { medianMs: median(t.oursLayer), minMs: Math.min(...t.oursLayer), reps: t.oursLayer.length } : null,
-      loadAverage: os.loadavg()[0],
-    };
-    row.oursImagesPerS = (N * 1000) / row.ours.medianMs;
-    row.ortImagesPerS = (N * 1000) / row.ort.medianMs;
-    row.speedupVsOrt = row.ort.medianMs / row.ours.medianMs;
-    rows.push(row);
-    console.log(
-      `${name} N=${N}: ours ${row.ours.medianMs.toFixed(2)} ms (min ${row.ours.minMs.toFixed(2)}), ORT ${row.ort.medianMs.toFixed(2)} ms (min ${row.ort.minMs.toFixed(2)}), ` +
-        `ours/ORT throughput ${row.speedupVsOrt.toFixed(2)}x, logits rel err ${agree.toExponential(2)}` +
-        (row.oursLayerMode ? `; per-layer async mode ${row.oursLayerMode.medianMs.toFixed(2)} ms` : '') + `; load average ${row.loadAverage.toFixed(1)}`,
-    );
   }
-  const impls = {};
-  for (const p of model.planInfo()) impls[p.impl] = (impls[p.impl] || 0) + 1;
-  model.dispose();
-  return { rows, impls };
+  return { rows, impls, ortVersion, cpuInfo };
 }
 
 function markdown(doc) {
   const L = [];
   L.push('# Whole networks: our CPU backend vs onnxruntime-node (same network, same weights)', '');
   L.push(`Generated ${doc.date} by \`npm run bench:networks\` (commit ${doc.commit}). Machine: ${doc.machine.cpu}, ${doc.machine.cores} cores, Node ${doc.machine.node}, onnxruntime-node ${doc.ortVersion}, ${THREADS} threads each, ${SIZE}x${SIZE}, fp32, ${ROUNDS} interleaved rounds.`, '');
-  L.push('Cells: median ms (min ms). Throughput = batch / median. Logits of both checked to agree (normwise relative error) before timing.', '');
+  L.push('Cells: median ms (min ms). Throughput = batch / median. Each runtime in its own process; logits of both checked to agree (normwise relative error) before timing.', '');
   L.push('"ours" is the default forward (one native job per call); "ours, per-layer" runs the same fused network as one async native call per layer (batch 1 only). "load" is the 1-minute load average after the row (2 cores; other engineers were compiling and benchmarking).', '');
   L.push('| model | batch | GMACs | ours ms | ORT ms | ours img/s | ORT img/s | ours / ORT throughput | ours, per-layer ms | logits rel err | load |');
   L.push('|---|---|---|---|---|---|---|---|---|---|---|');
@@ -161,13 +145,17 @@ function markdown(doc) {
 }
 
 async function main() {
-  rx.setNumThreads(THREADS);
+  const rx = require(path.join(root, 'dist', 'cjs', 'index.js'));
   const rows = [];
   const impls = {};
+  let ortVersion = '', cpuInfo = null;
   for (const name of MODELS) {
     const r = await benchModel(name);
+    for (const row of r.rows) row.gmacs = rx.presets[name]().macs([row.batch, 3, SIZE, SIZE]) / 1e9;
     rows.push(...r.rows);
     impls[name] = r.impls;
+    ortVersion = r.ortVersion;
+    cpuInfo = r.cpuInfo;
   }
   const find = (m, n) => rows.find((r) => r.model === m && r.batch === n);
   const targets = [];
@@ -187,8 +175,8 @@ async function main() {
     date: new Date().toISOString(),
     commit,
     machine: { cpu: os.cpus()[0].model, cores: os.cpus().length, node: process.version },
-    ortVersion: require('onnxruntime-node/package.json').version,
-    cpuInfo: rx.cpuInfo(),
+    ortVersion,
+    cpuInfo,
     rows,
     targets,
     impls,

@@ -1,0 +1,83 @@
+'use strict';
+// Child process of bench/networks/run.js: holds one runtime ('ours': our CPU
+// backend, one native job per forward; 'ours-layer': the same fused network
+// as one async native call per layer; 'ort': onnxruntime-node on the graph
+// from onnx_network.js) with one model at one batch size, and times blocks of
+// runs on request. Each runtime lives in its own process, as the peer
+// measurements in shared/research did, so one runtime's idle or spinning
+// worker threads and allocator state never sit inside the other's process.
+// Every runner builds the same weights (same seed, same BN statistics) and
+// input, and reports its logits so the parent checks agreement before timing.
+//
+// Messages in: { cmd: 'prepare', runtime, model, batch, size, threads } | { cmd: 'time', reps } | { cmd: 'exit' }
+// Messages out: { ok: true, logits, info? } | { ok: true, times } | { ok: false, error }
+
+const path = require('path');
+
+const root = path.resolve(__dirname, '..', '..');
+const rx = require(path.join(root, 'dist', 'cjs', 'index.js'));
+
+/** Deterministic non-trivial BN statistics, so folding is exercised (Kaiming init alone has mean 0 / var 1). */
+function randomizeBatchNorm(model, seed) {
+  let s = seed >>> 0;
+  const u = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  for (const [name, t] of model.stateDict()) {
+    const d = t.dataSync();
+    if (name.endsWith('running_mean')) for (let i = 0; i < d.length; i++) d[i] = 0.2 * (u() - 0.5);
+    else if (name.endsWith('running_var')) for (let i = 0; i < d.length; i++) d[i] = 0.5 + u();
+    else if (t.shape.length === 1 && name.endsWith('.weight')) for (let i = 0; i < d.length; i++) d[i] = 0.5 + 0.5 * u();
+  }
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+let run = null;
+
+async function prepare({ runtime, model: name, batch, size, threads }) {
+  const model = rx.presets[name]({ seed: 1 });
+  randomizeBatchNorm(model, 2);
+  const x = rx.randn([batch, 3, size, size], { seed: 3 });
+  if (runtime === 'ort') {
+    const ort = require('onnxruntime-node');
+    const { networkModel } = require('./onnx_network');
+    const session = await ort.InferenceSession.create(networkModel(model, batch, size), {
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+    });
+    const feeds = { x: new ort.Tensor('float32', x.dataSync(), [batch, 3, size, size]) };
+    run = () => session.run(feeds);
+    const logits = (await run()).logits.data;
+    return { logits: Array.from(logits), info: { ortVersion: require('onnxruntime-node/package.json').version } };
+  }
+  rx.setNumThreads(threads);
+  const mode = runtime === 'ours-layer' ? 'layer' : 'network';
+  run = () => model.forward(x, { backend: 'cpu', mode });
+  const logits = (await run()).dataSync();
+  const impls = {};
+  for (const p of model.planInfo()) impls[p.impl] = (impls[p.impl] || 0) + 1;
+  return { logits: Array.from(logits), info: { impls, cpuInfo: rx.cpuInfo() } };
+}
+
+/** A pause and one untimed run first: the previous block's runtime may still have threads spinning. */
+async function time({ reps }) {
+  await sleep(100);
+  await run();
+  const times = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = process.hrtime.bigint();
+    await run();
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return { times };
+}
+
+process.on('message', async (msg) => {
+  try {
+    if (msg.cmd === 'exit') process.exit(0);
+    const out = msg.cmd === 'prepare' ? await prepare(msg) : await time(msg);
+    process.send({ ok: true, ...out });
+  } catch (err) {
+    process.send({ ok: false, error: err && err.stack ? err.stack : String(err) });
+  }
+});
