@@ -19,6 +19,8 @@ namespace resnext {
 namespace {
 // sched_yield calls before a waiting thread sleeps (each costs ~1 us when the core is idle).
 constexpr int kYieldSpins = 2000;
+// next_ between runs: any claim fails.
+constexpr int64_t kClosed = int64_t{1} << 62;
 }  // namespace
 
 int ThreadPool::HardwareThreads() {
@@ -92,12 +94,20 @@ float* ThreadPool::Scratch(int thread_index, int64_t floats) {
   return s.data;
 }
 
+// Claims and runs tasks until none is left. Completion is counted per task
+// (done_), so Run waits for the tasks, not for every worker to check in: a
+// worker descheduled before it claimed anything (a loaded machine) costs
+// nothing. task_ is read only after a successful claim; between runs next_
+// holds kClosed, so a late worker's claim fails.
 void ThreadPool::Drain(int thread_index) {
-  const TaskFn& fn = *task_;
   for (;;) {
-    int64_t i = next_.fetch_add(1, std::memory_order_relaxed);
+    const int64_t i = next_.fetch_add(1, std::memory_order_acq_rel);
     if (i >= n_tasks_) break;
-    fn(i, thread_index);
+    (*task_)(i, thread_index);
+    if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == n_tasks_) {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_cv_.notify_one();
+    }
   }
 }
 
@@ -121,10 +131,6 @@ void ThreadPool::WorkerLoop(int index, uint64_t seen) {
     seen = generation_.load(std::memory_order_acquire);
     if (stop_) return;
     Drain(index);
-    if (active_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      std::lock_guard<std::mutex> lock(mu_);
-      done_cv_.notify_one();
-    }
   }
 }
 
@@ -139,26 +145,26 @@ void ThreadPool::Run(int64_t n_tasks, const TaskFn& task) {
     std::lock_guard<std::mutex> lock(mu_);
     task_ = &task;
     n_tasks_ = n_tasks;
-    next_.store(0);
-    active_.store(num_threads_ - 1);
+    done_.store(0);
+    next_.store(0, std::memory_order_release);  // opens the run: after task_, n_tasks_, done_
     generation_.fetch_add(1, std::memory_order_release);
   }
   cv_.notify_all();
   Drain(0);
-  // Wait for the workers: spin, then yield (so a descheduled worker can run on
-  // this core), then sleep.
-  for (int spin = 0; spin < 4000 + kYieldSpins && active_.load(std::memory_order_acquire) != 0; ++spin) {
+  // Wait for the tasks still running on workers: spin, then yield (so a
+  // descheduled worker can run on this core), then sleep.
+  for (int spin = 0; spin < 4000 + kYieldSpins && done_.load(std::memory_order_acquire) != n_tasks; ++spin) {
     if (spin < 4000) {
       RESNEXT_PAUSE();
     } else {
       std::this_thread::yield();
     }
   }
-  if (active_.load(std::memory_order_acquire) != 0) {
+  if (done_.load(std::memory_order_acquire) != n_tasks) {
     std::unique_lock<std::mutex> lock(mu_);
-    done_cv_.wait(lock, [&] { return active_.load() == 0; });
+    done_cv_.wait(lock, [&] { return done_.load() == n_tasks; });
   }
-  task_ = nullptr;
+  next_.store(kClosed, std::memory_order_release);
 }
 
 }  // namespace resnext

@@ -63,7 +63,8 @@ class ThreadPool {
   std::condition_variable done_cv_;
   const TaskFn* task_ = nullptr;
   int64_t n_tasks_ = 0;
-  std::atomic<int64_t> next_{0};
+  std::atomic<int64_t> next_{int64_t{1} << 62};  // closed until the first Run
+  std::atomic<int64_t> done_{0};                 // tasks of the current run completed
   std::atomic<int> active_{0};
   std::atomic<uint64_t> generation_{0};
   std::atomic<bool> stop_{false};
