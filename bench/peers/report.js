@@ -14,7 +14,7 @@ function markdown(doc) {
   lines.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, SIMD level in use: ${m.simd}. Node ${m.node}, ${m.gxx}.`);
   lines.push(`Versions: resnext ${m.resnext}, onnxruntime-node ${m.onnxruntimeNode}.`);
   lines.push('');
-  lines.push('Measured peak (bench/peak/peak.cc, g++ -O3): ' +
+  lines.push('Measured peak (bench/peak/peak.cc, g++ -O3, best of a measurement before and one after the cases): ' +
     m.peak.fma.map((r) => `${r.isa} ${r.threads}t ${r.gflops_best} GFLOP/s`).join(', ') + '; copy ' +
     m.peak.copy.map((r) => `${r.threads}t ${r.gbps_best} GB/s`).join(', ') + '. "% pk" is of the best fp32 FMA figure at that thread count.');
   lines.push('');

@@ -257,6 +257,21 @@ function main() {
       }
     }
   }
+  // A busy machine only measures the peak low: measure again and keep the best.
+  const peak2 = measurePeak(Math.max(2, maxThreads));
+  for (const key of ['fma', 'copy']) {
+    for (const r of peak[key]) {
+      const o = peak2[key].find((x) => x.threads === r.threads && x.isa === r.isa);
+      if (!o) continue;
+      for (const f of Object.keys(r)) if (typeof r[f] === 'number' && f !== 'threads' && o[f] > r[f]) r[f] = o[f];
+    }
+  }
+  for (const r of results) {
+    if (r.error) continue;
+    const pk = peakFor(peak, r.threads);
+    for (const key of ['ours', 'ort']) r[key].pctPeak = (100 * r[key].gflops) / pk;
+  }
+  console.log(`peak fp32 (best of the start and end measurements): ${args.threads.map((t) => `${peakFor(peak, t)} GFLOP/s @${t}t`).join(', ')}`);
   const targets = require('./targets').evaluate(results);
   for (const t of targets) console.log(`${t.met ? 'MET    ' : 'NOT MET'} ${t.target}: ${t.detail}`);
   const full = !args.cases && args.batch.length === 2 && args.threads.length === 2;
