@@ -45,6 +45,7 @@ export class ResNeXtModel {
   #seed: number;
   #stateStore: Map<string, Tensor> | null = null;
   #engine: FusedEngine | null = null;
+  #checkedShapes = new Set<string>();
 
   constructor(config: ResNeXtConfig, options: ModelOptions = {}) {
     if (typeof options !== 'object' || options === null) throw invalidType('options', 'an options object', options);
@@ -148,8 +149,12 @@ export class ResNeXtModel {
       if (k !== 'backend' && k !== 'fuse' && k !== 'mode') throw invalidValue(`options.${k}`, 'one of the options backend, fuse, mode', k);
     }
     if (options.mode !== undefined && options.mode !== 'network' && options.mode !== 'layer') throw invalidValue('mode', "'network' or 'layer'", options.mode);
-    // Throws here for an input too small for the network, with the layer named.
-    layerComplexity(this.architecture, xt.shape);
+    // Shape checks walk every layer: once per input shape, not per call.
+    const key = xt.shape.join('x');
+    if (!this.#checkedShapes.has(key)) {
+      layerComplexity(this.architecture, xt.shape);
+      this.#checkedShapes.add(key);
+    }
     const backend = resolveBackend(options.backend, xt.device);
     const fuse = options.fuse ?? backend.name !== 'reference';
     if (typeof fuse !== 'boolean') throw invalidType('fuse', 'a boolean', fuse);
