@@ -264,7 +264,16 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
   const chosen = args.runs !== undefined ? { runs: args.runs, why: 'given with --runs' } : chooseRuns(configs.map((c) => c.warmupMs.at(-1) ?? 0), args.budget);
   info(`timing ${configs.length} configurations x ${chosen.runs} interleaved rounds (${chosen.why}) ...`);
   const bar = new Progress(configs.length * chosen.runs, out.interactive);
+  let roundsDone = 0;
   for (let r = 0; r < chosen.runs; r++) {
+    // An automatic run count was sized from the warm-up; if the machine slows
+    // down meanwhile, stop at a round boundary (every configuration equally
+    // often) once twice the budget is spent, rather than run on for minutes.
+    if (args.runs === undefined && r >= 5 && nowMs() - tTimed > 2000 * args.budget) {
+      notes.push(`timing stopped after ${r} of ${chosen.runs} rounds: the rounds took longer than at warm-up (twice the ${args.budget} s budget was spent)`);
+      chosen.why += `; stopped after ${r} rounds, twice the budget spent`;
+      break;
+    }
     for (const i of roundOrder(configs.length, r)) {
       const c = configs[i];
       const s = nowMs();
@@ -272,8 +281,10 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
       c.samples.push(nowMs() - s);
     }
     bar.tick(`round ${r + 1}/${chosen.runs}`, configs.length);
+    roundsDone = r + 1;
   }
   bar.finish();
+  chosen.runs = roundsDone;
   const tEnd = nowMs();
 
   const pct = (gflops: number, backend: string): number | null =>
