@@ -59,6 +59,9 @@ inline V VGatherN(const float* base, __m256i idx, int n) {
   return _mm256_mask_i32gather_ps(_mm256_setzero_ps(), base, idx, _mm256_castsi256_ps(Mask(n)), 4);
 }
 
+constexpr bool kHasExpand = false;  // no expanding loads: FillSlab copies row by row
+inline void ExpandPlane(float*, const float*, const int32_t*, const int32_t*, int64_t) {}
+
 #include "conv_gemm.inc"
 }  // namespace
 

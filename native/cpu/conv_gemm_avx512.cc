@@ -73,6 +73,16 @@ inline V VGatherN(const float* base, __m512i idx, int n) {
   return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), Mask(n), idx, base, 4);
 }
 
+// dst[16c, 16c + 16) = the next popcount(msk[c]) floats of src + off[c],
+// expanded into the set lanes of msk[c], zero elsewhere.
+constexpr bool kHasExpand = true;
+inline void ExpandPlane(float* __restrict dst, const float* __restrict src, const int32_t* msk, const int32_t* off,
+                        int64_t chunks) {
+  for (int64_t c = 0; c < chunks; ++c) {
+    _mm512_storeu_ps(dst + 16 * c, _mm512_maskz_expandloadu_ps(static_cast<__mmask16>(msk[c]), src + off[c]));
+  }
+}
+
 #include "conv_gemm.inc"
 }  // namespace
 

@@ -50,6 +50,9 @@ inline void GatherEven(float* __restrict dst, const float* __restrict src, int64
 inline int64_t GatherIndex(int64_t stride) { return stride; }
 inline V VGatherN(const float* base, int64_t, int n) { return n > 0 ? *base : 0.0f; }
 
+constexpr bool kHasExpand = false;  // no expanding loads: FillSlab copies row by row
+inline void ExpandPlane(float*, const float*, const int32_t*, const int32_t*, int64_t) {}
+
 #include "conv_gemm.inc"
 }  // namespace
 
