@@ -53,6 +53,9 @@ inline V VGatherN(const float* base, int64_t, int n) { return n > 0 ? *base : 0.
 constexpr bool kHasExpand = false;  // no expanding loads: FillSlab copies row by row
 inline void ExpandPlane(float*, const float*, const int32_t*, const int32_t*, int64_t) {}
 
+constexpr bool kHasTranspose = false;  // the transposing epilogue gathers instead
+inline void Transpose16(V*) {}
+
 #include "conv_gemm.inc"
 }  // namespace
 
