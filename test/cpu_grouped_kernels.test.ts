@@ -1,13 +1,16 @@
-// The CPU kernels for grouped convolutions with few channels per group
-// (native/cpu/conv_grouped_*.cc) and for depthwise convolutions
-// (native/cpu/conv_depthwise_*.cc): every ISA variant is forced by name on
-// every shape below and compared with the float64 TS reference (normwise
-// relative error <= 1e-4, see helpers/compare.ts). Variants the CPU cannot run
-// are listed as skipped with the reason. The shapes stress what these kernels
-// special-case: widths that are not multiples of the vector width, 1x1 and 7x7
-// outputs, strides 2 and 3, dilation 2, asymmetric padding, output channels
-// per group different from input channels per group (and not a multiple of
-// the register block), the fused epilogue, and batches 1 and 5.
+// The CPU kernels for grouped convolutions with few channels per group and
+// for depthwise convolutions: grouped3x3s1_* (3x3, stride 1, pad 1, input read
+// in place), grouped3x3s2_* (3x3, stride 2, pad 1, parity planes),
+// depthwise3x3_* (3x3, stride 1, pad 1) and grouped_* (the plane-copy kernel
+// for every other shape with < 16 channels per group). Every ISA variant of
+// every family is forced by name on every shape below and compared with the
+// float64 TS reference (normwise relative error <= 1e-4, see
+// helpers/compare.ts); variants the CPU cannot run are skipped with the reason
+// in the suite name. The shapes stress what these kernels special-case: widths
+// that are not multiples of the vector width, 1x1 and 7x7 outputs, strides 2
+// and 3, dilation 2, asymmetric padding, output channels per group different
+// from input channels per group (and not a multiple of the register block),
+// the fused epilogue (bias, residual, ReLU), and batches 1 and 5.
 import { describe, expect, it } from 'vitest';
 
 import { conv2d, conv2dPlan, cpuInfo, randn, type Tensor } from '../lib';
