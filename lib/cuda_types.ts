@@ -3,7 +3,7 @@
 // bumped whenever an export changes shape.
 
 /** The addon's ABI that this TS layer speaks (native/napi/cuda/addon.cc). */
-export const CUDA_ABI_VERSION = 1;
+export const CUDA_ABI_VERSION = 2;
 
 /** Element type codes shared with native/cuda/dtype.h. */
 export const DTYPE_CODES = { float32: 0, float16: 1, bfloat16: 2 } as const;
@@ -82,6 +82,13 @@ export interface NativeCudaConvPlan {
   dispose(): void;
 }
 
+/** A captured CUDA graph (native/napi/cuda/graph.cc): replays the captured work. */
+export interface NativeCudaGraph {
+  launch(): void;
+  launchAsync(): Promise<void>;
+  dispose(): void;
+}
+
 export interface NativeCudaBinding {
   abiVersion: number;
   probe(): NativeCudaProbe;
@@ -89,7 +96,18 @@ export interface NativeCudaBinding {
   resetPeakMemory(): void;
   synchronize(): void;
   synchronizeAsync(): Promise<void>;
-  DeviceBuffer: new (elements: number, dtype: number) => NativeDeviceBuffer;
+  /** With `parent`: a view of parent's first `elements` (same dtype), owning nothing. */
+  DeviceBuffer: new (elements: number, dtype: number, parent?: NativeDeviceBuffer) => NativeDeviceBuffer;
+  /** NHWC max pool; params [kH, kW, strideH, strideW, padH, padW]. Enqueues only. */
+  maxPool2d(x: NativeDeviceBuffer, xShape: number[], out: NativeDeviceBuffer, params: number[]): void;
+  /** NHWC [N, C, H, W] -> [N, C]. Enqueues only. */
+  globalAvgPool(x: NativeDeviceBuffer, xShape: number[], out: NativeDeviceBuffer): void;
+  /** out [N, M] = x [N, C] * weight^T + bias; weight [M, C] and bias float32. Enqueues only. */
+  linear(x: NativeDeviceBuffer, xShape: [number, number], weight: NativeDeviceBuffer, bias: NativeDeviceBuffer | null, out: NativeDeviceBuffer, outFeatures: number): void;
+  /** Starts capturing the stream into a CUDA graph (waits for queued work first). */
+  beginCapture(): void;
+  /** Ends the capture (always call it after beginCapture) and returns the instantiated graph. */
+  endCapture(): NativeCudaGraph;
   CudaConvPlan: new (
     weight: Float32Array,
     weightShape: number[],

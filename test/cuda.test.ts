@@ -7,8 +7,9 @@ import * as fs from 'node:fs';
 
 import { describe, expect, it } from 'vitest';
 
-import { backends, type Conv2dOptions, conv2d, conv2dPlan, cudaInfo, memory, randn, type Tensor, tensor, type DType } from '../lib';
+import { backends, type Conv2dOptions, conv2d, conv2dPlan, cudaInfo, memory, randn, type ResNeXtModel, resnext, type Tensor, tensor, type DType } from '../lib';
 import { cudaAddonCandidates } from '../lib/binding';
+import { Rng } from '../lib/random';
 import { relErr } from './helpers/compare';
 
 // test/cuda_fake.test.ts runs this file against a CPU stand-in of the addon
@@ -82,6 +83,21 @@ describe('CUDA loading (runs everywhere)', () => {
     const w = randn([2, 2, 1, 1], { seed: 2 });
     expect(() => conv2d(x, w, { backend: 'cuda' })).toThrow(/The cuda backend is unavailable/);
     expect(() => conv2d(x, w, { backend: 'cudnn' })).toThrow(/The cudnn backend is unavailable/);
+  });
+
+  it.skipIf(cudaOk)('model.forward on cuda/cudnn fails with the reason when the GPU is unusable', async () => {
+    const m = resnext({ depth: 50, cardinality: 2, width: 2, numClasses: 4, seed: 1 });
+    const x = randn([1, 3, 32, 32], { seed: 2 });
+    await expect(m.forward(x, { backend: 'cuda' })).rejects.toThrow(`The cuda backend is unavailable: ${gpu.find((b) => b.name === 'cuda')!.reason}`);
+    await expect(m.forward(x, { backend: 'cudnn', graph: true })).rejects.toThrow(/The cudnn backend is unavailable/);
+  });
+
+  it('model.forward validates graph and dtype before any GPU is needed', async () => {
+    const m = resnext({ depth: 29, cardinality: 2, width: 2, numClasses: 4, seed: 1 });
+    const x = randn([1, 3, 16, 16], { seed: 2 });
+    await expect(m.forward(x, { backend: 'reference', graph: true })).rejects.toThrow(/Expected no graph option on a host backend .* for graph but received true/);
+    await expect(m.forward(x, { backend: 'reference', graph: 1 as unknown as boolean })).rejects.toThrow(TypeError);
+    await expect(m.forward(x, { backend: 'reference', dtype: 'float16' })).rejects.toThrow(RangeError);
   });
 
   it('device and dtype arguments are validated before any GPU is needed', () => {
@@ -280,3 +296,99 @@ describe.skipIf(!cudaOk)('device tensors on cuda', () => {
     expect(memory().bytesInUse).toBe(before);
   });
 });
+
+/** Random BN statistics and affine parameters, so folding is not the identity. */
+function randomizeBatchNorm(m: ResNeXtModel, seed: number): void {
+  const rng = new Rng(seed);
+  for (const [name, t] of m.stateDict()) {
+    const d = t.dataSync();
+    if (name.endsWith('running_mean')) for (let i = 0; i < d.length; i++) d[i] = 0.2 * rng.normal();
+    else if (name.endsWith('running_var')) for (let i = 0; i < d.length; i++) d[i] = 0.5 + rng.uniform();
+    else if (t.shape.length === 1 && name.endsWith('.weight')) for (let i = 0; i < d.length; i++) d[i] = 0.5 + rng.uniform();
+    else if (t.shape.length === 1 && name.endsWith('.bias') && !name.startsWith('fc')) for (let i = 0; i < d.length; i++) d[i] = 0.1 * rng.normal();
+  }
+}
+
+// Whole-network tolerances: errors of ~55 layers compound (float32 as on the CPU).
+const NET_TOL: Record<DType, number> = { float32: 1e-4, float16: 1e-2, bfloat16: 6e-2 };
+
+for (const be of ['cuda', 'cudnn'] as const) {
+  describe.skipIf(!available.includes(be))(`whole ResNeXt models on ${be} (GPU) vs the float64 reference`, () => {
+    // ResNeXt-50 layout (4 stages, 16 blocks, max pool, projection shortcuts) with C=2, d=2 and 4 classes: CI-sized.
+    const m = resnext({ depth: 50, cardinality: 2, width: 2, numClasses: 4, seed: 21 });
+    randomizeBatchNorm(m, 22);
+    const x2 = randn([2, 3, 32, 32], { seed: 23 });
+    const x1 = randn([1, 3, 32, 32], { seed: 24 });
+    const x1b = randn([1, 3, 32, 32], { seed: 25 });
+    const refs = new Map<Tensor, Float32Array>();
+    const reference = async (x: Tensor): Promise<Float32Array> => {
+      if (!refs.has(x)) refs.set(x, (await m.forward(x, { backend: 'reference' })).dataSync());
+      return refs.get(x)!;
+    };
+
+    it('resnext50 (C=2, d=2) x=[2,3,32,32] float32 from a host input: logits [2,4] on the host match; a second forward allocates nothing and gives the same result', async () => {
+      const r = await reference(x2);
+      const y = await m.forward(x2, { backend: be });
+      expect(y.device).toBe('cpu');
+      expect(y.shape).toEqual([2, 4]);
+      expect(relErr(y.dataSync(), r)).toBeLessThanOrEqual(NET_TOL.float32);
+      const before = memory();
+      const again = await m.forward(x2, { backend: be });
+      const after = memory();
+      expect(after.allocations).toBe(before.allocations);
+      expect(after.bytesInUse).toBe(before.bytesInUse);
+      expect(Array.from(again.dataSync())).toEqual(Array.from(y.dataSync()));
+      const info = m.planInfo();
+      expect(info.length).toBe(1 + 16 * 3 + 4);
+      expect(info.every((p) => p.backend === be)).toBe(true);
+    });
+
+    it('resnext50 (C=2, d=2) x=[1,3,32,32] float32 on the device in, logits on the device out', async () => {
+      const r = await reference(x1);
+      const y = await m.forward(x1.to('cuda'), { backend: be });
+      expect(y.device).toBe('cuda');
+      expect(y.dtype).toBe('float32');
+      expect(relErr(await y.data(), r)).toBeLessThanOrEqual(NET_TOL.float32);
+      y.dispose();
+    });
+
+    it('resnext50 (C=2, d=2) x=[1,3,32,32] float32 with graph: true: captured once, replayed on new inputs, equal to the eager forward', async () => {
+      const eager1 = (await m.forward(x1, { backend: be })).dataSync();
+      const eager1b = (await m.forward(x1b, { backend: be })).dataSync();
+      const g1 = (await m.forward(x1, { backend: be, graph: true })).dataSync();
+      // A replay must read the new input (the graph's input buffer is rewritten in place).
+      const g1b = (await m.forward(x1b, { backend: be, graph: true })).dataSync();
+      const g1again = (await m.forward(x1, { backend: be, graph: true })).dataSync();
+      expect(Array.from(g1)).toEqual(Array.from(eager1));
+      expect(Array.from(g1b)).toEqual(Array.from(eager1b));
+      expect(Array.from(g1again)).toEqual(Array.from(eager1));
+      expect(relErr(g1b, await reference(x1b))).toBeLessThanOrEqual(NET_TOL.float32);
+      expect(relErr(g1b, eager1)).toBeGreaterThan(1e-3);
+      const before = memory().allocations;
+      await m.forward(x1, { backend: be, graph: true });
+      expect(memory().allocations).toBe(before);
+    });
+
+    for (const dtype of ['float16', 'bfloat16'] as const) {
+      it(`resnext50 (C=2, d=2) x=[2,3,32,32] ${dtype} weights and activations on the device, float32 accumulation`, async () => {
+        const r = await reference(x2);
+        const y = await m.forward(x2, { backend: be, dtype });
+        expect(y.shape).toEqual([2, 4]);
+        const e = relErr(y.dataSync(), r);
+        console.log(`whole model on ${be} in ${dtype}: normwise relative error ${e.toExponential(2)}`);
+        expect(e).toBeLessThanOrEqual(NET_TOL[dtype]);
+        expect(m.planInfo()[0].dtype).toBe(dtype);
+      });
+    }
+
+    it('CIFAR resnext29 (C=2, d=2, no max pool, 3 stages) x=[1,3,16,16] float32 matches the reference', async () => {
+      const c = resnext({ depth: 29, cardinality: 2, width: 2, numClasses: 4, seed: 26 });
+      randomizeBatchNorm(c, 27);
+      const x = randn([1, 3, 16, 16], { seed: 28 });
+      const r = (await c.forward(x, { backend: 'reference' })).dataSync();
+      const y = await c.forward(x, { backend: be, graph: true });
+      expect(relErr(y.dataSync(), r)).toBeLessThanOrEqual(NET_TOL.float32);
+      c.dispose();
+    });
+  });
+}

@@ -22,5 +22,9 @@ describe.skipIf(!built)('CUDA grouped-conv kernels emulated on the CPU', () => {
     for (const k of ['grouped_direct', 'grouped_vec4', 'grouped_mma']) expect(out).toMatch(new RegExp(`^ok   case .* ${k}:`, 'm'));
     expect(out).toMatch(/^ok   layouts/m);
     expect(out).toMatch(/grouped_vec4/);
+    // The model ops' bodies (max pool with NaN, global average pool, linear), float32 and float16.
+    for (const op of ['max_pool', 'global_avg_pool', 'linear']) {
+      for (const t of ['float32', 'float16']) expect(out).toMatch(new RegExp(`^ok   model_ops ${op} .*${t}`, 'm'));
+    }
   });
 });

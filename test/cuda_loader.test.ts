@@ -44,13 +44,13 @@ describe('CUDA loader reasons', () => {
   it('an addon of another ABI: "version mismatch", never calling into it', async () => {
     const f = tmpFile('abi.js', "module.exports = { abiVersion: 99, probe() { throw new Error('must not be called'); } };");
     const { load } = await freshLoad({ RESNEXT_CUDA_ADDON: f });
-    expect(load.reason).toMatch(/^version mismatch: the CUDA addon at .* has ABI 99 but this package expects 1/);
+    expect(load.reason).toMatch(/^version mismatch: the CUDA addon at .* has ABI 99 but this package expects 2/);
   });
 
   it('a probe without a device: its reason reaches backends() for cuda and cudnn', async () => {
     const f = tmpFile(
       'nodev.js',
-      "module.exports = { abiVersion: 1, probe: () => ({ ok: false, driverFound: true, driverVersion: 13000, runtimeVersion: 13000, deviceCount: 0, devices: [], reason: 'no CUDA device: the driver is installed but sees no GPU', cudnn: { compiled: true, loaded: false, reason: 'x' } }) };",
+      "module.exports = { abiVersion: 2, probe: () => ({ ok: false, driverFound: true, driverVersion: 13000, runtimeVersion: 13000, deviceCount: 0, devices: [], reason: 'no CUDA device: the driver is installed but sees no GPU', cudnn: { compiled: true, loaded: false, reason: 'x' } }) };",
     );
     const { list } = await freshLoad({ RESNEXT_CUDA_ADDON: f });
     expect(list.map((b) => [b.name, b.available, b.reason])).toEqual([
@@ -62,7 +62,7 @@ describe('CUDA loader reasons', () => {
   it('a usable GPU without cuDNN: cuda available, cudnn says why', async () => {
     const f = tmpFile(
       'nocudnn.js',
-      "module.exports = { abiVersion: 1, probe: () => ({ ok: true, driverFound: true, driverVersion: 13000, runtimeVersion: 13000, deviceCount: 1, devices: [], cudnn: { compiled: true, loaded: false, reason: 'cuDNN not found: libcudnn.so.9: cannot open shared object file' } }) };",
+      "module.exports = { abiVersion: 2, probe: () => ({ ok: true, driverFound: true, driverVersion: 13000, runtimeVersion: 13000, deviceCount: 1, devices: [], cudnn: { compiled: true, loaded: false, reason: 'cuDNN not found: libcudnn.so.9: cannot open shared object file' } }) };",
     );
     const { list } = await freshLoad({ RESNEXT_CUDA_ADDON: f });
     expect(list.find((b) => b.name === 'cuda')!.available).toBe(true);

@@ -7,11 +7,12 @@
 import type { BackendName } from '../backends/backend';
 import { resolveBackend } from '../backends/registry';
 import { invalidType, invalidValue } from '../errors';
-import { checkTensor, HostStorage, Tensor } from '../tensor';
+import { checkTensor, type DType, HostStorage, Tensor } from '../tensor';
 import { type Architecture, buildArchitecture, type ResNeXtConfig, stateSpecs, type TensorSpec } from './architecture';
 import { checkInputShape, type LayerComplexity, layerComplexity } from './complexity';
 import { forwardUnfused } from './forward_unfused';
 import { type ForwardMode, FusedEngine } from './fused_cpu';
+import { CudaEngine } from './fused_cuda';
 import { initialState } from './init';
 
 export interface ForwardOptions {
@@ -29,6 +30,13 @@ export interface ForwardOptions {
    * call per layer (each conv via Conv2dPlan.runAsync).
    */
   mode?: ForwardMode;
+  /**
+   * GPU backends only: capture the whole forward into a CUDA graph once per
+   * input shape and replay it (batch-1 latency). Default false.
+   */
+  graph?: boolean;
+  /** GPU backends only: element type of weights and activations on the device. Default: x's dtype. */
+  dtype?: DType;
 }
 
 export interface ModelOptions {
@@ -45,6 +53,7 @@ export class ResNeXtModel {
   #seed: number;
   #stateStore: Map<string, Tensor> | null = null;
   #engine: FusedEngine | null = null;
+  #cudaEngine: CudaEngine | null = null;
   #checkedShapes = new Set<string>();
 
   constructor(config: ResNeXtConfig, options: ModelOptions = {}) {
@@ -146,7 +155,9 @@ export class ResNeXtModel {
     checkInputShape([...xt.shape], this.architecture.stem.inC, 'x.shape');
     if (typeof options !== 'object' || options === null) throw invalidType('options', 'an options object', options);
     for (const k of Object.keys(options)) {
-      if (k !== 'backend' && k !== 'fuse' && k !== 'mode') throw invalidValue(`options.${k}`, 'one of the options backend, fuse, mode', k);
+      if (k !== 'backend' && k !== 'fuse' && k !== 'mode' && k !== 'graph' && k !== 'dtype') {
+        throw invalidValue(`options.${k}`, 'one of the options backend, fuse, mode, graph, dtype', k);
+      }
     }
     if (options.mode !== undefined && options.mode !== 'network' && options.mode !== 'layer') throw invalidValue('mode', "'network' or 'layer'", options.mode);
     // Shape checks walk every layer: once per input shape, not per call.
@@ -155,9 +166,24 @@ export class ResNeXtModel {
       layerComplexity(this.architecture, xt.shape);
       this.#checkedShapes.add(key);
     }
-    const backend = resolveBackend(options.backend, xt.device);
+    const gpuNamed = options.backend === 'cuda' || options.backend === 'cudnn';
+    // A GPU backend takes a host input too (uploaded into the engine's input buffer).
+    const backend = resolveBackend(options.backend, gpuNamed ? 'cuda' : xt.device);
     const fuse = options.fuse ?? backend.name !== 'reference';
     if (typeof fuse !== 'boolean') throw invalidType('fuse', 'a boolean', fuse);
+    if (options.graph !== undefined && typeof options.graph !== 'boolean') throw invalidType('graph', 'a boolean', options.graph);
+    if (backend.device === 'cuda') {
+      const dtype = options.dtype ?? xt.dtype;
+      if (dtype !== 'float32' && dtype !== 'float16' && dtype !== 'bfloat16') throw invalidValue('dtype', "'float32', 'float16' or 'bfloat16'", dtype);
+      if (!fuse) throw new Error(`The unfused forward is not implemented on the ${backend.name} backend`);
+      if (options.mode !== undefined) throw invalidValue('mode', 'no mode on a GPU backend (the forward is enqueued on the GPU stream)', options.mode);
+      const name = backend.name as 'cuda' | 'cudnn';
+      if (this.#cudaEngine && (this.#cudaEngine.backend !== name || this.#cudaEngine.dtype !== dtype)) this.#dropEngine();
+      if (!this.#cudaEngine) this.#cudaEngine = new CudaEngine(this.architecture, this.#state, name, dtype);
+      return this.#cudaEngine.forward(xt, { graph: options.graph ?? false });
+    }
+    if (options.graph !== undefined) throw invalidValue('graph', 'no graph option on a host backend (CUDA graphs need backend cuda or cudnn)', options.graph);
+    if (options.dtype !== undefined && options.dtype !== 'float32') throw invalidValue('dtype', "'float32' on a host backend", options.dtype);
     if (backend.name === 'reference' || !fuse) {
       if (backend.name !== 'reference' && backend.name !== 'cpu') throw new Error(`The unfused forward is not implemented on the ${backend.name} backend`);
       return forwardUnfused(this.architecture, this.#state, xt, backend.name);
@@ -169,7 +195,15 @@ export class ResNeXtModel {
   }
 
   /** Prepares the fused engine now (BN folding, weight packing) instead of at the first forward. */
-  prepare(options: { backend?: BackendName } = {}): this {
+  prepare(options: { backend?: BackendName; dtype?: DType } = {}): this {
+    if (options.backend === 'cuda' || options.backend === 'cudnn') {
+      const be = resolveBackend(options.backend, 'cuda');
+      const dtype = options.dtype ?? 'float32';
+      if (dtype !== 'float32' && dtype !== 'float16' && dtype !== 'bfloat16') throw invalidValue('dtype', "'float32', 'float16' or 'bfloat16'", dtype);
+      if (this.#cudaEngine && (this.#cudaEngine.backend !== be.name || this.#cudaEngine.dtype !== dtype)) this.#dropEngine();
+      if (!this.#cudaEngine) this.#cudaEngine = new CudaEngine(this.architecture, this.#state, be.name as 'cuda' | 'cudnn', dtype);
+      return this;
+    }
     const backend = resolveBackend(options.backend, 'cpu');
     if (backend.name === 'cpu' && !this.#engine) this.#engine = new FusedEngine(this.architecture, this.#state, 'cpu');
     return this;
@@ -177,6 +211,7 @@ export class ResNeXtModel {
 
   /** Kernel choices of the prepared conv plans (prepare() first), for diagnostics. */
   planInfo(): Record<string, unknown>[] {
+    if (this.#cudaEngine) return this.#cudaEngine.info();
     return this.#engine ? this.#engine.info() : [];
   }
 
@@ -184,6 +219,8 @@ export class ResNeXtModel {
   #dropEngine(): void {
     this.#engine?.dispose();
     this.#engine = null;
+    this.#cudaEngine?.dispose();
+    this.#cudaEngine = null;
   }
 
   dispose(): void {

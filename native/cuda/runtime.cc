@@ -23,6 +23,11 @@ Status g_ready_status;
 cudaStream_t g_stream = nullptr;
 
 std::atomic<int64_t> g_in_use{0}, g_peak{0}, g_live{0};
+std::atomic<bool> g_capturing{false};
+// Frees requested while capturing (a finalizer may run then): done after it,
+// since a cudaFreeAsync inside the capture would become a node of the graph.
+std::mutex g_deferred_mu;
+std::vector<std::pair<void*, size_t>> g_deferred_frees;
 
 void* g_scratch = nullptr;
 size_t g_scratch_bytes = 0;
@@ -121,6 +126,9 @@ Status Alloc(size_t bytes, void** out) {
   Status s = EnsureReady();
   if (!s.ok()) return s;
   *out = nullptr;
+  if (g_capturing.load())
+    return Status::Unsupported("device allocation of " + std::to_string(bytes) +
+                               " bytes while a CUDA graph is being captured (run the work once uncaptured first so its buffers exist)");
   if (bytes == 0) bytes = 1;  // a valid, unique pointer for empty tensors
   cudaError_t err = cudaMallocAsync(out, bytes, g_stream);
   if (err != cudaSuccess) {
@@ -138,6 +146,11 @@ Status Alloc(size_t bytes, void** out) {
 void Free(void* p, size_t bytes) {
   if (!p) return;
   if (bytes == 0) bytes = 1;
+  if (g_capturing.load()) {
+    std::lock_guard<std::mutex> lock(g_deferred_mu);
+    g_deferred_frees.emplace_back(p, bytes);
+    return;
+  }
   // Errors here only happen at process exit (runtime already unloaded).
   if (cudaFreeAsync(p, g_stream) != cudaSuccess) cudaGetLastError();
   g_in_use.fetch_sub(static_cast<int64_t>(bytes));
@@ -150,6 +163,18 @@ MemoryStats Memory() {
   m.peakBytes = g_peak.load();
   m.allocations = g_live.load();
   return m;
+}
+
+bool Capturing() { return g_capturing.load(); }
+void SetCapturing(bool on) {
+  g_capturing.store(on);
+  if (on) return;
+  std::vector<std::pair<void*, size_t>> frees;
+  {
+    std::lock_guard<std::mutex> lock(g_deferred_mu);
+    frees.swap(g_deferred_frees);
+  }
+  for (auto& f : frees) Free(f.first, f.second);
 }
 
 void ResetPeak() { g_peak.store(g_in_use.load()); }
@@ -165,6 +190,9 @@ Status Scratch(size_t bytes, void** out) {
   Status s = EnsureReady();
   if (!s.ok()) return s;
   if (bytes > g_scratch_bytes) {
+    if (g_capturing.load())
+      return Status::Unsupported("scratch growth to " + std::to_string(bytes) +
+                                 " bytes while a CUDA graph is being captured (run the work once uncaptured first)");
     if (g_scratch) Free(g_scratch, g_scratch_bytes);
     g_scratch = nullptr;
     g_scratch_bytes = 0;

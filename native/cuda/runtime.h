@@ -56,6 +56,8 @@ struct MemoryStats {
 };
 
 // Stream-ordered: freeing memory that queued work still reads is safe.
+// Refused while a CUDA graph is being captured (graph.h): an allocation there
+// would become part of the graph and be replayed.
 Status Alloc(size_t bytes, void** out);
 void Free(void* p, size_t bytes);
 MemoryStats Memory();
@@ -63,6 +65,10 @@ void ResetPeak();
 
 // Blocks the calling thread until all queued work is done.
 Status Synchronize();
+
+// Whether the stream is being captured into a CUDA graph (set by graph.cc).
+bool Capturing();
+void SetCapturing(bool on);
 
 // A growable device scratch area, used in stream order only (one stream).
 Status Scratch(size_t bytes, void** out);

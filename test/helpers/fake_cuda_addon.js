@@ -5,6 +5,12 @@
 // tested on machines without a GPU. It checks nothing about the CUDA kernels:
 // those are covered by test/cuda_emulate.test.ts (CPU emulation) and
 // test/cuda.test.ts (on a GPU).
+//
+// CUDA graphs are emulated faithfully enough to catch capture bugs: between
+// beginCapture() and endCapture() every enqueue (conv run, model ops,
+// copyFrom) is recorded instead of run, and launch() replays the records on
+// the same buffers; uploads, downloads and allocations while capturing throw,
+// as they would break a real capture.
 'use strict';
 
 const f32 = new Float32Array(1);
@@ -37,6 +43,16 @@ function roundF16(v) {
 const ROUND = [(v) => Math.fround(v), roundF16, roundBf16];
 const mem = { bytesInUse: 0, peakBytes: 0, allocations: 0 };
 
+// The capture in progress (an array of recorded enqueues) or null.
+let capture = null;
+function enqueue(fn) {
+  if (capture) capture.push(fn);
+  else fn();
+}
+function notCapturing(what) {
+  if (capture) throw new Error(`${what} while a CUDA graph is being captured (the real addon refuses or breaks the capture)`);
+}
+
 function nchwToNhwc(src, [N, C, H, W]) {
   const out = new Float64Array(src.length);
   const HW = H * W;
@@ -52,19 +68,30 @@ function nhwcToNchw(src, [N, C, H, W]) {
 }
 
 class DeviceBuffer {
-  constructor(elements, dtype) {
+  constructor(elements, dtype, parent) {
     if (!Number.isInteger(elements) || elements < 0) throw new RangeError(`elements: expected a non-negative integer but received ${elements}`);
     if (![0, 1, 2].includes(dtype)) throw new RangeError(`dtype: expected 0, 1 or 2 but received ${dtype}`);
     this.elements = elements;
     this.dtype = dtype;
     this.bytes = elements * (dtype === 0 ? 4 : 2);
+    if (parent !== undefined && parent !== null) {
+      if (!(parent instanceof DeviceBuffer)) throw new TypeError('parent: expected a DeviceBuffer');
+      if (parent.parent) throw new RangeError('parent: expected an owning DeviceBuffer but received a view');
+      if (parent.dtype !== dtype) throw new RangeError("dtype: expected the parent's");
+      if (elements > parent.elements) throw new RangeError(`elements: expected at most the parent's ${parent.elements} but received ${elements}`);
+      this.parent = parent;
+      this.data = parent.live().subarray(0, elements);
+      return;
+    }
+    notCapturing('device allocation');
+    this.parent = null;
     this.data = new Float64Array(elements);
     mem.bytesInUse += Math.max(this.bytes, 1);
     mem.allocations++;
     mem.peakBytes = Math.max(mem.peakBytes, mem.bytesInUse);
   }
   live() {
-    if (!this.data) throw new TypeError('DeviceBuffer: expected a live buffer but received a disposed one');
+    if (!this.data || (this.parent && !this.parent.data)) throw new TypeError('DeviceBuffer: expected a live buffer but received a disposed one');
     return this.data;
   }
   store(values) {
@@ -73,10 +100,12 @@ class DeviceBuffer {
     for (let i = 0; i < d.length; i++) d[i] = round(values[i]);
   }
   upload(host, dims) {
+    notCapturing('upload');
     if (host.length !== this.elements) throw new RangeError(`data: expected ${this.elements} elements but received ${host.length}`);
     this.store(dims ? nchwToNhwc(host, dims) : host);
   }
   download(dims) {
+    notCapturing('download');
     const d = this.live();
     return Float32Array.from(dims ? nhwcToNchw(d, dims) : d);
   }
@@ -85,15 +114,20 @@ class DeviceBuffer {
     return new Promise((resolve) => setImmediate(() => resolve(r)));
   }
   copyFrom(src, mode, dims) {
-    const s = src.live();
-    if (mode === 'convert') this.store(s);
-    else if (mode === 'toNhwc') this.store(nchwToNhwc(s, dims));
-    else if (mode === 'toNchw') this.store(nhwcToNchw(s, dims));
-    else throw new RangeError(`mode: unknown ${mode}`);
+    src.live();
+    this.live();
+    if (mode !== 'convert' && mode !== 'toNhwc' && mode !== 'toNchw') throw new RangeError(`mode: unknown ${mode}`);
+    enqueue(() => {
+      const s = src.live();
+      if (mode === 'convert') this.store(s);
+      else if (mode === 'toNhwc') this.store(nchwToNhwc(s, dims));
+      else this.store(nhwcToNchw(s, dims));
+    });
   }
   dispose() {
     if (!this.data) return;
     this.data = null;
+    if (this.parent) return;
     mem.bytesInUse -= Math.max(this.bytes, 1);
     mem.allocations--;
   }
@@ -133,6 +167,14 @@ class CudaConvPlan {
     const P = Math.floor((H + padding[0] + padding[2] - dilation[0] * (R - 1) - 1) / stride[0]) + 1;
     const Q = Math.floor((W + padding[1] + padding[3] - dilation[1] * (S - 1) - 1) / stride[1]) + 1;
     if (x.elements !== N * C * H * W || out.elements !== N * K * P * Q) throw new RangeError('x/out: element counts do not match the shapes');
+    x.live();
+    out.live();
+    if (residual) residual.live();
+    enqueue(() => this.compute(x, out, residual, N, C, H, W, P, Q));
+  }
+  compute(x, out, residual, N, C, H, W, P, Q) {
+    const [K, Cg, R, S] = this.shape;
+    const { groups: G, stride, dilation, padding, activation } = this.o;
     const xd = x.live();
     const rd = residual ? residual.live() : null;
     const y = new Float64Array(N * P * Q * K);
@@ -172,8 +214,89 @@ class CudaConvPlan {
   }
 }
 
+function maxPool2d(x, xShape, out, params) {
+  const [N, C, H, W] = xShape;
+  const [kh, kw, sh, sw, ph, pw] = params;
+  const P = Math.floor((H + 2 * ph - kh) / sh) + 1, Q = Math.floor((W + 2 * pw - kw) / sw) + 1;
+  if (x.elements !== N * C * H * W) throw new RangeError(`x: expected ${N * C * H * W} elements but received ${x.elements}`);
+  if (out.elements !== N * C * P * Q) throw new RangeError(`out: expected ${N * C * P * Q} elements but received ${out.elements}`);
+  if (out.dtype !== x.dtype) throw new RangeError("out: expected dtype x's");
+  enqueue(() => {
+    const xd = x.live();
+    const y = new Float64Array(N * P * Q * C);
+    for (let n = 0; n < N; n++)
+      for (let p = 0; p < P; p++)
+        for (let q = 0; q < Q; q++)
+          for (let c = 0; c < C; c++) {
+            let m = -Infinity;
+            for (let r = 0; r < kh; r++)
+              for (let s = 0; s < kw; s++) {
+                const h = p * sh - ph + r, w = q * sw - pw + s;
+                if (h < 0 || h >= H || w < 0 || w >= W) continue;
+                const v = xd[((n * H + h) * W + w) * C + c];
+                if (Number.isNaN(v) || v > m) m = v;
+              }
+            y[((n * P + p) * Q + q) * C + c] = m;
+          }
+    out.store(y);
+  });
+}
+
+function globalAvgPool(x, xShape, out) {
+  const [N, C, H, W] = xShape;
+  if (x.elements !== N * C * H * W) throw new RangeError(`x: expected ${N * C * H * W} elements but received ${x.elements}`);
+  if (out.elements !== N * C) throw new RangeError(`out: expected ${N * C} elements but received ${out.elements}`);
+  if (out.dtype !== x.dtype) throw new RangeError("out: expected dtype x's");
+  enqueue(() => {
+    const xd = x.live();
+    const y = new Float64Array(N * C);
+    for (let n = 0; n < N; n++)
+      for (let i = 0; i < H * W; i++) for (let c = 0; c < C; c++) y[n * C + c] += xd[(n * H * W + i) * C + c];
+    for (let i = 0; i < y.length; i++) y[i] /= H * W;
+    out.store(y);
+  });
+}
+
+function linear(x, xShape, weight, bias, out, M) {
+  const [N, C] = xShape;
+  if (x.elements !== N * C) throw new RangeError(`x: expected ${N * C} elements but received ${x.elements}`);
+  if (weight.elements !== M * C || weight.dtype !== 0) throw new RangeError(`weight: expected ${M * C} float32 elements`);
+  if (bias && (bias.elements !== M || bias.dtype !== 0)) throw new RangeError(`bias: expected ${M} float32 elements`);
+  if (out.elements !== N * M) throw new RangeError(`out: expected ${N * M} elements but received ${out.elements}`);
+  if (out.dtype !== x.dtype) throw new RangeError("out: expected dtype x's");
+  enqueue(() => {
+    const xd = x.live(), wd = weight.live(), bd = bias ? bias.live() : null;
+    const y = new Float64Array(N * M);
+    for (let n = 0; n < N; n++)
+      for (let m = 0; m < M; m++) {
+        let acc = bd ? bd[m] : 0;
+        for (let c = 0; c < C; c++) acc += xd[n * C + c] * wd[m * C + c];
+        y[n * M + m] = acc;
+      }
+    out.store(y);
+  });
+}
+
+class CudaGraph {
+  constructor(steps) {
+    this.steps = steps;
+  }
+  launch() {
+    if (!this.steps) throw new TypeError('CudaGraph: expected a live graph but received a disposed one');
+    notCapturing('graph launch');
+    for (const f of this.steps) f();
+  }
+  launchAsync() {
+    this.launch();
+    return new Promise((resolve) => setImmediate(resolve));
+  }
+  dispose() {
+    this.steps = null;
+  }
+}
+
 module.exports = {
-  abiVersion: 1,
+  abiVersion: 2,
   probe: () => ({
     ok: true,
     driverFound: true,
@@ -191,4 +314,20 @@ module.exports = {
   synchronizeAsync: () => new Promise((resolve) => setImmediate(resolve)),
   DeviceBuffer,
   CudaConvPlan,
+  maxPool2d,
+  globalAvgPool,
+  linear,
+  CudaGraph,
+  beginCapture: () => {
+    if (capture) throw new Error('a CUDA graph capture is already in progress');
+    capture = [];
+  },
+  endCapture: () => {
+    if (!capture) throw new Error('no CUDA graph capture is in progress');
+    const g = new CudaGraph(capture);
+    capture = null;
+    return g;
+  },
+  /** Test hook: how many enqueues the last graph recorded (not part of the real addon). */
+  graphSteps: (g) => (g.steps ? g.steps.length : 0),
 };

@@ -8,7 +8,10 @@
 // (vector loads' alignment, launch configuration, transposes) are left to the
 // GPU tests. The layout kernels (NCHW <-> NHWC transposes through a shared
 // tile, the zero-padded copy) are emulated too, phase by phase around their
-// barrier. Exit status 0 when every case passes.
+// barrier. The model ops' bodies (max pool with NaN propagation, global
+// average pool, the linear layer with its warp's lanes summed as the shuffle
+// reduction does) are checked the same way. Exit status 0 when every case passes.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <cstdio>
@@ -22,6 +25,7 @@
 #include "cuda/conv_grouped_mma.cuh"
 #include "cuda/conv_grouped_vec4.cuh"
 #include "cuda/convert_body.cuh"
+#include "cuda/model_ops.cuh"
 
 using namespace resnext;
 using namespace resnext::cuda;
@@ -232,6 +236,107 @@ int CheckLayouts(std::mt19937* rng) {
   return failures;
 }
 
+// The model ops (model_ops.cuh) over every output, float32 and float16, vs
+// float64 on values exact in the storage type.
+template <typename T>
+int CheckModelOpsT(std::mt19937* rng, const char* tname, double tol) {
+  int failures = 0;
+  std::uniform_int_distribution<int> q(-64, 64);
+  auto fill = [&](std::vector<T>* v, std::vector<double>* d, size_t n) {
+    v->resize(n);
+    d->resize(n);
+    for (size_t i = 0; i < n; i++) {
+      (*d)[i] = q(*rng) / 32.0;
+      (*v)[i] = FromFloat<T>(static_cast<float>((*d)[i]));
+    }
+  };
+  {  // max pool 3x3/2 pad 1 on [2, 5, 9, 7] NHWC, one NaN planted
+    PoolDims d;
+    d.N = 2, d.C = 5, d.H = 9, d.W = 7;
+    d.P = (d.H + 2 - 3) / 2 + 1, d.Q = (d.W + 2 - 3) / 2 + 1;
+    std::vector<T> x;
+    std::vector<double> xd;
+    fill(&x, &xd, d.N * d.H * d.W * d.C);
+    const int64_t nan_at = ((1 * d.H + 4) * d.W + 3) * d.C + 2;  // n=1, h=4, w=3, c=2
+    x[nan_at] = FromFloat<T>(NAN);
+    xd[nan_at] = NAN;
+    bool ok = true;
+    int nans = 0;
+    for (int64_t i = 0; i < d.N * d.P * d.Q * d.C; i++) {
+      const int64_t c = i % d.C, qq = (i / d.C) % d.Q, p = (i / d.C / d.Q) % d.P, n = i / d.C / d.Q / d.P;
+      double want = -INFINITY;
+      bool nan = false;
+      for (int r = 0; r < 3; r++)
+        for (int s2 = 0; s2 < 3; s2++) {
+          const int64_t h = p * 2 - 1 + r, w = qq * 2 - 1 + s2;
+          if (h < 0 || h >= d.H || w < 0 || w >= d.W) continue;
+          const double v = xd[((n * d.H + h) * d.W + w) * d.C + c];
+          if (std::isnan(v)) nan = true;
+          else want = std::max(want, v);
+        }
+      const float got = MaxPoolAt(d, x.data(), i);
+      if (nan) {
+        nans++;
+        if (!std::isnan(got)) ok = false;
+      } else if (got != want) {
+        ok = false;
+      }
+    }
+    if (nans == 0) ok = false;
+    std::printf("%s model_ops max_pool 3x3/2 pad 1 x=[2,5,9,7] %s (%d windows see the NaN)\n", ok ? "ok  " : "FAIL", tname, nans);
+    if (!ok) failures++;
+  }
+  {  // global average pool [3, 6, 5, 4]: N, C, H, W
+    const int64_t N = 3, C = 6, HW = 20;
+    std::vector<T> x;
+    std::vector<double> xd;
+    fill(&x, &xd, N * HW * C);
+    double err = 0;
+    for (int64_t n = 0; n < N; n++)
+      for (int64_t c = 0; c < C; c++) {
+        double want = 0;
+        for (int64_t i = 0; i < HW; i++) want += xd[(n * HW + i) * C + c];
+        want /= HW;
+        err = std::max(err, std::fabs(ToFloat(FromFloat<T>(AvgPoolAt(HW, C, x.data(), n, c))) - want));
+      }
+    const bool ok = err <= tol;
+    std::printf("%s model_ops global_avg_pool x=[3,6,5,4] %s: max abs err %.1e\n", ok ? "ok  " : "FAIL", tname, err);
+    if (!ok) failures++;
+  }
+  {  // linear x [11, 70] -> [11, 9]: a full row tile and a partial one, C not a multiple of 32
+    const int64_t N = 11, C = 70, M = 9;
+    std::vector<T> x;
+    std::vector<double> xd;
+    fill(&x, &xd, N * C);
+    std::vector<float> w(M * C), b(M);
+    std::vector<double> wd(M * C);
+    for (int64_t i = 0; i < M * C; i++) wd[i] = w[i] = q(*rng) / 64.f;
+    for (int64_t m = 0; m < M; m++) b[m] = q(*rng) / 8.f;
+    double err = 0;
+    for (int64_t m = 0; m < M; m++)
+      for (int64_t n0 = 0; n0 < N; n0 += kLinearRows) {
+        const int rows = static_cast<int>(std::min<int64_t>(kLinearRows, N - n0));
+        float sum[kLinearRows] = {};
+        for (int lane = 0; lane < 32; lane++) {
+          float acc[kLinearRows];
+          LinearLane(C, x.data(), w.data(), m, n0, rows, lane, 32, acc);
+          for (int j = 0; j < kLinearRows; j++) sum[j] += acc[j];
+        }
+        for (int j = 0; j < rows; j++) {
+          double want = b[m];
+          for (int64_t c = 0; c < C; c++) want += xd[(n0 + j) * C + c] * wd[m * C + c];
+          err = std::max(err, std::fabs(ToFloat(FromFloat<T>(sum[j] + b[m])) - want) / (1.0 + std::fabs(want)));
+        }
+      }
+    const bool ok = err <= tol;
+    std::printf("%s model_ops linear x=[11,70] w=[9,70] %s: max rel err %.1e\n", ok ? "ok  " : "FAIL", tname, err);
+    if (!ok) failures++;
+  }
+  return failures;
+}
+
+int CheckModelOps(std::mt19937* rng) { return CheckModelOpsT<float>(rng, "float32", 1e-5) + CheckModelOpsT<__half>(rng, "float16", 2e-3); }
+
 }  // namespace
 
 int main() {
@@ -282,6 +387,8 @@ int main() {
   const int layout_failures = CheckLayouts(&rng);
   failures += layout_failures;
   runs += 5;
+  failures += CheckModelOps(&rng);
+  runs += 6;
   std::printf("emulate_kernels: %d kernel runs, %d failed\n", runs, failures);
   return failures == 0 ? 0 : 1;
 }

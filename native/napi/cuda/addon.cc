@@ -9,7 +9,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitProbe(env, exports);
   InitDeviceBuffer(env, exports);
   InitConvPlan(env, exports);
-  exports.Set("abiVersion", Napi::Number::New(env, 1));
+  InitModelOps(env, exports);
+  InitGraph(env, exports);
+  // 2: model ops, CUDA graphs, DeviceBuffer views.
+  exports.Set("abiVersion", Napi::Number::New(env, 2));
   return exports;
 }
 

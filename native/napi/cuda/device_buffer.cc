@@ -6,6 +6,11 @@
 // upload/download take the logical NCHW dims of a rank-4 tensor when the
 // buffer is to hold it as NHWC (the layout our kernels and cuDNN read); with
 // null dims the data is copied densely in order. Host data is always float32.
+//
+// new DeviceBuffer(elements, dtype, parent) is a view of the first `elements`
+// of parent (same dtype): it owns nothing, keeps parent from being collected,
+// and reads as disposed once parent is. The model forward uses views to run
+// layers of different sizes in a few buffers allocated once per input shape.
 #include "cuda/convert.h"
 #include "cuda/cuda_status.h"
 #include "cuda/runtime.h"
@@ -67,23 +72,43 @@ class DeviceBufferWrap : public Napi::ObjectWrap<DeviceBufferWrap> {
     const int64_t t = resnext_napi::GetInt(info[1], "dtype", 0, 2);
     dtype_ = static_cast<DType>(t);
     bytes_ = static_cast<size_t>(elements_) * resnext::cuda::DTypeSize(dtype_);
+    if (info.Length() > 2 && !info[2].IsUndefined() && !info[2].IsNull()) {
+      if (!info[2].IsObject() || !info[2].As<Napi::Object>().InstanceOf(ctor->Value())) ThrowType(env, "parent: expected a DeviceBuffer");
+      DeviceBufferWrap* parent = Unwrap(info[2].As<Napi::Object>());
+      if (!parent->ptr()) ThrowType(env, "parent: expected a live DeviceBuffer but received a disposed one");
+      if (parent->parent_) ThrowRange(env, "parent: expected an owning DeviceBuffer but received a view");
+      if (parent->dtype_ != dtype_)
+        ThrowRange(env, std::string("dtype: expected the parent's (") + resnext::cuda::DTypeName(parent->dtype_) + ") but received " +
+                            resnext::cuda::DTypeName(dtype_));
+      if (elements_ > parent->elements_)
+        ThrowRange(env, "elements: expected at most the parent's " + std::to_string(parent->elements_) + " but received " +
+                            std::to_string(elements_));
+      parent_ = parent;
+      parent_ref_ = Napi::Persistent(info[2].As<Napi::Object>());
+      ptr_ = parent->ptr_;
+      return;
+    }
     Check(env, resnext::cuda::Alloc(bytes_, &ptr_));
   }
 
   ~DeviceBufferWrap() override { Release(); }
 
-  void* ptr() const { return ptr_; }
+  void* ptr() const { return parent_ && !parent_->ptr_ ? nullptr : ptr_; }
   int64_t elements() const { return elements_; }
   DType dtype() const { return dtype_; }
 
  private:
   void Release() {
-    if (ptr_) resnext::cuda::Free(ptr_, bytes_);
+    if (ptr_ && !parent_) resnext::cuda::Free(ptr_, bytes_);
     ptr_ = nullptr;
+    if (parent_) {
+      parent_ref_.Reset();
+      parent_ = nullptr;  // ptr() must not look at a parent we no longer keep alive
+    }
   }
 
   void CheckLive(Napi::Env env) const {
-    if (!ptr_) ThrowType(env, "DeviceBuffer: expected a live buffer but received a disposed one");
+    if (!ptr()) ThrowType(env, "DeviceBuffer: expected a live buffer but received a disposed one");
   }
 
   Napi::Value Elements(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(elements_)); }
@@ -201,6 +226,8 @@ class DeviceBufferWrap : public Napi::ObjectWrap<DeviceBufferWrap> {
   }
 
   void* ptr_ = nullptr;
+  DeviceBufferWrap* parent_ = nullptr;  // set for a view
+  Napi::ObjectReference parent_ref_;
   int64_t elements_ = 0;
   size_t bytes_ = 0;
   DType dtype_ = DType::kF32;

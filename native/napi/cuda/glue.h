@@ -18,6 +18,8 @@ namespace resnext_cuda_napi {
 void InitProbe(Napi::Env env, Napi::Object exports);
 void InitDeviceBuffer(Napi::Env env, Napi::Object exports);
 void InitConvPlan(Napi::Env env, Napi::Object exports);
+void InitModelOps(Napi::Env env, Napi::Object exports);
+void InitGraph(Napi::Env env, Napi::Object exports);
 
 // The device memory of a DeviceBuffer JS object (throws TypeError otherwise).
 struct BufferView {
