@@ -4,7 +4,10 @@
 // and PyTorch, the ratios, the fraction of the HBM roofline, the PyTorch
 // cross-check, the test summary, and the issue's targets marked met or not.
 //
-//   node bench/gpu/report.js --ours ours.json --torch torch.json --tests tests.log --env env.txt --out DIR
+// Whole resnext50_32x4d forwards (bench_network.js) are set against PyTorch
+// eager's (bench_torch.py --network) for the network targets.
+//
+//   node bench/gpu/report.js --ours ours.json --torch torch.json [--network network.json] --tests tests.log --env env.txt --out DIR
 'use strict';
 
 const fs = require('node:fs');
@@ -37,6 +40,7 @@ const HBM_BYTES_PER_S = 4.8e12;
 
 const ours = readJson(opt('--ours')) || { results: [] };
 const torch = readJson(opt('--torch')) || { results: [] };
+const net = readJson(opt('--network')) || { items: [] };
 const testsLog = readText(opt('--tests'));
 const env = readText(opt('--env'));
 const outDir = opt('--out') || '.';
@@ -88,10 +92,37 @@ const targets = {
   batch1_at_least_2x_cudnn: allOf(measured.filter((r) => r.batch === 1), (r) => r.speedup_vs_cudnn >= 2),
   batch32_at_least_1x_cudnn: allOf(measured.filter((r) => r.batch === 32), (r) => r.speedup_vs_cudnn >= 1),
   bf16_batch32_at_least_60pct_hbm: allOf(table.filter((r) => r.batch === 32 && r.dtype === 'bfloat16' && r.ours_us), (r) => r.ours_hbm_fraction >= 0.6),
-  network: 'not measured: whole ResNeXt models do not run on the GPU backends yet (only PyTorch is timed)',
 };
 
-const results = { env, probe: ours.probe, torchEnv: torch.env, tests, layers: table, xcheck: torch.xcheck || [], network: torch.network || null, targets };
+// Network targets: our best backend (cuda or cudnn) against PyTorch eager, same dtype and batch.
+const netItems = (net.items || []).filter((i) => i.us && !i.error);
+const tn = torch.network || {};
+const best = (pred, key) => {
+  const rows = netItems.filter(pred);
+  return rows.length ? rows.reduce((a, b) => (b[key] < a[key] ? b : a)) : null;
+};
+const ours256 = best((i) => i.batch === 256 && i.dtype === 'float16', 'us');
+targets.resnext50_fp16_batch256_at_least_torch_eager =
+  ours256 && tn.fp16_batch256 && tn.fp16_batch256.us ? ours256.us <= tn.fp16_batch256.us : null;
+const lat = {};
+for (const dtype of ['float32', 'float16']) {
+  const t = tn[dtype === 'float32' ? 'fp32_batch1' : 'fp16_batch1'];
+  const o = best((i) => i.batch === 1 && i.dtype === dtype, 'us');
+  lat[dtype] = { ours: o, torch_us: t && t.us };
+  targets[`resnext50_${dtype}_batch1_latency_at_most_torch`] = o && t && t.us ? o.us <= t.us : null;
+}
+
+const results = {
+  env,
+  probe: ours.probe,
+  torchEnv: torch.env,
+  tests,
+  layers: table,
+  xcheck: torch.xcheck || [],
+  network: torch.network || null,
+  ourNetwork: { items: net.items || [], crossChecks: net.crossChecks || [], skipped: net.skipped || [], error: net.error },
+  targets,
+};
 fs.writeFileSync(path.join(outDir, 'results.json'), JSON.stringify(results, null, 1));
 
 const f = (v, d = 2) => (typeof v === 'number' ? v.toFixed(d) : '-');
@@ -118,6 +149,20 @@ if (results.xcheck.length) {
 if (results.network) {
   md.push('', 'PyTorch eager resnext50_32x4d (channels_last), for reference:', '');
   for (const [k, v] of Object.entries(results.network)) md.push(`- ${k}: ${v && v.us ? (v.us / 1e3).toFixed(3) + ' ms' : JSON.stringify(v)}`);
+}
+if ((net.items || []).length || net.error) {
+  md.push('', 'Our resnext50_32x4d on the GPU (model.forward, input on the device; "queued" = bench_torch.py\'s method, "awaited" = one forward waited to host logits):', '');
+  if (net.error) md.push(`- error: ${net.error}`);
+  md.push('| run | queued ms | awaited ms | images/s | PyTorch eager ms |', '|---|---|---|---|---|');
+  for (const i of net.items || []) {
+    const tk = i.batch === 256 ? 'fp16_batch256' : i.dtype === 'float32' ? 'fp32_batch1' : 'fp16_batch1';
+    const t = tn[tk];
+    md.push(
+      `| ${i.name} | ${i.error ? 'error: ' + i.error : f(i.us / 1e3, 3)} | ${i.latency_us ? f(i.latency_us / 1e3, 3) : '-'} | ${i.us ? f((i.batch * 1e6) / i.us, 0) : '-'} | ${t && t.us ? f(t.us / 1e3, 3) : '-'} |`,
+    );
+  }
+  for (const c of net.crossChecks || []) md.push(`- cross-check ${c.a} vs ${c.b}: ${c.relErr.toExponential(2)}`);
+  for (const sk of net.skipped || []) md.push(`- skipped ${sk}`);
 }
 const errors = [...ours.results].filter((r) => r.error);
 if (errors.length) {

@@ -3,9 +3,11 @@
 # Node: unpacks the Node and node_modules that bench/gpu/pack.sh put in .gpu/,
 # builds the CUDA addon against the cuDNN of the host's Python (PyTorch's
 # nvidia/cudnn), runs the GPU test suite, benchmarks the grouped layers (ours vs
-# cuDNN vs PyTorch) and writes results.json, results.md, tests.log, build.log
-# and the raw timings to OUTDIR. Every step has a time cap; the whole stays
-# under 8 minutes. See bench/gpu/README.md.
+# cuDNN vs PyTorch) and whole resnext50_32x4d forwards (ours eager and CUDA
+# graph at batch 1, float16 batch 256, vs PyTorch eager channels_last), and
+# writes results.json, results.md, tests.log, build.log and the raw timings to
+# OUTDIR. Every step has a time cap, cut further so the whole script ends by
+# DEADLINE seconds (default 450: 7.5 minutes). See bench/gpu/README.md.
 #
 #   bash bench/gpu/run.sh OUTDIR [--quick]
 set -uo pipefail
@@ -16,6 +18,15 @@ out=$(cd "$out" && pwd)
 cd "$(dirname "$0")/../.."
 t0=$(date +%s)
 step() { echo "== [$(($(date +%s) - t0)) s] $*"; }
+deadline=${DEADLINE:-450}
+# cap SECONDS: SECONDS, or what is left before the deadline if less (at least 5).
+cap() {
+  local left=$((deadline - ($(date +%s) - t0)))
+  local c=$1
+  [ "$left" -lt "$c" ] && c=$left
+  [ "$c" -lt 5 ] && c=5
+  echo "$c"
+}
 work=/tmp/resnext-gpu
 mkdir -p "$work/xcheck"
 
@@ -39,6 +50,10 @@ if [ ! -d node_modules/vitest ] && [ -f .gpu/node_modules.tar.xz ]; then
   step "node_modules"
   tar -xJf .gpu/node_modules.tar.xz
 fi
+if [ ! -f dist/cjs/index.js ] && [ -f .gpu/dist.tar.xz ]; then
+  step "dist (compiled TypeScript)"
+  tar -xJf .gpu/dist.tar.xz
+fi
 
 step "environment"
 {
@@ -52,7 +67,7 @@ step "environment"
 
 step "build the CUDA addon (cmake-js, all cores)"
 rm -rf build-cuda
-RESNEXT_CUDA=1 RESNEXT_CUDA_JOBS=$(nproc) timeout 240 node scripts/build-cuda.js 2>&1 | tee "$work/build-summary.txt"
+RESNEXT_CUDA=1 RESNEXT_CUDA_JOBS=$(nproc) timeout "$(cap 200)" node scripts/build-cuda.js 2>&1 | tee "$work/build-summary.txt"
 cp build-cuda/build.log "$out/build.log" 2>/dev/null || true
 if [ ! -f build-cuda/Release/resnext_cuda.node ]; then
   step "build failed; see build.log"
@@ -62,15 +77,19 @@ fi
 node -e "const p=require('./build-cuda/Release/resnext_cuda.node').probe(); console.log(JSON.stringify(p))" | tee -a "$out/env.txt"
 
 step "GPU tests (test/cuda.test.ts, cuda_emulate, cuda_loader)"
-timeout 180 node node_modules/vitest/vitest.mjs run test/cuda.test.ts test/cuda_emulate.test.ts test/cuda_loader.test.ts --reporter=verbose 2>&1 | tee "$out/tests.log" | tail -40
+timeout "$(cap 120)" node node_modules/vitest/vitest.mjs run test/cuda.test.ts test/cuda_emulate.test.ts test/cuda_loader.test.ts --reporter=verbose 2>&1 | tee "$out/tests.log" | tail -40
 
 step "layers: ours and cuDNN"
-timeout 150 node bench/gpu/bench_layers.js --out "$out/ours.json" --xcheck "$work/xcheck" $quick
+timeout "$(cap 110)" node bench/gpu/bench_layers.js --out "$out/ours.json" --xcheck "$work/xcheck" $quick
 
 step "layers and network: PyTorch"
 node -e "const l=require('./bench/gpu/layers'); console.log(JSON.stringify({layers: l.LAYERS, batches: l.BATCHES}))" > "$work/layers.json"
-PYTHONUNBUFFERED=1 timeout 150 python3 bench/gpu/bench_torch.py --layers "$work/layers.json" --out "$out/torch.json" --xcheck "$work/xcheck" --network $quick
+PYTHONUNBUFFERED=1 timeout "$(cap 110)" python3 bench/gpu/bench_torch.py --layers "$work/layers.json" --out "$out/torch.json" --xcheck "$work/xcheck" --network $quick
+
+step "network: ours (resnext50_32x4d, batch 1 eager and graph, batch 256 float16)"
+netcap=$(cap 120)
+timeout "$netcap" node bench/gpu/bench_network.js --out "$out/network.json" --budget $((netcap - 5)) $quick
 
 step "report"
-node bench/gpu/report.js --ours "$out/ours.json" --torch "$out/torch.json" --tests "$out/tests.log" --env "$out/env.txt" --out "$out" | tail -60
+node bench/gpu/report.js --ours "$out/ours.json" --torch "$out/torch.json" --network "$out/network.json" --tests "$out/tests.log" --env "$out/env.txt" --out "$out" | tail -60
 step "done: $(ls "$out" | tr '\n' ' ')"
