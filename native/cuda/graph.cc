@@ -39,6 +39,7 @@ Status EndCapture(cudaGraphExec_t* out) {
     *out = nullptr;
     return FromCuda(err, "cudaGraphInstantiate");
   }
+  GraphCreated();
   return Status::Ok();
 }
 
@@ -49,7 +50,11 @@ Status LaunchGraph(cudaGraphExec_t exec) {
 }
 
 void DestroyGraph(cudaGraphExec_t exec) {
-  if (exec && cudaGraphExecDestroy(exec) != cudaSuccess) cudaGetLastError();
+  if (!exec) return;
+  // cudaGraphExecDestroy does not wait for a queued replay; the shared blocks
+  // it may read are freed stream-ordered after it (GraphDestroyed).
+  if (cudaGraphExecDestroy(exec) != cudaSuccess) cudaGetLastError();
+  GraphDestroyed();
 }
 
 }  // namespace cuda

@@ -4,6 +4,8 @@
 // EndCapture must read and write device memory that outlives the graph, and
 // must not allocate (Alloc refuses while capturing, with a clear reason), so
 // the caller runs the same work once uncaptured first to size its scratch.
+// The shared scratch and cuDNN workspace a graph bakes in are not freed while
+// any graph is alive (runtime.h, FreeShared), even when later work outgrows them.
 #pragma once
 
 #include <cuda_runtime_api.h>

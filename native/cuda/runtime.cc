@@ -28,6 +28,9 @@ std::atomic<bool> g_capturing{false};
 // since a cudaFreeAsync inside the capture would become a node of the graph.
 std::mutex g_deferred_mu;
 std::vector<std::pair<void*, size_t>> g_deferred_frees;
+// Shared blocks outgrown while graphs that may use them are alive.
+int g_live_graphs = 0;
+std::vector<std::pair<void*, size_t>> g_retired;
 
 void* g_scratch = nullptr;
 size_t g_scratch_bytes = 0;
@@ -165,6 +168,34 @@ MemoryStats Memory() {
   return m;
 }
 
+void FreeShared(void* p, size_t bytes) {
+  if (!p) return;
+  {
+    std::lock_guard<std::mutex> lock(g_deferred_mu);
+    if (g_live_graphs > 0) {
+      g_retired.emplace_back(p, bytes);
+      return;
+    }
+  }
+  Free(p, bytes);
+}
+
+void GraphCreated() {
+  std::lock_guard<std::mutex> lock(g_deferred_mu);
+  g_live_graphs++;
+}
+
+void GraphDestroyed() {
+  std::vector<std::pair<void*, size_t>> frees;
+  {
+    std::lock_guard<std::mutex> lock(g_deferred_mu);
+    if (--g_live_graphs > 0) return;
+    frees.swap(g_retired);
+  }
+  // Stream-ordered: a replay already queued finishes before the blocks are reused.
+  for (auto& f : frees) Free(f.first, f.second);
+}
+
 bool Capturing() { return g_capturing.load(); }
 void SetCapturing(bool on) {
   g_capturing.store(on);
@@ -193,7 +224,7 @@ Status Scratch(size_t bytes, void** out) {
     if (g_capturing.load())
       return Status::Unsupported("scratch growth to " + std::to_string(bytes) +
                                  " bytes while a CUDA graph is being captured (run the work once uncaptured first)");
-    if (g_scratch) Free(g_scratch, g_scratch_bytes);
+    if (g_scratch) FreeShared(g_scratch, g_scratch_bytes);
     g_scratch = nullptr;
     g_scratch_bytes = 0;
     size_t grown = bytes + bytes / 4;

@@ -70,6 +70,13 @@ Status Synchronize();
 bool Capturing();
 void SetCapturing(bool on);
 
+// Frees memory that a captured CUDA graph may have baked in (the shared
+// scratch below, cuDNN's workspace) when they grow: while any graph is alive
+// the old block is kept, and freed once the last graph is destroyed.
+void FreeShared(void* p, size_t bytes);
+void GraphCreated();
+void GraphDestroyed();
+
 // A growable device scratch area, used in stream order only (one stream).
 Status Scratch(size_t bytes, void** out);
 

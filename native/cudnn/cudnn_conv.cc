@@ -73,7 +73,8 @@ Status Handle(cudnnHandle_t* out) {
 
 Status Workspace(size_t bytes, void** out) {
   if (bytes > g_workspace_bytes) {
-    Free(g_workspace, g_workspace_bytes);
+    // A captured CUDA graph may hold the old workspace: FreeShared keeps it while one is alive.
+    FreeShared(g_workspace, g_workspace_bytes);
     g_workspace = nullptr;
     g_workspace_bytes = 0;
     Status s = Alloc(bytes, &g_workspace);
