@@ -145,7 +145,8 @@ function timeInterleaved(peers, budgetS, setThreads) {
     p.run();
     slowest = Math.max(slowest, now() - t0);
   }
-  const rounds = 4;
+  // Many short rounds: noise from other processes lands on both peers alike.
+  const rounds = 8;
   const reps = Math.max(2, Math.min(50, Math.floor((budgetS * 1000) / peers.length / rounds / Math.max(slowest, 1e-3))));
   const times = peers.map(() => []);
   for (let r = 0; r < rounds; r++) {

@@ -61,7 +61,12 @@ inline void GatherEven(float* __restrict dst, const float* __restrict src, int64
   for (; t + 16 < n; t += 16) {  // reads src[2t, 2t + 32): within 2n - 1
     _mm512_storeu_ps(dst + t, _mm512_permutex2var_ps(_mm512_loadu_ps(src + 2 * t), ie, _mm512_loadu_ps(src + 2 * t + 16)));
   }
-  for (; t < n; ++t) dst[t] = src[2 * t];
+  if (t < n) {  // at most 16 left: masked loads of the 2(n - t) - 1 floats needed
+    const int m = static_cast<int>(2 * (n - t) - 1);
+    const __m512 a = _mm512_maskz_loadu_ps(Mask(m < 16 ? m : 16), src + 2 * t);
+    const __m512 b = _mm512_maskz_loadu_ps(Mask(m > 16 ? m - 16 : 0), src + 2 * t + 16);
+    _mm512_mask_storeu_ps(dst + t, Mask(static_cast<int>(n - t)), _mm512_permutex2var_ps(a, ie, b));
+  }
 }
 
 // Lane i reads base[i * stride] (lanes < n; the rest are zero).
