@@ -115,6 +115,18 @@ inline void Transpose16(__m512 r[16]) {
   }
 }
 
+// dst[q] = src[idx[q]] for q < n, 16 per gather.
+inline void GatherPlane(float* __restrict dst, const float* __restrict src, const int32_t* idx, int64_t n) {
+  int64_t q = 0;
+  for (; q + 16 <= n; q += 16) {
+    _mm512_storeu_ps(dst + q, _mm512_i32gather_ps(_mm512_loadu_si512(idx + q), src, 4));
+  }
+  if (q < n) {
+    const __mmask16 m = Mask(static_cast<int>(n - q));
+    _mm512_mask_storeu_ps(dst + q, m, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, _mm512_loadu_si512(idx + q), src, 4));
+  }
+}
+
 #include "conv_gemm.inc"
 }  // namespace
 

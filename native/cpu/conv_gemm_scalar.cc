@@ -56,6 +56,8 @@ inline void ExpandPlane(float*, const float*, const int32_t*, const int32_t*, in
 constexpr bool kHasTranspose = false;  // the transposing epilogue gathers instead
 inline void Transpose16(V*) {}
 
+inline void GatherPlane(float*, const float*, const int32_t*, int64_t) {}  // unused: kHasExpand is false
+
 #include "conv_gemm.inc"
 }  // namespace
 
