@@ -98,6 +98,7 @@ describe('CUDA loading (runs everywhere)', () => {
     await expect(m.forward(x, { backend: 'reference', graph: true })).rejects.toThrow(/Expected no graph option on a host backend .* for graph but received true/);
     await expect(m.forward(x, { backend: 'reference', graph: 1 as unknown as boolean })).rejects.toThrow(TypeError);
     await expect(m.forward(x, { backend: 'reference', dtype: 'float16' })).rejects.toThrow(RangeError);
+    await expect(m.forward(x, { backend: 'reference', denseConvs: 'cudnn' })).rejects.toThrow(/Expected no denseConvs option on a host backend/);
   });
 
   it('device and dtype arguments are validated before any GPU is needed', () => {
@@ -380,6 +381,20 @@ for (const be of ['cuda', 'cudnn'] as const) {
         expect(m.planInfo()[0].dtype).toBe(dtype);
       });
     }
+
+    it.runIf(be === 'cuda' && available.includes('cudnn'))(
+      'resnext50 (C=2, d=2) x=[2,3,32,32] float32 with denseConvs: cudnn: grouped convs on our kernels, ungrouped on cuDNN, matches the reference',
+      async () => {
+        const y = await m.forward(x2, { backend: 'cuda', denseConvs: 'cudnn', graph: true });
+        expect(relErr(y.dataSync(), await reference(x2))).toBeLessThanOrEqual(NET_TOL.float32);
+        const info = m.planInfo();
+        const grouped = new Set(m.architecture.stages.flat().map((b) => b.conv2.name));
+        for (const p of info) {
+          if (grouped.has(p.name as string)) expect(p.impl).not.toBe('cudnn');
+          else expect(p.impl).toBe('cudnn');
+        }
+      },
+    );
 
     it('CIFAR resnext29 (C=2, d=2, no max pool, 3 stages) x=[1,3,16,16] float32 matches the reference', async () => {
       const c = resnext({ depth: 29, cardinality: 2, width: 2, numClasses: 4, seed: 26 });

@@ -8,6 +8,8 @@
 //     the stream, synchronize once, median of repeats), plus the latency of
 //     one forward awaited to host logits (median of 20);
 //   batch 256, float16: images per second (median of 3 forwards, each waited).
+// Configurations: 'cuda' (every conv on our kernels), 'cuda+cudnnDense'
+// (denseConvs: 'cudnn': grouped convs ours, ungrouped on cuDNN) and 'cudnn'.
 // The input stays on the device (x.to('cuda')), as PyTorch's does. Weights are
 // the seeded random initialisation (timing does not depend on them). Also
 // cross-checks cuda vs cudnn logits at batch 1 float32, and graph vs eager.
@@ -95,45 +97,50 @@ async function main() {
     return { us: median(reps), min_us: Math.min(...reps), max_us: Math.max(...reps), iters };
   }
 
+  const configs = [
+    { label: 'cuda', be: 'cuda', opts: {} },
+    { label: 'cuda+cudnnDense', be: 'cuda', opts: { denseConvs: 'cudnn' }, needs: 'cudnn' },
+    { label: 'cudnn', be: 'cudnn', opts: {} },
+  ].filter((c) => avail.includes(c.be) && (!c.needs || avail.includes(c.needs)));
   const logits = new Map();
-  for (const be of avail) {
+  for (const { label, be, opts } of configs) {
     for (const dtype of ['float32', 'float16']) {
       const x = lib.randn([1, 3, side, side], { seed: 2 }).to('cuda', { dtype });
       for (const graph of [false, true]) {
-        const name = `${be} batch1 ${dtype} ${graph ? 'graph' : 'eager'}`;
+        const name = `${label} batch1 ${dtype} ${graph ? 'graph' : 'eager'}`;
         if (elapsed() > budgetS - 20) {
           result.skipped.push(`${name}: time budget`);
           continue;
         }
         try {
           const prep = performance.now();
-          const first = await model.forward(x, { backend: be, dtype, graph });
+          const first = await model.forward(x, { backend: be, dtype, graph, ...opts });
           const firstMs = performance.now() - prep;
           const host = await first.data();
           first.dispose();
           logits.set(name, host);
-          const queued = await timeQueued(async () => (await model.forward(x, { backend: be, dtype, graph })).dispose());
+          const queued = await timeQueued(async () => (await model.forward(x, { backend: be, dtype, graph, ...opts })).dispose());
           const lat = [];
           for (let i = 0; i < 20; i++) {
             const s = performance.now();
-            const y = await model.forward(x, { backend: be, dtype, graph });
+            const y = await model.forward(x, { backend: be, dtype, graph, ...opts });
             await y.data();
             lat.push((performance.now() - s) * 1e3);
             y.dispose();
           }
-          const item = { name, backend: be, batch: 1, dtype, graph, first_ms: firstMs, ...queued, latency_us: median(lat), latency_min_us: Math.min(...lat) };
+          const item = { name, backend: label, batch: 1, dtype, graph, first_ms: firstMs, ...queued, latency_us: median(lat), latency_min_us: Math.min(...lat) };
           result.items.push(item);
           console.log(`${name}: ${(queued.us / 1e3).toFixed(3)} ms queued, ${(item.latency_us / 1e3).toFixed(3)} ms awaited (first call incl. preparation ${firstMs.toFixed(0)} ms)`);
         } catch (err) {
-          result.items.push({ name, backend: be, batch: 1, dtype, graph, error: String(err && err.message ? err.message : err) });
+          result.items.push({ name, backend: label, batch: 1, dtype, graph, error: String(err && err.message ? err.message : err) });
           console.log(`${name}: ERROR ${err && err.message}`);
         }
         save();
       }
     }
   }
-  for (const be of avail) {
-    const name = `${be} batch${bigBatch} float16 eager`;
+  for (const { label, be, opts } of configs) {
+    const name = `${label} batch${bigBatch} float16 eager`;
     if (elapsed() > budgetS - 30) {
       result.skipped.push(`${name}: time budget`);
       continue;
@@ -141,30 +148,30 @@ async function main() {
     try {
       const x = lib.randn([bigBatch, 3, side, side], { seed: 3 }).to('cuda', { dtype: 'float16' });
       const s0 = performance.now();
-      (await model.forward(x, { backend: be, dtype: 'float16' })).dispose();
+      (await model.forward(x, { backend: be, dtype: 'float16', ...opts })).dispose();
       await lib.synchronize();
       const firstMs = performance.now() - s0;
       const reps = [];
       for (let r = 0; r < 3; r++) {
         const s = performance.now();
-        (await model.forward(x, { backend: be, dtype: 'float16' })).dispose();
+        (await model.forward(x, { backend: be, dtype: 'float16', ...opts })).dispose();
         await lib.synchronize();
         reps.push((performance.now() - s) * 1e3);
       }
       const us = median(reps);
-      result.items.push({ name, backend: be, batch: bigBatch, dtype: 'float16', graph: false, first_ms: firstMs, us, min_us: Math.min(...reps), images_per_s: bigBatch / (us * 1e-6), peak_bytes: lib.memory().peakBytes });
+      result.items.push({ name, backend: label, batch: bigBatch, dtype: 'float16', graph: false, first_ms: firstMs, us, min_us: Math.min(...reps), images_per_s: bigBatch / (us * 1e-6), peak_bytes: lib.memory().peakBytes });
       console.log(`${name}: ${(us / 1e3).toFixed(2)} ms, ${(bigBatch / (us * 1e-6)).toFixed(0)} images/s`);
       x.dispose();
     } catch (err) {
-      result.items.push({ name, backend: be, batch: bigBatch, dtype: 'float16', graph: false, error: String(err && err.message ? err.message : err) });
+      result.items.push({ name, backend: label, batch: bigBatch, dtype: 'float16', graph: false, error: String(err && err.message ? err.message : err) });
       console.log(`${name}: ERROR ${err && err.message}`);
     }
     save();
   }
   // Correctness on the real network: both backends agree; the graph replays the eager forward.
   const pairs = [];
-  if (avail.length === 2) pairs.push(['cuda batch1 float32 eager', 'cudnn batch1 float32 eager']);
-  for (const be of avail) for (const dt of ['float32', 'float16']) pairs.push([`${be} batch1 ${dt} graph`, `${be} batch1 ${dt} eager`]);
+  for (const c of configs.slice(1)) pairs.push(['cuda batch1 float32 eager', `${c.label} batch1 float32 eager`]);
+  for (const c of configs) for (const dt of ['float32', 'float16']) pairs.push([`${c.label} batch1 ${dt} graph`, `${c.label} batch1 ${dt} eager`]);
   for (const [a, b] of pairs) {
     if (logits.has(a) && logits.has(b)) {
       const e = relErr(logits.get(a), logits.get(b));

@@ -30,6 +30,13 @@ import { foldBatchNorm } from './fold_bn';
 
 export type CudaModelBackend = 'cuda' | 'cudnn';
 
+/**
+ * Backend 'cuda' only: who runs the ungrouped convs (the 7x7 stem, the 1x1
+ * convs, the shortcuts), which our grouped kernels are not tuned for: 'cuda'
+ * (ours, the default) or 'cudnn'. The grouped 3x3 convs always run ours.
+ */
+export type DenseConvImpl = 'cuda' | 'cudnn';
+
 interface ConvEntry {
   def: ConvDef;
   plan: NativeCudaConvPlan;
@@ -65,6 +72,7 @@ function product(shape: readonly number[]): number {
 export class CudaEngine {
   readonly backend: CudaModelBackend;
   readonly dtype: DType;
+  readonly denseConvs: DenseConvImpl;
   #arch: Architecture;
   #b: NativeCudaBinding;
   #code: number;
@@ -76,12 +84,13 @@ export class CudaEngine {
   #queue: Promise<unknown> = Promise.resolve();
   #disposed = false;
 
-  constructor(arch: Architecture, state: Map<string, Tensor>, backend: CudaModelBackend, dtype: DType) {
+  constructor(arch: Architecture, state: Map<string, Tensor>, backend: CudaModelBackend, dtype: DType, denseConvs: DenseConvImpl = 'cuda') {
     const b = cudaBinding();
     if (!b) throw new ResnextError('ERR_RESNEXT_NO_CUDA', `The ${backend} backend is unavailable: ${loadCudaBinding().reason}`);
     this.#b = b;
     this.backend = backend;
     this.dtype = dtype;
+    this.denseConvs = backend === 'cudnn' ? 'cudnn' : denseConvs;
     this.#arch = arch;
     this.#code = DTYPE_CODES[dtype];
     const made: { dispose(): void }[] = [];
@@ -100,7 +109,7 @@ export class CudaEngine {
           padding: [def.padding, def.padding, def.padding, def.padding],
           activation,
           dtype: this.#code,
-          impl: backend,
+          impl: def.groups === 1 ? this.denseConvs : backend,
         });
         made.push(p);
         return { def, plan: p };

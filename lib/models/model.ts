@@ -12,7 +12,7 @@ import { type Architecture, buildArchitecture, type ResNeXtConfig, stateSpecs, t
 import { checkInputShape, type LayerComplexity, layerComplexity } from './complexity';
 import { forwardUnfused } from './forward_unfused';
 import { type ForwardMode, FusedEngine } from './fused_cpu';
-import { CudaEngine } from './fused_cuda';
+import { CudaEngine, type DenseConvImpl } from './fused_cuda';
 import { initialState } from './init';
 
 export interface ForwardOptions {
@@ -37,6 +37,8 @@ export interface ForwardOptions {
   graph?: boolean;
   /** GPU backends only: element type of weights and activations on the device. Default: x's dtype. */
   dtype?: DType;
+  /** Backend 'cuda' only: 'cudnn' runs the ungrouped convs (stem, 1x1, shortcuts) on cuDNN. Default 'cuda' (ours). */
+  denseConvs?: DenseConvImpl;
 }
 
 export interface ModelOptions {
@@ -155,8 +157,8 @@ export class ResNeXtModel {
     checkInputShape([...xt.shape], this.architecture.stem.inC, 'x.shape');
     if (typeof options !== 'object' || options === null) throw invalidType('options', 'an options object', options);
     for (const k of Object.keys(options)) {
-      if (k !== 'backend' && k !== 'fuse' && k !== 'mode' && k !== 'graph' && k !== 'dtype') {
-        throw invalidValue(`options.${k}`, 'one of the options backend, fuse, mode, graph, dtype', k);
+      if (k !== 'backend' && k !== 'fuse' && k !== 'mode' && k !== 'graph' && k !== 'dtype' && k !== 'denseConvs') {
+        throw invalidValue(`options.${k}`, 'one of the options backend, fuse, mode, graph, dtype, denseConvs', k);
       }
     }
     if (options.mode !== undefined && options.mode !== 'network' && options.mode !== 'layer') throw invalidValue('mode', "'network' or 'layer'", options.mode);
@@ -178,11 +180,17 @@ export class ResNeXtModel {
       if (!fuse) throw new Error(`The unfused forward is not implemented on the ${backend.name} backend`);
       if (options.mode !== undefined) throw invalidValue('mode', 'no mode on a GPU backend (the forward is enqueued on the GPU stream)', options.mode);
       const name = backend.name as 'cuda' | 'cudnn';
-      if (this.#cudaEngine && (this.#cudaEngine.backend !== name || this.#cudaEngine.dtype !== dtype)) this.#dropEngine();
-      if (!this.#cudaEngine) this.#cudaEngine = new CudaEngine(this.architecture, this.#state, name, dtype);
+      const dense = options.denseConvs ?? name;
+      if (dense !== 'cuda' && dense !== 'cudnn') throw invalidValue('denseConvs', "'cuda' or 'cudnn'", dense);
+      if (name === 'cudnn' && dense !== 'cudnn') throw invalidValue('denseConvs', "'cudnn' (or nothing) on the cudnn backend", dense);
+      if (dense === 'cudnn' && name === 'cuda') resolveBackend('cudnn', 'cuda', 'denseConvs');
+      const e = this.#cudaEngine;
+      if (e && (e.backend !== name || e.dtype !== dtype || e.denseConvs !== dense)) this.#dropEngine();
+      if (!this.#cudaEngine) this.#cudaEngine = new CudaEngine(this.architecture, this.#state, name, dtype, dense);
       return this.#cudaEngine.forward(xt, { graph: options.graph ?? false });
     }
     if (options.graph !== undefined) throw invalidValue('graph', 'no graph option on a host backend (CUDA graphs need backend cuda or cudnn)', options.graph);
+    if (options.denseConvs !== undefined) throw invalidValue('denseConvs', 'no denseConvs option on a host backend', options.denseConvs);
     if (options.dtype !== undefined && options.dtype !== 'float32') throw invalidValue('dtype', "'float32' on a host backend", options.dtype);
     if (backend.name === 'reference' || !fuse) {
       if (backend.name !== 'reference' && backend.name !== 'cpu') throw new Error(`The unfused forward is not implemented on the ${backend.name} backend`);
