@@ -344,6 +344,17 @@ for (const be of ['cuda', 'cudnn'] as const) {
       expect(info.every((p) => p.backend === be)).toBe(true);
     });
 
+    it('prepare({ backend, dtype: bfloat16 }) folds and uploads the weights before the first forward (53 conv plans in bfloat16)', async () => {
+      const c = resnext({ depth: 50, cardinality: 2, width: 2, numClasses: 4, seed: 29 });
+      const before = memory().bytesInUse;
+      c.prepare({ backend: be, dtype: 'bfloat16' });
+      const info = c.planInfo();
+      expect(info.length).toBe(1 + 16 * 3 + 4);
+      expect(info.every((p) => p.dtype === 'bfloat16' && p.backend === be)).toBe(true);
+      expect(memory().bytesInUse).toBeGreaterThan(before);
+      c.dispose();
+    });
+
     it('resnext50 (C=2, d=2) x=[1,3,32,32] float32 on the device in, logits on the device out', async () => {
       const r = await reference(x1);
       const y = await m.forward(x1.to('cuda'), { backend: be });
