@@ -13,6 +13,7 @@ function markdown(doc) {
   lines.push('');
   lines.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, SIMD level in use: ${m.simd}. Node ${m.node}, ${m.gxx}.`);
   lines.push(`Versions: resnext ${m.resnext}, onnxruntime-node ${m.onnxruntimeNode}.`);
+  lines.push(`Load average (1 min, all processes; 2 cores) at the start ${m.loadAvgStart} and the end ${m.loadAvgEnd}: above about 0.5, other processes shared the cores and 2-thread timings are noisy.`);
   lines.push('');
   lines.push('Measured peak (bench/peak/peak.cc, g++ -O3, best of a measurement before and one after the cases): ' +
     m.peak.fma.map((r) => `${r.isa} ${r.threads}t ${r.gflops_best} GFLOP/s`).join(', ') + '; copy ' +
@@ -22,17 +23,19 @@ function markdown(doc) {
     '(ours: setNumThreads; ORT: intraOpNumThreads, sequential, graph optimisations on), steady state (input and output buffers ' +
     'allocated once; ORT called through its native session synchronously with a preallocated output). Bias on. ' +
     'Both outputs (image 0) checked against the float64 reference (max abs error / max |ref| <= 1e-4) before timing. ' +
-    'GFLOP/s = 2*N*K*P*Q*(C/groups)*R*S / median. ours/ORT = ORT median / ours median (> 1: ours faster).');
+    'GFLOP/s = 2*N*K*P*Q*(C/groups)*R*S / median. ours/ORT = ORT median / ours median (> 1: ours faster); the targets use it. ' +
+    '"by CPU time" = ORT / ours process CPU time per call (median over blocks, all threads, spin-waiting included): with 1 thread it is ' +
+    'each peer\'s own compute time, little affected by other processes on a busy machine; with 2 threads it also counts idle spinning.');
   lines.push('');
-  lines.push('| case | N | thr | MFLOP | ours median (min) ms | ours GFLOP/s | ours % pk | ORT median (min) ms | ORT GFLOP/s | ORT % pk | ours/ORT | our kernel |');
-  lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  lines.push('| case | N | thr | MFLOP | ours median (min) ms | ours GFLOP/s | ours % pk | ORT median (min) ms | ORT GFLOP/s | ORT % pk | ours/ORT | ours/ORT by CPU time | our kernel |');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of doc.results) {
     if (r.error) {
-      lines.push(`| ${r.case} | ${r.N} | ${r.threads} | ${f(r.mflop)} | error: ${r.error.replace(/\|/g, '/')} | | | | | | | ${r.oursImpl ?? ''} |`);
+      lines.push(`| ${r.case} | ${r.N} | ${r.threads} | ${f(r.mflop)} | error: ${r.error.replace(/\|/g, '/')} | | | | | | | | ${r.oursImpl ?? ''} |`);
       continue;
     }
     lines.push(`| ${r.case} | ${r.N} | ${r.threads} | ${f(r.mflop)} | ${f(r.ours.medianMs)} (${f(r.ours.minMs)}) | ${f(r.ours.gflops)} | ${f(r.ours.pctPeak)} | ` +
-      `${f(r.ort.medianMs)} (${f(r.ort.minMs)}) | ${f(r.ort.gflops)} | ${f(r.ort.pctPeak)} | **${r.ratio.toFixed(2)}x** | ${r.oursImpl} |`);
+      `${f(r.ort.medianMs)} (${f(r.ort.minMs)}) | ${f(r.ort.gflops)} | ${f(r.ort.pctPeak)} | **${r.ratio.toFixed(2)}x** | ${r.cpuRatio.toFixed(2)}x | ${r.oursImpl} |`);
   }
   lines.push('');
   lines.push('## Issue 3 targets');

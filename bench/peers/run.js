@@ -132,7 +132,11 @@ function idle(ms) {
   Atomics.wait(sleeper, 0, 0, ms);
 }
 
-// Times `peers` interleaved: `rounds` rounds, each running every peer `reps` times.
+// Times `peers` interleaved: `rounds` rounds, each running every peer `reps`
+// times. Returns per peer the wall times of every call and the process CPU
+// time per call of every block (all threads, spinning included: with one
+// thread it is the peer's own compute time, which other processes on the
+// machine barely change).
 function timeInterleaved(peers, budgetS, setThreads) {
   for (const p of peers) {
     setThreads();
@@ -149,6 +153,7 @@ function timeInterleaved(peers, budgetS, setThreads) {
   const rounds = 8;
   const reps = Math.max(2, Math.min(50, Math.floor((budgetS * 1000) / peers.length / rounds / Math.max(slowest, 1e-3))));
   const times = peers.map(() => []);
+  const cpu = peers.map(() => []);
   for (let r = 0; r < rounds; r++) {
     peers.forEach((p, i) => {
       setThreads();
@@ -156,14 +161,17 @@ function timeInterleaved(peers, budgetS, setThreads) {
       // workers go idle first, so they do not steal this peer's cores.
       idle(20);
       p.run();
+      const c0 = process.cpuUsage();
       for (let k = 0; k < reps; k++) {
         const t0 = now();
         p.run();
         times[i].push(now() - t0);
       }
+      const c = process.cpuUsage(c0);
+      cpu[i].push((c.user + c.system) / 1000 / reps);
     });
   }
-  return times;
+  return { times, cpu };
 }
 
 function peakFor(peak, threads) {
@@ -182,6 +190,8 @@ function machineInfo(peak) {
     simd: info.isa ?? info.best ?? 'unknown',
     cpuInfo: info,
     memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
+    // Other processes' load (1-minute average) when the run started; the end value is added later.
+    loadAvgStart: +os.loadavg()[0].toFixed(2),
     node: process.version,
     resnext: pkgVersion,
     onnxruntimeNode: require('onnxruntime-node/package.json').version,
@@ -228,14 +238,19 @@ function main() {
           if (!(row.oursErr <= 1e-4)) bad.push(`ours rel err ${row.oursErr}`);
           if (!(row.ortErr <= 1e-4)) bad.push(`ORT rel err ${row.ortErr}`);
           if (bad.length) throw new Error(`output differs from the float64 reference: ${bad.join(', ')}`);
-          const [to, tr] = timeInterleaved([ours, ortPeer], args.budget, () => rx.setNumThreads(threads));
+          const { times, cpu } = timeInterleaved([ours, ortPeer], args.budget, () => rx.setNumThreads(threads));
           const pk = peakFor(peak, threads);
-          for (const [key, t] of [['ours', to], ['ort', tr]]) {
+          [['ours', 0], ['ort', 1]].forEach(([key, i]) => {
+            const t = times[i];
             const med = median(t);
             // MFLOP per ms is GFLOP/s.
-            row[key] = { medianMs: med, minMs: Math.min(...t), reps: t.length, gflops: row.mflop / med, pctPeak: (100 * row.mflop) / med / pk };
-          }
+            row[key] = {
+              medianMs: med, minMs: Math.min(...t), reps: t.length, gflops: row.mflop / med, pctPeak: (100 * row.mflop) / med / pk,
+              cpuMsPerCall: median(cpu[i]),
+            };
+          });
           row.ratio = row.ort.medianMs / row.ours.medianMs;
+          row.cpuRatio = row.ort.cpuMsPerCall / row.ours.cpuMsPerCall;
         } catch (e) {
           row.error = e.message;
         } finally {
@@ -273,6 +288,7 @@ function main() {
     for (const key of ['ours', 'ort']) r[key].pctPeak = (100 * r[key].gflops) / pk;
   }
   console.log(`peak fp32 (best of the start and end measurements): ${args.threads.map((t) => `${peakFor(peak, t)} GFLOP/s @${t}t`).join(', ')}`);
+  machine.loadAvgEnd = +os.loadavg()[0].toFixed(2);
   const targets = require('./targets').evaluate(results);
   for (const t of targets) console.log(`${t.met ? 'MET    ' : 'NOT MET'} ${t.target}: ${t.detail}`);
   const full = !args.cases && args.batch.length === 2 && args.threads.length === 2;
