@@ -166,14 +166,22 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
     const model = buildModel(spec, args.seed);
     models.push(model);
     await probe(model);
+    let gpuModels = 0;
     for (const backend of backendNames) {
-      if (backend !== 'reference') model.prepare({ backend });
+      // A model keeps one prepared GPU engine: a second GPU backend gets its own
+      // copy (same seed, same weights) so interleaved rounds never re-prepare.
+      let m = model;
+      if (deviceOf(backend) !== 'cpu' && gpuModels++ > 0) {
+        m = buildModel(spec, args.seed);
+        models.push(m);
+      }
+      if (backend !== 'reference') m.prepare({ backend });
       for (const batch of args.batches) {
         const x = inputFor(batch, deviceOf(backend));
         const cfg: Config = {
           label: `${spec.label} ${backend} b${batch}`,
           run: async () => {
-            const y = await model.forward(x, { backend });
+            const y = await m.forward(x, { backend });
             // A device result may still be computing: reading it waits for the GPU.
             if (y.device !== 'cpu') await y.data();
           },
@@ -181,7 +189,7 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
           warmupMs: [],
         };
         configs.push(cfg);
-        netMeta.push({ spec, backend, batch, model, cfg });
+        netMeta.push({ spec, backend, batch, model: m, cfg });
       }
     }
     if (ort) {
@@ -208,14 +216,20 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
     await probe(model);
     const state = model.stateDict();
     const convs = new Map(allConvs(model.architecture).map((c) => [c.name, c]));
+    let gpuModels = 0;
     for (const backend of backendNames) {
-      if (backend !== 'reference') model.prepare({ backend });
+      let m = model;
+      if (deviceOf(backend) !== 'cpu' && gpuModels++ > 0) {
+        m = buildModel(preset, args.seed);
+        models.push(m);
+      }
+      if (backend !== 'reference') m.prepare({ backend });
       for (const batch of args.batches) {
         const x = inputFor(batch, deviceOf(backend));
         const netCfg: Config = {
           label: `${model.name} ${backend} b${batch}`,
           run: async () => {
-            const y = await model.forward(x, { backend });
+            const y = await m.forward(x, { backend });
             if (y.device !== 'cpu') await y.data();
           },
           samples: [],
@@ -226,9 +240,17 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
         for (const l of model.layers([batch, 3, size, size])) {
           if (l.op !== 'conv') continue;
           const c = convs.get(l.name)!;
-          const bias = randn([c.outC], { seed: 7 });
-          const plan = conv2dPlan(state.get(`${c.name}.weight`)!, { groups: c.groups, stride: c.stride, padding: c.padding, bias, activation: 'relu', backend });
           const dev = deviceOf(backend);
+          const bias = randn([c.outC], { seed: 7 });
+          const weight = state.get(`${c.name}.weight`)!;
+          const plan = conv2dPlan(dev === 'cpu' ? weight : weight.to(dev), {
+            groups: c.groups,
+            stride: c.stride,
+            padding: c.padding,
+            bias: dev === 'cpu' ? bias : bias.to(dev),
+            activation: 'relu',
+            backend,
+          });
           const hostIn = randn(l.inputShape as [number, number, number, number], { seed: 11 });
           const xin = dev === 'cpu' ? hostIn : hostIn.to(dev);
           const hostOut = zeros(l.outputShape as [number, number, number, number]);
