@@ -90,6 +90,8 @@ const g3Cases: Case[] = [
   { n: 5, c: 15, h: 6, w: 33, k: 10, r: 3, s: 3, groups: 5, stride: 1, dilation: 1, padding: 1 },
   { n: 5, c: 48, h: 13, w: 19, k: 48, r: 3, s: 3, groups: 48, stride: 1, dilation: 1, padding: 1 },
   { n: 1, c: 4, h: 17, w: 16, k: 12, r: 3, s: 3, groups: 4, stride: 1, dilation: 1, padding: 1 },
+  // Few groups and a large plane: several chunks (tasks) per plane.
+  { n: 1, c: 8, h: 64, w: 40, k: 8, r: 3, s: 3, groups: 2, stride: 1, dilation: 1, padding: 1 },
 ];
 
 // Depthwise 3x3, stride 1, padding 1: rows of 1 to 5 vectors (each register
