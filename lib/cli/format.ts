@@ -29,8 +29,8 @@ export interface Table {
 }
 
 export function networkTable(rows: readonly NetworkRow[]): Table {
-  const header = ['network', 'C x d', 'backend', 'batch', 'params', 'MACs', 'median ms', 'p10-p90 ms', 'spread', 'img/s', 'GFLOP/s', '% peak', 'time / base', 'MACs / base'];
-  const align: ('l' | 'r')[] = ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'];
+  const header = ['network', 'C x d', 'backend', 'batch', 'params', 'MACs', 'median ms', 'p10-p90 ms', 'min ms', 'spread', 'img/s', 'GFLOP/s', '% peak', 'time / base', 'MACs / base'];
+  const align: ('l' | 'r')[] = ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'];
   const compare = rows.some((r) => r.vsOurs !== undefined);
   if (compare) {
     header.push('ORT / ours');
@@ -45,6 +45,7 @@ export function networkTable(rows: readonly NetworkRow[]): Table {
     fmtCount(r.macs),
     fmtMs(r.stats.median),
     `${fmtMs(r.stats.p10)}-${fmtMs(r.stats.p90)}`,
+    fmtMs(r.stats.min),
     `${(r.stats.spread * 100).toFixed(0)}%${r.stats.noisy ? ' !' : ''}`,
     fmtNum(r.imagesPerSecond, r.imagesPerSecond >= 100 ? 0 : 1),
     fmtNum(r.gflops, 1),
@@ -57,8 +58,8 @@ export function networkTable(rows: readonly NetworkRow[]): Table {
 }
 
 export function layerTable(rows: readonly LayerRow[]): Table {
-  const header = ['layer', 'input', 'output', 'k/s', 'groups', 'MACs', 'median ms', 'spread', 'GFLOP/s', '% peak', 'share'];
-  const align: ('l' | 'r')[] = ['l', 'l', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'];
+  const header = ['layer', 'input', 'output', 'k/s', 'groups', 'MACs', 'median ms', 'min ms', 'spread', 'GFLOP/s', '% peak', 'share'];
+  const align: ('l' | 'r')[] = ['l', 'l', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'];
   const out = rows.map((r) => [
     r.name,
     r.inputShape.join('x'),
@@ -67,6 +68,7 @@ export function layerTable(rows: readonly LayerRow[]): Table {
     String(r.groups),
     fmtCount(r.macs),
     fmtMs(r.stats.median),
+    fmtMs(r.stats.min),
     `${(r.stats.spread * 100).toFixed(0)}%${r.stats.noisy ? ' !' : ''}`,
     fmtNum(r.gflops, 1),
     r.pctPeak === null ? 'n/a' : `${r.pctPeak.toFixed(1)}%`,
@@ -118,7 +120,8 @@ export function settingsLines(r: BenchResult): string[] {
     `Load average (1 min) ${r.loadAverage.start.toFixed(1)} at the start, ${r.loadAverage.end.toFixed(1)} at the end, on ${r.machine.cores} cores` +
       (Math.max(r.loadAverage.start, r.loadAverage.end) > r.machine.cores * 0.75 ? ': other processes were competing for the CPU during this run.' : '.'),
     `Peak: ${r.peak.gflops === null ? 'unknown' : `${r.peak.gflops.toFixed(0)} GFLOP/s`} (${r.peak.source}).`,
-    `Rows marked ! have a spread (p90 - p10) / median above ${(s.maxSpread * 100).toFixed(0)}%: noisy, repeat before trusting them.`,
+    `Rows marked ! have a spread (p90 - p10) / median above ${(s.maxSpread * 100).toFixed(0)}%: noisy, repeat before trusting them ` +
+      '(on a shared machine the min is the least disturbed figure; GFLOP/s, % peak and the ratios use the median).',
   ];
 }
 
