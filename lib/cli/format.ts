@@ -135,7 +135,7 @@ export function renderReport(r: BenchResult, format: 'text' | 'markdown'): strin
     out.push(`Machine: ${machineLine(r)}.`, '');
     const ph = r.phases;
     out.push(
-      `Command: \`${r.command}\` (${r.machine.date}, ${r.wallSeconds.toFixed(0)} s: peak ${ph.peak.toFixed(1)} s, building ${ph.build.toFixed(1)} s, ` +
+      `Command: \`${r.command}\` (finished ${r.machine.date}, ${r.wallSeconds.toFixed(0)} s: peak ${ph.peak.toFixed(1)} s, building ${ph.build.toFixed(1)} s, ` +
         `warm-up ${ph.warmup.toFixed(1)} s, timing ${ph.timed.toFixed(1)} s).`,
       '',
     );
