@@ -113,16 +113,14 @@ void ThreadPool::Drain(int thread_index) {
 
 void ThreadPool::WorkerLoop(int index, uint64_t seen) {
   for (;;) {
-    // Spin briefly, then yield the core for a while (on a loaded 2-core machine
-    // a pure spin starves the very thread we wait for), then sleep.
+    // Spin for a while (back-to-back runs find the worker awake), then sleep.
+    // No yield phase here: on a loaded machine each yield can hand the core to
+    // another process for a whole time slice, and the worker would miss short
+    // runs; a sleeping worker is woken promptly by the notify instead.
     bool woke = false;
-    for (int spin = 0; spin < 4000 + kYieldSpins; ++spin) {
+    for (int spin = 0; spin < 20000; ++spin) {
       if (generation_.load(std::memory_order_acquire) != seen) { woke = true; break; }
-      if (spin < 4000) {
-        RESNEXT_PAUSE();
-      } else {
-        std::this_thread::yield();
-      }
+      RESNEXT_PAUSE();
     }
     if (!woke) {
       std::unique_lock<std::mutex> lock(mu_);
