@@ -3,12 +3,12 @@
 // Whole-network benchmark: batch-1 latency and batch-8 throughput of resnet50
 // and resnext50_32x4d on our CPU backend next to onnxruntime-node running the
 // same network with the same weights (ONNX graph built in code from
-// stateDict(), see onnx_network.js). Each runtime runs in its own child
-// process (runner.js), built from the same seed; before timing, the parent
-// checks that their logits agree. Timing is steady state: one prepared model /
-// session per configuration, then interleaved rounds (the order rotates each
-// round; each block starts with a pause and an untimed run), pooled into
-// median and min.
+// stateDict(), see onnx_network.js). Each model x runtime runs in its own
+// child process (runner.js), built from the same seed; before timing, the
+// parent checks that their logits agree. Timing is steady state: one prepared
+// model / session per configuration; per batch size, all models and runtimes
+// are timed in the same interleaved rounds (the order rotates each round; each
+// block starts with a pause and an untimed run), pooled into median and min.
 //
 // Usage: npm run bench:networks   (env: ROUNDS=5, MODELS=resnet50,resnext50_32x4d, BATCHES=1,8)
 // Writes bench/results/networks.json and networks.md.
@@ -66,67 +66,74 @@ function spawnRunner() {
 
 const stats = (t) => ({ medianMs: median(t), minMs: Math.min(...t), reps: t.length });
 
-async function benchModel(name) {
-  const rows = [];
-  let impls = {};
-  let ortVersion = '';
-  let cpuInfo = null;
-  for (const N of BATCHES) {
-    const runtimes = N === 1 ? ['ours', 'ort', 'ours-layer'] : ['ours', 'ort'];
-    const runners = {};
-    const logits = {};
-    try {
-      // Prepared one at a time, so preparation never overlaps another's work.
-      for (const r of runtimes) {
-        runners[r] = spawnRunner();
-        const res = await runners[r].request({ cmd: 'prepare', runtime: r, model: name, batch: N, size: SIZE, threads: THREADS });
-        logits[r] = res.logits;
-        if (res.info.impls) impls = res.info.impls;
-        if (res.info.cpuInfo) cpuInfo = res.info.cpuInfo;
-        if (res.info.ortVersion) ortVersion = res.info.ortVersion;
+/**
+ * One batch size: every model x runtime in its own process, all timed in the
+ * same interleaved rounds, so that ratios across models (our resnext50 vs our
+ * resnet50) see the same machine conditions as ratios across runtimes.
+ */
+async function benchBatch(N, models) {
+  const runtimes = N === 1 ? ['ours', 'ort', 'ours-layer'] : ['ours', 'ort'];
+  const keys = models.flatMap((m) => runtimes.map((r) => `${m}/${r}`));
+  const runners = {};
+  const logits = {};
+  const out = { rows: [], impls: {}, ortVersion: '', cpuInfo: null };
+  try {
+    // Prepared one at a time, so preparation never overlaps another's work.
+    for (const key of keys) {
+      const [model, runtime] = key.split('/');
+      runners[key] = spawnRunner();
+      const res = await runners[key].request({ cmd: 'prepare', runtime, model, batch: N, size: SIZE, threads: THREADS });
+      logits[key] = res.logits;
+      if (res.info.impls) out.impls[model] = res.info.impls;
+      if (res.info.cpuInfo) out.cpuInfo = res.info.cpuInfo;
+      if (res.info.ortVersion) out.ortVersion = res.info.ortVersion;
+    }
+    const agree = {};
+    for (const m of models) {
+      agree[m] = relErr(logits[`${m}/ours`], logits[`${m}/ort`]);
+      if (!(agree[m] < 1e-3)) throw new Error(`${m} N=${N}: logits disagree with onnxruntime (normwise relative error ${agree[m]})`);
+      if (logits[`${m}/ours-layer`] && relErr(logits[`${m}/ours-layer`], logits[`${m}/ours`]) !== 0) throw new Error(`${m}: the per-layer mode's logits differ from the default mode's`);
+    }
+    const reps = N === 1 ? 6 : 2;
+    const t = Object.fromEntries(keys.map((k) => [k, []]));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (let j = 0; j < keys.length; j++) {
+        const k = keys[(round + j) % keys.length];
+        t[k].push(...(await runners[k].request({ cmd: 'time', reps })).times);
       }
-      const agree = relErr(logits.ours, logits.ort);
-      if (!(agree < 1e-3)) throw new Error(`${name} N=${N}: logits disagree with onnxruntime (normwise relative error ${agree})`);
-      if (logits['ours-layer'] && relErr(logits['ours-layer'], logits.ours) !== 0) throw new Error(`${name}: the per-layer mode's logits differ from the default mode's`);
-      const reps = N === 1 ? 8 : 3;
-      const t = Object.fromEntries(runtimes.map((r) => [r, []]));
-      for (let round = 0; round < ROUNDS; round++) {
-        for (let j = 0; j < runtimes.length; j++) {
-          const r = runtimes[(round + j) % runtimes.length];
-          t[r].push(...(await runners[r].request({ cmd: 'time', reps })).times);
-        }
-      }
+    }
+    for (const m of models) {
       const row = {
-        model: name,
+        model: m,
         batch: N,
         gmacs: null,
-        logitsRelErr: agree,
-        ours: stats(t.ours),
-        ort: stats(t.ort),
-        oursLayerMode: t['ours-layer'] ? stats(t['ours-layer']) : null,
+        logitsRelErr: agree[m],
+        ours: stats(t[`${m}/ours`]),
+        ort: stats(t[`${m}/ort`]),
+        oursLayerMode: t[`${m}/ours-layer`] ? stats(t[`${m}/ours-layer`]) : null,
         loadAverage: os.loadavg()[0],
       };
       row.oursImagesPerS = (N * 1000) / row.ours.medianMs;
       row.ortImagesPerS = (N * 1000) / row.ort.medianMs;
       row.speedupVsOrt = row.ort.medianMs / row.ours.medianMs;
-      rows.push(row);
+      out.rows.push(row);
       console.log(
-        `${name} N=${N}: ours ${row.ours.medianMs.toFixed(2)} ms (min ${row.ours.minMs.toFixed(2)}), ORT ${row.ort.medianMs.toFixed(2)} ms (min ${row.ort.minMs.toFixed(2)}), ` +
-          `ours/ORT throughput ${row.speedupVsOrt.toFixed(2)}x, logits rel err ${agree.toExponential(2)}` +
+        `${m} N=${N}: ours ${row.ours.medianMs.toFixed(2)} ms (min ${row.ours.minMs.toFixed(2)}), ORT ${row.ort.medianMs.toFixed(2)} ms (min ${row.ort.minMs.toFixed(2)}), ` +
+          `ours/ORT throughput ${row.speedupVsOrt.toFixed(2)}x, logits rel err ${agree[m].toExponential(2)}` +
           (row.oursLayerMode ? `; per-layer async mode ${row.oursLayerMode.medianMs.toFixed(2)} ms` : '') + `; load average ${row.loadAverage.toFixed(1)}`,
       );
-    } finally {
-      for (const r of Object.values(runners)) r.close();
     }
+  } finally {
+    for (const r of Object.values(runners)) r.close();
   }
-  return { rows, impls, ortVersion, cpuInfo };
+  return out;
 }
 
 function markdown(doc) {
   const L = [];
   L.push('# Whole networks: our CPU backend vs onnxruntime-node (same network, same weights)', '');
   L.push(`Generated ${doc.date} by \`npm run bench:networks\` (commit ${doc.commit}). Machine: ${doc.machine.cpu}, ${doc.machine.cores} cores, Node ${doc.machine.node}, onnxruntime-node ${doc.ortVersion}, ${THREADS} threads each, ${SIZE}x${SIZE}, fp32, ${ROUNDS} interleaved rounds.`, '');
-  L.push('Cells: median ms (min ms). Throughput = batch / median. Each runtime in its own process; logits of both checked to agree (normwise relative error) before timing.', '');
+  L.push('Cells: median ms (min ms). Throughput = batch / median. Each model x runtime in its own process, and per batch size all of them timed in the same interleaved rounds (so ratios across models and across runtimes see the same conditions); logits of ours and ORT checked to agree (normwise relative error) before timing.', '');
   L.push('"ours" is the default forward (one native job per call); "ours, per-layer" runs the same fused network as one async native call per layer (batch 1 only). "load" is the 1-minute load average after the row (2 cores; other engineers were compiling and benchmarking).', '');
   L.push('| model | batch | GMACs | ours ms | ORT ms | ours img/s | ORT img/s | ours / ORT throughput (medians) | same, from mins | ours, per-layer ms | logits rel err | load |');
   L.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
@@ -176,11 +183,11 @@ async function main() {
   const rows = [];
   const impls = {};
   let ortVersion = '', cpuInfo = null;
-  for (const name of MODELS) {
-    const r = await benchModel(name);
-    for (const row of r.rows) row.gmacs = rx.presets[name]().macs([row.batch, 3, SIZE, SIZE]) / 1e9;
+  for (const N of BATCHES) {
+    const r = await benchBatch(N, MODELS);
+    for (const row of r.rows) row.gmacs = rx.presets[row.model]().macs([row.batch, 3, SIZE, SIZE]) / 1e9;
     rows.push(...r.rows);
-    impls[name] = r.impls;
+    Object.assign(impls, r.impls);
     ortVersion = r.ortVersion;
     cpuInfo = r.cpuInfo;
   }
