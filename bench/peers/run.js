@@ -149,17 +149,18 @@ function timeInterleaved(peers, budgetS, setThreads) {
     p.run();
     slowest = Math.max(slowest, now() - t0);
   }
-  // Many short rounds: noise from other processes lands on both peers alike.
-  const rounds = 8;
+  // Several short rounds: noise from other processes lands on both peers alike.
+  const rounds = 6;
   const reps = Math.max(2, Math.min(50, Math.floor((budgetS * 1000) / peers.length / rounds / Math.max(slowest, 1e-3))));
   const times = peers.map(() => []);
   const cpu = peers.map(() => []);
   for (let r = 0; r < rounds; r++) {
     peers.forEach((p, i) => {
       setThreads();
-      // Both thread pools spin for a while after a run: let the other peer's
+      // Both thread pools spin for a while after a run (ORT's intra-op workers
+      // for about 40 ms here, ours for about 0.3 ms): let the other peer's
       // workers go idle first, so they do not steal this peer's cores.
-      idle(20);
+      idle(60);
       p.run();
       const c0 = process.cpuUsage();
       for (let k = 0; k < reps; k++) {
