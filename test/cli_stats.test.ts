@@ -3,7 +3,7 @@
 // the interleaving order, the automatic run count and the peak selection.
 import { describe, expect, it } from 'vitest';
 
-import { chooseRuns } from '../lib/cli/bench';
+import { chooseRuns, compareRoundOrder } from '../lib/cli/bench';
 import { mergePeaks, peakFor, selectPeak } from '../lib/cli/peak';
 import { median, quantile, roundOrder, summarize } from '../lib/cli/stats';
 
@@ -55,6 +55,13 @@ describe('interleaving and run count', () => {
       const seen = new Set(Array.from({ length: n }, (_, r) => roundOrder(n, r)[pos]));
       expect(seen.size).toBe(n);
     }
+  });
+  it('with two runtimes: one block per runtime, blocks alternate, each block rotates; one runtime is roundOrder', () => {
+    const rt = ['ours', 'ort', 'ours', 'ort', 'ours', 'ort'];
+    expect(compareRoundOrder(rt, 0)).toEqual([0, 2, 4, 1, 3, 5]);
+    expect(compareRoundOrder(rt, 1)).toEqual([3, 5, 1, 2, 4, 0]);
+    expect(compareRoundOrder(rt, 2)).toEqual([4, 0, 2, 5, 1, 3]);
+    expect(compareRoundOrder(['a', 'a', 'a'], 1)).toEqual(roundOrder(3, 1));
   });
   it('runs fit the budget within [5, 50]', () => {
     expect(chooseRuns([100, 100, 100, 100, 100], 30).runs).toBe(50);

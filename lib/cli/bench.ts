@@ -31,6 +31,8 @@ import { chartFromResult, renderSvg } from './svg';
 /** One thing timed per round: a network forward, or one conv of the layers suite. */
 interface Config {
   label: string;
+  /** 'resnext' or 'onnxruntime': rounds keep each runtime's configurations together. */
+  runtime: string;
   run: () => Promise<void> | void;
   samples: number[];
   warmupMs: number[];
@@ -68,6 +70,31 @@ export function chooseBackends(requested: readonly string[], notes: string[]): {
 /** The device a backend computes on ('cpu' or 'cuda'), from the registry. */
 function deviceOf(backend: BackendName): 'cpu' | 'cuda' {
   return (listBackends().find((b) => b.name === backend)?.device ?? 'cpu') as 'cpu' | 'cuda';
+}
+
+/** Untimed pause between runtimes (onnxruntime's workers spin about 40 ms after a run). */
+const SETTLE_MS = 60;
+
+function settle(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * The order of one round when several runtimes are timed: each runtime's
+ * configurations together (so a runtime switches, and pays a settle pause,
+ * only once per round), runtimes alternating which goes first, and each
+ * runtime's configurations rotated as in roundOrder(). With one runtime this
+ * is roundOrder().
+ */
+export function compareRoundOrder(runtimes: readonly string[], round: number): number[] {
+  const names = [...new Set(runtimes)];
+  const groups = names.map((n) => runtimes.map((r, i) => (r === n ? i : -1)).filter((i) => i >= 0));
+  const out: number[] = [];
+  for (let g = 0; g < groups.length; g++) {
+    const group = groups[(g + round) % groups.length];
+    for (const k of roundOrder(group.length, round)) out.push(group[k]);
+  }
+  return out;
 }
 
 /** Timed rounds from the warm-up estimate: as many as fit the budget, at least 5, at most 50. */
@@ -180,6 +207,7 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
         const x = inputFor(batch, deviceOf(backend));
         const cfg: Config = {
           label: `${spec.label} ${backend} b${batch}`,
+          runtime: 'resnext',
           run: async () => {
             const y = await m.forward(x, { backend });
             // A device result may still be computing: reading it waits for the GPU.
@@ -197,7 +225,7 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
         const x = inputFor(batch);
         const ours = (await model.forward(inputFor(batch, deviceOf(backendNames[0])), { backend: backendNames[0] })).dataSync();
         const session = await ort.prepare(model, x, ours);
-        const cfg: Config = { label: `${spec.label} onnxruntime b${batch}`, run: () => session.run(x), samples: [], warmupMs: [] };
+        const cfg: Config = { label: `${spec.label} onnxruntime b${batch}`, runtime: 'onnxruntime', run: () => session.run(x), samples: [], warmupMs: [] };
         configs.push(cfg);
         netMeta.push({ spec, backend: 'onnxruntime', batch, model, cfg });
         if (session.maxAbsDiff !== undefined) {
@@ -228,6 +256,7 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
         const x = inputFor(batch, deviceOf(backend));
         const netCfg: Config = {
           label: `${model.name} ${backend} b${batch}`,
+          runtime: 'resnext',
           run: async () => {
             const y = await m.forward(x, { backend });
             if (y.device !== 'cpu') await y.data();
@@ -258,7 +287,7 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
           // Host backends: the synchronous call is the kernel's time. Device backends
           // only enqueue in run(); runAsync() resolves when the GPU has finished.
           const run = dev === 'cpu' ? () => void plan.run(xin, { out: o }) : async () => void (await plan.runAsync(xin, { out: o }));
-          const cfg: Config = { label: `${l.name} ${backend} b${batch}`, run, samples: [], warmupMs: [] };
+          const cfg: Config = { label: `${l.name} ${backend} b${batch}`, runtime: 'resnext', run, samples: [], warmupMs: [] };
           configs.push(cfg);
           layerMeta.push({ model: model.name, backend, batch, conv: c, macs: l.macs, inShape: l.inputShape, outShape: l.outputShape, cfg });
         }
@@ -296,8 +325,13 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
       chosen.why += `; stopped after ${r} rounds, twice the budget spent`;
       break;
     }
-    for (const i of roundOrder(configs.length, r)) {
+    let last = '';
+    for (const i of compareRoundOrder(configs.map((c) => c.runtime), r)) {
       const c = configs[i];
+      // onnxruntime's intra-op workers keep spinning for tens of ms after a run
+      // and would take a core from the next runtime's run: let them settle first.
+      if (last !== '' && c.runtime !== last) await settle(SETTLE_MS);
+      last = c.runtime;
       const s = nowMs();
       await c.run();
       c.samples.push(nowMs() - s);
@@ -407,7 +441,9 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
       threads,
       maxSpread: args.maxSpread,
       seed: args.seed,
-      interleaving: 'each round times every configuration once, starting one configuration later than the previous round',
+      interleaving: ort
+        ? `each round times every configuration once: ours and onnxruntime's as two blocks (alternating which goes first, ${SETTLE_MS} ms untimed pause between them so ORT's spinning workers settle), each block starting one configuration later than the previous round`
+        : 'each round times every configuration once, starting one configuration later than the previous round',
     },
     peak,
     networks,
