@@ -29,6 +29,7 @@ export {
   resnet50,
   resnet101,
   resnet152,
+  resnet200,
   resnext50_32x4d,
   resnext101_32x4d,
   resnext101_32x8d,

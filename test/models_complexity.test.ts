@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 
 import {
+  resnet200,
   resnet50,
   resnext,
   resnext101_32x4d,
@@ -27,6 +28,12 @@ describe('torchvision complexity figures (224x224)', () => {
     const m = make();
     expect(m.numParams()).toBe(params);
     expect(gmacs(m)).toBe(g);
+  });
+
+  it("resnet200 (the paper's Table 4 'deeper' row; blocks [3, 24, 36, 3]): 64,673,832 params as timm counts, 15.01 GMACs (paper: 15.0)", () => {
+    const m = resnet200();
+    expect(m.numParams()).toBe(64_673_832);
+    expect(gmacs(m)).toBe(15.01);
   });
 
   it('resnext101_32x4d (not in torchvision; same construction): 44,177,704 params and 7.97 GMACs', () => {

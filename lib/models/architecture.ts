@@ -18,8 +18,8 @@
 import { invalidType, invalidValue } from '../errors';
 
 export interface ResNeXtConfig {
-  /** 50, 101 or 152 (ImageNet) or 29 (CIFAR). */
-  depth: 29 | 50 | 101 | 152;
+  /** 50, 101, 152 or 200 (ImageNet) or 29 (CIFAR). */
+  depth: 29 | 50 | 101 | 152 | 200;
   /** C: the number of groups of the 3x3 convolutions. */
   cardinality: number;
   /** d: the bottleneck width per group in the first stage (torchvision's width_per_group). */
@@ -71,6 +71,8 @@ const BLOCKS: Record<number, number[]> = {
   50: [3, 4, 6, 3],
   101: [3, 4, 23, 3],
   152: [3, 8, 36, 3],
+  // ResNet-200 as in He et al., "Identity Mappings in Deep Residual Networks" (the paper's Table 4 "deeper" row).
+  200: [3, 24, 36, 3],
 };
 
 function conv(name: string, bn: string, inC: number, outC: number, kernel: number, stride: number, groups = 1): ConvDef {
@@ -84,8 +86,8 @@ export function resolveConfig(options: unknown, defaults: Partial<ResNeXtConfig>
   }
   const o = { ...defaults, ...((options ?? {}) as Record<string, unknown>) } as Record<string, unknown>;
   const depth = o.depth ?? 50;
-  if (typeof depth !== 'number') throw invalidType('depth', 'one of 29, 50, 101, 152', depth);
-  if (!(depth in BLOCKS)) throw invalidValue('depth', 'one of 29 (CIFAR), 50, 101, 152', depth);
+  if (typeof depth !== 'number') throw invalidType('depth', 'one of 29, 50, 101, 152, 200', depth);
+  if (!(depth in BLOCKS)) throw invalidValue('depth', 'one of 29 (CIFAR), 50, 101, 152, 200', depth);
   const intOpt = (key: string, def: number, max: number): number => {
     const v = o[key] ?? def;
     if (typeof v !== 'number') throw invalidType(key, 'a positive integer', v);

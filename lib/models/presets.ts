@@ -26,7 +26,7 @@ function build(options: ResNeXtOptions | undefined, defaults: Partial<ResNeXtCon
   return new ResNeXtModel(resolveConfig(cfg, defaults), model as ModelOptions);
 }
 
-/** Any ResNeXt: depth 50 | 101 | 152 (ImageNet, 224x224) or 29 (CIFAR, 32x32); cardinality C, bottleneck width d. */
+/** Any ResNeXt: depth 50 | 101 | 152 | 200 (ImageNet, 224x224) or 29 (CIFAR, 32x32); cardinality C, bottleneck width d. */
 export function resnext(options?: ResNeXtOptions): ResNeXtModel {
   return build(options, {});
 }
@@ -34,6 +34,7 @@ export function resnext(options?: ResNeXtOptions): ResNeXtModel {
 export const resnet50 = (o?: ResNeXtOptions): ResNeXtModel => build(o, { depth: 50, cardinality: 1, width: 64 });
 export const resnet101 = (o?: ResNeXtOptions): ResNeXtModel => build(o, { depth: 101, cardinality: 1, width: 64 });
 export const resnet152 = (o?: ResNeXtOptions): ResNeXtModel => build(o, { depth: 152, cardinality: 1, width: 64 });
+export const resnet200 = (o?: ResNeXtOptions): ResNeXtModel => build(o, { depth: 200, cardinality: 1, width: 64 });
 export const resnext50_32x4d = (o?: ResNeXtOptions): ResNeXtModel => build(o, { depth: 50, cardinality: 32, width: 4 });
 export const resnext101_32x4d = (o?: ResNeXtOptions): ResNeXtModel => build(o, { depth: 101, cardinality: 32, width: 4 });
 export const resnext101_32x8d = (o?: ResNeXtOptions): ResNeXtModel => build(o, { depth: 101, cardinality: 32, width: 8 });
@@ -59,6 +60,7 @@ export const presets: Readonly<Record<string, (o?: ResNeXtOptions) => ResNeXtMod
   resnet50,
   resnet101,
   resnet152,
+  resnet200,
   resnext50_32x4d,
   resnext101_32x4d,
   resnext101_32x8d,
