@@ -8,52 +8,7 @@
 // the convs itself at graphOptimizationLevel 'all'. Field numbers follow
 // onnx/onnx.proto3; every message is length-delimited bytes.
 
-const WIRE_VARINT = 0;
-const WIRE_LEN = 2;
-const WIRE_I32 = 5;
-const ATTR_FLOAT = 1;
-const ATTR_INT = 2;
-const ATTR_INTS = 7;
-const TENSOR_FLOAT = 1;
-
-function varint(value) {
-  let v = BigInt(value);
-  const out = [];
-  do {
-    let byte = Number(v & 0x7fn);
-    v >>= 7n;
-    if (v > 0n) byte |= 0x80;
-    out.push(byte);
-  } while (v > 0n);
-  return Buffer.from(out);
-}
-const key = (field, wire) => varint((field << 3) | wire);
-const fieldVarint = (field, value) => Buffer.concat([key(field, WIRE_VARINT), varint(value)]);
-function fieldBytes(field, bytes) {
-  const b = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return Buffer.concat([key(field, WIRE_LEN), varint(b.length), b]);
-}
-function fieldFloat(field, v) {
-  const b = Buffer.alloc(4);
-  b.writeFloatLE(v, 0);
-  return Buffer.concat([key(field, WIRE_I32), b]);
-}
-const message = (parts) => Buffer.concat(parts);
-
-// TensorProto: dims = 1, data_type = 2, name = 8, raw_data = 9.
-const tensorProto = (name, dims, data) => message([...dims.map((d) => fieldVarint(1, d)), fieldVarint(2, TENSOR_FLOAT), fieldBytes(8, name), fieldBytes(9, data)]);
-// ValueInfoProto { name = 1, type = 2 { tensor_type = 1 { elem_type = 1, shape = 2 { dim = 1 { dim_value = 1 } } } } }
-function valueInfo(name, dims) {
-  const shape = message(dims.map((d) => fieldBytes(1, fieldVarint(1, d))));
-  return message([fieldBytes(1, name), fieldBytes(2, fieldBytes(1, message([fieldVarint(1, TENSOR_FLOAT), fieldBytes(2, shape)])))]);
-}
-// AttributeProto: name = 1, f = 2, i = 3, ints = 8, type = 20.
-const attrInt = (name, v) => message([fieldBytes(1, name), fieldVarint(3, v), fieldVarint(20, ATTR_INT)]);
-const attrInts = (name, vs) => message([fieldBytes(1, name), ...vs.map((v) => fieldVarint(8, v)), fieldVarint(20, ATTR_INTS)]);
-const attrFloat = (name, v) => message([fieldBytes(1, name), fieldFloat(2, v), fieldVarint(20, ATTR_FLOAT)]);
-// NodeProto: input = 1, output = 2, name = 3, op_type = 4, attribute = 5.
-const node = (op, name, inputs, outputs, attrs = []) =>
-  message([...inputs.map((i) => fieldBytes(1, i)), ...outputs.map((o) => fieldBytes(2, o)), fieldBytes(3, name), fieldBytes(4, op), ...attrs.map((a) => fieldBytes(5, a))]);
+const { attrFloat, attrInt, attrInts, modelProto, node, tensorProto, valueInfo } = require('../onnx/proto');
 
 /**
  * model: a ResNeXtModel (architecture + stateDict()); batch: fixed N of the
@@ -114,16 +69,14 @@ function networkModel(model, batch, size) {
   nodes.push(node('GlobalAveragePool', 'avgpool', [h], ['avgpool.out']));
   nodes.push(node('Flatten', 'flatten', ['avgpool.out'], ['flat'], [attrInt('axis', 1)]));
   nodes.push(node('Gemm', 'fc', ['flat', init('fc.weight'), init('fc.bias')], ['logits'], [attrInt('transB', 1)]));
-  // GraphProto: node = 1, name = 2, initializer = 5, input = 11, output = 12.
-  const graph = message([
-    ...nodes.map((n) => fieldBytes(1, n)),
-    fieldBytes(2, model.name),
-    ...inits.map((t) => fieldBytes(5, t)),
-    fieldBytes(11, valueInfo('x', [batch, 3, size, size])),
-    fieldBytes(12, valueInfo('logits', [batch, arch.numClasses])),
-  ]);
-  // ModelProto: ir_version = 1, producer_name = 2, graph = 7, opset_import = 8 { domain = 1, version = 2 }.
-  return message([fieldVarint(1, 8), fieldBytes(2, 'resnext-bench-networks'), fieldBytes(7, graph), fieldBytes(8, message([fieldBytes(1, ''), fieldVarint(2, 17)]))]);
+  return modelProto({
+    name: model.name,
+    producer: 'resnext-bench-networks',
+    nodes,
+    initializers: inits,
+    inputs: [valueInfo('x', [batch, 3, size, size])],
+    outputs: [valueInfo('logits', [batch, arch.numClasses])],
+  });
 }
 
 module.exports = { networkModel };

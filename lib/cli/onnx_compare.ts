@@ -37,7 +37,7 @@ const BUILDER_FILE = 'bench/networks/onnx_network.js';
 function loadGraphBuilder(): GraphBuilder | string {
   const file = path.join(packageRoot(), BUILDER_FILE);
   if (!fs.existsSync(file)) {
-    return `the whole-network ONNX encoder ${BUILDER_FILE} is not in this installation (it ships with the git clone, not the npm package)`;
+    return `the whole-network ONNX encoder ${BUILDER_FILE} is not in this installation (it ships in the package's files list; was it pruned?)`;
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const mod = require(file) as { networkModel?: unknown };
