@@ -1,12 +1,13 @@
-// ConvPlan JS class and its async worker (see conv_plan_wrap.h). runAsync pins
-// the plan, input, output and residual typed arrays with references for the
-// worker's lifetime, runs the kernel on a libuv thread, and settles a promise.
+// ConvPlan JS class (see conv_plan_wrap.h). runAsync runs the kernel on a libuv
+// thread through the shared LayerWorker (layer_worker.h), which pins the plan,
+// input, output and residual typed arrays until it settles the promise.
 #include "conv_plan_wrap.h"
 
 #include <string>
 
 #include "convert.h"
 #include "errors.h"
+#include "layer_worker.h"
 #include "resnext/thread_pool.h"
 #include "resnext/validate.h"
 
@@ -51,48 +52,6 @@ RunArgs ParseRunArgs(const Napi::CallbackInfo& info, const resnext::ConvPlan& pl
   r.W = p.W;
   return r;
 }
-
-class ConvWorker : public Napi::AsyncWorker {
- public:
-  ConvWorker(Napi::Env env, const Napi::Object& plan_obj, const resnext::ConvPlan* plan, const RunArgs& args)
-      : Napi::AsyncWorker(env, "resnext:conv2d"), deferred_(Napi::Promise::Deferred::New(env)), plan_(plan), args_(args) {
-    // Pin everything the worker thread touches.
-    plan_ref_ = Napi::Persistent(plan_obj);
-    input_ref_ = Napi::Persistent(args.input.value.As<Napi::Object>());
-    output_ref_ = Napi::Persistent(args.output.value.As<Napi::Object>());
-    if (args.residual.data != nullptr) residual_ref_ = Napi::Persistent(args.residual.value.As<Napi::Object>());
-  }
-
-  Napi::Promise Promise() const { return deferred_.Promise(); }
-
-  void Execute() override {
-    try {
-      status_ = plan_->Run(args_.N, args_.H, args_.W, args_.input.data, args_.residual.data, args_.output.data,
-                           resnext::ThreadPool::Global());
-    } catch (const std::exception& e) {
-      status_ = resnext::Status::Internal(std::string("conv2d worker: ") + e.what());
-    } catch (...) {
-      status_ = resnext::Status::Internal("conv2d worker: unknown exception in ConvPlan::Run");
-    }
-  }
-
-  void OnOK() override {
-    if (status_.ok()) {
-      deferred_.Resolve(Env().Undefined());
-    } else {
-      deferred_.Reject(StatusToError(Env(), status_).Value());
-    }
-  }
-
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  const resnext::ConvPlan* plan_;
-  RunArgs args_;
-  resnext::Status status_;
-  Napi::ObjectReference plan_ref_, input_ref_, output_ref_, residual_ref_;
-};
 
 Napi::Array ToArray(Napi::Env env, const std::vector<std::string>& v) {
   Napi::Array a = Napi::Array::New(env, v.size());
@@ -181,10 +140,17 @@ Napi::Value ConvPlanWrap::Run(const Napi::CallbackInfo& info) {
 
 Napi::Value ConvPlanWrap::RunAsync(const Napi::CallbackInfo& info) {
   RunArgs a = ParseRunArgs(info, *plan_);
-  auto* worker = new ConvWorker(info.Env(), info.This().As<Napi::Object>(), plan_.get(), a);
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
+  const resnext::ConvPlan* plan = plan_.get();
+  // The plan object and every typed array the kernel touches stay pinned until the worker is done.
+  std::vector<Napi::Value> pinned{info.This(), a.input.value, a.output.value};
+  if (a.residual.data != nullptr) pinned.push_back(a.residual.value);
+  return LayerWorker::Start(
+      info.Env(), "resnext:conv2d",
+      // Only plain pointers and sizes cross to the worker thread, never JS handles.
+      [plan, N = a.N, H = a.H, W = a.W, in = a.input.data, res = a.residual.data, out = a.output.data]() {
+        return plan->Run(N, H, W, in, res, out, resnext::ThreadPool::Global());
+      },
+      pinned);
 }
 
 Napi::Value ConvPlanWrap::Info(const Napi::CallbackInfo& info) {
