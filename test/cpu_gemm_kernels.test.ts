@@ -13,34 +13,9 @@
 // and batches 1 and 5.
 import { describe, expect, it } from 'vitest';
 
-import { conv2d, conv2dPlan, cpuInfo, randn, type Tensor } from '../lib';
-import { REL_TOL, relErr } from './helpers/compare';
+import { conv2dPlan, randn } from '../lib';
+import { best, caseName, type Case, checkKernel, epilogues, hasAddon, ISA_RANK, type Pad, type Pair } from './helpers/kernel_cases';
 
-type Pair = number | [number, number];
-type Pad = number | [number, number] | [number, number, number, number];
-
-interface Case {
-  n: number;
-  c: number;
-  h: number;
-  w: number;
-  k: number;
-  r: number;
-  s: number;
-  groups: number;
-  stride: Pair;
-  dilation: Pair;
-  padding: Pad;
-}
-
-const fmt = (v: unknown) => (Array.isArray(v) ? `[${v.join(',')}]` : String(v));
-function caseName(t: Case): string {
-  return `x=[${t.n},${t.c},${t.h},${t.w}] w=[${t.k},${t.c / t.groups},${t.r},${t.s}] g=${t.groups} s=${fmt(t.stride)} d=${fmt(t.dilation)} p=${fmt(t.padding)}`;
-}
-
-const ISA_RANK: Record<string, number> = { scalar: 0, avx2: 1, avx512: 2 };
-const best = cpuInfo()?.best ?? 'scalar';
-const hasAddon = cpuInfo() !== null;
 
 const c = (n: number, ch: number, h: number, w: number, k: number, r: number, s: number, groups: number, stride: Pair, dilation: Pair, padding: Pad): Case => ({
   n, c: ch, h, w, k, r, s, groups, stride, dilation, padding,
@@ -86,54 +61,6 @@ const cases: Case[] = [
   c(5, 48, 14, 13, 32, 1, 1, 1, 2, 1, 0),
 ];
 
-const epilogues = [
-  { bias: false, residual: false, relu: false },
-  { bias: true, residual: false, relu: true },
-  { bias: true, residual: true, relu: true },
-  { bias: false, residual: true, relu: false },
-];
-
-function outShape(t: Case): [number, number, number, number] {
-  const [sh, sw] = Array.isArray(t.stride) ? t.stride : [t.stride, t.stride];
-  const [dh, dw] = Array.isArray(t.dilation) ? t.dilation : [t.dilation, t.dilation];
-  let pt: number, pl: number, pb: number, pr: number;
-  if (Array.isArray(t.padding)) {
-    if (t.padding.length === 2) [pt, pl, pb, pr] = [t.padding[0], t.padding[1], t.padding[0], t.padding[1]];
-    else [pt, pl, pb, pr] = t.padding as [number, number, number, number];
-  } else pt = pl = pb = pr = t.padding;
-  const P = Math.floor((t.h + pt + pb - dh * (t.r - 1) - 1) / sh) + 1;
-  const Q = Math.floor((t.w + pl + pr - dw * (t.s - 1) - 1) / sw) + 1;
-  return [t.n, t.k, P, Q];
-}
-
-function check(t: Case, impl: string, isa: 'scalar' | 'avx2' | 'avx512', e: (typeof epilogues)[number], seed: number) {
-  const x = randn([t.n, t.c, t.h, t.w], { seed });
-  const w = randn([t.k, t.c / t.groups, t.r, t.s], { seed: seed + 1 });
-  const bias = e.bias ? randn([t.k], { seed: seed + 2 }) : undefined;
-  const residual: Tensor | undefined = e.residual ? randn(outShape(t), { seed: seed + 3 }) : undefined;
-  const opts = {
-    groups: t.groups,
-    stride: t.stride,
-    dilation: t.dilation,
-    padding: t.padding,
-    bias,
-    activation: e.relu ? ('relu' as const) : ('none' as const),
-  };
-  const plan = conv2dPlan(w, { ...opts, backend: 'cpu', impl, isa });
-  try {
-    expect(plan.info().impl).toBe(impl);
-    const r = conv2d(x, w, { ...opts, residual, backend: 'reference' });
-    // Twice into the same output: the second run must not depend on what the first left there.
-    const y = plan.run(x, { residual });
-    expect(relErr(y.dataSync(), r.dataSync())).toBeLessThanOrEqual(REL_TOL);
-    plan.run(x, { residual, out: y });
-    expect(y.shape).toEqual(r.shape);
-    expect(relErr(y.dataSync(), r.dataSync())).toBeLessThanOrEqual(REL_TOL);
-  } finally {
-    plan.dispose();
-  }
-}
-
 describe.skipIf(!hasAddon)('cpu gemm kernels vs float64 reference', () => {
   for (const isa of ['avx512', 'avx2', 'scalar'] as const) {
     const impl = `gemm_${isa}`;
@@ -143,7 +70,7 @@ describe.skipIf(!hasAddon)('cpu gemm kernels vs float64 reference', () => {
         const eps = i === 0 ? epilogues : [epilogues[i % epilogues.length]];
         for (const e of eps) {
           const tag = `bias=${e.bias} residual=${e.residual} relu=${e.relu}`;
-          it(`${caseName(t)} ${tag}`, () => check(t, impl, isa, e, 101 + i));
+          it(`${caseName(t)} ${tag}`, () => checkKernel(t, impl, isa, e, 101 + i));
         }
       });
     });

@@ -1,0 +1,86 @@
+// Shared by the CPU kernel suites (cpu_gemm_kernels, cpu_grouped_kernels):
+// the case description, its name spelling out the shape, the epilogue
+// variants, and the check that forces one kernel by name and ISA and compares
+// it with the float64 reference (normwise relative error <= 1e-4), twice into
+// the same output so a run cannot depend on what the previous one left there.
+import { expect } from 'vitest';
+
+import { conv2d, conv2dPlan, cpuInfo, randn, type Tensor } from '../../lib';
+import { REL_TOL, relErr } from './compare';
+
+export type Pair = number | [number, number];
+export type Pad = number | [number, number] | [number, number, number, number];
+export type Isa = 'scalar' | 'avx2' | 'avx512';
+
+export interface Case {
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  k: number;
+  r: number;
+  s: number;
+  groups: number;
+  stride: Pair;
+  dilation: Pair;
+  padding: Pad;
+}
+
+const fmt = (v: unknown) => (Array.isArray(v) ? `[${v.join(',')}]` : String(v));
+export function caseName(t: Case): string {
+  return `x=[${t.n},${t.c},${t.h},${t.w}] w=[${t.k},${t.c / t.groups},${t.r},${t.s}] g=${t.groups} s=${fmt(t.stride)} d=${fmt(t.dilation)} p=${fmt(t.padding)}`;
+}
+
+export const ISA_RANK: Record<string, number> = { scalar: 0, avx2: 1, avx512: 2 };
+export const best = cpuInfo()?.best ?? 'scalar';
+export const hasAddon = cpuInfo() !== null;
+
+// Epilogue variants rotate over the cases; the first case of each family runs all four.
+export const epilogues = [
+  { bias: false, residual: false, relu: false },
+  { bias: true, residual: false, relu: true },
+  { bias: true, residual: true, relu: true },
+  { bias: false, residual: true, relu: false },
+];
+export type Epilogue = (typeof epilogues)[number];
+
+export function outShape(t: Case): [number, number, number, number] {
+  const [sh, sw] = Array.isArray(t.stride) ? t.stride : [t.stride, t.stride];
+  const [dh, dw] = Array.isArray(t.dilation) ? t.dilation : [t.dilation, t.dilation];
+  let pt: number, pl: number, pb: number, pr: number;
+  if (Array.isArray(t.padding)) {
+    if (t.padding.length === 2) [pt, pl, pb, pr] = [t.padding[0], t.padding[1], t.padding[0], t.padding[1]];
+    else [pt, pl, pb, pr] = t.padding as [number, number, number, number];
+  } else pt = pl = pb = pr = t.padding;
+  const P = Math.floor((t.h + pt + pb - dh * (t.r - 1) - 1) / sh) + 1;
+  const Q = Math.floor((t.w + pl + pr - dw * (t.s - 1) - 1) / sw) + 1;
+  return [t.n, t.k, P, Q];
+}
+
+/** Forces kernel `impl` at `isa` on case t with epilogue e and checks it against the reference. */
+export function checkKernel(t: Case, impl: string, isa: Isa, e: Epilogue, seed: number): void {
+  const x = randn([t.n, t.c, t.h, t.w], { seed });
+  const w = randn([t.k, t.c / t.groups, t.r, t.s], { seed: seed + 1 });
+  const bias = e.bias ? randn([t.k], { seed: seed + 2 }) : undefined;
+  const residual: Tensor | undefined = e.residual ? randn(outShape(t), { seed: seed + 3 }) : undefined;
+  const opts = {
+    groups: t.groups,
+    stride: t.stride,
+    dilation: t.dilation,
+    padding: t.padding,
+    bias,
+    activation: e.relu ? ('relu' as const) : ('none' as const),
+  };
+  const plan = conv2dPlan(w, { ...opts, backend: 'cpu', impl, isa });
+  try {
+    expect(plan.info().impl).toBe(impl);
+    const r = conv2d(x, w, { ...opts, residual, backend: 'reference' });
+    const y = plan.run(x, { residual });
+    expect(y.shape).toEqual(r.shape);
+    expect(relErr(y.dataSync(), r.dataSync())).toBeLessThanOrEqual(REL_TOL);
+    plan.run(x, { residual, out: y });
+    expect(relErr(y.dataSync(), r.dataSync())).toBeLessThanOrEqual(REL_TOL);
+  } finally {
+    plan.dispose();
+  }
+}
