@@ -8,25 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { type Conv2dOptions, conv2d, conv2dPlan, randn, tensor, zeros } from '../lib';
 import { nativeHostBackends } from './helpers/backends';
 import { REL_TOL, relErr } from './helpers/compare';
-
-interface Case {
-  n: number;
-  c: number;
-  h: number;
-  w: number;
-  k: number;
-  r: number;
-  s: number;
-  groups: number;
-  stride: number | [number, number];
-  dilation: number | [number, number];
-  padding: number | [number, number] | [number, number, number, number];
-}
-
-function name(t: Case): string {
-  const fmt = (v: unknown) => (Array.isArray(v) ? `[${v.join(',')}]` : String(v));
-  return `x=[${t.n},${t.c},${t.h},${t.w}] w=[${t.k},${t.c / t.groups},${t.r},${t.s}] g=${t.groups} s=${fmt(t.stride)} d=${fmt(t.dilation)} p=${fmt(t.padding)}`;
-}
+import { type Case, caseName } from './helpers/kernel_cases';
 
 function run(t: Case, backend: string, extra: Partial<Conv2dOptions> = {}, seed = 1) {
   const x = randn([t.n, t.c, t.h, t.w], { seed });
@@ -63,13 +45,13 @@ const battery: Case[] = [
 const hostBackends = nativeHostBackends();
 
 describe.each(hostBackends)('conv2d on %s vs the float64 reference (relErr <= 1e-4)', (backend) => {
-  it.each(battery.map((t) => [name(t), t] as const))('%s', (_name, t) => {
+  it.each(battery.map((t) => [caseName(t), t] as const))('%s', (_name, t) => {
     const { y, r } = run(t, backend);
     expect(y.shape).toEqual(r.shape);
     expect(relErr(y.dataSync(), r.dataSync())).toBeLessThanOrEqual(REL_TOL);
   });
 
-  it.each(battery.slice(0, 6).map((t) => [name(t), t] as const))('%s with bias, residual and relu fused', (_name, t) => {
+  it.each(battery.slice(0, 6).map((t) => [caseName(t), t] as const))('%s with bias, residual and relu fused', (_name, t) => {
     const k = t.k;
     const bias = randn([k], { seed: 7 });
     const probe = run(t, 'reference');

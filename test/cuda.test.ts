@@ -11,6 +11,7 @@ import { backends, type Conv2dOptions, conv2d, conv2dPlan, cudaInfo, memory, ran
 import { cudaAddonCandidates } from '../lib/binding';
 import { Rng } from '../lib/random';
 import { relErr } from './helpers/compare';
+import { type Case, caseName } from './helpers/kernel_cases';
 
 // test/cuda_fake.test.ts runs this file against a CPU stand-in of the addon
 // (test/helpers/fake_cuda_addon.js) to check the TS layer without a GPU; the
@@ -111,25 +112,6 @@ describe('CUDA loading (runs everywhere)', () => {
     expect(t.dtype).toBe('float32');
   });
 });
-
-interface Case {
-  n: number;
-  c: number;
-  h: number;
-  w: number;
-  k: number;
-  r: number;
-  s: number;
-  groups: number;
-  stride: number | [number, number];
-  dilation: number | [number, number];
-  padding: number | [number, number] | [number, number, number, number];
-}
-
-function caseName(t: Case): string {
-  const fmt = (v: unknown) => (Array.isArray(v) ? `[${v.join(',')}]` : String(v));
-  return `x=[${t.n},${t.c},${t.h},${t.w}] w=[${t.k},${t.c / t.groups},${t.r},${t.s}] g=${t.groups} s=${fmt(t.stride)} d=${fmt(t.dilation)} p=${fmt(t.padding)}`;
-}
 
 // Odd channels, groups neither 1 nor C, depthwise, ResNeXt's 32 groups with 4
 // and 8 channels per group, strides 1/2/3, dilation, asymmetric padding (the
