@@ -185,6 +185,33 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
     backendNames = works;
   };
 
+  // One prepared model per backend. A model keeps one prepared GPU engine, so
+  // a second GPU backend gets its own copy (same seed, same weights) and
+  // interleaved rounds never re-prepare.
+  const modelsPerBackend = (base: ResNeXtModel, spec: Parameters<typeof buildModel>[0]): { backend: BackendName; model: ResNeXtModel }[] => {
+    let gpuModels = 0;
+    return backendNames.map((backend) => {
+      let m = base;
+      if (deviceOf(backend) !== 'cpu' && gpuModels++ > 0) {
+        m = buildModel(spec, args.seed);
+        models.push(m);
+      }
+      if (backend !== 'reference') m.prepare({ backend });
+      return { backend, model: m };
+    });
+  };
+  // A timed whole-network forward; a device result may still be computing, so reading it waits for the GPU.
+  const forwardConfig = (label: string, m: ResNeXtModel, x: Tensor, backend: BackendName): Config => ({
+    label,
+    runtime: 'resnext',
+    run: async () => {
+      const y = await m.forward(x, { backend });
+      if (y.device !== 'cpu') await y.data();
+    },
+    samples: [],
+    warmupMs: [],
+  });
+
   const buildTotal = specs.length + (args.suite === 'layers' || args.suite === 'all' ? 1 : 0);
   const buildBar = new Progress(buildTotal, out.interactive);
   info(`building ${buildTotal} network${buildTotal === 1 ? '' : 's'} (random weights, seed ${args.seed}) ...`);
@@ -193,29 +220,9 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
     const model = buildModel(spec, args.seed);
     models.push(model);
     await probe(model);
-    let gpuModels = 0;
-    for (const backend of backendNames) {
-      // A model keeps one prepared GPU engine: a second GPU backend gets its own
-      // copy (same seed, same weights) so interleaved rounds never re-prepare.
-      let m = model;
-      if (deviceOf(backend) !== 'cpu' && gpuModels++ > 0) {
-        m = buildModel(spec, args.seed);
-        models.push(m);
-      }
-      if (backend !== 'reference') m.prepare({ backend });
+    for (const { backend, model: m } of modelsPerBackend(model, spec)) {
       for (const batch of args.batches) {
-        const x = inputFor(batch, deviceOf(backend));
-        const cfg: Config = {
-          label: `${spec.label} ${backend} b${batch}`,
-          runtime: 'resnext',
-          run: async () => {
-            const y = await m.forward(x, { backend });
-            // A device result may still be computing: reading it waits for the GPU.
-            if (y.device !== 'cpu') await y.data();
-          },
-          samples: [],
-          warmupMs: [],
-        };
+        const cfg = forwardConfig(`${spec.label} ${backend} b${batch}`, m, inputFor(batch, deviceOf(backend)), backend);
         configs.push(cfg);
         netMeta.push({ spec, backend, batch, model: m, cfg });
       }
@@ -244,26 +251,10 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
     await probe(model);
     const state = model.stateDict();
     const convs = new Map(allConvs(model.architecture).map((c) => [c.name, c]));
-    let gpuModels = 0;
-    for (const backend of backendNames) {
-      let m = model;
-      if (deviceOf(backend) !== 'cpu' && gpuModels++ > 0) {
-        m = buildModel(preset, args.seed);
-        models.push(m);
-      }
-      if (backend !== 'reference') m.prepare({ backend });
+    for (const { backend, model: m } of modelsPerBackend(model, preset)) {
       for (const batch of args.batches) {
         const x = inputFor(batch, deviceOf(backend));
-        const netCfg: Config = {
-          label: `${model.name} ${backend} b${batch}`,
-          runtime: 'resnext',
-          run: async () => {
-            const y = await m.forward(x, { backend });
-            if (y.device !== 'cpu') await y.data();
-          },
-          samples: [],
-          warmupMs: [],
-        };
+        const netCfg = forwardConfig(`${model.name} ${backend} b${batch}`, m, x, backend);
         configs.push(netCfg);
         layerNet.push({ model: model.name, backend, batch, cfg: netCfg });
         for (const l of model.layers([batch, 3, size, size])) {
