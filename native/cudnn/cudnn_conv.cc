@@ -1,10 +1,17 @@
 // cuDNN grouped convolution plan (see cudnn_conv.h): RAII descriptors, the
 // group count set on the convolution descriptor, the algorithm found once per
 // input shape (cudnnFindConvolutionForwardAlgorithm, cached per plan and
-// shape), one shared workspace grown on demand, and our epilogue kernel for
-// bias/residual/ReLU after cuDNN's output (the legacy fused call only allows
-// ReLU with one algorithm). cuDNN pads symmetrically, so asymmetric padding
-// goes through a zero-padded copy of the input.
+// shape), one shared workspace grown on demand, and the epilogue (bias,
+// residual add, ReLU) fused into cuDNN's call:
+// cudnnConvolutionBiasActivationForward computes
+//   y = act(conv(x) + alpha2 * z + bias)   (z = the residual, may alias y).
+// Its limits: the activation is ReLU or identity, and identity only with the
+// IMPLICIT_PRECOMP_GEMM algorithm; the bias has y's data type. Where the
+// chosen algorithm cannot take the fused call (identity with another
+// algorithm, or cuDNN answers NOT_SUPPORTED for the shape), the plan runs
+// cudnnConvolutionForward and our epilogue kernel instead, remembers that per
+// shape and says why in Detail(). cuDNN pads symmetrically, so asymmetric
+// padding goes through a zero-padded copy of the input.
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 #include "cudnn/cudnn_conv.h"
 
@@ -55,6 +62,12 @@ struct ConvDesc {
   cudnnConvolutionDescriptor_t d = nullptr;
   ~ConvDesc() {
     if (d) Cudnn()->cudnnDestroyConvolutionDescriptor(d);
+  }
+};
+struct ActivationDesc {
+  cudnnActivationDescriptor_t d = nullptr;
+  ~ActivationDesc() {
+    if (d) Cudnn()->cudnnDestroyActivationDescriptor(d);
   }
 };
 
@@ -121,7 +134,20 @@ class CudnnConvPlan final : public DeviceConvPlan {
     Status s = w_.Upload(packed.data(), p_.WeightSize(), dtype_);
     if (!s.ok()) return s;
     if (bias) s = bias_.Upload(bias, p_.K, DType::kF32);
-    return s;
+    if (!s.ok()) return s;
+    // The fused call needs a bias (zeros when the conv has none) in y's type.
+    std::vector<float> fused_bias(static_cast<size_t>(p_.K), 0.f);
+    if (bias) fused_bias.assign(bias, bias + p_.K);
+    s = fused_bias_.Upload(fused_bias.data(), p_.K, dtype_);
+    if (!s.ok()) return s;
+    RESNEXT_CUDNN_TRY(api->cudnnCreateTensorDescriptor(&bias_desc_.d), "cudnnCreateTensorDescriptor(bias)");
+    RESNEXT_CUDNN_TRY(api->cudnnSetTensor4dDescriptor(bias_desc_.d, CUDNN_TENSOR_NCHW, CudnnType(dtype_), 1, static_cast<int>(p_.K), 1, 1),
+                      "cudnnSetTensor4dDescriptor(bias)");
+    RESNEXT_CUDNN_TRY(api->cudnnCreateActivationDescriptor(&act_.d), "cudnnCreateActivationDescriptor");
+    const bool relu = p_.activation == Activation::kRelu;
+    RESNEXT_CUDNN_TRY(api->cudnnSetActivationDescriptor(act_.d, relu ? CUDNN_ACTIVATION_RELU : CUDNN_ACTIVATION_IDENTITY, CUDNN_NOT_PROPAGATE_NAN, 0.0),
+                      "cudnnSetActivationDescriptor");
+    return Status::Ok();
   }
 
   Status Run(const DeviceConvRun& r) override {
@@ -158,7 +184,28 @@ class CudnnConvPlan final : public DeviceConvPlan {
     void* ws = nullptr;
     s = Workspace(sh->workspace, &ws);
     if (!s.ok()) return s;
-    // y = conv + beta * y: when the residual is the output buffer itself
+    const bool relu = p_.activation == Activation::kRelu;
+    const bool epilogue = bias_.get() != nullptr || r.residual != nullptr || relu;
+    if (epilogue && sh->fused != Fused::kNo) {
+      if (!relu && sh->algo != CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM) {
+        sh->fused = Fused::kNo;
+        sh->unfused_reason = "identity activation needs IMPLICIT_PRECOMP_GEMM, cuDNN chose algo " + std::to_string(static_cast<int>(sh->algo));
+      } else {
+        const float one = 1.f, alpha2 = r.residual ? 1.f : 0.f;
+        const void* z = r.residual ? r.residual : r.y;  // read only when alpha2 != 0
+        const cudnnStatus_t st = api->cudnnConvolutionBiasActivationForward(handle, &one, sh->x.d, x, filter_.d, w_.get(), conv_.d, sh->algo, ws,
+                                                                            sh->workspace, &alpha2, sh->y.d, z, bias_desc_.d, fused_bias_.get(),
+                                                                            act_.d, sh->y.d, r.y);
+        if (st == CUDNN_STATUS_SUCCESS) {
+          sh->fused = Fused::kYes;
+          return Status::Ok();
+        }
+        if (st != CUDNN_STATUS_NOT_SUPPORTED) return FromCudnn(st, "cudnnConvolutionBiasActivationForward");
+        sh->fused = Fused::kNo;  // nothing was launched: run the unfused path below from now on
+        sh->unfused_reason = "cudnnConvolutionBiasActivationForward: NOT_SUPPORTED for algo " + std::to_string(static_cast<int>(sh->algo));
+      }
+    }
+    // Unfused: y = conv + beta * y: when the residual is the output buffer itself
     // (an in-place residual add), cuDNN adds it, since our epilogue would
     // read it after cuDNN has overwritten it.
     const bool residual_in_y = r.residual != nullptr && r.residual == r.y;
@@ -178,15 +225,21 @@ class CudnnConvPlan final : public DeviceConvPlan {
     for (const auto& kv : shapes_) {
       d += "; N,H,W=" + std::to_string(std::get<0>(kv.first)) + "," + std::to_string(std::get<1>(kv.first)) + "," +
            std::to_string(std::get<2>(kv.first)) + ": algo " + std::to_string(static_cast<int>(kv.second.algo)) + ", workspace " +
-           std::to_string(kv.second.workspace) + " B";
+           std::to_string(kv.second.workspace) + " B" +
+           (kv.second.fused == Fused::kYes  ? ", epilogue fused in cudnnConvolutionBiasActivationForward"
+            : kv.second.fused == Fused::kNo ? ", epilogue kernel after cuDNN (" + kv.second.unfused_reason + ")"
+                                            : "");
     }
     return d;
   }
-  int64_t PackedBytes() const override { return static_cast<int64_t>(w_.bytes() + bias_.bytes()); }
+  int64_t PackedBytes() const override { return static_cast<int64_t>(w_.bytes() + bias_.bytes() + fused_bias_.bytes()); }
 
  private:
+  enum class Fused { kUntried, kYes, kNo };
   struct Shape {
     TensorDesc x, y;
+    Fused fused = Fused::kUntried;
+    std::string unfused_reason;
     int64_t P = 0, Q = 0;
     cudnnConvolutionFwdAlgo_t algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
     size_t workspace = 0;
@@ -245,6 +298,9 @@ class CudnnConvPlan final : public DeviceConvPlan {
   FilterDesc filter_;
   ConvDesc conv_;
   DeviceArray w_, bias_;
+  DeviceArray fused_bias_;  // the bias (or zeros) in the data type, for the fused call
+  TensorDesc bias_desc_;
+  ActivationDesc act_;
   std::map<std::tuple<int64_t, int64_t, int64_t>, Shape> shapes_;
 };
 

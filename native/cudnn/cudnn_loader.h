@@ -30,7 +30,11 @@ namespace cuda {
   X(cudnnGetConvolution2dForwardOutputDim)   \
   X(cudnnFindConvolutionForwardAlgorithm)    \
   X(cudnnGetConvolutionForwardWorkspaceSize) \
-  X(cudnnConvolutionForward)
+  X(cudnnConvolutionForward)                 \
+  X(cudnnConvolutionBiasActivationForward)   \
+  X(cudnnCreateActivationDescriptor)         \
+  X(cudnnSetActivationDescriptor)            \
+  X(cudnnDestroyActivationDescriptor)
 
 struct CudnnApi {
 #define RESNEXT_CUDNN_MEMBER(name) decltype(&::name) name = nullptr;
