@@ -1,0 +1,68 @@
+// Winograd F(2x2, 3x3) convolution (3x3 stride 1; dense, or grouped with >= 16
+// channels per group), AVX2 + FMA: 8 tiles per ymm, a 4 x 24 micro-kernel (4
+// output channels x 3 vectors of tiles, 12 accumulators), maskload/maskstore
+// for partial vectors. Algorithm and layouts: conv_winograd.inc.
+#include <atomic>
+#include <cstdint>
+#include <utility>
+
+#include <immintrin.h>
+
+#include "resnext/conv_kernel.h"
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+namespace resnext {
+namespace {
+
+constexpr int VL = 8;
+constexpr int MR = 4;
+constexpr int NVMAX = 3;
+constexpr int64_t TMAX = 48;  // tiles per task: two strips
+using V = __m256;
+alignas(32) constexpr int32_t kWinoMaskTable[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+inline __m256i WMask(int n) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kWinoMaskTable + 8 - n)); }
+inline V VZero() { return _mm256_setzero_ps(); }
+inline V VLoad(const float* p) { return _mm256_loadu_ps(p); }
+inline V VLoadN(const float* p, int n) { return _mm256_maskload_ps(p, WMask(n)); }
+inline void VStore(float* p, V v) { _mm256_storeu_ps(p, v); }
+inline void VStoreN(float* p, V v, int n) { _mm256_maskstore_ps(p, WMask(n), v); }
+inline V VBcast(const float* p) { return _mm256_broadcast_ss(p); }
+inline V VSet1(float x) { return _mm256_set1_ps(x); }
+inline V VFma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+inline V VAdd(V a, V b) { return _mm256_add_ps(a, b); }
+inline V VSub(V a, V b) { return _mm256_sub_ps(a, b); }
+inline V VRelu(V a) { return _mm256_max_ps(a, _mm256_setzero_ps()); }
+
+// lo = a0 b0 a1 b1 a2 b2 a3 b3, hi = a4 b4 ... a7 b7.
+inline void Zip(V a, V b, V* lo, V* hi) {
+  const V l = _mm256_unpacklo_ps(a, b);  // a0 b0 a1 b1 | a4 b4 a5 b5
+  const V h = _mm256_unpackhi_ps(a, b);  // a2 b2 a3 b3 | a6 b6 a7 b7
+  *lo = _mm256_permute2f128_ps(l, h, 0x20);
+  *hi = _mm256_permute2f128_ps(l, h, 0x31);
+}
+
+// E[t] = src[2t], O[t] = src[2t + 1] for t < n; reads src[0, 2n) only.
+inline void SplitEvenOdd(const float* __restrict src, int64_t n, float* __restrict E, float* __restrict O) {
+  int64_t t = 0;
+  for (; t + 8 <= n; t += 8) {
+    const V x = _mm256_loadu_ps(src + 2 * t), y = _mm256_loadu_ps(src + 2 * t + 8);
+    // x0 x2 y0 y2 | x4 x6 y4 y6, then the 64-bit lanes reordered 0 2 1 3.
+    const V e = _mm256_shuffle_ps(x, y, _MM_SHUFFLE(2, 0, 2, 0));
+    const V o = _mm256_shuffle_ps(x, y, _MM_SHUFFLE(3, 1, 3, 1));
+    _mm256_storeu_ps(E + t, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), _MM_SHUFFLE(3, 1, 2, 0))));
+    _mm256_storeu_ps(O + t, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(o), _MM_SHUFFLE(3, 1, 2, 0))));
+  }
+  for (; t < n; ++t) {
+    E[t] = src[2 * t];
+    O[t] = src[2 * t + 1];
+  }
+}
+
+#include "conv_winograd.inc"
+}  // namespace
+
+extern const ConvImpl kConvWinogradAvx2 = {"winograd_avx2", 32,           Isa::kAvx2,      WinogradUnsupported,
+                                           WinogradPackedSize, WinogradPack, WinogradRun};
+}  // namespace resnext
+#pragma GCC pop_options

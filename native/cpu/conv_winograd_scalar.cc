@@ -1,0 +1,54 @@
+// Winograd F(2x2, 3x3) convolution (3x3 stride 1; dense, or grouped with >= 16
+// channels per group) for any CPU: one tile per "vector", a 4 x 4 scalar
+// micro-kernel (4 output channels x 4 tiles; the compiler may use baseline
+// SSE2). Algorithm and layouts: conv_winograd.inc.
+#include <atomic>
+#include <cstdint>
+#include <utility>
+
+#include "resnext/conv_kernel.h"
+
+#pragma GCC push_options
+namespace resnext {
+namespace {
+
+constexpr int VL = 1;
+constexpr int MR = 4;
+constexpr int NVMAX = 4;
+constexpr int64_t TMAX = 16;  // tiles per task: four strips
+using V = float;
+inline V VZero() { return 0.0f; }
+inline V VLoad(const float* p) { return *p; }
+inline V VLoadN(const float* p, int n) { return n > 0 ? *p : 0.0f; }
+inline void VStore(float* p, V v) { *p = v; }
+inline void VStoreN(float* p, V v, int n) {
+  if (n > 0) *p = v;
+}
+inline V VBcast(const float* p) { return *p; }
+inline V VSet1(float x) { return x; }
+inline V VFma(V a, V b, V c) { return a * b + c; }
+inline V VAdd(V a, V b) { return a + b; }
+inline V VSub(V a, V b) { return a - b; }
+inline V VRelu(V a) { return a > 0.0f ? a : 0.0f; }
+
+// One lane: the even output column, then the odd one.
+inline void Zip(V a, V b, V* lo, V* hi) {
+  *lo = a;
+  *hi = b;
+}
+
+// E[t] = src[2t], O[t] = src[2t + 1] for t < n.
+inline void SplitEvenOdd(const float* __restrict src, int64_t n, float* __restrict E, float* __restrict O) {
+  for (int64_t t = 0; t < n; ++t) {
+    E[t] = src[2 * t];
+    O[t] = src[2 * t + 1];
+  }
+}
+
+#include "conv_winograd.inc"
+}  // namespace
+
+extern const ConvImpl kConvWinogradScalar = {"winograd_scalar", 27,           Isa::kScalar,    WinogradUnsupported,
+                                             WinogradPackedSize, WinogradPack, WinogradRun};
+}  // namespace resnext
+#pragma GCC pop_options
