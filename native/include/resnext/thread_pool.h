@@ -62,12 +62,14 @@ class ThreadPool {
   std::condition_variable cv_;
   std::condition_variable done_cv_;
   const TaskFn* task_ = nullptr;
-  int64_t n_tasks_ = 0;
-  std::atomic<int64_t> next_{int64_t{1} << 62};  // closed until the first Run
-  std::atomic<int64_t> done_{0};                 // tasks of the current run completed
+  std::atomic<int64_t> n_tasks_{0};  // read by workers before a claim, only to size it
+  // Every claim writes next_ and every thread's last act in a run writes
+  // done_: separate cache lines, so that neither write also evicts the other.
+  alignas(64) std::atomic<int64_t> next_{int64_t{1} << 62};  // closed until the first Run
+  alignas(64) std::atomic<int64_t> done_{0};                 // tasks of the current run completed
   std::atomic<int> active_{0};
   std::atomic<uint64_t> generation_{0};
-  std::atomic<bool> stop_{false};
+  alignas(64) std::atomic<bool> stop_{false};
 };
 
 }  // namespace resnext
