@@ -1,9 +1,10 @@
-// Winograd F(2x2, 3x3) convolution (3x3 stride 1; dense, or grouped with >= 16
-// channels per group), AVX2 + FMA: 8 tiles per ymm, a 4 x 24 micro-kernel (4
-// output channels x 3 vectors of tiles, 12 accumulators), maskload/maskstore
-// for partial vectors. Algorithm and layouts: conv_winograd.inc.
+// Winograd F(2x2, 3x3) convolution (dense 3x3, stride 1, K >= 16), AVX2 + FMA:
+// 8 tiles per ymm, a 4 x 24 micro-kernel (4 output channels x 3 vectors of
+// tiles, 12 accumulators), maskload/maskstore for partial vectors. Algorithm
+// and layouts: conv_winograd.inc.
 #include <atomic>
 #include <cstdint>
+#include <type_traits>
 #include <utility>
 
 #include <immintrin.h>
@@ -32,6 +33,11 @@ inline V VSet1(float x) { return _mm256_set1_ps(x); }
 inline V VFma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
 inline V VAdd(V a, V b) { return _mm256_add_ps(a, b); }
 inline V VSub(V a, V b) { return _mm256_sub_ps(a, b); }
+// The same value, opaque to the optimiser (a zero it cannot see stays a store).
+inline V VHide(V a) {
+  __asm__("" : "+v"(a));
+  return a;
+}
 inline V VRelu(V a) { return _mm256_max_ps(a, _mm256_setzero_ps()); }
 
 // lo = a0 b0 a1 b1 a2 b2 a3 b3, hi = a4 b4 ... a7 b7.
@@ -58,6 +64,19 @@ inline void SplitEvenOdd(const float* __restrict src, int64_t n, float* __restri
     O[t] = src[2 * t + 1];
   }
 }
+
+// Elements [off, off + 8) of the 16 floats lo:hi (off < 16; lanes past the
+// end are garbage, masked off by the caller): through a stack buffer, AVX2
+// has no two-source lane permute.
+inline V Extract2(V lo, V hi, int off) {
+  alignas(32) float buf[24];
+  _mm256_store_ps(buf, lo);
+  _mm256_store_ps(buf + 8, hi);
+  return _mm256_loadu_ps(buf + off);
+}
+
+struct IsaRowSplitter {};
+constexpr bool kHasRowSplitter = false;  // SplitPaddedGeneric: scalar edges, SplitEvenOdd in between
 
 #include "conv_winograd.inc"
 }  // namespace

@@ -1,9 +1,10 @@
-// Winograd F(2x2, 3x3) convolution (3x3 stride 1; dense, or grouped with >= 16
-// channels per group), AVX-512: 16 tiles per zmm, an 8 x 48 micro-kernel (8
-// output channels x 3 vectors of tiles, 24 accumulators), mask registers for
-// partial vectors. Algorithm and layouts: conv_winograd.inc.
+// Winograd F(2x2, 3x3) convolution (dense 3x3, stride 1, K >= 16), AVX-512: 16
+// tiles per zmm, an 8 x 48 micro-kernel (8 output channels x 3 vectors of
+// tiles, 24 accumulators), mask registers for partial vectors and row edges.
+// Algorithm and layouts: conv_winograd.inc.
 #include <atomic>
 #include <cstdint>
+#include <type_traits>
 #include <utility>
 
 #include <immintrin.h>
@@ -31,6 +32,11 @@ inline V VSet1(float x) { return _mm512_set1_ps(x); }
 inline V VFma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
 inline V VAdd(V a, V b) { return _mm512_add_ps(a, b); }
 inline V VSub(V a, V b) { return _mm512_sub_ps(a, b); }
+// The same value, opaque to the optimiser (a zero it cannot see stays a store).
+inline V VHide(V a) {
+  __asm__("" : "+v"(a));
+  return a;
+}
 inline V VRelu(V a) { return _mm512_max_ps(a, _mm512_setzero_ps()); }
 
 // lo = a0 b0 a1 b1 ... a7 b7, hi = a8 b8 ... a15 b15.
@@ -59,6 +65,77 @@ inline void SplitEvenOdd(const float* __restrict src, int64_t n, float* __restri
     _mm512_mask_storeu_ps(O + t, WMask(static_cast<int>(n - t)), _mm512_permutex2var_ps(x, io, y));
   }
 }
+
+// Elements [off, off + 16) of the 32 floats lo:hi (off < 32; lanes past the
+// end are garbage, masked off by the caller).
+inline V Extract2(V lo, V hi, int off) {
+  const __m512i idx = _mm512_add_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                       _mm512_set1_epi32(off));
+  return off < 16 ? _mm512_permutex2var_ps(lo, idx, hi) : _mm512_permutexvar_ps(idx, hi);
+}
+
+// E[t] = row[x0 + 2t], O[t] = row[x0 + 2t + 1] for t < n, zero where the
+// column is outside [0, W): masked loads (masked-off lanes never fault) and
+// one permute per output vector, no scalar edges.
+inline void SplitPadded(const float* row, int64_t W, int64_t x0, int64_t n, float* __restrict E, float* __restrict O) {
+  const __m512i ie = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i io = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+  // Lanes [lo, hi) of the 16 floats from column x are inside the row.
+  auto in_row = [W](int64_t x) {
+    const int64_t lo = x >= 0 ? 0 : (-x < 16 ? -x : 16);
+    const int64_t hi = W - x < 16 ? (W - x > 0 ? W - x : 0) : 16;
+    return hi > lo ? static_cast<__mmask16>(((1u << hi) - 1u) & ~((1u << lo) - 1u)) : static_cast<__mmask16>(0);
+  };
+  for (int64_t t = 0; t < n; t += 16) {
+    const int64_t x = x0 + 2 * t;
+    const V a = _mm512_maskz_loadu_ps(in_row(x), row + x);
+    const V b = _mm512_maskz_loadu_ps(in_row(x + 16), row + x + 16);
+    const __mmask16 m = WMask(n - t < 16 ? static_cast<int>(n - t) : 16);
+    _mm512_mask_storeu_ps(E + t, m, _mm512_permutex2var_ps(a, ie, b));
+    _mm512_mask_storeu_ps(O + t, m, _mm512_permutex2var_ps(a, io, b));
+  }
+}
+
+// Splits padded input rows into the four column phases of the phase planes
+// (conv_winograd.inc): e[x * pplane + j] = padded[2j + x], j < n. Rows of at
+// most 15 tiles (outputs up to 30 wide) take one masked load pair and four
+// permutes, the masks computed once; longer rows two SplitPadded passes.
+constexpr bool kHasRowSplitter = true;
+struct IsaRowSplitter {
+  int64_t W, x0, n;
+  bool short_row;
+  __mmask16 ma, mb, mn;
+  void Init(int64_t w, int64_t x, int64_t count) {
+    W = w;
+    x0 = x;
+    n = count;
+    short_row = n <= 15;
+    auto in_row = [w](int64_t c) {
+      const int64_t lo = c >= 0 ? 0 : (-c < 16 ? -c : 16);
+      const int64_t hi = w - c < 16 ? (w - c > 0 ? w - c : 0) : 16;
+      return hi > lo ? static_cast<__mmask16>(((1u << hi) - 1u) & ~((1u << lo) - 1u)) : static_cast<__mmask16>(0);
+    };
+    ma = in_row(x);
+    mb = in_row(x + 16);
+    mn = WMask(static_cast<int>(n < 16 ? n : 16));
+  }
+  void Split(const float* row, float* e, int64_t pplane) const {
+    if (!short_row) {
+      SplitPadded(row, W, x0, n, e, e + pplane);
+      SplitPadded(row, W, x0 + 2, n, e + 2 * pplane, e + 3 * pplane);
+      return;
+    }
+    const __m512i i0 = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i one = _mm512_set1_epi32(1);
+    const V a = _mm512_maskz_loadu_ps(ma, row + x0);
+    const V b = _mm512_maskz_loadu_ps(mb, row + x0 + 16);
+    __m512i idx = i0;
+    for (int x = 0; x < 4; ++x) {  // index 2j + x <= 31 for j < 15
+      _mm512_mask_storeu_ps(e + x * pplane, mn, _mm512_permutex2var_ps(a, idx, b));
+      idx = _mm512_add_epi32(idx, one);
+    }
+  }
+};
 
 #include "conv_winograd.inc"
 }  // namespace

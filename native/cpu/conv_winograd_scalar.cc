@@ -1,9 +1,10 @@
-// Winograd F(2x2, 3x3) convolution (3x3 stride 1; dense, or grouped with >= 16
-// channels per group) for any CPU: one tile per "vector", a 4 x 4 scalar
-// micro-kernel (4 output channels x 4 tiles; the compiler may use baseline
-// SSE2). Algorithm and layouts: conv_winograd.inc.
+// Winograd F(2x2, 3x3) convolution (dense 3x3, stride 1, K >= 16) for any CPU:
+// one tile per "vector", a 4 x 4 scalar micro-kernel (4 output channels x 4
+// tiles; the compiler may use baseline SSE2). Algorithm and layouts:
+// conv_winograd.inc.
 #include <atomic>
 #include <cstdint>
+#include <type_traits>
 #include <utility>
 
 #include "resnext/conv_kernel.h"
@@ -29,6 +30,7 @@ inline V VSet1(float x) { return x; }
 inline V VFma(V a, V b, V c) { return a * b + c; }
 inline V VAdd(V a, V b) { return a + b; }
 inline V VSub(V a, V b) { return a - b; }
+inline V VHide(V a) { return a; }  // one float: a memset call would do as well
 inline V VRelu(V a) { return a > 0.0f ? a : 0.0f; }
 
 // One lane: the even output column, then the odd one.
@@ -44,6 +46,12 @@ inline void SplitEvenOdd(const float* __restrict src, int64_t n, float* __restri
     O[t] = src[2 * t + 1];
   }
 }
+
+// Element off of the two floats lo:hi.
+inline V Extract2(V lo, V hi, int off) { return off == 0 ? lo : hi; }
+
+struct IsaRowSplitter {};
+constexpr bool kHasRowSplitter = false;  // SplitPaddedGeneric: scalar edges and middle
 
 #include "conv_winograd.inc"
 }  // namespace

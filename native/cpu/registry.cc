@@ -16,6 +16,9 @@ extern const ConvImpl kConvGrouped3x3s1Scalar;
 extern const ConvImpl kConvGroupedAvx512;
 extern const ConvImpl kConvGroupedAvx2;
 extern const ConvImpl kConvGroupedScalar;
+extern const ConvImpl kConvWinogradAvx512;
+extern const ConvImpl kConvWinogradAvx2;
+extern const ConvImpl kConvWinogradScalar;
 extern const ConvImpl kConvGemmAvx512;
 extern const ConvImpl kConvGemmAvx2;
 extern const ConvImpl kConvGemmScalar;
@@ -37,8 +40,11 @@ const ConvImpl* const* ConvImpls(int* count) {
       &kConvGroupedAvx512,  // 60: groups > 1, Cg < 16
       &kConvGroupedAvx2,    // 50
       &kConvGroupedScalar,  // 40
+      &kConvWinogradAvx512,  // 37: dense 3x3 stride 1, K >= 16
       &kConvGemmAvx512,  // 35: dense, and grouped with Cg >= 16
+      &kConvWinogradAvx2,    // 32
       &kConvGemmAvx2,    // 30
+      &kConvWinogradScalar,  // 27
       &kConvGemmScalar,  // 25
       &kConvDirectAvx512,
       &kConvDirectAvx2,
