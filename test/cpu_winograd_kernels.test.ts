@@ -9,7 +9,7 @@
 // 2 and asymmetric padding, batch 5 (tile chunks spanning images), short tile
 // rows that share a vector (7x7 and 14x14 outputs) and rows longer than 15
 // tiles (the AVX-512 long-row split), more than one block of input channels
-// (C > 128), more than one block of output channels (K > 128), and the fused
+// (C > 128), more than one block of output channels (K > 256), and the fused
 // epilogue (bias, residual, ReLU).
 import { describe, expect, it } from 'vitest';
 
@@ -41,8 +41,8 @@ const cases: Case[] = [
   c(1, 16, 6, 40, 16, 1),
   // Three blocks of input channels (C = 300 > 128), K = 20, small image.
   c(1, 300, 5, 7, 20, 1),
-  // Two blocks of output channels (K = 140 > 128), 7x7, batch 2.
-  c(2, 24, 7, 7, 140, 1),
+  // Two blocks of output channels (K = 272 > 256), 7x7, batch 2.
+  c(2, 24, 7, 7, 272, 1),
 ];
 
 describe.skipIf(!hasAddon)('cpu winograd kernels vs float64 reference', () => {

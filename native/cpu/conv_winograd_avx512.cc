@@ -19,7 +19,7 @@ namespace {
 constexpr int VL = 16;
 constexpr int MR = 8;
 constexpr int NVMAX = 3;
-constexpr int64_t TMAX = 48;  // tiles per task: one strip
+constexpr int64_t TMAX = 96;  // tiles per task: two strips
 using V = __m512;
 inline __mmask16 WMask(int n) { return static_cast<__mmask16>((1u << n) - 1u); }
 inline V VZero() { return _mm512_setzero_ps(); }
