@@ -1,16 +1,16 @@
 // The Winograd F(2x2, 3x3) CPU kernels (native/cpu/conv_winograd_*.cc): dense
-// 3x3 stride-1 convolutions with 16 or more output channels. Every ISA variant
-// is forced by name on every shape below and compared with the float64 TS
-// reference (normwise relative error <= 1e-4, see helpers/compare.ts);
-// variants the CPU cannot run are skipped with the reason. The shapes stress
-// what the kernel special-cases: C and K not multiples of the register block
-// (17, 33) or of a vector, odd H and W (partial edge tiles: the last output
-// row and column of a tile dropped), outputs one wide and one high, pad 0, pad
-// 2 and asymmetric padding, batch 5 (tile chunks spanning images), short tile
-// rows that share a vector (7x7 and 14x14 outputs) and rows longer than 15
-// tiles (the AVX-512 long-row split), more than one block of input channels
-// (C > 128), more than one block of output channels (K > 256), and the fused
-// epilogue (bias, residual, ReLU).
+// 3x3 stride-1 convolutions with 16 or more output channels and C*K < 2^20.
+// Every ISA variant is forced by name on every shape below and compared with
+// the float64 TS reference (normwise relative error <= 1e-4, see
+// helpers/compare.ts); variants the CPU cannot run are skipped with the reason.
+// The shapes stress what the kernel special-cases: C and K not multiples of the
+// register block (17, 33) or of a vector, odd H and W (partial edge tiles: the
+// last output row and column of a tile dropped), outputs one wide and one high,
+// pad 0, pad 2 and asymmetric padding, batch 5 (tile chunks spanning images),
+// short tile rows that share a vector (7x7 and 14x14 outputs) and rows longer
+// than 15 tiles (the AVX-512 long-row split), more than one block of input
+// channels (C > 128), more than one block of output channels (K > 256), and the
+// fused epilogue (bias, residual, ReLU).
 import { describe, expect, it } from 'vitest';
 
 import { conv2dPlan, randn } from '../lib';
@@ -83,12 +83,13 @@ describe.skipIf(!hasAddon)('cpu winograd kernel dispatch', () => {
     conv2.dispose();
   });
 
-  it('leaves stride 2, dilation 2, 1x1 and K < 16 to the other kernels, with the reason', () => {
+  it('leaves stride 2, dilation 2, 1x1, K < 16 and C*K >= 2^20 (w=[1024,1024,3,3]) to the other kernels, with the reason', () => {
     for (const [shape, opts, why] of [
       [[64, 64, 3, 3], { padding: 1, stride: 2 }, 'needs stride 1'],
       [[64, 64, 3, 3], { padding: 2, dilation: 2 }, 'needs dilation 1'],
       [[64, 64, 1, 1], {}, 'needs a 3x3 kernel'],
       [[8, 64, 3, 3], { padding: 1 }, 'fewer than 16 output channels'],
+      [[1024, 1024, 3, 3], { padding: 1 }, 'C*K >= 2^20'],
     ] as const) {
       const p = plan([...shape] as [number, number, number, number], opts);
       expect(p.info().impl).not.toMatch(/^winograd/);
