@@ -19,7 +19,7 @@ namespace {
 constexpr int VL = 8;
 constexpr int MR = 4;
 constexpr int NVMAX = 3;
-constexpr int64_t TMAX = 48;  // tiles per task: two strips
+constexpr int64_t TMAX = 96;  // tiles per task: four strips
 using V = __m256;
 alignas(32) constexpr int32_t kWinoMaskTable[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
 inline __m256i WMask(int n) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kWinoMaskTable + 8 - n)); }
