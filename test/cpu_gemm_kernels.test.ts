@@ -30,6 +30,8 @@ const cases: Case[] = [
   c(1, 17, 15, 15, 33, 1, 1, 1, 2, 1, 0),
   // 1x1 with more than one block of output channels (K > 256).
   c(1, 16, 12, 10, 300, 1, 1, 1, 1, 1, 0),
+  // 1x1 with two kd blocks (C = 520 > 512 per block), B read from the input.
+  c(1, 520, 12, 12, 20, 1, 1, 1, 1, 1, 0),
   // Dense 3x3 pad 1, odd K and C, batch 5.
   c(5, 17, 12, 11, 33, 3, 3, 1, 1, 1, 1),
   // Dense 3x3 stride 2 pad 1 (four stride phases).
