@@ -21,7 +21,9 @@ namespace resnext {
 class ThreadPool {
  public:
   // task(i, thread_index) is called once for every i in [0, n_tasks); threads
-  // take tasks dynamically. thread_index < NumThreads().
+  // take tasks dynamically, in runs of consecutive indices (shorter towards
+  // the end), so a thread often runs task i + 1 right after task i.
+  // thread_index < NumThreads().
   using TaskFn = std::function<void(int64_t task, int thread_index)>;
 
   static ThreadPool& Global();
