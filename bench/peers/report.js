@@ -19,7 +19,7 @@ function markdown(doc) {
     m.peak.fma.map((r) => `${r.isa} ${r.threads}t ${r.gflops_best} GFLOP/s`).join(', ') + '; copy ' +
     m.peak.copy.map((r) => `${r.threads}t ${r.gbps_best} GB/s`).join(', ') + '. "% pk" is of the best fp32 FMA figure at that thread count.');
   lines.push('');
-  lines.push('Method: both peers in one process, interleaved in 6 rounds (each block of timed calls preceded by 60 ms idle, so the other peer\'s spinning workers have gone quiet: ORT\'s spin for about 40 ms after a run, and one untimed call), after 3 warm-up calls each, same thread count ' +
+  lines.push('Method: both peers in one process, interleaved in 6 rounds (each block of timed calls preceded by 60 ms idle, so the other peer\'s spinning workers have gone quiet: ORT\'s spin for about 40 ms after a run, then untimed calls for at least 5 ms, since the first calls after a sleep run slower while threads and cores wake up), after 3 warm-up calls each, same thread count ' +
     '(ours: setNumThreads; ORT: intraOpNumThreads, sequential, graph optimisations on), steady state (input and output buffers ' +
     'allocated once; ORT called through its native session synchronously with a preallocated output). Bias on. ' +
     'Both outputs (image 0) checked against the float64 reference (max abs error / max |ref| <= 1e-4) before timing. ' +
