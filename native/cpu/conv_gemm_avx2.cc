@@ -67,6 +67,10 @@ inline void Transpose16(V*) {}
 
 inline void GatherPlane(float*, const float*, const int32_t*, int64_t) {}  // unused: kHasExpand is false
 
+constexpr bool kHasPermute = false;  // strided fills copy row by row
+constexpr int64_t kPermEntry = 24;
+inline void PermutePlanes(float*, const float*, const int32_t*, int64_t, int) {}
+
 #include "conv_gemm.inc"
 }  // namespace
 
