@@ -5,7 +5,7 @@ export type { DType, Device, RandnOptions, TensorStorage, TensorOptions } from '
 export type { Shape, Shape1, Shape2, Shape3, Shape4, ShapeOf, Pair, Padding, ConvSpec } from './shape';
 export { MAX_ELEMENTS, convOutputShape } from './shape';
 export { conv2d, conv2dAsync, conv2dPlan, Conv2dPlan } from './ops/conv2d';
-export type { Conv2dOptions, Conv2dPlanOptions, Conv2dRunOptions } from './ops/conv2d';
+export type { Conv2dOptions, Conv2dPlanOptions, Conv2dRunOptions, ConvAlgorithm } from './ops/conv2d';
 export { backends, registerBackend } from './backends/registry';
 export type { BackendInfo } from './backends/registry';
 export type { Backend, BackendName, BackendStatus, PreparedConv2d } from './backends/backend';

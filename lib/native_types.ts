@@ -12,6 +12,8 @@ export interface NativeConvPlanOptions {
   isa?: 'scalar' | 'avx2' | 'avx512';
   /** Force one implementation by name (tests). */
   impl?: string;
+  /** 'direct' skips transformed implementations (Winograd). */
+  algorithm?: 'auto' | 'direct';
 }
 
 export interface NativeConvPlanInfo {
@@ -76,6 +78,7 @@ export interface NativeNetworkConv {
   /** [top, left, bottom, right] */
   padding: [number, number, number, number];
   activation: 'none' | 'relu';
+  algorithm?: 'auto' | 'direct';
 }
 
 /** input null: the program input x. */

@@ -60,6 +60,12 @@ describe('resnext bench arguments', () => {
     expect(usageError(['bench', '--batch', '1.5'])).toMatch(/integer for --batch/);
     expect(usageError(['bench', '--batch', ','])).toMatch(/--batch/);
   });
+  it("--algorithm direct parses; the default is auto; --algorithm winograd is a one-line usage error", () => {
+    expect(parseCli(['bench'])).toMatchObject({ algorithm: 'auto' });
+    expect(parseCli(['bench', '--algorithm', 'direct'])).toMatchObject({ algorithm: 'direct' });
+    expect(usageError(['bench', '--algorithm', 'winograd'])).toMatch(/--algorithm.*"winograd"/);
+  });
+
   it('--runs abc, --threads -1, --warmup missing value', () => {
     expect(usageError(['bench', '--runs', 'abc'])).toMatch(/integer for --runs.*"abc"/);
     expect(usageError(['bench', '--threads', '-1'])).toMatch(/--threads/);

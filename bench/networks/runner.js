@@ -1,7 +1,8 @@
 'use strict';
 // Child process of bench/networks/run.js: holds one runtime ('ours': our CPU
 // backend, one native job per forward; 'ours-layer': the same fused network
-// as one async native call per layer; 'ort': onnxruntime-node on the graph
+// as one async native call per layer; 'ours-direct': 'ours' with algorithm
+// 'direct' (no Winograd); 'ort': onnxruntime-node on the graph
 // from onnx_network.js) with one model at one batch size, and times blocks of
 // runs on request. Each runtime lives in its own process, as the peer
 // measurements in shared/research did, so one runtime's idle or spinning
@@ -52,7 +53,8 @@ async function prepare({ runtime, model: name, batch, size, threads }) {
   }
   rx.setNumThreads(threads);
   const mode = runtime === 'ours-layer' ? 'layer' : 'network';
-  run = () => model.forward(x, { backend: 'cpu', mode });
+  const algorithm = runtime === 'ours-direct' ? 'direct' : 'auto';
+  run = () => model.forward(x, { backend: 'cpu', mode, algorithm });
   const logits = (await run()).dataSync();
   const impls = {};
   for (const p of model.planInfo()) impls[p.impl] = (impls[p.impl] || 0) + 1;

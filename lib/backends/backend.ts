@@ -23,6 +23,14 @@ export interface PreparedConv2d {
   dispose(): void;
 }
 
+/** Kernel selection options of prepareConv2d (validated by conv2dPlan). */
+export interface PrepareOptions {
+  isa?: string;
+  impl?: string;
+  /** 'direct' excludes transformed algorithms (Winograd). Default 'auto'. */
+  algorithm?: 'auto' | 'direct';
+}
+
 export interface Backend {
   readonly name: BackendName;
   /** Higher is preferred when the caller names no backend. */
@@ -30,5 +38,5 @@ export interface Backend {
   /** Device whose tensors this backend computes on. */
   readonly device: Device;
   status(): BackendStatus;
-  prepareConv2d(weight: Tensor<Shape4>, bias: Tensor | null, spec: ConvSpec, options?: { isa?: string; impl?: string }): PreparedConv2d;
+  prepareConv2d(weight: Tensor<Shape4>, bias: Tensor | null, spec: ConvSpec, options?: PrepareOptions): PreparedConv2d;
 }

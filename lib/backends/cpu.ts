@@ -4,7 +4,7 @@ import { cpuBinding, loadCpuBinding } from '../binding';
 import { rethrowNative } from '../errors';
 import type { ConvSpec, Shape4 } from '../shape';
 import type { Tensor } from '../tensor';
-import type { Backend, PreparedConv2d } from './backend';
+import type { Backend, PrepareOptions, PreparedConv2d } from './backend';
 
 export const cpuBackend: Backend = {
   name: 'cpu',
@@ -14,7 +14,7 @@ export const cpuBackend: Backend = {
     const r = loadCpuBinding();
     return r.binding ? { available: true } : { available: false, reason: r.reason };
   },
-  prepareConv2d(weight: Tensor<Shape4>, bias: Tensor | null, spec: ConvSpec, options = {}): PreparedConv2d {
+  prepareConv2d(weight: Tensor<Shape4>, bias: Tensor | null, spec: ConvSpec, options: PrepareOptions = {}): PreparedConv2d {
     const b = cpuBinding();
     if (!b) throw new Error(`The cpu backend is unavailable: ${loadCpuBinding().reason}`);
     let plan;
@@ -27,6 +27,7 @@ export const cpuBackend: Backend = {
         activation: spec.activation,
         ...(options.isa ? { isa: options.isa as 'scalar' | 'avx2' | 'avx512' } : {}),
         ...(options.impl ? { impl: options.impl } : {}),
+        ...(options.algorithm ? { algorithm: options.algorithm } : {}),
       });
     } catch (err) {
       rethrowNative(err, 'conv2d (cpu)');

@@ -12,7 +12,7 @@ import { DTYPE_CODES, type NativeCudaConvPlan, type NativeDeviceBuffer } from '.
 import { invalidValue, rethrowNative } from '../errors';
 import type { ConvSpec, Shape4 } from '../shape';
 import type { Tensor } from '../tensor';
-import type { Backend, BackendStatus, PreparedConv2d } from './backend';
+import type { Backend, BackendStatus, PrepareOptions, PreparedConv2d } from './backend';
 
 /** Whether the CUDA addon is loaded and sees a usable GPU, with the reason when not. */
 export function cudaStatus(): BackendStatus {
@@ -68,7 +68,10 @@ export function makeCudaBackend(name: 'cuda' | 'cudnn', priority: number, status
     priority,
     device: 'cuda',
     status,
-    prepareConv2d(weight: Tensor<Shape4>, bias: Tensor | null, spec: ConvSpec, options: { isa?: string; impl?: string } = {}): PreparedConv2d {
+    prepareConv2d(weight: Tensor<Shape4>, bias: Tensor | null, spec: ConvSpec, options: PrepareOptions = {}): PreparedConv2d {
+      if (name === 'cudnn' && options.algorithm === 'direct') {
+        throw invalidValue('algorithm', "'auto' on the cudnn backend (cuDNN chooses its own algorithm, Winograd and FFT included; backend 'cuda' is always direct)", 'direct');
+      }
       const s = status();
       const b = cudaBinding();
       if (!s.available || !b) throw new Error(`The ${name} backend is unavailable: ${s.reason}`);

@@ -35,6 +35,8 @@ export interface BenchArgs {
   /** Timed rounds; undefined: chosen from a time budget at run time. */
   runs?: number;
   warmup: number;
+  /** Conv algorithm on the host backends: 'direct' excludes Winograd (equal multiply counts). */
+  algorithm: 'auto' | 'direct';
   /** Seconds of timed work the automatic run count aims at, all configurations together. */
   budget: number;
   /** Relative spread (p90 - p10) / median above which a row is flagged as noisy. */
@@ -103,6 +105,8 @@ Options: --help, -h   this text;  --version, -v   the package version`,
   --runs N            timed rounds; each round times every configuration once, in rotated
                       order (default: chosen from --budget, at least 5)
   --warmup N          untimed runs per configuration before timing (default 2)
+  --algorithm A       auto (default: Winograd for dense 3x3 stride-1 convs on cpu) or direct
+                      (direct convolution only: the networks compared at their multiply counts)
   --budget SECONDS    timed work the automatic --runs aims at, all configurations (default 30)
   --max-spread R      flag rows whose (p90 - p10) / median exceeds R (default 0.2)
   --peak GFLOPS       the machine's fp32 peak to report % of peak against (default: measured
@@ -198,6 +202,7 @@ function parseBench(argv: string[]): BenchArgs | HelpArgs {
     threads: { type: 'string' },
     runs: { type: 'string' },
     warmup: { type: 'string' },
+    algorithm: { type: 'string' },
     budget: { type: 'string' },
     'max-spread': { type: 'string' },
     peak: { type: 'string' },
@@ -220,6 +225,7 @@ function parseBench(argv: string[]): BenchArgs | HelpArgs {
     batches: s('batch') !== undefined ? parseIntList('batch', s('batch')!, 1, 1024) : [1],
     model: s('model') ?? 'resnext50_32x4d',
     warmup: s('warmup') !== undefined ? parseIntFlag('warmup', s('warmup')!, 0, 1000) : 2,
+    algorithm: 'auto',
     budget: s('budget') !== undefined ? parseNumberFlag('budget', s('budget')!, 0.1, 36000) : 30,
     maxSpread: s('max-spread') !== undefined ? parseNumberFlag('max-spread', s('max-spread')!, 0, 100) : 0.2,
     compare: s('compare') !== undefined ? parseListFlag('compare', s('compare')!, COMPARE_TARGETS) : [],
@@ -232,6 +238,11 @@ function parseBench(argv: string[]): BenchArgs | HelpArgs {
   }
   if (s('model') !== undefined && out.suite !== 'layers' && out.suite !== 'all') {
     fail(`--model chooses the network of --suite layers (or all), but the suite is ${out.suite}.`);
+  }
+  if (s('algorithm') !== undefined) {
+    const a = s('algorithm')!;
+    if (a !== 'auto' && a !== 'direct') fail(`Expected auto or direct for --algorithm but received ${JSON.stringify(a)}.`);
+    out.algorithm = a;
   }
   if (s('size') !== undefined) out.size = parseIntFlag('size', s('size')!, 32, 1024);
   if (s('threads') !== undefined) out.threads = parseIntFlag('threads', s('threads')!, 0, 1024);

@@ -167,6 +167,8 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
   // A backend can be available for convolutions yet unable to run a whole
   // network (no forward on its device yet): try each candidate once on the
   // first network and keep those that work (only the best one by default).
+  // --algorithm applies to the host backends (cuda is always direct; cudnn picks its own).
+  const fwdOptions = (backend: BackendName) => (deviceOf(backend) === 'cpu' ? { backend, algorithm: args.algorithm } : { backend });
   let probed = false;
   const probe = async (model: ResNeXtModel): Promise<void> => {
     if (probed) return;
@@ -175,7 +177,7 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
     for (const backend of backendNames) {
       if (chosenBackends.pickBest && works.length > 0) break;
       try {
-        await model.forward(inputFor(args.batches[0], deviceOf(backend)), { backend });
+        await model.forward(inputFor(args.batches[0], deviceOf(backend)), fwdOptions(backend));
         works.push(backend);
       } catch (err) {
         notes.push(`backend ${backend} skipped: it cannot run ${model.name} (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`);
@@ -196,7 +198,7 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
         m = buildModel(spec, args.seed);
         models.push(m);
       }
-      if (backend !== 'reference') m.prepare({ backend });
+      if (backend !== 'reference') m.prepare(deviceOf(backend) === 'cpu' ? { backend, algorithm: args.algorithm } : { backend });
       return { backend, model: m };
     });
   };
@@ -205,7 +207,7 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
     label,
     runtime: 'resnext',
     run: async () => {
-      const y = await m.forward(x, { backend });
+      const y = await m.forward(x, fwdOptions(backend));
       if (y.device !== 'cpu') await y.data();
     },
     samples: [],
@@ -230,7 +232,7 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
     if (ort) {
       for (const batch of args.batches) {
         const x = inputFor(batch);
-        const ours = (await model.forward(inputFor(batch, deviceOf(backendNames[0])), { backend: backendNames[0] })).dataSync();
+        const ours = (await model.forward(inputFor(batch, deviceOf(backendNames[0])), fwdOptions(backendNames[0]))).dataSync();
         const session = await ort.prepare(model, x, ours);
         const cfg: Config = { label: `${spec.label} onnxruntime b${batch}`, runtime: 'onnxruntime', run: () => session.run(x), samples: [], warmupMs: [] };
         configs.push(cfg);
@@ -270,6 +272,7 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
             bias: dev === 'cpu' ? bias : bias.to(dev),
             activation: 'relu',
             backend,
+            ...(dev === 'cpu' ? { algorithm: args.algorithm } : {}),
           });
           const hostIn = randn(l.inputShape as [number, number, number, number], { seed: 11 });
           const xin = dev === 'cpu' ? hostIn : hostIn.to(dev);
@@ -429,6 +432,7 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
       runs: chosen.runs,
       runsChosen: chosen.why,
       warmup: args.warmup,
+      algorithm: args.algorithm,
       threads,
       maxSpread: args.maxSpread,
       seed: args.seed,

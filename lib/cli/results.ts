@@ -72,6 +72,8 @@ export interface BenchResult {
     runs: number;
     runsChosen: string;
     warmup: number;
+    /** Conv algorithm on the host backends (absent in files written before it existed: 'auto'). */
+    algorithm?: 'auto' | 'direct';
     threads: number;
     maxSpread: number;
     seed: number;

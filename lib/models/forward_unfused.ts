@@ -7,7 +7,7 @@
 
 import { add } from '../ops/add';
 import { batchNorm } from '../ops/batch_norm';
-import { conv2dPlan } from '../ops/conv2d';
+import { conv2dPlan, type ConvAlgorithm } from '../ops/conv2d';
 import { flatten } from '../ops/flatten';
 import { globalAvgPool } from '../ops/global_avg_pool';
 import { linear } from '../ops/linear';
@@ -17,8 +17,8 @@ import { relu } from '../ops/relu';
 import type { Tensor } from '../tensor';
 import type { Architecture, ConvDef } from './architecture';
 
-export function convBn(state: Map<string, Tensor>, c: ConvDef, x: Tensor, backend: HostBackend): Tensor {
-  const plan = conv2dPlan(state.get(`${c.name}.weight`)!, { stride: c.stride, padding: c.padding, groups: c.groups, backend });
+export function convBn(state: Map<string, Tensor>, c: ConvDef, x: Tensor, backend: HostBackend, algorithm: ConvAlgorithm = 'auto'): Tensor {
+  const plan = conv2dPlan(state.get(`${c.name}.weight`)!, { stride: c.stride, padding: c.padding, groups: c.groups, backend, algorithm });
   let y: Tensor;
   try {
     y = plan.run(x);
@@ -37,15 +37,15 @@ export function convBn(state: Map<string, Tensor>, c: ConvDef, x: Tensor, backen
   );
 }
 
-export function forwardUnfused(arch: Architecture, state: Map<string, Tensor>, x: Tensor, backend: HostBackend): Tensor {
-  let h = relu(convBn(state, arch.stem, x, backend), { backend });
+export function forwardUnfused(arch: Architecture, state: Map<string, Tensor>, x: Tensor, backend: HostBackend, algorithm: ConvAlgorithm = 'auto'): Tensor {
+  let h = relu(convBn(state, arch.stem, x, backend, algorithm), { backend });
   if (arch.maxPool) h = maxPool2d(h, { backend });
   for (const stage of arch.stages) {
     for (const b of stage) {
-      let t = relu(convBn(state, b.conv1, h, backend), { backend });
-      t = relu(convBn(state, b.conv2, t, backend), { backend });
-      t = convBn(state, b.conv3, t, backend);
-      const identity = b.downsample ? convBn(state, b.downsample, h, backend) : h;
+      let t = relu(convBn(state, b.conv1, h, backend, algorithm), { backend });
+      t = relu(convBn(state, b.conv2, t, backend, algorithm), { backend });
+      t = convBn(state, b.conv3, t, backend, algorithm);
+      const identity = b.downsample ? convBn(state, b.downsample, h, backend, algorithm) : h;
       h = add(t, identity, { backend, activation: 'relu' });
     }
   }

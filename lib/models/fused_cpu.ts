@@ -16,7 +16,7 @@
 import type { BackendName } from '../backends/backend';
 import { cpuBinding } from '../binding';
 import type { NativeNetwork, NativeNetworkConv, NativeNetworkStep } from '../native_types';
-import { type Conv2dPlan, conv2dPlan } from '../ops/conv2d';
+import { type Conv2dPlan, conv2dPlan, type ConvAlgorithm } from '../ops/conv2d';
 import { globalAvgPoolAsync } from '../ops/global_avg_pool';
 import { linearAsync } from '../ops/linear';
 import { maxPool2dAsync } from '../ops/max_pool2d';
@@ -68,6 +68,7 @@ interface FoldedDef {
 export class FusedEngine {
   readonly backend: BackendName;
   readonly mode: ForwardMode;
+  readonly algorithm: ConvAlgorithm;
   #arch: Architecture;
   /** Execution order: stem, then per block conv1, conv2, conv3, downsample (index = native conv index). */
   #convs: FoldedDef[];
@@ -80,8 +81,9 @@ export class FusedEngine {
   #queue: Promise<unknown> = Promise.resolve();
   #disposed = false;
 
-  constructor(arch: Architecture, state: Map<string, Tensor>, backend: BackendName, mode?: ForwardMode) {
+  constructor(arch: Architecture, state: Map<string, Tensor>, backend: BackendName, mode?: ForwardMode, algorithm: ConvAlgorithm = 'auto') {
     this.backend = backend;
+    this.algorithm = algorithm;
     this.#arch = arch;
     const Network = backend === 'cpu' ? cpuBinding()?.Network : undefined;
     this.mode = mode ?? (Network ? 'network' : 'layer');
@@ -110,6 +112,7 @@ export class FusedEngine {
             stride: [c.stride, c.stride],
             padding: [c.padding, c.padding, c.padding, c.padding],
             activation,
+            algorithm,
           };
           return spec;
         }),
@@ -118,7 +121,7 @@ export class FusedEngine {
     } else {
       const plan = ({ def: c, activation }: FoldedDef): Conv2dPlan => {
         const f = fold(c);
-        return conv2dPlan(f.weight, { bias: f.bias, stride: c.stride, padding: c.padding, groups: c.groups, activation, backend });
+        return conv2dPlan(f.weight, { bias: f.bias, stride: c.stride, padding: c.padding, groups: c.groups, activation, backend, algorithm });
       };
       let i = 0;
       this.#stem = plan(this.#convs[i++]);

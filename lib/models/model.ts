@@ -8,6 +8,7 @@ import type { BackendName } from '../backends/backend';
 import { resolveBackend } from '../backends/registry';
 import { invalidType, invalidValue } from '../errors';
 import { checkTensor, type DType, HostStorage, Tensor } from '../tensor';
+import { checkAlgorithm, type ConvAlgorithm } from '../ops/conv2d';
 import { type Architecture, buildArchitecture, type ResNeXtConfig, stateSpecs, type TensorSpec } from './architecture';
 import { checkInputShape, type LayerComplexity, layerComplexity } from './complexity';
 import { forwardUnfused } from './forward_unfused';
@@ -39,6 +40,13 @@ export interface ForwardOptions {
   dtype?: DType;
   /** Backend 'cuda' only: 'cudnn' runs the ungrouped convs (stem, 1x1, shortcuts) on cuDNN. Default 'cuda' (ours). */
   denseConvs?: DenseConvImpl;
+  /**
+   * Fused CPU path: 'auto' (default) lets the dense 3x3 stride-1 convs run
+   * Winograd F(2x2,3x3); 'direct' keeps every conv a direct convolution, as
+   * when comparing architectures at equal multiply counts (the paper's
+   * premise). See conv2dPlan's `algorithm`.
+   */
+  algorithm?: ConvAlgorithm;
 }
 
 export interface ModelOptions {
@@ -157,11 +165,12 @@ export class ResNeXtModel {
     checkInputShape([...xt.shape], this.architecture.stem.inC, 'x.shape');
     if (typeof options !== 'object' || options === null) throw invalidType('options', 'an options object', options);
     for (const k of Object.keys(options)) {
-      if (k !== 'backend' && k !== 'fuse' && k !== 'mode' && k !== 'graph' && k !== 'dtype' && k !== 'denseConvs') {
-        throw invalidValue(`options.${k}`, 'one of the options backend, fuse, mode, graph, dtype, denseConvs', k);
+      if (k !== 'backend' && k !== 'fuse' && k !== 'mode' && k !== 'graph' && k !== 'dtype' && k !== 'denseConvs' && k !== 'algorithm') {
+        throw invalidValue(`options.${k}`, 'one of the options backend, fuse, mode, graph, dtype, denseConvs, algorithm', k);
       }
     }
     if (options.mode !== undefined && options.mode !== 'network' && options.mode !== 'layer') throw invalidValue('mode', "'network' or 'layer'", options.mode);
+    const algorithm = checkAlgorithm(options.algorithm, 'algorithm');
     // Shape checks walk every layer: once per input shape, not per call.
     const key = xt.shape.join('x');
     if (!this.#checkedShapes.has(key)) {
@@ -179,6 +188,7 @@ export class ResNeXtModel {
       if (dtype !== 'float32' && dtype !== 'float16' && dtype !== 'bfloat16') throw invalidValue('dtype', "'float32', 'float16' or 'bfloat16'", dtype);
       if (!fuse) throw new Error(`The unfused forward is not implemented on the ${backend.name} backend`);
       if (options.mode !== undefined) throw invalidValue('mode', 'no mode on a GPU backend (the forward is enqueued on the GPU stream)', options.mode);
+      if (options.algorithm !== undefined) throw invalidValue('algorithm', 'no algorithm option on a GPU backend (backend cuda is always direct; cudnn chooses its own)', options.algorithm);
       const name = backend.name as 'cuda' | 'cudnn';
       const dense = options.denseConvs ?? name;
       if (dense !== 'cuda' && dense !== 'cudnn') throw invalidValue('denseConvs', "'cuda' or 'cudnn'", dense);
@@ -194,16 +204,16 @@ export class ResNeXtModel {
     if (options.dtype !== undefined && options.dtype !== 'float32') throw invalidValue('dtype', "'float32' on a host backend", options.dtype);
     if (backend.name === 'reference' || !fuse) {
       if (backend.name !== 'reference' && backend.name !== 'cpu') throw new Error(`The unfused forward is not implemented on the ${backend.name} backend`);
-      return forwardUnfused(this.architecture, this.#state, xt, backend.name);
+      return forwardUnfused(this.architecture, this.#state, xt, backend.name, algorithm);
     }
     if (backend.name !== 'cpu') throw new Error(`The fused forward is not implemented on the ${backend.name} backend`);
-    if (this.#engine && options.mode !== undefined && this.#engine.mode !== options.mode) this.#dropEngine();
-    if (!this.#engine) this.#engine = new FusedEngine(this.architecture, this.#state, backend.name, options.mode);
+    if (this.#engine && ((options.mode !== undefined && this.#engine.mode !== options.mode) || this.#engine.algorithm !== algorithm)) this.#dropEngine();
+    if (!this.#engine) this.#engine = new FusedEngine(this.architecture, this.#state, backend.name, options.mode, algorithm);
     return this.#engine.forward(xt);
   }
 
   /** Prepares the fused engine now (BN folding, weight packing) instead of at the first forward. */
-  prepare(options: { backend?: BackendName; dtype?: DType } = {}): this {
+  prepare(options: { backend?: BackendName; dtype?: DType; algorithm?: ConvAlgorithm } = {}): this {
     if (options.backend === 'cuda' || options.backend === 'cudnn') {
       const be = resolveBackend(options.backend, 'cuda');
       const dtype = options.dtype ?? 'float32';
@@ -213,7 +223,9 @@ export class ResNeXtModel {
       return this;
     }
     const backend = resolveBackend(options.backend, 'cpu');
-    if (backend.name === 'cpu' && !this.#engine) this.#engine = new FusedEngine(this.architecture, this.#state, 'cpu');
+    const algorithm = checkAlgorithm(options.algorithm, 'algorithm');
+    if (this.#engine && this.#engine.algorithm !== algorithm) this.#dropEngine();
+    if (backend.name === 'cpu' && !this.#engine) this.#engine = new FusedEngine(this.architecture, this.#state, 'cpu', undefined, algorithm);
     return this;
   }
 

@@ -41,7 +41,18 @@ export interface Conv2dPlanOptions {
   isa?: 'scalar' | 'avx2' | 'avx512';
   /** CPU backend only: force one kernel by name, for testing each path. */
   impl?: string;
+  /**
+   * 'auto' (default): the fastest kernel, which for dense 3x3 stride-1 convs on
+   * the cpu backend is Winograd F(2x2,3x3) (2.25x fewer multiplies, different
+   * rounding; error bounds as direct convolution's, see the README).
+   * 'direct': direct convolution only (every product of the definition), e.g.
+   * to compare architectures at equal multiply counts. The reference and cuda
+   * backends are always direct; cudnn picks its own algorithm and refuses 'direct'.
+   */
+  algorithm?: ConvAlgorithm;
 }
+
+export type ConvAlgorithm = 'auto' | 'direct';
 
 export interface Conv2dRunOptions {
   /** Write the result here (shape [N, K, P, Q]) instead of allocating: no allocation on the hot path. */
@@ -52,7 +63,7 @@ export interface Conv2dRunOptions {
 
 export type Conv2dOptions = Conv2dPlanOptions & Conv2dRunOptions;
 
-const PLAN_KEYS = new Set(['groups', 'stride', 'dilation', 'padding', 'bias', 'activation', 'backend', 'isa', 'impl', 'out', 'residual']);
+const PLAN_KEYS = new Set(['groups', 'stride', 'dilation', 'padding', 'bias', 'activation', 'backend', 'isa', 'impl', 'algorithm', 'out', 'residual']);
 
 function checkOptions(options: unknown, param: string): Record<string, unknown> {
   if (options === undefined) return {};
@@ -167,6 +178,14 @@ function sameShape(a: Shape, b: Shape): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
+/** The `algorithm` option: undefined means 'auto'. */
+export function checkAlgorithm(value: unknown, param: string): ConvAlgorithm {
+  if (value === undefined) return 'auto';
+  if (typeof value !== 'string') throw invalidType(param, "'auto' or 'direct'", value);
+  if (value !== 'auto' && value !== 'direct') throw invalidValue(param, "'auto' or 'direct'", value);
+  return value;
+}
+
 /** Validates weight and options and prepares a convolution plan on a backend. */
 export function conv2dPlan(weight: Tensor, options: Conv2dPlanOptions = {}): Conv2dPlan {
   const w = checkRank4(checkTensor(weight, 'weight'), 'weight', '[K, C/groups, kH, kW]');
@@ -197,8 +216,9 @@ export function conv2dPlan(weight: Tensor, options: Conv2dPlanOptions = {}): Con
     throw invalidValue('isa', "'scalar', 'avx2' or 'avx512'", o.isa);
   }
   if (o.impl !== undefined && typeof o.impl !== 'string') throw invalidType('impl', 'a kernel name', o.impl);
+  const algorithm = checkAlgorithm(o.algorithm, 'algorithm');
   const backend = resolveBackend(o.backend as string | undefined, w.device);
-  const prepared = backend.prepareConv2d(w, bias, spec, { isa: o.isa as string | undefined, impl: o.impl as string | undefined });
+  const prepared = backend.prepareConv2d(w, bias, spec, { isa: o.isa as string | undefined, impl: o.impl as string | undefined, algorithm });
   return new Conv2dPlan(w, prepared, spec, backend.name);
 }
 

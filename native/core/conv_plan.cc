@@ -28,6 +28,10 @@ Status ConvPlan::Create(const ConvParams& p_in, const float* weight, const float
   for (int i = 0; i < count; ++i) {
     const ConvImpl* c = impls[i];
     if (!options.impl.empty() && options.impl != c->name) continue;
+    if (options.direct_only && c->transformed) {
+      plan->fallbacks_.push_back(std::string(c->name) + ": excluded by algorithm 'direct'");
+      continue;
+    }
     if (c->isa > cap) {
       plan->fallbacks_.push_back(std::string(c->name) + ": needs " + IsaName(c->isa) + ", ISA limited to " + IsaName(cap));
       continue;

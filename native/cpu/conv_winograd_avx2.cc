@@ -82,6 +82,6 @@ constexpr bool kHasRowSplitter = false;  // SplitPaddedGeneric: scalar edges, Sp
 }  // namespace
 
 extern const ConvImpl kConvWinogradAvx2 = {"winograd_avx2", 32,           Isa::kAvx2,      WinogradUnsupported,
-                                           WinogradPackedSize, WinogradPack, WinogradRun};
+                                           WinogradPackedSize, WinogradPack, WinogradRun, /*transformed=*/true};
 }  // namespace resnext
 #pragma GCC pop_options

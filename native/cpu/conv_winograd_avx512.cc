@@ -141,6 +141,6 @@ struct IsaRowSplitter {
 }  // namespace
 
 extern const ConvImpl kConvWinogradAvx512 = {"winograd_avx512", 37,           Isa::kAvx512,      WinogradUnsupported,
-                                             WinogradPackedSize, WinogradPack, WinogradRun};
+                                             WinogradPackedSize, WinogradPack, WinogradRun, /*transformed=*/true};
 }  // namespace resnext
 #pragma GCC pop_options

@@ -57,6 +57,6 @@ constexpr bool kHasRowSplitter = false;  // SplitPaddedGeneric: scalar edges and
 }  // namespace
 
 extern const ConvImpl kConvWinogradScalar = {"winograd_scalar", 27,           Isa::kScalar,    WinogradUnsupported,
-                                             WinogradPackedSize, WinogradPack, WinogradRun};
+                                             WinogradPackedSize, WinogradPack, WinogradRun, /*transformed=*/true};
 }  // namespace resnext
 #pragma GCC pop_options

@@ -117,6 +117,7 @@ ConvPlanWrap::ConvPlanWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Co
     if (!impl.IsString()) ThrowType(env, "impl: expected a string");
     popts.impl = impl.As<Napi::String>().Utf8Value();
   }
+  popts.direct_only = GetDirectOnly(o.Get("algorithm"), "algorithm");
 
   p.N = p.H = p.W = 1;
   resnext::Status s = resnext::ValidateConvPlanParams(p);

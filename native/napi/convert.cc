@@ -33,6 +33,16 @@ int64_t GetInt(const Napi::Value& v, const char* name, int64_t min, int64_t max)
   return static_cast<int64_t>(d);
 }
 
+bool GetDirectOnly(const Napi::Value& v, const char* name) {
+  if (v.IsUndefined() || v.IsNull()) return false;
+  Napi::Env env = v.Env();
+  if (!v.IsString()) throw Napi::TypeError::New(env, std::string(name) + ": expected 'auto' or 'direct'");
+  const std::string s = v.As<Napi::String>().Utf8Value();
+  if (s != "auto" && s != "direct")
+    throw Napi::RangeError::New(env, std::string(name) + ": expected 'auto' or 'direct' but received '" + s + "'");
+  return s == "direct";
+}
+
 bool Overlaps(const F32View& a, const F32View& b) {
   if (a.data == nullptr || b.data == nullptr || a.length == 0 || b.length == 0) return false;
   const char* a0 = reinterpret_cast<const char*>(a.data);

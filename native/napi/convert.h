@@ -42,6 +42,10 @@ std::array<int64_t, N> GetIntArray(const Napi::Value& v, const char* name, int64
   return out;
 }
 
+// The conv `algorithm` option: undefined/null or 'auto' -> false, 'direct' -> true
+// (ConvPlanOptions::direct_only).
+bool GetDirectOnly(const Napi::Value& v, const char* name);
+
 // True when the two views' bytes overlap (same ArrayBuffer memory).
 bool Overlaps(const F32View& a, const F32View& b);
 

@@ -91,8 +91,10 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
       if (!s.ok()) ThrowStatus(env, s);
       if (w.length != p.WeightSize()) ThrowRange(env, at + ".weight: expected " + std::to_string(p.WeightSize()) + " elements");
       if (b.data != nullptr && b.length != p.K) ThrowRange(env, at + ".bias: expected " + std::to_string(p.K) + " elements");
+      resnext::ConvPlanOptions popts;
+      popts.direct_only = GetDirectOnly(o.Get("algorithm"), (at + ".algorithm").c_str());
       std::unique_ptr<resnext::ConvPlan> plan;
-      s = resnext::ConvPlan::Create(p, w.data, b.data, resnext::ConvPlanOptions{}, &plan);
+      s = resnext::ConvPlan::Create(p, w.data, b.data, popts, &plan);
       if (!s.ok()) ThrowStatus(env, s);
       plans_.push_back(std::move(plan));
     }

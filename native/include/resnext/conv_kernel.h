@@ -43,6 +43,10 @@ struct ConvImpl {
   // Runs on the pool. Must not allocate on the heap except through
   // pool.Scratch(); returns a non-ok Status only when scratch allocation fails.
   Status (*run)(const ConvRunArgs& args, ThreadPool& pool);
+  // True for fast algorithms that compute the convolution by another
+  // arithmetic (Winograd: fewer multiplies, transformed operands, different
+  // rounding); a plan with ConvPlanOptions::direct_only skips them.
+  bool transformed = false;
 };
 
 // The registry, highest priority first.

@@ -20,6 +20,10 @@ struct ConvPlanOptions {
   // Force one implementation by name (tests use this to cover every path);
   // empty picks by priority.
   std::string impl;
+  // Only direct convolution (every product x*w formed as in the definition):
+  // skips the `transformed` implementations (Winograd), e.g. to compare
+  // architectures at equal multiply counts.
+  bool direct_only = false;
 };
 
 class ConvPlan {
