@@ -3,6 +3,7 @@
 // for small images a transposed one (6 pixels x 16 channels or 12 x 8),
 // maskload/maskstore for the last pixels. Algorithm and layouts: conv_gemm.inc.
 #include <atomic>
+#include <cassert>
 #include <cstdint>
 
 #include <immintrin.h>

@@ -2,6 +2,7 @@
 // any CPU: a 4 x 4 scalar micro-kernel (16 accumulators; the compiler may use
 // baseline SSE2). Algorithm and layouts: conv_gemm.inc.
 #include <atomic>
+#include <cassert>
 #include <cstdint>
 
 #include "resnext/conv_kernel.h"
