@@ -72,6 +72,10 @@ const cases: Case[] = [
   c(2, 64, 14, 14, 64, 3, 3, 2, 2, 1, 1),
   c(1, 32, 13, 13, 32, 3, 3, 1, 2, 1, 1),
   c(2, 64, 12, 14, 64, 3, 3, 2, 2, 1, 1),
+  // The same table with one entry per slab row (rows of 9 to 16): 16 per group at 28x28 stride 2
+  // (ResNeXt's 512@28/s2 shape, scaled down: rows of 15), batch 2; 21x22 input (11x11 output, rows of 12).
+  c(2, 32, 28, 28, 32, 3, 3, 2, 2, 1, 1),
+  c(2, 64, 21, 22, 64, 3, 3, 2, 2, 1, 1),
 ];
 
 describe.skipIf(!hasAddon)('cpu gemm kernels vs float64 reference', () => {

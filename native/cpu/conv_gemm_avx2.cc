@@ -70,7 +70,7 @@ inline void GatherPlane(float*, const float*, const int32_t*, int64_t) {}  // un
 
 constexpr bool kHasPermute = false;  // strided fills copy row by row
 constexpr int64_t kPermEntry = 24;
-inline void PermutePlanes(float*, const float*, const int32_t*, int64_t, int) {}
+inline void PermutePlanes(float*, const float*, const int32_t*, int64_t, int, int) {}
 
 #include "conv_gemm.inc"
 }  // namespace

@@ -129,25 +129,22 @@ inline void GatherPlane(float* __restrict dst, const float* __restrict src, cons
 }
 
 // One channel's strided slab planes from a table built once per chunk shape
-// (kPermEntry int32 per 16 slab floats): entry e holds two 16-float windows
-// of the channel's input (offsets e[0], e[1], load masks e[2], e[3]), the
-// valid-lane mask e[4] and 16 lane indices into the two windows at e[8]
-// (one vpermt2ps). The last chunk stores `last_n` lanes.
+// (kPermEntry int32 per `lanes` <= 16 slab floats): entry e holds two
+// 16-float windows of the channel's input (offsets e[0], e[1], load masks
+// e[2], e[3]), the valid-lane mask e[4] and lane indices into the two
+// windows at e[8] (one vpermt2ps). The last entry stores `last_n` lanes.
 constexpr bool kHasPermute = true;
 constexpr int64_t kPermEntry = 24;
 inline void PermutePlanes(float* __restrict dst, const float* __restrict src, const int32_t* __restrict tab,
-                          int64_t chunks, int last_n) {
+                          int64_t chunks, int lanes, int last_n) {
+  const __mmask16 store = Mask(lanes < 16 ? lanes : 16);
   for (int64_t q = 0; q < chunks; ++q, tab += kPermEntry) {
     const __mmask16 valid = static_cast<__mmask16>(tab[4]);
     const __m512i idx = _mm512_loadu_si512(tab + 8);
     const __m512 a = _mm512_maskz_loadu_ps(static_cast<__mmask16>(tab[2]), src + tab[0]);
     const __m512 b = _mm512_maskz_loadu_ps(static_cast<__mmask16>(tab[3]), src + tab[1]);
     const __m512 v = _mm512_maskz_permutex2var_ps(valid, a, idx, b);
-    if (q + 1 < chunks) {
-      _mm512_storeu_ps(dst + 16 * q, v);
-    } else {
-      _mm512_mask_storeu_ps(dst + 16 * q, Mask(last_n), v);
-    }
+    _mm512_mask_storeu_ps(dst + lanes * q, q + 1 < chunks ? store : Mask(last_n), v);
   }
 }
 
