@@ -23,7 +23,7 @@ function markdown(doc) {
     '(ours: setNumThreads; ORT: intraOpNumThreads, sequential, graph optimisations on), steady state (input and output buffers ' +
     'allocated once; ORT called through its native session synchronously with a preallocated output). Bias on. ' +
     'Both outputs (image 0) checked against the float64 reference (max abs error / max |ref| <= 1e-4) before timing. ' +
-    'GFLOP/s = 2*N*K*P*Q*(C/groups)*R*S / median. ours/ORT = ORT median / ours median (> 1: ours faster); the targets use it. ' +
+    'GFLOP/s = 2*N*K*P*Q*(C/groups)*R*S / median (direct-convolution FLOPs for every kernel: winograd_* does 2.25x fewer multiplies, so its GFLOP/s and % pk can pass the FMA peak). ours/ORT = ORT median / ours median (> 1: ours faster); the targets use it. ' +
     '"by CPU time" = ORT / ours process CPU time per call (median over blocks, all threads, spin-waiting included): with 1 thread it is ' +
     'each peer\'s own compute time, little affected by other processes on a busy machine; with 2 threads it also counts idle spinning.');
   lines.push('');
