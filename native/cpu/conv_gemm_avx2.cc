@@ -15,26 +15,14 @@
 namespace resnext {
 namespace {
 
-constexpr int VL = 8;
+#include "vec_avx2.inc"
+
 constexpr int MR = 4;
 constexpr int NVMAX = 3;
 constexpr int NVT = 2;  // transposed micro-kernel: up to 2 vectors of channels x MPT pixels
 constexpr int MPT = 6;
 constexpr int MPT1 = 12;  // pixels with one vector of channels
 constexpr int ACC2 = 12;  // accumulators of the two-row transposed kernel
-using V = __m256;
-alignas(32) constexpr int32_t kMaskTable[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
-inline __m256i Mask(int n) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kMaskTable + 8 - n)); }
-inline V VZero() { return _mm256_setzero_ps(); }
-inline V VLoad(const float* p) { return _mm256_loadu_ps(p); }
-inline V VLoadN(const float* p, int n) { return _mm256_maskload_ps(p, Mask(n)); }
-inline void VStore(float* p, V v) { _mm256_storeu_ps(p, v); }
-inline void VStoreN(float* p, V v, int n) { _mm256_maskstore_ps(p, Mask(n), v); }
-inline V VBcast(const float* p) { return _mm256_broadcast_ss(p); }
-inline V VSet1(float x) { return _mm256_set1_ps(x); }
-inline V VFma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
-inline V VAdd(V a, V b) { return _mm256_add_ps(a, b); }
-inline V VRelu(V a) { return _mm256_max_ps(a, _mm256_setzero_ps()); }
 
 // even[t] = src[2t] (t < n_even), odd[t] = src[2t + 1] (t < n_odd); n_even - n_odd in {0, 1}.
 inline void Deinterleave2(const float* __restrict src, int64_t n_even, int64_t n_odd, float* __restrict even,

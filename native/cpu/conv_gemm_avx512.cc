@@ -15,25 +15,14 @@
 namespace resnext {
 namespace {
 
-constexpr int VL = 16;
+#include "vec_avx512.inc"
+
 constexpr int MR = 8;
 constexpr int NVMAX = 3;
 constexpr int NVT = 2;  // transposed micro-kernel: up to 2 vectors of channels x MPT pixels
 constexpr int MPT = 12;
 constexpr int MPT1 = 24;  // pixels with one vector of channels
 constexpr int ACC2 = 28;  // accumulators of the two-row transposed kernel (7x7: 2 rows x 7 x 2 vectors)
-using V = __m512;
-inline V VZero() { return _mm512_setzero_ps(); }
-inline V VLoad(const float* p) { return _mm512_loadu_ps(p); }
-inline __mmask16 Mask(int n) { return static_cast<__mmask16>((1u << n) - 1u); }
-inline V VLoadN(const float* p, int n) { return _mm512_maskz_loadu_ps(Mask(n), p); }
-inline void VStore(float* p, V v) { _mm512_storeu_ps(p, v); }
-inline void VStoreN(float* p, V v, int n) { _mm512_mask_storeu_ps(p, Mask(n), v); }
-inline V VBcast(const float* p) { return _mm512_set1_ps(*p); }
-inline V VSet1(float x) { return _mm512_set1_ps(x); }
-inline V VFma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
-inline V VAdd(V a, V b) { return _mm512_add_ps(a, b); }
-inline V VRelu(V a) { return _mm512_max_ps(a, _mm512_setzero_ps()); }
 
 // even[t] = src[2t] (t < n_even), odd[t] = src[2t + 1] (t < n_odd); n_even - n_odd in {0, 1}.
 inline void Deinterleave2(const float* __restrict src, int64_t n_even, int64_t n_odd, float* __restrict even,

@@ -11,26 +11,14 @@
 namespace resnext {
 namespace {
 
-constexpr int VL = 1;
+#include "vec_scalar.inc"
+
 constexpr int MR = 4;
 constexpr int NVMAX = 4;
 constexpr int NVT = 0;  // no transposed micro-kernel (one lane per vector)
 constexpr int MPT = 1;
 constexpr int MPT1 = 1;
 constexpr int ACC2 = 0;
-using V = float;
-inline V VZero() { return 0.0f; }
-inline V VLoad(const float* p) { return *p; }
-inline V VLoadN(const float* p, int n) { return n > 0 ? *p : 0.0f; }
-inline void VStore(float* p, V v) { *p = v; }
-inline void VStoreN(float* p, V v, int n) {
-  if (n > 0) *p = v;
-}
-inline V VBcast(const float* p) { return *p; }
-inline V VSet1(float x) { return x; }
-inline V VFma(V a, V b, V c) { return a * b + c; }
-inline V VAdd(V a, V b) { return a + b; }
-inline V VRelu(V a) { return a > 0.0f ? a : 0.0f; }
 
 // even[t] = src[2t] (t < n_even), odd[t] = src[2t + 1] (t < n_odd); n_even - n_odd in {0, 1}.
 inline void Deinterleave2(const float* __restrict src, int64_t n_even, int64_t n_odd, float* __restrict even,

@@ -16,29 +16,11 @@
 namespace resnext {
 namespace {
 
-constexpr int VL = 8;
+#include "vec_avx2.inc"
+
 constexpr int MR = 4;
 constexpr int NVMAX = 3;
 constexpr int64_t TMAX = 96;  // tiles per task: four strips
-using V = __m256;
-alignas(32) constexpr int32_t kWinoMaskTable[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
-inline __m256i WMask(int n) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kWinoMaskTable + 8 - n)); }
-inline V VZero() { return _mm256_setzero_ps(); }
-inline V VLoad(const float* p) { return _mm256_loadu_ps(p); }
-inline V VLoadN(const float* p, int n) { return _mm256_maskload_ps(p, WMask(n)); }
-inline void VStore(float* p, V v) { _mm256_storeu_ps(p, v); }
-inline void VStoreN(float* p, V v, int n) { _mm256_maskstore_ps(p, WMask(n), v); }
-inline V VBcast(const float* p) { return _mm256_broadcast_ss(p); }
-inline V VSet1(float x) { return _mm256_set1_ps(x); }
-inline V VFma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
-inline V VAdd(V a, V b) { return _mm256_add_ps(a, b); }
-inline V VSub(V a, V b) { return _mm256_sub_ps(a, b); }
-// The same value, opaque to the optimiser (a zero it cannot see stays a store).
-inline V VHide(V a) {
-  __asm__("" : "+v"(a));
-  return a;
-}
-inline V VRelu(V a) { return _mm256_max_ps(a, _mm256_setzero_ps()); }
 
 // lo = a0 b0 a1 b1 a2 b2 a3 b3, hi = a4 b4 ... a7 b7.
 inline void Zip(V a, V b, V* lo, V* hi) {

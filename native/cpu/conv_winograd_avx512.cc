@@ -16,28 +16,11 @@
 namespace resnext {
 namespace {
 
-constexpr int VL = 16;
+#include "vec_avx512.inc"
+
 constexpr int MR = 8;
 constexpr int NVMAX = 3;
 constexpr int64_t TMAX = 96;  // tiles per task: two strips
-using V = __m512;
-inline __mmask16 WMask(int n) { return static_cast<__mmask16>((1u << n) - 1u); }
-inline V VZero() { return _mm512_setzero_ps(); }
-inline V VLoad(const float* p) { return _mm512_loadu_ps(p); }
-inline V VLoadN(const float* p, int n) { return _mm512_maskz_loadu_ps(WMask(n), p); }
-inline void VStore(float* p, V v) { _mm512_storeu_ps(p, v); }
-inline void VStoreN(float* p, V v, int n) { _mm512_mask_storeu_ps(p, WMask(n), v); }
-inline V VBcast(const float* p) { return _mm512_set1_ps(*p); }
-inline V VSet1(float x) { return _mm512_set1_ps(x); }
-inline V VFma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
-inline V VAdd(V a, V b) { return _mm512_add_ps(a, b); }
-inline V VSub(V a, V b) { return _mm512_sub_ps(a, b); }
-// The same value, opaque to the optimiser (a zero it cannot see stays a store).
-inline V VHide(V a) {
-  __asm__("" : "+v"(a));
-  return a;
-}
-inline V VRelu(V a) { return _mm512_max_ps(a, _mm512_setzero_ps()); }
 
 // lo = a0 b0 a1 b1 ... a7 b7, hi = a8 b8 ... a15 b15.
 inline void Zip(V a, V b, V* lo, V* hi) {
@@ -59,10 +42,10 @@ inline void SplitEvenOdd(const float* __restrict src, int64_t n, float* __restri
   }
   if (t < n) {
     const int m = static_cast<int>(2 * (n - t));  // floats left, < 32
-    const V x = _mm512_maskz_loadu_ps(WMask(m < 16 ? m : 16), src + 2 * t);
-    const V y = _mm512_maskz_loadu_ps(WMask(m > 16 ? m - 16 : 0), src + 2 * t + 16);
-    _mm512_mask_storeu_ps(E + t, WMask(static_cast<int>(n - t)), _mm512_permutex2var_ps(x, ie, y));
-    _mm512_mask_storeu_ps(O + t, WMask(static_cast<int>(n - t)), _mm512_permutex2var_ps(x, io, y));
+    const V x = _mm512_maskz_loadu_ps(Mask(m < 16 ? m : 16), src + 2 * t);
+    const V y = _mm512_maskz_loadu_ps(Mask(m > 16 ? m - 16 : 0), src + 2 * t + 16);
+    _mm512_mask_storeu_ps(E + t, Mask(static_cast<int>(n - t)), _mm512_permutex2var_ps(x, ie, y));
+    _mm512_mask_storeu_ps(O + t, Mask(static_cast<int>(n - t)), _mm512_permutex2var_ps(x, io, y));
   }
 }
 
@@ -90,7 +73,7 @@ inline void SplitPadded(const float* row, int64_t W, int64_t x0, int64_t n, floa
     const int64_t x = x0 + 2 * t;
     const V a = _mm512_maskz_loadu_ps(in_row(x), row + x);
     const V b = _mm512_maskz_loadu_ps(in_row(x + 16), row + x + 16);
-    const __mmask16 m = WMask(n - t < 16 ? static_cast<int>(n - t) : 16);
+    const __mmask16 m = Mask(n - t < 16 ? static_cast<int>(n - t) : 16);
     _mm512_mask_storeu_ps(E + t, m, _mm512_permutex2var_ps(a, ie, b));
     _mm512_mask_storeu_ps(O + t, m, _mm512_permutex2var_ps(a, io, b));
   }
@@ -117,7 +100,7 @@ struct IsaRowSplitter {
     };
     ma = in_row(x);
     mb = in_row(x + 16);
-    mn = WMask(static_cast<int>(n < 16 ? n : 16));
+    mn = Mask(static_cast<int>(n < 16 ? n : 16));
   }
   void Split(const float* row, float* e, int64_t pplane) const {
     if (!short_row) {

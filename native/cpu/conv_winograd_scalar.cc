@@ -13,25 +13,11 @@
 namespace resnext {
 namespace {
 
-constexpr int VL = 1;
+#include "vec_scalar.inc"
+
 constexpr int MR = 4;
 constexpr int NVMAX = 4;
 constexpr int64_t TMAX = 16;  // tiles per task: four strips
-using V = float;
-inline V VZero() { return 0.0f; }
-inline V VLoad(const float* p) { return *p; }
-inline V VLoadN(const float* p, int n) { return n > 0 ? *p : 0.0f; }
-inline void VStore(float* p, V v) { *p = v; }
-inline void VStoreN(float* p, V v, int n) {
-  if (n > 0) *p = v;
-}
-inline V VBcast(const float* p) { return *p; }
-inline V VSet1(float x) { return x; }
-inline V VFma(V a, V b, V c) { return a * b + c; }
-inline V VAdd(V a, V b) { return a + b; }
-inline V VSub(V a, V b) { return a - b; }
-inline V VHide(V a) { return a; }  // one float: a memset call would do as well
-inline V VRelu(V a) { return a > 0.0f ? a : 0.0f; }
 
 // One lane: the even output column, then the odd one.
 inline void Zip(V a, V b, V* lo, V* hi) {
