@@ -14,7 +14,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { conv2dPlan, randn } from '../lib';
-import { best, caseName, type Case, checkKernel, epilogues, hasAddon, ISA_RANK, type Pad, type Pair } from './helpers/kernel_cases';
+import { best, type Case, describeVariants, hasAddon, ISA_RANK, type Pad, type Pair } from './helpers/kernel_cases';
 
 
 const c = (n: number, ch: number, h: number, w: number, k: number, r: number, s: number, groups: number, stride: Pair, dilation: Pair, padding: Pad): Case => ({
@@ -78,21 +78,7 @@ const cases: Case[] = [
   c(2, 64, 21, 22, 64, 3, 3, 2, 2, 1, 1),
 ];
 
-describe.skipIf(!hasAddon)('cpu gemm kernels vs float64 reference', () => {
-  for (const isa of ['avx512', 'avx2', 'scalar'] as const) {
-    const impl = `gemm_${isa}`;
-    const runnable = ISA_RANK[isa] <= ISA_RANK[best];
-    describe.skipIf(!runnable)(`${impl} (needs ${isa}; this CPU: ${best})`, () => {
-      cases.forEach((t, i) => {
-        const eps = i === 0 ? epilogues : [epilogues[i % epilogues.length]];
-        for (const e of eps) {
-          const tag = `bias=${e.bias} residual=${e.residual} relu=${e.relu}`;
-          it(`${caseName(t)} ${tag}`, () => checkKernel(t, impl, isa, e, 101 + i));
-        }
-      });
-    });
-  }
-});
+describe.skipIf(!hasAddon)('cpu gemm kernels vs float64 reference', () => describeVariants('gemm', cases, 101));
 
 describe.skipIf(!hasAddon)('cpu gemm kernel dispatch', () => {
   it(`picks gemm_${best} for a dense 3x3 stride 2 (w=[64,64,3,3] g=1 s=2; stride 1 is winograd's), a 1x1 (w=[128,64,1,1]) and the stem (w=[64,3,7,7])`, () => {

@@ -14,17 +14,13 @@
 import { describe, expect, it } from 'vitest';
 
 import { conv2dPlan, randn } from '../lib';
-import { best, caseName, type Case, checkKernel, epilogues, hasAddon, ISA_RANK } from './helpers/kernel_cases';
+import { best, type Case, describeVariants, hasAddon } from './helpers/kernel_cases';
 
 
 interface Family {
   name: string;
-  variants: { impl: string; isa: 'scalar' | 'avx2' | 'avx512' }[];
   cases: Case[];
 }
-
-const v = (prefix: string) =>
-  (['avx512', 'avx2', 'scalar'] as const).map((isa) => ({ impl: `${prefix}_${isa}`, isa }));
 
 const groupedCases: Case[] = [
   // ResNeXt-like, 4 and 8 channels per group, several row blocks.
@@ -100,27 +96,14 @@ const s2Cases: Case[] = [
 ];
 
 const families: Family[] = [
-  { name: 'grouped3x3s2', variants: v('grouped3x3s2'), cases: s2Cases },
-  { name: 'depthwise3x3', variants: v('depthwise3x3'), cases: dwCases },
-  { name: 'grouped', variants: v('grouped'), cases: groupedCases },
-  { name: 'grouped3x3s1', variants: v('grouped3x3s1'), cases: g3Cases },
+  { name: 'grouped3x3s2', cases: s2Cases },
+  { name: 'depthwise3x3', cases: dwCases },
+  { name: 'grouped', cases: groupedCases },
+  { name: 'grouped3x3s1', cases: g3Cases },
 ];
 
 describe.skipIf(!hasAddon)('cpu grouped/depthwise kernels vs float64 reference', () => {
-  for (const fam of families) {
-    for (const { impl, isa } of fam.variants) {
-      const runnable = ISA_RANK[isa] <= ISA_RANK[best];
-      describe.skipIf(!runnable)(`${impl} (needs ${isa}; this CPU: ${best})`, () => {
-        fam.cases.forEach((t, i) => {
-          const eps = i === 0 ? epilogues : [epilogues[i % epilogues.length]];
-          for (const e of eps) {
-            const tag = `bias=${e.bias} residual=${e.residual} relu=${e.relu}`;
-            it(`${caseName(t)} ${tag}`, () => checkKernel(t, impl, isa, e, 11 + i));
-          }
-        });
-      });
-    }
-  }
+  for (const fam of families) describeVariants(fam.name, fam.cases, 11);
 });
 
 describe.skipIf(!hasAddon)('cpu grouped/depthwise kernel dispatch', () => {

@@ -14,7 +14,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { conv2dPlan, randn } from '../lib';
-import { best, caseName, type Case, checkKernel, epilogues, hasAddon, ISA_RANK, type Pad } from './helpers/kernel_cases';
+import { best, type Case, describeVariants, hasAddon, ISA_RANK, type Pad } from './helpers/kernel_cases';
 
 const c = (n: number, ch: number, h: number, w: number, k: number, padding: Pad): Case => ({
   n, c: ch, h, w, k, r: 3, s: 3, groups: 1, stride: 1, dilation: 1, padding,
@@ -45,21 +45,7 @@ const cases: Case[] = [
   c(2, 24, 7, 7, 272, 1),
 ];
 
-describe.skipIf(!hasAddon)('cpu winograd kernels vs float64 reference', () => {
-  for (const isa of ['avx512', 'avx2', 'scalar'] as const) {
-    const impl = `winograd_${isa}`;
-    const runnable = ISA_RANK[isa] <= ISA_RANK[best];
-    describe.skipIf(!runnable)(`${impl} (needs ${isa}; this CPU: ${best})`, () => {
-      cases.forEach((t, i) => {
-        const eps = i === 0 ? epilogues : [epilogues[i % epilogues.length]];
-        for (const e of eps) {
-          const tag = `bias=${e.bias} residual=${e.residual} relu=${e.relu}`;
-          it(`${caseName(t)} ${tag}`, () => checkKernel(t, impl, isa, e, 301 + i));
-        }
-      });
-    });
-  }
-});
+describe.skipIf(!hasAddon)('cpu winograd kernels vs float64 reference', () => describeVariants('winograd', cases, 301));
 
 describe.skipIf(!hasAddon)('cpu winograd kernel dispatch', () => {
   const plan = (shape: [number, number, number, number], opts: Record<string, unknown>) =>

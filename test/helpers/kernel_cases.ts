@@ -1,9 +1,9 @@
-// Shared by the CPU kernel suites (cpu_gemm_kernels, cpu_grouped_kernels):
+// Shared by the CPU kernel suites (cpu_gemm_kernels, cpu_grouped_kernels, cpu_winograd_kernels):
 // the case description, its name spelling out the shape, the epilogue
 // variants, and the check that forces one kernel by name and ISA and compares
 // it with the float64 reference (normwise relative error <= 1e-4), twice into
 // the same output so a run cannot depend on what the previous one left there.
-import { expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { conv2d, conv2dPlan, cpuInfo, randn, type Tensor } from '../../lib';
 import { REL_TOL, relErr } from './compare';
@@ -55,6 +55,25 @@ export function outShape(t: Case): [number, number, number, number] {
   const P = Math.floor((t.h + pt + pb - dh * (t.r - 1) - 1) / sh) + 1;
   const Q = Math.floor((t.w + pl + pr - dw * (t.s - 1) - 1) / sw) + 1;
   return [t.n, t.k, P, Q];
+}
+
+/**
+ * One describe block per ISA variant `${family}_${isa}` (skipped with the reason when this CPU lacks the ISA),
+ * one test per case x epilogue: the first case runs every epilogue, the others rotate through them.
+ * Case i uses seed `seed + i`.
+ */
+export function describeVariants(family: string, cases: Case[], seed: number, isas: readonly Isa[] = ['avx512', 'avx2', 'scalar']): void {
+  for (const isa of isas) {
+    const impl = `${family}_${isa}`;
+    describe.skipIf(ISA_RANK[isa] > ISA_RANK[best])(`${impl} (needs ${isa}; this CPU: ${best})`, () => {
+      cases.forEach((t, i) => {
+        const eps = i === 0 ? epilogues : [epilogues[i % epilogues.length]];
+        for (const e of eps) {
+          it(`${caseName(t)} bias=${e.bias} residual=${e.residual} relu=${e.relu}`, () => checkKernel(t, impl, isa, e, seed + i));
+        }
+      });
+    });
+  }
 }
 
 /** Forces kernel `impl` at `isa` on case t with epilogue e and checks it against the reference. */
