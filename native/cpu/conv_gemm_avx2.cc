@@ -48,18 +48,7 @@ inline V VGatherN(const float* base, __m256i idx, int n) {
   return _mm256_mask_i32gather_ps(_mm256_setzero_ps(), base, idx, _mm256_castsi256_ps(Mask(n)), 4);
 }
 
-constexpr bool kHasExpand = false;  // no expanding loads: FillSlab copies row by row
-inline void ExpandPlane(float*, const float*, const int32_t*, const int32_t*, int64_t) {}
-
-constexpr bool kHasTranspose = false;  // the transposing epilogue gathers instead
-inline void Transpose16(V*) {}
-
-inline void GatherPlane(float*, const float*, const int32_t*, int64_t) {}  // unused: kHasExpand is false
-
-constexpr bool kHasPermute = false;  // strided fills copy row by row
-constexpr int64_t kPermEntry = 24;
-inline void PermutePlanes(float*, const float*, const int32_t*, int64_t, int, int) {}
-
+#include "conv_gemm_no_avx512.inc"
 #include "conv_gemm.inc"
 }  // namespace
 

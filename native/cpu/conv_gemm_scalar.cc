@@ -39,18 +39,7 @@ inline void GatherEven(float* __restrict dst, const float* __restrict src, int64
 inline int64_t GatherIndex(int64_t stride) { return stride; }
 inline V VGatherN(const float* base, int64_t, int n) { return n > 0 ? *base : 0.0f; }
 
-constexpr bool kHasExpand = false;  // no expanding loads: FillSlab copies row by row
-inline void ExpandPlane(float*, const float*, const int32_t*, const int32_t*, int64_t) {}
-
-constexpr bool kHasTranspose = false;  // the transposing epilogue gathers instead
-inline void Transpose16(V*) {}
-
-inline void GatherPlane(float*, const float*, const int32_t*, int64_t) {}  // unused: kHasExpand is false
-
-constexpr bool kHasPermute = false;  // strided fills copy row by row
-constexpr int64_t kPermEntry = 24;
-inline void PermutePlanes(float*, const float*, const int32_t*, int64_t, int, int) {}
-
+#include "conv_gemm_no_avx512.inc"
 #include "conv_gemm.inc"
 }  // namespace
 
