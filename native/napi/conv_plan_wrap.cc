@@ -76,24 +76,7 @@ ConvPlanWrap::ConvPlanWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Co
   if (!info[3].IsObject()) ThrowType(env, "options: expected an object");
   Napi::Object o = info[3].As<Napi::Object>();
 
-  resnext::ConvParams p;
-  p.K = wshape[0];
-  p.R = wshape[2];
-  p.S = wshape[3];
-  p.G = GetInt(o.Get("groups"), "groups", 1, kMaxDim);
-  // C = Cg * G: both bounded, so the product fits int64.
-  p.C = wshape[1] * p.G;
-  auto stride = GetIntArray<2>(o.Get("stride"), "stride", 1, 1 << 24);
-  auto dil = GetIntArray<2>(o.Get("dilation"), "dilation", 1, 1 << 24);
-  auto pad = GetIntArray<4>(o.Get("padding"), "padding", 0, 1 << 24);
-  p.stride_h = stride[0];
-  p.stride_w = stride[1];
-  p.dil_h = dil[0];
-  p.dil_w = dil[1];
-  p.pad_top = pad[0];
-  p.pad_left = pad[1];
-  p.pad_bottom = pad[2];
-  p.pad_right = pad[3];
+  resnext::ConvParams p = GetConvGeometry(o, wshape);
   Napi::Value act = o.Get("activation");
   if (!act.IsUndefined()) {
     if (!act.IsString()) ThrowType(env, "activation: expected 'none' or 'relu'");

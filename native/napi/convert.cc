@@ -3,6 +3,8 @@
 
 #include <cmath>
 
+#include "resnext/validate.h"
+
 namespace resnext_napi {
 
 F32View GetFloat32Array(const Napi::Value& v, const char* name) {
@@ -31,6 +33,27 @@ int64_t GetInt(const Napi::Value& v, const char* name, int64_t min, int64_t max)
                                          std::to_string(max) + "] but received " + v.ToString().Utf8Value());
   }
   return static_cast<int64_t>(d);
+}
+
+resnext::ConvParams GetConvGeometry(const Napi::Object& o, const std::array<int64_t, 4>& wshape) {
+  resnext::ConvParams p;
+  p.G = GetInt(o.Get("groups"), "groups", 1, resnext::kMaxElements);
+  p.K = wshape[0];
+  p.C = wshape[1] * p.G;  // both bounded by 2^31, so the product fits int64
+  p.R = wshape[2];
+  p.S = wshape[3];
+  const auto stride = GetIntArray<2>(o.Get("stride"), "stride", 1, 1 << 24);
+  const auto dil = GetIntArray<2>(o.Get("dilation"), "dilation", 1, 1 << 24);
+  const auto pad = GetIntArray<4>(o.Get("padding"), "padding", 0, 1 << 24);
+  p.stride_h = stride[0];
+  p.stride_w = stride[1];
+  p.dil_h = dil[0];
+  p.dil_w = dil[1];
+  p.pad_top = pad[0];
+  p.pad_left = pad[1];
+  p.pad_bottom = pad[2];
+  p.pad_right = pad[3];
+  return p;
 }
 
 bool GetDirectOnly(const Napi::Value& v, const char* name) {

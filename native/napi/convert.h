@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <string>
 
+#include "resnext/conv_params.h"
+
 namespace resnext_napi {
 
 // A borrowed Float32Array: pointer, length, and the byte range it covers in its
@@ -41,6 +43,11 @@ std::array<int64_t, N> GetIntArray(const Napi::Value& v, const char* name, int64
   }
   return out;
 }
+
+// A conv plan's geometry from the weight shape [K, C/groups, R, S] and the
+// options object's groups, stride, dilation and padding ([top, left, bottom,
+// right]); N, H, W and the activation are left for the caller.
+resnext::ConvParams GetConvGeometry(const Napi::Object& o, const std::array<int64_t, 4>& wshape);
 
 // The conv `algorithm` option: undefined/null or 'auto' -> false, 'direct' -> true
 // (ConvPlanOptions::direct_only).
