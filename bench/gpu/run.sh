@@ -65,6 +65,14 @@ step "environment"
   python3 -c 'import nvidia.cudnn as m; print("cudnn at", list(m.__path__)[0])' 2>&1 | tail -1
 } | tee "$out/env.txt"
 
+# cuDNN 9 opens its sub-libraries (graph, engines, ...) and their CUDA
+# dependencies by name at run time; PyTorch preloads them, a Node process does
+# not, so every nvidia/*/lib folder of python3's environment goes on the path.
+nvlibs=$(python3 -c 'import site, glob; print(":".join(d for p in site.getsitepackages() for d in sorted(glob.glob(p + "/nvidia/*/lib"))))' 2>/dev/null)
+[ -n "$nvlibs" ] && export LD_LIBRARY_PATH="$nvlibs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+echo "LD_LIBRARY_PATH=${LD_LIBRARY_PATH:-}" | tee -a "$out/env.txt"
+ls -d $(echo "$nvlibs" | tr ':' ' ') 2>/dev/null | head -30 >> "$out/env.txt"
+
 step "build the CUDA addon (cmake-js, all cores)"
 rm -rf build-cuda
 RESNEXT_CUDA=1 RESNEXT_CUDA_JOBS=$(nproc) timeout "$(cap 200)" node scripts/build-cuda.js 2>&1 | tee "$work/build-summary.txt"
