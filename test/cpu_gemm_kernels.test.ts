@@ -93,9 +93,14 @@ describe.skipIf(!hasAddon)('cpu gemm kernel dispatch', () => {
     }
   });
 
-  it(`picks gemm_${best} for ResNeXt-50 conv4 (w=[512,16,3,3] g=32) and conv5 (w=[1024,32,3,3] g=32)`, () => {
-    for (const shape of [[512, 16, 3, 3], [1024, 32, 3, 3]] as const) {
-      const plan = conv2dPlan(randn(shape as unknown as [number, number, number, number], { seed: 1 }), { groups: 32, padding: 1, backend: 'cpu' });
+  it(`picks gemm_${best} for ResNeXt-50 conv4 (w=[512,16,3,3] g=32) and conv5 (w=[1024,32,3,3] g=32) with algorithm 'direct', and for their stride-2 forms`, () => {
+    for (const [shape, stride, algorithm] of [
+      [[512, 16, 3, 3], 1, 'direct'],
+      [[1024, 32, 3, 3], 1, 'direct'],
+      [[512, 16, 3, 3], 2, 'auto'],
+      [[1024, 32, 3, 3], 2, 'auto'],
+    ] as const) {
+      const plan = conv2dPlan(randn(shape as unknown as [number, number, number, number], { seed: 1 }), { groups: 32, padding: 1, stride, algorithm, backend: 'cpu' });
       expect(plan.info().impl).toBe(`gemm_${best}`);
       plan.dispose();
     }

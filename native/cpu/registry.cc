@@ -16,6 +16,7 @@ extern const ConvImpl kConvGrouped3x3s1Scalar;
 extern const ConvImpl kConvGroupedAvx512;
 extern const ConvImpl kConvGroupedAvx2;
 extern const ConvImpl kConvGroupedScalar;
+extern const ConvImpl kConvWinogradGroupedAvx512;
 extern const ConvImpl kConvWinogradAvx512;
 extern const ConvImpl kConvWinogradAvx2;
 extern const ConvImpl kConvWinogradScalar;
@@ -37,6 +38,7 @@ const ConvImpl* const* ConvImpls(int* count) {
       &kConvGrouped3x3s2Avx2,    // 70
       &kConvGrouped3x3s1Scalar,  // 65
       &kConvGrouped3x3s2Scalar,  // 65
+      &kConvWinogradGroupedAvx512,  // 62: groups > 1, 16 <= Cg, Kg <= 128, 3x3 stride 1
       &kConvGroupedAvx512,  // 60: groups > 1, Cg < 16
       &kConvGroupedAvx2,    // 50
       &kConvGroupedScalar,  // 40

@@ -1,0 +1,84 @@
+// The grouped Winograd F(2x2, 3x3) CPU kernel (native/cpu/conv_winograd_grouped_avx512.cc):
+// 3x3 stride-1 convolutions with 16 to 128 channels per group, tiles in 4x4
+// blocks per vector. It is forced by name on every shape below and compared
+// with the float64 TS reference (normwise relative error <= 1e-4, see
+// helpers/compare.ts); skipped with the reason on a CPU without AVX-512.
+// The shapes stress what the kernel special-cases: ResNeXt's 16 and 32
+// channels per group (7x7 and 14x14 outputs: partial 4x4 blocks of tiles),
+// channels per group not a multiple of the 16-channel panel (24, 17 in, 40
+// out), outputs one tile wide and high, odd H and W (the last output row and
+// column of a tile dropped), pad 0, pad 2 and asymmetric padding, batch 5
+// (chunks of blocks spanning images), one, two and three blocks per task, a
+// wide image (blocks in a row), 128 channels per group, and the fused
+// epilogue (bias, residual, ReLU).
+import { describe, expect, it } from 'vitest';
+
+import { conv2dPlan, randn } from '../lib';
+import { best, type Case, describeVariants, hasAddon } from './helpers/kernel_cases';
+
+const c = (n: number, ch: number, h: number, w: number, k: number, groups: number, padding: Case['padding']): Case => ({
+  n, c: ch, h, w, k, r: 3, s: 3, groups, stride: 1, dilation: 1, padding,
+});
+
+const cases: Case[] = [
+  // ResNeXt-50 conv5 and conv4 shapes, scaled down in groups: 7x7 (one block) and 14x14 (2x2 blocks).
+  c(1, 128, 7, 7, 128, 4, 1),
+  c(2, 64, 14, 14, 64, 4, 1),
+  // 17 input and 24 output channels per group (K a panel and a half), odd H and W, batch 5.
+  c(5, 51, 9, 11, 72, 3, 1),
+  // 40 output channels per group (two and a half panels), pad 0 on an odd image.
+  c(1, 32, 11, 10, 80, 2, 0),
+  // Outputs one wide and one high (pad 0), pad 2.
+  c(2, 32, 6, 3, 32, 2, 0),
+  c(1, 32, 3, 7, 32, 2, 0),
+  c(3, 48, 5, 6, 48, 3, 2),
+  // Asymmetric padding [top, left, bottom, right] = [2, 1, 0, 3].
+  c(2, 34, 9, 8, 36, 2, [2, 1, 0, 3]),
+  // A wide image: blocks side by side in a row, 18 blocks per image.
+  c(1, 32, 10, 45, 32, 2, 1),
+  // 128 channels per group (the upper limit).
+  c(1, 256, 6, 6, 256, 2, 1),
+];
+
+describe.skipIf(!hasAddon)('cpu grouped winograd kernel vs float64 reference', () => describeVariants('winograd_grouped', cases, 401, ['avx512']));
+
+describe.skipIf(!hasAddon)('cpu grouped winograd kernel dispatch', () => {
+  const plan = (shape: [number, number, number, number], opts: Record<string, unknown>) =>
+    conv2dPlan(randn(shape, { seed: 1 }), { ...opts, backend: 'cpu' });
+
+  it.skipIf(best !== 'avx512')('picks winograd_grouped_avx512 for ResNeXt-50 conv4 and conv5 (w=[512,16,3,3] and w=[1024,32,3,3] g=32 p=1)', () => {
+    for (const shape of [[512, 16, 3, 3], [1024, 32, 3, 3]] as const) {
+      const p = plan([...shape] as [number, number, number, number], { groups: 32, padding: 1 });
+      expect(p.info().impl).toBe('winograd_grouped_avx512');
+      p.dispose();
+    }
+  });
+
+  it.skipIf(best !== 'avx512')('refuses stride 2, dilation 2, dense, 8 and 256 channels per group when forced, with the reason', () => {
+    for (const [shape, opts, why] of [
+      [[512, 16, 3, 3], { groups: 32, padding: 1, stride: 2 }, 'needs stride 1'],
+      [[512, 16, 3, 3], { groups: 32, padding: 2, dilation: 2 }, 'needs dilation 1'],
+      [[64, 64, 3, 3], { padding: 1 }, 'dense'],
+      [[256, 8, 3, 3], { groups: 32, padding: 1 }, 'fewer than 16 channels per group'],
+      [[512, 256, 3, 3], { groups: 2, padding: 1 }, 'more than 128 channels per group'],
+    ] as const) {
+      expect(() => plan([...shape] as [number, number, number, number], { ...opts, impl: 'winograd_grouped_avx512' })).toThrow(
+        `winograd_grouped_avx512: ${why}`,
+      );
+      const p = plan([...shape] as [number, number, number, number], opts);
+      expect(p.info().impl).not.toBe('winograd_grouped_avx512');
+      p.dispose();
+    }
+  });
+
+  it("algorithm 'direct' skips it (w=[1024,32,3,3] g=32), and an ISA cap of avx2 falls back to gemm_avx2 with the reason", () => {
+    const d = plan([1024, 32, 3, 3], { groups: 32, padding: 1, algorithm: 'direct' });
+    expect(d.info().impl).not.toMatch(/^winograd/);
+    if (best === 'avx512') expect(d.info().fallbacks).toContain("winograd_grouped_avx512: excluded by algorithm 'direct'");
+    d.dispose();
+    if (best === 'scalar') return;
+    const a = plan([1024, 32, 3, 3], { groups: 32, padding: 1, isa: 'avx2' });
+    expect(a.info().impl).toBe('gemm_avx2');
+    a.dispose();
+  });
+});
