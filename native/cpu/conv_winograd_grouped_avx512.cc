@@ -128,37 +128,37 @@ Block MakeBlock(const ConvParams& p, int64_t bw, int64_t nb, int64_t b) {
 }
 
 // V[pos][c][v] for input channels [0, Cg) of the group and the task's blocks.
+// Each padded row is loaded once (masked) and deinterleaved by one permute
+// into lanes (x, jj) = column 2jj + x; the vertical transform combines rows
+// lane-wise into Z[a][ii]; a 4x4 transpose of 128-bit chunks gives T[a][x]
+// with the tiles (ii, jj) in the lanes, and the horizontal transform is then
+// lane-wise too.
 void WgInput(const ConvParams& p, const float* input, int64_t grp, const Block* blocks, int64_t nv, float* Vb) {
   const int64_t Cg = p.Cg(), H = p.H, W = p.W;
-  // Row transform along x, lanes (b, jj): b0 = d0 - d2, b1 = d1 + d2,
-  // b2 = d2 - d1, b3 = d1 - d3 of the columns 2jj + 0..3.
-  const __m512i ia = _mm512_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7, 2, 4, 6, 8, 1, 3, 5, 7);
-  const __m512i ib = _mm512_setr_epi32(2, 4, 6, 8, 2, 4, 6, 8, 1, 3, 5, 7, 3, 5, 7, 9);
-  const V sg = _mm512_setr_ps(-1, -1, -1, -1, 1, 1, 1, 1, -1, -1, -1, -1, -1, -1, -1, -1);
+  const __m512i deint = _mm512_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7, 2, 4, 6, 8, 3, 5, 7, 9);
+  const int64_t pos_stride = Cg * nv * VL;
   for (int64_t v = 0; v < nv; ++v) {
     const Block& bk = blocks[v];
     bool row_in[10];
     for (int r = 0; r < 10; ++r) row_in[r] = bk.ih0 + r >= 0 && bk.ih0 + r < H;
     for (int64_t c = 0; c < Cg; ++c) {
       const float* chan = input + (bk.n * p.C + grp * Cg + c) * H * W + bk.ih0 * W + bk.iw0;
-      V rt[10];
+      V d[10];
       for (int r = 0; r < 10; ++r) {
-        const V row = row_in[r] ? _mm512_maskz_loadu_ps(bk.in_cols, chan + r * W) : VZero();
-        rt[r] = _mm512_fmadd_ps(_mm512_permutexvar_ps(ib, row), sg, _mm512_permutexvar_ps(ia, row));
-      }
-      V z[4][4];  // [a][ii], lanes (b, jj)
-      for (int ii = 0; ii < 4; ++ii) {
-        const V d0 = rt[2 * ii], d1 = rt[2 * ii + 1], d2 = rt[2 * ii + 2], d3 = rt[2 * ii + 3];
-        z[0][ii] = VSub(d0, d2);
-        z[1][ii] = VAdd(d1, d2);
-        z[2][ii] = VSub(d2, d1);
-        z[3][ii] = VSub(d1, d3);
+        d[r] = row_in[r] ? _mm512_permutexvar_ps(deint, _mm512_maskz_loadu_ps(bk.in_cols, chan + r * W)) : VZero();
       }
       float* dst = Vb + (c * nv + v) * VL;
-      const int64_t pos_stride = Cg * nv * VL;
       for (int a = 0; a < 4; ++a) {
-        Transpose4x4Chunks(z[a][0], z[a][1], z[a][2], z[a][3]);
-        for (int b = 0; b < 4; ++b) VStore(dst + (a * 4 + b) * pos_stride, z[a][b]);
+        V z[4];  // [ii], lanes (x, jj)
+        for (int ii = 0; ii < 4; ++ii) {
+          const V d0 = d[2 * ii], d1 = d[2 * ii + 1], d2 = d[2 * ii + 2], d3 = d[2 * ii + 3];
+          z[ii] = a == 0 ? VSub(d0, d2) : a == 1 ? VAdd(d1, d2) : a == 2 ? VSub(d2, d1) : VSub(d1, d3);
+        }
+        Transpose4x4Chunks(z[0], z[1], z[2], z[3]);  // now [x], lanes (ii, jj)
+        VStore(dst + (a * 4 + 0) * pos_stride, VSub(z[0], z[2]));
+        VStore(dst + (a * 4 + 1) * pos_stride, VAdd(z[1], z[2]));
+        VStore(dst + (a * 4 + 2) * pos_stride, VSub(z[2], z[1]));
+        VStore(dst + (a * 4 + 3) * pos_stride, VSub(z[1], z[3]));
       }
     }
   }
@@ -216,53 +216,56 @@ void WgGemm(const ConvParams& p, const float* Ug, const float* Vb, int64_t nv, f
 }
 
 // y = A^T m A (A^T = [1 1 1 0; 0 1 -1 -1]) for output channels [0, Kg) of the
-// group and the task's blocks, with the epilogue.
+// group and the task's blocks, with the epilogue. Both halves of the
+// transform are lane-wise (tiles stay in the lanes): Y[r][s] holds output
+// row 2ii + r, column 2jj + s of tile (ii, jj). Interleaving s (unpack within
+// 128-bit chunks) makes chunk ii of lo / hi columns 0-3 / 4-7 of row 2ii + r;
+// one two-source permute pairs them into two 8-column rows per vector.
 void WgOutput(const ConvParams& p, const ConvRunArgs& a, int64_t grp, const Block* blocks, int64_t nv, const float* Mb) {
   const int64_t Kg = p.Kg(), P = p.P(), Q = p.Q();
   const bool relu = p.activation == Activation::kRelu;
-  // Lane r * 8 + 2jj + s of a tile row's two output rows (r) from the
-  // vectors X[r] (lanes (b, jj)): s = 0: x0 + x1 + x2, s = 1: x1 - x2 - x3.
-  const __m512i i1 = _mm512_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7, 16, 20, 17, 21, 18, 22, 19, 23);
-  const __m512i i2 = _mm512_setr_epi32(4, 8, 5, 9, 6, 10, 7, 11, 20, 24, 21, 25, 22, 26, 23, 27);
-  const __m512i i3 = _mm512_setr_epi32(8, 12, 9, 13, 10, 14, 11, 15, 24, 28, 25, 29, 26, 30, 27, 31);
-  const V sg = _mm512_setr_ps(1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1);
+  const __m512i rows01 = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
+  const __m512i rows23 = _mm512_setr_epi32(8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
   for (int64_t v = 0; v < nv; ++v) {
     const Block& bk = blocks[v];
+    // Output row oh0 + 2 q + r is the lower (q even) or upper (q odd) half of
+    // vector [r][q / 2]; offsets of rows past P are -1.
+    int64_t roff[8];
+    for (int q = 0; q < 8; ++q) roff[q] = bk.oh0 + q < P ? (bk.oh0 + q) * Q + bk.ow0 : -1;
+    const __mmask16 upper = static_cast<__mmask16>(bk.out_cols << 8);
+    const int64_t ld = nv * VL;  // between positions in M
     for (int64_t k = 0; k < Kg; ++k) {
       const int64_t ko = grp * Kg + k;
       const float* m = Mb + (k * 16 * nv + v) * VL;
-      const int64_t ld = nv * VL;  // between positions
-      V t[2][4];                   // [r][b], lanes (ii, jj)
+      V t[2][4];  // [r][b], lanes (ii, jj)
       for (int b = 0; b < 4; ++b) {
         const V m0 = VLoad(m + (0 + b) * ld), m1 = VLoad(m + (4 + b) * ld);
         const V m2 = VLoad(m + (8 + b) * ld), m3 = VLoad(m + (12 + b) * ld);
         t[0][b] = VAdd(VAdd(m0, m1), m2);
         t[1][b] = VSub(VSub(m1, m2), m3);
       }
-      Transpose4x4Chunks(t[0][0], t[0][1], t[0][2], t[0][3]);  // now [r][ii], lanes (b, jj)
-      Transpose4x4Chunks(t[1][0], t[1][1], t[1][2], t[1][3]);
       const V bv = VSet1(a.bias ? a.bias[ko] : 0.0f);
       float* out = a.output + (bk.n * p.K + ko) * P * Q;
       const float* res = a.residual ? a.residual + (bk.n * p.K + ko) * P * Q : nullptr;
-      for (int ii = 0; ii < 4; ++ii) {
-        const int64_t oh = bk.oh0 + 2 * ii;
-        if (oh >= P) break;
-        const V x0 = t[0][ii], x1 = t[1][ii];
-        const V s23 = VAdd(_mm512_permutex2var_ps(x0, i2, x1), _mm512_permutex2var_ps(x0, i3, x1));
-        V y = VAdd(VFma(s23, sg, _mm512_permutex2var_ps(x0, i1, x1)), bv);
-        __m256 lo = _mm512_castps512_ps256(y), hi = _mm512_extractf32x8_ps(y, 1);
-        const int64_t off = oh * Q + bk.ow0;
-        const bool two = oh + 1 < P;
-        if (res) {
-          lo = _mm256_add_ps(lo, _mm256_maskz_loadu_ps(bk.out_cols, res + off));
-          if (two) hi = _mm256_add_ps(hi, _mm256_maskz_loadu_ps(bk.out_cols, res + off + Q));
+      for (int r = 0; r < 2; ++r) {
+        const V t1 = VAdd(t[r][1], bv);
+        const V y0 = VAdd(VAdd(t[r][0], t1), t[r][2]);
+        const V y1 = VSub(VSub(t1, t[r][2]), t[r][3]);
+        const V lo = _mm512_unpacklo_ps(y0, y1), hi = _mm512_unpackhi_ps(y0, y1);
+        V rows[2] = {_mm512_permutex2var_ps(lo, rows01, hi), _mm512_permutex2var_ps(lo, rows23, hi)};
+        for (int h = 0; h < 2; ++h) {
+          const int64_t o0 = roff[4 * h + r], o1 = roff[4 * h + 2 + r];  // tile rows 2h and 2h + 1
+          if (o0 < 0) break;
+          V x = rows[h];
+          if (res) {
+            const __m256 r0 = _mm256_maskz_loadu_ps(bk.out_cols, res + o0);
+            const __m256 r1 = o1 >= 0 ? _mm256_maskz_loadu_ps(bk.out_cols, res + o1) : _mm256_setzero_ps();
+            x = VAdd(x, _mm512_insertf32x8(_mm512_castps256_ps512(r0), r1, 1));
+          }
+          if (relu) x = VRelu(x);
+          _mm256_mask_storeu_ps(out + o0, bk.out_cols, _mm512_castps512_ps256(x));
+          if (o1 >= 0) _mm512_mask_storeu_ps(out + o1 - 8, upper, x);
         }
-        if (relu) {
-          lo = _mm256_max_ps(lo, _mm256_setzero_ps());
-          hi = _mm256_max_ps(hi, _mm256_setzero_ps());
-        }
-        _mm256_mask_storeu_ps(out + off, bk.out_cols, lo);
-        if (two) _mm256_mask_storeu_ps(out + off + Q, bk.out_cols, hi);
       }
     }
   }
