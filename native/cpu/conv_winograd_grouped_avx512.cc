@@ -23,7 +23,9 @@
 //   packed U: [G][16 pos][ceil(Kg/16) panels][Cg][16]: 16 output channels
 //             interleaved per input channel (broadcast by the micro-kernel),
 //             channels past Kg zero; packed once by the plan (in double).
-//   scratch:  V [16 pos][Cg][nv][16] | M [ceil16(Kg)][16 pos][nv][16].
+//   scratch:  V [Cg][nv][16 pos][16] | M [ceil16(Kg)][nv][16 pos][16]: the 16
+//             positions of a channel and block adjacent, so the transforms
+//             address them by constant offsets.
 // Task = (group, chunk of at most 3 blocks): input transform into V, 16 GEMMs
 // M[pos] = U[pos] V[pos] (16 x 1 or 8 x nv register blocks), output transform.
 #include <atomic>
@@ -136,7 +138,6 @@ Block MakeBlock(const ConvParams& p, int64_t bw, int64_t nb, int64_t b) {
 void WgInput(const ConvParams& p, const float* input, int64_t grp, const Block* blocks, int64_t nv, float* Vb) {
   const int64_t Cg = p.Cg(), H = p.H, W = p.W;
   const __m512i deint = _mm512_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7, 2, 4, 6, 8, 3, 5, 7, 9);
-  const int64_t pos_stride = Cg * nv * VL;
   for (int64_t v = 0; v < nv; ++v) {
     const Block& bk = blocks[v];
     bool row_in[10];
@@ -147,7 +148,7 @@ void WgInput(const ConvParams& p, const float* input, int64_t grp, const Block* 
       for (int r = 0; r < 10; ++r) {
         d[r] = row_in[r] ? _mm512_permutexvar_ps(deint, _mm512_maskz_loadu_ps(bk.in_cols, chan + r * W)) : VZero();
       }
-      float* dst = Vb + (c * nv + v) * VL;
+      float* dst = Vb + (c * nv + v) * 16 * VL;
       for (int a = 0; a < 4; ++a) {
         V z[4];  // [ii], lanes (x, jj)
         for (int ii = 0; ii < 4; ++ii) {
@@ -155,19 +156,21 @@ void WgInput(const ConvParams& p, const float* input, int64_t grp, const Block* 
           z[ii] = a == 0 ? VSub(d0, d2) : a == 1 ? VAdd(d1, d2) : a == 2 ? VSub(d2, d1) : VSub(d1, d3);
         }
         Transpose4x4Chunks(z[0], z[1], z[2], z[3]);  // now [x], lanes (ii, jj)
-        VStore(dst + (a * 4 + 0) * pos_stride, VSub(z[0], z[2]));
-        VStore(dst + (a * 4 + 1) * pos_stride, VAdd(z[1], z[2]));
-        VStore(dst + (a * 4 + 2) * pos_stride, VSub(z[2], z[1]));
-        VStore(dst + (a * 4 + 3) * pos_stride, VSub(z[1], z[3]));
+        VStore(dst + (a * 4 + 0) * VL, VSub(z[0], z[2]));
+        VStore(dst + (a * 4 + 1) * VL, VAdd(z[1], z[2]));
+        VStore(dst + (a * 4 + 2) * VL, VSub(z[2], z[1]));
+        VStore(dst + (a * 4 + 3) * VL, VSub(z[1], z[3]));
       }
     }
   }
 }
 
-// M rows [k0, k0 + MRT) of one position (ldm floats between rows) over the NV
+// M rows [k0, k0 + MRT) of one position (ldm floats between rows, 16 VL
+// between blocks) over the NV blocks of V (ldv floats between input channels,
+// 16 VL between blocks) = U[c][k0..] x V[c].
 // vectors of V (rows of NV vectors per input channel) = U[c][k0..] x V[c].
 template <int MRT, int NV>
-void WgMicro(int64_t Cg, const float* __restrict U, const float* __restrict Vp, float* __restrict M, int64_t ldm) {
+void WgMicro(int64_t Cg, const float* __restrict U, const float* __restrict Vp, int64_t ldv, float* __restrict M, int64_t ldm) {
   V acc[MRT][NV];
 #pragma GCC unroll 16
   for (int i = 0; i < MRT; ++i)
@@ -177,7 +180,7 @@ void WgMicro(int64_t Cg, const float* __restrict U, const float* __restrict Vp, 
   for (int64_t c = 0; c < Cg; ++c) {
     V b[NV];
 #pragma GCC unroll 3
-    for (int v = 0; v < NV; ++v) b[v] = VLoad(Vp + (c * NV + v) * VL);
+    for (int v = 0; v < NV; ++v) b[v] = VLoad(Vp + c * ldv + v * 16 * VL);
 #pragma GCC unroll 16
     for (int i = 0; i < MRT; ++i) {
       const V a = _mm512_set1_ps(U[c * 16 + i]);
@@ -188,27 +191,27 @@ void WgMicro(int64_t Cg, const float* __restrict U, const float* __restrict Vp, 
 #pragma GCC unroll 16
   for (int i = 0; i < MRT; ++i)
 #pragma GCC unroll 3
-    for (int v = 0; v < NV; ++v) VStore(M + i * ldm + v * VL, acc[i][v]);
+    for (int v = 0; v < NV; ++v) VStore(M + i * ldm + v * 16 * VL, acc[i][v]);
 }
 
 // The 16 GEMMs of the task: M[k][pos][v] = sum_c U[pos][k][c] V[pos][c][v].
 void WgGemm(const ConvParams& p, const float* Ug, const float* Vb, int64_t nv, float* Mb) {
   const int64_t Cg = p.Cg(), np = WgPanels(p);
-  const int64_t ldm = 16 * nv * VL;  // between output channels in M
+  const int64_t ldm = 16 * nv * VL;  // between output channels in M, and input channels in V
   for (int pos = 0; pos < 16; ++pos) {
-    const float* Vp = Vb + pos * Cg * nv * VL;
+    const float* Vp = Vb + pos * VL;
     for (int64_t pan = 0; pan < np; ++pan) {
       const float* U = Ug + (pos * np + pan) * Cg * 16;
-      float* M = Mb + (pan * 16 * 16 + pos) * nv * VL;
+      float* M = Mb + (pan * 16 * nv * 16 + pos) * VL;
       switch (nv) {
-        case 1: WgMicro<16, 1>(Cg, U, Vp, M, ldm); break;
+        case 1: WgMicro<16, 1>(Cg, U, Vp, ldm, M, ldm); break;
         case 2:
-          WgMicro<8, 2>(Cg, U, Vp, M, ldm);
-          WgMicro<8, 2>(Cg, U + 8, Vp, M + 8 * ldm, ldm);
+          WgMicro<8, 2>(Cg, U, Vp, ldm, M, ldm);
+          WgMicro<8, 2>(Cg, U + 8, Vp, ldm, M + 8 * ldm, ldm);
           break;
         default:
-          WgMicro<8, 3>(Cg, U, Vp, M, ldm);
-          WgMicro<8, 3>(Cg, U + 8, Vp, M + 8 * ldm, ldm);
+          WgMicro<8, 3>(Cg, U, Vp, ldm, M, ldm);
+          WgMicro<8, 3>(Cg, U + 8, Vp, ldm, M + 8 * ldm, ldm);
           break;
       }
     }
@@ -233,14 +236,13 @@ void WgOutput(const ConvParams& p, const ConvRunArgs& a, int64_t grp, const Bloc
     int64_t roff[8];
     for (int q = 0; q < 8; ++q) roff[q] = bk.oh0 + q < P ? (bk.oh0 + q) * Q + bk.ow0 : -1;
     const __mmask16 upper = static_cast<__mmask16>(bk.out_cols << 8);
-    const int64_t ld = nv * VL;  // between positions in M
     for (int64_t k = 0; k < Kg; ++k) {
       const int64_t ko = grp * Kg + k;
-      const float* m = Mb + (k * 16 * nv + v) * VL;
+      const float* m = Mb + (k * nv + v) * 16 * VL;
       V t[2][4];  // [r][b], lanes (ii, jj)
       for (int b = 0; b < 4; ++b) {
-        const V m0 = VLoad(m + (0 + b) * ld), m1 = VLoad(m + (4 + b) * ld);
-        const V m2 = VLoad(m + (8 + b) * ld), m3 = VLoad(m + (12 + b) * ld);
+        const V m0 = VLoad(m + (0 + b) * VL), m1 = VLoad(m + (4 + b) * VL);
+        const V m2 = VLoad(m + (8 + b) * VL), m3 = VLoad(m + (12 + b) * VL);
         t[0][b] = VAdd(VAdd(m0, m1), m2);
         t[1][b] = VSub(VSub(m1, m2), m3);
       }
