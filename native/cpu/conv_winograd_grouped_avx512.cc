@@ -176,7 +176,7 @@ void WgMicro(int64_t Cg, const float* __restrict U, const float* __restrict Vp, 
   for (int i = 0; i < MRT; ++i)
 #pragma GCC unroll 3
     for (int v = 0; v < NV; ++v) acc[i][v] = VZero();
-#pragma GCC unroll 2
+#pragma GCC unroll 4
   for (int64_t c = 0; c < Cg; ++c) {
     V b[NV];
 #pragma GCC unroll 3
