@@ -142,8 +142,8 @@ describe.skipIf(!hasAddon)('cpu grouped/depthwise kernel dispatch', () => {
     plan.dispose();
   });
 
-  it('explains why the grouped kernel skips 16 channels per group (w=[64,16,3,3] g=4)', () => {
-    const plan = conv2dPlan(randn([64, 16, 3, 3], { seed: 1 }), { groups: 4, padding: 1, backend: 'cpu' });
+  it('explains why the grouped kernel skips 16 channels per group (w=[64,16,3,3] g=4 s=2; stride 1 is winograd_grouped_avx512\'s)', () => {
+    const plan = conv2dPlan(randn([64, 16, 3, 3], { seed: 1 }), { groups: 4, padding: 1, stride: 2, backend: 'cpu' });
     const fallbacks = plan.info().fallbacks as string[];
     expect(fallbacks.some((f) => /^grouped_\w+: needs fewer than 16 input channels per group/.test(f))).toBe(true);
     expect(plan.info().impl).not.toMatch(/^grouped_/);
