@@ -127,6 +127,9 @@ class Case {
   }
 }
 
+// A peer whose median call is this much slower than its fastest was disturbed.
+const DISTURBED_SPREAD = 1.15;
+
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 function idle(ms) {
   Atomics.wait(sleeper, 0, 0, ms);
@@ -244,7 +247,24 @@ function main() {
           if (!(row.oursErr <= 1e-4)) bad.push(`ours rel err ${row.oursErr}`);
           if (!(row.ortErr <= 1e-4)) bad.push(`ORT rel err ${row.ortErr}`);
           if (bad.length) throw new Error(`output differs from the float64 reference: ${bad.join(', ')}`);
-          const { times, cpu } = timeInterleaved([ours, ortPeer], args.budget, () => rx.setNumThreads(threads));
+          // This VM's host sometimes takes a core away for tens of seconds; a
+          // block measured then runs at a fraction of its speed and the
+          // median/min spread of a peer jumps (steady state here: within a
+          // few percent). Such a row is measured again, both peers together,
+          // up to twice more, and the attempt with the smallest spread is
+          // kept; the row records how many attempts it took.
+          const spread = (t) => median(t) / Math.min(...t);
+          let best = null;
+          row.attempts = 0;
+          for (let attempt = 0; attempt < 3; attempt++) {
+            const m = timeInterleaved([ours, ortPeer], args.budget, () => rx.setNumThreads(threads));
+            m.spread = Math.max(spread(m.times[0]), spread(m.times[1]));
+            row.attempts++;
+            if (!best || m.spread < best.spread) best = m;
+            if (m.spread <= DISTURBED_SPREAD) break;
+          }
+          row.spread = best.spread;
+          const { times, cpu } = best;
           const pk = peakFor(peak, threads);
           [['ours', 0], ['ort', 1]].forEach(([key, i]) => {
             const t = times[i];
