@@ -224,79 +224,116 @@ function main() {
   const results = [];
   const header = 'case                              N  thr   MFLOP |  ours med (min) ms   GF/s  %pk | ORT med (min) ms     GF/s  %pk | ours/ORT  impl';
   console.log(header);
+  // Measures one row: both peers checked against the reference, then timed.
+  const measureRow = (c, N, cs, ref, threads) => {
+    const check = (peer) => {
+      peer.run();
+      return relError(peer.out.subarray(0, ref.length), ref);
+    };
+    const row = { case: c.name, kind: c.kind, net: c.net, N, threads, mflop: flops(c, N) / 1e6, C: c.C, K: c.K, H: c.H, W: c.W, R: c.R, S: c.S, groups: c.groups, stride: c.stride, pad: c.pad };
+    let ours = null;
+    let ortPeer = null;
+    try {
+      rx.setNumThreads(threads);
+      ours = cs.ours();
+      row.oursImpl = ours.impl;
+      row.oursErr = check(ours);
+      ortPeer = cs.ort(threads);
+      row.ortErr = check(ortPeer);
+      const bad = [];
+      if (!(row.oursErr <= 1e-4)) bad.push(`ours rel err ${row.oursErr}`);
+      if (!(row.ortErr <= 1e-4)) bad.push(`ORT rel err ${row.ortErr}`);
+      if (bad.length) throw new Error(`output differs from the float64 reference: ${bad.join(', ')}`);
+      // This VM's host sometimes takes a core away for tens of seconds; a
+      // block measured then runs at a fraction of its speed and the
+      // median/min spread of a peer jumps (steady state here: within a
+      // few percent). Such a row is measured again, both peers together,
+      // up to twice more, and the attempt with the smallest spread is
+      // kept; the row records how many attempts it took.
+      const spread = (t) => median(t) / Math.min(...t);
+      let best = null;
+      row.attempts = 0;
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const m = timeInterleaved([ours, ortPeer], args.budget, () => rx.setNumThreads(threads));
+        m.spread = Math.max(spread(m.times[0]), spread(m.times[1]));
+        row.attempts++;
+        if (!best || m.spread < best.spread) best = m;
+        if (m.spread <= DISTURBED_SPREAD) break;
+      }
+      row.spread = best.spread;
+      const { times, cpu } = best;
+      const pk = peakFor(peak, threads);
+      [['ours', 0], ['ort', 1]].forEach(([key, i]) => {
+        const t = times[i];
+        const med = median(t);
+        // MFLOP per ms is GFLOP/s.
+        row[key] = {
+          medianMs: med, minMs: Math.min(...t), reps: t.length, gflops: row.mflop / med, pctPeak: (100 * row.mflop) / med / pk,
+          cpuMsPerCall: median(cpu[i]),
+        };
+      });
+      row.ratio = row.ort.medianMs / row.ours.medianMs;
+      row.cpuRatio = row.ort.cpuMsPerCall / row.ours.cpuMsPerCall;
+    } catch (e) {
+      row.error = e.message;
+    } finally {
+      ours?.dispose();
+      ortPeer?.dispose();
+    }
+    return row;
+  };
+  const printRow = (row) => {
+    const c = { name: row.case };
+    const { N, threads } = row;
+    if (row.error) {
+      console.log(`${c.name.padEnd(32)} ${String(N).padStart(2)} ${String(threads).padStart(3)}  ERROR ${row.error}`);
+    } else {
+      const o = row.ours;
+      const r = row.ort;
+      console.log(
+        `${c.name.padEnd(32)} ${String(N).padStart(2)} ${String(threads).padStart(4)} ${fmt(row.mflop).padStart(7)} | ` +
+          `${fmt(o.medianMs).padStart(7)} (${fmt(o.minMs).padStart(6)}) ${fmt(o.gflops).padStart(6)} ${fmt(o.pctPeak).padStart(4)} | ` +
+          `${fmt(r.medianMs).padStart(7)} (${fmt(r.minMs).padStart(6)}) ${fmt(r.gflops).padStart(6)} ${fmt(r.pctPeak).padStart(4)} | ` +
+          `${fmt(row.ratio).padStart(7)}x  ${row.oursImpl}${row.retried ? `  (retried: ${row.retried})` : ''}`,
+      );
+    }
+  };
   for (const c of cases) {
     for (const N of args.batch) {
       const cs = new Case(c, N);
       const ref = cs.reference();
-      const check = (peer) => {
-        peer.run();
-        return relError(peer.out.subarray(0, ref.length), ref);
-      };
       for (const threads of args.threads) {
-        const row = { case: c.name, kind: c.kind, net: c.net, N, threads, mflop: flops(c, N) / 1e6, C: c.C, K: c.K, H: c.H, W: c.W, R: c.R, S: c.S, groups: c.groups, stride: c.stride, pad: c.pad };
-        let ours = null;
-        let ortPeer = null;
-        try {
-          rx.setNumThreads(threads);
-          ours = cs.ours();
-          row.oursImpl = ours.impl;
-          row.oursErr = check(ours);
-          ortPeer = cs.ort(threads);
-          row.ortErr = check(ortPeer);
-          const bad = [];
-          if (!(row.oursErr <= 1e-4)) bad.push(`ours rel err ${row.oursErr}`);
-          if (!(row.ortErr <= 1e-4)) bad.push(`ORT rel err ${row.ortErr}`);
-          if (bad.length) throw new Error(`output differs from the float64 reference: ${bad.join(', ')}`);
-          // This VM's host sometimes takes a core away for tens of seconds; a
-          // block measured then runs at a fraction of its speed and the
-          // median/min spread of a peer jumps (steady state here: within a
-          // few percent). Such a row is measured again, both peers together,
-          // up to twice more, and the attempt with the smallest spread is
-          // kept; the row records how many attempts it took.
-          const spread = (t) => median(t) / Math.min(...t);
-          let best = null;
-          row.attempts = 0;
-          for (let attempt = 0; attempt < 3; attempt++) {
-            const m = timeInterleaved([ours, ortPeer], args.budget, () => rx.setNumThreads(threads));
-            m.spread = Math.max(spread(m.times[0]), spread(m.times[1]));
-            row.attempts++;
-            if (!best || m.spread < best.spread) best = m;
-            if (m.spread <= DISTURBED_SPREAD) break;
-          }
-          row.spread = best.spread;
-          const { times, cpu } = best;
-          const pk = peakFor(peak, threads);
-          [['ours', 0], ['ort', 1]].forEach(([key, i]) => {
-            const t = times[i];
-            const med = median(t);
-            // MFLOP per ms is GFLOP/s.
-            row[key] = {
-              medianMs: med, minMs: Math.min(...t), reps: t.length, gflops: row.mflop / med, pctPeak: (100 * row.mflop) / med / pk,
-              cpuMsPerCall: median(cpu[i]),
-            };
-          });
-          row.ratio = row.ort.medianMs / row.ours.medianMs;
-          row.cpuRatio = row.ort.cpuMsPerCall / row.ours.cpuMsPerCall;
-        } catch (e) {
-          row.error = e.message;
-        } finally {
-          ours?.dispose();
-          ortPeer?.dispose();
-        }
+        const row = measureRow(c, N, cs, ref, threads);
         results.push(row);
-        if (row.error) {
-          console.log(`${c.name.padEnd(32)} ${String(N).padStart(2)} ${String(threads).padStart(3)}  ERROR ${row.error}`);
-        } else {
-          const o = row.ours;
-          const r = row.ort;
-          console.log(
-            `${c.name.padEnd(32)} ${String(N).padStart(2)} ${String(threads).padStart(4)} ${fmt(row.mflop).padStart(7)} | ` +
-              `${fmt(o.medianMs).padStart(7)} (${fmt(o.minMs).padStart(6)}) ${fmt(o.gflops).padStart(6)} ${fmt(o.pctPeak).padStart(4)} | ` +
-              `${fmt(r.medianMs).padStart(7)} (${fmt(r.minMs).padStart(6)}) ${fmt(r.gflops).padStart(6)} ${fmt(r.pctPeak).padStart(4)} | ` +
-              `${fmt(row.ratio).padStart(7)}x  ${row.oursImpl}`,
-          );
-        }
+        printRow(row);
       }
+    }
+  }
+  // A long loss of a core (the host's, for tens of seconds) leaves a row's
+  // median/min spread small but runs its 2-thread blocks at 1-thread speed for
+  // both peers. Such 2-thread rows (both peers under 1.5x their own 1-thread
+  // time) are measured again at the end, up to twice, and the try in which
+  // the worse of the two peers scaled best is kept.
+  if (args.threads.includes(1) && maxThreads > 1) {
+    for (let i = 0; i < results.length; i++) {
+      const row = results[i];
+      if (row.error || row.threads !== maxThreads) continue;
+      const one = results.find((r) => !r.error && r.case === row.case && r.N === row.N && r.threads === 1);
+      if (!one) continue;
+      const worstScale = (r) => Math.min(one.ours.medianMs / r.ours.medianMs, one.ort.medianMs / r.ort.medianMs);
+      if (Math.max(one.ours.medianMs / row.ours.medianMs, one.ort.medianMs / row.ort.medianMs) >= 1.5) continue;
+      const c = cases.find((x) => x.name === row.case);
+      const cs = new Case(c, row.N);
+      const ref = cs.reference();
+      let best = row;
+      for (let t = 0; t < 2; t++) {
+        const again = measureRow(c, row.N, cs, ref, maxThreads);
+        if (!again.error && worstScale(again) > worstScale(best)) best = again;
+        if (!again.error && Math.max(one.ours.medianMs / again.ours.medianMs, one.ort.medianMs / again.ort.medianMs) >= 1.5) break;
+      }
+      best.retried = `2-thread row below 1.5x the 1-thread row for both peers; ${best === row ? 'first measurement kept' : 'a later try kept'}`;
+      results[i] = best;
+      printRow(best);
     }
   }
   // A busy machine only measures the peak low: measure again and keep the best.
