@@ -289,7 +289,7 @@ Status WgRun(const ConvRunArgs& a, ThreadPool& pool) {
       oom = true;
       return;
     }
-    const int64_t grp = task % p.G, chunk = task / p.G;
+    const int64_t chunk = task % n_chunks, grp = task / n_chunks;
     const int64_t b0 = chunk * nall / n_chunks, b1 = (chunk + 1) * nall / n_chunks;
     const int64_t nv = b1 - b0;
     Block blocks[kMaxBlocksPerTask];
