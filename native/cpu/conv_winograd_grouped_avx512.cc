@@ -144,6 +144,10 @@ void WgInput(const ConvParams& p, const float* input, int64_t grp, const Block* 
     for (int r = 0; r < 10; ++r) row_in[r] = bk.ih0 + r >= 0 && bk.ih0 + r < H;
     for (int64_t c = 0; c < Cg; ++c) {
       const float* chan = input + (bk.n * p.C + grp * Cg + c) * H * W + bk.ih0 * W + bk.iw0;
+      if (c + 1 < Cg) {
+        const char* nx = reinterpret_cast<const char*>(chan + H * W);
+        for (int r = 0; r < 10; ++r) _mm_prefetch(nx + r * W * 4, _MM_HINT_T0);
+      }
       V d[10];
       for (int r = 0; r < 10; ++r) {
         d[r] = row_in[r] ? _mm512_permutexvar_ps(deint, _mm512_maskz_loadu_ps(bk.in_cols, chan + r * W)) : VZero();
