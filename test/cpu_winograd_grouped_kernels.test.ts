@@ -1,10 +1,11 @@
 // The grouped Winograd F(2x2, 3x3) CPU kernel (native/cpu/conv_winograd_grouped_avx512.cc):
-// 3x3 stride-1 convolutions with 16 to 128 channels per group, tiles in 4x4
+// 3x3 stride-1 convolutions with 14 to 128 channels per group, tiles in 4x4
 // blocks per vector. It is forced by name on every shape below and compared
 // with the float64 TS reference (normwise relative error <= 1e-4, see
 // helpers/compare.ts); skipped with the reason on a CPU without AVX-512.
 // The shapes stress what the kernel special-cases: ResNeXt's 16 and 32
-// channels per group (7x7 and 14x14 outputs: partial 4x4 blocks of tiles),
+// channels per group (7x7 and 14x14 outputs: partial 4x4 blocks of tiles), 14
+// per group (the lower limit, ResNeXt-50 8x14d's first stage),
 // channels per group not a multiple of the 16-channel panel (24, 17 in, 40
 // out), outputs one tile wide and high, odd H and W (the last output row and
 // column of a tile dropped), pad 0, pad 2 and asymmetric padding, batch 5
@@ -38,6 +39,8 @@ const cases: Case[] = [
   c(1, 32, 10, 45, 32, 2, 1),
   // 128 channels per group (the upper limit).
   c(1, 256, 6, 6, 256, 2, 1),
+  // 14 channels per group (the lower limit), 8 groups, a 2x3 grid of blocks.
+  c(1, 112, 13, 21, 112, 8, 1),
 ];
 
 describe.skipIf(!hasAddon)('cpu grouped winograd kernel vs float64 reference', () => describeVariants('winograd_grouped', cases, 401, ['avx512']));
@@ -46,9 +49,9 @@ describe.skipIf(!hasAddon)('cpu grouped winograd kernel dispatch', () => {
   const plan = (shape: [number, number, number, number], opts: Record<string, unknown>) =>
     conv2dPlan(randn(shape, { seed: 1 }), { ...opts, backend: 'cpu' });
 
-  it.skipIf(best !== 'avx512')('picks winograd_grouped_avx512 for ResNeXt-50 conv4 and conv5 (w=[512,16,3,3] and w=[1024,32,3,3] g=32 p=1)', () => {
-    for (const shape of [[512, 16, 3, 3], [1024, 32, 3, 3]] as const) {
-      const p = plan([...shape] as [number, number, number, number], { groups: 32, padding: 1 });
+  it.skipIf(best !== 'avx512')('picks winograd_grouped_avx512 for ResNeXt-50 conv4 and conv5 (w=[512,16,3,3] and w=[1024,32,3,3] g=32 p=1) and 8x14d conv2 (w=[112,14,3,3] g=8)', () => {
+    for (const [shape, groups] of [[[512, 16, 3, 3], 32], [[1024, 32, 3, 3], 32], [[112, 14, 3, 3], 8]] as const) {
+      const p = plan([...shape] as [number, number, number, number], { groups, padding: 1 });
       expect(p.info().impl).toBe('winograd_grouped_avx512');
       p.dispose();
     }
@@ -59,7 +62,7 @@ describe.skipIf(!hasAddon)('cpu grouped winograd kernel dispatch', () => {
       [[512, 16, 3, 3], { groups: 32, padding: 1, stride: 2 }, 'needs stride 1'],
       [[512, 16, 3, 3], { groups: 32, padding: 2, dilation: 2 }, 'needs dilation 1'],
       [[64, 64, 3, 3], { padding: 1 }, 'dense'],
-      [[256, 8, 3, 3], { groups: 32, padding: 1 }, 'fewer than 16 channels per group'],
+      [[256, 8, 3, 3], { groups: 32, padding: 1 }, 'fewer than 14 channels per group'],
       [[512, 256, 3, 3], { groups: 2, padding: 1 }, 'more than 128 channels per group'],
     ] as const) {
       expect(() => plan([...shape] as [number, number, number, number], { ...opts, impl: 'winograd_grouped_avx512' })).toThrow(

@@ -31,6 +31,7 @@ const ConvImpl* const* ConvImpls(int* count) {
   static const ConvImpl* const kTable[] = {
       &kConvDepthwise3x3Avx512,  // 90: depthwise 3x3 stride 1 pad 1
       &kConvDepthwise3x3Avx2,    // 85
+      &kConvWinogradGroupedAvx512,  // 82: groups > 1, 14 <= Cg, Kg <= 128, 3x3 stride 1
       &kConvGrouped3x3s1Avx512,  // 80: groups > 1, Cg < 16, 3x3 stride 1 pad 1
       &kConvGrouped3x3s2Avx512,  // 80: groups > 1, Cg < 16, 3x3 stride 2 pad 1
       &kConvDepthwise3x3Scalar,  // 75
@@ -38,7 +39,6 @@ const ConvImpl* const* ConvImpls(int* count) {
       &kConvGrouped3x3s2Avx2,    // 70
       &kConvGrouped3x3s1Scalar,  // 65
       &kConvGrouped3x3s2Scalar,  // 65
-      &kConvWinogradGroupedAvx512,  // 62: groups > 1, 16 <= Cg, Kg <= 128, 3x3 stride 1
       &kConvGroupedAvx512,  // 60: groups > 1, Cg < 16
       &kConvGroupedAvx2,    // 50
       &kConvGroupedScalar,  // 40
