@@ -11,13 +11,14 @@
 // block's 16 tiles fill the lanes of one vector, lane = 4 * (tile row in the
 // block) + (tile column in the block). A block reads 10 padded input rows of
 // 10 columns. Input transform, per channel and block: each padded row is
-// loaded once (masked: padding and the image edge read as zeros) and
-// transformed along x with two permutes and an FMA into lanes (b, jj) (b the
-// transformed column); the vertical transform combines rows into Z[a][ii];
-// a 4x4 transpose of 128-bit chunks turns Z[a][0..3] (lanes (b, jj)) into
-// the 4 positions (a, b) with tiles in the lanes. The output transform runs
-// the same steps backwards and writes two output rows of 8 columns per tile
-// row with masked 256-bit stores, bias, residual and ReLU applied on the way.
+// loaded once (masked: padding and the image edge read as zeros) and one
+// permute deinterleaves it into lanes (x, jj) = column 2jj + x; the vertical
+// transform combines rows lane-wise into Z[a][ii]; a 4x4 transpose of 128-bit
+// chunks turns Z[a][0..3] into d[a][x] with the tiles in the lanes, and the
+// horizontal transform is lane-wise too. The output transform is lane-wise in
+// both directions; an in-chunk unpack and one two-source permute then form
+// two 8-column output rows per vector, stored masked with bias, residual and
+// ReLU applied on the way.
 //
 // Layouts (floats; nv = blocks in the task, one vector each):
 //   packed U: [G][16 pos][ceil(Kg/16) panels][Cg][16]: 16 output channels
@@ -26,7 +27,8 @@
 //   scratch:  V [Cg][nv][16 pos][16] | M [ceil16(Kg)][nv][16 pos][16]: the 16
 //             positions of a channel and block adjacent, so the transforms
 //             address them by constant offsets.
-// Task = (group, chunk of at most 3 blocks): input transform into V, 16 GEMMs
+// Task = (group, chunk of at most 3 blocks), chunks of one group consecutive
+// (neighbouring blocks share input lines): input transform into V, 16 GEMMs
 // M[pos] = U[pos] V[pos] (16 x 1 or 8 x nv register blocks), output transform.
 #include <atomic>
 #include <cstdint>
