@@ -389,6 +389,27 @@ for (const be of ['cuda', 'cudnn'] as const) {
       },
     );
 
+    it.runIf(be === 'cuda')(
+      "resnext50 (C=2, d=2) x=[2,3,32,32] float32 on cuda: denseConvs 'cuda' keeps every conv on our kernels; by default the ungrouped ones go to cuDNN when it is available; both match the reference",
+      async () => {
+        const r = await reference(x2);
+        const grouped = new Set(m.architecture.stages.flat().map((b) => b.conv2.name));
+        const ours = await m.forward(x2, { backend: 'cuda', denseConvs: 'cuda' });
+        expect(relErr(ours.dataSync(), r)).toBeLessThanOrEqual(NET_TOL.float32);
+        expect(m.planInfo().some((p) => p.impl === 'cudnn')).toBe(false);
+        const dflt = await m.forward(x2, { backend: 'cuda' });
+        expect(relErr(dflt.dataSync(), r)).toBeLessThanOrEqual(NET_TOL.float32);
+        for (const p of m.planInfo()) {
+          const onCudnn = p.impl === 'cudnn';
+          expect(onCudnn).toBe(!grouped.has(p.name as string) && available.includes('cudnn'));
+        }
+        const c = resnext({ depth: 50, cardinality: 2, width: 2, numClasses: 4, seed: 30 });
+        c.prepare({ backend: 'cuda', denseConvs: 'cuda' });
+        expect(c.planInfo().some((p) => p.impl === 'cudnn')).toBe(false);
+        c.dispose();
+      },
+    );
+
     it('CIFAR resnext29 (C=2, d=2, no max pool, 3 stages) x=[1,3,16,16] float32 matches the reference', async () => {
       const c = resnext({ depth: 29, cardinality: 2, width: 2, numClasses: 4, seed: 26 });
       randomizeBatchNorm(c, 27);

@@ -98,7 +98,8 @@ async function main() {
   }
 
   const configs = [
-    { label: 'cuda', be: 'cuda', opts: {} },
+    // 'cuda' with every conv on our kernels (the default sends the ungrouped ones to cuDNN when it is there).
+    { label: 'cuda', be: 'cuda', opts: { denseConvs: 'cuda' } },
     { label: 'cuda+cudnnDense', be: 'cuda', opts: { denseConvs: 'cudnn' }, needs: 'cudnn' },
     { label: 'cudnn', be: 'cudnn', opts: {} },
   ].filter((c) => avail.includes(c.be) && (!c.needs || avail.includes(c.needs)));

@@ -5,7 +5,7 @@
 // on first use and dropped whenever the weights may have changed.
 
 import type { BackendName } from '../backends/backend';
-import { resolveBackend } from '../backends/registry';
+import { backends, resolveBackend } from '../backends/registry';
 import { invalidType, invalidValue } from '../errors';
 import { checkTensor, type DType, HostStorage, Tensor } from '../tensor';
 import { checkAlgorithm, type ConvAlgorithm } from '../ops/conv2d';
@@ -38,7 +38,12 @@ export interface ForwardOptions {
   graph?: boolean;
   /** GPU backends only: element type of weights and activations on the device. Default: x's dtype. */
   dtype?: DType;
-  /** Backend 'cuda' only: 'cudnn' runs the ungrouped convs (stem, 1x1, shortcuts) on cuDNN. Default 'cuda' (ours). */
+  /**
+   * Backend 'cuda' only: where the ungrouped convs (stem, 1x1, shortcuts) run; the grouped ones always run
+   * on our kernels. 'cuda' (ours) or 'cudnn'. Default: 'cudnn' when the cudnn backend is available (on an
+   * H200, resnext50_32x4d ran 2.5x faster at batch 1 and 10x at batch 256 in float16 than with ours for
+   * them), else 'cuda'.
+   */
   denseConvs?: DenseConvImpl;
   /**
    * Fused CPU path: 'auto' (default) lets the dense 3x3 stride-1 convs run
@@ -54,6 +59,12 @@ export interface ModelOptions {
   seed?: number;
   /** Initial weights (torchvision names); checked like loadStateDict. */
   weights?: Map<string, Tensor>;
+}
+
+/** The ungrouped convs of a model on backend 'cuda' go to cuDNN when it is available (see ForwardOptions.denseConvs). */
+function defaultDenseConvs(backend: 'cuda' | 'cudnn'): DenseConvImpl {
+  if (backend === 'cudnn') return 'cudnn';
+  return backends().some((b) => b.name === 'cudnn' && b.available) ? 'cudnn' : 'cuda';
 }
 
 export class ResNeXtModel {
@@ -190,7 +201,7 @@ export class ResNeXtModel {
       if (options.mode !== undefined) throw invalidValue('mode', 'no mode on a GPU backend (the forward is enqueued on the GPU stream)', options.mode);
       if (options.algorithm !== undefined) throw invalidValue('algorithm', 'no algorithm option on a GPU backend (backend cuda is always direct; cudnn chooses its own)', options.algorithm);
       const name = backend.name as 'cuda' | 'cudnn';
-      const dense = options.denseConvs ?? name;
+      const dense = options.denseConvs ?? defaultDenseConvs(name);
       if (dense !== 'cuda' && dense !== 'cudnn') throw invalidValue('denseConvs', "'cuda' or 'cudnn'", dense);
       if (name === 'cudnn' && dense !== 'cudnn') throw invalidValue('denseConvs', "'cudnn' (or nothing) on the cudnn backend", dense);
       if (dense === 'cudnn' && name === 'cuda') resolveBackend('cudnn', 'cuda', 'denseConvs');
@@ -213,15 +224,22 @@ export class ResNeXtModel {
   }
 
   /** Prepares the fused engine now (BN folding, weight packing) instead of at the first forward. */
-  prepare(options: { backend?: BackendName; dtype?: DType; algorithm?: ConvAlgorithm } = {}): this {
+  prepare(options: { backend?: BackendName; dtype?: DType; algorithm?: ConvAlgorithm; denseConvs?: DenseConvImpl } = {}): this {
     if (options.backend === 'cuda' || options.backend === 'cudnn') {
       const be = resolveBackend(options.backend, 'cuda');
+      const name = be.name as 'cuda' | 'cudnn';
       const dtype = options.dtype ?? 'float32';
       if (dtype !== 'float32' && dtype !== 'float16' && dtype !== 'bfloat16') throw invalidValue('dtype', "'float32', 'float16' or 'bfloat16'", dtype);
-      if (this.#cudaEngine && (this.#cudaEngine.backend !== be.name || this.#cudaEngine.dtype !== dtype)) this.#dropEngine();
-      if (!this.#cudaEngine) this.#cudaEngine = new CudaEngine(this.architecture, this.#state, be.name as 'cuda' | 'cudnn', dtype);
+      const dense = options.denseConvs ?? defaultDenseConvs(name);
+      if (dense !== 'cuda' && dense !== 'cudnn') throw invalidValue('denseConvs', "'cuda' or 'cudnn'", dense);
+      if (name === 'cudnn' && dense !== 'cudnn') throw invalidValue('denseConvs', "'cudnn' (or nothing) on the cudnn backend", dense);
+      if (dense === 'cudnn' && name === 'cuda') resolveBackend('cudnn', 'cuda', 'denseConvs');
+      const e = this.#cudaEngine;
+      if (e && (e.backend !== name || e.dtype !== dtype || e.denseConvs !== dense)) this.#dropEngine();
+      if (!this.#cudaEngine) this.#cudaEngine = new CudaEngine(this.architecture, this.#state, name, dtype, dense);
       return this;
     }
+    if (options.denseConvs !== undefined) throw invalidValue('denseConvs', 'no denseConvs option on a host backend', options.denseConvs);
     const backend = resolveBackend(options.backend, 'cpu');
     const algorithm = checkAlgorithm(options.algorithm, 'algorithm');
     if (this.#engine && this.#engine.algorithm !== algorithm) this.#dropEngine();
