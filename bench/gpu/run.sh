@@ -9,10 +9,12 @@
 # OUTDIR. Every step has a time cap, cut further so the whole script ends by
 # DEADLINE seconds (default 450: 7.5 minutes). See bench/gpu/README.md.
 #
-#   bash bench/gpu/run.sh OUTDIR [--quick]
+#   bash bench/gpu/run.sh OUTDIR [--quick | --tests-only]
 set -uo pipefail
 out=${1:?usage: bash bench/gpu/run.sh OUTDIR [--quick]}
 quick=${2:-}
+tests_only=""
+if [ "$quick" = "--tests-only" ]; then tests_only=1; quick=""; fi
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 cd "$(dirname "$0")/../.."
@@ -86,6 +88,11 @@ node -e "const p=require('./build-cuda/Release/resnext_cuda.node').probe(); cons
 
 step "GPU tests (test/cuda.test.ts, cuda_emulate, cuda_loader)"
 timeout "$(cap 120)" node node_modules/vitest/vitest.mjs run test/cuda.test.ts test/cuda_emulate.test.ts test/cuda_loader.test.ts --reporter=verbose 2>&1 | tee "$out/tests.log" | tail -40
+
+if [ -n "$tests_only" ]; then
+  step "done (--tests-only): $(ls "$out" | tr '\n' ' ')"
+  exit 0
+fi
 
 step "layers: ours and cuDNN"
 timeout "$(cap 110)" node bench/gpu/bench_layers.js --out "$out/ours.json" --xcheck "$work/xcheck" $quick
