@@ -196,19 +196,10 @@ export class ResNeXtModel {
     if (options.graph !== undefined && typeof options.graph !== 'boolean') throw invalidType('graph', 'a boolean', options.graph);
     if (backend.device === 'cuda') {
       const dtype = options.dtype ?? xt.dtype;
-      if (dtype !== 'float32' && dtype !== 'float16' && dtype !== 'bfloat16') throw invalidValue('dtype', "'float32', 'float16' or 'bfloat16'", dtype);
       if (!fuse) throw new Error(`The unfused forward is not implemented on the ${backend.name} backend`);
       if (options.mode !== undefined) throw invalidValue('mode', 'no mode on a GPU backend (the forward is enqueued on the GPU stream)', options.mode);
       if (options.algorithm !== undefined) throw invalidValue('algorithm', 'no algorithm option on a GPU backend (backend cuda is always direct; cudnn chooses its own)', options.algorithm);
-      const name = backend.name as 'cuda' | 'cudnn';
-      const dense = options.denseConvs ?? defaultDenseConvs(name);
-      if (dense !== 'cuda' && dense !== 'cudnn') throw invalidValue('denseConvs', "'cuda' or 'cudnn'", dense);
-      if (name === 'cudnn' && dense !== 'cudnn') throw invalidValue('denseConvs', "'cudnn' (or nothing) on the cudnn backend", dense);
-      if (dense === 'cudnn' && name === 'cuda') resolveBackend('cudnn', 'cuda', 'denseConvs');
-      const e = this.#cudaEngine;
-      if (e && (e.backend !== name || e.dtype !== dtype || e.denseConvs !== dense)) this.#dropEngine();
-      if (!this.#cudaEngine) this.#cudaEngine = new CudaEngine(this.architecture, this.#state, name, dtype, dense);
-      return this.#cudaEngine.forward(xt, { graph: options.graph ?? false });
+      return this.#cudaEngineFor(backend.name as 'cuda' | 'cudnn', dtype, options.denseConvs).forward(xt, { graph: options.graph ?? false });
     }
     if (options.graph !== undefined) throw invalidValue('graph', 'no graph option on a host backend (CUDA graphs need backend cuda or cudnn)', options.graph);
     if (options.denseConvs !== undefined) throw invalidValue('denseConvs', 'no denseConvs option on a host backend', options.denseConvs);
@@ -227,16 +218,7 @@ export class ResNeXtModel {
   prepare(options: { backend?: BackendName; dtype?: DType; algorithm?: ConvAlgorithm; denseConvs?: DenseConvImpl } = {}): this {
     if (options.backend === 'cuda' || options.backend === 'cudnn') {
       const be = resolveBackend(options.backend, 'cuda');
-      const name = be.name as 'cuda' | 'cudnn';
-      const dtype = options.dtype ?? 'float32';
-      if (dtype !== 'float32' && dtype !== 'float16' && dtype !== 'bfloat16') throw invalidValue('dtype', "'float32', 'float16' or 'bfloat16'", dtype);
-      const dense = options.denseConvs ?? defaultDenseConvs(name);
-      if (dense !== 'cuda' && dense !== 'cudnn') throw invalidValue('denseConvs', "'cuda' or 'cudnn'", dense);
-      if (name === 'cudnn' && dense !== 'cudnn') throw invalidValue('denseConvs', "'cudnn' (or nothing) on the cudnn backend", dense);
-      if (dense === 'cudnn' && name === 'cuda') resolveBackend('cudnn', 'cuda', 'denseConvs');
-      const e = this.#cudaEngine;
-      if (e && (e.backend !== name || e.dtype !== dtype || e.denseConvs !== dense)) this.#dropEngine();
-      if (!this.#cudaEngine) this.#cudaEngine = new CudaEngine(this.architecture, this.#state, name, dtype, dense);
+      this.#cudaEngineFor(be.name as 'cuda' | 'cudnn', options.dtype ?? 'float32', options.denseConvs);
       return this;
     }
     if (options.denseConvs !== undefined) throw invalidValue('denseConvs', 'no denseConvs option on a host backend', options.denseConvs);
@@ -251,6 +233,19 @@ export class ResNeXtModel {
   planInfo(): Record<string, unknown>[] {
     if (this.#cudaEngine) return this.#cudaEngine.info();
     return this.#engine ? this.#engine.info() : [];
+  }
+
+  /** The GPU engine for these settings (validated), kept when they match the current one, else rebuilt. */
+  #cudaEngineFor(name: 'cuda' | 'cudnn', dtype: unknown, denseConvs: unknown): CudaEngine {
+    if (dtype !== 'float32' && dtype !== 'float16' && dtype !== 'bfloat16') throw invalidValue('dtype', "'float32', 'float16' or 'bfloat16'", dtype);
+    const dense = denseConvs ?? defaultDenseConvs(name);
+    if (dense !== 'cuda' && dense !== 'cudnn') throw invalidValue('denseConvs', "'cuda' or 'cudnn'", dense);
+    if (name === 'cudnn' && dense !== 'cudnn') throw invalidValue('denseConvs', "'cudnn' (or nothing) on the cudnn backend", dense);
+    if (dense === 'cudnn' && name === 'cuda') resolveBackend('cudnn', 'cuda', 'denseConvs');
+    const e = this.#cudaEngine;
+    if (e && (e.backend !== name || e.dtype !== dtype || e.denseConvs !== dense)) this.#dropEngine();
+    if (!this.#cudaEngine) this.#cudaEngine = new CudaEngine(this.architecture, this.#state, name, dtype, dense);
+    return this.#cudaEngine;
   }
 
   /** Releases prepared plans and buffers; the weights stay. */
