@@ -1,6 +1,9 @@
-// The grouped Winograd F(2x2, 3x3) CPU kernel (native/cpu/conv_winograd_grouped_avx512.cc):
+// The grouped Winograd CPU kernel (native/cpu/conv_winograd_grouped_avx512.cc):
 // 3x3 stride-1 convolutions with 14 to 128 channels per group, tiles in 4x4
-// blocks per vector. It is forced by name on every shape below and compared
+// blocks per vector. Each run picks its tile size from the output size:
+// F(2x2, 3x3) when 8x8 blocks of outputs use the lanes much better (outputs of
+// at most 8 rows or columns), else F(4x4, 3x3) (conv_winograd_grouped_f43_avx512.cc);
+// each case below says which it takes. It is forced by name on every shape below and compared
 // with the float64 TS reference (normwise relative error <= 1e-4, see
 // helpers/compare.ts); skipped with the reason on a CPU without AVX-512.
 // The shapes stress what the kernel special-cases: ResNeXt's 16 and 32
@@ -22,25 +25,30 @@ const c = (n: number, ch: number, h: number, w: number, k: number, groups: numbe
 });
 
 const cases: Case[] = [
-  // ResNeXt-50 conv5 and conv4 shapes, scaled down in groups: 7x7 (one block) and 14x14 (2x2 blocks).
+  // ResNeXt-50 conv5 and conv4 shapes, scaled down in groups: 7x7 (F(2x2), one block) and 14x14 (F(4x4), one block).
   c(1, 128, 7, 7, 128, 4, 1),
   c(2, 64, 14, 14, 64, 4, 1),
-  // 17 input and 24 output channels per group (K a panel and a half), odd H and W, batch 5.
+  // F(4x4): 17 input and 24 output channels per group (K a panel and a half), odd H and W (9x11), batch 5.
   c(5, 51, 9, 11, 72, 3, 1),
-  // 40 output channels per group (two and a half panels), pad 0 on an odd image.
+  // F(2x2): 40 output channels per group (two and a half panels), pad 0 on an odd image (9x8 out).
   c(1, 32, 11, 10, 80, 2, 0),
-  // Outputs one wide and one high (pad 0), pad 2.
+  // F(2x2): outputs one wide and one high (pad 0), pad 2.
   c(2, 32, 6, 3, 32, 2, 0),
   c(1, 32, 3, 7, 32, 2, 0),
   c(3, 48, 5, 6, 48, 3, 2),
-  // Asymmetric padding [top, left, bottom, right] = [2, 1, 0, 3].
+  // F(4x4): asymmetric padding [top, left, bottom, right] = [2, 1, 0, 3] (9x10 out).
   c(2, 34, 9, 8, 36, 2, [2, 1, 0, 3]),
-  // A wide image: blocks side by side in a row, 18 blocks per image.
+  // F(4x4): a wide image, three blocks side by side in a row, one task's chunk.
   c(1, 32, 10, 45, 32, 2, 1),
-  // 128 channels per group (the upper limit).
+  // F(2x2): 128 channels per group (the upper limit).
   c(1, 256, 6, 6, 256, 2, 1),
-  // 14 channels per group (the lower limit), 8 groups, a 2x3 grid of blocks.
+  // F(4x4): 14 channels per group (the lower limit), 8 groups, two blocks in a row.
   c(1, 112, 13, 21, 112, 8, 1),
+  // F(4x4): 48 per group (three blocks per task), two blocks per image and batch 3: a chunk spans two images.
+  c(3, 96, 14, 30, 96, 2, 1),
+  // F(4x4): 128 and 64 per group (one block per task), the 64 on a 2x2 grid of partial blocks with asymmetric padding.
+  c(1, 256, 11, 12, 256, 2, [1, 0, 1, 0]),
+  c(2, 128, 33, 18, 128, 2, [0, 2, 1, 1]),
 ];
 
 describe.skipIf(!hasAddon)('cpu grouped winograd kernel vs float64 reference', () => describeVariants('winograd_grouped', cases, 401, ['avx512']));

@@ -1,6 +1,11 @@
-// Winograd F(2x2, 3x3) for grouped convolutions with 14 to 128 channels per
-// group (ResNeXt's stage-3 and stage-4 3x3 layers: 16 and 32), AVX-512: 3x3,
-// stride 1, dilation 1, any padding. The dense kernel (conv_winograd.inc)
+// Winograd for grouped convolutions with 14 to 128 channels per group
+// (ResNeXt's stage-3 and stage-4 3x3 layers: 16 and 32), AVX-512: 3x3,
+// stride 1, dilation 1, any padding. The plan packs the weights for two tile
+// sizes and each run picks one from the output size (WgPrefersF43): F(4x4,
+// 3x3) (conv_winograd_grouped_f43_avx512.cc) wherever its 16x16 blocks of
+// outputs waste no more lanes than F(2x2)'s 8x8 ones (14x14: 0.157 vs 0.244
+// ms, one thread), F(2x2, 3x3), in this file, on 7x7 and 8x8 outputs. The
+// dense kernel (conv_winograd.inc)
 // goes through phase planes and transformed tiles in memory; at 16-32
 // channels per group that traffic cost as much as the multiplies saved. Here
 // both transforms stay in registers: one zmm holds a 4x4 block of tiles.
@@ -21,7 +26,7 @@
 // ReLU applied on the way.
 //
 // Layouts (floats; nv = blocks in the task, one vector each):
-//   packed U: [G][16 pos][ceil(Kg/16) panels][Cg][16]: 16 output channels
+//   packed U: the F(2x2) weights, then the F(4x4) ones. F(2x2): [G][16 pos][ceil(Kg/16) panels][Cg][16]: 16 output channels
 //             interleaved per input channel (broadcast by the micro-kernel),
 //             channels past Kg zero; packed once by the plan (in double).
 //   scratch:  V [Cg][nv][16 pos][16] | M [ceil16(Kg)][nv][16 pos][16]: the 16
@@ -36,6 +41,7 @@
 #include <immintrin.h>
 
 #include "resnext/conv_kernel.h"
+#include "winograd_grouped_f43.h"
 
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma,prefer-vector-width=512")
@@ -46,6 +52,7 @@ namespace resnext {
 namespace {
 
 #include "vec_avx512.inc"
+#include "winograd_grouped_gemm_avx512.inc"
 
 constexpr int64_t kMinPerGroup = 14;
 constexpr int64_t kMaxPerGroup = 128;
@@ -69,11 +76,23 @@ const char* WgUnsupported(const ConvParams& p) {
 }
 
 int64_t WgPanels(const ConvParams& p) { return CeilDiv(p.Kg(), 16); }
-int64_t WgPackedSize(const ConvParams& p) { return p.G * 16 * WgPanels(p) * 16 * p.Cg(); }
+int64_t WgF22PackedSize(const ConvParams& p) { return p.G * 16 * WgPanels(p) * 16 * p.Cg(); }
+// Both tile sizes' weights: F(2x2) first, then F(4x4) (conv_winograd_grouped_f43_avx512.cc).
+int64_t WgPackedSize(const ConvParams& p) { return WgF22PackedSize(p) + WinogradGroupedF43PackedSize(p); }
+
+// F(4x4, 3x3) tiles cost about 2.75 times an F(2x2) tile's work (multiplies
+// and transforms, at 16 channels per group) and cover 4 times the outputs;
+// they win unless the output is so small that a 16x16 block wastes most of
+// its lanes (7x7 and 8x8: one block either way).
+bool WgPrefersF43(const ConvParams& p) {
+  const int64_t nb22 = CeilDiv(p.P(), 8) * CeilDiv(p.Q(), 8), nb43 = CeilDiv(p.P(), 16) * CeilDiv(p.Q(), 16);
+  return 11 * nb43 < 4 * nb22;
+}
 
 void WgPack(const ConvParams& p, const float* weight, float* packed) {
   const int64_t Kg = p.Kg(), Cg = p.Cg(), np = WgPanels(p);
-  for (int64_t i = 0; i < WgPackedSize(p); ++i) packed[i] = 0.0f;
+  WinogradGroupedF43Pack(p, weight, packed + WgF22PackedSize(p));
+  for (int64_t i = 0; i < WgF22PackedSize(p); ++i) packed[i] = 0.0f;
   for (int64_t g = 0; g < p.G; ++g) {
     for (int64_t k = 0; k < Kg; ++k) {
       for (int64_t c = 0; c < Cg; ++c) {
@@ -174,59 +193,6 @@ void WgInput(const ConvParams& p, const float* input, int64_t grp, const Block* 
   }
 }
 
-// M rows [k0, k0 + MRT) of one position (ldm floats between rows, 16 VL
-// between blocks) over the NV blocks of V (ldv floats between input channels,
-// 16 VL between blocks) = U[c][k0..] x V[c].
-// vectors of V (rows of NV vectors per input channel) = U[c][k0..] x V[c].
-template <int MRT, int NV>
-void WgMicro(int64_t Cg, const float* __restrict U, const float* __restrict Vp, int64_t ldv, float* __restrict M, int64_t ldm) {
-  V acc[MRT][NV];
-#pragma GCC unroll 16
-  for (int i = 0; i < MRT; ++i)
-#pragma GCC unroll 3
-    for (int v = 0; v < NV; ++v) acc[i][v] = VZero();
-#pragma GCC unroll 4
-  for (int64_t c = 0; c < Cg; ++c) {
-    V b[NV];
-#pragma GCC unroll 3
-    for (int v = 0; v < NV; ++v) b[v] = VLoad(Vp + c * ldv + v * 16 * VL);
-#pragma GCC unroll 16
-    for (int i = 0; i < MRT; ++i) {
-      const V a = _mm512_set1_ps(U[c * 16 + i]);
-#pragma GCC unroll 3
-      for (int v = 0; v < NV; ++v) acc[i][v] = VFma(a, b[v], acc[i][v]);
-    }
-  }
-#pragma GCC unroll 16
-  for (int i = 0; i < MRT; ++i)
-#pragma GCC unroll 3
-    for (int v = 0; v < NV; ++v) VStore(M + i * ldm + v * 16 * VL, acc[i][v]);
-}
-
-// The 16 GEMMs of the task: M[k][pos][v] = sum_c U[pos][k][c] V[pos][c][v].
-void WgGemm(const ConvParams& p, const float* Ug, const float* Vb, int64_t nv, float* Mb) {
-  const int64_t Cg = p.Cg(), np = WgPanels(p);
-  const int64_t ldm = 16 * nv * VL;  // between output channels in M, and input channels in V
-  for (int pos = 0; pos < 16; ++pos) {
-    const float* Vp = Vb + pos * VL;
-    for (int64_t pan = 0; pan < np; ++pan) {
-      const float* U = Ug + (pos * np + pan) * Cg * 16;
-      float* M = Mb + (pan * 16 * nv * 16 + pos) * VL;
-      switch (nv) {
-        case 1: WgMicro<16, 1>(Cg, U, Vp, ldm, M, ldm); break;
-        case 2:
-          WgMicro<8, 2>(Cg, U, Vp, ldm, M, ldm);
-          WgMicro<8, 2>(Cg, U + 8, Vp, ldm, M + 8 * ldm, ldm);
-          break;
-        default:
-          WgMicro<8, 3>(Cg, U, Vp, ldm, M, ldm);
-          WgMicro<8, 3>(Cg, U + 8, Vp, ldm, M + 8 * ldm, ldm);
-          break;
-      }
-    }
-  }
-}
-
 // y = A^T m A (A^T = [1 1 1 0; 0 1 -1 -1]) for output channels [0, Kg) of the
 // group and the task's blocks, with the epilogue. Both halves of the
 // transform are lane-wise (tiles stay in the lanes): Y[r][s] holds output
@@ -284,6 +250,11 @@ void WgOutput(const ConvParams& p, const ConvRunArgs& a, int64_t grp, const Bloc
 
 Status WgRun(const ConvRunArgs& a, ThreadPool& pool) {
   const ConvParams& p = *a.p;
+  if (WgPrefersF43(p)) {
+    ConvRunArgs a43 = a;
+    a43.packed_weights = a.packed_weights + WgF22PackedSize(p);
+    return WinogradGroupedF43Run(a43, pool);
+  }
   const int64_t th = CeilDiv(p.P(), 2), tw = CeilDiv(p.Q(), 2);
   const int64_t bh = CeilDiv(th, 4), bw = CeilDiv(tw, 4), nb = bh * bw, nall = p.N * nb;
   // Chunks of at most 3 blocks, as even as possible.
@@ -306,7 +277,7 @@ Status WgRun(const ConvRunArgs& a, ThreadPool& pool) {
     float* Vb = scratch;
     float* Mb = scratch + v_floats;
     WgInput(p, a.input, grp, blocks, nv, Vb);
-    WgGemm(p, a.packed_weights + grp * 16 * np * Cg * 16, Vb, nv, Mb);
+    WgGemm<16>(Cg, np, a.packed_weights + grp * 16 * np * Cg * 16, Vb, nv, Mb);
     WgOutput(p, a, grp, blocks, nv, Mb);
   });
   if (oom) return Status::OutOfMemory("conv winograd_grouped: out of memory for the per-thread scratch");
