@@ -1,11 +1,11 @@
-// The `algorithm` option: 'auto' lets dense 3x3 stride-1 convs run Winograd on
-// the cpu backend, 'direct' keeps every conv a direct convolution. Checks the
+// The `algorithm` option: 'auto' lets dense 3x3 stride-1 and stride-2 convs run
+// Winograd on the cpu backend, 'direct' keeps every conv a direct convolution. Checks the
 // kernel each choice picks (with the reason recorded for the skipped Winograd
 // rows), that both agree with the float64 reference, that the model forward
 // honours it on both CPU paths, and the errors for bad values.
 import { describe, expect, it } from 'vitest';
 
-import { conv2d, conv2dPlan, randn, resnet50 } from '../lib';
+import { conv2d, conv2dPlan, cpuInfo, randn, resnet50 } from '../lib';
 import { REL_TOL, relErr } from './helpers/compare';
 import { hasAddon } from './helpers/kernel_cases';
 
@@ -46,10 +46,19 @@ describe.skipIf(!hasAddon)('algorithm option on the cpu backend', () => {
     expect(relErr(direct.run(x).dataSync(), ref)).toBeLessThanOrEqual(REL_TOL);
   });
 
-  it("x=[2,24,11,13] w=[40,24,3,3] stride 2: 'auto' and 'direct' pick the same kernel (Winograd only runs stride 1)", () => {
-    const a = conv2dPlan(w, { padding: 1, stride: 2, backend: 'cpu' }).info() as { impl: string };
-    const d = conv2dPlan(w, { padding: 1, stride: 2, backend: 'cpu', algorithm: 'direct' }).info() as { impl: string };
-    expect(d.impl).toBe(a.impl);
+  it("x=[2,24,11,13] w=[40,24,3,3] stride 2: 'auto' picks the stride-2 Winograd kernel and 'direct' gemm, both matching the reference", () => {
+    const a = conv2dPlan(w, { padding: 1, stride: 2, backend: 'cpu' });
+    const d = conv2dPlan(w, { padding: 1, stride: 2, backend: 'cpu', algorithm: 'direct' });
+    if (cpuInfo()?.best === 'avx512') {
+      expect(a.info().impl).toBe('winograd_s2_avx512');
+      expect(d.info().impl).toBe('gemm_avx512');
+      expect(d.info().fallbacks).toContain("winograd_s2_avx512: excluded by algorithm 'direct'");
+    }
+    const ref = conv2d(x, w, { padding: 1, stride: 2, backend: 'reference' }).dataSync();
+    expect(relErr(a.run(x).dataSync(), ref)).toBeLessThanOrEqual(REL_TOL);
+    expect(relErr(d.run(x).dataSync(), ref)).toBeLessThanOrEqual(REL_TOL);
+    a.dispose();
+    d.dispose();
   });
 
   it("resnet50 on 1x3x64x64: forward with algorithm 'direct' has no winograd plan, 'auto' has some, and their logits agree", async () => {

@@ -81,9 +81,9 @@ const cases: Case[] = [
 describe.skipIf(!hasAddon)('cpu gemm kernels vs float64 reference', () => describeVariants('gemm', cases, 101));
 
 describe.skipIf(!hasAddon)('cpu gemm kernel dispatch', () => {
-  it(`picks gemm_${best} for a dense 3x3 stride 2 (w=[64,64,3,3] g=1 s=2; stride 1 is winograd's), a 1x1 (w=[128,64,1,1]) and the stem (w=[64,3,7,7])`, () => {
+  it(`picks gemm_${best} for a dense 3x3 stride 2 with C*K > 2^16 (w=[512,512,3,3] s=2; smaller ones are winograd_s2's), a 1x1 (w=[128,64,1,1]) and the stem (w=[64,3,7,7])`, () => {
     for (const [shape, opts] of [
-      [[64, 64, 3, 3], { padding: 1, stride: 2 }],
+      [[512, 512, 3, 3], { padding: 1, stride: 2 }],
       [[128, 64, 1, 1], {}],
       [[64, 3, 7, 7], { padding: 3, stride: 2 }],
     ] as const) {
@@ -112,9 +112,9 @@ describe.skipIf(!hasAddon)('cpu gemm kernel dispatch', () => {
     );
   });
 
-  it('an ISA cap of avx2 picks gemm_avx2 for a dense 3x3 stride 2 (w=[32,32,3,3] s=2)', () => {
+  it("an ISA cap of avx2 picks gemm_avx2 for a dense 3x3 stride 2 with algorithm 'direct' (w=[32,32,3,3] s=2)", () => {
     if (ISA_RANK[best] < ISA_RANK.avx2) return;
-    const plan = conv2dPlan(randn([32, 32, 3, 3], { seed: 1 }), { padding: 1, stride: 2, backend: 'cpu', isa: 'avx2' });
+    const plan = conv2dPlan(randn([32, 32, 3, 3], { seed: 1 }), { padding: 1, stride: 2, backend: 'cpu', isa: 'avx2', algorithm: 'direct' });
     expect(plan.info().impl).toBe('gemm_avx2');
     plan.dispose();
   });

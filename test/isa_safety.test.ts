@@ -26,6 +26,7 @@ const cases = [
   [[1, 3, 20, 20], [8, 3, 7, 7], { stride: 2, padding: 3 }],
   [[1, 17, 9, 11], [17, 17, 3, 3], { padding: [1, 2, 0, 1], dilation: 2 }],
   [[1, 20, 9, 11], [24, 20, 3, 3], { padding: 1 }],
+  [[1, 16, 56, 56], [16, 16, 3, 3], { padding: 1, stride: 2 }],
 ];
 let worst = 0; const impls = [];
 for (const [xs, ws, o] of cases) {
@@ -54,6 +55,7 @@ describe.skipIf(!hasValgrind || !built)('no SIGILL without AVX-512 (under valgri
     expect(res.best).toBe('avx2');
     for (const impl of res.impls) expect(impl).not.toMatch(/avx512/);
     expect(res.impls).toContain('winograd_avx2');
+    expect(res.impls).toContain('winograd_s2_avx2');
     expect(res.worst).toBeLessThanOrEqual(1e-4);
   }, 300_000);
 });

@@ -14,6 +14,7 @@
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
 namespace resnext {
+extern const ConvImpl kConvGemmAvx2;
 namespace {
 
 #include "vec_avx2.inc"
@@ -21,6 +22,7 @@ namespace {
 constexpr int MR = 4;
 constexpr int NVMAX = 3;
 constexpr int64_t TMAX = 96;  // tiles per task: four strips
+constexpr int64_t TMAX_S2 = 128;  // stride 2 (conv_winograd_s2.inc)
 
 // lo = a0 b0 a1 b1 a2 b2 a3 b3, hi = a4 b4 ... a7 b7.
 inline void Zip(V a, V b, V* lo, V* hi) {
@@ -61,9 +63,14 @@ struct IsaRowSplitter {};
 constexpr bool kHasRowSplitter = false;  // SplitPaddedGeneric: scalar edges, SplitEvenOdd in between
 
 #include "conv_winograd.inc"
+// Small stride-2 runs go to gemm (conv_winograd_s2.inc).
+constexpr const ConvImpl* kWinoS2Fallback = &kConvGemmAvx2;
+#include "conv_winograd_s2.inc"
 }  // namespace
 
 extern const ConvImpl kConvWinogradAvx2 = {"winograd_avx2", 32,           Isa::kAvx2,      WinogradUnsupported,
                                            WinogradPackedSize, WinogradPack, WinogradRun, /*transformed=*/true};
+extern const ConvImpl kConvWinogradS2Avx2 = {"winograd_s2_avx2", 31, Isa::kAvx2, WinogradS2Unsupported, WinogradS2PackedSize,
+                                            WinogradS2Pack, WinogradS2Run, /*transformed=*/true};
 }  // namespace resnext
 #pragma GCC pop_options

@@ -14,6 +14,7 @@
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma,prefer-vector-width=512")
 namespace resnext {
+extern const ConvImpl kConvGemmAvx512;
 namespace {
 
 #include "vec_avx512.inc"
@@ -21,6 +22,7 @@ namespace {
 constexpr int MR = 8;
 constexpr int NVMAX = 3;
 constexpr int64_t TMAX = 96;  // tiles per task: two strips
+constexpr int64_t TMAX_S2 = 128;  // stride 2 (conv_winograd_s2.inc): 196 tiles (28x28 out) in two chunks
 
 // lo = a0 b0 a1 b1 ... a7 b7, hi = a8 b8 ... a15 b15.
 inline void Zip(V a, V b, V* lo, V* hi) {
@@ -121,9 +123,14 @@ struct IsaRowSplitter {
 };
 
 #include "conv_winograd.inc"
+// Small stride-2 runs go to gemm (conv_winograd_s2.inc).
+constexpr const ConvImpl* kWinoS2Fallback = &kConvGemmAvx512;
+#include "conv_winograd_s2.inc"
 }  // namespace
 
 extern const ConvImpl kConvWinogradAvx512 = {"winograd_avx512", 37,           Isa::kAvx512,      WinogradUnsupported,
                                              WinogradPackedSize, WinogradPack, WinogradRun, /*transformed=*/true};
+extern const ConvImpl kConvWinogradS2Avx512 = {"winograd_s2_avx512", 36, Isa::kAvx512, WinogradS2Unsupported, WinogradS2PackedSize,
+                                            WinogradS2Pack, WinogradS2Run, /*transformed=*/true};
 }  // namespace resnext
 #pragma GCC pop_options

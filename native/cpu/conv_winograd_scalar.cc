@@ -11,6 +11,7 @@
 
 #pragma GCC push_options
 namespace resnext {
+extern const ConvImpl kConvGemmScalar;
 namespace {
 
 #include "vec_scalar.inc"
@@ -18,6 +19,7 @@ namespace {
 constexpr int MR = 4;
 constexpr int NVMAX = 4;
 constexpr int64_t TMAX = 16;  // tiles per task: four strips
+constexpr int64_t TMAX_S2 = 16;  // stride 2 (conv_winograd_s2.inc)
 
 // One lane: the even output column, then the odd one.
 inline void Zip(V a, V b, V* lo, V* hi) {
@@ -40,9 +42,14 @@ struct IsaRowSplitter {};
 constexpr bool kHasRowSplitter = false;  // SplitPaddedGeneric: scalar edges and middle
 
 #include "conv_winograd.inc"
+// Small stride-2 runs go to gemm (conv_winograd_s2.inc).
+constexpr const ConvImpl* kWinoS2Fallback = &kConvGemmScalar;
+#include "conv_winograd_s2.inc"
 }  // namespace
 
 extern const ConvImpl kConvWinogradScalar = {"winograd_scalar", 27,           Isa::kScalar,    WinogradUnsupported,
                                              WinogradPackedSize, WinogradPack, WinogradRun, /*transformed=*/true};
+extern const ConvImpl kConvWinogradS2Scalar = {"winograd_s2_scalar", 26, Isa::kScalar, WinogradS2Unsupported, WinogradS2PackedSize,
+                                            WinogradS2Pack, WinogradS2Run, /*transformed=*/true};
 }  // namespace resnext
 #pragma GCC pop_options

@@ -20,6 +20,9 @@ extern const ConvImpl kConvWinogradGroupedAvx512;
 extern const ConvImpl kConvWinogradAvx512;
 extern const ConvImpl kConvWinogradAvx2;
 extern const ConvImpl kConvWinogradScalar;
+extern const ConvImpl kConvWinogradS2Avx512;
+extern const ConvImpl kConvWinogradS2Avx2;
+extern const ConvImpl kConvWinogradS2Scalar;
 extern const ConvImpl kConvGemmAvx512;
 extern const ConvImpl kConvGemmAvx2;
 extern const ConvImpl kConvGemmScalar;
@@ -43,10 +46,13 @@ const ConvImpl* const* ConvImpls(int* count) {
       &kConvGroupedAvx2,    // 50
       &kConvGroupedScalar,  // 40
       &kConvWinogradAvx512,  // 37: dense 3x3 stride 1, K >= 16
+      &kConvWinogradS2Avx512,  // 36: dense 3x3 stride 2, K >= 16
       &kConvGemmAvx512,  // 35: dense, and grouped with Cg >= 16
       &kConvWinogradAvx2,    // 32
+      &kConvWinogradS2Avx2,    // 31
       &kConvGemmAvx2,    // 30
       &kConvWinogradScalar,  // 27
+      &kConvWinogradS2Scalar,  // 26
       &kConvGemmScalar,  // 25
       &kConvDirectAvx512,
       &kConvDirectAvx2,
