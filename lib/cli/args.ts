@@ -105,7 +105,7 @@ Options: --help, -h   this text;  --version, -v   the package version`,
   --runs N            timed rounds; each round times every configuration once, in rotated
                       order (default: chosen from --budget, at least 5)
   --warmup N          untimed runs per configuration before timing (default 2)
-  --algorithm A       auto (default: Winograd for dense 3x3 stride-1 convs on cpu) or direct
+  --algorithm A       auto (default: Winograd for 3x3 convs where faster, on cpu) or direct
                       (direct convolution only: the networks compared at their multiply counts)
   --budget SECONDS    timed work the automatic --runs aims at, all configurations (default 30)
   --max-spread R      flag rows whose (p90 - p10) / median exceeds R (default 0.2)

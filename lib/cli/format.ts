@@ -116,7 +116,7 @@ export function settingsLines(r: BenchResult): string[] {
   const s = r.settings;
   return [
     `suite ${s.suite}; backends ${s.backends.join(', ')}; batch ${s.batches.join(', ')}; input ${s.size}x${s.size}; ` +
-      `conv algorithm ${s.algorithm ?? 'auto'}${(s.algorithm ?? 'auto') === 'auto' ? ' (Winograd for dense 3x3 stride-1 convs on cpu)' : ' (direct convolution only)'}; ` +
+      `conv algorithm ${s.algorithm ?? 'auto'}${(s.algorithm ?? 'auto') === 'auto' ? ' (Winograd for 3x3 convs where faster, on cpu)' : ' (direct convolution only)'}; ` +
       `${s.warmup} warm-up + ${s.runs} timed runs per configuration (${s.runsChosen}); ${s.interleaving}.`,
     `Load average (1 min) ${r.loadAverage.start.toFixed(1)} at the start, ${r.loadAverage.end.toFixed(1)} at the end, on ${r.machine.cores} cores` +
       (Math.max(r.loadAverage.start, r.loadAverage.end) > r.machine.cores * 0.75 ? ': other processes were competing for the CPU during this run.' : '.'),

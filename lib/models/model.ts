@@ -46,8 +46,8 @@ export interface ForwardOptions {
    */
   denseConvs?: DenseConvImpl;
   /**
-   * Fused CPU path: 'auto' (default) lets the dense 3x3 stride-1 convs run
-   * Winograd F(2x2,3x3); 'direct' keeps every conv a direct convolution, as
+   * Fused CPU path: 'auto' (default) lets 3x3 convs run Winograd where it is
+   * faster (see conv2dPlan's `algorithm`); 'direct' keeps every conv a direct convolution, as
    * when comparing architectures at equal multiply counts (the paper's
    * premise). See conv2dPlan's `algorithm`.
    */

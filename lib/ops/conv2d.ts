@@ -42,9 +42,12 @@ export interface Conv2dPlanOptions {
   /** CPU backend only: force one kernel by name, for testing each path. */
   impl?: string;
   /**
-   * 'auto' (default): the fastest kernel, which for dense 3x3 stride-1 convs on
-   * the cpu backend is Winograd F(2x2,3x3) (2.25x fewer multiplies, different
-   * rounding; error bounds as direct convolution's, see the README).
+   * 'auto' (default): the fastest kernel, which on the cpu backend is Winograd
+   * for dense 3x3 stride-1 convs (F(2x2,3x3), 2.25x fewer multiplies), dense 3x3
+   * stride-2 convs with C*K <= 2^16 (parity decomposition, 1.44x fewer) and
+   * grouped 3x3 stride-1 convs with 14-128 channels per group (F(4x4,3x3) or
+   * F(2x2,3x3)); different rounding, same error bound as direct convolution
+   * (see the README).
    * 'direct': direct convolution only (every product of the definition), e.g.
    * to compare architectures at equal multiply counts. The reference and cuda
    * backends are always direct; cudnn picks its own algorithm and refuses 'direct'.
