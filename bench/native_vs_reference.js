@@ -44,8 +44,10 @@ for (const c of cases) {
   const outRef = r.zeros(ref.outputShape(c.x));
   ref.run(x, { out: outRef });
   cpu.run(x, { out: outCpu });
-  let maxDiff = 0, maxRef = 0;
-  const a = outCpu.dataSync(), b = outRef.dataSync();
+  let maxDiff = 0,
+    maxRef = 0;
+  const a = outCpu.dataSync(),
+    b = outRef.dataSync();
   for (let i = 0; i < a.length; i++) {
     maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
     maxRef = Math.max(maxRef, Math.abs(b[i]));
@@ -71,7 +73,9 @@ const f = (v, d = 2) => v.toFixed(d);
 const header = '| case | cpu kernel | cpu ms | reference ms | speedup | cpu GFLOP/s | reference GFLOP/s | rel. error |';
 const lines = [header, '|---|---|---|---|---|---|---|---|'];
 for (const x of rows) {
-  lines.push(`| ${x.case} | ${x.impl} | ${f(x.cpuMs, 3)} | ${f(x.referenceMs, 1)} | **${f(x.speedup, 1)}x** | ${f(x.cpuGflops, 1)} | ${f(x.referenceGflops, 2)} | ${x.relErr.toExponential(1)} |`);
+  lines.push(
+    `| ${x.case} | ${x.impl} | ${f(x.cpuMs, 3)} | ${f(x.referenceMs, 1)} | **${f(x.speedup, 1)}x** | ${f(x.cpuGflops, 1)} | ${f(x.referenceGflops, 2)} | ${x.relErr.toExponential(1)} |`,
+  );
 }
 const info = r.cpuInfo();
 const meta = `Machine: ${info ? info.brand : os.cpus()[0].model}, ${info ? info.threads : 1} threads, ISA ${info ? info.cap : 'n/a'}; Node ${process.version}; ${new Date().toISOString()}; median of ${runs} runs (reference: fewer), steady state (plan and output reused).`;

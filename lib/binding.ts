@@ -132,7 +132,9 @@ export function loadCudaBinding(): CudaLoadResult {
     cuda = { binding: null, probe: null, path: file, reason: `the CUDA addon's probe failed (${msg})` };
     return cuda;
   }
-  cuda = probe.ok ? { binding, probe, path: file } : { binding: null, probe, path: file, reason: probe.reason ?? 'the GPU is unusable (no reason given)' };
+  cuda = probe.ok
+    ? { binding, probe, path: file }
+    : { binding: null, probe, path: file, reason: probe.reason ?? 'the GPU is unusable (no reason given)' };
   return cuda;
 }
 

@@ -103,7 +103,14 @@ export interface NativeCudaBinding {
   /** NHWC [N, C, H, W] -> [N, C]. Enqueues only. */
   globalAvgPool(x: NativeDeviceBuffer, xShape: number[], out: NativeDeviceBuffer): void;
   /** out [N, M] = x [N, C] * weight^T + bias; weight [M, C] and bias float32. Enqueues only. */
-  linear(x: NativeDeviceBuffer, xShape: [number, number], weight: NativeDeviceBuffer, bias: NativeDeviceBuffer | null, out: NativeDeviceBuffer, outFeatures: number): void;
+  linear(
+    x: NativeDeviceBuffer,
+    xShape: [number, number],
+    weight: NativeDeviceBuffer,
+    bias: NativeDeviceBuffer | null,
+    out: NativeDeviceBuffer,
+    outFeatures: number,
+  ): void;
   /** Starts capturing the stream into a CUDA graph (waits for queued work first). */
   beginCapture(): void;
   /** Ends the capture (always call it after beginCapture) and returns the instantiated graph. */

@@ -40,12 +40,7 @@ export interface NativeCpuInfo {
 }
 
 export interface NativeCpuBinding {
-  ConvPlan: new (
-    weight: Float32Array,
-    weightShape: number[],
-    bias: Float32Array | null,
-    options: NativeConvPlanOptions,
-  ) => NativeConvPlan;
+  ConvPlan: new (weight: Float32Array, weightShape: number[], bias: Float32Array | null, options: NativeConvPlanOptions) => NativeConvPlan;
   cpuInfo(): NativeCpuInfo;
   setNumThreads(n: number): number;
   getNumThreads(): number;
@@ -56,7 +51,14 @@ export interface NativeCpuBinding {
   maxPool2dAsync?(input: Float32Array, shape: number[], output: Float32Array, params: number[]): Promise<void>;
   globalAvgPool?(input: Float32Array, shape: number[], output: Float32Array): void;
   globalAvgPoolAsync?(input: Float32Array, shape: number[], output: Float32Array): Promise<void>;
-  linear?(input: Float32Array, shape: number[], weight: Float32Array, weightShape: number[], bias: Float32Array | null, output: Float32Array): void;
+  linear?(
+    input: Float32Array,
+    shape: number[],
+    weight: Float32Array,
+    weightShape: number[],
+    bias: Float32Array | null,
+    output: Float32Array,
+  ): void;
   linearAsync?(
     input: Float32Array,
     shape: number[],

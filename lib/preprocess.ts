@@ -59,7 +59,9 @@ function taps(inSize: number, outSize: number, o0: number, n: number): Taps {
   const scale = inSize / outSize;
   const support = Math.max(scale, 1);
   const maxTaps = Math.ceil(support) * 2 + 1;
-  const start = new Int32Array(n), count = new Int32Array(n), weights = new Float32Array(n * maxTaps);
+  const start = new Int32Array(n),
+    count = new Int32Array(n),
+    weights = new Float32Array(n * maxTaps);
   for (let i = 0; i < n; i++) {
     const center = (o0 + i + 0.5) * scale;
     const lo = Math.max(0, Math.floor(center - support + 0.5));
@@ -82,15 +84,24 @@ function checkOptions(options: unknown): Required<PreprocessOptions> {
   if (options === undefined) options = {};
   if (typeof options !== 'object' || options === null) throw invalidType('options', 'an options object', options);
   const o = options as PreprocessOptions;
-  const resize = o.resize ?? 256, crop = o.crop ?? 224;
-  for (const [k, v] of [['resize', resize], ['crop', crop]] as const) {
+  const resize = o.resize ?? 256,
+    crop = o.crop ?? 224;
+  for (const [k, v] of [
+    ['resize', resize],
+    ['crop', crop],
+  ] as const) {
     if (typeof v !== 'number') throw invalidType(k, 'a positive integer', v);
     if (!Number.isInteger(v) || v < 1 || v > 65536) throw invalidValue(k, 'an integer in [1, 65536]', v);
   }
   if (crop > resize) throw invalidValue('crop', `at most resize (${resize})`, crop);
-  const mean = o.mean ?? IMAGENET_MEAN, std = o.std ?? IMAGENET_STD;
-  for (const [k, v] of [['mean', mean], ['std', std]] as const) {
-    if (!Array.isArray(v) || v.length !== 3 || v.some((x) => typeof x !== 'number' || !Number.isFinite(x))) throw invalidValue(k, 'three finite numbers', v);
+  const mean = o.mean ?? IMAGENET_MEAN,
+    std = o.std ?? IMAGENET_STD;
+  for (const [k, v] of [
+    ['mean', mean],
+    ['std', std],
+  ] as const) {
+    if (!Array.isArray(v) || v.length !== 3 || v.some((x) => typeof x !== 'number' || !Number.isFinite(x)))
+      throw invalidValue(k, 'three finite numbers', v);
   }
   if (std.some((s) => s === 0)) throw invalidValue('std', 'three non-zero numbers', std);
   return { resize, crop, mean, std };
@@ -99,28 +110,40 @@ function checkOptions(options: unknown): Required<PreprocessOptions> {
 function preprocessInto(img: RgbImage, o: Required<PreprocessOptions>, out: Float32Array, offset: number, param: string): void {
   if (typeof img !== 'object' || img === null) throw invalidType(param, 'an image { data, width, height }', img);
   const { data, width: W, height: H } = img;
-  if (!(data instanceof Uint8Array || data instanceof Uint8ClampedArray)) throw invalidType(`${param}.data`, 'a Uint8Array or Uint8ClampedArray (RGB or RGBA bytes)', data);
-  for (const [k, v] of [['width', W], ['height', H]] as const) {
+  if (!(data instanceof Uint8Array || data instanceof Uint8ClampedArray))
+    throw invalidType(`${param}.data`, 'a Uint8Array or Uint8ClampedArray (RGB or RGBA bytes)', data);
+  for (const [k, v] of [
+    ['width', W],
+    ['height', H],
+  ] as const) {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw invalidValue(`${param}.${k}`, 'a positive integer', v);
   }
   const channels = data.length === W * H * 3 ? 3 : data.length === W * H * 4 ? 4 : 0;
   if (channels === 0) throw invalidValue(`${param}.data`, `${W * H * 3} (RGB) or ${W * H * 4} (RGBA) bytes for ${W}x${H}`, data);
   // torchvision Resize(int): the shorter side becomes `resize`, the other int(resize * long / short).
   const [RH, RW] = H <= W ? [o.resize, Math.floor((o.resize * W) / H)] : [Math.floor((o.resize * H) / W), o.resize];
-  if (RH < o.crop || RW < o.crop) throw invalidValue(`${param}`, `an image whose resized size ${RW}x${RH} holds the ${o.crop}x${o.crop} crop`, `${W}x${H}`);
-  const top = roundHalfEven((RH - o.crop) / 2), left = roundHalfEven((RW - o.crop) / 2);
+  if (RH < o.crop || RW < o.crop)
+    throw invalidValue(`${param}`, `an image whose resized size ${RW}x${RH} holds the ${o.crop}x${o.crop} crop`, `${W}x${H}`);
+  const top = roundHalfEven((RH - o.crop) / 2),
+    left = roundHalfEven((RW - o.crop) / 2);
   const C = o.crop;
-  const tx = taps(W, RW, left, C), ty = taps(H, RH, top, C);
+  const tx = taps(W, RW, left, C),
+    ty = taps(H, RH, top, C);
   // Horizontal pass over the source rows the vertical taps read.
-  const r0 = ty.start[0], r1 = ty.start[C - 1] + ty.count[C - 1];
+  const r0 = ty.start[0],
+    r1 = ty.start[C - 1] + ty.count[C - 1];
   const tmp = new Float32Array((r1 - r0) * C * 3);
   for (let y = r0; y < r1; y++) {
     const row = y * W * channels;
     for (let x = 0; x < C; x++) {
-      let a = 0, b = 0, c = 0;
-      const s = tx.start[x], base = x * tx.maxTaps;
+      let a = 0,
+        b = 0,
+        c = 0;
+      const s = tx.start[x],
+        base = x * tx.maxTaps;
       for (let k = 0; k < tx.count[x]; k++) {
-        const w = tx.weights[base + k], p = row + (s + k) * channels;
+        const w = tx.weights[base + k],
+          p = row + (s + k) * channels;
         a += w * data[p];
         b += w * data[p + 1];
         c += w * data[p + 2];
@@ -134,7 +157,8 @@ function preprocessInto(img: RgbImage, o: Required<PreprocessOptions>, out: Floa
   const scale = [1 / (255 * o.std[0]), 1 / (255 * o.std[1]), 1 / (255 * o.std[2])];
   const shift = [o.mean[0] / o.std[0], o.mean[1] / o.std[1], o.mean[2] / o.std[2]];
   for (let y = 0; y < C; y++) {
-    const s = ty.start[y], base = y * ty.maxTaps;
+    const s = ty.start[y],
+      base = y * ty.maxTaps;
     for (let x = 0; x < C; x++) {
       for (let ch = 0; ch < 3; ch++) {
         let v = 0;

@@ -100,7 +100,8 @@ export function resolvePadding(v: unknown, param = 'padding'): [number, number, 
   }
   if (Array.isArray(v)) {
     if (v.length === 2) {
-      const h = check(v[0], `${param}[0]`), w = check(v[1], `${param}[1]`);
+      const h = check(v[0], `${param}[0]`),
+        w = check(v[1], `${param}[1]`);
       return [h, w, h, w];
     }
     if (v.length === 4) {
@@ -110,7 +111,12 @@ export function resolvePadding(v: unknown, param = 'padding'): [number, number, 
   }
   if (typeof v === 'object' && v !== null) {
     const o = v as Record<string, unknown>;
-    return [check(o.top, `${param}.top`), check(o.left, `${param}.left`), check(o.bottom, `${param}.bottom`), check(o.right, `${param}.right`)];
+    return [
+      check(o.top, `${param}.top`),
+      check(o.left, `${param}.left`),
+      check(o.bottom, `${param}.bottom`),
+      check(o.right, `${param}.right`),
+    ];
   }
   throw invalidType(param, 'a number, [h, w] or [top, left, bottom, right]', v);
 }
@@ -129,7 +135,8 @@ export function convOutputShape(
   const [sh, sw] = spec.stride;
   const [dh, dw] = spec.dilation;
   const [pt, pl, pb, pr] = spec.padding;
-  const effH = dh * (R - 1) + 1, effW = dw * (S - 1) + 1;
+  const effH = dh * (R - 1) + 1,
+    effW = dw * (S - 1) + 1;
   if (H + pt + pb < effH) {
     throw new RangeError(
       `Expected a kernel height (with dilation) of at most the padded input height ${H + pt + pb} for weight.shape[2] but received ${R} (dilated to ${effH})`,

@@ -169,9 +169,7 @@ export function tensor<T extends readonly number[]>(
     throw invalidType('data', 'a Float32Array or an array of numbers', data);
   }
   if (arr.length !== size) {
-    throw new RangeError(
-      `Expected ${size} elements for data (shape [${shape.join(', ')}]) but received ${describeValue(data)}`,
-    );
+    throw new RangeError(`Expected ${size} elements for data (shape [${shape.join(', ')}]) but received ${describeValue(data)}`);
   }
   if (device === 'cuda') return new Tensor(CudaStorage.fromHost(arr, shape, dtype), shape as unknown as ShapeOf<T>);
   return new Tensor(new HostStorage(arr), shape as unknown as ShapeOf<T>);
@@ -189,8 +187,10 @@ function checkDevice(device: unknown, param: string): asserts device is Device {
 }
 
 function checkDType(dtype: unknown, device: Device, param: string): asserts dtype is DType {
-  if (dtype !== 'float32' && dtype !== 'float16' && dtype !== 'bfloat16') throw invalidValue(param, "'float32', 'float16' or 'bfloat16'", dtype);
-  if (device === 'cpu' && dtype !== 'float32') throw invalidValue(param, "'float32' (host tensors are float32; use device 'cuda' for half types)", dtype);
+  if (dtype !== 'float32' && dtype !== 'float16' && dtype !== 'bfloat16')
+    throw invalidValue(param, "'float32', 'float16' or 'bfloat16'", dtype);
+  if (device === 'cpu' && dtype !== 'float32')
+    throw invalidValue(param, "'float32' (host tensors are float32; use device 'cuda' for half types)", dtype);
 }
 
 function checkTensorOptions(options: unknown): { device: Device; dtype: DType } {

@@ -70,7 +70,10 @@ function cmakeJsNodeDir(dir) {
   fs.rmSync(shadow, { recursive: true, force: true });
   fs.mkdirSync(sinc, { recursive: true });
   for (const f of fs.readdirSync(inc)) fs.symlinkSync(path.join(inc, f), path.join(sinc, f));
-  fs.writeFileSync(path.join(sinc, 'node.h'), '// Placeholder made by scripts/build-cuda.js (Node-API headers only).\n#error "resnext: Node-API addons must not include node.h"\n');
+  fs.writeFileSync(
+    path.join(sinc, 'node.h'),
+    '// Placeholder made by scripts/build-cuda.js (Node-API headers only).\n#error "resnext: Node-API addons must not include node.h"\n',
+  );
   return shadow;
 }
 
@@ -112,7 +115,10 @@ function main() {
   fs.writeFileSync(path.join(outDir, 'build.log'), log);
   const secs = ((Date.now() - started) / 1000).toFixed(1);
   if (r.status !== 0) {
-    const lines = log.split('\n').map((l) => l.trim()).filter(Boolean);
+    const lines = log
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
     const firstError =
       lines.find((l) => /\berror\b:|fatal error|CMake Error/i.test(l)) ||
       lines.find((l) => /error|not found|failed/i.test(l)) ||
@@ -135,7 +141,8 @@ function main() {
   } catch {
     // no cache: report nothing about cuDNN
   }
-  const found = /^RESNEXT_CUDNN_INCLUDE:PATH=(?!.*NOTFOUND).+$/m.test(cache) && /^RESNEXT_CUDNN_LIBRARY:FILEPATH=(?!.*NOTFOUND).+$/m.test(cache);
+  const found =
+    /^RESNEXT_CUDNN_INCLUDE:PATH=(?!.*NOTFOUND).+$/m.test(cache) && /^RESNEXT_CUDNN_LIBRARY:FILEPATH=(?!.*NOTFOUND).+$/m.test(cache);
   const cudnn = found ? 'with cuDNN' : 'without cuDNN (not found)';
   console.log(`resnext: built ${path.relative(root, addon)} ${cpuMode ? '' : cudnn + ' '}in ${secs} s`);
 }

@@ -13,7 +13,9 @@ execFileSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.json')], { 
 
 // The export names, read from the compiled module without loading native code.
 const cjs = require(path.join(root, 'dist/cjs/index.js'));
-const names = Object.keys(cjs).filter((n) => n !== 'default' && n !== '__esModule').sort();
+const names = Object.keys(cjs)
+  .filter((n) => n !== 'default' && n !== '__esModule')
+  .sort();
 const esmDir = path.join(root, 'dist/esm');
 fs.mkdirSync(esmDir, { recursive: true });
 fs.writeFileSync(

@@ -30,13 +30,17 @@ for (const b of r.backends()) {
     times.push(performance.now() - s);
   }
   times.sort((a, c) => a - c);
-  const a = out.dataSync(), c = ref.dataSync();
-  let maxDiff = 0, maxRef = 0;
+  const a = out.dataSync(),
+    c = ref.dataSync();
+  let maxDiff = 0,
+    maxRef = 0;
   for (let i = 0; i < a.length; i++) {
     maxDiff = Math.max(maxDiff, Math.abs(a[i] - c[i]));
     maxRef = Math.max(maxRef, Math.abs(c[i]));
   }
   const ms = times[10];
-  console.log(`  ${b.name.padEnd(10)} ${ms.toFixed(3)} ms (${(refMs / ms).toFixed(0)}x the reference, kernel ${plan.info().impl}), relative error ${(maxDiff / maxRef).toExponential(1)}`);
+  console.log(
+    `  ${b.name.padEnd(10)} ${ms.toFixed(3)} ms (${(refMs / ms).toFixed(0)}x the reference, kernel ${plan.info().impl}), relative error ${(maxDiff / maxRef).toExponential(1)}`,
+  );
 }
 r.conv2dAsync(x, w, opts).then((y) => console.log(`\nconv2dAsync resolved off the event loop: [${y.shape.join(', ')}]`));

@@ -25,20 +25,74 @@ function usageError(argv: string[]): string {
 describe('resnext bench arguments', () => {
   it('bare bench: table2, best backend, batch 1, 2 warm-up runs, runs from a 30 s budget', () => {
     const a = parseCli(['bench']);
-    expect(a).toMatchObject({ command: 'bench', suite: 'table2', backends: [], batches: [1], warmup: 2, budget: 30, maxSpread: 0.2, quiet: false, compare: [] });
+    expect(a).toMatchObject({
+      command: 'bench',
+      suite: 'table2',
+      backends: [],
+      batches: [1],
+      warmup: 2,
+      budget: 30,
+      maxSpread: 0.2,
+      quiet: false,
+      compare: [],
+    });
     if (a.command !== 'bench') throw new Error('not bench');
     expect(a.runs).toBeUndefined();
     expect(a.size).toBeUndefined();
   });
   it('every flag: --suite table4 --backend cpu,reference --batch 1,8 --threads 1 --runs 7 --warmup 0 ...', () => {
     const a = parseCli([
-      'bench', '--suite', 'table4', '--backend', 'cpu,reference', '--batch', '1,8', '--threads', '1', '--runs', '7', '--warmup', '0',
-      '--json', 'o.json', '--markdown', 'o.md', '--svg', 'o.svg', '--compare', 'onnxruntime', '--quiet', '--size', '64', '--max-spread', '0.5',
-      '--peak', '400', '--seed', '3', '--budget', '5',
+      'bench',
+      '--suite',
+      'table4',
+      '--backend',
+      'cpu,reference',
+      '--batch',
+      '1,8',
+      '--threads',
+      '1',
+      '--runs',
+      '7',
+      '--warmup',
+      '0',
+      '--json',
+      'o.json',
+      '--markdown',
+      'o.md',
+      '--svg',
+      'o.svg',
+      '--compare',
+      'onnxruntime',
+      '--quiet',
+      '--size',
+      '64',
+      '--max-spread',
+      '0.5',
+      '--peak',
+      '400',
+      '--seed',
+      '3',
+      '--budget',
+      '5',
     ]);
     expect(a).toMatchObject({
-      suite: 'table4', backends: ['cpu', 'reference'], batches: [1, 8], threads: 1, runs: 7, warmup: 0, json: 'o.json', markdown: 'o.md',
-      svg: 'o.svg', compare: ['onnxruntime'], quiet: true, size: 64, maxSpread: 0.5, peak: 400, seed: 3, budget: 5, remeasurePeak: false,
+      suite: 'table4',
+      backends: ['cpu', 'reference'],
+      batches: [1, 8],
+      threads: 1,
+      runs: 7,
+      warmup: 0,
+      json: 'o.json',
+      markdown: 'o.md',
+      svg: 'o.svg',
+      compare: ['onnxruntime'],
+      quiet: true,
+      size: 64,
+      maxSpread: 0.5,
+      peak: 400,
+      seed: 3,
+      budget: 5,
+      remeasurePeak: false,
     });
   });
   it('--flag=value syntax, -q, duplicate list items collapse, --peak measure', () => {
@@ -60,7 +114,7 @@ describe('resnext bench arguments', () => {
     expect(usageError(['bench', '--batch', '1.5'])).toMatch(/integer for --batch/);
     expect(usageError(['bench', '--batch', ','])).toMatch(/--batch/);
   });
-  it("--algorithm direct parses; the default is auto; --algorithm winograd is a one-line usage error", () => {
+  it('--algorithm direct parses; the default is auto; --algorithm winograd is a one-line usage error', () => {
     expect(parseCli(['bench'])).toMatchObject({ algorithm: 'auto' });
     expect(parseCli(['bench', '--algorithm', 'direct'])).toMatchObject({ algorithm: 'direct' });
     expect(usageError(['bench', '--algorithm', 'winograd'])).toMatch(/--algorithm.*"winograd"/);
@@ -90,7 +144,11 @@ describe('resnext bench arguments', () => {
 describe('resnext verify / info / help arguments', () => {
   it('verify defaults and flags', () => {
     expect(parseCli(['verify'])).toMatchObject({ command: 'verify', backends: [], size: 32, convOnly: false, quiet: false });
-    expect(parseCli(['verify', '--backend', 'cpu', '--conv-only', '--size', '48'])).toMatchObject({ backends: ['cpu'], convOnly: true, size: 48 });
+    expect(parseCli(['verify', '--backend', 'cpu', '--conv-only', '--size', '48'])).toMatchObject({
+      backends: ['cpu'],
+      convOnly: true,
+      size: 48,
+    });
     expect(usageError(['verify', '--suite', 'table2'])).toMatch(/--suite.*resnext verify/);
   });
   it('info, info --json, --help per command, --version', () => {

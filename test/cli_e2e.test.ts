@@ -32,7 +32,26 @@ describe.skipIf(!built)('resnext bin (dist/)', () => {
     const files = { json: path.join(dir, 'r.json'), md: path.join(dir, 'sub', 'r.md'), svg: path.join(dir, 'r.svg') };
     const r = spawnSync(
       process.execPath,
-      [bin, 'bench', '--suite', 'tiny', '--size', '32', '--runs', '3', '--warmup', '1', '--peak', '100', '--json', files.json, '--markdown', files.md, '--svg', files.svg],
+      [
+        bin,
+        'bench',
+        '--suite',
+        'tiny',
+        '--size',
+        '32',
+        '--runs',
+        '3',
+        '--warmup',
+        '1',
+        '--peak',
+        '100',
+        '--json',
+        files.json,
+        '--markdown',
+        files.md,
+        '--svg',
+        files.svg,
+      ],
       { cwd: root, encoding: 'utf8', timeout: 120_000 },
     );
     expect(r.stderr).not.toMatch(/\n\s+at /);

@@ -87,13 +87,19 @@ describe('peak selection', () => {
     expect(peakFor(entries, 'avx512', 2)).toEqual({ gflops: 435, how: '2 threads' }); // 97% of 2 x 225: an idle machine
     const busy = [entries[0], { isa: 'avx512', threads: 2, gflops_best: 234, gflops_median: 232 }];
     expect(peakFor(busy, 'avx512', 2)).toEqual({ gflops: 450, how: expect.stringMatching(/2 x the 1-thread 225 .*234, was lower/) });
-    const idle = [{ isa: 'avx2', threads: 1, gflops_best: 100, gflops_median: 99 }, { isa: 'avx2', threads: 2, gflops_best: 201, gflops_median: 199 }];
+    const idle = [
+      { isa: 'avx2', threads: 1, gflops_best: 100, gflops_median: 99 },
+      { isa: 'avx2', threads: 2, gflops_best: 201, gflops_median: 199 },
+    ];
     expect(peakFor(idle, 'avx2', 2)).toEqual({ gflops: 201, how: '2 threads' });
     expect(peakFor(idle, 'avx2', 1)).toEqual({ gflops: 100, how: '1 thread' });
     expect(peakFor(idle, 'avx512', 1)).toBeNull();
   });
   it('merging keeps the best of each measurement (a busy machine only measures low)', () => {
-    const busy = [{ isa: 'avx512', threads: 2, gflops_best: 230, gflops_median: 200 }, { isa: 'avx2', threads: 2, gflops_best: 210, gflops_median: 205 }];
+    const busy = [
+      { isa: 'avx512', threads: 2, gflops_best: 230, gflops_median: 200 },
+      { isa: 'avx2', threads: 2, gflops_best: 210, gflops_median: 205 },
+    ];
     const m = mergePeaks(entries, busy);
     expect(selectPeak(m, 'avx512', 2)?.gflops_best).toBe(435);
     expect(selectPeak(m, 'avx2', 2)?.gflops_best).toBe(210);

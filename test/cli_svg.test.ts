@@ -39,22 +39,70 @@ function checkWellFormed(svg: string): string[] {
 function row(label: string, backend: string, samples: number[], macs: number, extra: Partial<NetworkRow> = {}): NetworkRow {
   const stats = summarize(samples, 0.2);
   return {
-    suite: 'table2', label, model: `resnext50_${label}`, depth: 50, cardinality: Number(label.split('x')[0]), width: 4, backend, batch: 1, size: 224,
-    params: 25e6, macs, samples, warmupSamples: [], stats, imagesPerSecond: 1000 / stats.median, gflops: (2 * macs) / (stats.median * 1e6), pctPeak: 20,
-    relTime: 1, macRatio: 1, ...extra,
+    suite: 'table2',
+    label,
+    model: `resnext50_${label}`,
+    depth: 50,
+    cardinality: Number(label.split('x')[0]),
+    width: 4,
+    backend,
+    batch: 1,
+    size: 224,
+    params: 25e6,
+    macs,
+    samples,
+    warmupSamples: [],
+    stats,
+    imagesPerSecond: 1000 / stats.median,
+    gflops: (2 * macs) / (stats.median * 1e6),
+    pctPeak: 20,
+    relTime: 1,
+    macRatio: 1,
+    ...extra,
   };
 }
 
 function result(networks: NetworkRow[]): BenchResult {
   return {
-    tool: 'resnext bench', command: 'resnext bench',
+    tool: 'resnext bench',
+    command: 'resnext bench',
     machine: {
-      cpuModel: 'Test CPU <fast> & "cool"', cores: 2, memoryGiB: 8, platform: 'linux', arch: 'x64', node: 'v20', packageVersion: '0.1.0', simd: 'avx512',
-      simdSupported: 'avx512', cpuFeatures: [], threads: 2, backends: [], onnxruntime: null, date: '2026-01-01T00:00:00Z',
+      cpuModel: 'Test CPU <fast> & "cool"',
+      cores: 2,
+      memoryGiB: 8,
+      platform: 'linux',
+      arch: 'x64',
+      node: 'v20',
+      packageVersion: '0.1.0',
+      simd: 'avx512',
+      simdSupported: 'avx512',
+      cpuFeatures: [],
+      threads: 2,
+      backends: [],
+      onnxruntime: null,
+      date: '2026-01-01T00:00:00Z',
     },
-    settings: { suite: 'table2', backends: ['cpu', 'onnxruntime'], batches: [1], size: 224, runs: 3, runsChosen: 'test', warmup: 1, threads: 2, maxSpread: 0.2, seed: 1, interleaving: 'rotated' },
+    settings: {
+      suite: 'table2',
+      backends: ['cpu', 'onnxruntime'],
+      batches: [1],
+      size: 224,
+      runs: 3,
+      runsChosen: 'test',
+      warmup: 1,
+      threads: 2,
+      maxSpread: 0.2,
+      seed: 1,
+      interleaving: 'rotated',
+    },
     peak: { gflops: 400, isa: 'avx512', threads: 2, source: 'test', entries: [] },
-    networks, layers: [], layerTotals: [], notes: ['a note'], wallSeconds: 1, phases: { peak: 0, build: 0.5, warmup: 0.2, timed: 0.3 }, loadAverage: { start: 0.5, end: 3.5 },
+    networks,
+    layers: [],
+    layerTotals: [],
+    notes: ['a note'],
+    wallSeconds: 1,
+    phases: { peak: 0, build: 0.5, warmup: 0.2, timed: 0.3 },
+    loadAverage: { start: 0.5, end: 3.5 },
   };
 }
 
@@ -74,7 +122,12 @@ describe('bench SVG chart', () => {
     for (const label of ['1x64d', '32x4d', 'cpu', 'onnxruntime']) expect(svg).toContain(`>${label}<`);
     // Bars carry a <title> with the median: one per (network, backend).
     const titles = [...svg.matchAll(/<title>([^<]*)<\/title>/g)].map((m) => m[1]);
-    expect(titles).toEqual(['1x64d cpu: median 21.0 ms, p10 20.2, p90 21.8', '1x64d onnxruntime: median 25.0 ms, p10 24.2, p90 25.8', '32x4d cpu: median 19.0 ms, p10 18.2, p90 35.8', '32x4d onnxruntime: median 30.0 ms, p10 29.2, p90 30.8']);
+    expect(titles).toEqual([
+      '1x64d cpu: median 21.0 ms, p10 20.2, p90 21.8',
+      '1x64d onnxruntime: median 25.0 ms, p10 24.2, p90 25.8',
+      '32x4d cpu: median 19.0 ms, p10 18.2, p90 35.8',
+      '32x4d onnxruntime: median 30.0 ms, p10 29.2, p90 30.8',
+    ]);
     // The noisy row (p90 35.8 vs median 19) is marked; the relative time of 32x4d is shown.
     expect(svg).toContain('19.0 (0.90x) noisy');
     expect(svg).toContain('4.23 (1.03x)');
@@ -88,7 +141,9 @@ describe('bench SVG chart', () => {
     expect(widths[1] / widths[0]).toBeCloseTo(2, 2);
   });
   it('switches to a log axis when backends are far apart', () => {
-    const svg = renderSvg(chartFromResult(result([row('1x64d', 'cpu', [10, 10, 10], 1e9), row('1x64d', 'reference', [900, 1000, 1100], 1e9)])));
+    const svg = renderSvg(
+      chartFromResult(result([row('1x64d', 'cpu', [10, 10, 10], 1e9), row('1x64d', 'reference', [900, 1000, 1100], 1e9)])),
+    );
     expect(svg).toContain('log scale');
     checkWellFormed(svg);
   });

@@ -86,7 +86,8 @@ describe.each(hostBackends)('conv2d on %s vs the float64 reference (relErr <= 1e
       .filter((t) => t.h + t.pad[0] + t.pad[2] >= t.dh * (t.r - 1) + 1 && t.w + t.pad[1] + t.pad[3] >= t.dw * (t.s - 1) + 1);
     fc.assert(
       fc.property(arb, (t) => {
-        const c = t.cg * t.groups, k = t.kg * t.groups;
+        const c = t.cg * t.groups,
+          k = t.kg * t.groups;
         const x = randn([t.n, c, t.h, t.w], { seed: t.seed });
         const w = randn([k, t.cg, t.r, t.s], { seed: t.seed + 1 });
         const opts: Conv2dOptions = {
@@ -111,8 +112,10 @@ describe.each(hostBackends)('conv2d on %s vs the float64 reference (relErr <= 1e
     const x = randn([N, C, H, W], { seed: 3 });
     const w = randn([K, C / G, 3, 3], { seed: 4 });
     const grouped = conv2d(x, w, { groups: G, padding: 1, backend: backend as 'cpu' }).dataSync();
-    const xd = x.dataSync(), wd = w.dataSync();
-    const Cg = C / G, Kg = K / G;
+    const xd = x.dataSync(),
+      wd = w.dataSync();
+    const Cg = C / G,
+      Kg = K / G;
     for (let g = 0; g < G; g++) {
       // Slice the group's input channels and weights, run a dense conv, compare the channel block.
       const xs = new Float32Array(N * Cg * H * W);

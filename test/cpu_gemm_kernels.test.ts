@@ -16,9 +16,30 @@ import { describe, expect, it } from 'vitest';
 import { conv2dPlan, randn } from '../lib';
 import { best, type Case, describeVariants, hasAddon, ISA_RANK, type Pad, type Pair } from './helpers/kernel_cases';
 
-
-const c = (n: number, ch: number, h: number, w: number, k: number, r: number, s: number, groups: number, stride: Pair, dilation: Pair, padding: Pad): Case => ({
-  n, c: ch, h, w, k, r, s, groups, stride, dilation, padding,
+const c = (
+  n: number,
+  ch: number,
+  h: number,
+  w: number,
+  k: number,
+  r: number,
+  s: number,
+  groups: number,
+  stride: Pair,
+  dilation: Pair,
+  padding: Pad,
+): Case => ({
+  n,
+  c: ch,
+  h,
+  w,
+  k,
+  r,
+  s,
+  groups,
+  stride,
+  dilation,
+  padding,
 });
 
 const cases: Case[] = [
@@ -100,7 +121,13 @@ describe.skipIf(!hasAddon)('cpu gemm kernel dispatch', () => {
       [[512, 16, 3, 3], 2, 'auto'],
       [[1024, 32, 3, 3], 2, 'auto'],
     ] as const) {
-      const plan = conv2dPlan(randn(shape as unknown as [number, number, number, number], { seed: 1 }), { groups: 32, padding: 1, stride, algorithm, backend: 'cpu' });
+      const plan = conv2dPlan(randn(shape as unknown as [number, number, number, number], { seed: 1 }), {
+        groups: 32,
+        padding: 1,
+        stride,
+        algorithm,
+        backend: 'cpu',
+      });
       expect(plan.info().impl).toBe(`gemm_${best}`);
       plan.dispose();
     }
@@ -114,7 +141,13 @@ describe.skipIf(!hasAddon)('cpu gemm kernel dispatch', () => {
 
   it("an ISA cap of avx2 picks gemm_avx2 for a dense 3x3 stride 2 with algorithm 'direct' (w=[32,32,3,3] s=2)", () => {
     if (ISA_RANK[best] < ISA_RANK.avx2) return;
-    const plan = conv2dPlan(randn([32, 32, 3, 3], { seed: 1 }), { padding: 1, stride: 2, backend: 'cpu', isa: 'avx2', algorithm: 'direct' });
+    const plan = conv2dPlan(randn([32, 32, 3, 3], { seed: 1 }), {
+      padding: 1,
+      stride: 2,
+      backend: 'cpu',
+      isa: 'avx2',
+      algorithm: 'direct',
+    });
     expect(plan.info().impl).toBe('gemm_avx2');
     plan.dispose();
   });

@@ -16,7 +16,6 @@ import { describe, expect, it } from 'vitest';
 import { conv2dPlan, randn } from '../lib';
 import { best, type Case, describeVariants, hasAddon } from './helpers/kernel_cases';
 
-
 interface Family {
   name: string;
   cases: Case[];
@@ -142,7 +141,7 @@ describe.skipIf(!hasAddon)('cpu grouped/depthwise kernel dispatch', () => {
     plan.dispose();
   });
 
-  it('explains why the grouped kernel skips 16 channels per group (w=[64,16,3,3] g=4 s=2; stride 1 is winograd_grouped_avx512\'s)', () => {
+  it("explains why the grouped kernel skips 16 channels per group (w=[64,16,3,3] g=4 s=2; stride 1 is winograd_grouped_avx512's)", () => {
     const plan = conv2dPlan(randn([64, 16, 3, 3], { seed: 1 }), { groups: 4, padding: 1, stride: 2, backend: 'cpu' });
     const fallbacks = plan.info().fallbacks as string[];
     expect(fallbacks.some((f) => /^grouped_\w+: needs fewer than 16 input channels per group/.test(f))).toBe(true);

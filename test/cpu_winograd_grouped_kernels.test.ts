@@ -21,7 +21,17 @@ import { conv2dPlan, randn } from '../lib';
 import { best, type Case, describeVariants, hasAddon } from './helpers/kernel_cases';
 
 const c = (n: number, ch: number, h: number, w: number, k: number, groups: number, padding: Case['padding']): Case => ({
-  n, c: ch, h, w, k, r: 3, s: 3, groups, stride: 1, dilation: 1, padding,
+  n,
+  c: ch,
+  h,
+  w,
+  k,
+  r: 3,
+  s: 3,
+  groups,
+  stride: 1,
+  dilation: 1,
+  padding,
 });
 
 const cases: Case[] = [
@@ -51,19 +61,28 @@ const cases: Case[] = [
   c(2, 128, 33, 18, 128, 2, [0, 2, 1, 1]),
 ];
 
-describe.skipIf(!hasAddon)('cpu grouped winograd kernel vs float64 reference', () => describeVariants('winograd_grouped', cases, 401, ['avx512']));
+describe.skipIf(!hasAddon)('cpu grouped winograd kernel vs float64 reference', () =>
+  describeVariants('winograd_grouped', cases, 401, ['avx512']),
+);
 
 describe.skipIf(!hasAddon)('cpu grouped winograd kernel dispatch', () => {
   const plan = (shape: [number, number, number, number], opts: Record<string, unknown>) =>
     conv2dPlan(randn(shape, { seed: 1 }), { ...opts, backend: 'cpu' });
 
-  it.skipIf(best !== 'avx512')('picks winograd_grouped_avx512 for ResNeXt-50 conv4 and conv5 (w=[512,16,3,3] and w=[1024,32,3,3] g=32 p=1) and 8x14d conv2 (w=[112,14,3,3] g=8)', () => {
-    for (const [shape, groups] of [[[512, 16, 3, 3], 32], [[1024, 32, 3, 3], 32], [[112, 14, 3, 3], 8]] as const) {
-      const p = plan([...shape] as [number, number, number, number], { groups, padding: 1 });
-      expect(p.info().impl).toBe('winograd_grouped_avx512');
-      p.dispose();
-    }
-  });
+  it.skipIf(best !== 'avx512')(
+    'picks winograd_grouped_avx512 for ResNeXt-50 conv4 and conv5 (w=[512,16,3,3] and w=[1024,32,3,3] g=32 p=1) and 8x14d conv2 (w=[112,14,3,3] g=8)',
+    () => {
+      for (const [shape, groups] of [
+        [[512, 16, 3, 3], 32],
+        [[1024, 32, 3, 3], 32],
+        [[112, 14, 3, 3], 8],
+      ] as const) {
+        const p = plan([...shape] as [number, number, number, number], { groups, padding: 1 });
+        expect(p.info().impl).toBe('winograd_grouped_avx512');
+        p.dispose();
+      }
+    },
+  );
 
   it.skipIf(best !== 'avx512')('refuses stride 2, dilation 2, dense, 8 and 256 channels per group when forced, with the reason', () => {
     for (const [shape, opts, why] of [

@@ -17,7 +17,17 @@ import { conv2dPlan, randn } from '../lib';
 import { best, type Case, describeVariants, hasAddon, ISA_RANK, type Pad } from './helpers/kernel_cases';
 
 const c = (n: number, ch: number, h: number, w: number, k: number, padding: Pad): Case => ({
-  n, c: ch, h, w, k, r: 3, s: 3, groups: 1, stride: 1, dilation: 1, padding,
+  n,
+  c: ch,
+  h,
+  w,
+  k,
+  r: 3,
+  s: 3,
+  groups: 1,
+  stride: 1,
+  dilation: 1,
+  padding,
 });
 
 const cases: Case[] = [
@@ -52,7 +62,10 @@ describe.skipIf(!hasAddon)('cpu winograd kernel dispatch', () => {
     conv2dPlan(randn(shape, { seed: 1 }), { ...opts, backend: 'cpu' });
 
   it(`picks winograd_${best} for dense 3x3 stride 1 (w=[64,64,3,3] p=1 and w=[256,256,3,3] p=0)`, () => {
-    for (const [shape, padding] of [[[64, 64, 3, 3], 1], [[256, 256, 3, 3], 0]] as const) {
+    for (const [shape, padding] of [
+      [[64, 64, 3, 3], 1],
+      [[256, 256, 3, 3], 0],
+    ] as const) {
       const p = plan([...shape] as [number, number, number, number], { padding });
       expect(p.info().impl).toBe(`winograd_${best}`);
       p.dispose();
@@ -63,7 +76,9 @@ describe.skipIf(!hasAddon)('cpu winograd kernel dispatch', () => {
     const conv4 = plan([512, 16, 3, 3], { groups: 32, padding: 1 });
     expect(conv4.info().impl).toBe(best === 'avx512' ? 'winograd_grouped_avx512' : `gemm_${best}`);
     if (best !== 'avx512') {
-      expect(conv4.info().fallbacks).toContain(`winograd_${best}: grouped (measured slower than gemm at 16-32 channels per group: transforms dominate)`);
+      expect(conv4.info().fallbacks).toContain(
+        `winograd_${best}: grouped (measured slower than gemm at 16-32 channels per group: transforms dominate)`,
+      );
     }
     conv4.dispose();
     const conv2 = plan([128, 4, 3, 3], { groups: 32, padding: 1 });

@@ -17,7 +17,17 @@ import { conv2dPlan, randn } from '../lib';
 import { best, type Case, describeVariants, hasAddon, ISA_RANK, type Pad } from './helpers/kernel_cases';
 
 const c = (n: number, ch: number, h: number, w: number, k: number, padding: Pad): Case => ({
-  n, c: ch, h, w, k, r: 3, s: 3, groups: 1, stride: 2, dilation: 1, padding,
+  n,
+  c: ch,
+  h,
+  w,
+  k,
+  r: 3,
+  s: 3,
+  groups: 1,
+  stride: 2,
+  dilation: 1,
+  padding,
 });
 
 const cases: Case[] = [
@@ -44,7 +54,10 @@ describe.skipIf(!hasAddon)('cpu stride-2 winograd kernel dispatch', () => {
     conv2dPlan(randn(shape, { seed: 1 }), { ...opts, backend: 'cpu' });
 
   it(`picks winograd_s2_${best} for dense 3x3 stride 2 with C*K <= 2^16 (w=[256,256,3,3] and w=[128,64,3,3] p=1)`, () => {
-    for (const shape of [[256, 256, 3, 3], [128, 64, 3, 3]] as const) {
+    for (const shape of [
+      [256, 256, 3, 3],
+      [128, 64, 3, 3],
+    ] as const) {
       const p = plan([...shape] as [number, number, number, number], { padding: 1, stride: 2 });
       expect(p.info().impl).toBe(`winograd_s2_${best}`);
       p.dispose();

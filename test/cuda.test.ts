@@ -7,7 +7,20 @@ import * as fs from 'node:fs';
 
 import { describe, expect, it } from 'vitest';
 
-import { backends, type Conv2dOptions, conv2d, conv2dPlan, cudaInfo, memory, randn, type ResNeXtModel, resnext, type Tensor, tensor, type DType } from '../lib';
+import {
+  backends,
+  type Conv2dOptions,
+  conv2d,
+  conv2dPlan,
+  cudaInfo,
+  memory,
+  randn,
+  type ResNeXtModel,
+  resnext,
+  type Tensor,
+  tensor,
+  type DType,
+} from '../lib';
 import { cudaAddonCandidates } from '../lib/binding';
 import { Rng } from '../lib/random';
 import { relErr } from './helpers/compare';
@@ -44,7 +57,10 @@ describe('CUDA loading (runs everywhere)', () => {
     for (const b of gpu) {
       if (b.available) continue;
       expect(typeof b.reason).toBe('string');
-      expect(REASONS.some((re) => re.test(b.reason!)), `unexpected reason for ${b.name}: ${b.reason}`).toBe(true);
+      expect(
+        REASONS.some((re) => re.test(b.reason!)),
+        `unexpected reason for ${b.name}: ${b.reason}`,
+      ).toBe(true);
     }
   });
 
@@ -89,17 +105,23 @@ describe('CUDA loading (runs everywhere)', () => {
   it.skipIf(cudaOk)('model.forward on cuda/cudnn fails with the reason when the GPU is unusable', async () => {
     const m = resnext({ depth: 50, cardinality: 2, width: 2, numClasses: 4, seed: 1 });
     const x = randn([1, 3, 32, 32], { seed: 2 });
-    await expect(m.forward(x, { backend: 'cuda' })).rejects.toThrow(`The cuda backend is unavailable: ${gpu.find((b) => b.name === 'cuda')!.reason}`);
+    await expect(m.forward(x, { backend: 'cuda' })).rejects.toThrow(
+      `The cuda backend is unavailable: ${gpu.find((b) => b.name === 'cuda')!.reason}`,
+    );
     await expect(m.forward(x, { backend: 'cudnn', graph: true })).rejects.toThrow(/The cudnn backend is unavailable/);
   });
 
   it('model.forward validates graph and dtype before any GPU is needed', async () => {
     const m = resnext({ depth: 29, cardinality: 2, width: 2, numClasses: 4, seed: 1 });
     const x = randn([1, 3, 16, 16], { seed: 2 });
-    await expect(m.forward(x, { backend: 'reference', graph: true })).rejects.toThrow(/Expected no graph option on a host backend .* for graph but received true/);
+    await expect(m.forward(x, { backend: 'reference', graph: true })).rejects.toThrow(
+      /Expected no graph option on a host backend .* for graph but received true/,
+    );
     await expect(m.forward(x, { backend: 'reference', graph: 1 as unknown as boolean })).rejects.toThrow(TypeError);
     await expect(m.forward(x, { backend: 'reference', dtype: 'float16' })).rejects.toThrow(RangeError);
-    await expect(m.forward(x, { backend: 'reference', denseConvs: 'cudnn' })).rejects.toThrow(/Expected no denseConvs option on a host backend/);
+    await expect(m.forward(x, { backend: 'reference', denseConvs: 'cudnn' })).rejects.toThrow(
+      /Expected no denseConvs option on a host backend/,
+    );
   });
 
   it('device and dtype arguments are validated before any GPU is needed', () => {
@@ -134,7 +156,12 @@ const battery: Case[] = [
 // Normwise relative error allowed per device dtype (float32 accumulation everywhere).
 const TOL: Record<DType, number> = { float32: 1e-4, float16: 5e-3, bfloat16: 3e-2 };
 
-function gpuVsReference(t: Case, backend: 'cuda' | 'cudnn', dtype: DType, extra: { bias?: boolean; residual?: boolean; relu?: boolean } = {}) {
+function gpuVsReference(
+  t: Case,
+  backend: 'cuda' | 'cudnn',
+  dtype: DType,
+  extra: { bias?: boolean; residual?: boolean; relu?: boolean } = {},
+) {
   const x = randn([t.n, t.c, t.h, t.w], { seed: 11 });
   const w = randn([t.k, t.c / t.groups, t.r, t.s], { seed: 12 });
   const opts: Conv2dOptions = { groups: t.groups, stride: t.stride, dilation: t.dilation, padding: t.padding };
@@ -189,13 +216,16 @@ for (const be of ['cuda', 'cudnn'] as const) {
         { n: 1, c: 64, h: 9, w: 9, k: 128, r: 3, s: 3, groups: 2, stride: 1, dilation: 2, padding: 2 },
       ];
       for (const dtype of ['float16', 'bfloat16'] as const) {
-        it.each(mmaCases.map((t) => [caseName(t), t] as const))(`${dtype} %s: tensor cores (grouped_mma) with bias, residual and relu`, (_n, t) => {
-          const w = randn([t.k, t.c / t.groups, t.r, t.s], { seed: 12 }).to('cuda', { dtype });
-          const plan = conv2dPlan(w, { groups: t.groups, stride: t.stride, dilation: t.dilation, padding: t.padding, backend: 'cuda' });
-          expect(plan.info().impl).toBe('grouped_mma');
-          plan.dispose();
-          expect(gpuVsReference(t, 'cuda', dtype, { bias: true, residual: true, relu: true })).toBeLessThanOrEqual(TOL[dtype]);
-        });
+        it.each(mmaCases.map((t) => [caseName(t), t] as const))(
+          `${dtype} %s: tensor cores (grouped_mma) with bias, residual and relu`,
+          (_n, t) => {
+            const w = randn([t.k, t.c / t.groups, t.r, t.s], { seed: 12 }).to('cuda', { dtype });
+            const plan = conv2dPlan(w, { groups: t.groups, stride: t.stride, dilation: t.dilation, padding: t.padding, backend: 'cuda' });
+            expect(plan.info().impl).toBe('grouped_mma');
+            plan.dispose();
+            expect(gpuVsReference(t, 'cuda', dtype, { bias: true, residual: true, relu: true })).toBeLessThanOrEqual(TOL[dtype]);
+          },
+        );
       }
       it.each([3, 4, 5, 6].map((i) => [caseName(battery[i]), battery[i]] as const))(
         'float32 %s: grouped_vec4 by default, grouped_direct when forced, both match',
@@ -288,7 +318,8 @@ function randomizeBatchNorm(m: ResNeXtModel, seed: number): void {
     if (name.endsWith('running_mean')) for (let i = 0; i < d.length; i++) d[i] = 0.2 * rng.normal();
     else if (name.endsWith('running_var')) for (let i = 0; i < d.length; i++) d[i] = 0.5 + rng.uniform();
     else if (t.shape.length === 1 && name.endsWith('.weight')) for (let i = 0; i < d.length; i++) d[i] = 0.5 + rng.uniform();
-    else if (t.shape.length === 1 && name.endsWith('.bias') && !name.startsWith('fc')) for (let i = 0; i < d.length; i++) d[i] = 0.1 * rng.normal();
+    else if (t.shape.length === 1 && name.endsWith('.bias') && !name.startsWith('fc'))
+      for (let i = 0; i < d.length; i++) d[i] = 0.1 * rng.normal();
   }
 }
 

@@ -66,7 +66,10 @@ describe('CUDA loader reasons', () => {
     );
     const { list } = await freshLoad({ RESNEXT_CUDA_ADDON: f });
     expect(list.find((b) => b.name === 'cuda')!.available).toBe(true);
-    expect(list.find((b) => b.name === 'cudnn')).toMatchObject({ available: false, reason: 'cuDNN not found: libcudnn.so.9: cannot open shared object file' });
+    expect(list.find((b) => b.name === 'cudnn')).toMatchObject({
+      available: false,
+      reason: 'cuDNN not found: libcudnn.so.9: cannot open shared object file',
+    });
   });
 
   it('RESNEXT_DISABLE_CUDA=1 turns the GPU backends off without loading anything', async () => {

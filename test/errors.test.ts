@@ -136,7 +136,13 @@ describe('tensor construction errors', () => {
 const binding = cpuBinding();
 describe.skipIf(!binding)('native boundary re-checks (direct addon calls never crash)', () => {
   const b = binding!;
-  const opts = { groups: 1, stride: [1, 1] as [number, number], dilation: [1, 1] as [number, number], padding: [0, 0, 0, 0] as [number, number, number, number], activation: 'none' as const };
+  const opts = {
+    groups: 1,
+    stride: [1, 1] as [number, number],
+    dilation: [1, 1] as [number, number],
+    padding: [0, 0, 0, 0] as [number, number, number, number],
+    activation: 'none' as const,
+  };
   it('weight that is not a Float32Array -> TypeError', () => {
     expect(() => new b.ConvPlan(new Float64Array(9) as never, [1, 1, 3, 3], null, opts)).toThrow(TypeError);
   });

@@ -26,30 +26,34 @@ function bnParams(C: number, seed: number) {
     weight: randn([C], { seed, mean: 1, std: 0.3 }),
     bias: randn([C], { seed: seed + 1, std: 0.5 }),
     runningMean: randn([C], { seed: seed + 2, std: 0.5 }),
-    runningVar: tensor(Float32Array.from(randn([C], { seed: seed + 3 }).dataSync(), (v) => 0.2 + Math.abs(v)), [C]),
+    runningVar: tensor(
+      Float32Array.from(randn([C], { seed: seed + 3 }).dataSync(), (v) => 0.2 + Math.abs(v)),
+      [C],
+    ),
   };
 }
 
 it('the native addon exports the layer kernels (otherwise the cpu backend falls back to TS loops)', () => {
   if (backends.includes('cpu')) {
     const b = cpuBinding()!;
-    for (const k of ['maxPool2d', 'maxPool2dAsync', 'globalAvgPool', 'globalAvgPoolAsync', 'linear', 'linearAsync']) expect(typeof (b as unknown as Record<string, unknown>)[k]).toBe('function');
+    for (const k of ['maxPool2d', 'maxPool2dAsync', 'globalAvgPool', 'globalAvgPoolAsync', 'linear', 'linearAsync'])
+      expect(typeof (b as unknown as Record<string, unknown>)[k]).toBe('function');
   }
 });
 
 describe.each(backends)('inference layers on %s vs reference', (backend) => {
-  it.each([
-    [[2, 8, 5, 7]],
-    [[1, 3, 1, 1]],
-    [[4, 16]],
-  ])('batchNorm x %j (eps 1e-5, running statistics)', (shape) => {
+  it.each([[[2, 8, 5, 7]], [[1, 3, 1, 1]], [[4, 16]]])('batchNorm x %j (eps 1e-5, running statistics)', (shape) => {
     const x = randn(shape, { seed: 1 });
     const p = bnParams(shape[1], 10);
     const ref = batchNorm(x, p, { backend: 'reference' });
     const got = batchNorm(x, p, { backend });
     expect(relErr(got.dataSync(), ref.dataSync())).toBeLessThan(1e-6);
     // Spot value against the formula.
-    const d = x.dataSync(), m = p.runningMean.dataSync()[0], v = p.runningVar.dataSync()[0], g = p.weight.dataSync()[0], b = p.bias.dataSync()[0];
+    const d = x.dataSync(),
+      m = p.runningMean.dataSync()[0],
+      v = p.runningVar.dataSync()[0],
+      g = p.weight.dataSync()[0],
+      b = p.bias.dataSync()[0];
     expect(ref.dataSync()[0]).toBeCloseTo(((d[0] - m) / Math.sqrt(v + 1e-5)) * g + b, 5);
   });
 
@@ -66,7 +70,8 @@ describe.each(backends)('inference layers on %s vs reference', (backend) => {
   });
 
   it('add a [2, 4, 3, 3] + b [2, 4, 3, 3], plain and with ReLU, in place into a', () => {
-    const a = randn([2, 4, 3, 3], { seed: 3 }), b = randn([2, 4, 3, 3], { seed: 4 });
+    const a = randn([2, 4, 3, 3], { seed: 3 }),
+      b = randn([2, 4, 3, 3], { seed: 4 });
     const ref = add(a, b, { backend: 'reference', activation: 'relu' });
     expect(Array.from(add(a, b, { backend, activation: 'relu' }).dataSync())).toEqual(Array.from(ref.dataSync()));
     const plain = add(a, b, { backend });
@@ -94,7 +99,10 @@ describe.each(backends)('inference layers on %s vs reference', (backend) => {
   });
 
   it('maxPool2d hand-computed 3x3/2 pad 1 on [1, 1, 4, 4] (padding never wins over negatives)', () => {
-    const x = tensor(Array.from({ length: 16 }, (_, i) => -16 + i), [1, 1, 4, 4]);
+    const x = tensor(
+      Array.from({ length: 16 }, (_, i) => -16 + i),
+      [1, 1, 4, 4],
+    );
     const got = maxPool2d(x, { backend });
     expect(got.shape).toEqual([1, 1, 2, 2]);
     // windows: rows/cols {0,1}, {0..2}/{1..3}; max is the bottom-right element of each window.
@@ -130,7 +138,9 @@ describe.each(backends)('inference layers on %s vs reference', (backend) => {
     [1, 37, 5],
     [3, 7, 1],
   ])('linear x [%i, %i] weight [%i, in], with and without bias, sync and async', async (N, IN, OUT) => {
-    const x = randn([N, IN], { seed: 7 }), w = randn([OUT, IN], { seed: 8, std: 0.05 }), b = randn([OUT], { seed: 9 });
+    const x = randn([N, IN], { seed: 7 }),
+      w = randn([OUT, IN], { seed: 8, std: 0.05 }),
+      b = randn([OUT], { seed: 9 });
     for (const bias of [b, null]) {
       const ref = linear(x, w, bias, { backend: 'reference' });
       const got = linear(x, w, bias, { backend });
@@ -183,7 +193,8 @@ describe('BatchNorm folding', () => {
     ['[1, 32, 8, 8] grouped 3x3 (32 groups) stride 2', [1, 32, 8, 8], [32, 1, 3, 3], 32, 2, 1],
     ['[1, 3, 20, 20] 7x7/2 stem to 8 channels', [1, 3, 20, 20], [8, 3, 7, 7], 1, 2, 3],
   ] as const)('folded conv == conv then BN for %s', (_label, xs, ws, groups, stride, padding) => {
-    const x = randn([...xs] as number[], { seed: 11 }), w = randn([...ws] as number[], { seed: 12, std: 0.2 });
+    const x = randn([...xs] as number[], { seed: 11 }),
+      w = randn([...ws] as number[], { seed: 12, std: 0.2 });
     const p = bnParams(ws[0], 20);
     for (const backend of ['reference', ...backends] as const) {
       const y = conv2dPlan(w, { groups, stride, padding, backend: 'reference' }).run(x);

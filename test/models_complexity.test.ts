@@ -76,8 +76,11 @@ describe('paper Table 2 (ResNeXt-50 complexity) and CIFAR ResNeXt-29', () => {
   });
 
   it('ResNeXt-29 8x64d and 16x64d on [1, 3, 32, 32]', () => {
-    const a = resnext29_8x64d(), b = resnext29_16x64d();
-    console.log(`resnext29_8x64d ${a.numParams()} params ${a.macs([1, 3, 32, 32])} MACs; resnext29_16x64d ${b.numParams()} params ${b.macs([1, 3, 32, 32])} MACs`);
+    const a = resnext29_8x64d(),
+      b = resnext29_16x64d();
+    console.log(
+      `resnext29_8x64d ${a.numParams()} params ${a.macs([1, 3, 32, 32])} MACs; resnext29_16x64d ${b.numParams()} params ${b.macs([1, 3, 32, 32])} MACs`,
+    );
     // The paper states 34.4M and 68.1M.
     expect(Math.abs(a.numParams() / 34.4e6 - 1)).toBeLessThan(0.01);
     expect(Math.abs(b.numParams() / 68.1e6 - 1)).toBeLessThan(0.01);

@@ -30,18 +30,22 @@ describe('preprocessImage', () => {
   });
 
   it('no resampling when the image already has the target size: pixels map 1:1 (HWC -> CHW)', () => {
-    const W = 6, H = 6;
+    const W = 6,
+      H = 6;
     const data = new Uint8Array(W * H * 3).map((_, i) => (i * 7) % 256);
     const t = preprocessImage({ data, width: W, height: H }, { resize: 6, crop: 4, mean: [0, 0, 0], std: [1, 1, 1] });
     const d = t.dataSync();
     // crop offset 1: output (c, y, x) = input (y + 1, x + 1, c) / 255
-    for (let c = 0; c < 3; c++) for (let y = 0; y < 4; y++) for (let x = 0; x < 4; x++) {
-      expect(d[(c * 4 + y) * 4 + x]).toBeCloseTo(data[((y + 1) * W + x + 1) * 3 + c] / 255, 6);
-    }
+    for (let c = 0; c < 3; c++)
+      for (let y = 0; y < 4; y++)
+        for (let x = 0; x < 4; x++) {
+          expect(d[(c * 4 + y) * 4 + x]).toBeCloseTo(data[((y + 1) * W + x + 1) * 3 + c] / 255, 6);
+        }
   });
 
   it('halving a 2x2 checkerboard averages it (antialiased, not point-sampled)', () => {
-    const W = 8, H = 8;
+    const W = 8,
+      H = 8;
     const data = new Uint8Array(W * H * 3);
     for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) data.fill((x + y) % 2 ? 255 : 0, (y * W + x) * 3, (y * W + x) * 3 + 3);
     const d = preprocessImage({ data, width: W, height: H }, { resize: 4, crop: 4, mean: [0, 0, 0], std: [1, 1, 1] }).dataSync();
@@ -50,7 +54,8 @@ describe('preprocessImage', () => {
 
   it('geometry: 500x375 resizes to 341x256; crop offsets use round-half-even like torchvision', () => {
     // Left half dark, right half bright: the crop window position shows in the first column.
-    const W = 500, H = 375;
+    const W = 500,
+      H = 375;
     const data = new Uint8Array(W * H * 3);
     for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) data.fill(x < 250 ? 0 : 255, (y * W + x) * 3, (y * W + x) * 3 + 3);
     const t = preprocessImage({ data, width: W, height: H }, { mean: [0, 0, 0], std: [1, 1, 1] });

@@ -53,7 +53,14 @@ describe('safetensors round trip', () => {
     const data = new Uint8Array(8 + 12);
     new DataView(data.buffer).setBigInt64(0, 123n, true);
     data.set(f32bytes([1, 2, 3]), 8);
-    const bytes = craft({ 'bn1.num_batches_tracked': { dtype: 'I64', shape: [], data_offsets: [0, 8] }, 'bn1.weight': { dtype: 'F32', shape: [3], data_offsets: [8, 20] }, __metadata__: {} }, data);
+    const bytes = craft(
+      {
+        'bn1.num_batches_tracked': { dtype: 'I64', shape: [], data_offsets: [0, 8] },
+        'bn1.weight': { dtype: 'F32', shape: [3], data_offsets: [8, 20] },
+        __metadata__: {},
+      },
+      data,
+    );
     const m = parseSafetensors(bytes);
     expect([...m.keys()]).toEqual(['bn1.weight']);
     expect(Array.from(m.get('bn1.weight')!.dataSync())).toEqual([1, 2, 3]);
@@ -68,18 +75,37 @@ describe('malformed safetensors files', () => {
     ['a header length of 2^64 - 1', craft(ok, f32bytes([1, 2]), 2n ** 64n - 1n), /exceeds/],
     ['a header that is not JSON', craft('{"w": [', f32bytes([1, 2])), /not valid UTF-8 JSON/],
     ['a header that is a JSON array', craft('[1, 2, 3]', f32bytes([1, 2])), /not a JSON object/],
-    ['data offsets past the end (truncated data)', craft({ w: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, f32bytes([1, 2])), /ends at byte 16 .* only 8 bytes/],
-    ['offsets that disagree with the shape', craft({ w: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, f32bytes([1, 2])), /needs 12 bytes/],
+    [
+      'data offsets past the end (truncated data)',
+      craft({ w: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, f32bytes([1, 2])),
+      /ends at byte 16 .* only 8 bytes/,
+    ],
+    [
+      'offsets that disagree with the shape',
+      craft({ w: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, f32bytes([1, 2])),
+      /needs 12 bytes/,
+    ],
     ['reversed offsets', craft({ w: { dtype: 'F32', shape: [0], data_offsets: [8, 0] } }, f32bytes([1, 2])), /data_offsets/],
     ['negative shape', craft({ w: { dtype: 'F32', shape: [-2], data_offsets: [0, 8] } }, f32bytes([1, 2])), /shape/],
     [
       'overlapping ranges',
-      craft({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, f32bytes([1, 2, 3])),
+      craft(
+        { a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } },
+        f32bytes([1, 2, 3]),
+      ),
       /overlap/,
     ],
     ['an unknown dtype', craft({ w: { dtype: 'F33', shape: [2], data_offsets: [0, 8] } }, f32bytes([1, 2])), /unknown dtype "F33"/],
-    ['an unsupported dtype (F16)', craft({ w: { dtype: 'F16', shape: [4], data_offsets: [0, 8] } }, f32bytes([1, 2])), /Unsupported dtype F16 .* "w"/],
-    ['an I64 tensor other than num_batches_tracked', craft({ w: { dtype: 'I64', shape: [1], data_offsets: [0, 8] } }, f32bytes([1, 2])), /Unsupported dtype I64/],
+    [
+      'an unsupported dtype (F16)',
+      craft({ w: { dtype: 'F16', shape: [4], data_offsets: [0, 8] } }, f32bytes([1, 2])),
+      /Unsupported dtype F16 .* "w"/,
+    ],
+    [
+      'an I64 tensor other than num_batches_tracked',
+      craft({ w: { dtype: 'I64', shape: [1], data_offsets: [0, 8] } }, f32bytes([1, 2])),
+      /Unsupported dtype I64/,
+    ],
   ])('%s gets a clear error', (_label, bytes, message) => {
     let err: unknown;
     try {
@@ -93,7 +119,12 @@ describe('malformed safetensors files', () => {
   });
 
   it('a truncated copy of a valid file is rejected, at every cut point', () => {
-    const good = serializeSafetensors(new Map<string, Tensor>([['x', randn([4, 3], { seed: 2 })], ['y', randn([5], { seed: 3 })]]));
+    const good = serializeSafetensors(
+      new Map<string, Tensor>([
+        ['x', randn([4, 3], { seed: 2 })],
+        ['y', randn([5], { seed: 3 })],
+      ]),
+    );
     for (let cut = 0; cut < good.length; cut += 7) expect(() => parseSafetensors(good.subarray(0, cut))).toThrow(/Malformed/);
     expect(parseSafetensors(good).size).toBe(2);
   });
@@ -121,7 +152,8 @@ describe('state dicts with torchvision names', () => {
     expect(sd.has('layer1.1.downsample.0.weight')).toBe(false);
     // copy: true gives equal values in separate memory.
     const m = resnext50_32x4d();
-    const live = m.stateDict(), copy = m.stateDict({ copy: true });
+    const live = m.stateDict(),
+      copy = m.stateDict({ copy: true });
     expect(Array.from(copy.get('fc.bias')!.dataSync())).toEqual(Array.from(live.get('fc.bias')!.dataSync()));
     copy.get('fc.bias')!.dataSync()[0] = 123;
     expect(live.get('fc.bias')!.dataSync()[0]).not.toBe(123);

@@ -115,7 +115,16 @@ for (const l of LAYERS) {
               fs.writeFileSync(path.join(xcheckDir, `${l.name}.x.f32`), Buffer.from(xHost.buffer));
               fs.writeFileSync(path.join(xcheckDir, `${l.name}.w.f32`), Buffer.from(wHost.buffer));
             }
-            xcheck.push({ layer: l.name, impl, x: [batch, l.c, l.hw, l.hw], w: [l.c, cg, 3, 3], y: [batch, l.c, p, p], groups: l.g, stride: l.stride, padding: 1 });
+            xcheck.push({
+              layer: l.name,
+              impl,
+              x: [batch, l.c, l.hw, l.hw],
+              w: [l.c, cg, 3, 3],
+              y: [batch, l.c, p, p],
+              groups: l.g,
+              stride: l.stride,
+              padding: 1,
+            });
           }
         } catch (err) {
           row.error = String(err && err.message ? err.message : err);

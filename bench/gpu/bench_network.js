@@ -47,7 +47,8 @@ function median(v) {
 }
 
 function relErr(a, b) {
-  let num = 0, den = 0;
+  let num = 0,
+    den = 0;
   for (let i = 0; i < a.length; i++) {
     num += (a[i] - b[i]) ** 2;
     den += b[i] ** 2;
@@ -63,7 +64,10 @@ async function main() {
     return;
   }
   const lib = require(dist);
-  const avail = lib.backends().filter((b) => b.device === 'cuda' && b.available).map((b) => b.name);
+  const avail = lib
+    .backends()
+    .filter((b) => b.device === 'cuda' && b.available)
+    .map((b) => b.name);
   result.backends = lib.backends().filter((b) => b.device === 'cuda');
   if (avail.length === 0) {
     result.error = `no GPU backend available: ${result.backends.map((b) => `${b.name}: ${b.reason}`).join('; ')}`;
@@ -129,9 +133,21 @@ async function main() {
             lat.push((performance.now() - s) * 1e3);
             y.dispose();
           }
-          const item = { name, backend: label, batch: 1, dtype, graph, first_ms: firstMs, ...queued, latency_us: median(lat), latency_min_us: Math.min(...lat) };
+          const item = {
+            name,
+            backend: label,
+            batch: 1,
+            dtype,
+            graph,
+            first_ms: firstMs,
+            ...queued,
+            latency_us: median(lat),
+            latency_min_us: Math.min(...lat),
+          };
           result.items.push(item);
-          console.log(`${name}: ${(queued.us / 1e3).toFixed(3)} ms queued, ${(item.latency_us / 1e3).toFixed(3)} ms awaited (first call incl. preparation ${firstMs.toFixed(0)} ms)`);
+          console.log(
+            `${name}: ${(queued.us / 1e3).toFixed(3)} ms queued, ${(item.latency_us / 1e3).toFixed(3)} ms awaited (first call incl. preparation ${firstMs.toFixed(0)} ms)`,
+          );
         } catch (err) {
           result.items.push({ name, backend: label, batch: 1, dtype, graph, error: String(err && err.message ? err.message : err) });
           console.log(`${name}: ERROR ${err && err.message}`);
@@ -160,11 +176,29 @@ async function main() {
         reps.push((performance.now() - s) * 1e3);
       }
       const us = median(reps);
-      result.items.push({ name, backend: label, batch: bigBatch, dtype: 'float16', graph: false, first_ms: firstMs, us, min_us: Math.min(...reps), images_per_s: bigBatch / (us * 1e-6), peak_bytes: lib.memory().peakBytes });
+      result.items.push({
+        name,
+        backend: label,
+        batch: bigBatch,
+        dtype: 'float16',
+        graph: false,
+        first_ms: firstMs,
+        us,
+        min_us: Math.min(...reps),
+        images_per_s: bigBatch / (us * 1e-6),
+        peak_bytes: lib.memory().peakBytes,
+      });
       console.log(`${name}: ${(us / 1e3).toFixed(2)} ms, ${(bigBatch / (us * 1e-6)).toFixed(0)} images/s`);
       x.dispose();
     } catch (err) {
-      result.items.push({ name, backend: label, batch: bigBatch, dtype: 'float16', graph: false, error: String(err && err.message ? err.message : err) });
+      result.items.push({
+        name,
+        backend: label,
+        batch: bigBatch,
+        dtype: 'float16',
+        graph: false,
+        error: String(err && err.message ? err.message : err),
+      });
       console.log(`${name}: ERROR ${err && err.message}`);
     }
     save();
@@ -172,7 +206,8 @@ async function main() {
   // Correctness on the real network: both backends agree; the graph replays the eager forward.
   const pairs = [];
   for (const c of configs.slice(1)) pairs.push(['cuda batch1 float32 eager', `${c.label} batch1 float32 eager`]);
-  for (const c of configs) for (const dt of ['float32', 'float16']) pairs.push([`${c.label} batch1 ${dt} graph`, `${c.label} batch1 ${dt} eager`]);
+  for (const c of configs)
+    for (const dt of ['float32', 'float16']) pairs.push([`${c.label} batch1 ${dt} graph`, `${c.label} batch1 ${dt} eager`]);
   for (const [a, b] of pairs) {
     if (logits.has(a) && logits.has(b)) {
       const e = relErr(logits.get(a), logits.get(b));

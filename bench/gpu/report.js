@@ -46,14 +46,18 @@ const env = readText(opt('--env'));
 const outDir = opt('--out') || '.';
 
 const stripAnsi = (s) => s.replace(/\x1b\[[0-9;]*m/g, '');
-const testLine = stripAnsi(testsLog).split('\n').find((l) => /^\s*Tests\s+/.test(l)) || '';
+const testLine =
+  stripAnsi(testsLog)
+    .split('\n')
+    .find((l) => /^\s*Tests\s+/.test(l)) || '';
 const num = (re) => {
   const m = testLine.match(re);
   return m ? Number(m[1]) : 0;
 };
 const tests = { summary: testLine.trim(), passed: num(/(\d+) passed/), failed: num(/(\d+) failed/), skipped: num(/(\d+) skipped/) };
 
-const find = (rows, layer, batch, dtype, impl) => rows.find((r) => r.layer === layer && r.batch === batch && r.dtype === dtype && r.impl === impl);
+const find = (rows, layer, batch, dtype, impl) =>
+  rows.find((r) => r.layer === layer && r.batch === batch && r.dtype === dtype && r.impl === impl);
 
 const table = [];
 for (const l of LAYERS) {
@@ -89,9 +93,18 @@ const measured = table.filter((r) => r.ours_us && r.cudnn_us);
 // null when nothing was measured (no GPU, or every run failed): neither met nor missed.
 const allOf = (rows, pred) => (rows.length === 0 ? null : rows.every(pred));
 const targets = {
-  batch1_at_least_2x_cudnn: allOf(measured.filter((r) => r.batch === 1), (r) => r.speedup_vs_cudnn >= 2),
-  batch32_at_least_1x_cudnn: allOf(measured.filter((r) => r.batch === 32), (r) => r.speedup_vs_cudnn >= 1),
-  bf16_batch32_at_least_60pct_hbm: allOf(table.filter((r) => r.batch === 32 && r.dtype === 'bfloat16' && r.ours_us), (r) => r.ours_hbm_fraction >= 0.6),
+  batch1_at_least_2x_cudnn: allOf(
+    measured.filter((r) => r.batch === 1),
+    (r) => r.speedup_vs_cudnn >= 2,
+  ),
+  batch32_at_least_1x_cudnn: allOf(
+    measured.filter((r) => r.batch === 32),
+    (r) => r.speedup_vs_cudnn >= 1,
+  ),
+  bf16_batch32_at_least_60pct_hbm: allOf(
+    table.filter((r) => r.batch === 32 && r.dtype === 'bfloat16' && r.ours_us),
+    (r) => r.ours_hbm_fraction >= 0.6,
+  ),
 };
 
 // Network targets: our best backend (cuda or cudnn) against PyTorch eager, same dtype and batch.
@@ -141,17 +154,23 @@ for (const r of table) {
   );
 }
 md.push('', 'Targets (issue 6):', '');
-for (const [k, v] of Object.entries(targets)) md.push(`- ${k}: ${v === true ? 'met' : v === false ? 'NOT met' : v === null ? 'not measured' : v}`);
+for (const [k, v] of Object.entries(targets))
+  md.push(`- ${k}: ${v === true ? 'met' : v === false ? 'NOT met' : v === null ? 'not measured' : v}`);
 if (results.xcheck.length) {
   md.push('', 'Cross-check against PyTorch (float64) at batch 1, float32, normwise relative error:', '');
   for (const x of results.xcheck) md.push(`- ${x.layer} ${x.impl}: ${x.relErr.toExponential(2)}`);
 }
 if (results.network) {
   md.push('', 'PyTorch eager resnext50_32x4d (channels_last), for reference:', '');
-  for (const [k, v] of Object.entries(results.network)) md.push(`- ${k}: ${v && v.us ? (v.us / 1e3).toFixed(3) + ' ms' : JSON.stringify(v)}`);
+  for (const [k, v] of Object.entries(results.network))
+    md.push(`- ${k}: ${v && v.us ? (v.us / 1e3).toFixed(3) + ' ms' : JSON.stringify(v)}`);
 }
 if ((net.items || []).length || net.error) {
-  md.push('', 'Our resnext50_32x4d on the GPU (model.forward, input on the device; "queued" = bench_torch.py\'s method, "awaited" = one forward waited to host logits):', '');
+  md.push(
+    '',
+    'Our resnext50_32x4d on the GPU (model.forward, input on the device; "queued" = bench_torch.py\'s method, "awaited" = one forward waited to host logits):',
+    '',
+  );
   if (net.error) md.push(`- error: ${net.error}`);
   md.push('| run | queued ms | awaited ms | images/s | PyTorch eager ms |', '|---|---|---|---|---|');
   for (const i of net.items || []) {

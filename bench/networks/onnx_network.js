@@ -32,19 +32,29 @@ function networkModel(model, batch, size) {
   const convBn = (c, input, relu) => {
     const k = c.kernel;
     nodes.push(
-      node('Conv', c.name, [input, init(`${c.name}.weight`)], [`${c.name}.out`], [
-        attrInt('group', c.groups),
-        attrInts('kernel_shape', [k, k]),
-        attrInts('strides', [c.stride, c.stride]),
-        attrInts('pads', [c.padding, c.padding, c.padding, c.padding]),
-        attrInts('dilations', [1, 1]),
-      ]),
+      node(
+        'Conv',
+        c.name,
+        [input, init(`${c.name}.weight`)],
+        [`${c.name}.out`],
+        [
+          attrInt('group', c.groups),
+          attrInts('kernel_shape', [k, k]),
+          attrInts('strides', [c.stride, c.stride]),
+          attrInts('pads', [c.padding, c.padding, c.padding, c.padding]),
+          attrInts('dilations', [1, 1]),
+        ],
+      ),
     );
     const b = c.bn;
     nodes.push(
-      node('BatchNormalization', b, [`${c.name}.out`, init(`${b}.weight`), init(`${b}.bias`), init(`${b}.running_mean`), init(`${b}.running_var`)], [`${b}.out`], [
-        attrFloat('epsilon', 1e-5),
-      ]),
+      node(
+        'BatchNormalization',
+        b,
+        [`${c.name}.out`, init(`${b}.weight`), init(`${b}.bias`), init(`${b}.running_mean`), init(`${b}.running_var`)],
+        [`${b}.out`],
+        [attrFloat('epsilon', 1e-5)],
+      ),
     );
     if (!relu) return `${b}.out`;
     nodes.push(node('Relu', `${b}.relu`, [`${b}.out`], [`${b}.relu`]));
@@ -52,7 +62,15 @@ function networkModel(model, batch, size) {
   };
   let h = convBn(arch.stem, 'x', true);
   if (arch.maxPool) {
-    nodes.push(node('MaxPool', 'maxpool', [h], ['maxpool.out'], [attrInts('kernel_shape', [3, 3]), attrInts('strides', [2, 2]), attrInts('pads', [1, 1, 1, 1])]));
+    nodes.push(
+      node(
+        'MaxPool',
+        'maxpool',
+        [h],
+        ['maxpool.out'],
+        [attrInts('kernel_shape', [3, 3]), attrInts('strides', [2, 2]), attrInts('pads', [1, 1, 1, 1])],
+      ),
+    );
     h = 'maxpool.out';
   }
   for (const stage of arch.stages) {

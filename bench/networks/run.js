@@ -28,7 +28,8 @@ const THREADS = 2;
 const SIZE = 224;
 
 function relErr(a, b) {
-  let md = 0, mr = 0;
+  let md = 0,
+    mr = 0;
   for (let i = 0; i < a.length; i++) {
     const d = Math.abs(a[i] - b[i]);
     if (Number.isNaN(d)) return Infinity;
@@ -57,10 +58,11 @@ function spawnRunner() {
     if (pending) pending.reject(new Error(`runner exited with code ${code}`));
   });
   return {
-    request: (msg) => new Promise((resolve, reject) => {
-      pending = { resolve, reject };
-      child.send(msg);
-    }),
+    request: (msg) =>
+      new Promise((resolve, reject) => {
+        pending = { resolve, reject };
+        child.send(msg);
+      }),
     close: () => child.send({ cmd: 'exit' }),
   };
 }
@@ -85,7 +87,8 @@ async function benchBatch(N, models) {
       runners[key] = spawnRunner();
       const res = await runners[key].request({ cmd: 'prepare', runtime, model, batch: N, size: SIZE, threads: THREADS });
       logits[key] = res.logits;
-      if (res.info.impls && (runtime === 'ours' || runtime === 'ours-direct')) out.impls[runtime === 'ours' ? model : `${model} (algorithm 'direct')`] = res.info.impls;
+      if (res.info.impls && (runtime === 'ours' || runtime === 'ours-direct'))
+        out.impls[runtime === 'ours' ? model : `${model} (algorithm 'direct')`] = res.info.impls;
       if (res.info.cpuInfo) out.cpuInfo = res.info.cpuInfo;
       if (res.info.ortVersion) out.ortVersion = res.info.ortVersion;
     }
@@ -93,8 +96,10 @@ async function benchBatch(N, models) {
     for (const m of models) {
       agree[m] = relErr(logits[`${m}/ours`], logits[`${m}/ort`]);
       if (!(agree[m] < 1e-3)) throw new Error(`${m} N=${N}: logits disagree with onnxruntime (normwise relative error ${agree[m]})`);
-      if (logits[`${m}/ours-layer`] && relErr(logits[`${m}/ours-layer`], logits[`${m}/ours`]) !== 0) throw new Error(`${m}: the per-layer mode's logits differ from the default mode's`);
-      if (logits[`${m}/ours-direct`] && !(relErr(logits[`${m}/ours-direct`], logits[`${m}/ort`]) < 1e-3)) throw new Error(`${m}: algorithm 'direct' logits disagree with onnxruntime`);
+      if (logits[`${m}/ours-layer`] && relErr(logits[`${m}/ours-layer`], logits[`${m}/ours`]) !== 0)
+        throw new Error(`${m}: the per-layer mode's logits differ from the default mode's`);
+      if (logits[`${m}/ours-direct`] && !(relErr(logits[`${m}/ours-direct`], logits[`${m}/ort`]) < 1e-3))
+        throw new Error(`${m}: algorithm 'direct' logits disagree with onnxruntime`);
     }
     const reps = N === 1 ? 6 : 2;
     const t = Object.fromEntries(keys.map((k) => [k, []]));
@@ -123,7 +128,8 @@ async function benchBatch(N, models) {
       console.log(
         `${m} N=${N}: ours ${row.ours.medianMs.toFixed(2)} ms (min ${row.ours.minMs.toFixed(2)}), ORT ${row.ort.medianMs.toFixed(2)} ms (min ${row.ort.minMs.toFixed(2)}), ` +
           `ours/ORT throughput ${row.speedupVsOrt.toFixed(2)}x, logits rel err ${agree[m].toExponential(2)}` +
-          (row.oursLayerMode ? `; per-layer async mode ${row.oursLayerMode.medianMs.toFixed(2)} ms` : '') + `; load average ${row.loadAverage.toFixed(1)}`,
+          (row.oursLayerMode ? `; per-layer async mode ${row.oursLayerMode.medianMs.toFixed(2)} ms` : '') +
+          `; load average ${row.loadAverage.toFixed(1)}`,
       );
     }
   } finally {
@@ -135,11 +141,26 @@ async function benchBatch(N, models) {
 function markdown(doc) {
   const L = [];
   L.push('# Whole networks: our CPU backend vs onnxruntime-node (same network, same weights)', '');
-  L.push(`Generated ${doc.date} by \`npm run bench:networks\` (commit ${doc.commit}). Machine: ${doc.machine.cpu}, ${doc.machine.cores} cores, Node ${doc.machine.node}, onnxruntime-node ${doc.ortVersion}, ${THREADS} threads each, ${SIZE}x${SIZE}, fp32, ${ROUNDS} interleaved rounds.`, '');
-  L.push('Cells: median ms (min ms). Throughput = batch / median. Each model x runtime in its own process, and per batch size all of them timed in the same interleaved rounds (so ratios across models and across runtimes see the same conditions); logits of ours and ORT checked to agree (normwise relative error) before timing.', '');
-  L.push('"ours" is the default forward (one native job per call; dense 3x3 stride-1 convs run Winograd F(2x2,3x3)); "ours, direct" is the same with algorithm \'direct\' (direct convolution only, so every model is timed at its multiply count; batch 1 only); "ours, per-layer" runs the same fused network as one async native call per layer (batch 1 only). "load" is the 1-minute load average after the row (2 cores; other engineers were compiling and benchmarking).', '');
-  if (doc.peakGflops) L.push(`"% pk" = GFLOP/s (2 x MACs / median) over this machine's measured fp32 FMA peak at ${THREADS} threads, ${doc.peakGflops.toFixed(0)} GFLOP/s (bench/peak/peak.cc).`, '');
-  L.push('| model | batch | GMACs | ours ms | ORT ms | ours img/s | ORT img/s | ours % pk | ORT % pk | ours / ORT throughput (medians) | same, from mins | ours, direct ms | ours, per-layer ms | logits rel err | load |');
+  L.push(
+    `Generated ${doc.date} by \`npm run bench:networks\` (commit ${doc.commit}). Machine: ${doc.machine.cpu}, ${doc.machine.cores} cores, Node ${doc.machine.node}, onnxruntime-node ${doc.ortVersion}, ${THREADS} threads each, ${SIZE}x${SIZE}, fp32, ${ROUNDS} interleaved rounds.`,
+    '',
+  );
+  L.push(
+    'Cells: median ms (min ms). Throughput = batch / median. Each model x runtime in its own process, and per batch size all of them timed in the same interleaved rounds (so ratios across models and across runtimes see the same conditions); logits of ours and ORT checked to agree (normwise relative error) before timing.',
+    '',
+  );
+  L.push(
+    '"ours" is the default forward (one native job per call; dense 3x3 stride-1 convs run Winograd F(2x2,3x3)); "ours, direct" is the same with algorithm \'direct\' (direct convolution only, so every model is timed at its multiply count; batch 1 only); "ours, per-layer" runs the same fused network as one async native call per layer (batch 1 only). "load" is the 1-minute load average after the row (2 cores; other engineers were compiling and benchmarking).',
+    '',
+  );
+  if (doc.peakGflops)
+    L.push(
+      `"% pk" = GFLOP/s (2 x MACs / median) over this machine's measured fp32 FMA peak at ${THREADS} threads, ${doc.peakGflops.toFixed(0)} GFLOP/s (bench/peak/peak.cc).`,
+      '',
+    );
+  L.push(
+    '| model | batch | GMACs | ours ms | ORT ms | ours img/s | ORT img/s | ours % pk | ORT % pk | ours / ORT throughput (medians) | same, from mins | ours, direct ms | ours, per-layer ms | logits rel err | load |',
+  );
   L.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of doc.rows) {
     L.push(
@@ -149,40 +170,73 @@ function markdown(doc) {
         `${r.oursLayerMode ? `${r.oursLayerMode.medianMs.toFixed(2)} (${r.oursLayerMode.minMs.toFixed(2)})` : '-'} | ${r.logitsRelErr.toExponential(1)} | ${r.loadAverage.toFixed(1)} |`,
     );
   }
-  L.push('', 'On a machine shared with other busy processes the median and the min can tell different stories: the min is the least disturbed run of each, the median the typical one under the same (interleaved) conditions. Both are given; a target counts as met below only when both the median-based and the min-based ratio meet it.', '');
+  L.push(
+    '',
+    'On a machine shared with other busy processes the median and the min can tell different stories: the min is the least disturbed run of each, the median the typical one under the same (interleaved) conditions. Both are given; a target counts as met below only when both the median-based and the min-based ratio meet it.',
+    '',
+  );
   L.push('## Targets', '');
   for (const t of doc.targets) L.push(`- ${t.name}: ${t.value} (target ${t.target}) — ${t.met ? 'met' : 'NOT met'}`);
   L.push('', '## Conv kernels chosen by our plans', '');
-  for (const [m, impls] of Object.entries(doc.impls)) L.push(`- ${m}: ${Object.entries(impls).map(([k, v]) => `${k} x${v}`).join(', ')}`);
+  for (const [m, impls] of Object.entries(doc.impls))
+    L.push(
+      `- ${m}: ${Object.entries(impls)
+        .map(([k, v]) => `${k} x${v}`)
+        .join(', ')}`,
+    );
   return L.join('\n') + '\n';
 }
 
 // Percentage of the measured peak that a median time of `ms` reaches on row r.
 function pctPeak(doc, r, ms) {
   if (!doc.peakGflops || !r.gmacs) return '-';
-  return `${((2 * r.gmacs) / (ms * 1e-3) / doc.peakGflops * 100).toFixed(0)}%`;
+  return `${(((2 * r.gmacs) / (ms * 1e-3) / doc.peakGflops) * 100).toFixed(0)}%`;
 }
 
 function targetsOf(rows, peakGflops) {
   const find = (m, n) => rows.find((r) => r.model === m && r.batch === n);
   const targets = [];
-  const x1 = find('resnext50_32x4d', 1), r1 = find('resnet50', 1);
+  const x1 = find('resnext50_32x4d', 1),
+    r1 = find('resnet50', 1);
   if (x1) {
     // What the target asks of this machine: 1.2x ORT's throughput as a fraction of the FMA peak.
     const needMs = x1.ort.medianMs / 1.2;
     const needPct = peakGflops && x1.gmacs ? ((2 * x1.gmacs) / (needMs * 1e-3) / peakGflops) * 100 : NaN;
-    const need = Number.isFinite(needPct) ? `; 1.2x needs <= ${needMs.toFixed(1)} ms, i.e. ${needPct.toFixed(0)}% of the measured peak for the direct-convolution MACs` : '';
-    targets.push({ name: 'resnext50_32x4d batch-1 throughput vs ORT', value: `${x1.speedupVsOrt.toFixed(2)}x (from mins ${(x1.ort.minMs / x1.ours.minMs).toFixed(2)}x)${need}`, target: '>= 1.2x', met: x1.speedupVsOrt >= 1.2 && x1.ort.minMs / x1.ours.minMs >= 1.2 });
+    const need = Number.isFinite(needPct)
+      ? `; 1.2x needs <= ${needMs.toFixed(1)} ms, i.e. ${needPct.toFixed(0)}% of the measured peak for the direct-convolution MACs`
+      : '';
+    targets.push({
+      name: 'resnext50_32x4d batch-1 throughput vs ORT',
+      value: `${x1.speedupVsOrt.toFixed(2)}x (from mins ${(x1.ort.minMs / x1.ours.minMs).toFixed(2)}x)${need}`,
+      target: '>= 1.2x',
+      met: x1.speedupVsOrt >= 1.2 && x1.ort.minMs / x1.ours.minMs >= 1.2,
+    });
   }
   if (x1 && r1) {
     const ratio = x1.ours.medianMs / r1.ours.medianMs;
-    targets.push({ name: 'our resnext50_32x4d time / our resnet50 time (batch 1, default algorithm: Winograd runs resnet50\'s dense 3x3 convs with 2.25x fewer multiplies)', value: `${ratio.toFixed(2)}x (from mins ${(x1.ours.minMs / r1.ours.minMs).toFixed(2)}x)`, target: '<= 1.10x', met: ratio <= 1.1 && x1.ours.minMs / r1.ours.minMs <= 1.1 });
+    targets.push({
+      name: "our resnext50_32x4d time / our resnet50 time (batch 1, default algorithm: Winograd runs resnet50's dense 3x3 convs with 2.25x fewer multiplies)",
+      value: `${ratio.toFixed(2)}x (from mins ${(x1.ours.minMs / r1.ours.minMs).toFixed(2)}x)`,
+      target: '<= 1.10x',
+      met: ratio <= 1.1 && x1.ours.minMs / r1.ours.minMs <= 1.1,
+    });
     if (x1.oursDirect && r1.oursDirect) {
-      const d = x1.oursDirect.medianMs / r1.oursDirect.medianMs, dmin = x1.oursDirect.minMs / r1.oursDirect.minMs;
-      targets.push({ name: "the same with algorithm 'direct' (both at their multiply counts, the paper's comparison)", value: `${d.toFixed(2)}x (from mins ${dmin.toFixed(2)}x)`, target: '<= 1.10x', met: d <= 1.1 && dmin <= 1.1 });
+      const d = x1.oursDirect.medianMs / r1.oursDirect.medianMs,
+        dmin = x1.oursDirect.minMs / r1.oursDirect.minMs;
+      targets.push({
+        name: "the same with algorithm 'direct' (both at their multiply counts, the paper's comparison)",
+        value: `${d.toFixed(2)}x (from mins ${dmin.toFixed(2)}x)`,
+        target: '<= 1.10x',
+        met: d <= 1.1 && dmin <= 1.1,
+      });
     }
     const ortRatio = x1.ort.medianMs / r1.ort.medianMs;
-    targets.push({ name: 'ORT resnext50_32x4d time / ORT resnet50 time (batch 1, for comparison)', value: `${ortRatio.toFixed(2)}x`, target: 'none', met: true });
+    targets.push({
+      name: 'ORT resnext50_32x4d time / ORT resnet50 time (batch 1, for comparison)',
+      value: `${ortRatio.toFixed(2)}x`,
+      target: 'none',
+      met: true,
+    });
   }
   return targets;
 }
@@ -205,7 +259,8 @@ async function main() {
   console.log(`${peakGflops.toFixed(0)} GFLOP/s at ${THREADS} threads`);
   const rows = [];
   const impls = {};
-  let ortVersion = '', cpuInfo = null;
+  let ortVersion = '',
+    cpuInfo = null;
   for (const N of BATCHES) {
     const r = await benchBatch(N, MODELS);
     for (const row of r.rows) row.gmacs = rx.presets[row.model]().macs([row.batch, 3, SIZE, SIZE]) / 1e9;

@@ -21,7 +21,7 @@ const rx = require(path.join(root, 'dist', 'cjs', 'index.js'));
 /** Deterministic non-trivial BN statistics, so folding is exercised (Kaiming init alone has mean 0 / var 1). */
 function randomizeBatchNorm(model, seed) {
   let s = seed >>> 0;
-  const u = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const u = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   for (const [name, t] of model.stateDict()) {
     const d = t.dataSync();
     if (name.endsWith('running_mean')) for (let i = 0; i < d.length; i++) d[i] = 0.2 * (u() - 0.5);

@@ -26,7 +26,12 @@ function varint(value) {
 const key = (field, wire) => varint((field << 3) | wire);
 const fieldVarint = (field, value) => Buffer.concat([key(field, WIRE_VARINT), varint(value)]);
 function fieldBytes(field, bytes) {
-  const b = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const b =
+    typeof bytes === 'string'
+      ? Buffer.from(bytes, 'utf8')
+      : Buffer.isBuffer(bytes)
+        ? bytes
+        : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return Buffer.concat([key(field, WIRE_LEN), varint(b.length), b]);
 }
 function fieldFloat(field, v) {
@@ -75,7 +80,12 @@ function modelProto({ name, producer, nodes, initializers, inputs, outputs }) {
     ...inputs.map((v) => fieldBytes(11, v)),
     ...outputs.map((v) => fieldBytes(12, v)),
   ]);
-  return message([fieldVarint(1, 8), fieldBytes(2, producer), fieldBytes(7, graph), fieldBytes(8, message([fieldBytes(1, ''), fieldVarint(2, 17)]))]);
+  return message([
+    fieldVarint(1, 8),
+    fieldBytes(2, producer),
+    fieldBytes(7, graph),
+    fieldBytes(8, message([fieldBytes(1, ''), fieldVarint(2, 17)])),
+  ]);
 }
 
 module.exports = { tensorProto, valueInfo, attrInt, attrInts, attrFloat, node, modelProto };

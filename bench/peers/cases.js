@@ -13,23 +13,69 @@ function conv3x3(C, H, groups, stride = 1) {
 }
 
 function conv1x1(C, K, H, stride = 1) {
-  return { name: `conv1x1 ${C}->${K}@${H}${stride > 1 ? '/s2' : ''}`, kind: 'conv1x1', C, H, W: H, K, R: 1, S: 1, groups: 1, stride, pad: 0 };
+  return {
+    name: `conv1x1 ${C}->${K}@${H}${stride > 1 ? '/s2' : ''}`,
+    kind: 'conv1x1',
+    C,
+    H,
+    W: H,
+    K,
+    R: 1,
+    S: 1,
+    groups: 1,
+    stride,
+    pad: 0,
+  };
 }
 
 function allCases() {
   const list = [];
   // ResNeXt-50 32x4d (4, 8, 16, 32 channels per group) and the stride-2
   // 3x3 of each stage's first block.
-  for (const [C, H] of [[128, 56], [256, 28], [512, 14], [1024, 7]]) list.push({ ...conv3x3(C, H, 32), net: 'resnext50_32x4d' });
-  for (const [C, H] of [[256, 56], [512, 28], [1024, 14]]) list.push({ ...conv3x3(C, H, 32, 2), net: 'resnext50_32x4d' });
+  for (const [C, H] of [
+    [128, 56],
+    [256, 28],
+    [512, 14],
+    [1024, 7],
+  ])
+    list.push({ ...conv3x3(C, H, 32), net: 'resnext50_32x4d' });
+  for (const [C, H] of [
+    [256, 56],
+    [512, 28],
+    [1024, 14],
+  ])
+    list.push({ ...conv3x3(C, H, 32, 2), net: 'resnext50_32x4d' });
   // ResNeXt-101 64x4d (4 per group) and 32x8d (8 per group): twice the widths.
-  for (const [C, H] of [[256, 56], [512, 28], [1024, 14], [2048, 7]]) list.push({ ...conv3x3(C, H, 64), net: 'resnext101_64x4d' });
-  for (const [C, H] of [[256, 56], [512, 28], [1024, 14], [2048, 7]]) list.push({ ...conv3x3(C, H, 32), net: 'resnext101_32x8d' });
+  for (const [C, H] of [
+    [256, 56],
+    [512, 28],
+    [1024, 14],
+    [2048, 7],
+  ])
+    list.push({ ...conv3x3(C, H, 64), net: 'resnext101_64x4d' });
+  for (const [C, H] of [
+    [256, 56],
+    [512, 28],
+    [1024, 14],
+    [2048, 7],
+  ])
+    list.push({ ...conv3x3(C, H, 32), net: 'resnext101_32x8d' });
   // Groups sweep of the first layer.
   for (const g of [1, 2, 4, 8, 16, 32, 64, 128]) list.push({ ...conv3x3(128, 56, g), net: 'sweep' });
   // The same layers dense.
-  for (const [C, H] of [[128, 56], [256, 28], [512, 14], [1024, 7]]) list.push({ ...conv3x3(C, H, 1), net: 'dense' });
-  for (const [C, H] of [[256, 56], [512, 28], [1024, 14]]) list.push({ ...conv3x3(C, H, 1, 2), net: 'dense' });
+  for (const [C, H] of [
+    [128, 56],
+    [256, 28],
+    [512, 14],
+    [1024, 7],
+  ])
+    list.push({ ...conv3x3(C, H, 1), net: 'dense' });
+  for (const [C, H] of [
+    [256, 56],
+    [512, 28],
+    [1024, 14],
+  ])
+    list.push({ ...conv3x3(C, H, 1, 2), net: 'dense' });
   // The 1x1 convs of ResNeXt-50 bottlenecks (reduce, expand, downsample).
   list.push({ ...conv1x1(256, 128, 56), net: 'resnext50_32x4d' });
   list.push({ ...conv1x1(128, 256, 56), net: 'resnext50_32x4d' });
@@ -38,7 +84,20 @@ function allCases() {
   list.push({ ...conv1x1(1024, 2048, 14, 2), net: 'resnext50_32x4d' });
   list.push({ ...conv1x1(2048, 512, 7), net: 'resnext50_32x4d' });
   // The stem.
-  list.push({ name: 'stem7x7 3->64@224/s2', kind: 'stem', net: 'resnext50_32x4d', C: 3, H: 224, W: 224, K: 64, R: 7, S: 7, groups: 1, stride: 2, pad: 3 });
+  list.push({
+    name: 'stem7x7 3->64@224/s2',
+    kind: 'stem',
+    net: 'resnext50_32x4d',
+    C: 3,
+    H: 224,
+    W: 224,
+    K: 64,
+    R: 7,
+    S: 7,
+    groups: 1,
+    stride: 2,
+    pad: 3,
+  });
   const seen = new Map();
   for (const c of list) if (!seen.has(c.name)) seen.set(c.name, c);
   return [...seen.values()];

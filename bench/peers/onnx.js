@@ -18,13 +18,19 @@ function convModel(conv, weight, bias) {
   const Q = Math.floor((W + 2 * pad - dilation * (S - 1) - 1) / stride) + 1;
   const inputs = ['x', 'w'];
   if (bias) inputs.push('b');
-  const conv2d = node('Conv', 'conv', inputs, ['y'], [
-    attrInt('group', groups),
-    attrInts('kernel_shape', [R, S]),
-    attrInts('strides', [stride, stride]),
-    attrInts('pads', [pad, pad, pad, pad]),
-    attrInts('dilations', [dilation, dilation]),
-  ]);
+  const conv2d = node(
+    'Conv',
+    'conv',
+    inputs,
+    ['y'],
+    [
+      attrInt('group', groups),
+      attrInts('kernel_shape', [R, S]),
+      attrInts('strides', [stride, stride]),
+      attrInts('pads', [pad, pad, pad, pad]),
+      attrInts('dilations', [dilation, dilation]),
+    ],
+  );
   return modelProto({
     name: 'conv_graph',
     producer: 'resnext-bench',

@@ -30,11 +30,12 @@ function parseArgs(argv) {
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = argv[i + 1];
-    const list = () => v.split(',').map((s) => {
-      const n = Number(s);
-      if (!Number.isInteger(n) || n < 1) throw new RangeError(`Expected positive integers for ${k} but received ${v}`);
-      return n;
-    });
+    const list = () =>
+      v.split(',').map((s) => {
+        const n = Number(s);
+        if (!Number.isInteger(n) || n < 1) throw new RangeError(`Expected positive integers for ${k} but received ${v}`);
+        return n;
+      });
     if (k === '--cases') a.cases = new RegExp(v);
     else if (k === '--batch') a.batch = list();
     else if (k === '--threads') a.threads = list();
@@ -51,10 +52,12 @@ function parseArgs(argv) {
 function fillRandom(arr, seed, scale) {
   let s = seed >>> 0 || 1;
   for (let i = 0; i < arr.length; i++) {
-    s ^= s << 13; s >>>= 0;
+    s ^= s << 13;
+    s >>>= 0;
     s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
-    arr[i] = (s / 4294967296 * 2 - 1) * scale;
+    s ^= s << 5;
+    s >>>= 0;
+    arr[i] = ((s / 4294967296) * 2 - 1) * scale;
   }
   return arr;
 }
@@ -96,7 +99,11 @@ class Case {
     const c = this.c;
     const x0 = rx.tensor(this.x.subarray(0, c.C * c.H * c.W), [1, c.C, c.H, c.W]);
     const y = rx.conv2d(x0, rx.tensor(this.w, [c.K, c.C / c.groups, c.R, c.S]), {
-      backend: 'reference', groups: c.groups, stride: c.stride, padding: c.pad, bias: rx.tensor(this.b, [c.K]),
+      backend: 'reference',
+      groups: c.groups,
+      stride: c.stride,
+      padding: c.pad,
+      bias: rx.tensor(this.b, [c.K]),
     });
     return y.dataSync();
   }
@@ -104,12 +111,20 @@ class Case {
   ours() {
     const c = this.c;
     const plan = rx.conv2dPlan(rx.tensor(this.w, [c.K, c.C / c.groups, c.R, c.S]), {
-      groups: c.groups, stride: c.stride, padding: c.pad, bias: rx.tensor(this.b, [c.K]),
+      groups: c.groups,
+      stride: c.stride,
+      padding: c.pad,
+      bias: rx.tensor(this.b, [c.K]),
     });
     const x = rx.tensor(this.x, [this.N, c.C, c.H, c.W]);
     const outData = new Float32Array(this.outSize);
     const out = rx.tensor(outData, this.outShape);
-    return { run: () => plan.run(x, { out }), out: outData, impl: String(plan.info().impl ?? plan.info().name ?? ''), dispose: () => plan.dispose() };
+    return {
+      run: () => plan.run(x, { out }),
+      out: outData,
+      impl: String(plan.info().impl ?? plan.info().name ?? ''),
+      dispose: () => plan.dispose(),
+    };
   }
 
   ort(threads) {
@@ -118,7 +133,10 @@ class Case {
     initOrt();
     const session = new ortBinding.InferenceSession();
     session.loadModel(model.buffer, model.byteOffset, model.byteLength, {
-      intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
     });
     const feeds = { x: new ort.Tensor('float32', this.x, [this.N, c.C, c.H, c.W]) };
     const outData = new Float32Array(this.outSize);
@@ -191,7 +209,9 @@ function peakFor(peak, threads) {
 function machineInfo(peak) {
   const info = rx.cpuInfo() || {};
   let pkgVersion = 'unknown';
-  try { pkgVersion = require(path.join(root, 'package.json')).version; } catch {}
+  try {
+    pkgVersion = require(path.join(root, 'package.json')).version;
+  } catch {}
   return {
     date: new Date().toISOString(),
     cpu: os.cpus()[0]?.model ?? 'unknown',
@@ -209,7 +229,8 @@ function machineInfo(peak) {
   };
 }
 
-const fmt = (v, d = 3) => (Number.isFinite(v) ? (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toPrecision(d)) : '-');
+const fmt = (v, d = 3) =>
+  Number.isFinite(v) ? (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toPrecision(d)) : '-';
 
 function main() {
   const args = parseArgs(process.argv.slice(2));
@@ -219,10 +240,13 @@ function main() {
   process.stdout.write('measuring the FMA peak and copy bandwidth... ');
   const peak = measurePeak(Math.max(2, maxThreads));
   const machine = machineInfo(peak);
-  console.log(`${machine.cpu}, ${machine.cores} cores, SIMD ${machine.simd}; peak fp32 ${args.threads.map((t) => `${peakFor(peak, t)} GFLOP/s @${t}t`).join(', ')}`);
+  console.log(
+    `${machine.cpu}, ${machine.cores} cores, SIMD ${machine.simd}; peak fp32 ${args.threads.map((t) => `${peakFor(peak, t)} GFLOP/s @${t}t`).join(', ')}`,
+  );
   console.log(`resnext ${machine.resnext}, onnxruntime-node ${machine.onnxruntimeNode}, node ${machine.node}`);
   const results = [];
-  const header = 'case                              N  thr   MFLOP |  ours med (min) ms   GF/s  %pk | ORT med (min) ms     GF/s  %pk | ours/ORT  impl';
+  const header =
+    'case                              N  thr   MFLOP |  ours med (min) ms   GF/s  %pk | ORT med (min) ms     GF/s  %pk | ours/ORT  impl';
   console.log(header);
   // Measures one row: both peers checked against the reference, then timed.
   const measureRow = (c, N, cs, ref, threads) => {
@@ -230,7 +254,23 @@ function main() {
       peer.run();
       return relError(peer.out.subarray(0, ref.length), ref);
     };
-    const row = { case: c.name, kind: c.kind, net: c.net, N, threads, mflop: flops(c, N) / 1e6, C: c.C, K: c.K, H: c.H, W: c.W, R: c.R, S: c.S, groups: c.groups, stride: c.stride, pad: c.pad };
+    const row = {
+      case: c.name,
+      kind: c.kind,
+      net: c.net,
+      N,
+      threads,
+      mflop: flops(c, N) / 1e6,
+      C: c.C,
+      K: c.K,
+      H: c.H,
+      W: c.W,
+      R: c.R,
+      S: c.S,
+      groups: c.groups,
+      stride: c.stride,
+      pad: c.pad,
+    };
     let ours = null;
     let ortPeer = null;
     try {
@@ -263,12 +303,19 @@ function main() {
       row.spread = best.spread;
       const { times, cpu } = best;
       const pk = peakFor(peak, threads);
-      [['ours', 0], ['ort', 1]].forEach(([key, i]) => {
+      [
+        ['ours', 0],
+        ['ort', 1],
+      ].forEach(([key, i]) => {
         const t = times[i];
         const med = median(t);
         // MFLOP per ms is GFLOP/s.
         row[key] = {
-          medianMs: med, minMs: Math.min(...t), reps: t.length, gflops: row.mflop / med, pctPeak: (100 * row.mflop) / med / pk,
+          medianMs: med,
+          minMs: Math.min(...t),
+          reps: t.length,
+          gflops: row.mflop / med,
+          pctPeak: (100 * row.mflop) / med / pk,
           cpuMsPerCall: median(cpu[i]),
         };
       });
@@ -350,7 +397,9 @@ function main() {
     const pk = peakFor(peak, r.threads);
     for (const key of ['ours', 'ort']) r[key].pctPeak = (100 * r[key].gflops) / pk;
   }
-  console.log(`peak fp32 (best of the start and end measurements): ${args.threads.map((t) => `${peakFor(peak, t)} GFLOP/s @${t}t`).join(', ')}`);
+  console.log(
+    `peak fp32 (best of the start and end measurements): ${args.threads.map((t) => `${peakFor(peak, t)} GFLOP/s @${t}t`).join(', ')}`,
+  );
   machine.loadAvgEnd = +os.loadavg()[0].toFixed(2);
   const targets = require('./targets').evaluate(results);
   for (const t of targets) console.log(`${t.met ? 'MET    ' : 'NOT MET'} ${t.target}: ${t.detail}`);

@@ -18,23 +18,90 @@ function evaluate(results) {
   const t2 = ok.filter((r) => r.threads === 2);
   const ratio = (r) => `${r.ratio.toFixed(2)}x`;
   const out = [];
-  out.push(check('grouped 3x3, 4 and 8 channels per group, >= 3x ORT', t2.filter((r) => SMALL.includes(r.case)), (r) => r.ratio >= 3, ratio));
-  out.push(check('grouped 3x3, 16 and 32 per group, batch 1, >= 1.5x ORT', t2.filter((r) => LARGE.includes(r.case) && r.N === 1), (r) => r.ratio >= 1.5, ratio));
-  out.push(check('grouped 3x3, 16 and 32 per group, batch 8, >= 1.2x ORT', t2.filter((r) => LARGE.includes(r.case) && r.N === 8), (r) => r.ratio >= 1.2, ratio));
-  out.push(check('every ResNeXt-50 grouped layer >= 35% of peak', t2.filter((r) => SMALL.includes(r.case) || LARGE.includes(r.case)), (r) => r.ours.pctPeak >= 35, (r) => `${r.ours.pctPeak.toFixed(0)}%`));
-  out.push(check('dense 3x3 >= 1.0x ORT', t2.filter((r) => r.kind === 'dense3x3'), (r) => r.ratio >= 1.0, ratio));
-  out.push(check('1x1 >= 1.0x ORT', t2.filter((r) => r.kind === 'conv1x1'), (r) => r.ratio >= 1.0, ratio));
-  out.push(check('stem >= 1.0x ORT', t2.filter((r) => r.kind === 'stem'), (r) => r.ratio >= 1.0, ratio));
-  out.push(check('depthwise >= 2x ORT', t2.filter((r) => r.kind === 'depthwise'), (r) => r.ratio >= 2, ratio));
+  out.push(
+    check(
+      'grouped 3x3, 4 and 8 channels per group, >= 3x ORT',
+      t2.filter((r) => SMALL.includes(r.case)),
+      (r) => r.ratio >= 3,
+      ratio,
+    ),
+  );
+  out.push(
+    check(
+      'grouped 3x3, 16 and 32 per group, batch 1, >= 1.5x ORT',
+      t2.filter((r) => LARGE.includes(r.case) && r.N === 1),
+      (r) => r.ratio >= 1.5,
+      ratio,
+    ),
+  );
+  out.push(
+    check(
+      'grouped 3x3, 16 and 32 per group, batch 8, >= 1.2x ORT',
+      t2.filter((r) => LARGE.includes(r.case) && r.N === 8),
+      (r) => r.ratio >= 1.2,
+      ratio,
+    ),
+  );
+  out.push(
+    check(
+      'every ResNeXt-50 grouped layer >= 35% of peak',
+      t2.filter((r) => SMALL.includes(r.case) || LARGE.includes(r.case)),
+      (r) => r.ours.pctPeak >= 35,
+      (r) => `${r.ours.pctPeak.toFixed(0)}%`,
+    ),
+  );
+  out.push(
+    check(
+      'dense 3x3 >= 1.0x ORT',
+      t2.filter((r) => r.kind === 'dense3x3'),
+      (r) => r.ratio >= 1.0,
+      ratio,
+    ),
+  );
+  out.push(
+    check(
+      '1x1 >= 1.0x ORT',
+      t2.filter((r) => r.kind === 'conv1x1'),
+      (r) => r.ratio >= 1.0,
+      ratio,
+    ),
+  );
+  out.push(
+    check(
+      'stem >= 1.0x ORT',
+      t2.filter((r) => r.kind === 'stem'),
+      (r) => r.ratio >= 1.0,
+      ratio,
+    ),
+  );
+  out.push(
+    check(
+      'depthwise >= 2x ORT',
+      t2.filter((r) => r.kind === 'depthwise'),
+      (r) => r.ratio >= 2,
+      ratio,
+    ),
+  );
   // Thread scaling of ours on every batch-8 case measured at both 1 and 2 threads.
   const scaling = [];
   for (const r of t2.filter((x) => x.N === 8)) {
     const one = ok.find((x) => x.threads === 1 && x.N === 8 && x.case === r.case);
     if (one) scaling.push({ ...r, scale: one.ours.medianMs / r.ours.medianMs });
   }
-  out.push(check('thread scaling, batch 8: 2 threads >= 1.7x 1 thread (ours)', scaling, (r) => r.scale >= 1.7, (r) => `${r.scale.toFixed(2)}x`));
+  out.push(
+    check(
+      'thread scaling, batch 8: 2 threads >= 1.7x 1 thread (ours)',
+      scaling,
+      (r) => r.scale >= 1.7,
+      (r) => `${r.scale.toFixed(2)}x`,
+    ),
+  );
   const errors = results.filter((r) => r.error);
-  out.push({ target: 'every case ran and matched the float64 reference', met: errors.length === 0, detail: errors.length ? errors.map((r) => `${r.case} N${r.N} t${r.threads}: ${r.error}`).join('; ') : `${results.length} rows` });
+  out.push({
+    target: 'every case ran and matched the float64 reference',
+    met: errors.length === 0,
+    detail: errors.length ? errors.map((r) => `${r.case} N${r.N} t${r.threads}: ${r.error}`).join('; ') : `${results.length} rows`,
+  });
   return out;
 }
 

@@ -29,7 +29,8 @@ function checkDTypes(dtype: Tensor['dtype'], x: Tensor, out: Tensor, residual: T
 
 function storageOf(t: Tensor, param: string): CudaStorage {
   const s = t.storage;
-  if (!(s instanceof CudaStorage)) throw new RangeError(`Expected a tensor on device 'cuda' for ${param} but received one on '${t.device}'`);
+  if (!(s instanceof CudaStorage))
+    throw new RangeError(`Expected a tensor on device 'cuda' for ${param} but received one on '${t.device}'`);
   return s;
 }
 
@@ -70,7 +71,11 @@ export function makeCudaBackend(name: 'cuda' | 'cudnn', priority: number, status
     status,
     prepareConv2d(weight: Tensor<Shape4>, bias: Tensor | null, spec: ConvSpec, options: PrepareOptions = {}): PreparedConv2d {
       if (name === 'cudnn' && options.algorithm === 'direct') {
-        throw invalidValue('algorithm', "'auto' on the cudnn backend (cuDNN chooses its own algorithm, Winograd and FFT included; backend 'cuda' is always direct)", 'direct');
+        throw invalidValue(
+          'algorithm',
+          "'auto' on the cudnn backend (cuDNN chooses its own algorithm, Winograd and FFT included; backend 'cuda' is always direct)",
+          'direct',
+        );
       }
       const s = status();
       const b = cudaBinding();

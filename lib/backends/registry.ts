@@ -39,7 +39,13 @@ export function backends(): BackendInfo[] {
   const out: BackendInfo[] = [];
   for (const b of [...registry.values()].sort((a, c) => c.priority - a.priority)) {
     const s = b.status();
-    out.push({ name: b.name, available: s.available, ...(s.available ? {} : { reason: s.reason }), priority: b.priority, device: b.device });
+    out.push({
+      name: b.name,
+      available: s.available,
+      ...(s.available ? {} : { reason: s.reason }),
+      priority: b.priority,
+      device: b.device,
+    });
   }
   for (const [name, p] of placeholders) {
     out.push({ name: name as BackendName, available: false, reason: p.reason(), priority: 0, device: p.device });
@@ -62,7 +68,11 @@ export function resolveBackend(name: string | undefined, device: Device, param =
     if (!b) {
       const ph = placeholders.get(name);
       if (ph) throw new Error(`The ${name} backend is unavailable: ${ph.reason()}`);
-      throw new RangeError(`Expected one of ${knownBackendNames().map((n) => `'${n}'`).join(', ')} for ${param} but received ${JSON.stringify(name)}`);
+      throw new RangeError(
+        `Expected one of ${knownBackendNames()
+          .map((n) => `'${n}'`)
+          .join(', ')} for ${param} but received ${JSON.stringify(name)}`,
+      );
     }
     const s = b.status();
     if (!s.available) throw new Error(`The ${name} backend is unavailable: ${s.reason}`);

@@ -169,8 +169,12 @@ function parseNumberFlag(flag: string, value: string, min: number, max: number):
 
 /** A comma-separated list of names from `allowed`, without duplicates. */
 export function parseListFlag<T extends string>(flag: string, value: string, allowed: readonly T[]): T[] {
-  const items = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  if (items.length === 0) fail(`Expected a comma-separated list of ${allowed.join(', ')} for --${flag} but received ${JSON.stringify(value)}.`);
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (items.length === 0)
+    fail(`Expected a comma-separated list of ${allowed.join(', ')} for --${flag} but received ${JSON.stringify(value)}.`);
   const out: T[] = [];
   for (const item of items) {
     if (!(allowed as readonly string[]).includes(item)) {
@@ -182,7 +186,10 @@ export function parseListFlag<T extends string>(flag: string, value: string, all
 }
 
 function parseIntList(flag: string, value: string, min: number, max: number): number[] {
-  const items = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (items.length === 0) fail(`Expected a comma-separated list of integers for --${flag} but received ${JSON.stringify(value)}.`);
   const out: number[] = [];
   for (const item of items) {
@@ -217,7 +224,8 @@ function parseBench(argv: string[]): BenchArgs | HelpArgs {
   if (v.help) return { command: 'help', topic: 'bench' };
   const s = (k: string): string | undefined => v[k] as string | undefined;
   const suite = s('suite') ?? 'table2';
-  if (!(SUITES as readonly string[]).includes(suite)) fail(`Expected one of ${SUITES.join(', ')} for --suite but received ${JSON.stringify(suite)}.`);
+  if (!(SUITES as readonly string[]).includes(suite))
+    fail(`Expected one of ${SUITES.join(', ')} for --suite but received ${JSON.stringify(suite)}.`);
   const out: BenchArgs = {
     command: 'bench',
     suite: suite as SuiteName,
@@ -305,7 +313,8 @@ export function parseCli(argv: readonly string[]): CliArgs {
     case 'info':
       return parseInfo(rest);
     default:
-      if (first.startsWith('-')) fail(`Unknown option ${JSON.stringify(first)}: expected a command first (bench, verify or info). Run 'resnext --help'.`);
+      if (first.startsWith('-'))
+        fail(`Unknown option ${JSON.stringify(first)}: expected a command first (bench, verify or info). Run 'resnext --help'.`);
       fail(`Unknown command ${JSON.stringify(first)}: expected bench, verify or info. Run 'resnext --help'.`);
   }
 }

@@ -50,7 +50,10 @@ function nowMs(): number {
 export function chooseBackends(requested: readonly string[], notes: string[]): { names: BackendName[]; pickBest: boolean } {
   const known = listBackends();
   if (requested.length === 0) {
-    const names = known.filter((b) => b.available).sort((a, b) => b.priority - a.priority).map((b) => b.name);
+    const names = known
+      .filter((b) => b.available)
+      .sort((a, b) => b.priority - a.priority)
+      .map((b) => b.name);
     if (names.length === 0) throw new Error('No backend is available (see resnext info)');
     return { names, pickBest: true };
   }
@@ -128,7 +131,10 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
   const threads = getNumThreads();
   const refOnly = chosenBackends.pickBest ? backendNames[0] === 'reference' : backendNames.includes('reference');
   const size = args.size ?? (args.suite === 'tiny' ? 32 : refOnly ? 64 : 224);
-  if (args.size === undefined && size !== 224) notes.push(`input size ${size}x${size} chosen (${args.suite === 'tiny' ? 'the tiny suite is CIFAR-sized' : 'the reference backend is too slow for 224x224'}); set it with --size`);
+  if (args.size === undefined && size !== 224)
+    notes.push(
+      `input size ${size}x${size} chosen (${args.suite === 'tiny' ? 'the tiny suite is CIFAR-sized' : 'the reference backend is too slow for 224x224'}); set it with --size`,
+    );
 
   let ort: OrtRunner | null = null;
   if (args.compare.includes('onnxruntime')) {
@@ -151,7 +157,16 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
   const specs = networkSuites(args.suite);
   const configs: Config[] = [];
   const netMeta: { spec: NetworkSpec; backend: string; batch: number; model: ResNeXtModel; cfg: Config }[] = [];
-  const layerMeta: { model: string; backend: string; batch: number; conv: ConvDef; macs: number; inShape: number[]; outShape: number[]; cfg: Config }[] = [];
+  const layerMeta: {
+    model: string;
+    backend: string;
+    batch: number;
+    conv: ConvDef;
+    macs: number;
+    inShape: number[];
+    outShape: number[];
+    cfg: Config;
+  }[] = [];
   const layerNet: { model: string; backend: string; batch: number; cfg: Config }[] = [];
   const models: ResNeXtModel[] = [];
   const inputs = new Map<string, Tensor>();
@@ -180,7 +195,9 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
         await model.forward(inputFor(args.batches[0], deviceOf(backend)), fwdOptions(backend));
         works.push(backend);
       } catch (err) {
-        notes.push(`backend ${backend} skipped: it cannot run ${model.name} (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`);
+        notes.push(
+          `backend ${backend} skipped: it cannot run ${model.name} (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`,
+        );
       }
     }
     if (works.length === 0) throw new Error(`No backend could run ${model.name}: ${notes.join('; ')}`);
@@ -190,7 +207,10 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
   // One prepared model per backend. A model keeps one prepared GPU engine, so
   // a second GPU backend gets its own copy (same seed, same weights) and
   // interleaved rounds never re-prepare.
-  const modelsPerBackend = (base: ResNeXtModel, spec: Parameters<typeof buildModel>[0]): { backend: BackendName; model: ResNeXtModel }[] => {
+  const modelsPerBackend = (
+    base: ResNeXtModel,
+    spec: Parameters<typeof buildModel>[0],
+  ): { backend: BackendName; model: ResNeXtModel }[] => {
     let gpuModels = 0;
     return backendNames.map((backend) => {
       let m = base;
@@ -234,11 +254,19 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
         const x = inputFor(batch);
         const ours = (await model.forward(inputFor(batch, deviceOf(backendNames[0])), fwdOptions(backendNames[0]))).dataSync();
         const session = await ort.prepare(model, x, ours);
-        const cfg: Config = { label: `${spec.label} onnxruntime b${batch}`, runtime: 'onnxruntime', run: () => session.run(x), samples: [], warmupMs: [] };
+        const cfg: Config = {
+          label: `${spec.label} onnxruntime b${batch}`,
+          runtime: 'onnxruntime',
+          run: () => session.run(x),
+          samples: [],
+          warmupMs: [],
+        };
         configs.push(cfg);
         netMeta.push({ spec, backend: 'onnxruntime', batch, model, cfg });
         if (session.maxAbsDiff !== undefined) {
-          notes.push(`${spec.label} batch ${batch}: onnxruntime's logits agree with ${backendNames[0]}'s to max |diff| ${session.maxAbsDiff.toExponential(2)} (checked before timing)`);
+          notes.push(
+            `${spec.label} batch ${batch}: onnxruntime's logits agree with ${backendNames[0]}'s to max |diff| ${session.maxAbsDiff.toExponential(2)} (checked before timing)`,
+          );
         }
       }
     }
@@ -247,7 +275,8 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
 
   if (args.suite === 'layers' || args.suite === 'all') {
     const preset = LAYER_MODELS[args.model];
-    if (!preset) throw new Error(`Expected one of ${Object.keys(LAYER_MODELS).join(', ')} for --model but received ${JSON.stringify(args.model)}`);
+    if (!preset)
+      throw new Error(`Expected one of ${Object.keys(LAYER_MODELS).join(', ')} for --model but received ${JSON.stringify(args.model)}`);
     const model = buildModel(preset, args.seed);
     models.push(model);
     await probe(model);
@@ -306,7 +335,13 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
   warmBar.finish();
 
   const tTimed = nowMs();
-  const chosen = args.runs !== undefined ? { runs: args.runs, why: 'given with --runs' } : chooseRuns(configs.map((c) => c.warmupMs.at(-1) ?? 0), args.budget);
+  const chosen =
+    args.runs !== undefined
+      ? { runs: args.runs, why: 'given with --runs' }
+      : chooseRuns(
+          configs.map((c) => c.warmupMs.at(-1) ?? 0),
+          args.budget,
+        );
   info(`timing ${configs.length} configurations x ${chosen.runs} interleaved rounds (${chosen.why}) ...`);
   const bar = new Progress(configs.length * chosen.runs, out.interactive);
   let roundsDone = 0;
@@ -315,12 +350,17 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
     // down meanwhile, stop at a round boundary (every configuration equally
     // often) once twice the budget is spent, rather than run on for minutes.
     if (args.runs === undefined && r >= 5 && nowMs() - tTimed > 2000 * args.budget) {
-      notes.push(`timing stopped after ${r} of ${chosen.runs} rounds: the rounds took longer than at warm-up (twice the ${args.budget} s budget was spent)`);
+      notes.push(
+        `timing stopped after ${r} of ${chosen.runs} rounds: the rounds took longer than at warm-up (twice the ${args.budget} s budget was spent)`,
+      );
       chosen.why += `; stopped after ${r} rounds, twice the budget spent`;
       break;
     }
     let last = '';
-    for (const i of compareRoundOrder(configs.map((c) => c.runtime), r)) {
+    for (const i of compareRoundOrder(
+      configs.map((c) => c.runtime),
+      r,
+    )) {
       const c = configs[i];
       // onnxruntime's intra-op workers keep spinning for tens of ms after a run
       // and would take a core from the next runtime's run: let them settle first.
@@ -417,8 +457,14 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
     );
   }
   const noisy = [...networks, ...layers].filter((r) => r.stats.noisy).length;
-  if (noisy > 0) notes.push(`${noisy} row${noisy === 1 ? '' : 's'} flagged noisy (spread above ${(args.maxSpread * 100).toFixed(0)}%): other processes were likely competing for the CPU; rerun with more --runs or on an idle machine`);
-  if (ort) notes.push(`onnxruntime rows: onnxruntime-node ${ort.version} on the same weights (ONNX graph encoded from stateDict() by bench/networks/onnx_network.js, BatchNormalization nodes that ORT folds itself), ${threads} intra-op thread${threads === 1 ? '' : 's'}, graphOptimizationLevel all; 'time / base' is against ORT's own baseline row; 'ORT / ours' is ORT's median over ours (above 1: ours is faster)`);
+  if (noisy > 0)
+    notes.push(
+      `${noisy} row${noisy === 1 ? '' : 's'} flagged noisy (spread above ${(args.maxSpread * 100).toFixed(0)}%): other processes were likely competing for the CPU; rerun with more --runs or on an idle machine`,
+    );
+  if (ort)
+    notes.push(
+      `onnxruntime rows: onnxruntime-node ${ort.version} on the same weights (ONNX graph encoded from stateDict() by bench/networks/onnx_network.js, BatchNormalization nodes that ORT folds itself), ${threads} intra-op thread${threads === 1 ? '' : 's'}, graphOptimizationLevel all; 'time / base' is against ORT's own baseline row; 'ORT / ours' is ORT's median over ours (above 1: ours is faster)`,
+    );
 
   const result: BenchResult = {
     tool: 'resnext bench',
@@ -446,7 +492,12 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
     layerTotals,
     notes,
     wallSeconds: (nowMs() - t0) / 1000,
-    phases: { peak: (tBuild - tPeak) / 1000, build: (tWarm - tBuild) / 1000, warmup: (tTimed - tWarm) / 1000, timed: (tEnd - tTimed) / 1000 },
+    phases: {
+      peak: (tBuild - tPeak) / 1000,
+      build: (tWarm - tBuild) / 1000,
+      warmup: (tTimed - tWarm) / 1000,
+      timed: (tEnd - tTimed) / 1000,
+    },
     loadAverage: { start: loadStart, end: os.loadavg()[0] },
   };
 
@@ -454,7 +505,12 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
   if (args.json) writeFile(args.json, JSON.stringify(result, null, 1) + '\n');
   if (args.markdown) writeFile(args.markdown, renderReport(result, 'markdown'));
   if (args.svg) writeFile(args.svg, renderSvg(chartFromResult(result)));
-  for (const [k, f] of [['JSON', args.json], ['Markdown', args.markdown], ['SVG', args.svg]] as const) if (f) info(`wrote ${k} to ${f}`);
+  for (const [k, f] of [
+    ['JSON', args.json],
+    ['Markdown', args.markdown],
+    ['SVG', args.svg],
+  ] as const)
+    if (f) info(`wrote ${k} to ${f}`);
   for (const m of models) m.dispose();
   if (ort) await ort.close();
   return 0;

@@ -29,7 +29,23 @@ export interface Table {
 }
 
 export function networkTable(rows: readonly NetworkRow[]): Table {
-  const header = ['network', 'C x d', 'backend', 'batch', 'params', 'MACs', 'median ms', 'p10-p90 ms', 'min ms', 'spread', 'img/s', 'GFLOP/s', '% peak', 'time / base', 'MACs / base'];
+  const header = [
+    'network',
+    'C x d',
+    'backend',
+    'batch',
+    'params',
+    'MACs',
+    'median ms',
+    'p10-p90 ms',
+    'min ms',
+    'spread',
+    'img/s',
+    'GFLOP/s',
+    '% peak',
+    'time / base',
+    'MACs / base',
+  ];
   const align: ('l' | 'r')[] = ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'];
   const compare = rows.some((r) => r.vsOurs !== undefined);
   if (compare) {
@@ -80,7 +96,10 @@ export function layerTable(rows: readonly LayerRow[]): Table {
 export function renderText(t: Table): string {
   const widths = t.header.map((h, i) => Math.max(h.length, ...t.rows.map((r) => r[i].length)));
   const line = (cells: string[]): string =>
-    cells.map((c, i) => (t.align[i] === 'r' ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+    cells
+      .map((c, i) => (t.align[i] === 'r' ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [line(t.header), widths.map((w) => '-'.repeat(w)).join('  '), ...t.rows.map(line)].join('\n');
 }
 
@@ -119,7 +138,9 @@ export function settingsLines(r: BenchResult): string[] {
       `conv algorithm ${s.algorithm ?? 'auto'}${(s.algorithm ?? 'auto') === 'auto' ? ' (Winograd for 3x3 convs where faster, on cpu)' : ' (direct convolution only)'}; ` +
       `${s.warmup} warm-up + ${s.runs} timed runs per configuration (${s.runsChosen}); ${s.interleaving}.`,
     `Load average (1 min) ${r.loadAverage.start.toFixed(1)} at the start, ${r.loadAverage.end.toFixed(1)} at the end, on ${r.machine.cores} cores` +
-      (Math.max(r.loadAverage.start, r.loadAverage.end) > r.machine.cores * 0.75 ? ': other processes were competing for the CPU during this run.' : '.'),
+      (Math.max(r.loadAverage.start, r.loadAverage.end) > r.machine.cores * 0.75
+        ? ': other processes were competing for the CPU during this run.'
+        : '.'),
     `Peak: ${r.peak.gflops === null ? 'unknown' : `${r.peak.gflops.toFixed(0)} GFLOP/s`} (${r.peak.source}).`,
     `Rows marked ! have a spread (p90 - p10) / median above ${(s.maxSpread * 100).toFixed(0)}%: noisy, repeat before trusting them ` +
       '(on a shared machine the min is the least disturbed figure; GFLOP/s, % peak and the ratios use the median).',
@@ -145,9 +166,12 @@ export function renderReport(r: BenchResult, format: 'text' | 'markdown'): strin
   const groups = groupRows(r.networks, (x) => `${x.suite}|${x.batch}`);
   for (const [key, rows] of groups) {
     const [suite, batch] = key.split('|');
-    const title = (suite === 'table2' ? "Table 2 settings (ResNeXt-50 complexity): time relative to 1x64d next to the MAC ratio"
-      : suite === 'table4' ? 'Table 4 settings (about twice the complexity): time relative to ResNet-101 1x64d next to the MAC ratio'
-      : `Suite ${suite}`) + `, batch ${batch}`;
+    const title =
+      (suite === 'table2'
+        ? 'Table 2 settings (ResNeXt-50 complexity): time relative to 1x64d next to the MAC ratio'
+        : suite === 'table4'
+          ? 'Table 4 settings (about twice the complexity): time relative to ResNet-101 1x64d next to the MAC ratio'
+          : `Suite ${suite}`) + `, batch ${batch}`;
     out.push(md ? `## ${title}\n` : `${title}\n`);
     out.push(table(networkTable(rows)), '');
   }
@@ -169,5 +193,10 @@ export function renderReport(r: BenchResult, format: 'text' | 'markdown'): strin
     out.push(md ? '## Notes\n' : 'Notes:');
     out.push(...r.notes.map((n) => `- ${n}`));
   }
-  return out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';
+  return (
+    out
+      .join('\n')
+      .replace(/\n{3,}/g, '\n\n')
+      .trimEnd() + '\n'
+  );
 }

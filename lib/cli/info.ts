@@ -23,7 +23,8 @@ export function runInfo(args: InfoArgs, out: Output): number {
   }
   lines.push(`Threads: ${m.threads} (change with setNumThreads() or bench --threads)`);
   lines.push('Backends:');
-  for (const b of m.backends) lines.push(`  ${b.name.padEnd(10)} ${b.available ? 'available' : `unavailable: ${b.reason ?? 'no reason given'}`}`);
+  for (const b of m.backends)
+    lines.push(`  ${b.name.padEnd(10)} ${b.available ? 'available' : `unavailable: ${b.reason ?? 'no reason given'}`}`);
   lines.push(
     `onnxruntime-node: ${m.onnxruntime ?? "not installed (optional, for 'bench --compare onnxruntime': npm install onnxruntime-node)"}`,
   );

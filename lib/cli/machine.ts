@@ -60,7 +60,11 @@ export function machineInfo(): MachineInfo {
     packageVersion: packageVersion(),
     simd: ci ? ci.cap : null,
     simdSupported: ci ? ci.best : null,
-    cpuFeatures: ci ? Object.keys(ci.features).filter((k) => ci.features[k]).sort() : [],
+    cpuFeatures: ci
+      ? Object.keys(ci.features)
+          .filter((k) => ci.features[k])
+          .sort()
+      : [],
     threads: getNumThreads(),
     backends: backends().map((b) => ({ name: b.name, available: b.available, ...(b.reason ? { reason: b.reason } : {}) })),
     onnxruntime: onnxruntimeVersion(),

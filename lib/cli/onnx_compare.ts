@@ -53,13 +53,15 @@ export async function openOrtRunner(threads: number): Promise<OrtRunner | string
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     ort = require(require.resolve('onnxruntime-node', { paths: [packageRoot(), process.cwd()] }));
     try {
-      version = JSON.parse(fs.readFileSync(require.resolve('onnxruntime-node/package.json', { paths: [packageRoot(), process.cwd()] }), 'utf8')).version;
+      version = JSON.parse(
+        fs.readFileSync(require.resolve('onnxruntime-node/package.json', { paths: [packageRoot(), process.cwd()] }), 'utf8'),
+      ).version;
     } catch {
       // version is informational
     }
   } catch {
     return (
-      "--compare onnxruntime needs the optional package onnxruntime-node, which is not installed. Add it with\n" +
+      '--compare onnxruntime needs the optional package onnxruntime-node, which is not installed. Add it with\n' +
       '  npm install onnxruntime-node\n' +
       '(on a machine without access to its GPU binaries host, put onnxruntime-node-install=skip in .npmrc first), then rerun.'
     );
@@ -92,12 +94,16 @@ export async function openOrtRunner(threads: number): Promise<OrtRunner | string
       const first = await session.run(feedFor(x));
       const logits = first[session.outputNames[0]].data as Float32Array;
       if (logits.length !== ours.length) {
-        throw new Error(`onnxruntime returned ${logits.length} logits for ${model.name} but ours has ${ours.length}: the ONNX graph does not match the model`);
+        throw new Error(
+          `onnxruntime returned ${logits.length} logits for ${model.name} but ours has ${ours.length}: the ONNX graph does not match the model`,
+        );
       }
       const diff = maxAbsDiff(logits, ours);
       const scale = Math.max(1, maxAbs(ours));
       if (!(diff <= 1e-3 * scale)) {
-        throw new Error(`onnxruntime's logits for ${model.name} differ from ours by ${diff.toExponential(2)} (max |logit| ${scale.toFixed(2)}): not timing a different computation`);
+        throw new Error(
+          `onnxruntime's logits for ${model.name} differ from ours by ${diff.toExponential(2)} (max |logit| ${scale.toFixed(2)}): not timing a different computation`,
+        );
       }
       return {
         maxAbsDiff: diff,

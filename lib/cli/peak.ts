@@ -93,11 +93,17 @@ export function mergePeaks(a: readonly PeakEntry[], b: readonly PeakEntry[]): Pe
  */
 export function measurePeak(isa: string | null, threads: number, log: (line: string) => void = () => {}, force = false): Peak {
   const none = (source: string): Peak => ({ gflops: null, isa, threads, source, entries: [] });
-  if (isa === null || isa === 'scalar') return none(`not measured: the CPU backend runs ${isa ?? 'no'} SIMD code, the microbenchmark times FMA units`);
+  if (isa === null || isa === 'scalar')
+    return none(`not measured: the CPU backend runs ${isa ?? 'no'} SIMD code, the microbenchmark times FMA units`);
   const src = peakSourcePath();
   if (!src) return none('not measured: bench/peak/peak.cc is not in this installation (it ships with the git clone); pass --peak GFLOPS');
   const source = fs.readFileSync(src);
-  const key = createHash('sha256').update(source).update(os.cpus()[0]?.model ?? '').update(String(threads)).digest('hex').slice(0, 16);
+  const key = createHash('sha256')
+    .update(source)
+    .update(os.cpus()[0]?.model ?? '')
+    .update(String(threads))
+    .digest('hex')
+    .slice(0, 16);
   const dir = path.join(os.tmpdir(), 'resnext-peak');
   const cacheFile = path.join(dir, `${key}.json`);
   let cached: { when: string; first: string; runs: number; entries: PeakEntry[] } | null = null;
@@ -108,7 +114,10 @@ export function measurePeak(isa: string | null, threads: number, log: (line: str
       cached.first = cached.first ?? cached.when;
     }
     if (!force && cached && Date.now() - Date.parse(cached.when) < REMEASURE_AFTER_MS) {
-      return pick(cached.entries, `bench/peak/peak.cc, best of ${cached.runs} measurement${cached.runs === 1 ? '' : 's'} since ${cached.first} (cached in ${cacheFile}; --peak measure to measure again)`);
+      return pick(
+        cached.entries,
+        `bench/peak/peak.cc, best of ${cached.runs} measurement${cached.runs === 1 ? '' : 's'} since ${cached.first} (cached in ${cacheFile}; --peak measure to measure again)`,
+      );
     }
   } catch {
     cached = null;
@@ -129,7 +138,12 @@ export function measurePeak(isa: string | null, threads: number, log: (line: str
     const runs = (cached?.runs ?? 0) + 1;
     const first = cached?.first ?? when;
     fs.writeFileSync(cacheFile, JSON.stringify({ when, first, runs, entries }));
-    return pick(entries, runs === 1 ? `bench/peak/peak.cc measured now (${when})` : `bench/peak/peak.cc, best of ${runs} measurements since ${first}, the latest now`);
+    return pick(
+      entries,
+      runs === 1
+        ? `bench/peak/peak.cc measured now (${when})`
+        : `bench/peak/peak.cc, best of ${runs} measurements since ${first}, the latest now`,
+    );
   } catch (err) {
     const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
     return none(`not measured: building or running bench/peak/peak.cc failed (${msg}); pass --peak GFLOPS`);

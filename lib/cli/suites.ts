@@ -18,7 +18,14 @@ export interface NetworkSpec {
   note?: string;
 }
 
-const net = (suite: string, depth: NetworkSpec['depth'], cardinality: number, width: number, model: string, note?: string): NetworkSpec => ({
+const net = (
+  suite: string,
+  depth: NetworkSpec['depth'],
+  cardinality: number,
+  width: number,
+  model: string,
+  note?: string,
+): NetworkSpec => ({
   suite,
   label: `${cardinality}x${width}d`,
   model,
@@ -44,7 +51,7 @@ export const TABLE2: NetworkSpec[] = [
 export const TABLE4: NetworkSpec[] = [
   net('table4', 101, 1, 64, 'resnet101'),
   net('table4', 200, 1, 64, 'resnet200', 'deeper: ResNet-200'),
-  net('table4', 101, 1, 100, 'resnext101_1x100d', 'wider: ResNet-101 with 100-wide bottlenecks (the paper\'s 1x100d)'),
+  net('table4', 101, 1, 100, 'resnext101_1x100d', "wider: ResNet-101 with 100-wide bottlenecks (the paper's 1x100d)"),
   net('table4', 101, 2, 64, 'resnext101_2x64d'),
   net('table4', 101, 64, 4, 'resnext101_64x4d'),
 ];

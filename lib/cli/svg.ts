@@ -91,17 +91,32 @@ export function chartFromResult(r: BenchResult): Chart {
       const key = `${n.suite}|${n.model}|${n.batch}`;
       let row = byKey.get(key);
       if (!row) {
-        row = { group: n.suite === 'table2' ? 'Table 2' : n.suite === 'table4' ? 'Table 4' : n.suite, label: n.label, sublabel: `${n.model}${r.settings.batches.length > 1 ? `, batch ${n.batch}` : ''}`, values: [], macs: n.macs, macRatio: n.macRatio };
+        row = {
+          group: n.suite === 'table2' ? 'Table 2' : n.suite === 'table4' ? 'Table 4' : n.suite,
+          label: n.label,
+          sublabel: `${n.model}${r.settings.batches.length > 1 ? `, batch ${n.batch}` : ''}`,
+          values: [],
+          macs: n.macs,
+          macRatio: n.macRatio,
+        };
         byKey.set(key, row);
         rows.push(row);
       }
-      row.values.push({ series: n.backend, median: n.stats.median, p10: n.stats.p10, p90: n.stats.p90, noisy: n.stats.noisy, rel: n.relTime });
+      row.values.push({
+        series: n.backend,
+        median: n.stats.median,
+        p10: n.stats.p10,
+        p90: n.stats.p90,
+        noisy: n.stats.noisy,
+        rel: n.relTime,
+      });
     }
     return {
       title: `resnext bench ${r.settings.suite}: latency and multiply-adds per configuration`,
       subtitle: `${machine}; input ${r.settings.size}x${r.settings.size}; median of ${r.settings.runs} interleaved runs, whiskers p10-p90`,
       rows,
-      footnote: '(1.00x): time or multiply-adds relative to the first row of the suite on the same backend and batch. "noisy": p90 - p10 above the spread threshold.',
+      footnote:
+        '(1.00x): time or multiply-adds relative to the first row of the suite on the same backend and batch. "noisy": p90 - p10 above the spread threshold.',
     };
   }
   for (const l of r.layers) {
@@ -134,7 +149,8 @@ export function renderSvg(chart: Chart): string {
   const width = macX + macW + 70;
   const top = 92;
   // Two text lines (label and sublabel) need about 30 px even for a single bar.
-  const rowH = (row: ChartRow): number => Math.max(Math.max(1, row.values.length) * (barH + barGap) - barGap + rowPad, row.sublabel ? 34 : 0);
+  const rowH = (row: ChartRow): number =>
+    Math.max(Math.max(1, row.values.length) * (barH + barGap) - barGap + rowPad, row.sublabel ? 34 : 0);
   const plotH = chart.rows.reduce((a, r) => a + rowH(r), 0);
   const height = top + plotH + 56 + (chart.footnote ? 16 : 0);
   const maxLat = Math.max(1e-9, ...chart.rows.flatMap((r) => r.values.map((v) => Math.max(v.p90, v.median))));
@@ -154,7 +170,9 @@ export function renderSvg(chart: Chart): string {
   const mx = (v: number): number => macX + (v / macMax) * macW;
   const f = (x: number): string => x.toFixed(1);
   const o: string[] = [];
-  o.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif">`);
+  o.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif">`,
+  );
   o.push(`<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`);
   o.push(`<text x="20" y="28" font-size="17" font-weight="bold" fill="#1a202c">${escapeXml(chart.title)}</text>`);
   o.push(`<text x="20" y="48" font-size="12" fill="#4a5568">${escapeXml(chart.subtitle)}</text>`);
@@ -165,7 +183,9 @@ export function renderSvg(chart: Chart): string {
     o.push(`<text x="${lx + 17}" y="70" font-size="12" fill="#2d3748">${escapeXml(s)}</text>`);
     lx += 30 + s.length * 7;
   }
-  o.push(`<text x="${latX}" y="${top - 6}" font-size="12" font-weight="bold" fill="#2d3748">median latency (ms${log ? ', log scale' : ''})</text>`);
+  o.push(
+    `<text x="${latX}" y="${top - 6}" font-size="12" font-weight="bold" fill="#2d3748">median latency (ms${log ? ', log scale' : ''})</text>`,
+  );
   o.push(`<text x="${macX}" y="${top - 6}" font-size="12" font-weight="bold" fill="#2d3748">multiply-adds (GMACs)</text>`);
   // Row shading goes under the grid: collected while drawing the rows, inserted here.
   const shadeAt = o.length;
@@ -189,28 +209,40 @@ export function renderSvg(chart: Chart): string {
     const extra = rowH(row) - rowPad - h;
     if (ri % 2 === 1) shades.push(`<rect x="10" y="${f(y - rowPad / 2)}" width="${width - 20}" height="${f(rowH(row))}" fill="#f7fafc"/>`);
     if (groups.size > 1 && (ri === 0 || row.group !== chart.rows[ri - 1].group)) {
-      if (ri > 0) o.push(`<line x1="10" y1="${f(y - rowPad / 2)}" x2="${width - 10}" y2="${f(y - rowPad / 2)}" stroke="#4a5568" stroke-width="1" stroke-dasharray="4 3"/>`);
+      if (ri > 0)
+        o.push(
+          `<line x1="10" y1="${f(y - rowPad / 2)}" x2="${width - 10}" y2="${f(y - rowPad / 2)}" stroke="#4a5568" stroke-width="1" stroke-dasharray="4 3"/>`,
+        );
       o.push(`<text x="14" y="${f(y + 8)}" font-size="11" font-style="italic" fill="#4a5568">${escapeXml(row.group ?? '')}</text>`);
     }
     y += extra / 2;
     const cy = y + h / 2;
-    o.push(`<text x="${labelW}" y="${f(row.sublabel ? cy - 1 : cy + 4)}" font-size="13" font-weight="bold" fill="#1a202c" text-anchor="end">${escapeXml(row.label)}</text>`);
-    if (row.sublabel) o.push(`<text x="${labelW}" y="${f(cy + 12)}" font-size="10" fill="#718096" text-anchor="end">${escapeXml(row.sublabel)}</text>`);
+    o.push(
+      `<text x="${labelW}" y="${f(row.sublabel ? cy - 1 : cy + 4)}" font-size="13" font-weight="bold" fill="#1a202c" text-anchor="end">${escapeXml(row.label)}</text>`,
+    );
+    if (row.sublabel)
+      o.push(`<text x="${labelW}" y="${f(cy + 12)}" font-size="10" fill="#718096" text-anchor="end">${escapeXml(row.sublabel)}</text>`);
     row.values.forEach((v, i) => {
       const by = y + i * (barH + barGap);
       const color = seriesColor(v.series, series.indexOf(v.series));
-      o.push(`<rect x="${latX}" y="${f(by)}" width="${f(Math.max(1, sx(v.median) - latX))}" height="${barH}" fill="${color}"><title>${escapeXml(`${row.label} ${v.series}: median ${fmtMs(v.median)} ms, p10 ${fmtMs(v.p10)}, p90 ${fmtMs(v.p90)}`)}</title></rect>`);
+      o.push(
+        `<rect x="${latX}" y="${f(by)}" width="${f(Math.max(1, sx(v.median) - latX))}" height="${barH}" fill="${color}"><title>${escapeXml(`${row.label} ${v.series}: median ${fmtMs(v.median)} ms, p10 ${fmtMs(v.p10)}, p90 ${fmtMs(v.p90)}`)}</title></rect>`,
+      );
       const wy = by + barH / 2;
       o.push(`<line x1="${f(sx(v.p10))}" y1="${f(wy)}" x2="${f(sx(v.p90))}" y2="${f(wy)}" stroke="#1a202c" stroke-width="1.2"/>`);
       o.push(`<line x1="${f(sx(v.p10))}" y1="${f(wy - 4)}" x2="${f(sx(v.p10))}" y2="${f(wy + 4)}" stroke="#1a202c" stroke-width="1.2"/>`);
       o.push(`<line x1="${f(sx(v.p90))}" y1="${f(wy - 4)}" x2="${f(sx(v.p90))}" y2="${f(wy + 4)}" stroke="#1a202c" stroke-width="1.2"/>`);
       const labelX = Math.max(sx(v.median), sx(v.p90)) + 6;
-      o.push(`<text x="${f(labelX)}" y="${f(by + barH - 3)}" font-size="11" fill="#1a202c">${fmtMs(v.median)}${v.rel !== undefined && Number.isFinite(v.rel) ? ` (${v.rel.toFixed(2)}x)` : ''}${v.noisy ? ' noisy' : ''}</text>`);
+      o.push(
+        `<text x="${f(labelX)}" y="${f(by + barH - 3)}" font-size="11" fill="#1a202c">${fmtMs(v.median)}${v.rel !== undefined && Number.isFinite(v.rel) ? ` (${v.rel.toFixed(2)}x)` : ''}${v.noisy ? ' noisy' : ''}</text>`,
+      );
     });
     const g = row.macs / 1e9;
     const my = y + h / 2 - barH / 2;
     o.push(`<rect x="${macX}" y="${f(my)}" width="${f(Math.max(1, mx(g) - macX))}" height="${barH}" fill="#cbd5e0"/>`);
-    o.push(`<text x="${f(mx(g) + 6)}" y="${f(my + barH - 3)}" font-size="11" fill="#1a202c">${g >= 0.1 ? g.toFixed(2) : g.toPrecision(2)}${row.macRatio !== undefined && Number.isFinite(row.macRatio) ? ` (${row.macRatio.toFixed(2)}x)` : ''}</text>`);
+    o.push(
+      `<text x="${f(mx(g) + 6)}" y="${f(my + barH - 3)}" font-size="11" fill="#1a202c">${g >= 0.1 ? g.toFixed(2) : g.toPrecision(2)}${row.macRatio !== undefined && Number.isFinite(row.macRatio) ? ` (${row.macRatio.toFixed(2)}x)` : ''}</text>`,
+    );
     y += rowH(row) - extra / 2;
   }
   o.splice(shadeAt, 0, ...shades);

@@ -42,12 +42,26 @@ export const CONV_CASES: ConvCase[] = [
   { name: 'groups 3: x 1x12x9x9, w 6x4x3x3, pad 1', x: [1, 12, 9, 9], w: [6, 4, 3, 3], groups: 3, padding: 1 },
   { name: 'groups 3, odd per group: x 1x21x10x10, w 15x7x3x3', x: [1, 21, 10, 10], w: [15, 7, 3, 3], groups: 3 },
   { name: 'stride 2: x 1x8x15x16, w 16x8x3x3, pad 1', x: [1, 8, 15, 16], w: [16, 8, 3, 3], stride: 2, padding: 1 },
-  { name: 'stride [2,1]: x 1x8x12x11, w 8x4x3x3, groups 2, pad 1', x: [1, 8, 12, 11], w: [8, 4, 3, 3], groups: 2, stride: [2, 1], padding: 1 },
+  {
+    name: 'stride [2,1]: x 1x8x12x11, w 8x4x3x3, groups 2, pad 1',
+    x: [1, 8, 12, 11],
+    w: [8, 4, 3, 3],
+    groups: 2,
+    stride: [2, 1],
+    padding: 1,
+  },
   { name: 'dilation 2: x 1x8x14x14, w 8x8x3x3, pad 2', x: [1, 8, 14, 14], w: [8, 8, 3, 3], dilation: 2, padding: 2 },
   { name: 'asymmetric padding [0,1,2,0]: x 1x6x10x7, w 4x6x3x2', x: [1, 6, 10, 7], w: [4, 6, 3, 2], padding: [0, 1, 2, 0] },
   { name: 'batch 5: x 5x16x8x8, w 16x4x3x3, groups 4, pad 1', x: [5, 16, 8, 8], w: [16, 4, 3, 3], groups: 4, padding: 1 },
   { name: 'depthwise: x 1x32x12x12, w 32x1x3x3, groups 32, pad 1', x: [1, 32, 12, 12], w: [32, 1, 3, 3], groups: 32, padding: 1 },
-  { name: 'depthwise stride 2: x 2x24x13x13, w 24x1x3x3, groups 24, pad 1', x: [2, 24, 13, 13], w: [24, 1, 3, 3], groups: 24, stride: 2, padding: 1 },
+  {
+    name: 'depthwise stride 2: x 2x24x13x13, w 24x1x3x3, groups 24, pad 1',
+    x: [2, 24, 13, 13],
+    w: [24, 1, 3, 3],
+    groups: 24,
+    stride: 2,
+    padding: 1,
+  },
   { name: '1x1: x 2x64x7x7, w 32x64x1x1', x: [2, 64, 7, 7], w: [32, 64, 1, 1] },
   { name: '1x1 stride 2 (projection): x 1x64x14x14, w 128x64x1x1', x: [1, 64, 14, 14], w: [128, 64, 1, 1], stride: 2 },
   { name: '7x7 stride 2 (stem): x 1x3x32x32, w 16x3x7x7, pad 3', x: [1, 3, 32, 32], w: [16, 3, 7, 7], stride: 2, padding: 3 },
@@ -61,7 +75,16 @@ export const CONV_CASES: ConvCase[] = [
     activation: 'relu',
     residual: true,
   },
-  { name: 'groups 64, 8 per group: x 2x512x7x7, w 512x8x3x3, stride 2, pad 1, bias + ReLU', x: [2, 512, 7, 7], w: [512, 8, 3, 3], groups: 64, stride: 2, padding: 1, bias: true, activation: 'relu' },
+  {
+    name: 'groups 64, 8 per group: x 2x512x7x7, w 512x8x3x3, stride 2, pad 1, bias + ReLU',
+    x: [2, 512, 7, 7],
+    w: [512, 8, 3, 3],
+    groups: 64,
+    stride: 2,
+    padding: 1,
+    bias: true,
+    activation: 'relu',
+  },
 ];
 
 /**
@@ -105,7 +128,17 @@ export interface VerifyRow {
 
 function check(name: string, kind: VerifyRow['kind'], backend: string, got: Float32Array, ref: Float32Array, tol: number): VerifyRow {
   if (got.length !== ref.length) {
-    return { kind, name, backend, maxAbsErr: NaN, relErr: NaN, refMax: NaN, tolerance: tol, pass: false, error: `length ${got.length}, reference ${ref.length}` };
+    return {
+      kind,
+      name,
+      backend,
+      maxAbsErr: NaN,
+      relErr: NaN,
+      refMax: NaN,
+      tolerance: tol,
+      pass: false,
+      error: `length ${got.length}, reference ${ref.length}`,
+    };
   }
   const err = maxAbsDiff(got, ref);
   const refMax = maxAbs(ref);
@@ -114,7 +147,17 @@ function check(name: string, kind: VerifyRow['kind'], backend: string, got: Floa
 }
 
 function errorRow(name: string, kind: VerifyRow['kind'], backend: string, tol: number, err: unknown): VerifyRow {
-  return { kind, name, backend, maxAbsErr: NaN, relErr: NaN, refMax: NaN, tolerance: tol, pass: false, error: err instanceof Error ? err.message.split('\n')[0] : String(err) };
+  return {
+    kind,
+    name,
+    backend,
+    maxAbsErr: NaN,
+    relErr: NaN,
+    refMax: NaN,
+    tolerance: tol,
+    pass: false,
+    error: err instanceof Error ? err.message.split('\n')[0] : String(err),
+  };
 }
 
 /** The device a backend computes on, from the registry (tensors are moved there before the call). */
@@ -138,7 +181,12 @@ export async function verifyConvCase(c: ConvCase, backend: BackendName, seed: nu
     const dev = deviceOf(backend);
     const on = (t: Tensor): Tensor => (dev === 'cpu' ? t : t.to(dev));
     // dataSync() of a device tensor is a host copy.
-    const got = conv2d(on(x), on(w), { ...opts, backend, ...(bias ? { bias: on(bias) } : {}), ...(residual ? { residual: on(residual) } : {}) }).dataSync();
+    const got = conv2d(on(x), on(w), {
+      ...opts,
+      backend,
+      ...(bias ? { bias: on(bias) } : {}),
+      ...(residual ? { residual: on(residual) } : {}),
+    }).dataSync();
     return check(c.name, 'conv', backend, got, ref, CONV_RTOL);
   } catch (err) {
     return errorRow(c.name, 'conv', backend, CONV_RTOL, err);
@@ -180,7 +228,9 @@ export async function runVerify(args: VerifyArgs, out: Output): Promise<number> 
   const print = (r: VerifyRow): void => {
     rows.push(r);
     if (args.quiet && r.pass) return;
-    const err = r.error ? `error: ${r.error}` : `max |err| ${r.maxAbsErr.toExponential(2)}, max |ref| ${r.refMax.toPrecision(3)}, relative ${r.relErr.toExponential(2)} (tolerance ${r.tolerance.toExponential(0)})`;
+    const err = r.error
+      ? `error: ${r.error}`
+      : `max |err| ${r.maxAbsErr.toExponential(2)}, max |ref| ${r.refMax.toPrecision(3)}, relative ${r.relErr.toExponential(2)} (tolerance ${r.tolerance.toExponential(0)})`;
     out.stdout(`${r.pass ? 'PASS' : 'FAIL'}  ${r.backend.padEnd(9)} ${r.kind.padEnd(7)} ${r.name}: ${err}`);
   };
   const skipped: { name: string; backend: string; reason: string }[] = [];

@@ -42,7 +42,8 @@ function cols(w: Tensor, c0: number, c1: number): Tensor {
 /** Channels [c0, c1) of x [N, C, H, W]. */
 function channels(x: Tensor, c0: number, c1: number): Tensor {
   const [N, C, H, W] = x.shape;
-  const hw = H * W, n = c1 - c0;
+  const hw = H * W,
+    n = c1 - c0;
   const out = new Float32Array(N * n * hw);
   const d = x.dataSync();
   for (let i = 0; i < N; i++) out.set(d.subarray((i * C + c0) * hw, (i * C + c1) * hw), i * n * hw);
@@ -83,7 +84,13 @@ function conv(x: Tensor, w: Tensor, backend: HostBackend, opts: { stride?: numbe
 }
 
 /** One bottleneck block in form a, b or c, synchronously on a host backend. */
-export function bottleneckForward(form: BottleneckForm, block: BlockDef, state: Map<string, Tensor>, x: Tensor, backend: HostBackend): Tensor {
+export function bottleneckForward(
+  form: BottleneckForm,
+  block: BlockDef,
+  state: Map<string, Tensor>,
+  x: Tensor,
+  backend: HostBackend,
+): Tensor {
   const C = block.conv2.groups;
   const d = block.width / C;
   const w1 = state.get(`${block.conv1.name}.weight`)!;
@@ -98,7 +105,8 @@ export function bottleneckForward(form: BottleneckForm, block: BlockDef, state: 
   } else if (form === 'b') {
     const h = relu(convBn(state, block.conv1, x, backend), { backend });
     const paths: Tensor[] = [];
-    for (let g = 0; g < C; g++) paths.push(conv(channels(h, g * d, (g + 1) * d), rows(w2, g * d, (g + 1) * d), backend, { stride: s, padding: 1 }));
+    for (let g = 0; g < C; g++)
+      paths.push(conv(channels(h, g * d, (g + 1) * d), rows(w2, g * d, (g + 1) * d), backend, { stride: s, padding: 1 }));
     const h2 = relu(batchNorm(concatChannels(paths), bn(state, block.conv2.bn), { backend }), { backend });
     y = convBn(state, block.conv3, h2, backend);
   } else {
@@ -106,7 +114,9 @@ export function bottleneckForward(form: BottleneckForm, block: BlockDef, state: 
     for (let g = 0; g < C; g++) {
       const [c0, c1] = [g * d, (g + 1) * d];
       let h = relu(batchNorm(conv(x, rows(w1, c0, c1), backend), bn(state, block.conv1.bn, c0, c1), { backend }), { backend });
-      h = relu(batchNorm(conv(h, rows(w2, c0, c1), backend, { stride: s, padding: 1 }), bn(state, block.conv2.bn, c0, c1), { backend }), { backend });
+      h = relu(batchNorm(conv(h, rows(w2, c0, c1), backend, { stride: s, padding: 1 }), bn(state, block.conv2.bn, c0, c1), { backend }), {
+        backend,
+      });
       const p = conv(h, cols(w3, c0, c1), backend);
       sum = sum ? add(sum, p, { backend }) : p;
     }

@@ -18,7 +18,10 @@ export function foldBatchNorm(
   const [K, Cg, R, S] = weight.shape as [number, number, number, number];
   const eps = bn.eps ?? 1e-5;
   const w = weight.dataSync();
-  const g = bn.weight.dataSync(), beta = bn.bias.dataSync(), mean = bn.runningMean.dataSync(), v = bn.runningVar.dataSync();
+  const g = bn.weight.dataSync(),
+    beta = bn.bias.dataSync(),
+    mean = bn.runningMean.dataSync(),
+    v = bn.runningVar.dataSync();
   const per = Cg * R * S;
   const fw = new Float32Array(w.length);
   const fb = new Float32Array(K);

@@ -37,7 +37,13 @@ export function convBn(state: Map<string, Tensor>, c: ConvDef, x: Tensor, backen
   );
 }
 
-export function forwardUnfused(arch: Architecture, state: Map<string, Tensor>, x: Tensor, backend: HostBackend, algorithm: ConvAlgorithm = 'auto'): Tensor {
+export function forwardUnfused(
+  arch: Architecture,
+  state: Map<string, Tensor>,
+  x: Tensor,
+  backend: HostBackend,
+  algorithm: ConvAlgorithm = 'auto',
+): Tensor {
   let h = relu(convBn(state, arch.stem, x, backend, algorithm), { backend });
   if (arch.maxPool) h = maxPool2d(h, { backend });
   for (const stage of arch.stages) {

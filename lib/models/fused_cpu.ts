@@ -87,7 +87,8 @@ export class FusedEngine {
     this.#arch = arch;
     const Network = backend === 'cpu' ? cpuBinding()?.Network : undefined;
     this.mode = mode ?? (Network ? 'network' : 'layer');
-    if (this.mode === 'network' && !Network) throw new Error("The 'network' forward mode needs the native Network class, which this build of the addon lacks");
+    if (this.mode === 'network' && !Network)
+      throw new Error("The 'network' forward mode needs the native Network class, which this build of the addon lacks");
     this.#convs = [{ def: arch.stem, activation: 'relu' }];
     for (const b of arch.stages.flat()) {
       this.#convs.push({ def: b.conv1, activation: 'relu' }, { def: b.conv2, activation: 'relu' }, { def: b.conv3, activation: 'relu' });
@@ -121,7 +122,15 @@ export class FusedEngine {
     } else {
       const plan = ({ def: c, activation }: FoldedDef): Conv2dPlan => {
         const f = fold(c);
-        return conv2dPlan(f.weight, { bias: f.bias, stride: c.stride, padding: c.padding, groups: c.groups, activation, backend, algorithm });
+        return conv2dPlan(f.weight, {
+          bias: f.bias,
+          stride: c.stride,
+          padding: c.padding,
+          groups: c.groups,
+          activation,
+          backend,
+          algorithm,
+        });
       };
       let i = 0;
       this.#stem = plan(this.#convs[i++]);
@@ -133,7 +142,8 @@ export class FusedEngine {
       }));
     }
     // Copies: the engine must not change when the caller writes the model's tensors.
-    const fw = state.get('fc.weight')!, fb = state.get('fc.bias')!;
+    const fw = state.get('fc.weight')!,
+      fb = state.get('fc.bias')!;
     this.#fcWeight = new Tensor(new HostStorage(fw.dataSync().slice()), [...fw.shape]);
     this.#fcBias = new Tensor(new HostStorage(fb.dataSync().slice()), [...fb.shape]);
   }
@@ -157,7 +167,8 @@ export class FusedEngine {
     const arch = this.#arch;
     const [N, , H, W] = shape;
     const s = arch.stem;
-    const H1 = outSize(H, s.kernel, s.stride, s.padding), W1 = outSize(W, s.kernel, s.stride, s.padding);
+    const H1 = outSize(H, s.kernel, s.stride, s.padding),
+      W1 = outSize(W, s.kernel, s.stride, s.padding);
     const stemShape = [N, s.outC, H1, W1];
     let cur = stemShape;
     let poolShape: number[] | null = null;
@@ -167,11 +178,21 @@ export class FusedEngine {
     }
     // Sizes first, then one allocation per role.
     const plan: { input: number[]; t1: number[]; t2: number[]; ds: number[] | null; out: number[] }[] = [];
-    let maxIO = 0, maxT1 = 0, maxT2 = 0, maxDs = 0;
+    let maxIO = 0,
+      maxT1 = 0,
+      maxT2 = 0,
+      maxDs = 0;
     for (const b of arch.stages.flat()) {
       const [, , h, w] = cur;
-      const P = outSize(h, 3, b.stride, 1), Q = outSize(w, 3, b.stride, 1);
-      const e = { input: cur, t1: [N, b.width, h, w], t2: [N, b.width, P, Q], ds: b.downsample ? [N, b.outC, P, Q] : null, out: [N, b.outC, P, Q] };
+      const P = outSize(h, 3, b.stride, 1),
+        Q = outSize(w, 3, b.stride, 1);
+      const e = {
+        input: cur,
+        t1: [N, b.width, h, w],
+        t2: [N, b.width, P, Q],
+        ds: b.downsample ? [N, b.outC, P, Q] : null,
+        out: [N, b.outC, P, Q],
+      };
       const sz = (v: number[]): number => v.reduce((a, c) => a * c, 1);
       maxIO = Math.max(maxIO, sz(e.out));
       maxT1 = Math.max(maxT1, sz(e.t1));
@@ -183,7 +204,9 @@ export class FusedEngine {
     const stemArr = new Float32Array(stemShape.reduce((a, b) => a * b, 1));
     const poolArr = poolShape ? new Float32Array(poolShape.reduce((a, b) => a * b, 1)) : null;
     const ping = [new Float32Array(maxIO), new Float32Array(maxIO)];
-    const t1 = new Float32Array(maxT1), t2 = new Float32Array(maxT2), ds = new Float32Array(Math.max(1, maxDs));
+    const t1 = new Float32Array(maxT1),
+      t2 = new Float32Array(maxT2),
+      ds = new Float32Array(Math.max(1, maxDs));
     const stemOut = view(stemArr, stemShape);
     const first = poolArr ? view(poolArr, poolShape!) : stemOut;
     let prev = first;
@@ -204,7 +227,11 @@ export class FusedEngine {
       logits: new Tensor(new HostStorage(new Float32Array(N * arch.numClasses)), [N, arch.numClasses]),
       program: null,
     };
-    if (this.#network) bufs.program = this.#network.addProgram(this.#steps(shape, bufs), shape.reduce((a, b) => a * b, 1));
+    if (this.#network)
+      bufs.program = this.#network.addProgram(
+        this.#steps(shape, bufs),
+        shape.reduce((a, b) => a * b, 1),
+      );
     if (this.#buffers.size >= MAX_SHAPES) {
       const oldest = this.#buffers.keys().next().value as string;
       const old = this.#buffers.get(oldest)!;
@@ -220,10 +247,24 @@ export class FusedEngine {
     const steps: NativeNetworkStep[] = [];
     let ci = 0;
     const conv = (input: Tensor | null, inputShape: readonly number[], out: Tensor, residual: Tensor | null): void => {
-      steps.push({ op: 'conv', conv: ci++, input: input ? input.dataSync() : null, inputShape: [...inputShape], output: out.dataSync(), residual: residual ? residual.dataSync() : null });
+      steps.push({
+        op: 'conv',
+        conv: ci++,
+        input: input ? input.dataSync() : null,
+        inputShape: [...inputShape],
+        output: out.dataSync(),
+        residual: residual ? residual.dataSync() : null,
+      });
     };
     conv(null, shape, b.stemOut, null);
-    if (b.poolOut) steps.push({ op: 'maxPool2d', input: b.stemOut.dataSync(), inputShape: [...b.stemOut.shape], output: b.poolOut.dataSync(), params: [3, 3, 2, 2, 1, 1] });
+    if (b.poolOut)
+      steps.push({
+        op: 'maxPool2d',
+        input: b.stemOut.dataSync(),
+        inputShape: [...b.stemOut.shape],
+        output: b.poolOut.dataSync(),
+        params: [3, 3, 2, 2, 1, 1],
+      });
     for (const t of b.blocks) {
       conv(t.input, t.input.shape, t.t1, null);
       conv(t.t1, t.t1.shape, t.t2, null);
@@ -271,7 +312,8 @@ export class FusedEngine {
     await this.#stem!.runAsync(x, { out: b.stemOut });
     if (b.poolOut) await maxPool2dAsync(b.stemOut, { out: b.poolOut, backend });
     for (let i = 0; i < this.#blocks.length; i++) {
-      const p = this.#blocks[i], t = b.blocks[i];
+      const p = this.#blocks[i],
+        t = b.blocks[i];
       await p.conv1.runAsync(t.input, { out: t.t1 });
       await p.conv2.runAsync(t.t1, { out: t.t2 });
       if (p.downsample) await p.downsample.runAsync(t.input, { out: t.ds! });

@@ -125,7 +125,8 @@ export class CudaEngine {
         conv3: plan(blk.conv3, 'relu'),
         downsample: blk.downsample ? plan(blk.downsample, 'none') : null,
       }));
-      const fw = state.get('fc.weight')!, fb = state.get('fc.bias')!;
+      const fw = state.get('fc.weight')!,
+        fb = state.get('fc.bias')!;
       this.#fcWeight = new b.DeviceBuffer(fw.size, DTYPE_CODES.float32);
       made.push(this.#fcWeight);
       this.#fcWeight.upload(fw.dataSync(), null);
@@ -166,7 +167,9 @@ export class CudaEngine {
       this.#shapes.set(key, hit);
       return hit;
     }
-    const b = this.#b, code = this.#code, arch = this.#arch;
+    const b = this.#b,
+      code = this.#code,
+      arch = this.#arch;
     const owned: NativeDeviceBuffer[] = [];
     const alloc = (n: number): NativeDeviceBuffer => {
       const buf = new b.DeviceBuffer(n, code);
@@ -174,7 +177,12 @@ export class CudaEngine {
       return buf;
     };
     const view = (parent: NativeDeviceBuffer, shp: readonly number[]): NativeDeviceBuffer => new b.DeviceBuffer(product(shp), code, parent);
-    const convOut = (d: ConvDef, s: readonly number[]): number[] => [s[0], d.outC, outSize(s[2], d.kernel, d.stride, d.padding), outSize(s[3], d.kernel, d.stride, d.padding)];
+    const convOut = (d: ConvDef, s: readonly number[]): number[] => [
+      s[0],
+      d.outC,
+      outSize(s[2], d.kernel, d.stride, d.padding),
+      outSize(s[3], d.kernel, d.stride, d.padding),
+    ];
 
     // Shapes first, then one allocation per role sized for its largest use.
     const N = shape[0];
@@ -182,29 +190,48 @@ export class CudaEngine {
     const poolShape = arch.maxPool ? [N, stemShape[1], outSize(stemShape[2], 3, 2, 1), outSize(stemShape[3], 3, 2, 1)] : null;
     let cur = poolShape ?? stemShape;
     const plan = this.#blocks.map((p) => {
-      const t1 = convOut(p.conv1.def, cur), t2 = convOut(p.conv2.def, t1), out = convOut(p.conv3.def, t2);
+      const t1 = convOut(p.conv1.def, cur),
+        t2 = convOut(p.conv2.def, t1),
+        out = convOut(p.conv3.def, t2);
       const e = { input: cur, t1, t2, ds: p.downsample ? convOut(p.downsample.def, cur) : null, out };
       cur = out;
       return e;
     });
-    const maxOf = (f: (e: (typeof plan)[number]) => number[] | null): number => Math.max(1, ...plan.map((e) => { const s = f(e); return s ? product(s) : 1; }));
+    const maxOf = (f: (e: (typeof plan)[number]) => number[] | null): number =>
+      Math.max(
+        1,
+        ...plan.map((e) => {
+          const s = f(e);
+          return s ? product(s) : 1;
+        }),
+      );
     try {
       const input = alloc(product(shape));
       const stem = alloc(product(stemShape));
       const pool = poolShape ? alloc(product(poolShape)) : null;
       const ping = [alloc(maxOf((e) => e.out)), alloc(maxOf((e) => e.out))];
-      const t1 = alloc(maxOf((e) => e.t1)), t2 = alloc(maxOf((e) => e.t2)), ds = alloc(maxOf((e) => e.ds));
-      const C = cur[1], M = arch.numClasses;
+      const t1 = alloc(maxOf((e) => e.t1)),
+        t2 = alloc(maxOf((e) => e.t2)),
+        ds = alloc(maxOf((e) => e.ds));
+      const C = cur[1],
+        M = arch.numClasses;
       const pooled = alloc(N * C);
       const logits = alloc(N * M);
 
       const steps: (() => void)[] = [];
-      const conv = (e: ConvEntry, x: NativeDeviceBuffer, xShape: readonly number[], out: NativeDeviceBuffer, res: NativeDeviceBuffer | null): void => {
+      const conv = (
+        e: ConvEntry,
+        x: NativeDeviceBuffer,
+        xShape: readonly number[],
+        out: NativeDeviceBuffer,
+        res: NativeDeviceBuffer | null,
+      ): void => {
         const s = [...xShape];
         steps.push(() => e.plan.run(x, s, out, res));
       };
       conv(this.#stem, input, shape, stem, null);
-      let prev = stem, prevShape: readonly number[] = stemShape;
+      let prev = stem,
+        prevShape: readonly number[] = stemShape;
       if (pool && poolShape) {
         steps.push(() => b.maxPool2d(stem, [...stemShape], pool, [3, 3, 2, 2, 1, 1]));
         prev = pool;
@@ -212,7 +239,9 @@ export class CudaEngine {
       }
       plan.forEach((e, i) => {
         const p = this.#blocks[i];
-        const v1 = view(t1, e.t1), v2 = view(t2, e.t2), vo = view(ping[i % 2], e.out);
+        const v1 = view(t1, e.t1),
+          v2 = view(t2, e.t2),
+          vo = view(ping[i % 2], e.out);
         const vin = prev;
         conv(p.conv1, vin, prevShape, v1, null);
         conv(p.conv2, v1, e.t1, v2, null);
@@ -225,7 +254,8 @@ export class CudaEngine {
         prev = vo;
         prevShape = e.out;
       });
-      const last = prev, lastShape = [...prevShape];
+      const last = prev,
+        lastShape = [...prevShape];
       steps.push(() => b.globalAvgPool(last, lastShape, pooled));
       steps.push(() => b.linear(pooled, [N, C], this.#fcWeight, this.#fcBias, logits, M));
 
@@ -311,7 +341,8 @@ export class CudaEngine {
     } catch (err) {
       rethrowNative(err, `forward (${this.backend}, ${this.dtype})`);
     }
-    const N = shape[0], M = this.#arch.numClasses;
+    const N = shape[0],
+      M = this.#arch.numClasses;
     if (x.device === 'cuda') {
       // Stays on the GPU, in a tensor of its own (the logits buffer is reused by the next forward).
       const out = CudaStorage.empty([N, M], this.dtype);

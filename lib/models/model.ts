@@ -140,7 +140,8 @@ export class ResNeXtModel {
     for (const s of this.specs) {
       const t = map.get(s.name);
       if (t === undefined) problems.push(`missing key ${s.name} (expected shape [${s.shape.join(', ')}])`);
-      else if (!(t instanceof Tensor) || t.isDisposed) problems.push(`${s.name}: expected a live Tensor but received ${t instanceof Tensor ? 'a disposed tensor' : typeof t}`);
+      else if (!(t instanceof Tensor) || t.isDisposed)
+        problems.push(`${s.name}: expected a live Tensor but received ${t instanceof Tensor ? 'a disposed tensor' : typeof t}`);
       else if (t.shape.length !== s.shape.length || t.shape.some((d, i) => d !== s.shape[i])) {
         problems.push(`${s.name}: expected shape [${s.shape.join(', ')}] but received [${t.shape.join(', ')}]`);
       } else if (t.device !== 'cpu') problems.push(`${s.name}: expected a host (cpu) tensor but received device '${t.device}'`);
@@ -180,7 +181,8 @@ export class ResNeXtModel {
         throw invalidValue(`options.${k}`, 'one of the options backend, fuse, mode, graph, dtype, denseConvs, algorithm', k);
       }
     }
-    if (options.mode !== undefined && options.mode !== 'network' && options.mode !== 'layer') throw invalidValue('mode', "'network' or 'layer'", options.mode);
+    if (options.mode !== undefined && options.mode !== 'network' && options.mode !== 'layer')
+      throw invalidValue('mode', "'network' or 'layer'", options.mode);
     const algorithm = checkAlgorithm(options.algorithm, 'algorithm');
     // Shape checks walk every layer: once per input shape, not per call.
     const key = xt.shape.join('x');
@@ -197,19 +199,31 @@ export class ResNeXtModel {
     if (backend.device === 'cuda') {
       const dtype = options.dtype ?? xt.dtype;
       if (!fuse) throw new Error(`The unfused forward is not implemented on the ${backend.name} backend`);
-      if (options.mode !== undefined) throw invalidValue('mode', 'no mode on a GPU backend (the forward is enqueued on the GPU stream)', options.mode);
-      if (options.algorithm !== undefined) throw invalidValue('algorithm', 'no algorithm option on a GPU backend (backend cuda is always direct; cudnn chooses its own)', options.algorithm);
-      return this.#cudaEngineFor(backend.name as 'cuda' | 'cudnn', dtype, options.denseConvs).forward(xt, { graph: options.graph ?? false });
+      if (options.mode !== undefined)
+        throw invalidValue('mode', 'no mode on a GPU backend (the forward is enqueued on the GPU stream)', options.mode);
+      if (options.algorithm !== undefined)
+        throw invalidValue(
+          'algorithm',
+          'no algorithm option on a GPU backend (backend cuda is always direct; cudnn chooses its own)',
+          options.algorithm,
+        );
+      return this.#cudaEngineFor(backend.name as 'cuda' | 'cudnn', dtype, options.denseConvs).forward(xt, {
+        graph: options.graph ?? false,
+      });
     }
-    if (options.graph !== undefined) throw invalidValue('graph', 'no graph option on a host backend (CUDA graphs need backend cuda or cudnn)', options.graph);
+    if (options.graph !== undefined)
+      throw invalidValue('graph', 'no graph option on a host backend (CUDA graphs need backend cuda or cudnn)', options.graph);
     if (options.denseConvs !== undefined) throw invalidValue('denseConvs', 'no denseConvs option on a host backend', options.denseConvs);
-    if (options.dtype !== undefined && options.dtype !== 'float32') throw invalidValue('dtype', "'float32' on a host backend", options.dtype);
+    if (options.dtype !== undefined && options.dtype !== 'float32')
+      throw invalidValue('dtype', "'float32' on a host backend", options.dtype);
     if (backend.name === 'reference' || !fuse) {
-      if (backend.name !== 'reference' && backend.name !== 'cpu') throw new Error(`The unfused forward is not implemented on the ${backend.name} backend`);
+      if (backend.name !== 'reference' && backend.name !== 'cpu')
+        throw new Error(`The unfused forward is not implemented on the ${backend.name} backend`);
       return forwardUnfused(this.architecture, this.#state, xt, backend.name, algorithm);
     }
     if (backend.name !== 'cpu') throw new Error(`The fused forward is not implemented on the ${backend.name} backend`);
-    if (this.#engine && ((options.mode !== undefined && this.#engine.mode !== options.mode) || this.#engine.algorithm !== algorithm)) this.#dropEngine();
+    if (this.#engine && ((options.mode !== undefined && this.#engine.mode !== options.mode) || this.#engine.algorithm !== algorithm))
+      this.#dropEngine();
     if (!this.#engine) this.#engine = new FusedEngine(this.architecture, this.#state, backend.name, options.mode, algorithm);
     return this.#engine.forward(xt);
   }
@@ -225,7 +239,8 @@ export class ResNeXtModel {
     const backend = resolveBackend(options.backend, 'cpu');
     const algorithm = checkAlgorithm(options.algorithm, 'algorithm');
     if (this.#engine && this.#engine.algorithm !== algorithm) this.#dropEngine();
-    if (backend.name === 'cpu' && !this.#engine) this.#engine = new FusedEngine(this.architecture, this.#state, 'cpu', undefined, algorithm);
+    if (backend.name === 'cpu' && !this.#engine)
+      this.#engine = new FusedEngine(this.architecture, this.#state, 'cpu', undefined, algorithm);
     return this;
   }
 
@@ -237,7 +252,8 @@ export class ResNeXtModel {
 
   /** The GPU engine for these settings (validated), kept when they match the current one, else rebuilt. */
   #cudaEngineFor(name: 'cuda' | 'cudnn', dtype: unknown, denseConvs: unknown): CudaEngine {
-    if (dtype !== 'float32' && dtype !== 'float16' && dtype !== 'bfloat16') throw invalidValue('dtype', "'float32', 'float16' or 'bfloat16'", dtype);
+    if (dtype !== 'float32' && dtype !== 'float16' && dtype !== 'bfloat16')
+      throw invalidValue('dtype', "'float32', 'float16' or 'bfloat16'", dtype);
     const dense = denseConvs ?? defaultDenseConvs(name);
     if (dense !== 'cuda' && dense !== 'cudnn') throw invalidValue('denseConvs', "'cuda' or 'cudnn'", dense);
     if (name === 'cudnn' && dense !== 'cudnn') throw invalidValue('denseConvs', "'cudnn' (or nothing) on the cudnn backend", dense);

@@ -17,7 +17,9 @@ function build(options: ResNeXtOptions | undefined, defaults: Partial<ResNeXtCon
   const o = (options ?? {}) as Record<string, unknown>;
   for (const k of Object.keys(o)) {
     if (!CONFIG_KEYS.includes(k) && !MODEL_KEYS.includes(k)) {
-      throw new RangeError(`Expected one of the options ${[...CONFIG_KEYS, ...MODEL_KEYS].join(', ')} for options.${k} but received "${k}"`);
+      throw new RangeError(
+        `Expected one of the options ${[...CONFIG_KEYS, ...MODEL_KEYS].join(', ')} for options.${k} but received "${k}"`,
+      );
     }
   }
   const cfg: Record<string, unknown> = {};
@@ -47,13 +49,14 @@ export const resnext29_16x64d = (o?: ResNeXtOptions): ResNeXtModel => build(o, {
  * The paper's Table 2: cardinality against width at the complexity of
  * ResNet-50 (about 4.1 GMACs, 25M parameters). Keys are the paper's "Cxd" labels.
  */
-export const table2Models: Readonly<Record<'1x64d' | '2x40d' | '4x24d' | '8x14d' | '32x4d', (o?: ResNeXtOptions) => ResNeXtModel>> = Object.freeze({
-  '1x64d': (o?: ResNeXtOptions) => build(o, { depth: 50, cardinality: 1, width: 64 }),
-  '2x40d': (o?: ResNeXtOptions) => build(o, { depth: 50, cardinality: 2, width: 40 }),
-  '4x24d': (o?: ResNeXtOptions) => build(o, { depth: 50, cardinality: 4, width: 24 }),
-  '8x14d': (o?: ResNeXtOptions) => build(o, { depth: 50, cardinality: 8, width: 14 }),
-  '32x4d': (o?: ResNeXtOptions) => build(o, { depth: 50, cardinality: 32, width: 4 }),
-});
+export const table2Models: Readonly<Record<'1x64d' | '2x40d' | '4x24d' | '8x14d' | '32x4d', (o?: ResNeXtOptions) => ResNeXtModel>> =
+  Object.freeze({
+    '1x64d': (o?: ResNeXtOptions) => build(o, { depth: 50, cardinality: 1, width: 64 }),
+    '2x40d': (o?: ResNeXtOptions) => build(o, { depth: 50, cardinality: 2, width: 40 }),
+    '4x24d': (o?: ResNeXtOptions) => build(o, { depth: 50, cardinality: 4, width: 24 }),
+    '8x14d': (o?: ResNeXtOptions) => build(o, { depth: 50, cardinality: 8, width: 14 }),
+    '32x4d': (o?: ResNeXtOptions) => build(o, { depth: 50, cardinality: 32, width: 4 }),
+  });
 
 /** Every named preset by name (for CLIs and benches). */
 export const presets: Readonly<Record<string, (o?: ResNeXtOptions) => ResNeXtModel>> = Object.freeze({

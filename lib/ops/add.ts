@@ -23,7 +23,9 @@ export function add(a: Tensor, b: Tensor, options?: AddOptions): Tensor {
   if (act !== 'none' && act !== 'relu') throw invalidValue('activation', "'none' or 'relu'", act);
   resolveHostBackend(o.backend, 'add');
   const out = bindOut(o.out, [...at.shape], []);
-  const ad = at.dataSync(), bd = bt.dataSync(), od = out.dataSync();
+  const ad = at.dataSync(),
+    bd = bt.dataSync(),
+    od = out.dataSync();
   if (act === 'relu') {
     for (let i = 0; i < ad.length; i++) {
       const v = ad[i] + bd[i];

@@ -27,12 +27,17 @@ export function batchNorm(x: Tensor, params: BatchNormParams, options?: LayerOpt
     if (t.shape.length !== 1 || t.shape[0] !== C) throw invalidValue(`params.${key}.shape`, `[${C}] (one value per channel)`, t.shape);
     return t.dataSync();
   };
-  const w = get('weight'), b = get('bias'), mean = get('runningMean'), v = get('runningVar');
+  const w = get('weight'),
+    b = get('bias'),
+    mean = get('runningMean'),
+    v = get('runningVar');
   const eps = params.eps ?? 1e-5;
-  if (typeof eps !== 'number' || !(eps >= 0) || !Number.isFinite(eps)) throw invalidValue('params.eps', 'a finite non-negative number', eps);
+  if (typeof eps !== 'number' || !(eps >= 0) || !Number.isFinite(eps))
+    throw invalidValue('params.eps', 'a finite non-negative number', eps);
   const backend = resolveHostBackend(o.backend, 'batchNorm');
   const out = bindOut(o.out, [...xt.shape], []); // elementwise: out may be x (in place)
-  const xd = xt.dataSync(), od = out.dataSync();
+  const xd = xt.dataSync(),
+    od = out.dataSync();
   const N = xt.shape[0];
   const inner = xt.size / (N * C);
   for (let n = 0; n < N; n++) {

@@ -66,7 +66,20 @@ export interface Conv2dRunOptions {
 
 export type Conv2dOptions = Conv2dPlanOptions & Conv2dRunOptions;
 
-const PLAN_KEYS = new Set(['groups', 'stride', 'dilation', 'padding', 'bias', 'activation', 'backend', 'isa', 'impl', 'algorithm', 'out', 'residual']);
+const PLAN_KEYS = new Set([
+  'groups',
+  'stride',
+  'dilation',
+  'padding',
+  'bias',
+  'activation',
+  'backend',
+  'isa',
+  'impl',
+  'algorithm',
+  'out',
+  'residual',
+]);
 
 function checkOptions(options: unknown, param: string): Record<string, unknown> {
   if (options === undefined) return {};
@@ -138,7 +151,8 @@ export class Conv2dPlan {
     let residual: Tensor<Shape4> | null = null;
     if (o.residual !== undefined && o.residual !== null) {
       residual = checkTensor(o.residual, 'residual') as Tensor<Shape4>;
-      if (!sameShape(residual.shape, outShape)) throw invalidValue('residual.shape', `the output shape [${outShape.join(', ')}]`, residual.shape);
+      if (!sameShape(residual.shape, outShape))
+        throw invalidValue('residual.shape', `the output shape [${outShape.join(', ')}]`, residual.shape);
       if (residual.device !== this.#device) throw invalidValue('residual.device', `'${this.#device}'`, residual.device);
     }
     let out: Tensor<Shape4>;
@@ -146,7 +160,8 @@ export class Conv2dPlan {
       out = checkTensor(o.out, 'out') as Tensor<Shape4>;
       if (!sameShape(out.shape, outShape)) throw invalidValue('out.shape', `the output shape [${outShape.join(', ')}]`, out.shape);
       if (out.device !== this.#device) throw invalidValue('out.device', `'${this.#device}'`, out.device);
-      if (out.storage === xt.storage) throw new RangeError('Expected an out tensor that does not share memory with x but received x itself');
+      if (out.storage === xt.storage)
+        throw new RangeError('Expected an out tensor that does not share memory with x but received x itself');
     } else {
       out = emptyLike(outShape, xt);
     }
@@ -221,7 +236,11 @@ export function conv2dPlan(weight: Tensor, options: Conv2dPlanOptions = {}): Con
   if (o.impl !== undefined && typeof o.impl !== 'string') throw invalidType('impl', 'a kernel name', o.impl);
   const algorithm = checkAlgorithm(o.algorithm, 'algorithm');
   const backend = resolveBackend(o.backend as string | undefined, w.device);
-  const prepared = backend.prepareConv2d(w, bias, spec, { isa: o.isa as string | undefined, impl: o.impl as string | undefined, algorithm });
+  const prepared = backend.prepareConv2d(w, bias, spec, {
+    isa: o.isa as string | undefined,
+    impl: o.impl as string | undefined,
+    algorithm,
+  });
   return new Conv2dPlan(w, prepared, spec, backend.name);
 }
 

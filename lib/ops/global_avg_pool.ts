@@ -26,7 +26,8 @@ function bind(x: unknown, options: unknown): Bound {
 function loop(b: Bound): void {
   const [N, C, H, W] = b.x.shape;
   const hw = H * W;
-  const xd = b.x.dataSync(), od = b.out.dataSync();
+  const xd = b.x.dataSync(),
+    od = b.out.dataSync();
   for (let nc = 0; nc < N * C; nc++) {
     let s = 0;
     for (let i = nc * hw; i < (nc + 1) * hw; i++) s += xd[i];

@@ -25,7 +25,8 @@ function bind(x: unknown, weight: unknown, bias: unknown, options: unknown): Bou
   let bt: Tensor | null = null;
   if (bias !== null && bias !== undefined) {
     bt = checkTensor(bias, 'bias');
-    if (bt.shape.length !== 1 || bt.shape[0] !== wt.shape[0]) throw invalidValue('bias.shape', `[${wt.shape[0]}] (one per output)`, bt.shape);
+    if (bt.shape.length !== 1 || bt.shape[0] !== wt.shape[0])
+      throw invalidValue('bias.shape', `[${wt.shape[0]}] (one per output)`, bt.shape);
   }
   const o = checkLayerOptions(options, ['backend', 'out']);
   const backend = resolveHostBackend(o.backend, 'linear');
@@ -36,7 +37,10 @@ function bind(x: unknown, weight: unknown, bias: unknown, options: unknown): Bou
 function loop(b: Bound): void {
   const [N, IN] = b.x.shape;
   const OUT = b.w.shape[0];
-  const xd = b.x.dataSync(), wd = b.w.dataSync(), bd = b.bias ? b.bias.dataSync() : null, od = b.out.dataSync();
+  const xd = b.x.dataSync(),
+    wd = b.w.dataSync(),
+    bd = b.bias ? b.bias.dataSync() : null,
+    od = b.out.dataSync();
   for (let n = 0; n < N; n++) {
     for (let o = 0; o < OUT; o++) {
       let s = bd ? bd[o] : 0;
@@ -64,7 +68,14 @@ export async function linearAsync(x: Tensor, weight: Tensor, bias: Tensor | null
   const b = bind(x, weight, bias, options);
   const nb = b.backend === 'cpu' ? cpuBinding() : null;
   if (nb?.linearAsync) {
-    await nb.linearAsync(b.x.dataSync(), [...b.x.shape], b.w.dataSync(), [...b.w.shape], b.bias ? b.bias.dataSync() : null, b.out.dataSync());
+    await nb.linearAsync(
+      b.x.dataSync(),
+      [...b.x.shape],
+      b.w.dataSync(),
+      [...b.w.shape],
+      b.bias ? b.bias.dataSync() : null,
+      b.out.dataSync(),
+    );
   } else loop(b);
   return b.out;
 }

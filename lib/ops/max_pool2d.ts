@@ -34,7 +34,8 @@ function bind(x: unknown, options: unknown): Bound {
   const o = checkLayerOptions(options, KEYS);
   const [kh, kw] = resolvePair(o.kernel, 'kernel', 3);
   const [sh, sw] = resolvePair(o.stride, 'stride', 2);
-  let ph = 1, pw = 1;
+  let ph = 1,
+    pw = 1;
   if (o.padding === 0) ph = pw = 0;
   else if (o.padding !== undefined) {
     const pad = o.padding;
@@ -43,11 +44,15 @@ function bind(x: unknown, options: unknown): Bound {
       ph = pw = pad;
     } else [ph, pw] = resolvePair(pad, 'padding', 1);
   }
-  if (2 * ph > kh || 2 * pw > kw) throw new RangeError(`Expected padding of at most half the kernel (${kh}x${kw}) for padding but received [${ph}, ${pw}]`);
+  if (2 * ph > kh || 2 * pw > kw)
+    throw new RangeError(`Expected padding of at most half the kernel (${kh}x${kw}) for padding but received [${ph}, ${pw}]`);
   const [N, C, H, W] = xt.shape;
   const P = Math.floor((H + 2 * ph - kh) / sh) + 1;
   const Q = Math.floor((W + 2 * pw - kw) / sw) + 1;
-  if (P < 1 || Q < 1) throw new RangeError(`Expected an input of at least the kernel size ${kh}x${kw} (with padding) for x.shape but received [${xt.shape.join(', ')}]`);
+  if (P < 1 || Q < 1)
+    throw new RangeError(
+      `Expected an input of at least the kernel size ${kh}x${kw} (with padding) for x.shape but received [${xt.shape.join(', ')}]`,
+    );
   const backend = resolveHostBackend(o.backend, 'maxPool2d');
   const out = bindOut(o.out, [N, C, P, Q], [xt]);
   return { x: xt, out, backend, params: [kh, kw, sh, sw, ph, pw] };
@@ -57,9 +62,11 @@ function loop(b: Bound): void {
   const [N, C, H, W] = b.x.shape;
   const [, , P, Q] = b.out.shape;
   const [kh, kw, sh, sw, ph, pw] = b.params;
-  const xd = b.x.dataSync(), od = b.out.dataSync();
+  const xd = b.x.dataSync(),
+    od = b.out.dataSync();
   for (let nc = 0; nc < N * C; nc++) {
-    const ib = nc * H * W, ob = nc * P * Q;
+    const ib = nc * H * W,
+      ob = nc * P * Q;
     for (let p = 0; p < P; p++) {
       const h0 = p * sh - ph;
       for (let q = 0; q < Q; q++) {

@@ -45,13 +45,16 @@ export function bindOut(out: unknown, shape: number[], inputs: Tensor[]): Tensor
     throw invalidValue('out.shape', `the output shape [${shape.join(', ')}]`, o.shape);
   }
   if (o.device !== 'cpu') throw invalidValue('out.device', "'cpu'", o.device);
-  for (const t of inputs) if (overlaps(o, t)) throw new RangeError('Expected an out tensor that does not share memory with the inputs but received an overlapping one');
+  for (const t of inputs)
+    if (overlaps(o, t))
+      throw new RangeError('Expected an out tensor that does not share memory with the inputs but received an overlapping one');
   return o;
 }
 
 /** True when two tensors' elements share memory. */
 export function overlaps(a: Tensor, b: Tensor): boolean {
-  const x = a.dataSync(), y = b.dataSync();
+  const x = a.dataSync(),
+    y = b.dataSync();
   if (x.buffer !== y.buffer) return false;
   return x.byteOffset < y.byteOffset + y.byteLength && y.byteOffset < x.byteOffset + x.byteLength;
 }

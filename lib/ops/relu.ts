@@ -10,7 +10,8 @@ export function relu(x: Tensor, options?: LayerOptions): Tensor {
   const o = checkLayerOptions(options, ['backend', 'out']);
   resolveHostBackend(o.backend, 'relu');
   const out = bindOut(o.out, [...xt.shape], []);
-  const xd = xt.dataSync(), od = out.dataSync();
+  const xd = xt.dataSync(),
+    od = out.dataSync();
   for (let i = 0; i < xd.length; i++) {
     const v = xd[i];
     od[i] = v > 0 || v !== v ? v : 0;

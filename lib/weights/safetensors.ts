@@ -41,7 +41,8 @@ export function parseSafetensors(bytes: Uint8Array, source = '<buffer>'): Map<st
   if (bytes.length < 8) throw malformed(source, `${bytes.length} bytes is shorter than the 8-byte header length field`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n64 = dv.getBigUint64(0, true);
-  if (n64 > BigInt(bytes.length - 8)) throw malformed(source, `header length ${n64} exceeds the ${bytes.length - 8} bytes after the length field (truncated file?)`);
+  if (n64 > BigInt(bytes.length - 8))
+    throw malformed(source, `header length ${n64} exceeds the ${bytes.length - 8} bytes after the length field (truncated file?)`);
   const n = Number(n64);
   if (n > MAX_HEADER) throw malformed(source, `header length ${n} exceeds the 100 MiB limit`);
   if (n < 2) throw malformed(source, `header length ${n} is too small for a JSON object`);
@@ -61,26 +62,46 @@ export function parseSafetensors(bytes: Uint8Array, source = '<buffer>'): Map<st
     const { dtype, shape, data_offsets: off } = v as Record<string, unknown>;
     if (typeof dtype !== 'string') throw malformed(source, `entry ${JSON.stringify(name)} has no dtype string`);
     if (!Array.isArray(shape) || shape.some((d) => typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0)) {
-      throw malformed(source, `entry ${JSON.stringify(name)} has shape ${JSON.stringify(shape)}, expected an array of non-negative integers`);
+      throw malformed(
+        source,
+        `entry ${JSON.stringify(name)} has shape ${JSON.stringify(shape)}, expected an array of non-negative integers`,
+      );
     }
-    if (!Array.isArray(off) || off.length !== 2 || off.some((d) => typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) || off[0] > off[1]) {
-      throw malformed(source, `entry ${JSON.stringify(name)} has data_offsets ${JSON.stringify(off)}, expected [begin, end] with 0 <= begin <= end`);
+    if (
+      !Array.isArray(off) ||
+      off.length !== 2 ||
+      off.some((d) => typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) ||
+      off[0] > off[1]
+    ) {
+      throw malformed(
+        source,
+        `entry ${JSON.stringify(name)} has data_offsets ${JSON.stringify(off)}, expected [begin, end] with 0 <= begin <= end`,
+      );
     }
     if (off[1] > dataLen) {
-      throw malformed(source, `entry ${JSON.stringify(name)} ends at byte ${off[1]} of the data but the data is only ${dataLen} bytes (truncated file?)`);
+      throw malformed(
+        source,
+        `entry ${JSON.stringify(name)} ends at byte ${off[1]} of the data but the data is only ${dataLen} bytes (truncated file?)`,
+      );
     }
     const item = ITEM_SIZE[dtype];
     if (item === undefined) throw malformed(source, `entry ${JSON.stringify(name)} has unknown dtype ${JSON.stringify(dtype)}`);
     const numel = (shape as number[]).reduce((a, b) => a * b, 1);
     if (numel * item !== off[1] - off[0]) {
-      throw malformed(source, `entry ${JSON.stringify(name)}: shape [${shape.join(', ')}] of ${dtype} needs ${numel * item} bytes but data_offsets cover ${off[1] - off[0]}`);
+      throw malformed(
+        source,
+        `entry ${JSON.stringify(name)}: shape [${shape.join(', ')}] of ${dtype} needs ${numel * item} bytes but data_offsets cover ${off[1] - off[0]}`,
+      );
     }
     entries.push({ name, dtype, shape: shape as number[], begin: off[0], end: off[1] });
   }
   const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
   for (let i = 1; i < sorted.length; i++) {
     if (sorted[i].begin < sorted[i - 1].end) {
-      throw malformed(source, `entries ${JSON.stringify(sorted[i - 1].name)} [${sorted[i - 1].begin}, ${sorted[i - 1].end}) and ${JSON.stringify(sorted[i].name)} [${sorted[i].begin}, ${sorted[i].end}) overlap`);
+      throw malformed(
+        source,
+        `entries ${JSON.stringify(sorted[i - 1].name)} [${sorted[i - 1].begin}, ${sorted[i - 1].end}) and ${JSON.stringify(sorted[i].name)} [${sorted[i].begin}, ${sorted[i].end}) overlap`,
+      );
     }
   }
   const out = new Map<string, Tensor>();

@@ -33,7 +33,8 @@ Status ConvPlan::Create(const ConvParams& p_in, const float* weight, const float
       continue;
     }
     if (c->isa > cap) {
-      plan->fallbacks_.push_back(std::string(c->name) + ": needs " + IsaName(c->isa) + ", ISA limited to " + IsaName(cap));
+      plan->fallbacks_.push_back(std::string(c->name) + ": needs " + IsaName(c->isa) + ", ISA limited to " +
+                                 IsaName(cap));
       continue;
     }
     if (const char* why = c->unsupported(p)) {
@@ -47,7 +48,8 @@ Status ConvPlan::Create(const ConvParams& p_in, const float* weight, const float
     if (!options.impl.empty()) {
       std::string msg = "impl: '" + options.impl + "' cannot run this convolution";
       for (auto& f : plan->fallbacks_) msg += "; " + f;
-      if (plan->fallbacks_.empty()) msg = "impl: expected a known implementation name but received '" + options.impl + "'";
+      if (plan->fallbacks_.empty())
+        msg = "impl: expected a known implementation name but received '" + options.impl + "'";
       return Status::InvalidArgument(msg);
     }
     return Status::Internal("no CPU implementation accepts this convolution (the generic one should)");

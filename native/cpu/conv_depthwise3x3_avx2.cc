@@ -22,7 +22,7 @@ constexpr int kDwNarrowRB = 6;
 
 }  // namespace
 
-extern const ConvImpl kConvDepthwise3x3Avx2 = {"depthwise3x3_avx2", 85, Isa::kAvx2, DwUnsupported, DwPackedSize,
-                                              DwPack, DwRun};
+extern const ConvImpl kConvDepthwise3x3Avx2 = {"depthwise3x3_avx2", 85,     Isa::kAvx2, DwUnsupported,
+                                               DwPackedSize,        DwPack, DwRun};
 }  // namespace resnext
 #pragma GCC pop_options

@@ -22,7 +22,7 @@ constexpr int kDwNarrowRB = 16;
 
 }  // namespace
 
-extern const ConvImpl kConvDepthwise3x3Avx512 = {"depthwise3x3_avx512", 90, Isa::kAvx512, DwUnsupported, DwPackedSize,
-                                              DwPack, DwRun};
+extern const ConvImpl kConvDepthwise3x3Avx512 = {"depthwise3x3_avx512", 90,     Isa::kAvx512, DwUnsupported,
+                                                 DwPackedSize,          DwPack, DwRun};
 }  // namespace resnext
 #pragma GCC pop_options

@@ -19,7 +19,7 @@ constexpr int kDwNarrowRB = 8;
 
 }  // namespace
 
-extern const ConvImpl kConvDepthwise3x3Scalar = {"depthwise3x3_scalar", 75, Isa::kScalar, DwUnsupported, DwPackedSize,
-                                              DwPack, DwRun};
+extern const ConvImpl kConvDepthwise3x3Scalar = {"depthwise3x3_scalar", 75,     Isa::kScalar, DwUnsupported,
+                                                 DwPackedSize,          DwPack, DwRun};
 }  // namespace resnext
 #pragma GCC pop_options

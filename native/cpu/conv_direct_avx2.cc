@@ -12,7 +12,7 @@ namespace {
 #include "conv_direct.inc"
 }  // namespace
 
-extern const ConvImpl kConvDirectAvx2 = {"direct_avx2", 10, Isa::kAvx2, DirectUnsupported, DirectPackedSize, DirectPack,
-                                          DirectRun};
+extern const ConvImpl kConvDirectAvx2 = {"direct_avx2",    10,         Isa::kAvx2, DirectUnsupported,
+                                         DirectPackedSize, DirectPack, DirectRun};
 }  // namespace resnext
 #pragma GCC pop_options

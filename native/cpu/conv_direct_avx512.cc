@@ -12,7 +12,7 @@ namespace {
 #include "conv_direct.inc"
 }  // namespace
 
-extern const ConvImpl kConvDirectAvx512 = {"direct_avx512", 20, Isa::kAvx512, DirectUnsupported, DirectPackedSize, DirectPack,
-                                          DirectRun};
+extern const ConvImpl kConvDirectAvx512 = {"direct_avx512",  20,         Isa::kAvx512, DirectUnsupported,
+                                           DirectPackedSize, DirectPack, DirectRun};
 }  // namespace resnext
 #pragma GCC pop_options

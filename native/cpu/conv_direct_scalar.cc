@@ -12,7 +12,7 @@ namespace {
 #include "conv_direct.inc"
 }  // namespace
 
-extern const ConvImpl kConvDirectScalar = {"direct_scalar", 0, Isa::kScalar, DirectUnsupported, DirectPackedSize, DirectPack,
-                                          DirectRun};
+extern const ConvImpl kConvDirectScalar = {"direct_scalar",  0,          Isa::kScalar, DirectUnsupported,
+                                           DirectPackedSize, DirectPack, DirectRun};
 }  // namespace resnext
 #pragma GCC pop_options

@@ -49,7 +49,8 @@ inline void GatherEven(float* __restrict dst, const float* __restrict src, int64
   const __m512i ie = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   int64_t t = 0;
   for (; t + 16 < n; t += 16) {  // reads src[2t, 2t + 32): within 2n - 1
-    _mm512_storeu_ps(dst + t, _mm512_permutex2var_ps(_mm512_loadu_ps(src + 2 * t), ie, _mm512_loadu_ps(src + 2 * t + 16)));
+    _mm512_storeu_ps(dst + t,
+                     _mm512_permutex2var_ps(_mm512_loadu_ps(src + 2 * t), ie, _mm512_loadu_ps(src + 2 * t + 16)));
   }
   if (t < n) {  // at most 16 left: masked loads of the 2(n - t) - 1 floats needed
     const int m = static_cast<int>(2 * (n - t) - 1);
@@ -113,7 +114,8 @@ inline void GatherPlane(float* __restrict dst, const float* __restrict src, cons
   }
   if (q < n) {
     const __mmask16 m = Mask(static_cast<int>(n - q));
-    _mm512_mask_storeu_ps(dst + q, m, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, _mm512_loadu_si512(idx + q), src, 4));
+    _mm512_mask_storeu_ps(dst + q, m,
+                          _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, _mm512_loadu_si512(idx + q), src, 4));
   }
 }
 
@@ -140,6 +142,7 @@ inline void PermutePlanes(float* __restrict dst, const float* __restrict src, co
 #include "conv_gemm.inc"
 }  // namespace
 
-extern const ConvImpl kConvGemmAvx512 = {"gemm_avx512", 35, Isa::kAvx512, GemmUnsupported, GemmPackedSize, GemmPack, GemmRun};
+extern const ConvImpl kConvGemmAvx512 = {"gemm_avx512",  35,       Isa::kAvx512, GemmUnsupported,
+                                         GemmPackedSize, GemmPack, GemmRun};
 }  // namespace resnext
 #pragma GCC pop_options

@@ -19,7 +19,7 @@ namespace {
 
 }  // namespace
 
-extern const ConvImpl kConvGrouped3x3s1Avx2 = {"grouped3x3s1_avx2", 70, Isa::kAvx2, G3Unsupported, GroupedPackedSize,
-                                                GroupedPack, G3Run};
+extern const ConvImpl kConvGrouped3x3s1Avx2 = {"grouped3x3s1_avx2", 70,          Isa::kAvx2, G3Unsupported,
+                                               GroupedPackedSize,   GroupedPack, G3Run};
 }  // namespace resnext
 #pragma GCC pop_options

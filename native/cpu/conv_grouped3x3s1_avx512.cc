@@ -20,7 +20,7 @@ namespace {
 
 }  // namespace
 
-extern const ConvImpl kConvGrouped3x3s1Avx512 = {"grouped3x3s1_avx512", 80, Isa::kAvx512, G3Unsupported, GroupedPackedSize,
-                                                GroupedPack, G3Run};
+extern const ConvImpl kConvGrouped3x3s1Avx512 = {"grouped3x3s1_avx512", 80,          Isa::kAvx512, G3Unsupported,
+                                                 GroupedPackedSize,     GroupedPack, G3Run};
 }  // namespace resnext
 #pragma GCC pop_options

@@ -16,7 +16,7 @@ namespace {
 
 }  // namespace
 
-extern const ConvImpl kConvGrouped3x3s1Scalar = {"grouped3x3s1_scalar", 65, Isa::kScalar, G3Unsupported, GroupedPackedSize,
-                                                GroupedPack, G3Run};
+extern const ConvImpl kConvGrouped3x3s1Scalar = {"grouped3x3s1_scalar", 65,          Isa::kScalar, G3Unsupported,
+                                                 GroupedPackedSize,     GroupedPack, G3Run};
 }  // namespace resnext
 #pragma GCC pop_options

@@ -20,7 +20,7 @@ namespace {
 
 }  // namespace
 
-extern const ConvImpl kConvGrouped3x3s2Avx2 = {"grouped3x3s2_avx2", 70, Isa::kAvx2, S2Unsupported, GroupedPackedSize,
-                                                GroupedPack, S2Run};
+extern const ConvImpl kConvGrouped3x3s2Avx2 = {"grouped3x3s2_avx2", 70,          Isa::kAvx2, S2Unsupported,
+                                               GroupedPackedSize,   GroupedPack, S2Run};
 }  // namespace resnext
 #pragma GCC pop_options

@@ -20,7 +20,7 @@ namespace {
 
 }  // namespace
 
-extern const ConvImpl kConvGrouped3x3s2Avx512 = {"grouped3x3s2_avx512", 80, Isa::kAvx512, S2Unsupported, GroupedPackedSize,
-                                                GroupedPack, S2Run};
+extern const ConvImpl kConvGrouped3x3s2Avx512 = {"grouped3x3s2_avx512", 80,          Isa::kAvx512, S2Unsupported,
+                                                 GroupedPackedSize,     GroupedPack, S2Run};
 }  // namespace resnext
 #pragma GCC pop_options

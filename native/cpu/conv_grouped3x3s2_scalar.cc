@@ -17,7 +17,7 @@ namespace {
 
 }  // namespace
 
-extern const ConvImpl kConvGrouped3x3s2Scalar = {"grouped3x3s2_scalar", 65, Isa::kScalar, S2Unsupported, GroupedPackedSize,
-                                                GroupedPack, S2Run};
+extern const ConvImpl kConvGrouped3x3s2Scalar = {"grouped3x3s2_scalar", 65,          Isa::kScalar, S2Unsupported,
+                                                 GroupedPackedSize,     GroupedPack, S2Run};
 }  // namespace resnext
 #pragma GCC pop_options

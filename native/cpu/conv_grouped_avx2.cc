@@ -19,7 +19,7 @@ namespace {
 
 }  // namespace
 
-extern const ConvImpl kConvGroupedAvx2 = {"grouped_avx2", 50, Isa::kAvx2, GroupedUnsupported, GroupedPackedSize,
-                                         GroupedPack, GroupedRun};
+extern const ConvImpl kConvGroupedAvx2 = {"grouped_avx2",    50,          Isa::kAvx2, GroupedUnsupported,
+                                          GroupedPackedSize, GroupedPack, GroupedRun};
 }  // namespace resnext
 #pragma GCC pop_options

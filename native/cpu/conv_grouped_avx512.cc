@@ -21,7 +21,7 @@ namespace {
 
 }  // namespace
 
-extern const ConvImpl kConvGroupedAvx512 = {"grouped_avx512", 60, Isa::kAvx512, GroupedUnsupported, GroupedPackedSize,
-                                           GroupedPack, GroupedRun};
+extern const ConvImpl kConvGroupedAvx512 = {"grouped_avx512",  60,          Isa::kAvx512, GroupedUnsupported,
+                                            GroupedPackedSize, GroupedPack, GroupedRun};
 }  // namespace resnext
 #pragma GCC pop_options

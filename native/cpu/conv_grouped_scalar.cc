@@ -15,6 +15,6 @@ namespace {
 
 }  // namespace
 
-extern const ConvImpl kConvGroupedScalar = {"grouped_scalar", 40, Isa::kScalar, GroupedUnsupported, GroupedPackedSize,
-                                           GroupedPack, GroupedRun};
+extern const ConvImpl kConvGroupedScalar = {"grouped_scalar",  40,          Isa::kScalar, GroupedUnsupported,
+                                            GroupedPackedSize, GroupedPack, GroupedRun};
 }  // namespace resnext

@@ -21,7 +21,7 @@ namespace {
 
 constexpr int MR = 4;
 constexpr int NVMAX = 3;
-constexpr int64_t TMAX = 96;  // tiles per task: four strips
+constexpr int64_t TMAX = 96;      // tiles per task: four strips
 constexpr int64_t TMAX_S2 = 128;  // stride 2 (conv_winograd_s2.inc)
 
 // lo = a0 b0 a1 b1 a2 b2 a3 b3, hi = a4 b4 ... a7 b7.
@@ -68,9 +68,10 @@ constexpr const ConvImpl* kWinoS2Fallback = &kConvGemmAvx2;
 #include "conv_winograd_s2.inc"
 }  // namespace
 
-extern const ConvImpl kConvWinogradAvx2 = {"winograd_avx2", 32,           Isa::kAvx2,      WinogradUnsupported,
+extern const ConvImpl kConvWinogradAvx2 = {"winograd_avx2",    32,           Isa::kAvx2,  WinogradUnsupported,
                                            WinogradPackedSize, WinogradPack, WinogradRun, /*transformed=*/true};
-extern const ConvImpl kConvWinogradS2Avx2 = {"winograd_s2_avx2", 31, Isa::kAvx2, WinogradS2Unsupported, WinogradS2PackedSize,
-                                            WinogradS2Pack, WinogradS2Run, /*transformed=*/true};
+extern const ConvImpl kConvWinogradS2Avx2 = {
+    "winograd_s2_avx2",  31, Isa::kAvx2, WinogradS2Unsupported, WinogradS2PackedSize, WinogradS2Pack, WinogradS2Run,
+    /*transformed=*/true};
 }  // namespace resnext
 #pragma GCC pop_options

@@ -21,7 +21,7 @@ namespace {
 
 constexpr int MR = 8;
 constexpr int NVMAX = 3;
-constexpr int64_t TMAX = 96;  // tiles per task: two strips
+constexpr int64_t TMAX = 96;      // tiles per task: two strips
 constexpr int64_t TMAX_S2 = 128;  // stride 2 (conv_winograd_s2.inc): 196 tiles (28x28 out) in two chunks
 
 // lo = a0 b0 a1 b1 ... a7 b7, hi = a8 b8 ... a15 b15.
@@ -54,8 +54,8 @@ inline void SplitEvenOdd(const float* __restrict src, int64_t n, float* __restri
 // Elements [off, off + 16) of the 32 floats lo:hi (off < 32; lanes past the
 // end are garbage, masked off by the caller).
 inline V Extract2(V lo, V hi, int off) {
-  const __m512i idx = _mm512_add_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                       _mm512_set1_epi32(off));
+  const __m512i idx =
+      _mm512_add_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(off));
   return off < 16 ? _mm512_permutex2var_ps(lo, idx, hi) : _mm512_permutexvar_ps(idx, hi);
 }
 
@@ -128,9 +128,10 @@ constexpr const ConvImpl* kWinoS2Fallback = &kConvGemmAvx512;
 #include "conv_winograd_s2.inc"
 }  // namespace
 
-extern const ConvImpl kConvWinogradAvx512 = {"winograd_avx512", 37,           Isa::kAvx512,      WinogradUnsupported,
-                                             WinogradPackedSize, WinogradPack, WinogradRun, /*transformed=*/true};
-extern const ConvImpl kConvWinogradS2Avx512 = {"winograd_s2_avx512", 36, Isa::kAvx512, WinogradS2Unsupported, WinogradS2PackedSize,
-                                            WinogradS2Pack, WinogradS2Run, /*transformed=*/true};
+extern const ConvImpl kConvWinogradAvx512 = {"winograd_avx512",  37,           Isa::kAvx512, WinogradUnsupported,
+                                             WinogradPackedSize, WinogradPack, WinogradRun,  /*transformed=*/true};
+extern const ConvImpl kConvWinogradS2Avx512 = {
+    "winograd_s2_avx512", 36, Isa::kAvx512, WinogradS2Unsupported, WinogradS2PackedSize, WinogradS2Pack, WinogradS2Run,
+    /*transformed=*/true};
 }  // namespace resnext
 #pragma GCC pop_options

@@ -26,7 +26,8 @@
 // ReLU applied on the way.
 //
 // Layouts (floats; nv = blocks in the task, one vector each):
-//   packed U: the F(2x2) weights, then the F(4x4) ones. F(2x2): [G][16 pos][ceil(Kg/16) panels][Cg][16]: 16 output channels
+//   packed U: the F(2x2) weights, then the F(4x4) ones. F(2x2): [G][16 pos][ceil(Kg/16) panels][Cg][16]: 16 output
+//   channels
 //             interleaved per input channel (broadcast by the micro-kernel),
 //             channels past Kg zero; packed once by the plan (in double).
 //   scratch:  V [Cg][nv][16 pos][16] | M [ceil16(Kg)][nv][16 pos][16]: the 16
@@ -70,7 +71,8 @@ const char* WgUnsupported(const ConvParams& p) {
   // (ms, 2 threads, batch 1, this kernel vs grouped3x3s1_avx512) at 56x56 with
   // 8 groups / 28x28 with 32 groups: 12 per group 0.33 vs 0.34 / 0.40 vs 0.33;
   // 14 per group 0.38 vs 0.47 / 0.45 vs 0.48; 9 per group 0.26 vs 0.23 / 0.32 vs 0.22.
-  if (p.Cg() < kMinPerGroup || p.Kg() < kMinPerGroup) return "fewer than 14 channels per group (grouped3x3s1_* is faster there)";
+  if (p.Cg() < kMinPerGroup || p.Kg() < kMinPerGroup)
+    return "fewer than 14 channels per group (grouped3x3s1_* is faster there)";
   if (p.Cg() > kMaxPerGroup || p.Kg() > kMaxPerGroup) return "more than 128 channels per group";
   return nullptr;
 }
@@ -107,7 +109,8 @@ void WgPack(const ConvParams& p, const float* weight, float* packed) {
           t[3][s] = w2;
         }
         for (int a = 0; a < 4; ++a) {
-          const double u[4] = {t[a][0], 0.5 * (t[a][0] + t[a][1] + t[a][2]), 0.5 * (t[a][0] - t[a][1] + t[a][2]), t[a][2]};
+          const double u[4] = {t[a][0], 0.5 * (t[a][0] + t[a][1] + t[a][2]), 0.5 * (t[a][0] - t[a][1] + t[a][2]),
+                               t[a][2]};
           for (int b = 0; b < 4; ++b) {
             packed[(((g * 16 + a * 4 + b) * np + k / 16) * Cg + c) * 16 + k % 16] = static_cast<float>(u[b]);
           }
@@ -199,7 +202,8 @@ void WgInput(const ConvParams& p, const float* input, int64_t grp, const Block* 
 // row 2ii + r, column 2jj + s of tile (ii, jj). Interleaving s (unpack within
 // 128-bit chunks) makes chunk ii of lo / hi columns 0-3 / 4-7 of row 2ii + r;
 // one two-source permute pairs them into two 8-column rows per vector.
-void WgOutput(const ConvParams& p, const ConvRunArgs& a, int64_t grp, const Block* blocks, int64_t nv, const float* Mb) {
+void WgOutput(const ConvParams& p, const ConvRunArgs& a, int64_t grp, const Block* blocks, int64_t nv,
+              const float* Mb) {
   const int64_t Kg = p.Kg(), P = p.P(), Q = p.Q();
   const bool relu = p.activation == Activation::kRelu;
   const __m512i rows01 = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
@@ -286,7 +290,7 @@ Status WgRun(const ConvRunArgs& a, ThreadPool& pool) {
 
 }  // namespace
 
-extern const ConvImpl kConvWinogradGroupedAvx512 = {"winograd_grouped_avx512", 82, Isa::kAvx512, WgUnsupported, WgPackedSize, WgPack,
-                                                    WgRun, /*transformed=*/true};
+extern const ConvImpl kConvWinogradGroupedAvx512 = {
+    "winograd_grouped_avx512", 82, Isa::kAvx512, WgUnsupported, WgPackedSize, WgPack, WgRun, /*transformed=*/true};
 }  // namespace resnext
 #pragma GCC pop_options

@@ -143,13 +143,15 @@ void F43Input(const ConvParams& p, const float* input, int64_t grp, const Block*
       alignas(64) float z[6][6][VL];
       for (int ii = 0; ii < 4; ++ii) {
         V t[6];
-        Bt6(row_a(4 * ii), row_a(4 * ii + 1), row_a(4 * ii + 2), row_a(4 * ii + 3), row_a(4 * ii + 4), row_a(4 * ii + 5), t);
+        Bt6(row_a(4 * ii), row_a(4 * ii + 1), row_a(4 * ii + 2), row_a(4 * ii + 3), row_a(4 * ii + 4),
+            row_a(4 * ii + 5), t);
         for (int a = 0; a < 6; ++a) VStore(z[a][ii], t[a]);
       }
       for (int h = 0; h < 2; ++h) {
         V d[6];
         for (int r = 0; r < 6; ++r) {
-          d[r] = _mm512_mask_permutexvar_ps(_mm512_permutexvar_ps(sel_b, mid(8 * h + r)), 0xFF00, sel_b, mid(8 * h + 4 + r));
+          d[r] = _mm512_mask_permutexvar_ps(_mm512_permutexvar_ps(sel_b, mid(8 * h + r)), 0xFF00, sel_b,
+                                            mid(8 * h + 4 + r));
         }
         V t[6];
         Bt6(d[0], d[1], d[2], d[3], d[4], d[5], t);

@@ -18,7 +18,7 @@ namespace {
 
 constexpr int MR = 4;
 constexpr int NVMAX = 4;
-constexpr int64_t TMAX = 16;  // tiles per task: four strips
+constexpr int64_t TMAX = 16;     // tiles per task: four strips
 constexpr int64_t TMAX_S2 = 16;  // stride 2 (conv_winograd_s2.inc)
 
 // One lane: the even output column, then the odd one.
@@ -47,9 +47,10 @@ constexpr const ConvImpl* kWinoS2Fallback = &kConvGemmScalar;
 #include "conv_winograd_s2.inc"
 }  // namespace
 
-extern const ConvImpl kConvWinogradScalar = {"winograd_scalar", 27,           Isa::kScalar,    WinogradUnsupported,
-                                             WinogradPackedSize, WinogradPack, WinogradRun, /*transformed=*/true};
-extern const ConvImpl kConvWinogradS2Scalar = {"winograd_s2_scalar", 26, Isa::kScalar, WinogradS2Unsupported, WinogradS2PackedSize,
-                                            WinogradS2Pack, WinogradS2Run, /*transformed=*/true};
+extern const ConvImpl kConvWinogradScalar = {"winograd_scalar",  27,           Isa::kScalar, WinogradUnsupported,
+                                             WinogradPackedSize, WinogradPack, WinogradRun,  /*transformed=*/true};
+extern const ConvImpl kConvWinogradS2Scalar = {
+    "winograd_s2_scalar", 26, Isa::kScalar, WinogradS2Unsupported, WinogradS2PackedSize, WinogradS2Pack, WinogradS2Run,
+    /*transformed=*/true};
 }  // namespace resnext
 #pragma GCC pop_options

@@ -36,8 +36,8 @@ CpuFeatures Detect() {
     f.avx = (c >> 28) & 1;
     if (osxsave) {
       const unsigned long long xcr0 = ReadXcr0();
-      f.os_avx = (xcr0 & 0x6) == 0x6;            // xmm + ymm state
-      f.os_avx512 = (xcr0 & 0xE6) == 0xE6;       // + opmask, zmm_hi256, hi16_zmm
+      f.os_avx = (xcr0 & 0x6) == 0x6;       // xmm + ymm state
+      f.os_avx512 = (xcr0 & 0xE6) == 0xE6;  // + opmask, zmm_hi256, hi16_zmm
     }
   }
   if (max_leaf >= 7) {
@@ -86,17 +86,29 @@ std::atomic<int>& CapStorage() {
 
 const char* IsaName(Isa isa) {
   switch (isa) {
-    case Isa::kScalar: return "scalar";
-    case Isa::kAvx2: return "avx2";
-    case Isa::kAvx512: return "avx512";
+    case Isa::kScalar:
+      return "scalar";
+    case Isa::kAvx2:
+      return "avx2";
+    case Isa::kAvx512:
+      return "avx512";
   }
   return "unknown";
 }
 
 bool ParseIsa(const std::string& name, Isa* out) {
-  if (name == "scalar") { *out = Isa::kScalar; return true; }
-  if (name == "avx2") { *out = Isa::kAvx2; return true; }
-  if (name == "avx512") { *out = Isa::kAvx512; return true; }
+  if (name == "scalar") {
+    *out = Isa::kScalar;
+    return true;
+  }
+  if (name == "avx2") {
+    *out = Isa::kAvx2;
+    return true;
+  }
+  if (name == "avx512") {
+    *out = Isa::kAvx512;
+    return true;
+  }
   return false;
 }
 

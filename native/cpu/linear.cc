@@ -47,7 +47,8 @@ __attribute__((target("avx2,fma"))) float DotAvx2(const float* a, const float* b
 
 }  // namespace
 
-Status Linear(int64_t n, int64_t in, int64_t out, const float* x, const float* w, const float* bias, float* y, ThreadPool& pool) {
+Status Linear(int64_t n, int64_t in, int64_t out, const float* x, const float* w, const float* bias, float* y,
+              ThreadPool& pool) {
   assert(n >= 0 && in >= 1 && out >= 1);
   const bool avx2 = GetIsaCap() >= Isa::kAvx2;
   auto dot = avx2 ? DotAvx2 : DotScalar;

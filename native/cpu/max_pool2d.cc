@@ -76,7 +76,8 @@ Status MaxPool2d(const MaxPool2dParams& p, const float* x, float* y, ThreadPool&
     const int64_t end = std::min(planes, (t + 1) * per_task);
     for (int64_t i = t * per_task; i < end; ++i) PoolPlane(p, x + i * in_plane, y + i * out_plane, rows);
   });
-  if (no_memory) return Status::OutOfMemory("maxPool2d: could not allocate " + std::to_string(scratch * 4) + " bytes of scratch");
+  if (no_memory)
+    return Status::OutOfMemory("maxPool2d: could not allocate " + std::to_string(scratch * 4) + " bytes of scratch");
   return Status::Ok();
 }
 

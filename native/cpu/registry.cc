@@ -32,28 +32,28 @@ extern const ConvImpl kConvDirectScalar;
 
 const ConvImpl* const* ConvImpls(int* count) {
   static const ConvImpl* const kTable[] = {
-      &kConvDepthwise3x3Avx512,  // 90: depthwise 3x3 stride 1 pad 1
-      &kConvDepthwise3x3Avx2,    // 85
+      &kConvDepthwise3x3Avx512,     // 90: depthwise 3x3 stride 1 pad 1
+      &kConvDepthwise3x3Avx2,       // 85
       &kConvWinogradGroupedAvx512,  // 82: groups > 1, 14 <= Cg, Kg <= 128, 3x3 stride 1
-      &kConvGrouped3x3s1Avx512,  // 80: groups > 1, Cg < 16, 3x3 stride 1 pad 1
-      &kConvGrouped3x3s2Avx512,  // 80: groups > 1, Cg < 16, 3x3 stride 2 pad 1
-      &kConvDepthwise3x3Scalar,  // 75
-      &kConvGrouped3x3s1Avx2,    // 70
-      &kConvGrouped3x3s2Avx2,    // 70
-      &kConvGrouped3x3s1Scalar,  // 65
-      &kConvGrouped3x3s2Scalar,  // 65
-      &kConvGroupedAvx512,  // 60: groups > 1, Cg < 16
-      &kConvGroupedAvx2,    // 50
-      &kConvGroupedScalar,  // 40
-      &kConvWinogradAvx512,  // 37: dense 3x3 stride 1, K >= 16
-      &kConvWinogradS2Avx512,  // 36: dense 3x3 stride 2, K >= 16
-      &kConvGemmAvx512,  // 35: dense, and grouped with Cg >= 16
-      &kConvWinogradAvx2,    // 32
-      &kConvWinogradS2Avx2,    // 31
-      &kConvGemmAvx2,    // 30
-      &kConvWinogradScalar,  // 27
-      &kConvWinogradS2Scalar,  // 26
-      &kConvGemmScalar,  // 25
+      &kConvGrouped3x3s1Avx512,     // 80: groups > 1, Cg < 16, 3x3 stride 1 pad 1
+      &kConvGrouped3x3s2Avx512,     // 80: groups > 1, Cg < 16, 3x3 stride 2 pad 1
+      &kConvDepthwise3x3Scalar,     // 75
+      &kConvGrouped3x3s1Avx2,       // 70
+      &kConvGrouped3x3s2Avx2,       // 70
+      &kConvGrouped3x3s1Scalar,     // 65
+      &kConvGrouped3x3s2Scalar,     // 65
+      &kConvGroupedAvx512,          // 60: groups > 1, Cg < 16
+      &kConvGroupedAvx2,            // 50
+      &kConvGroupedScalar,          // 40
+      &kConvWinogradAvx512,         // 37: dense 3x3 stride 1, K >= 16
+      &kConvWinogradS2Avx512,       // 36: dense 3x3 stride 2, K >= 16
+      &kConvGemmAvx512,             // 35: dense, and grouped with Cg >= 16
+      &kConvWinogradAvx2,           // 32
+      &kConvWinogradS2Avx2,         // 31
+      &kConvGemmAvx2,               // 30
+      &kConvWinogradScalar,         // 27
+      &kConvWinogradS2Scalar,       // 26
+      &kConvGemmScalar,             // 25
       &kConvDirectAvx512,
       &kConvDirectAvx2,
       &kConvDirectScalar,

@@ -138,7 +138,10 @@ void ThreadPool::WorkerLoop(int index, uint64_t seen) {
     // runs; a sleeping worker is woken promptly by the notify instead.
     bool woke = false;
     for (int spin = 0; spin < 20000; ++spin) {
-      if (generation_.load(std::memory_order_acquire) != seen) { woke = true; break; }
+      if (generation_.load(std::memory_order_acquire) != seen) {
+        woke = true;
+        break;
+      }
       RESNEXT_PAUSE();
     }
     if (!woke) {

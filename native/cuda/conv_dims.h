@@ -22,11 +22,12 @@ struct ConvDims {
 };
 
 inline ConvDims MakeConvDims(const ConvParams& p) {
-  return ConvDims{static_cast<int>(p.N),        static_cast<int>(p.C),        static_cast<int>(p.H),       static_cast<int>(p.W),
-                  static_cast<int>(p.K),        static_cast<int>(p.R),        static_cast<int>(p.S),       static_cast<int>(p.Cg()),
-                  static_cast<int>(p.Kg()),     static_cast<int>(p.P()),      static_cast<int>(p.Q()),     static_cast<int>(p.stride_h),
-                  static_cast<int>(p.stride_w), static_cast<int>(p.dil_h),    static_cast<int>(p.dil_w),   static_cast<int>(p.pad_top),
-                  static_cast<int>(p.pad_left), p.activation == Activation::kRelu ? 1 : 0,
+  return ConvDims{static_cast<int>(p.N),        static_cast<int>(p.C),        static_cast<int>(p.H),
+                  static_cast<int>(p.W),        static_cast<int>(p.K),        static_cast<int>(p.R),
+                  static_cast<int>(p.S),        static_cast<int>(p.Cg()),     static_cast<int>(p.Kg()),
+                  static_cast<int>(p.P()),      static_cast<int>(p.Q()),      static_cast<int>(p.stride_h),
+                  static_cast<int>(p.stride_w), static_cast<int>(p.dil_h),    static_cast<int>(p.dil_w),
+                  static_cast<int>(p.pad_top),  static_cast<int>(p.pad_left), p.activation == Activation::kRelu ? 1 : 0,
                   static_cast<int>(p.G)};
 }
 

@@ -55,12 +55,12 @@ Status CheckKernelLimits(const ConvParams& p);
 
 // Bias, residual and activation over an NHWC output in place: the epilogue of
 // the cuDNN path, whose legacy API fuses only some of it.
-Status LaunchEpilogue(void* y, DType dtype, int64_t rows, int64_t K, const float* bias, const void* residual, Activation act,
-                      cudaStream_t stream);
+Status LaunchEpilogue(void* y, DType dtype, int64_t rows, int64_t K, const float* bias, const void* residual,
+                      Activation act, cudaStream_t stream);
 
 // Host-side packing of OIHW float32 weights.
-void PackWeightsRSCK(const float* oihw, const ConvParams& p, float* out);  // -> [R][S][C/G][K]
-void PackWeightsKRSC(const float* oihw, const ConvParams& p, float* out);  // -> [K][R][S][C/G] (cuDNN NHWC filter)
+void PackWeightsRSCK(const float* oihw, const ConvParams& p, float* out);   // -> [R][S][C/G][K]
+void PackWeightsKRSC(const float* oihw, const ConvParams& p, float* out);   // -> [K][R][S][C/G] (cuDNN NHWC filter)
 void PackWeightsGRSKC(const float* oihw, const ConvParams& p, float* out);  // -> [G][R][S][K/G][C/G] (grouped_mma)
 
 }  // namespace cuda

@@ -14,8 +14,9 @@ namespace resnext {
 namespace cuda {
 
 template <typename T, int TQ>
-__host__ __device__ __forceinline__ void GroupedDirectThread(const ConvDims& d, int k, int64_t tile, const T* __restrict__ x,
-                                                             const T* __restrict__ w, const float* __restrict__ bias,
+__host__ __device__ __forceinline__ void GroupedDirectThread(const ConvDims& d, int k, int64_t tile,
+                                                             const T* __restrict__ x, const T* __restrict__ w,
+                                                             const float* __restrict__ bias,
                                                              const T* __restrict__ residual, T* __restrict__ y) {
   const int q_tiles = (d.Q + TQ - 1) / TQ;
   if (k >= d.K || tile >= int64_t(d.N) * d.P * q_tiles) return;

@@ -33,8 +33,8 @@ __device__ __forceinline__ void Mma16816<__nv_bfloat16>(float d[4], const uint32
 }
 
 template <typename T, int NT>
-__global__ void GroupedMmaKernel(ConvDims d, int64_t tiles, const T* __restrict__ x, const T* __restrict__ w, const float* __restrict__ bias,
-                                 const T* __restrict__ residual, T* __restrict__ y) {
+__global__ void GroupedMmaKernel(ConvDims d, int64_t tiles, const T* __restrict__ x, const T* __restrict__ w,
+                                 const float* __restrict__ bias, const T* __restrict__ residual, T* __restrict__ y) {
   const int lane = threadIdx.x % 32;
   const int64_t item = int64_t(blockIdx.x) * kWarpsPerBlock + threadIdx.x / 32;
   if (item >= tiles * d.G()) return;  // whole warps leave together: mma.sync needs all 32 lanes
@@ -69,20 +69,37 @@ void Launch(const ConvDims& d, int64_t tiles, const GroupedConvArgs& a, cudaStre
   const int64_t warps = tiles * d.G();
   const int64_t blocks = (warps + kWarpsPerBlock - 1) / kWarpsPerBlock;
   GroupedMmaKernel<T, NT><<<static_cast<unsigned>(blocks), 32 * kWarpsPerBlock, 0, stream>>>(
-      d, tiles, static_cast<const T*>(a.x), static_cast<const T*>(a.w), a.bias, static_cast<const T*>(a.residual), static_cast<T*>(a.y));
+      d, tiles, static_cast<const T*>(a.x), static_cast<const T*>(a.w), a.bias, static_cast<const T*>(a.residual),
+      static_cast<T*>(a.y));
 }
 
 template <typename T>
 void LaunchNT(const ConvDims& d, int64_t tiles, const GroupedConvArgs& a, cudaStream_t stream) {
   switch (d.Kg / 8) {
-    case 1: Launch<T, 1>(d, tiles, a, stream); break;
-    case 2: Launch<T, 2>(d, tiles, a, stream); break;
-    case 3: Launch<T, 3>(d, tiles, a, stream); break;
-    case 4: Launch<T, 4>(d, tiles, a, stream); break;
-    case 5: Launch<T, 5>(d, tiles, a, stream); break;
-    case 6: Launch<T, 6>(d, tiles, a, stream); break;
-    case 7: Launch<T, 7>(d, tiles, a, stream); break;
-    default: Launch<T, kMaxNTiles>(d, tiles, a, stream); break;
+    case 1:
+      Launch<T, 1>(d, tiles, a, stream);
+      break;
+    case 2:
+      Launch<T, 2>(d, tiles, a, stream);
+      break;
+    case 3:
+      Launch<T, 3>(d, tiles, a, stream);
+      break;
+    case 4:
+      Launch<T, 4>(d, tiles, a, stream);
+      break;
+    case 5:
+      Launch<T, 5>(d, tiles, a, stream);
+      break;
+    case 6:
+      Launch<T, 6>(d, tiles, a, stream);
+      break;
+    case 7:
+      Launch<T, 7>(d, tiles, a, stream);
+      break;
+    default:
+      Launch<T, kMaxNTiles>(d, tiles, a, stream);
+      break;
   }
 }
 
@@ -92,7 +109,8 @@ std::string GroupedMmaUnsupported(const ConvParams& p, DType dtype) {
   if (dtype == DType::kF32) return "float32 (the tensor-core path is for float16 and bfloat16)";
   if (p.Cg() % 16 != 0) return "channels per group " + std::to_string(p.Cg()) + " is not a multiple of 16";
   if (p.Kg() % 8 != 0 || p.Kg() > 8 * kMaxNTiles)
-    return "output channels per group " + std::to_string(p.Kg()) + " is not a multiple of 8 up to " + std::to_string(8 * kMaxNTiles);
+    return "output channels per group " + std::to_string(p.Kg()) + " is not a multiple of 8 up to " +
+           std::to_string(8 * kMaxNTiles);
   return "";
 }
 
@@ -103,7 +121,8 @@ Status LaunchGroupedMma(const GroupedConvArgs& a, int /*sms*/, cudaStream_t stre
   if (!why.empty()) return Status::Unsupported("grouped_mma: " + why);
   const ConvDims d = MakeConvDims(a.p);
   const int64_t tiles = (int64_t(d.N) * d.P * d.Q + 15) / 16;
-  if ((tiles * d.G() + kWarpsPerBlock - 1) / kWarpsPerBlock > 0x7fffffff) return Status::Unsupported("grouped_mma: too many tiles for one launch");
+  if ((tiles * d.G() + kWarpsPerBlock - 1) / kWarpsPerBlock > 0x7fffffff)
+    return Status::Unsupported("grouped_mma: too many tiles for one launch");
   if (a.dtype == DType::kF16)
     LaunchNT<__half>(d, tiles, a, stream);
   else

@@ -62,7 +62,8 @@ __host__ __device__ __forceinline__ uint32_t LoadPair(const T* p, bool ok) {
 
 // The input row of pixel i for filter tap (r, s), at the group's first channel; null when in the padding.
 template <typename T>
-__host__ __device__ __forceinline__ const T* MmaInputRow(const ConvDims& d, const MmaPixels& px, int i, int r, int s, int g, const T* x) {
+__host__ __device__ __forceinline__ const T* MmaInputRow(const ConvDims& d, const MmaPixels& px, int i, int r, int s,
+                                                         int g, const T* x) {
   if (!px.valid[i]) return nullptr;
   const int h = px.p[i] * d.sh - d.pt + r * d.dh;
   const int w = px.q[i] * d.sw - d.pl + s * d.dw;
@@ -82,16 +83,19 @@ __host__ __device__ __forceinline__ void MmaLoadA(const T* row0, const T* row1, 
 
 // B fragment for n-tile j (output channels j*8..j*8+7 of the group), input channels [c, c+16), tap (r, s).
 template <typename T>
-__host__ __device__ __forceinline__ void MmaLoadB(const ConvDims& d, const T* w, int g, int r, int s, int j, int c, int lane, uint32_t b[2]) {
-  const T* base = w + ((int64_t(g) * d.R + r) * d.S + s) * int64_t(d.Kg) * d.Cg + int64_t(j * 8 + lane / 4) * d.Cg + c + 2 * (lane % 4);
+__host__ __device__ __forceinline__ void MmaLoadB(const ConvDims& d, const T* w, int g, int r, int s, int j, int c,
+                                                  int lane, uint32_t b[2]) {
+  const T* base = w + ((int64_t(g) * d.R + r) * d.S + s) * int64_t(d.Kg) * d.Cg + int64_t(j * 8 + lane / 4) * d.Cg + c +
+                  2 * (lane % 4);
   b[0] = LoadPair(base, true);
   b[1] = LoadPair(base + 8, true);
 }
 
 // Epilogue of n-tile j: bias, residual, ReLU, then the two pairs this lane owns.
 template <typename T>
-__host__ __device__ __forceinline__ void MmaStore(const ConvDims& d, const MmaPixels& px, int64_t tile, int g, int j, int lane, const float acc[4],
-                                                  const float* bias, const T* residual, T* y) {
+__host__ __device__ __forceinline__ void MmaStore(const ConvDims& d, const MmaPixels& px, int64_t tile, int g, int j,
+                                                  int lane, const float acc[4], const float* bias, const T* residual,
+                                                  T* y) {
   const int k = g * d.Kg + j * 8 + 2 * (lane % 4);
   for (int i = 0; i < 2; i++) {
     if (!px.valid[i]) continue;

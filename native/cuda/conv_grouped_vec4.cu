@@ -9,9 +9,10 @@ namespace cuda {
 namespace {
 
 template <typename T, int TQ>
-__global__ void GroupedVec4Kernel(ConvDims d, const T* __restrict__ x, const T* __restrict__ w, const float* __restrict__ bias,
-                                  const T* __restrict__ residual, T* __restrict__ y) {
-  GroupedVec4Thread<T, TQ>(d, blockIdx.y * blockDim.x + threadIdx.x, int64_t(blockIdx.x) * blockDim.y + threadIdx.y, x, w, bias, residual, y);
+__global__ void GroupedVec4Kernel(ConvDims d, const T* __restrict__ x, const T* __restrict__ w,
+                                  const float* __restrict__ bias, const T* __restrict__ residual, T* __restrict__ y) {
+  GroupedVec4Thread<T, TQ>(d, blockIdx.y * blockDim.x + threadIdx.x, int64_t(blockIdx.x) * blockDim.y + threadIdx.y, x,
+                           w, bias, residual, y);
 }
 
 }  // namespace
@@ -42,8 +43,9 @@ Status LaunchGroupedVec4(const GroupedConvArgs& a, int sms, cudaStream_t stream)
   dim3 block(bx, by);
   dim3 grid(static_cast<unsigned>(tile_blocks), static_cast<unsigned>(k_blocks));
   RESNEXT_DISPATCH_DTYPE(a.dtype, T,
-                         (GroupedVec4Kernel<T, kTQ><<<grid, block, 0, stream>>>(d, static_cast<const T*>(a.x), static_cast<const T*>(a.w), a.bias,
-                                                                               static_cast<const T*>(a.residual), static_cast<T*>(a.y))));
+                         (GroupedVec4Kernel<T, kTQ><<<grid, block, 0, stream>>>(
+                             d, static_cast<const T*>(a.x), static_cast<const T*>(a.w), a.bias,
+                             static_cast<const T*>(a.residual), static_cast<T*>(a.y))));
   RESNEXT_CUDA_TRY(cudaGetLastError(), "grouped vec4 conv launch");
   return Status::Ok();
 }

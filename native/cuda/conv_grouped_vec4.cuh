@@ -17,8 +17,9 @@ namespace resnext {
 namespace cuda {
 
 template <typename T, int TQ>
-__host__ __device__ __forceinline__ void GroupedVec4Thread(const ConvDims& d, int k4, int64_t tile, const T* __restrict__ x,
-                                                           const T* __restrict__ w, const float* __restrict__ bias,
+__host__ __device__ __forceinline__ void GroupedVec4Thread(const ConvDims& d, int k4, int64_t tile,
+                                                           const T* __restrict__ x, const T* __restrict__ w,
+                                                           const float* __restrict__ bias,
                                                            const T* __restrict__ residual, T* __restrict__ y) {
   const int k0 = k4 * 4;
   const int q_tiles = (d.Q + TQ - 1) / TQ;

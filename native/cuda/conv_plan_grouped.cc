@@ -33,7 +33,8 @@ Status DeviceArray::Upload(const float* host, int64_t count, DType dtype) {
   void* staging = nullptr;
   s = Scratch(static_cast<size_t>(count) * 4, &staging);
   if (!s.ok()) return s;
-  RESNEXT_CUDA_TRY(cudaMemcpyAsync(staging, host, static_cast<size_t>(count) * 4, cudaMemcpyHostToDevice, Stream()), "weight upload");
+  RESNEXT_CUDA_TRY(cudaMemcpyAsync(staging, host, static_cast<size_t>(count) * 4, cudaMemcpyHostToDevice, Stream()),
+                   "weight upload");
   s = ConvertDType(staging, DType::kF32, ptr_, dtype, count, Stream());
   if (!s.ok()) return s;
   RESNEXT_CUDA_TRY(cudaStreamSynchronize(Stream()), "weight upload");
@@ -68,7 +69,8 @@ class GroupedConvPlan final : public DeviceConvPlan {
       for (const KernelRow& k : kKernels) {
         if (forced != k.name) continue;
         const std::string why = k.unsupported(p_, dtype_);
-        if (!why.empty()) return Status::Unsupported(std::string("impl: ") + k.name + " cannot run this convolution: " + why);
+        if (!why.empty())
+          return Status::Unsupported(std::string("impl: ") + k.name + " cannot run this convolution: " + why);
         kernel_ = &k;
         return Status::Ok();
       }
@@ -129,8 +131,8 @@ class GroupedConvPlan final : public DeviceConvPlan {
 
 }  // namespace
 
-Status CreateGroupedConvPlan(const ConvParams& p, DType dtype, const float* oihw, const float* bias, const std::string& kernel,
-                             std::unique_ptr<DeviceConvPlan>* out) {
+Status CreateGroupedConvPlan(const ConvParams& p, DType dtype, const float* oihw, const float* bias,
+                             const std::string& kernel, std::unique_ptr<DeviceConvPlan>* out) {
   Status s = ValidateConvPlanParams(p);
   if (!s.ok()) return s;
   auto plan = std::make_unique<GroupedConvPlan>(p, dtype);

@@ -18,11 +18,13 @@ namespace resnext {
 namespace cuda {
 
 Status ConvertDType(const void* src, DType src_type, void* dst, DType dst_type, int64_t count, cudaStream_t stream);
-Status NchwToNhwc(const void* src, DType src_type, void* dst, DType dst_type, int64_t N, int64_t C, int64_t HW, cudaStream_t stream);
-Status NhwcToNchw(const void* src, DType src_type, void* dst, DType dst_type, int64_t N, int64_t C, int64_t HW, cudaStream_t stream);
+Status NchwToNhwc(const void* src, DType src_type, void* dst, DType dst_type, int64_t N, int64_t C, int64_t HW,
+                  cudaStream_t stream);
+Status NhwcToNchw(const void* src, DType src_type, void* dst, DType dst_type, int64_t N, int64_t C, int64_t HW,
+                  cudaStream_t stream);
 
-Status PadNhwc(const void* src, void* dst, DType type, int64_t N, int64_t H, int64_t W, int64_t C, int64_t top, int64_t left, int64_t bottom,
-               int64_t right, cudaStream_t stream);
+Status PadNhwc(const void* src, void* dst, DType type, int64_t N, int64_t H, int64_t W, int64_t C, int64_t top,
+               int64_t left, int64_t bottom, int64_t right, cudaStream_t stream);
 
 }  // namespace cuda
 }  // namespace resnext

@@ -41,8 +41,8 @@ class DeviceConvPlan {
 // Our kernels (conv_grouped_*.cu). oihw: [K][C/G][R][S] float32 on the host;
 // bias: [K] float32 on the host or null; kernel: a kernel name to force, or
 // empty to pick the best that accepts the shape.
-Status CreateGroupedConvPlan(const ConvParams& p, DType dtype, const float* oihw, const float* bias, const std::string& kernel,
-                             std::unique_ptr<DeviceConvPlan>* out);
+Status CreateGroupedConvPlan(const ConvParams& p, DType dtype, const float* oihw, const float* bias,
+                             const std::string& kernel, std::unique_ptr<DeviceConvPlan>* out);
 
 // A device copy of host float32 data converted to `dtype`, owned with its size.
 class DeviceArray {

@@ -17,9 +17,12 @@ inline bool ValidDType(int32_t v) { return v >= 0 && v <= 2; }
 
 inline const char* DTypeName(DType t) {
   switch (t) {
-    case DType::kF32: return "float32";
-    case DType::kF16: return "float16";
-    case DType::kBF16: return "bfloat16";
+    case DType::kF32:
+      return "float32";
+    case DType::kF16:
+      return "float16";
+    case DType::kBF16:
+      return "bfloat16";
   }
   return "unknown";
 }

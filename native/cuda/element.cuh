@@ -17,11 +17,17 @@ __host__ __device__ __forceinline__ float ToFloat(__nv_bfloat16 v) { return __bf
 template <typename T>
 __host__ __device__ __forceinline__ T FromFloat(float v);
 template <>
-__host__ __device__ __forceinline__ float FromFloat<float>(float v) { return v; }
+__host__ __device__ __forceinline__ float FromFloat<float>(float v) {
+  return v;
+}
 template <>
-__host__ __device__ __forceinline__ __half FromFloat<__half>(float v) { return __float2half_rn(v); }
+__host__ __device__ __forceinline__ __half FromFloat<__half>(float v) {
+  return __float2half_rn(v);
+}
 template <>
-__host__ __device__ __forceinline__ __nv_bfloat16 FromFloat<__nv_bfloat16>(float v) { return __float2bfloat16_rn(v); }
+__host__ __device__ __forceinline__ __nv_bfloat16 FromFloat<__nv_bfloat16>(float v) {
+  return __float2bfloat16_rn(v);
+}
 
 // Read-only cached load on the GPU, a plain load when emulated on the host.
 template <typename T>
@@ -76,21 +82,21 @@ __host__ __device__ __forceinline__ void Store4(H* p, const float v[4]) {
 }  // namespace resnext
 
 // Calls BODY with `using T = <element type>` for a runtime DType.
-#define RESNEXT_DISPATCH_DTYPE(dtype, T, ...)                    \
-  switch (dtype) {                                               \
-    case ::resnext::cuda::DType::kF32: {                         \
-      using T = float;                                           \
-      __VA_ARGS__;                                               \
-      break;                                                     \
-    }                                                            \
-    case ::resnext::cuda::DType::kF16: {                         \
-      using T = __half;                                          \
-      __VA_ARGS__;                                               \
-      break;                                                     \
-    }                                                            \
-    case ::resnext::cuda::DType::kBF16: {                        \
-      using T = __nv_bfloat16;                                   \
-      __VA_ARGS__;                                               \
-      break;                                                     \
-    }                                                            \
+#define RESNEXT_DISPATCH_DTYPE(dtype, T, ...) \
+  switch (dtype) {                            \
+    case ::resnext::cuda::DType::kF32: {      \
+      using T = float;                        \
+      __VA_ARGS__;                            \
+      break;                                  \
+    }                                         \
+    case ::resnext::cuda::DType::kF16: {      \
+      using T = __half;                       \
+      __VA_ARGS__;                            \
+      break;                                  \
+    }                                         \
+    case ::resnext::cuda::DType::kBF16: {     \
+      using T = __nv_bfloat16;                \
+      __VA_ARGS__;                            \
+      break;                                  \
+    }                                         \
   }

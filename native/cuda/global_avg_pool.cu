@@ -24,8 +24,8 @@ Status LaunchGlobalAvgPool(int64_t N, int64_t HW, int64_t C, const void* x, void
   int64_t blocks = (total + threads - 1) / threads;
   if (blocks > 65535 * 8) blocks = 65535 * 8;
   RESNEXT_DISPATCH_DTYPE(dtype, T,
-                         (GlobalAvgPoolKernel<T><<<static_cast<unsigned>(blocks), threads, 0, stream>>>(N, HW, C, static_cast<const T*>(x),
-                                                                                                        static_cast<T*>(y))));
+                         (GlobalAvgPoolKernel<T><<<static_cast<unsigned>(blocks), threads, 0, stream>>>(
+                             N, HW, C, static_cast<const T*>(x), static_cast<T*>(y))));
   RESNEXT_CUDA_TRY(cudaGetLastError(), "global average pool kernel launch");
   return Status::Ok();
 }

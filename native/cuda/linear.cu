@@ -37,15 +37,16 @@ __global__ void LinearKernel(int64_t N, int64_t C, int64_t M, const T* __restric
 
 }  // namespace
 
-Status LaunchLinear(int64_t N, int64_t C, int64_t M, const void* x, const float* w, const float* bias, void* y, DType dtype,
-                    cudaStream_t stream) {
+Status LaunchLinear(int64_t N, int64_t C, int64_t M, const void* x, const float* w, const float* bias, void* y,
+                    DType dtype, cudaStream_t stream) {
   if (N == 0 || M == 0) return Status::Ok();
   const int64_t tiles = (N + kLinearRows - 1) / kLinearRows;
-  if (tiles > 65535) return Status::Unsupported("linear: at most " + std::to_string(65535 * kLinearRows) + " rows per call");
+  if (tiles > 65535)
+    return Status::Unsupported("linear: at most " + std::to_string(65535 * kLinearRows) + " rows per call");
   const dim3 grid(static_cast<unsigned>((M + kWarpsPerBlock - 1) / kWarpsPerBlock), static_cast<unsigned>(tiles));
   RESNEXT_DISPATCH_DTYPE(dtype, T,
-                         (LinearKernel<T><<<grid, kWarpsPerBlock * 32, 0, stream>>>(N, C, M, static_cast<const T*>(x), w, bias,
-                                                                                    static_cast<T*>(y))));
+                         (LinearKernel<T><<<grid, kWarpsPerBlock * 32, 0, stream>>>(N, C, M, static_cast<const T*>(x),
+                                                                                    w, bias, static_cast<T*>(y))));
   RESNEXT_CUDA_TRY(cudaGetLastError(), "linear kernel launch");
   return Status::Ok();
 }

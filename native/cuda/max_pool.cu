@@ -23,8 +23,8 @@ Status LaunchMaxPool2d(const PoolDims& d, const void* x, void* y, DType dtype, c
   int64_t blocks = (total + threads - 1) / threads;
   if (blocks > 65535 * 8) blocks = 65535 * 8;
   RESNEXT_DISPATCH_DTYPE(dtype, T,
-                         (MaxPoolKernel<T><<<static_cast<unsigned>(blocks), threads, 0, stream>>>(d, static_cast<const T*>(x),
-                                                                                                  static_cast<T*>(y), total)));
+                         (MaxPoolKernel<T><<<static_cast<unsigned>(blocks), threads, 0, stream>>>(
+                             d, static_cast<const T*>(x), static_cast<T*>(y), total)));
   RESNEXT_CUDA_TRY(cudaGetLastError(), "max pool kernel launch");
   return Status::Ok();
 }

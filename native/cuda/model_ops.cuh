@@ -52,8 +52,8 @@ __host__ __device__ inline float AvgPoolAt(int64_t HW, int64_t C, const T* x, in
 constexpr int kLinearRows = 8;
 
 template <typename T>
-__host__ __device__ inline void LinearLane(int64_t C, const T* x, const float* w, int64_t m, int64_t n0, int rows, int lane, int lanes,
-                                           float acc[kLinearRows]) {
+__host__ __device__ inline void LinearLane(int64_t C, const T* x, const float* w, int64_t m, int64_t n0, int rows,
+                                           int lane, int lanes, float acc[kLinearRows]) {
   for (int j = 0; j < kLinearRows; j++) acc[j] = 0.f;
   const float* wr = w + m * C;
   for (int64_t c = lane; c < C; c += lanes) {

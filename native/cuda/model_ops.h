@@ -30,8 +30,8 @@ Status LaunchMaxPool2d(const PoolDims& d, const void* x, void* y, DType dtype, c
 Status LaunchGlobalAvgPool(int64_t N, int64_t HW, int64_t C, const void* x, void* y, DType dtype, cudaStream_t stream);
 
 // y [N][M] = x [N][C] * w^T + bias; w [M][C] and bias [M] float32, bias may be null.
-Status LaunchLinear(int64_t N, int64_t C, int64_t M, const void* x, const float* w, const float* bias, void* y, DType dtype,
-                    cudaStream_t stream);
+Status LaunchLinear(int64_t N, int64_t C, int64_t M, const void* x, const float* w, const float* bias, void* y,
+                    DType dtype, cudaStream_t stream);
 
 }  // namespace cuda
 }  // namespace resnext

@@ -52,7 +52,8 @@ void RunProbe(ProbeResult* r) {
   cudaError_t err = cudaGetDeviceCount(&count);
   if (err == cudaErrorInsufficientDriver || (r->driverVersion > 0 && r->driverVersion < r->runtimeVersion)) {
     r->reason = "version mismatch: the NVIDIA driver supports CUDA " + VersionString(r->driverVersion) +
-                " but the addon was built with CUDA " + VersionString(r->runtimeVersion) + " (update the driver or rebuild with an older toolkit)";
+                " but the addon was built with CUDA " + VersionString(r->runtimeVersion) +
+                " (update the driver or rebuild with an older toolkit)";
     cudaGetLastError();
     return;
   }
@@ -62,7 +63,8 @@ void RunProbe(ProbeResult* r) {
     return;
   }
   if (err != cudaSuccess) {
-    r->reason = std::string("the CUDA runtime could not start: ") + cudaGetErrorName(err) + " (" + cudaGetErrorString(err) + ")";
+    r->reason = std::string("the CUDA runtime could not start: ") + cudaGetErrorName(err) + " (" +
+                cudaGetErrorString(err) + ")";
     cudaGetLastError();
     return;
   }
@@ -79,8 +81,8 @@ void RunProbe(ProbeResult* r) {
     r->devices.push_back(d);
   }
   if (!r->devices.empty() && r->devices[0].major < 8) {
-    r->reason = "device 0 (" + r->devices[0].name + ") has compute capability " + std::to_string(r->devices[0].major) + "." +
-                std::to_string(r->devices[0].minor) + "; the addon is built for 8.0 and newer";
+    r->reason = "device 0 (" + r->devices[0].name + ") has compute capability " + std::to_string(r->devices[0].major) +
+                "." + std::to_string(r->devices[0].minor) + "; the addon is built for 8.0 and newer";
     return;
   }
   r->ok = true;
@@ -130,13 +132,15 @@ Status Alloc(size_t bytes, void** out) {
   if (!s.ok()) return s;
   *out = nullptr;
   if (g_capturing.load())
-    return Status::Unsupported("device allocation of " + std::to_string(bytes) +
-                               " bytes while a CUDA graph is being captured (run the work once uncaptured first so its buffers exist)");
+    return Status::Unsupported(
+        "device allocation of " + std::to_string(bytes) +
+        " bytes while a CUDA graph is being captured (run the work once uncaptured first so its buffers exist)");
   if (bytes == 0) bytes = 1;  // a valid, unique pointer for empty tensors
   cudaError_t err = cudaMallocAsync(out, bytes, g_stream);
   if (err != cudaSuccess) {
     cudaGetLastError();
-    return Status::OutOfMemory("device allocation of " + std::to_string(bytes) + " bytes failed: " + cudaGetErrorString(err));
+    return Status::OutOfMemory("device allocation of " + std::to_string(bytes) +
+                               " bytes failed: " + cudaGetErrorString(err));
   }
   int64_t now = g_in_use.fetch_add(static_cast<int64_t>(bytes)) + static_cast<int64_t>(bytes);
   g_live.fetch_add(1);

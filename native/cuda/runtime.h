@@ -27,14 +27,14 @@ struct DeviceInfo {
 };
 
 struct ProbeResult {
-  bool driverFound = false;   // libcuda.so.1 could be opened
-  std::string driverError;    // dlerror() when it could not
-  int driverVersion = 0;      // e.g. 13000; 0 without a driver
-  int runtimeVersion = 0;     // the CUDA runtime linked into the addon
+  bool driverFound = false;  // libcuda.so.1 could be opened
+  std::string driverError;   // dlerror() when it could not
+  int driverVersion = 0;     // e.g. 13000; 0 without a driver
+  int runtimeVersion = 0;    // the CUDA runtime linked into the addon
   int deviceCount = 0;
   std::vector<DeviceInfo> devices;
   bool ok = false;
-  std::string reason;         // why the GPU cannot be used; empty when ok
+  std::string reason;  // why the GPU cannot be used; empty when ok
 };
 
 // Cached after the first call; safe on any machine.

@@ -33,16 +33,17 @@ namespace {
 Status FromCudnn(cudnnStatus_t st, const char* what) {
   if (st == CUDNN_STATUS_SUCCESS) return Status::Ok();
   const CudnnApi* api = Cudnn();
-  std::string msg = std::string(what) + ": " + (api ? api->cudnnGetErrorString(st) : "cuDNN error") + " (" + std::to_string(st) + ")";
+  std::string msg =
+      std::string(what) + ": " + (api ? api->cudnnGetErrorString(st) : "cuDNN error") + " (" + std::to_string(st) + ")";
   if (st == CUDNN_STATUS_NOT_SUPPORTED) return Status::Unsupported(msg);
   if (st == CUDNN_STATUS_ALLOC_FAILED) return Status::OutOfMemory(msg);
   return Status::Internal(msg);
 }
 
-#define RESNEXT_CUDNN_TRY(expr, what)            \
-  do {                                           \
-    Status _s = FromCudnn((expr), (what));       \
-    if (!_s.ok()) return _s;                     \
+#define RESNEXT_CUDNN_TRY(expr, what)      \
+  do {                                     \
+    Status _s = FromCudnn((expr), (what)); \
+    if (!_s.ok()) return _s;               \
   } while (0)
 
 // Descriptor owners: one destroy call each, whatever path leaves the scope.
@@ -100,9 +101,12 @@ Status Workspace(size_t bytes, void** out) {
 
 cudnnDataType_t CudnnType(DType t) {
   switch (t) {
-    case DType::kF16: return CUDNN_DATA_HALF;
-    case DType::kBF16: return CUDNN_DATA_BFLOAT16;
-    default: return CUDNN_DATA_FLOAT;
+    case DType::kF16:
+      return CUDNN_DATA_HALF;
+    case DType::kBF16:
+      return CUDNN_DATA_BFLOAT16;
+    default:
+      return CUDNN_DATA_FLOAT;
   }
 }
 
@@ -115,20 +119,25 @@ class CudnnConvPlan final : public DeviceConvPlan {
   Status Init(const float* oihw, const float* bias) {
     const CudnnApi* api = Cudnn();
     RESNEXT_CUDNN_TRY(api->cudnnCreateFilterDescriptor(&filter_.d), "cudnnCreateFilterDescriptor");
-    RESNEXT_CUDNN_TRY(api->cudnnSetFilter4dDescriptor(filter_.d, CudnnType(dtype_), CUDNN_TENSOR_NHWC, static_cast<int>(p_.K),
-                                                      static_cast<int>(p_.Cg()), static_cast<int>(p_.R), static_cast<int>(p_.S)),
-                      "cudnnSetFilter4dDescriptor");
+    RESNEXT_CUDNN_TRY(
+        api->cudnnSetFilter4dDescriptor(filter_.d, CudnnType(dtype_), CUDNN_TENSOR_NHWC, static_cast<int>(p_.K),
+                                        static_cast<int>(p_.Cg()), static_cast<int>(p_.R), static_cast<int>(p_.S)),
+        "cudnnSetFilter4dDescriptor");
     RESNEXT_CUDNN_TRY(api->cudnnCreateConvolutionDescriptor(&conv_.d), "cudnnCreateConvolutionDescriptor");
-    const int pad_h = symmetric_ ? static_cast<int>(p_.pad_top) : 0, pad_w = symmetric_ ? static_cast<int>(p_.pad_left) : 0;
-    RESNEXT_CUDNN_TRY(api->cudnnSetConvolution2dDescriptor(conv_.d, pad_h, pad_w, static_cast<int>(p_.stride_h), static_cast<int>(p_.stride_w),
-                                                           static_cast<int>(p_.dil_h), static_cast<int>(p_.dil_w), CUDNN_CROSS_CORRELATION,
-                                                           CUDNN_DATA_FLOAT),
-                      "cudnnSetConvolution2dDescriptor");
-    RESNEXT_CUDNN_TRY(api->cudnnSetConvolutionGroupCount(conv_.d, static_cast<int>(p_.G)), "cudnnSetConvolutionGroupCount");
+    const int pad_h = symmetric_ ? static_cast<int>(p_.pad_top) : 0,
+              pad_w = symmetric_ ? static_cast<int>(p_.pad_left) : 0;
+    RESNEXT_CUDNN_TRY(
+        api->cudnnSetConvolution2dDescriptor(conv_.d, pad_h, pad_w, static_cast<int>(p_.stride_h),
+                                             static_cast<int>(p_.stride_w), static_cast<int>(p_.dil_h),
+                                             static_cast<int>(p_.dil_w), CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT),
+        "cudnnSetConvolution2dDescriptor");
+    RESNEXT_CUDNN_TRY(api->cudnnSetConvolutionGroupCount(conv_.d, static_cast<int>(p_.G)),
+                      "cudnnSetConvolutionGroupCount");
     // float32 stays exact float32 (no TF32) so results match the reference;
     // half types use tensor cores with float32 accumulation.
-    RESNEXT_CUDNN_TRY(api->cudnnSetConvolutionMathType(conv_.d, dtype_ == DType::kF32 ? CUDNN_FMA_MATH : CUDNN_TENSOR_OP_MATH),
-                      "cudnnSetConvolutionMathType");
+    RESNEXT_CUDNN_TRY(
+        api->cudnnSetConvolutionMathType(conv_.d, dtype_ == DType::kF32 ? CUDNN_FMA_MATH : CUDNN_TENSOR_OP_MATH),
+        "cudnnSetConvolutionMathType");
     std::vector<float> packed(static_cast<size_t>(p_.WeightSize()));
     PackWeightsKRSC(oihw, p_, packed.data());
     Status s = w_.Upload(packed.data(), p_.WeightSize(), dtype_);
@@ -141,12 +150,15 @@ class CudnnConvPlan final : public DeviceConvPlan {
     s = fused_bias_.Upload(fused_bias.data(), p_.K, dtype_);
     if (!s.ok()) return s;
     RESNEXT_CUDNN_TRY(api->cudnnCreateTensorDescriptor(&bias_desc_.d), "cudnnCreateTensorDescriptor(bias)");
-    RESNEXT_CUDNN_TRY(api->cudnnSetTensor4dDescriptor(bias_desc_.d, CUDNN_TENSOR_NCHW, CudnnType(dtype_), 1, static_cast<int>(p_.K), 1, 1),
+    RESNEXT_CUDNN_TRY(api->cudnnSetTensor4dDescriptor(bias_desc_.d, CUDNN_TENSOR_NCHW, CudnnType(dtype_), 1,
+                                                      static_cast<int>(p_.K), 1, 1),
                       "cudnnSetTensor4dDescriptor(bias)");
     RESNEXT_CUDNN_TRY(api->cudnnCreateActivationDescriptor(&act_.d), "cudnnCreateActivationDescriptor");
     const bool relu = p_.activation == Activation::kRelu;
-    RESNEXT_CUDNN_TRY(api->cudnnSetActivationDescriptor(act_.d, relu ? CUDNN_ACTIVATION_RELU : CUDNN_ACTIVATION_IDENTITY, CUDNN_NOT_PROPAGATE_NAN, 0.0),
-                      "cudnnSetActivationDescriptor");
+    RESNEXT_CUDNN_TRY(
+        api->cudnnSetActivationDescriptor(act_.d, relu ? CUDNN_ACTIVATION_RELU : CUDNN_ACTIVATION_IDENTITY,
+                                          CUDNN_NOT_PROPAGATE_NAN, 0.0),
+        "cudnnSetActivationDescriptor");
     return Status::Ok();
   }
 
@@ -168,8 +180,9 @@ class CudnnConvPlan final : public DeviceConvPlan {
     s = ShapeFor(r.N, Hp, Wp, &sh);
     if (!s.ok()) return s;
     if (sh->P != full.P() || sh->Q != full.Q())
-      return Status::Internal("cudnn: output " + std::to_string(sh->P) + "x" + std::to_string(sh->Q) + " differs from the expected " +
-                              std::to_string(full.P()) + "x" + std::to_string(full.Q()));
+      return Status::Internal("cudnn: output " + std::to_string(sh->P) + "x" + std::to_string(sh->Q) +
+                              " differs from the expected " + std::to_string(full.P()) + "x" +
+                              std::to_string(full.Q()));
 
     const void* x = r.x;
     if (!symmetric_) {
@@ -177,7 +190,8 @@ class CudnnConvPlan final : public DeviceConvPlan {
       const size_t bytes = static_cast<size_t>(r.N * Hp * Wp * p_.C) * DTypeSize(dtype_);
       s = Scratch(bytes, &padded);
       if (!s.ok()) return s;
-      s = PadNhwc(r.x, padded, dtype_, r.N, r.H, r.W, p_.C, p_.pad_top, p_.pad_left, p_.pad_bottom, p_.pad_right, Stream());
+      s = PadNhwc(r.x, padded, dtype_, r.N, r.H, r.W, p_.C, p_.pad_top, p_.pad_left, p_.pad_bottom, p_.pad_right,
+                  Stream());
       if (!s.ok()) return s;
       x = padded;
     }
@@ -189,20 +203,22 @@ class CudnnConvPlan final : public DeviceConvPlan {
     if (epilogue && sh->fused != Fused::kNo) {
       if (!relu && sh->algo != CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM) {
         sh->fused = Fused::kNo;
-        sh->unfused_reason = "identity activation needs IMPLICIT_PRECOMP_GEMM, cuDNN chose algo " + std::to_string(static_cast<int>(sh->algo));
+        sh->unfused_reason = "identity activation needs IMPLICIT_PRECOMP_GEMM, cuDNN chose algo " +
+                             std::to_string(static_cast<int>(sh->algo));
       } else {
         const float one = 1.f, alpha2 = r.residual ? 1.f : 0.f;
         const void* z = r.residual ? r.residual : r.y;  // read only when alpha2 != 0
-        const cudnnStatus_t st = api->cudnnConvolutionBiasActivationForward(handle, &one, sh->x.d, x, filter_.d, w_.get(), conv_.d, sh->algo, ws,
-                                                                            sh->workspace, &alpha2, sh->y.d, z, bias_desc_.d, fused_bias_.get(),
-                                                                            act_.d, sh->y.d, r.y);
+        const cudnnStatus_t st = api->cudnnConvolutionBiasActivationForward(
+            handle, &one, sh->x.d, x, filter_.d, w_.get(), conv_.d, sh->algo, ws, sh->workspace, &alpha2, sh->y.d, z,
+            bias_desc_.d, fused_bias_.get(), act_.d, sh->y.d, r.y);
         if (st == CUDNN_STATUS_SUCCESS) {
           sh->fused = Fused::kYes;
           return Status::Ok();
         }
         if (st != CUDNN_STATUS_NOT_SUPPORTED) return FromCudnn(st, "cudnnConvolutionBiasActivationForward");
         sh->fused = Fused::kNo;  // nothing was launched: run the unfused path below from now on
-        sh->unfused_reason = "cudnnConvolutionBiasActivationForward: NOT_SUPPORTED for algo " + std::to_string(static_cast<int>(sh->algo));
+        sh->unfused_reason = "cudnnConvolutionBiasActivationForward: NOT_SUPPORTED for algo " +
+                             std::to_string(static_cast<int>(sh->algo));
       }
     }
     // Unfused: y = conv + beta * y: when the residual is the output buffer itself
@@ -210,11 +226,11 @@ class CudnnConvPlan final : public DeviceConvPlan {
     // read it after cuDNN has overwritten it.
     const bool residual_in_y = r.residual != nullptr && r.residual == r.y;
     const float one = 1.f, beta = residual_in_y ? 1.f : 0.f;
-    RESNEXT_CUDNN_TRY(api->cudnnConvolutionForward(handle, &one, sh->x.d, x, filter_.d, w_.get(), conv_.d, sh->algo, ws, sh->workspace, &beta,
-                                                   sh->y.d, r.y),
+    RESNEXT_CUDNN_TRY(api->cudnnConvolutionForward(handle, &one, sh->x.d, x, filter_.d, w_.get(), conv_.d, sh->algo, ws,
+                                                   sh->workspace, &beta, sh->y.d, r.y),
                       "cudnnConvolutionForward");
-    return LaunchEpilogue(r.y, dtype_, r.N * full.P() * full.Q(), p_.K, static_cast<const float*>(bias_.get()), residual_in_y ? nullptr : r.residual,
-                          p_.activation, Stream());
+    return LaunchEpilogue(r.y, dtype_, r.N * full.P() * full.Q(), p_.K, static_cast<const float*>(bias_.get()),
+                          residual_in_y ? nullptr : r.residual, p_.activation, Stream());
   }
 
   const ConvParams& params() const override { return p_; }
@@ -224,15 +240,17 @@ class CudnnConvPlan final : public DeviceConvPlan {
     std::string d = "groupCount=" + std::to_string(p_.G) + (symmetric_ ? "" : ", asymmetric padding via a padded copy");
     for (const auto& kv : shapes_) {
       d += "; N,H,W=" + std::to_string(std::get<0>(kv.first)) + "," + std::to_string(std::get<1>(kv.first)) + "," +
-           std::to_string(std::get<2>(kv.first)) + ": algo " + std::to_string(static_cast<int>(kv.second.algo)) + ", workspace " +
-           std::to_string(kv.second.workspace) + " B" +
+           std::to_string(std::get<2>(kv.first)) + ": algo " + std::to_string(static_cast<int>(kv.second.algo)) +
+           ", workspace " + std::to_string(kv.second.workspace) + " B" +
            (kv.second.fused == Fused::kYes  ? ", epilogue fused in cudnnConvolutionBiasActivationForward"
             : kv.second.fused == Fused::kNo ? ", epilogue kernel after cuDNN (" + kv.second.unfused_reason + ")"
                                             : "");
     }
     return d;
   }
-  int64_t PackedBytes() const override { return static_cast<int64_t>(w_.bytes() + bias_.bytes() + fused_bias_.bytes()); }
+  int64_t PackedBytes() const override {
+    return static_cast<int64_t>(w_.bytes() + bias_.bytes() + fused_bias_.bytes());
+  }
 
  private:
   enum class Fused { kUntried, kYes, kNo };
@@ -257,23 +275,25 @@ class CudnnConvPlan final : public DeviceConvPlan {
     Shape& sh = shapes_[key];
     Status s = [&]() -> Status {
       RESNEXT_CUDNN_TRY(api->cudnnCreateTensorDescriptor(&sh.x.d), "cudnnCreateTensorDescriptor");
-      RESNEXT_CUDNN_TRY(api->cudnnSetTensor4dDescriptor(sh.x.d, CUDNN_TENSOR_NHWC, CudnnType(dtype_), static_cast<int>(N), static_cast<int>(p_.C),
-                                                        static_cast<int>(H), static_cast<int>(W)),
-                        "cudnnSetTensor4dDescriptor(x)");
+      RESNEXT_CUDNN_TRY(
+          api->cudnnSetTensor4dDescriptor(sh.x.d, CUDNN_TENSOR_NHWC, CudnnType(dtype_), static_cast<int>(N),
+                                          static_cast<int>(p_.C), static_cast<int>(H), static_cast<int>(W)),
+          "cudnnSetTensor4dDescriptor(x)");
       int n = 0, c = 0, h = 0, w = 0;
       RESNEXT_CUDNN_TRY(api->cudnnGetConvolution2dForwardOutputDim(conv_.d, sh.x.d, filter_.d, &n, &c, &h, &w),
                         "cudnnGetConvolution2dForwardOutputDim");
       sh.P = h;
       sh.Q = w;
       RESNEXT_CUDNN_TRY(api->cudnnCreateTensorDescriptor(&sh.y.d), "cudnnCreateTensorDescriptor");
-      RESNEXT_CUDNN_TRY(api->cudnnSetTensor4dDescriptor(sh.y.d, CUDNN_TENSOR_NHWC, CudnnType(dtype_), n, c, h, w), "cudnnSetTensor4dDescriptor(y)");
+      RESNEXT_CUDNN_TRY(api->cudnnSetTensor4dDescriptor(sh.y.d, CUDNN_TENSOR_NHWC, CudnnType(dtype_), n, c, h, w),
+                        "cudnnSetTensor4dDescriptor(y)");
       cudnnHandle_t handle;
       Status hs = Handle(&handle);
       if (!hs.ok()) return hs;
       cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
       int returned = 0;
-      RESNEXT_CUDNN_TRY(api->cudnnFindConvolutionForwardAlgorithm(handle, sh.x.d, filter_.d, conv_.d, sh.y.d, CUDNN_CONVOLUTION_FWD_ALGO_COUNT,
-                                                                  &returned, perf),
+      RESNEXT_CUDNN_TRY(api->cudnnFindConvolutionForwardAlgorithm(handle, sh.x.d, filter_.d, conv_.d, sh.y.d,
+                                                                  CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &returned, perf),
                         "cudnnFindConvolutionForwardAlgorithm");
       for (int i = 0; i < returned; i++) {
         if (perf[i].status == CUDNN_STATUS_SUCCESS) {
@@ -306,7 +326,8 @@ class CudnnConvPlan final : public DeviceConvPlan {
 
 }  // namespace
 
-Status CreateCudnnConvPlan(const ConvParams& p, DType dtype, const float* oihw, const float* bias, std::unique_ptr<DeviceConvPlan>* out) {
+Status CreateCudnnConvPlan(const ConvParams& p, DType dtype, const float* oihw, const float* bias,
+                           std::unique_ptr<DeviceConvPlan>* out) {
   Status s = ValidateConvPlanParams(p);
   if (!s.ok()) return s;
   if (!Cudnn()) return Status::Unsupported(CudnnProbe().reason);

@@ -26,7 +26,8 @@ struct CudnnProbeResult {
 // Opens libcudnn on first use (never at addon load); cached.
 const CudnnProbeResult& CudnnProbe();
 
-Status CreateCudnnConvPlan(const ConvParams& p, DType dtype, const float* oihw, const float* bias, std::unique_ptr<DeviceConvPlan>* out);
+Status CreateCudnnConvPlan(const ConvParams& p, DType dtype, const float* oihw, const float* bias,
+                           std::unique_ptr<DeviceConvPlan>* out);
 
 }  // namespace cuda
 }  // namespace resnext

@@ -57,8 +57,8 @@ void Load() {
     return;
   }
   std::string missing;
-#define RESNEXT_CUDNN_RESOLVE(name)                                          \
-  g_api.name = reinterpret_cast<decltype(&::name)>(dlsym(h, #name));         \
+#define RESNEXT_CUDNN_RESOLVE(name)                                  \
+  g_api.name = reinterpret_cast<decltype(&::name)>(dlsym(h, #name)); \
   if (!g_api.name) missing += std::string(missing.empty() ? "" : ", ") + #name;
   RESNEXT_CUDNN_FUNCTIONS(RESNEXT_CUDNN_RESOLVE)
 #undef RESNEXT_CUDNN_RESOLVE
@@ -77,8 +77,8 @@ void Load() {
   int ours = 0;
   cudaRuntimeGetVersion(&ours);
   if (cudart / 1000 != ours / 1000) {
-    g_probe.reason = "version mismatch: cuDNN at " + g_probe.library + " was built for CUDA " + std::to_string(cudart / 1000) +
-                     " but the addon uses CUDA " + std::to_string(ours / 1000);
+    g_probe.reason = "version mismatch: cuDNN at " + g_probe.library + " was built for CUDA " +
+                     std::to_string(cudart / 1000) + " but the addon uses CUDA " + std::to_string(ours / 1000);
     return;
   }
   g_probe.loaded = true;

@@ -58,7 +58,8 @@ Napi::Value SetIsaCap(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsString()) ThrowType(env, "isa: expected 'scalar', 'avx2' or 'avx512'");
   std::string name = info[0].As<Napi::String>().Utf8Value();
   resnext::Isa isa;
-  if (!resnext::ParseIsa(name, &isa)) ThrowRange(env, "isa: expected 'scalar', 'avx2' or 'avx512' but received '" + name + "'");
+  if (!resnext::ParseIsa(name, &isa))
+    ThrowRange(env, "isa: expected 'scalar', 'avx2' or 'avx512' but received '" + name + "'");
   return Napi::String::New(env, resnext::IsaName(resnext::SetIsaCap(isa)));
 }
 

@@ -33,8 +33,8 @@ RunArgs ParseRunArgs(const Napi::CallbackInfo& info, const resnext::ConvPlan& pl
 
   const resnext::ConvParams& pp = plan.params();
   if (shape[1] != pp.C)
-    ThrowRange(env, "input.shape[1] (channels): expected " + std::to_string(pp.C) + " (weight.shape[1] * groups) but received " +
-                        std::to_string(shape[1]));
+    ThrowRange(env, "input.shape[1] (channels): expected " + std::to_string(pp.C) +
+                        " (weight.shape[1] * groups) but received " + std::to_string(shape[1]));
   resnext::ConvParams p;
   resnext::Status s = plan.Bind(shape[0], shape[2], shape[3], &p);
   if (!s.ok()) ThrowStatus(env, s);
@@ -42,7 +42,8 @@ RunArgs ParseRunArgs(const Napi::CallbackInfo& info, const resnext::ConvPlan& pl
     ThrowRange(env, "input: expected " + std::to_string(p.InputSize()) + " elements for its shape but received " +
                         std::to_string(r.input.length));
   if (r.output.length != p.OutputSize())
-    ThrowRange(env, "output: expected " + std::to_string(p.OutputSize()) + " elements but received " + std::to_string(r.output.length));
+    ThrowRange(env, "output: expected " + std::to_string(p.OutputSize()) + " elements but received " +
+                        std::to_string(r.output.length));
   if (r.residual.data != nullptr && r.residual.length != p.OutputSize())
     ThrowRange(env, "residual: expected " + std::to_string(p.OutputSize()) + " elements but received " +
                         std::to_string(r.residual.length));
@@ -92,7 +93,8 @@ ConvPlanWrap::ConvPlanWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Co
   if (!isa.IsUndefined() && !isa.IsNull()) {
     if (!isa.IsString()) ThrowType(env, "isa: expected 'scalar', 'avx2' or 'avx512'");
     std::string name = isa.As<Napi::String>().Utf8Value();
-    if (!resnext::ParseIsa(name, &popts.isa)) ThrowRange(env, "isa: expected 'scalar', 'avx2' or 'avx512' but received '" + name + "'");
+    if (!resnext::ParseIsa(name, &popts.isa))
+      ThrowRange(env, "isa: expected 'scalar', 'avx2' or 'avx512' but received '" + name + "'");
     popts.has_isa = true;
   }
   Napi::Value impl = o.Get("impl");
@@ -109,7 +111,8 @@ ConvPlanWrap::ConvPlanWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Co
     ThrowRange(env, "weight: expected " + std::to_string(p.WeightSize()) + " elements for its shape but received " +
                         std::to_string(weight.length));
   if (bias.data != nullptr && bias.length != p.K)
-    ThrowRange(env, "bias: expected " + std::to_string(p.K) + " elements (output channels) but received " + std::to_string(bias.length));
+    ThrowRange(env, "bias: expected " + std::to_string(p.K) + " elements (output channels) but received " +
+                        std::to_string(bias.length));
 
   s = resnext::ConvPlan::Create(p, weight.data, bias.data, popts, &plan_);
   if (!s.ok()) ThrowStatus(env, s);
@@ -117,7 +120,8 @@ ConvPlanWrap::ConvPlanWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Co
 
 Napi::Value ConvPlanWrap::Run(const Napi::CallbackInfo& info) {
   RunArgs a = ParseRunArgs(info, *plan_);
-  resnext::Status s = plan_->Run(a.N, a.H, a.W, a.input.data, a.residual.data, a.output.data, resnext::ThreadPool::Global());
+  resnext::Status s =
+      plan_->Run(a.N, a.H, a.W, a.input.data, a.residual.data, a.output.data, resnext::ThreadPool::Global());
   if (!s.ok()) ThrowStatus(info.Env(), s);
   return info.Env().Undefined();
 }

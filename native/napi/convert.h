@@ -31,7 +31,8 @@ int64_t GetInt(const Napi::Value& v, const char* name, int64_t min, int64_t max)
 template <size_t N>
 std::array<int64_t, N> GetIntArray(const Napi::Value& v, const char* name, int64_t min, int64_t max) {
   Napi::Env env = v.Env();
-  if (!v.IsArray()) throw Napi::TypeError::New(env, std::string(name) + ": expected an array of " + std::to_string(N) + " integers");
+  if (!v.IsArray())
+    throw Napi::TypeError::New(env, std::string(name) + ": expected an array of " + std::to_string(N) + " integers");
   Napi::Array a = v.As<Napi::Array>();
   if (a.Length() != N)
     throw Napi::RangeError::New(env, std::string(name) + ": expected " + std::to_string(N) + " entries but received " +

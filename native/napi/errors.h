@@ -19,9 +19,9 @@ inline Napi::Error StatusToError(Napi::Env env, const resnext::Status& s) {
       return Napi::TypeError::New(env, s.message);
     default: {
       Napi::Error e = Napi::Error::New(env, s.message);
-      const char* code = s.code == resnext::StatusCode::kOutOfMemory ? "ERR_RESNEXT_OUT_OF_MEMORY"
+      const char* code = s.code == resnext::StatusCode::kOutOfMemory   ? "ERR_RESNEXT_OUT_OF_MEMORY"
                          : s.code == resnext::StatusCode::kUnsupported ? "ERR_RESNEXT_UNSUPPORTED"
-                                                                         : "ERR_RESNEXT_INTERNAL";
+                                                                       : "ERR_RESNEXT_INTERNAL";
       e.Set("code", Napi::String::New(env, code));
       return e;
     }

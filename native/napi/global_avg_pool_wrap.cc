@@ -26,9 +26,11 @@ Args Parse(const Napi::CallbackInfo& info) {
   a.out = GetFloat32Array(info[2], "output");
   const double planes = static_cast<double>(s[0]) * s[1], hw = static_cast<double>(s[2]) * s[3];
   if (planes * hw != static_cast<double>(a.in.length))
-    ThrowRange(env, "input: expected " + std::to_string(static_cast<int64_t>(planes * hw)) + " elements for its shape but received " + std::to_string(a.in.length));
+    ThrowRange(env, "input: expected " + std::to_string(static_cast<int64_t>(planes * hw)) +
+                        " elements for its shape but received " + std::to_string(a.in.length));
   if (planes != static_cast<double>(a.out.length))
-    ThrowRange(env, "output: expected " + std::to_string(static_cast<int64_t>(planes)) + " elements (N * C) but received " + std::to_string(a.out.length));
+    ThrowRange(env, "output: expected " + std::to_string(static_cast<int64_t>(planes)) +
+                        " elements (N * C) but received " + std::to_string(a.out.length));
   if (Overlaps(a.in, a.out)) ThrowRange(env, "output: must not share memory with input");
   a.planes = static_cast<int64_t>(planes);
   a.hw = static_cast<int64_t>(hw);
@@ -46,7 +48,8 @@ Napi::Value RunAsync(const Napi::CallbackInfo& info) {
   Args a = Parse(info);
   return LayerWorker::Start(
       info.Env(), "resnext:globalAvgPool",
-      [a]() { return resnext::GlobalAvgPool(a.planes, a.hw, a.in.data, a.out.data, resnext::ThreadPool::Global()); }, {a.in.value, a.out.value});
+      [a]() { return resnext::GlobalAvgPool(a.planes, a.hw, a.in.data, a.out.data, resnext::ThreadPool::Global()); },
+      {a.in.value, a.out.value});
 }
 
 }  // namespace

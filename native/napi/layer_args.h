@@ -18,21 +18,25 @@ namespace resnext_napi {
 // Throws a RangeError unless v has exactly n elements.
 inline void WantLength(Napi::Env env, const F32View& v, double n, const std::string& name) {
   if (static_cast<double>(v.length) != n)
-    ThrowRange(env, name + ": expected " + std::to_string(static_cast<int64_t>(n)) + " elements but received " + std::to_string(v.length));
+    ThrowRange(env, name + ": expected " + std::to_string(static_cast<int64_t>(n)) + " elements but received " +
+                        std::to_string(v.length));
 }
 
 // [N, C, H, W] and [kh, kw, sh, sw, ph, pw], checked: kernel and stride >= 1,
 // padding <= kernel / 2 (as torch), and a window that fits the padded input.
-inline resnext::MaxPool2dParams GetMaxPoolParams(const Napi::Value& shape_v, const Napi::Value& params_v, const std::string& at) {
+inline resnext::MaxPool2dParams GetMaxPoolParams(const Napi::Value& shape_v, const Napi::Value& params_v,
+                                                 const std::string& at) {
   Napi::Env env = shape_v.Env();
   auto s = GetIntArray<4>(shape_v, (at + "inputShape").c_str(), 1, resnext::kMaxElements);
   auto k = GetIntArray<6>(params_v, (at + "params").c_str(), 0, 1 << 20);
   resnext::MaxPool2dParams p;
   p.N = s[0], p.C = s[1], p.H = s[2], p.W = s[3];
   p.kh = k[0], p.kw = k[1], p.sh = k[2], p.sw = k[3], p.ph = k[4], p.pw = k[5];
-  if (p.kh < 1 || p.kw < 1 || p.sh < 1 || p.sw < 1) ThrowRange(env, at + "params: expected kernel and stride of at least 1");
+  if (p.kh < 1 || p.kw < 1 || p.sh < 1 || p.sw < 1)
+    ThrowRange(env, at + "params: expected kernel and stride of at least 1");
   if (2 * p.ph > p.kh || 2 * p.pw > p.kw) ThrowRange(env, at + "params: expected padding of at most half the kernel");
-  if (p.H + 2 * p.ph < p.kh || p.W + 2 * p.pw < p.kw) ThrowRange(env, at + "inputShape: expected an input at least as large as the kernel");
+  if (p.H + 2 * p.ph < p.kh || p.W + 2 * p.pw < p.kw)
+    ThrowRange(env, at + "inputShape: expected an input at least as large as the kernel");
   return p;
 }
 

@@ -17,14 +17,16 @@ namespace resnext_napi {
 
 class LayerWorker : public Napi::AsyncWorker {
  public:
-  LayerWorker(Napi::Env env, const char* name, std::function<resnext::Status()> fn, const std::vector<Napi::Value>& pinned)
+  LayerWorker(Napi::Env env, const char* name, std::function<resnext::Status()> fn,
+              const std::vector<Napi::Value>& pinned)
       : Napi::AsyncWorker(env, name), deferred_(Napi::Promise::Deferred::New(env)), fn_(std::move(fn)), name_(name) {
     for (const Napi::Value& v : pinned)
       if (v.IsObject()) refs_.push_back(Napi::Persistent(v.As<Napi::Object>()));
   }
 
   // Queues the worker and returns its promise.
-  static Napi::Promise Start(Napi::Env env, const char* name, std::function<resnext::Status()> fn, const std::vector<Napi::Value>& pinned) {
+  static Napi::Promise Start(Napi::Env env, const char* name, std::function<resnext::Status()> fn,
+                             const std::vector<Napi::Value>& pinned) {
     auto* w = new LayerWorker(env, name, std::move(fn), pinned);
     Napi::Promise p = w->deferred_.Promise();
     w->Queue();

@@ -28,13 +28,16 @@ Args Parse(const Napi::CallbackInfo& info) {
   auto ws = GetIntArray<2>(info[3], "weight.shape", 1, resnext::kMaxElements);
   a.b = GetOptionalFloat32Array(info[4], "bias");
   a.y = GetFloat32Array(info[5], "output");
-  if (ws[1] != xs[1]) ThrowRange(env, "weight.shape[1]: expected " + std::to_string(xs[1]) + " (input features) but received " + std::to_string(ws[1]));
+  if (ws[1] != xs[1])
+    ThrowRange(env, "weight.shape[1]: expected " + std::to_string(xs[1]) + " (input features) but received " +
+                        std::to_string(ws[1]));
   a.n = xs[0], a.in = xs[1], a.out = ws[0];
   WantLength(env, a.x, static_cast<double>(a.n) * a.in, "input");
   WantLength(env, a.w, static_cast<double>(a.out) * a.in, "weight");
   if (a.b.data != nullptr) WantLength(env, a.b, static_cast<double>(a.out), "bias");
   WantLength(env, a.y, static_cast<double>(a.n) * a.out, "output");
-  if (Overlaps(a.y, a.x) || Overlaps(a.y, a.w) || Overlaps(a.y, a.b)) ThrowRange(env, "output: must not share memory with the inputs");
+  if (Overlaps(a.y, a.x) || Overlaps(a.y, a.w) || Overlaps(a.y, a.b))
+    ThrowRange(env, "output: must not share memory with the inputs");
   return a;
 }
 
@@ -53,7 +56,8 @@ Napi::Value RunAsync(const Napi::CallbackInfo& info) {
   Args a = Parse(info);
   std::vector<Napi::Value> pinned{a.x.value, a.w.value, a.y.value};
   if (a.b.data != nullptr) pinned.push_back(a.b.value);
-  return LayerWorker::Start(info.Env(), "resnext:linear", [a]() { return Call(a); }, pinned);
+  return LayerWorker::Start(
+      info.Env(), "resnext:linear", [a]() { return Call(a); }, pinned);
 }
 
 }  // namespace

@@ -42,7 +42,8 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
 Napi::Value RunAsync(const Napi::CallbackInfo& info) {
   Args a = Parse(info);
   return LayerWorker::Start(
-      info.Env(), "resnext:maxPool2d", [a]() { return resnext::MaxPool2d(a.p, a.in.data, a.out.data, resnext::ThreadPool::Global()); },
+      info.Env(), "resnext:maxPool2d",
+      [a]() { return resnext::MaxPool2d(a.p, a.in.data, a.out.data, resnext::ThreadPool::Global()); },
       {a.in.value, a.out.value});
 }
 

@@ -52,10 +52,11 @@ struct Program {
 class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "Network",
-                       {InstanceMethod<&NetworkWrap::AddProgram>("addProgram"), InstanceMethod<&NetworkWrap::Run>("run"),
-                        InstanceMethod<&NetworkWrap::RunAsync>("runAsync"), InstanceMethod<&NetworkWrap::DropProgram>("dropProgram"),
-                        InstanceMethod<&NetworkWrap::Dispose>("dispose"), InstanceMethod<&NetworkWrap::Info>("info")});
+    return DefineClass(
+        env, "Network",
+        {InstanceMethod<&NetworkWrap::AddProgram>("addProgram"), InstanceMethod<&NetworkWrap::Run>("run"),
+         InstanceMethod<&NetworkWrap::RunAsync>("runAsync"), InstanceMethod<&NetworkWrap::DropProgram>("dropProgram"),
+         InstanceMethod<&NetworkWrap::Dispose>("dispose"), InstanceMethod<&NetworkWrap::Info>("info")});
   }
 
   explicit NetworkWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NetworkWrap>(info) {
@@ -89,8 +90,10 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
       p.N = p.H = p.W = 1;
       resnext::Status s = resnext::ValidateConvPlanParams(p);
       if (!s.ok()) ThrowStatus(env, s);
-      if (w.length != p.WeightSize()) ThrowRange(env, at + ".weight: expected " + std::to_string(p.WeightSize()) + " elements");
-      if (b.data != nullptr && b.length != p.K) ThrowRange(env, at + ".bias: expected " + std::to_string(p.K) + " elements");
+      if (w.length != p.WeightSize())
+        ThrowRange(env, at + ".weight: expected " + std::to_string(p.WeightSize()) + " elements");
+      if (b.data != nullptr && b.length != p.K)
+        ThrowRange(env, at + ".bias: expected " + std::to_string(p.K) + " elements");
       resnext::ConvPlanOptions popts;
       popts.direct_only = GetDirectOnly(o.Get("algorithm"), (at + ".algorithm").c_str());
       std::unique_ptr<resnext::ConvPlan> plan;
@@ -127,7 +130,8 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
         int64_t idx = GetInt(o.Get("conv"), (at + ".conv").c_str(), 0, static_cast<int64_t>(plans_.size()) - 1);
         auto shape = GetIntArray<4>(o.Get("inputShape"), (at + ".inputShape").c_str(), 1, kMax);
         const resnext::ConvPlan& plan = *plans_[static_cast<size_t>(idx)];
-        if (shape[1] != plan.params().C) ThrowRange(env, at + ".inputShape[1]: expected " + std::to_string(plan.params().C) + " channels");
+        if (shape[1] != plan.params().C)
+          ThrowRange(env, at + ".inputShape[1]: expected " + std::to_string(plan.params().C) + " channels");
         resnext::ConvParams p;
         resnext::Status st = plan.Bind(shape[0], shape[2], shape[3], &p);
         if (!st.ok()) ThrowStatus(env, st);
@@ -164,7 +168,8 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
         F32View b = GetOptionalFloat32Array(o.Get("bias"), (at + ".bias").c_str());
         WantLength(env, w, static_cast<double>(ws[0]) * ws[1], at + ".weight");
         if (b.data != nullptr) WantLength(env, b, static_cast<double>(ws[0]), at + ".bias");
-        if (Overlaps(out, w) || Overlaps(out, b)) ThrowRange(env, at + ".output: must not share memory with the weights");
+        if (Overlaps(out, w) || Overlaps(out, b))
+          ThrowRange(env, at + ".output: must not share memory with the weights");
         prog->pins.push_back(Napi::Persistent(w.value.As<Napi::Object>()));
         if (b.data != nullptr) prog->pins.push_back(Napi::Persistent(b.value.As<Napi::Object>()));
         s.rows = xs[0], s.in = xs[1], s.out = ws[0];
@@ -173,15 +178,16 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
         in_size = static_cast<double>(xs[0]) * xs[1];
         out_size = static_cast<double>(xs[0]) * ws[0];
       } else {
-        ThrowRange(env, at + ".op: expected 'conv', 'maxPool2d', 'globalAvgPool' or 'linear' but received '" + op + "'");
+        ThrowRange(env,
+                   at + ".op: expected 'conv', 'maxPool2d', 'globalAvgPool' or 'linear' but received '" + op + "'");
       }
       if (in.data != nullptr) {
         WantLength(env, in, in_size, at + ".input");
         if (Overlaps(in, out)) ThrowRange(env, at + ".output: must not share memory with the input");
         prog->pins.push_back(Napi::Persistent(in.value.As<Napi::Object>()));
       } else if (in_size != static_cast<double>(prog->input_length)) {
-        ThrowRange(env, at + ".input: the program input has " + std::to_string(prog->input_length) + " elements but the step reads " +
-                            std::to_string(static_cast<int64_t>(in_size)));
+        ThrowRange(env, at + ".input: the program input has " + std::to_string(prog->input_length) +
+                            " elements but the step reads " + std::to_string(static_cast<int64_t>(in_size)));
       }
       WantLength(env, out, out_size, at + ".output");
       prog->pins.push_back(Napi::Persistent(out.value.As<Napi::Object>()));
@@ -200,11 +206,14 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     Program* p = programs_[static_cast<size_t>(id)].get();
     if (p == nullptr) ThrowRange(env, "programId: program " + std::to_string(id) + " was dropped");
     *x = GetFloat32Array(info[1], "x");
-    if (x->length != p->input_length) ThrowRange(env, "x: expected " + std::to_string(p->input_length) + " elements but received " + std::to_string(x->length));
+    if (x->length != p->input_length)
+      ThrowRange(env, "x: expected " + std::to_string(p->input_length) + " elements but received " +
+                          std::to_string(x->length));
     for (const F32View& o : p->outputs)
       if (Overlaps(*x, o)) ThrowRange(env, "x: must not share memory with the program's buffers");
     bool expected = false;
-    if (!p->busy.compare_exchange_strong(expected, true)) ThrowRange(env, "programId: the program is already running (its buffers are in use)");
+    if (!p->busy.compare_exchange_strong(expected, true))
+      ThrowRange(env, "programId: the program is already running (its buffers are in use)");
     return p;
   }
 
@@ -221,14 +230,14 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     F32View x;
     Program* p = Bind(info, &x);
     const float* xd = x.data;
-    return LayerWorker::Start(
-        info.Env(), "resnext:network",
-        [p, xd]() {
-          resnext::Status s = resnext::RunLayerProgram(p->steps, xd, resnext::ThreadPool::Global());
-          p->busy.store(false);
-          return s;
-        },
-        {x.value, info.This()});
+    return LayerWorker::Start(info.Env(), "resnext:network",
+                              [p, xd]() {
+                                resnext::Status s =
+                                    resnext::RunLayerProgram(p->steps, xd, resnext::ThreadPool::Global());
+                                p->busy.store(false);
+                                return s;
+                              },
+                              {x.value, info.This()});
   }
 
   Napi::Value DropProgram(const Napi::CallbackInfo& info) {

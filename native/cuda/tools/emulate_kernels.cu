@@ -37,8 +37,9 @@ struct Case {
   bool bias, residual, relu;
 };
 
-double Reference(const ConvParams& p, const std::vector<float>& x, const std::vector<float>& w, const std::vector<float>& b,
-                 const std::vector<float>& res, int64_t n, int64_t k, int64_t oh, int64_t ow) {
+double Reference(const ConvParams& p, const std::vector<float>& x, const std::vector<float>& w,
+                 const std::vector<float>& b, const std::vector<float>& res, int64_t n, int64_t k, int64_t oh,
+                 int64_t ow) {
   const int64_t g = k / p.Kg(), Cg = p.Cg();
   double acc = 0;
   for (int64_t c = 0; c < Cg; c++)
@@ -91,7 +92,8 @@ void EmulateMma(float acc[32][4], const uint32_t a[32][4], const uint32_t b[32][
 // One warp of GroupedMmaKernel (conv_grouped_mma.cu), lane by lane, composed
 // from the same pieces in the same order.
 template <typename T>
-void EmulateMmaWarp(const ConvDims& d, int64_t tile, int g, const T* x, const T* w, const float* bias, const T* residual, T* y) {
+void EmulateMmaWarp(const ConvDims& d, int64_t tile, int g, const T* x, const T* w, const float* bias,
+                    const T* residual, T* y) {
   MmaPixels px[32];
   const int NT = d.Kg / 8;
   std::vector<float> acc(static_cast<size_t>(NT) * 32 * 4, 0.f);
@@ -109,7 +111,8 @@ void EmulateMmaWarp(const ConvDims& d, int64_t tile, int g, const T* x, const T*
         }
       }
   for (int j = 0; j < NT; j++)
-    for (int lane = 0; lane < 32; lane++) MmaStore(d, px[lane], tile, g, j, lane, &acc[static_cast<size_t>(j) * 128 + lane * 4], bias, residual, y);
+    for (int lane = 0; lane < 32; lane++)
+      MmaStore(d, px[lane], tile, g, j, lane, &acc[static_cast<size_t>(j) * 128 + lane * 4], bias, residual, y);
 }
 
 template <typename T>
@@ -160,10 +163,12 @@ double RunCase(const Case& t, Kernel kernel, std::mt19937* rng) {
   for (int64_t tile = 0; kernel != Kernel::kMma && tile < tiles + 1; tile++) {
     if (kernel == Kernel::kVec4) {
       for (int k4 = 0; k4 < d.K / 4 + 1; k4++)
-        GroupedVec4Thread<T, kTQ>(d, k4, tile, xh.data(), wt.data(), b.empty() ? nullptr : b.data(), rh.empty() ? nullptr : rh.data(), yh.data());
+        GroupedVec4Thread<T, kTQ>(d, k4, tile, xh.data(), wt.data(), b.empty() ? nullptr : b.data(),
+                                  rh.empty() ? nullptr : rh.data(), yh.data());
     } else {
       for (int k = 0; k < d.K + 1; k++)
-        GroupedDirectThread<T, kTQ>(d, k, tile, xh.data(), wt.data(), b.empty() ? nullptr : b.data(), rh.empty() ? nullptr : rh.data(), yh.data());
+        GroupedDirectThread<T, kTQ>(d, k, tile, xh.data(), wt.data(), b.empty() ? nullptr : b.data(),
+                                    rh.empty() ? nullptr : rh.data(), yh.data());
     }
   }
   double max_diff = 0, max_ref = 0;
@@ -191,9 +196,11 @@ void EmulateTranspose(const std::vector<TI>& src, std::vector<TO>* dst, int64_t 
         const TI* s = src.data() + n * rows * cols;
         TO* d = dst->data() + n * rows * cols;
         for (int ty = 0; ty < threads_y; ty++)
-          for (int tx = 0; tx < kTile; tx++) TransposeLoad(s, tile, rows, cols, br * kTile, bc * kTile, tx, ty, threads_y);
+          for (int tx = 0; tx < kTile; tx++)
+            TransposeLoad(s, tile, rows, cols, br * kTile, bc * kTile, tx, ty, threads_y);
         for (int ty = 0; ty < threads_y; ty++)
-          for (int tx = 0; tx < kTile; tx++) TransposeStore(d, tile, rows, cols, br * kTile, bc * kTile, tx, ty, threads_y);
+          for (int tx = 0; tx < kTile; tx++)
+            TransposeStore(d, tile, rows, cols, br * kTile, bc * kTile, tx, ty, threads_y);
       }
 }
 
@@ -220,7 +227,8 @@ int CheckLayouts(std::mt19937* rng) {
     const int64_t top = 2, left = 1, bottom = 0, right = 3, Hp = H + top + bottom, Wp = W + left + right;
     std::vector<float> src(x.size()), pad(static_cast<size_t>(N * Hp * Wp * C));
     for (size_t i = 0; i < src.size(); i++) src[i] = x[i];
-    for (int64_t i = 0; i < static_cast<int64_t>(pad.size()); i++) PadNhwcElement(src.data(), pad.data(), i, H, W, C, top, left, Hp, Wp);
+    for (int64_t i = 0; i < static_cast<int64_t>(pad.size()); i++)
+      PadNhwcElement(src.data(), pad.data(), i, H, W, C, top, left, Hp, Wp);
     for (int64_t n = 0; n < N; n++)
       for (int64_t h = 0; h < Hp; h++)
         for (int64_t w = 0; w < Wp; w++)
@@ -229,8 +237,8 @@ int CheckLayouts(std::mt19937* rng) {
             const float want = (ih >= 0 && ih < H && iw >= 0 && iw < W) ? src[((n * H + ih) * W + iw) * C + c] : 0.f;
             if (pad[((n * Hp + h) * Wp + w) * C + c] != want) ok = false;
           }
-    std::printf("%s layouts [%lld,%lld,%lld,%lld]: NCHW->NHWC(f16)->NCHW and padded copy\n", ok ? "ok  " : "FAIL", (long long)N, (long long)C,
-                (long long)H, (long long)W);
+    std::printf("%s layouts [%lld,%lld,%lld,%lld]: NCHW->NHWC(f16)->NCHW and padded copy\n", ok ? "ok  " : "FAIL",
+                (long long)N, (long long)C, (long long)H, (long long)W);
     if (!ok) failures++;
   }
   return failures;
@@ -271,8 +279,10 @@ int CheckModelOpsT(std::mt19937* rng, const char* tname, double tol) {
           const int64_t h = p * 2 - 1 + r, w = qq * 2 - 1 + s2;
           if (h < 0 || h >= d.H || w < 0 || w >= d.W) continue;
           const double v = xd[((n * d.H + h) * d.W + w) * d.C + c];
-          if (std::isnan(v)) nan = true;
-          else want = std::max(want, v);
+          if (std::isnan(v))
+            nan = true;
+          else
+            want = std::max(want, v);
         }
       const float got = MaxPoolAt(d, x.data(), i);
       if (nan) {
@@ -283,7 +293,8 @@ int CheckModelOpsT(std::mt19937* rng, const char* tname, double tol) {
       }
     }
     if (nans == 0) ok = false;
-    std::printf("%s model_ops max_pool 3x3/2 pad 1 x=[2,5,9,7] %s (%d windows see the NaN)\n", ok ? "ok  " : "FAIL", tname, nans);
+    std::printf("%s model_ops max_pool 3x3/2 pad 1 x=[2,5,9,7] %s (%d windows see the NaN)\n", ok ? "ok  " : "FAIL",
+                tname, nans);
     if (!ok) failures++;
   }
   {  // global average pool [3, 6, 5, 4]: N, C, H, W
@@ -335,7 +346,9 @@ int CheckModelOpsT(std::mt19937* rng, const char* tname, double tol) {
   return failures;
 }
 
-int CheckModelOps(std::mt19937* rng) { return CheckModelOpsT<float>(rng, "float32", 1e-5) + CheckModelOpsT<__half>(rng, "float16", 2e-3); }
+int CheckModelOps(std::mt19937* rng) {
+  return CheckModelOpsT<float>(rng, "float32", 1e-5) + CheckModelOpsT<__half>(rng, "float16", 2e-3);
+}
 
 }  // namespace
 
@@ -377,11 +390,13 @@ int main() {
       const bool ok = e32 <= 1e-5 && e16 <= 1e-3 && eb16 <= 8e-3;
       runs += kernel == Kernel::kMma ? 2 : 3;
       if (!ok) failures++;
-      const char* name = kernel == Kernel::kMma ? "grouped_mma" : kernel == Kernel::kVec4 ? "grouped_vec4" : "grouped_direct";
+      const char* name = kernel == Kernel::kMma    ? "grouped_mma"
+                         : kernel == Kernel::kVec4 ? "grouped_vec4"
+                                                   : "grouped_direct";
       char f32[32] = "n/a";
       if (kernel != Kernel::kMma) std::snprintf(f32, sizeof f32, "%.1e", e32);
-      std::printf("%s case %zu x=[%d,%d,%d,%d] w=[%d,%d,%d,%d] g=%d %s: relErr f32 %s f16 %.1e bf16 %.1e\n", ok ? "ok  " : "FAIL", i, t.N, t.C, t.H,
-                  t.W, t.K, t.C / t.G, t.R, t.S, t.G, name, f32, e16, eb16);
+      std::printf("%s case %zu x=[%d,%d,%d,%d] w=[%d,%d,%d,%d] g=%d %s: relErr f32 %s f16 %.1e bf16 %.1e\n",
+                  ok ? "ok  " : "FAIL", i, t.N, t.C, t.H, t.W, t.K, t.C / t.G, t.R, t.S, t.G, name, f32, e16, eb16);
     }
   }
   const int layout_failures = CheckLayouts(&rng);

@@ -9,6 +9,7 @@
 
 namespace resnext {
 
-Status Linear(int64_t n, int64_t in, int64_t out, const float* x, const float* w, const float* bias, float* y, ThreadPool& pool);
+Status Linear(int64_t n, int64_t in, int64_t out, const float* x, const float* w, const float* bias, float* y,
+              ThreadPool& pool);
 
 }  // namespace resnext

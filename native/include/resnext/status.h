@@ -9,9 +9,9 @@ namespace resnext {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,   // a parameter value is out of range (RangeError in JS)
-  kInvalidType,       // a parameter has the wrong type (TypeError in JS)
-  kUnsupported,       // valid, but this implementation cannot run it
+  kInvalidArgument,  // a parameter value is out of range (RangeError in JS)
+  kInvalidType,      // a parameter has the wrong type (TypeError in JS)
+  kUnsupported,      // valid, but this implementation cannot run it
   kOutOfMemory,
   kInternal,
 };

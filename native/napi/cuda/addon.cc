@@ -18,6 +18,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 
 }  // namespace resnext_cuda_napi
 
-static Napi::Object InitResnextCuda(Napi::Env env, Napi::Object exports) { return resnext_cuda_napi::Init(env, exports); }
+static Napi::Object InitResnextCuda(Napi::Env env, Napi::Object exports) {
+  return resnext_cuda_napi::Init(env, exports);
+}
 
 NODE_API_MODULE(resnext_cuda, InitResnextCuda)

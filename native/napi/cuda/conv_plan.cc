@@ -42,7 +42,8 @@ class ConvPlanWrap : public Napi::ObjectWrap<ConvPlanWrap> {
   //                  { groups, stride, dilation, padding, activation, dtype, impl })
   explicit ConvPlanWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ConvPlanWrap>(info) {
     Napi::Env env = info.Env();
-    if (info.Length() < 4 || !info[3].IsObject()) ThrowType(env, "CudaConvPlan: expected (weight, weightShape, bias, options)");
+    if (info.Length() < 4 || !info[3].IsObject())
+      ThrowType(env, "CudaConvPlan: expected (weight, weightShape, bias, options)");
     resnext_napi::F32View w = resnext_napi::GetFloat32Array(info[0], "weight");
     auto ws = resnext_napi::GetIntArray<4>(info[1], "weight.shape", 1, kMaxDim);
     resnext_napi::F32View bias = resnext_napi::GetOptionalFloat32Array(info[2], "bias");
@@ -56,19 +57,24 @@ class ConvPlanWrap : public Napi::ObjectWrap<ConvPlanWrap> {
     Napi::Value impl_v = o.Get("impl");
     const std::string impl = impl_v.IsString() ? impl_v.As<Napi::String>().Utf8Value() : "cuda";
     Napi::Value kernel_v = o.Get("kernel");
-    if (!kernel_v.IsUndefined() && !kernel_v.IsNull() && !kernel_v.IsString()) ThrowType(env, "kernel: expected a kernel name");
+    if (!kernel_v.IsUndefined() && !kernel_v.IsNull() && !kernel_v.IsString())
+      ThrowType(env, "kernel: expected a kernel name");
     const std::string kernel = kernel_v.IsString() ? kernel_v.As<Napi::String>().Utf8Value() : "";
 
     Status s = resnext::ValidateConvPlanParams(p);
     if (!s.ok()) ThrowStatus(env, s);
     if (w.length != p.WeightSize())
-      ThrowRange(env, "weight: expected " + std::to_string(p.WeightSize()) + " elements for its shape but received " + std::to_string(w.length));
+      ThrowRange(env, "weight: expected " + std::to_string(p.WeightSize()) + " elements for its shape but received " +
+                          std::to_string(w.length));
     if (bias.data && bias.length != p.K)
-      ThrowRange(env, "bias: expected " + std::to_string(p.K) + " elements but received " + std::to_string(bias.length));
+      ThrowRange(env,
+                 "bias: expected " + std::to_string(p.K) + " elements but received " + std::to_string(bias.length));
     if (impl == "cuda") {
       s = resnext::cuda::CreateGroupedConvPlan(p, dtype, w.data, bias.data, kernel, &plan_);
     } else if (impl == "cudnn") {
-      if (!kernel.empty()) ThrowRange(env, "kernel: the cudnn backend chooses its own algorithm; expected no kernel but received \"" + kernel + "\"");
+      if (!kernel.empty())
+        ThrowRange(env, "kernel: the cudnn backend chooses its own algorithm; expected no kernel but received \"" +
+                            kernel + "\"");
 #if RESNEXT_WITH_CUDNN
       s = resnext::cuda::CreateCudnnConvPlan(p, dtype, w.data, bias.data, &plan_);
 #else
@@ -97,8 +103,8 @@ class ConvPlanWrap : public Napi::ObjectWrap<ConvPlanWrap> {
     BufferView res = GetOptionalBuffer(info.Length() > 3 ? info[3] : env.Undefined(), "residual");
     const resnext::ConvParams& pp = pl.params();
     if (shape[1] != pp.C)
-      ThrowRange(env, "x.shape[1] (channels): expected " + std::to_string(pp.C) + " (weight.shape[1] * groups) but received " +
-                          std::to_string(shape[1]));
+      ThrowRange(env, "x.shape[1] (channels): expected " + std::to_string(pp.C) +
+                          " (weight.shape[1] * groups) but received " + std::to_string(shape[1]));
     resnext::ConvParams full = pp;
     full.N = shape[0];
     full.H = shape[2];
@@ -107,10 +113,11 @@ class ConvPlanWrap : public Napi::ObjectWrap<ConvPlanWrap> {
     if (!s.ok()) ThrowStatus(env, s);
     auto check = [&](const BufferView& b, const char* name, int64_t n) {
       if (b.elements != n)
-        ThrowRange(env, std::string(name) + ": expected " + std::to_string(n) + " elements but received " + std::to_string(b.elements));
+        ThrowRange(env, std::string(name) + ": expected " + std::to_string(n) + " elements but received " +
+                            std::to_string(b.elements));
       if (b.dtype != pl.dtype())
-        ThrowRange(env, std::string(name) + ": expected dtype " + resnext::cuda::DTypeName(pl.dtype()) + " (the plan's) but received " +
-                            resnext::cuda::DTypeName(b.dtype));
+        ThrowRange(env, std::string(name) + ": expected dtype " + resnext::cuda::DTypeName(pl.dtype()) +
+                            " (the plan's) but received " + resnext::cuda::DTypeName(b.dtype));
     };
     check(x, "x", full.InputSize());
     check(out, "out", full.OutputSize());

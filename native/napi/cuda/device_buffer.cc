@@ -39,8 +39,9 @@ bool GetDims(const Napi::Value& v, int64_t elements, int64_t dims[4]) {
   if (v.IsNull() || v.IsUndefined()) return false;
   auto d = resnext_napi::GetIntArray<4>(v, "dims", 0, resnext::kMaxElements);
   if (d[0] * d[1] * d[2] * d[3] != elements)
-    ThrowRange(v.Env(), "dims: expected a shape with " + std::to_string(elements) + " elements but received [" + std::to_string(d[0]) + ", " +
-                            std::to_string(d[1]) + ", " + std::to_string(d[2]) + ", " + std::to_string(d[3]) + "]");
+    ThrowRange(v.Env(), "dims: expected a shape with " + std::to_string(elements) + " elements but received [" +
+                            std::to_string(d[0]) + ", " + std::to_string(d[1]) + ", " + std::to_string(d[2]) + ", " +
+                            std::to_string(d[3]) + "]");
   for (int i = 0; i < 4; i++) dims[i] = d[i];
   return true;
 }
@@ -73,16 +74,17 @@ class DeviceBufferWrap : public Napi::ObjectWrap<DeviceBufferWrap> {
     dtype_ = static_cast<DType>(t);
     bytes_ = static_cast<size_t>(elements_) * resnext::cuda::DTypeSize(dtype_);
     if (info.Length() > 2 && !info[2].IsUndefined() && !info[2].IsNull()) {
-      if (!info[2].IsObject() || !info[2].As<Napi::Object>().InstanceOf(ctor->Value())) ThrowType(env, "parent: expected a DeviceBuffer");
+      if (!info[2].IsObject() || !info[2].As<Napi::Object>().InstanceOf(ctor->Value()))
+        ThrowType(env, "parent: expected a DeviceBuffer");
       DeviceBufferWrap* parent = Unwrap(info[2].As<Napi::Object>());
       if (!parent->ptr()) ThrowType(env, "parent: expected a live DeviceBuffer but received a disposed one");
       if (parent->parent_) ThrowRange(env, "parent: expected an owning DeviceBuffer but received a view");
       if (parent->dtype_ != dtype_)
-        ThrowRange(env, std::string("dtype: expected the parent's (") + resnext::cuda::DTypeName(parent->dtype_) + ") but received " +
-                            resnext::cuda::DTypeName(dtype_));
+        ThrowRange(env, std::string("dtype: expected the parent's (") + resnext::cuda::DTypeName(parent->dtype_) +
+                            ") but received " + resnext::cuda::DTypeName(dtype_));
       if (elements_ > parent->elements_)
-        ThrowRange(env, "elements: expected at most the parent's " + std::to_string(parent->elements_) + " but received " +
-                            std::to_string(elements_));
+        ThrowRange(env, "elements: expected at most the parent's " + std::to_string(parent->elements_) +
+                            " but received " + std::to_string(elements_));
       parent_ = parent;
       parent_ref_ = Napi::Persistent(info[2].As<Napi::Object>());
       ptr_ = parent->ptr_;
@@ -111,9 +113,15 @@ class DeviceBufferWrap : public Napi::ObjectWrap<DeviceBufferWrap> {
     if (!ptr()) ThrowType(env, "DeviceBuffer: expected a live buffer but received a disposed one");
   }
 
-  Napi::Value Elements(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(elements_)); }
-  Napi::Value Bytes(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(bytes_)); }
-  Napi::Value DTypeGetter(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<int>(dtype_)); }
+  Napi::Value Elements(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(elements_));
+  }
+  Napi::Value Bytes(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(bytes_));
+  }
+  Napi::Value DTypeGetter(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<int>(dtype_));
+  }
 
   // upload(host: Float32Array, dims: [N,C,H,W] | null)
   Napi::Value Upload(const Napi::CallbackInfo& info) {
@@ -121,7 +129,8 @@ class DeviceBufferWrap : public Napi::ObjectWrap<DeviceBufferWrap> {
     CheckLive(env);
     resnext_napi::F32View host = resnext_napi::GetFloat32Array(info[0], "data");
     if (host.length != elements_)
-      ThrowRange(env, "data: expected " + std::to_string(elements_) + " elements but received " + std::to_string(host.length));
+      ThrowRange(
+          env, "data: expected " + std::to_string(elements_) + " elements but received " + std::to_string(host.length));
     int64_t dims[4];
     const bool nhwc = GetDims(info[1], elements_, dims);
     cudaStream_t stream = resnext::cuda::Stream();
@@ -130,9 +139,12 @@ class DeviceBufferWrap : public Napi::ObjectWrap<DeviceBufferWrap> {
     } else {
       void* staging = nullptr;
       Check(env, resnext::cuda::Scratch(static_cast<size_t>(elements_) * 4, &staging));
-      CheckCuda(env, cudaMemcpyAsync(staging, host.data, static_cast<size_t>(elements_) * 4, cudaMemcpyHostToDevice, stream), "upload");
+      CheckCuda(env,
+                cudaMemcpyAsync(staging, host.data, static_cast<size_t>(elements_) * 4, cudaMemcpyHostToDevice, stream),
+                "upload");
       if (nhwc)
-        Check(env, resnext::cuda::NchwToNhwc(staging, DType::kF32, ptr_, dtype_, dims[0], dims[1], dims[2] * dims[3], stream));
+        Check(env, resnext::cuda::NchwToNhwc(staging, DType::kF32, ptr_, dtype_, dims[0], dims[1], dims[2] * dims[3],
+                                             stream));
       else
         Check(env, resnext::cuda::ConvertDType(staging, DType::kF32, ptr_, dtype_, elements_, stream));
     }
@@ -152,7 +164,8 @@ class DeviceBufferWrap : public Napi::ObjectWrap<DeviceBufferWrap> {
     void* out = nullptr;
     Check(env, resnext::cuda::Alloc(static_cast<size_t>(elements_) * 4, &out));
     *temp = true;
-    Status s = nhwc ? resnext::cuda::NhwcToNchw(ptr_, dtype_, out, DType::kF32, dims[0], dims[1], dims[2] * dims[3], resnext::cuda::Stream())
+    Status s = nhwc ? resnext::cuda::NhwcToNchw(ptr_, dtype_, out, DType::kF32, dims[0], dims[1], dims[2] * dims[3],
+                                                resnext::cuda::Stream())
                     : resnext::cuda::ConvertDType(ptr_, dtype_, out, DType::kF32, elements_, resnext::cuda::Stream());
     if (!s.ok()) {
       resnext::cuda::Free(out, static_cast<size_t>(elements_) * 4);
@@ -169,7 +182,8 @@ class DeviceBufferWrap : public Napi::ObjectWrap<DeviceBufferWrap> {
     void* src = StageForDownload(env, info[0], &temp);
     Napi::Float32Array out = Napi::Float32Array::New(env, static_cast<size_t>(elements_));
     cudaError_t err = cudaStreamSynchronize(resnext::cuda::Stream());
-    if (err == cudaSuccess && elements_ > 0) err = cudaMemcpy(out.Data(), src, static_cast<size_t>(elements_) * 4, cudaMemcpyDeviceToHost);
+    if (err == cudaSuccess && elements_ > 0)
+      err = cudaMemcpy(out.Data(), src, static_cast<size_t>(elements_) * 4, cudaMemcpyDeviceToHost);
     if (temp) resnext::cuda::Free(src, static_cast<size_t>(elements_) * 4);
     CheckCuda(env, err, "download");
     return out;
@@ -187,7 +201,9 @@ class DeviceBufferWrap : public Napi::ObjectWrap<DeviceBufferWrap> {
     auto out_ref = std::make_shared<Napi::Reference<Napi::Float32Array>>(Napi::Persistent(out));
     return WhenStreamDone(
         env, {Value(), out},
-        [dst, src, bytes]() -> cudaError_t { return bytes ? cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost) : cudaSuccess; },
+        [dst, src, bytes]() -> cudaError_t {
+          return bytes ? cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost) : cudaSuccess;
+        },
         [out_ref, src, temp, bytes](Napi::Env) -> Napi::Value {
           if (temp) resnext::cuda::Free(src, bytes);
           return out_ref->Value();
@@ -202,7 +218,8 @@ class DeviceBufferWrap : public Napi::ObjectWrap<DeviceBufferWrap> {
     CheckLive(env);
     BufferView src = GetBuffer(info[0], "src");
     if (src.elements != elements_)
-      ThrowRange(env, "src: expected " + std::to_string(elements_) + " elements but received " + std::to_string(src.elements));
+      ThrowRange(
+          env, "src: expected " + std::to_string(elements_) + " elements but received " + std::to_string(src.elements));
     if (!info[1].IsString()) ThrowType(env, "mode: expected 'convert', 'toNhwc' or 'toNchw'");
     const std::string mode = info[1].As<Napi::String>().Utf8Value();
     cudaStream_t stream = resnext::cuda::Stream();
@@ -212,8 +229,10 @@ class DeviceBufferWrap : public Napi::ObjectWrap<DeviceBufferWrap> {
       int64_t dims[4];
       if (!GetDims(info[2], elements_, dims)) ThrowType(env, "dims: expected [N, C, H, W]");
       if (src.ptr == ptr_) ThrowRange(env, "src: a transpose cannot run in place");
-      Check(env, mode == "toNhwc" ? resnext::cuda::NchwToNhwc(src.ptr, src.dtype, ptr_, dtype_, dims[0], dims[1], dims[2] * dims[3], stream)
-                                  : resnext::cuda::NhwcToNchw(src.ptr, src.dtype, ptr_, dtype_, dims[0], dims[1], dims[2] * dims[3], stream));
+      Check(env, mode == "toNhwc" ? resnext::cuda::NchwToNhwc(src.ptr, src.dtype, ptr_, dtype_, dims[0], dims[1],
+                                                              dims[2] * dims[3], stream)
+                                  : resnext::cuda::NhwcToNchw(src.ptr, src.dtype, ptr_, dtype_, dims[0], dims[1],
+                                                              dims[2] * dims[3], stream));
     } else {
       ThrowRange(env, "mode: expected 'convert', 'toNhwc' or 'toNchw' but received \"" + mode + "\"");
     }

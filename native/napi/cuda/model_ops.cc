@@ -24,7 +24,8 @@ constexpr int64_t kMaxDim = resnext::kMaxElements;
 
 void CheckElements(Napi::Env env, const BufferView& b, const char* name, int64_t n) {
   if (b.elements != n)
-    ThrowRange(env, std::string(name) + ": expected " + std::to_string(n) + " elements but received " + std::to_string(b.elements));
+    ThrowRange(env, std::string(name) + ": expected " + std::to_string(n) + " elements but received " +
+                        std::to_string(b.elements));
 }
 
 void CheckSameDType(Napi::Env env, const BufferView& b, DType want, const char* name) {
@@ -55,9 +56,12 @@ Napi::Value MaxPool2d(const Napi::CallbackInfo& info) {
   d.sw = static_cast<int>(p[3]);
   d.ph = static_cast<int>(p[4]);
   d.pw = static_cast<int>(p[5]);
-  if (d.kh < 1 || d.kw < 1 || d.sh < 1 || d.sw < 1) ThrowRange(env, "params: expected a window and stride of at least 1");
-  if (d.ph * 2 > d.kh || d.pw * 2 > d.kw) ThrowRange(env, "params: expected padding at most half the window (as PyTorch requires)");
-  if (d.H + 2 * d.ph < d.kh || d.W + 2 * d.pw < d.kw) ThrowRange(env, "x.shape: the padded input is smaller than the window");
+  if (d.kh < 1 || d.kw < 1 || d.sh < 1 || d.sw < 1)
+    ThrowRange(env, "params: expected a window and stride of at least 1");
+  if (d.ph * 2 > d.kh || d.pw * 2 > d.kw)
+    ThrowRange(env, "params: expected padding at most half the window (as PyTorch requires)");
+  if (d.H + 2 * d.ph < d.kh || d.W + 2 * d.pw < d.kw)
+    ThrowRange(env, "x.shape: the padded input is smaller than the window");
   d.P = (d.H + 2 * d.ph - d.kh) / d.sh + 1;
   d.Q = (d.W + 2 * d.pw - d.kw) / d.sw + 1;
   CheckElements(env, x, "x", d.N * d.C * d.H * d.W);
@@ -80,7 +84,8 @@ Napi::Value GlobalAvgPool(const Napi::CallbackInfo& info) {
   CheckSameDType(env, out, x.dtype, "out");
   if (out.ptr == x.ptr) ThrowRange(env, "out: must not be the same buffer as x");
   CheckStatus(env, resnext::cuda::EnsureReady());
-  CheckStatus(env, resnext::cuda::LaunchGlobalAvgPool(s[0], s[2] * s[3], s[1], x.ptr, out.ptr, x.dtype, resnext::cuda::Stream()));
+  CheckStatus(env, resnext::cuda::LaunchGlobalAvgPool(s[0], s[2] * s[3], s[1], x.ptr, out.ptr, x.dtype,
+                                                      resnext::cuda::Stream()));
   return env.Undefined();
 }
 
@@ -105,8 +110,9 @@ Napi::Value Linear(const Napi::CallbackInfo& info) {
   CheckSameDType(env, out, x.dtype, "out");
   if (out.ptr == x.ptr) ThrowRange(env, "out: must not be the same buffer as x");
   CheckStatus(env, resnext::cuda::EnsureReady());
-  CheckStatus(env, resnext::cuda::LaunchLinear(N, C, M, x.ptr, static_cast<const float*>(w.ptr), static_cast<const float*>(b.ptr), out.ptr,
-                                               x.dtype, resnext::cuda::Stream()));
+  CheckStatus(env,
+              resnext::cuda::LaunchLinear(N, C, M, x.ptr, static_cast<const float*>(w.ptr),
+                                          static_cast<const float*>(b.ptr), out.ptr, x.dtype, resnext::cuda::Stream()));
   return env.Undefined();
 }
 

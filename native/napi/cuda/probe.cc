@@ -51,7 +51,9 @@ Napi::Value Probe(const Napi::CallbackInfo& info) {
 #else
   c.Set("compiled", false);
   c.Set("loaded", false);
-  c.Set("reason", "cuDNN not found when the addon was built (set CUDNN_ROOT or install nvidia-cudnn in python3's environment, then rebuild)");
+  c.Set("reason",
+        "cuDNN not found when the addon was built (set CUDNN_ROOT or install nvidia-cudnn in python3's environment, "
+        "then rebuild)");
 #endif
   o.Set("cudnn", c);
   return o;
@@ -77,7 +79,9 @@ Napi::Value Synchronize(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-Napi::Value SynchronizeAsync(const Napi::CallbackInfo& info) { return WhenStreamDone(info.Env(), {}, nullptr, nullptr); }
+Napi::Value SynchronizeAsync(const Napi::CallbackInfo& info) {
+  return WhenStreamDone(info.Env(), {}, nullptr, nullptr);
+}
 
 }  // namespace
 

@@ -12,8 +12,8 @@ namespace {
 
 class StreamWaitWorker : public Napi::AsyncWorker {
  public:
-  StreamWaitWorker(Napi::Env env, cudaEvent_t event, std::vector<Napi::Value> pins, std::function<cudaError_t()> host_copy,
-                   std::function<Napi::Value(Napi::Env)> done)
+  StreamWaitWorker(Napi::Env env, cudaEvent_t event, std::vector<Napi::Value> pins,
+                   std::function<cudaError_t()> host_copy, std::function<Napi::Value(Napi::Env)> done)
       : Napi::AsyncWorker(env, "resnext:cuda-wait"),
         deferred_(Napi::Promise::Deferred::New(env)),
         event_(event),
@@ -45,8 +45,9 @@ class StreamWaitWorker : public Napi::AsyncWorker {
       return;
     }
     if (err_ != cudaSuccess) {
-      deferred_.Reject(resnext_napi::StatusToError(env, resnext::Status::Internal(std::string("GPU work failed: ") + cudaGetErrorName(err_) +
-                                                                                  " (" + cudaGetErrorString(err_) + ")"))
+      deferred_.Reject(resnext_napi::StatusToError(
+                           env, resnext::Status::Internal(std::string("GPU work failed: ") + cudaGetErrorName(err_) +
+                                                          " (" + cudaGetErrorString(err_) + ")"))
                            .Value());
       return;
     }
@@ -75,7 +76,8 @@ Napi::Promise WhenStreamDone(Napi::Env env, std::vector<Napi::Value> pins, std::
   if (err == cudaSuccess) err = cudaEventRecord(event, resnext::cuda::Stream());
   if (err != cudaSuccess) {
     if (event) cudaEventDestroy(event);
-    resnext_napi::ThrowStatus(env, resnext::Status::Internal(std::string("cudaEventRecord: ") + cudaGetErrorString(err)));
+    resnext_napi::ThrowStatus(env,
+                              resnext::Status::Internal(std::string("cudaEventRecord: ") + cudaGetErrorString(err)));
   }
   auto* worker = new StreamWaitWorker(env, event, std::move(pins), std::move(host_copy), std::move(done));
   Napi::Promise p = worker->Promise();
