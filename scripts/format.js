@@ -24,7 +24,7 @@ const clangArgs = check ? ['--style=file', '--dry-run', '--Werror', ...native] :
 const clang = spawnSync(bin('clang-format'), clangArgs, { cwd: root, encoding: 'utf8' });
 if (clang.status !== 0) {
   failed = true;
-  const files = [...new Set((clang.stderr.match(/^[^\s:]+\.(cc|h|inc|cu|cuh)(?=:\d+:\d+: error)/gm) || []))];
+  const files = [...new Set(clang.stderr.match(/^[^\s:]+\.(cc|h|inc|cu|cuh)(?=:\d+:\d+: error)/gm) || [])];
   process.stderr.write(files.length ? `clang-format: not formatted: ${files.join(', ')}\n` : clang.stderr);
 }
 
