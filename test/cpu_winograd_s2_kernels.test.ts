@@ -9,8 +9,8 @@
 // case says which path it takes. The Winograd cases stress odd C and K
 // (17, 24), odd outputs (partial tiles: the last output row and column of a
 // tile dropped), pad 0, pad 2 and asymmetric padding (zero planes and edge
-// columns), batch > 1 (chunks of tiles spanning images), and more than one
-// block of input channels (C > 128).
+// columns), batch > 1 (chunks of tiles spanning images), rows longer than 16
+// tiles, and more than one block of input channels (C > 128).
 import { describe, expect, it } from 'vitest';
 
 import { conv2dPlan, randn } from '../lib';
@@ -42,6 +42,8 @@ const cases: Case[] = [
   c(3, 24, 33, 31, 40, 2),
   // Winograd: 144 input channels (two blocks of 72), 56x56 in.
   c(1, 144, 56, 56, 16, 1),
+  // Winograd: rows of 18 tiles (70 wide in), more than the 16 one AVX-512 row split handles at once.
+  c(1, 16, 44, 70, 16, 1),
   // gemm fallback: one image of 13x11 (12 tiles), and an output one wide.
   c(1, 17, 13, 11, 24, 1),
   c(2, 16, 9, 3, 16, 0),

@@ -63,6 +63,9 @@ struct IsaRowSplitter {};
 constexpr bool kHasRowSplitter = false;  // SplitPaddedGeneric: scalar edges, SplitEvenOdd in between
 
 #include "conv_winograd.inc"
+// SplitBy4 (conv_winograd_s2.inc) uses the generic two-level even/odd split.
+constexpr bool kHasSplitBy4 = false;
+inline void IsaSplitBy4(const float*, int64_t, int64_t, int64_t, float*, int64_t) {}
 // Small stride-2 runs go to gemm (conv_winograd_s2.inc).
 constexpr const ConvImpl* kWinoS2Fallback = &kConvGemmAvx2;
 #include "conv_winograd_s2.inc"

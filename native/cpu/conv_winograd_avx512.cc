@@ -123,6 +123,39 @@ struct IsaRowSplitter {
 };
 
 #include "conv_winograd.inc"
+// e[x * pplane + j] = padded[4j + x] for j <= tw, x < 4, and for j < tw, x = 4
+// (conv_winograd_s2.inc's SplitBy4; padded column q is input column x0 + q):
+// per 16 j, four masked loads of 16 columns (the image edges and padding read
+// as zeros) and two permutes and a blend per phase, instead of the generic
+// split's three passes with scalar edges.
+constexpr bool kHasSplitBy4 = true;
+inline void IsaSplitBy4(const float* row, int64_t W, int64_t x0, int64_t tw, float* e, int64_t pplane) {
+  auto in_row = [W](int64_t x) {
+    const int64_t lo = x >= 0 ? 0 : (-x < 16 ? -x : 16);
+    const int64_t hi = W - x < 16 ? (W - x > 0 ? W - x : 0) : 16;
+    return hi > lo ? static_cast<__mmask16>(((1u << hi) - 1u) & ~((1u << lo) - 1u)) : static_cast<__mmask16>(0);
+  };
+  // Lane t < 8: column 4t of the first 32, lane t >= 8: column 4(t - 8) of the next 32.
+  const __m512i idx0 = _mm512_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28, 0, 4, 8, 12, 16, 20, 24, 28);
+  for (int64_t j0 = 0; j0 <= tw; j0 += 16) {
+    const int64_t x = x0 + 4 * j0;
+    const V v0 = _mm512_maskz_loadu_ps(in_row(x), row + x), v1 = _mm512_maskz_loadu_ps(in_row(x + 16), row + x + 16);
+    const V v2 = _mm512_maskz_loadu_ps(in_row(x + 32), row + x + 32);
+    const V v3 = _mm512_maskz_loadu_ps(in_row(x + 48), row + x + 48);
+    const __mmask16 m = Mask(static_cast<int>(tw + 1 - j0 < 16 ? tw + 1 - j0 : 16));
+    __m512i idx = idx0;
+    for (int ph = 0; ph < 4; ++ph) {
+      const V lo = _mm512_permutex2var_ps(v0, idx, v1), hi = _mm512_permutex2var_ps(v2, idx, v3);
+      _mm512_mask_storeu_ps(e + ph * pplane + j0, m, _mm512_mask_blend_ps(0xFF00, lo, hi));
+      idx = _mm512_add_epi32(idx, _mm512_set1_epi32(1));
+    }
+  }
+  float* e4 = e + 4 * pplane;
+  for (int64_t j = 0; j < tw; j += 16) {
+    const __mmask16 m = Mask(static_cast<int>(tw - j < 16 ? tw - j : 16));
+    _mm512_mask_storeu_ps(e4 + j, m, _mm512_maskz_loadu_ps(m, e + j + 1));
+  }
+}
 // Small stride-2 runs go to gemm (conv_winograd_s2.inc).
 constexpr const ConvImpl* kWinoS2Fallback = &kConvGemmAvx512;
 #include "conv_winograd_s2.inc"
