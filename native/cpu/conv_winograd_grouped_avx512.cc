@@ -53,13 +53,10 @@ namespace resnext {
 namespace {
 
 #include "vec_avx512.inc"
-#include "winograd_grouped_gemm_avx512.inc"
+#include "winograd_grouped_common_avx512.inc"
 
 constexpr int64_t kMinPerGroup = 14;
 constexpr int64_t kMaxPerGroup = 128;
-constexpr int64_t kMaxBlocksPerTask = 3;
-
-int64_t CeilDiv(int64_t x, int64_t m) { return (x + m - 1) / m; }
 
 const char* WgUnsupported(const ConvParams& p) {
   if (p.R != 3 || p.S != 3) return "needs a 3x3 kernel";
@@ -77,7 +74,6 @@ const char* WgUnsupported(const ConvParams& p) {
   return nullptr;
 }
 
-int64_t WgPanels(const ConvParams& p) { return CeilDiv(p.Kg(), 16); }
 int64_t WgF22PackedSize(const ConvParams& p) { return p.G * 16 * WgPanels(p) * 16 * p.Cg(); }
 // Both tile sizes' weights: F(2x2) first, then F(4x4) (conv_winograd_grouped_f43_avx512.cc).
 int64_t WgPackedSize(const ConvParams& p) { return WgF22PackedSize(p) + WinogradGroupedF43PackedSize(p); }
@@ -118,16 +114,6 @@ void WgPack(const ConvParams& p, const float* weight, float* packed) {
       }
     }
   }
-}
-
-// Rows ii of four vectors with 128-bit chunks b become rows b with chunks ii.
-inline void Transpose4x4Chunks(V& r0, V& r1, V& r2, V& r3) {
-  const V t0 = _mm512_shuffle_f32x4(r0, r1, 0x44), t1 = _mm512_shuffle_f32x4(r0, r1, 0xEE);
-  const V t2 = _mm512_shuffle_f32x4(r2, r3, 0x44), t3 = _mm512_shuffle_f32x4(r2, r3, 0xEE);
-  r0 = _mm512_shuffle_f32x4(t0, t2, 0x88);
-  r1 = _mm512_shuffle_f32x4(t0, t2, 0xDD);
-  r2 = _mm512_shuffle_f32x4(t1, t3, 0x88);
-  r3 = _mm512_shuffle_f32x4(t1, t3, 0xDD);
 }
 
 // Where one block of tiles sits in the batch, and its edge masks.
@@ -259,33 +245,9 @@ Status WgRun(const ConvRunArgs& a, ThreadPool& pool) {
     a43.packed_weights = a.packed_weights + WgF22PackedSize(p);
     return WinogradGroupedF43Run(a43, pool);
   }
-  const int64_t th = CeilDiv(p.P(), 2), tw = CeilDiv(p.Q(), 2);
-  const int64_t bh = CeilDiv(th, 4), bw = CeilDiv(tw, 4), nb = bh * bw, nall = p.N * nb;
-  // Chunks of at most 3 blocks, as even as possible.
-  const int64_t n_chunks = CeilDiv(nall, kMaxBlocksPerTask);
-  const int64_t Cg = p.Cg(), np = WgPanels(p);
-  const int64_t v_floats = 16 * Cg * kMaxBlocksPerTask * VL;
-  const int64_t m_floats = np * 16 * 16 * kMaxBlocksPerTask * VL;
-  std::atomic<bool> oom{false};
-  pool.Run(n_chunks * p.G, [&](int64_t task, int thread) {
-    float* scratch = pool.Scratch(thread, v_floats + m_floats);
-    if (scratch == nullptr) {
-      oom = true;
-      return;
-    }
-    const int64_t chunk = task % n_chunks, grp = task / n_chunks;
-    const int64_t b0 = chunk * nall / n_chunks, b1 = (chunk + 1) * nall / n_chunks;
-    const int64_t nv = b1 - b0;
-    Block blocks[kMaxBlocksPerTask];
-    for (int64_t v = 0; v < nv; ++v) blocks[v] = MakeBlock(p, bw, nb, b0 + v);
-    float* Vb = scratch;
-    float* Mb = scratch + v_floats;
-    WgInput(p, a.input, grp, blocks, nv, Vb);
-    WgGemm<16>(Cg, np, a.packed_weights + grp * 16 * np * Cg * 16, Vb, nv, Mb);
-    WgOutput(p, a, grp, blocks, nv, Mb);
-  });
-  if (oom) return Status::OutOfMemory("conv winograd_grouped: out of memory for the per-thread scratch");
-  return Status::Ok();
+  // Blocks of 4x4 tiles of 2x2 outputs.
+  return WgRunBlocks<16, Block, MakeBlock, WgInput, WgOutput>(
+      a, pool, 8, kWgMaxBlocksPerTask, "conv winograd_grouped: out of memory for the per-thread scratch");
 }
 
 }  // namespace

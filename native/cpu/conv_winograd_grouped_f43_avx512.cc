@@ -41,12 +41,9 @@ namespace resnext {
 namespace {
 
 #include "vec_avx512.inc"
-#include "winograd_grouped_gemm_avx512.inc"
+#include "winograd_grouped_common_avx512.inc"
 
 constexpr int kPos = 36;
-
-int64_t CeilDiv(int64_t x, int64_t m) { return (x + m - 1) / m; }
-int64_t Panels(const ConvParams& p) { return CeilDiv(p.Kg(), 16); }
 
 // Blocks per task: three share input lines and fill 8 x 3 register blocks,
 // but V and M of three blocks must stay in the 1 MB L2 at 64+ channels.
@@ -77,16 +74,6 @@ inline void At6(V m0, V m1, V m2, V m3, V m4, V m5, V y[4]) {
 // Lower and upper 64-bit halves of each 128-bit chunk of x and z, interleaved.
 inline V Lo64(V x, V z) { return _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(x), _mm512_castps_pd(z))); }
 inline V Hi64(V x, V z) { return _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(x), _mm512_castps_pd(z))); }
-
-// Rows ii of four vectors with 128-bit chunks b become rows b with chunks ii.
-inline void Transpose4x4Chunks(V& r0, V& r1, V& r2, V& r3) {
-  const V t0 = _mm512_shuffle_f32x4(r0, r1, 0x44), t1 = _mm512_shuffle_f32x4(r0, r1, 0xEE);
-  const V t2 = _mm512_shuffle_f32x4(r2, r3, 0x44), t3 = _mm512_shuffle_f32x4(r2, r3, 0xEE);
-  r0 = _mm512_shuffle_f32x4(t0, t2, 0x88);
-  r1 = _mm512_shuffle_f32x4(t0, t2, 0xDD);
-  r2 = _mm512_shuffle_f32x4(t1, t3, 0x88);
-  r3 = _mm512_shuffle_f32x4(t1, t3, 0xDD);
-}
 
 // Where one block of tiles sits in the batch, and its edge masks.
 struct Block {
@@ -173,7 +160,8 @@ void F43Input(const ConvParams& p, const float* input, int64_t grp, const Block*
 
 // y = A^T m A for output channels [0, Kg) of the group and the task's blocks,
 // with the epilogue.
-void F43Output(const ConvParams& p, const ConvRunArgs& a, int64_t grp, const Block* blocks, int64_t nv, float* Mb) {
+void F43Output(const ConvParams& p, const ConvRunArgs& a, int64_t grp, const Block* blocks, int64_t nv,
+               const float* Mb) {
   const int64_t Kg = p.Kg(), P = p.P(), Q = p.Q();
   const bool relu = p.activation == Activation::kRelu;
   for (int64_t v = 0; v < nv; ++v) {
@@ -218,10 +206,10 @@ void F43Output(const ConvParams& p, const ConvRunArgs& a, int64_t grp, const Blo
 
 }  // namespace
 
-int64_t WinogradGroupedF43PackedSize(const ConvParams& p) { return p.G * kPos * Panels(p) * 16 * p.Cg(); }
+int64_t WinogradGroupedF43PackedSize(const ConvParams& p) { return p.G * kPos * WgPanels(p) * 16 * p.Cg(); }
 
 void WinogradGroupedF43Pack(const ConvParams& p, const float* weight, float* packed) {
-  const int64_t Kg = p.Kg(), Cg = p.Cg(), np = Panels(p);
+  const int64_t Kg = p.Kg(), Cg = p.Cg(), np = WgPanels(p);
   for (int64_t i = 0; i < WinogradGroupedF43PackedSize(p); ++i) packed[i] = 0.0f;
   // G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1].
   static const double kG[6][3] = {{0.25, 0, 0},
@@ -250,33 +238,10 @@ void WinogradGroupedF43Pack(const ConvParams& p, const float* weight, float* pac
 }
 
 Status WinogradGroupedF43Run(const ConvRunArgs& a, ThreadPool& pool) {
-  const ConvParams& p = *a.p;
-  const int64_t bh = CeilDiv(p.P(), 16), bw = CeilDiv(p.Q(), 16), nb = bh * bw, nall = p.N * nb;
-  const int64_t max_nv = MaxBlocksPerTask(p);
-  const int64_t n_chunks = CeilDiv(nall, max_nv);
-  const int64_t Cg = p.Cg(), np = Panels(p);
-  const int64_t v_floats = kPos * Cg * max_nv * VL;
-  const int64_t m_floats = np * 16 * kPos * max_nv * VL;
-  std::atomic<bool> oom{false};
-  pool.Run(n_chunks * p.G, [&](int64_t task, int thread) {
-    float* scratch = pool.Scratch(thread, v_floats + m_floats);
-    if (scratch == nullptr) {
-      oom = true;
-      return;
-    }
-    const int64_t chunk = task % n_chunks, grp = task / n_chunks;
-    const int64_t b0 = chunk * nall / n_chunks, b1 = (chunk + 1) * nall / n_chunks;
-    const int64_t nv = b1 - b0;
-    Block blocks[3];
-    for (int64_t v = 0; v < nv; ++v) blocks[v] = MakeBlock(p, bw, nb, b0 + v);
-    float* Vb = scratch;
-    float* Mb = scratch + v_floats;
-    F43Input(p, a.input, grp, blocks, nv, Vb);
-    WgGemm<kPos>(Cg, np, a.packed_weights + grp * kPos * np * Cg * 16, Vb, nv, Mb);
-    F43Output(p, a, grp, blocks, nv, Mb);
-  });
-  if (oom) return Status::OutOfMemory("conv winograd_grouped (F(4x4,3x3)): out of memory for the per-thread scratch");
-  return Status::Ok();
+  // Blocks of 4x4 tiles of 4x4 outputs.
+  return WgRunBlocks<kPos, Block, MakeBlock, F43Input, F43Output>(
+      a, pool, 16, MaxBlocksPerTask(*a.p),
+      "conv winograd_grouped (F(4x4,3x3)): out of memory for the per-thread scratch");
 }
 
 }  // namespace resnext
