@@ -20,9 +20,13 @@ namespace resnext {
 
 class ThreadPool {
  public:
-  // task(i, thread_index) is called once for every i in [0, n_tasks); threads
-  // take tasks dynamically, in runs of consecutive indices (shorter towards
-  // the end), so a thread often runs task i + 1 right after task i.
+  // task(i, thread_index) is called once for every i in [0, n_tasks). Thread
+  // t owns the t-th contiguous share of the indices and runs it in order (in
+  // claims of an eighth of what is left); a thread done with its own share
+  // steals half of what is left of another's, from its end. The same task
+  // index lands on the same thread run after run and layer after layer (so
+  // data written by one task stays in that core's cache for the next), and a
+  // descheduled thread's share is taken over by the others.
   // thread_index < NumThreads().
   using TaskFn = std::function<void(int64_t task, int thread_index)>;
 
@@ -65,10 +69,14 @@ class ThreadPool {
   std::condition_variable done_cv_;
   const TaskFn* task_ = nullptr;
   std::atomic<int64_t> n_tasks_{0};  // read by workers before a claim, only to size it
-  // Every claim writes next_ and every thread's last act in a run writes
-  // done_: separate cache lines, so that neither write also evicts the other.
-  alignas(64) std::atomic<int64_t> next_{int64_t{1} << 62};  // closed until the first Run
-  alignas(64) std::atomic<int64_t> done_{0};                 // tasks of the current run completed
+  // Thread t's share of the current run, [lo, hi) packed as lo | hi << 32:
+  // it claims from the front, the others steal from the back. One cache line
+  // each, and done_ (every thread's last act in a run) on its own.
+  struct alignas(64) TaskRange {
+    std::atomic<uint64_t> v{0};
+  };
+  std::unique_ptr<TaskRange[]> ranges_;
+  alignas(64) std::atomic<int64_t> done_{0};  // tasks of the current run completed
   std::atomic<int> active_{0};
   std::atomic<uint64_t> generation_{0};
   alignas(64) std::atomic<bool> stop_{false};
