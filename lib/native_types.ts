@@ -22,6 +22,8 @@ export interface NativeConvPlanInfo {
   /** "name: reason" for each higher-priority implementation that was skipped. */
   fallbacks: string[];
   packedBytes: number;
+  /** Set when a run may compute differently from what impl says, chosen per input size (N, H, W). */
+  perRun?: string;
 }
 
 export interface NativeConvPlan {

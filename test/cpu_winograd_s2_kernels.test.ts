@@ -62,6 +62,8 @@ describe.skipIf(!hasAddon)('cpu stride-2 winograd kernel dispatch', () => {
     ] as const) {
       const p = plan([...shape] as [number, number, number, number], { padding: 1, stride: 2 });
       expect(p.info().impl).toBe(`winograd_s2_${best}`);
+      // Small runs go to gemm, decided per run: info() says so.
+      expect(p.info().perRun).toBe(`runs of fewer than 192 tiles of 2x2 outputs (over the batch) use gemm_${best}'s kernel`);
       p.dispose();
     }
   });

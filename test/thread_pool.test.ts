@@ -27,7 +27,12 @@ interface PoolCase {
 const cases: PoolCase[] = [
   { name: 'depthwise x=[2,64,20,20] w=[64,1,3,3] g=64 p=1', x: [2, 64, 20, 20], w: [64, 1, 3, 3], opts: { groups: 64, padding: 1 } },
   { name: '1x1 x=[1,64,28,28] w=[256,64,1,1]', x: [1, 64, 28, 28], w: [256, 64, 1, 1], opts: {} },
-  { name: 'grouped stride 2 x=[1,96,30,30] w=[96,8,3,3] g=12 s=2 p=1', x: [1, 96, 30, 30], w: [96, 8, 3, 3], opts: { groups: 12, stride: 2, padding: 1 } },
+  {
+    name: 'grouped stride 2 x=[1,96,30,30] w=[96,8,3,3] g=12 s=2 p=1',
+    x: [1, 96, 30, 30],
+    w: [96, 8, 3, 3],
+    opts: { groups: 12, stride: 2, padding: 1 },
+  },
   { name: 'dense 3x3 x=[1,32,30,30] w=[48,32,3,3] p=1', x: [1, 32, 30, 30], w: [48, 32, 3, 3], opts: { padding: 1 } },
 ];
 
@@ -67,7 +72,9 @@ describe.skipIf(!hasAddon)('cpu thread pool: every task exactly once, at any thr
     try {
       const xs = [0, 1, 2, 3, 4, 5].map((i) => randn([1, 64, 28, 28], { seed: 20 + i }));
       const ys = await Promise.all(xs.map((x) => plan.runAsync(x)));
-      ys.forEach((y, i) => expect(relErr(y.dataSync(), conv2d(xs[i], w, { backend: 'reference' }).dataSync())).toBeLessThanOrEqual(REL_TOL));
+      ys.forEach((y, i) =>
+        expect(relErr(y.dataSync(), conv2d(xs[i], w, { backend: 'reference' }).dataSync())).toBeLessThanOrEqual(REL_TOL),
+      );
     } finally {
       plan.dispose();
     }

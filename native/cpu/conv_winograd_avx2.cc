@@ -74,7 +74,14 @@ constexpr const ConvImpl* kWinoS2Fallback = &kConvGemmAvx2;
 extern const ConvImpl kConvWinogradAvx2 = {"winograd_avx2",    32,           Isa::kAvx2,  WinogradUnsupported,
                                            WinogradPackedSize, WinogradPack, WinogradRun, /*transformed=*/true};
 extern const ConvImpl kConvWinogradS2Avx2 = {
-    "winograd_s2_avx2",  31, Isa::kAvx2, WinogradS2Unsupported, WinogradS2PackedSize, WinogradS2Pack, WinogradS2Run,
-    /*transformed=*/true};
+    "winograd_s2_avx2",
+    31,
+    Isa::kAvx2,
+    WinogradS2Unsupported,
+    WinogradS2PackedSize,
+    WinogradS2Pack,
+    WinogradS2Run,
+    /*transformed=*/true,
+    /*per_run=*/"runs of fewer than 192 tiles of 2x2 outputs (over the batch) use gemm_avx2's kernel"};
 }  // namespace resnext
 #pragma GCC pop_options

@@ -164,7 +164,14 @@ constexpr const ConvImpl* kWinoS2Fallback = &kConvGemmAvx512;
 extern const ConvImpl kConvWinogradAvx512 = {"winograd_avx512",  37,           Isa::kAvx512, WinogradUnsupported,
                                              WinogradPackedSize, WinogradPack, WinogradRun,  /*transformed=*/true};
 extern const ConvImpl kConvWinogradS2Avx512 = {
-    "winograd_s2_avx512", 36, Isa::kAvx512, WinogradS2Unsupported, WinogradS2PackedSize, WinogradS2Pack, WinogradS2Run,
-    /*transformed=*/true};
+    "winograd_s2_avx512",
+    36,
+    Isa::kAvx512,
+    WinogradS2Unsupported,
+    WinogradS2PackedSize,
+    WinogradS2Pack,
+    WinogradS2Run,
+    /*transformed=*/true,
+    /*per_run=*/"runs of fewer than 192 tiles of 2x2 outputs (over the batch) use gemm_avx512's kernel"};
 }  // namespace resnext
 #pragma GCC pop_options

@@ -253,6 +253,10 @@ Status WgRun(const ConvRunArgs& a, ThreadPool& pool) {
 }  // namespace
 
 extern const ConvImpl kConvWinogradGroupedAvx512 = {
-    "winograd_grouped_avx512", 82, Isa::kAvx512, WgUnsupported, WgPackedSize, WgPack, WgRun, /*transformed=*/true};
+    "winograd_grouped_avx512", 82, Isa::kAvx512, WgUnsupported, WgPackedSize, WgPack, WgRun,
+    /*transformed=*/true,
+    /*per_run=*/
+    "F(4x4,3x3) tiles; F(2x2,3x3) when 16x16 blocks of outputs waste many more lanes than 8x8 ones "
+    "(outputs of at most 8 rows or columns)"};
 }  // namespace resnext
 #pragma GCC pop_options

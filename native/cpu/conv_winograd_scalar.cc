@@ -53,7 +53,14 @@ constexpr const ConvImpl* kWinoS2Fallback = &kConvGemmScalar;
 extern const ConvImpl kConvWinogradScalar = {"winograd_scalar",  27,           Isa::kScalar, WinogradUnsupported,
                                              WinogradPackedSize, WinogradPack, WinogradRun,  /*transformed=*/true};
 extern const ConvImpl kConvWinogradS2Scalar = {
-    "winograd_s2_scalar", 26, Isa::kScalar, WinogradS2Unsupported, WinogradS2PackedSize, WinogradS2Pack, WinogradS2Run,
-    /*transformed=*/true};
+    "winograd_s2_scalar",
+    26,
+    Isa::kScalar,
+    WinogradS2Unsupported,
+    WinogradS2PackedSize,
+    WinogradS2Pack,
+    WinogradS2Run,
+    /*transformed=*/true,
+    /*per_run=*/"runs of fewer than 192 tiles of 2x2 outputs (over the batch) use gemm_scalar's kernel"};
 }  // namespace resnext
 #pragma GCC pop_options

@@ -147,6 +147,7 @@ Napi::Value ConvPlanWrap::Info(const Napi::CallbackInfo& info) {
   o.Set("impl", Napi::String::New(env, plan_->impl().name));
   o.Set("isa", Napi::String::New(env, resnext::IsaName(plan_->impl().isa)));
   o.Set("fallbacks", ToArray(env, plan_->fallbacks()));
+  if (plan_->impl().per_run != nullptr) o.Set("perRun", Napi::String::New(env, plan_->impl().per_run));
   o.Set("packedBytes", Napi::Number::New(env, static_cast<double>(plan_->packed_bytes())));
   return o;
 }

@@ -47,6 +47,9 @@ struct ConvImpl {
   // arithmetic (Winograd: fewer multiplies, transformed operands, different
   // rounding); a plan with ConvPlanOptions::direct_only skips them.
   bool transformed = false;
+  // Set when a run may compute differently from what the name says, chosen
+  // from N, H and W (which a plan does not know): plan.info() shows it.
+  const char* per_run = nullptr;
 };
 
 // The registry, highest priority first.
