@@ -79,6 +79,8 @@ describe.skipIf(!hasAddon)('cpu grouped winograd kernel dispatch', () => {
       ] as const) {
         const p = plan([...shape] as [number, number, number, number], { groups, padding: 1 });
         expect(p.info().impl).toBe('winograd_grouped_avx512');
+        // The tile size is chosen per run, from the output size: info() says so.
+        expect(p.info().perRun).toMatch(/^F\(4x4,3x3\) tiles; F\(2x2,3x3\) when .*at most 8 rows or columns/);
         p.dispose();
       }
     },
