@@ -2,7 +2,8 @@
 // TypeScript reference, on a fixed battery of convolution shapes chosen to hit
 // the edge cases kernels get wrong (odd channel counts, groups that do not
 // divide 4 or 8, stride, dilation, asymmetric padding, batch > 1, depthwise,
-// 1x1, 7x7, fused bias/ReLU/residual) and on each network of the bench suites
+// 1x1, 7x7, fused bias/ReLU/residual, shapes large enough for the CPU's
+// Winograd paths) and on each network of the bench suites
 // at a small input size. Prints pass/fail per case with the max error; exit 1
 // on any failure.
 
@@ -74,6 +75,31 @@ export const CONV_CASES: ConvCase[] = [
     bias: true,
     activation: 'relu',
     residual: true,
+  },
+  // The Winograd kernels that decide per input size (plan.info().perRun): large enough to take their transform paths.
+  {
+    name: 'dense stride 2, 196 tiles (cpu: winograd_s2): x 1x24x56x56, w 32x24x3x3, stride 2, pad 1, bias + ReLU',
+    x: [1, 24, 56, 56],
+    w: [32, 24, 3, 3],
+    stride: 2,
+    padding: 1,
+    bias: true,
+    activation: 'relu',
+  },
+  {
+    name: 'grouped, 16 per group, 14x14 (cpu: F(4x4,3x3) tiles): x 1x64x14x14, w 64x16x3x3, groups 4, pad 1, residual',
+    x: [1, 64, 14, 14],
+    w: [64, 16, 3, 3],
+    groups: 4,
+    padding: 1,
+    residual: true,
+  },
+  {
+    name: 'grouped, 32 per group, 7x7 (cpu: F(2x2,3x3) tiles): x 2x64x7x7, w 64x32x3x3, groups 2, pad 1',
+    x: [2, 64, 7, 7],
+    w: [64, 32, 3, 3],
+    groups: 2,
+    padding: 1,
   },
   {
     name: 'groups 64, 8 per group: x 2x512x7x7, w 512x8x3x3, stride 2, pad 1, bias + ReLU',
