@@ -7,13 +7,13 @@
 
 import { cudaBinding, loadCudaBinding } from './binding';
 import { DTYPE_CODES, type NativeDeviceBuffer, type NativeDims } from './cuda_types';
-import { ResnextError } from './errors';
+import { ERROR_CODES, ResnextError } from './errors';
 import type { Shape } from './shape';
 import type { DType, TensorStorage } from './tensor';
 
 function binding() {
   const b = cudaBinding();
-  if (!b) throw new ResnextError('ERR_RESNEXT_NO_CUDA', `The cuda device is unavailable: ${loadCudaBinding().reason}`);
+  if (!b) throw new ResnextError(ERROR_CODES.BACKEND_UNAVAILABLE, `The cuda device is unavailable: ${loadCudaBinding().reason}`);
   return b;
 }
 

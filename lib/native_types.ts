@@ -30,6 +30,8 @@ export interface NativeConvPlan {
   run(input: Float32Array, inputShape: number[], output: Float32Array, residual: Float32Array | null): void;
   runAsync(input: Float32Array, inputShape: number[], output: Float32Array, residual: Float32Array | null): Promise<void>;
   info(): NativeConvPlanInfo;
+  /** Frees the packed weights now; later calls throw ERR_RESNEXT_DISPOSED. */
+  dispose(): void;
 }
 
 export interface NativeCpuInfo {

@@ -42,13 +42,24 @@ export class Tensor<S extends Shape = Shape> {
   readonly size: number;
   #storage: TensorStorage | null;
 
-  /** Prefer tensor(), zeros() or randn(). The shape must already be validated. */
+  /**
+   * Prefer tensor(), zeros() or randn(). The shape must already be validated;
+   * host storage must hold exactly the shape's element count, in a
+   * fixed-length buffer (RangeError otherwise).
+   */
   constructor(storage: TensorStorage, shape: S) {
     this.#storage = storage;
     this.shape = Object.freeze(shape.slice()) as unknown as S;
     let size = 1;
     for (const d of shape) size *= d;
     this.size = size;
+    if (storage instanceof HostStorage) {
+      checkFixedLength(storage.data, 'storage');
+      if (storage.data.length !== size)
+        throw new RangeError(
+          `Expected ${size} elements for storage (shape [${shape.join(', ')}]) but received ${describeValue(storage.data)}`,
+        );
+    }
   }
 
   get device(): Device {
@@ -142,6 +153,19 @@ export class Tensor<S extends Shape = Shape> {
   }
 }
 
+/**
+ * Refuses a Float32Array over a resizable ArrayBuffer or a growable
+ * SharedArrayBuffer: its memory can shrink or move while a native call reads
+ * or writes it (see docs/safety.md). RangeError naming `param`.
+ */
+export function checkFixedLength(data: Float32Array, param: string): void {
+  const buf = data.buffer as ArrayBufferLike & { resizable?: boolean; growable?: boolean };
+  if (buf.resizable === true || buf.growable === true)
+    throw new RangeError(
+      `Expected a Float32Array over a fixed-length buffer for ${param} but received one over a ${buf.resizable ? 'resizable ArrayBuffer' : 'growable SharedArrayBuffer'}`,
+    );
+}
+
 /** Checks that v is a live Tensor and returns it; errors name `param`. */
 export function checkTensor(v: unknown, param: string): Tensor {
   if (!(v instanceof Tensor)) throw invalidType(param, 'a Tensor', v);
@@ -162,6 +186,7 @@ export function tensor<T extends readonly number[]>(
   const { device = 'cpu', dtype = 'float32' } = checkTensorOptions(options);
   let arr: Float32Array;
   if (data instanceof Float32Array) {
+    checkFixedLength(data, 'data');
     arr = data;
   } else if (Array.isArray(data) || (ArrayBuffer.isView(data) && !(data instanceof DataView))) {
     arr = Float32Array.from(data as ArrayLike<number>);

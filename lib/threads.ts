@@ -1,15 +1,20 @@
 // Thread count and CPU information of the native CPU backend.
 
 import { cpuBinding, loadCpuBinding } from './binding';
-import { invalidType, invalidValue } from './errors';
+import { backendUnavailable, invalidType, invalidValue } from './errors';
 import type { NativeCpuInfo } from './native_types';
 
-/** Sets the CPU backend's thread count (0 = one per core). Returns the count in force. */
+/**
+ * Sets the CPU backend's thread count (0 = one per core) for the calling
+ * JS environment: the main thread and each worker_thread have their own pool
+ * (see docs/safety.md), so a worker's setting leaves the others alone.
+ * Returns the count in force.
+ */
 export function setNumThreads(n: number): number {
   if (typeof n !== 'number') throw invalidType('threads', 'a non-negative integer', n);
   if (!Number.isInteger(n) || n < 0 || n > 1024) throw invalidValue('threads', 'an integer in [0, 1024]', n);
   const b = cpuBinding();
-  if (!b) throw new Error(`The cpu backend is unavailable: ${loadCpuBinding().reason}`);
+  if (!b) throw backendUnavailable(`The cpu backend is unavailable: ${loadCpuBinding().reason}`);
   return b.setNumThreads(n);
 }
 

@@ -145,7 +145,7 @@ describe.each(hostBackends)('conv2d on %s vs the float64 reference (relErr <= 1e
     expect(relErr(snapshot, ref.dataSync())).toBeLessThanOrEqual(REL_TOL);
     expect(typeof plan.info().impl).toBe('string');
     plan.dispose();
-    expect(() => plan.run(x)).toThrow(TypeError);
+    expect(() => plan.run(x)).toThrow(expect.objectContaining({ name: 'ResnextError', code: 'ERR_RESNEXT_DISPOSED' }));
   });
 
   it('plan: the weights are packed at creation, so later writes to the weight tensor do not change results', () => {

@@ -21,6 +21,8 @@ describe.skipIf(!built)('CUDA grouped-conv kernels emulated on the CPU', () => {
     expect(summary).toMatch(/^emulate_kernels: \d+ kernel runs, 0 failed$/);
     for (const k of ['grouped_direct', 'grouped_vec4', 'grouped_mma']) expect(out).toMatch(new RegExp(`^ok   case .* ${k}:`, 'm'));
     expect(out).toMatch(/^ok   layouts/m);
+    // NaN inputs keep NaN through the fused ReLU (fmaxf(v, 0) would give 0), every kernel.
+    for (const k of ['grouped_direct', 'grouped_vec4', 'grouped_mma']) expect(out).toMatch(new RegExp(`^ok   nan case .* ${k} relu`, 'm'));
     expect(out).toMatch(/grouped_vec4/);
     // The model ops' bodies (max pool with NaN, global average pool, linear), float32 and float16.
     for (const op of ['max_pool', 'global_avg_pool', 'linear']) {

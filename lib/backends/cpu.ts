@@ -1,7 +1,7 @@
 // The native CPU backend: a thin adapter over the addon's ConvPlan.
 
 import { cpuBinding, loadCpuBinding } from '../binding';
-import { rethrowNative } from '../errors';
+import { backendUnavailable, callAsync, rethrowNative } from '../errors';
 import type { ConvSpec, Shape4 } from '../shape';
 import type { Tensor } from '../tensor';
 import type { Backend, PrepareOptions, PreparedConv2d } from './backend';
@@ -16,7 +16,7 @@ export const cpuBackend: Backend = {
   },
   prepareConv2d(weight: Tensor<Shape4>, bias: Tensor | null, spec: ConvSpec, options: PrepareOptions = {}): PreparedConv2d {
     const b = cpuBinding();
-    if (!b) throw new Error(`The cpu backend is unavailable: ${loadCpuBinding().reason}`);
+    if (!b) throw backendUnavailable(`The cpu backend is unavailable: ${loadCpuBinding().reason}`);
     let plan;
     try {
       plan = new b.ConvPlan(weight.dataSync(), weight.shape.slice(), bias ? bias.dataSync() : null, {
@@ -43,9 +43,13 @@ export const cpuBackend: Backend = {
         }
       },
       runAsync(x, out, residual) {
-        return p.runAsync(x.dataSync(), x.shape.slice(), out.dataSync(), residual ? residual.dataSync() : null);
+        return callAsync(
+          () => p.runAsync(x.dataSync(), x.shape.slice(), out.dataSync(), residual ? residual.dataSync() : null),
+          'conv2d (cpu)',
+        );
       },
-      dispose: () => {},
+      // Frees the packed weights now; a runAsync in flight keeps them until it settles.
+      dispose: () => p.dispose(),
     };
   },
 };

@@ -9,7 +9,7 @@
 import { cudaBinding, loadCudaBinding } from '../binding';
 import { CudaStorage } from '../cuda_storage';
 import { DTYPE_CODES, type NativeCudaConvPlan, type NativeDeviceBuffer } from '../cuda_types';
-import { invalidValue, rethrowNative } from '../errors';
+import { backendUnavailable, invalidValue, rethrowNative } from '../errors';
 import type { ConvSpec, Shape4 } from '../shape';
 import type { Tensor } from '../tensor';
 import type { Backend, BackendStatus, PrepareOptions, PreparedConv2d } from './backend';
@@ -79,7 +79,7 @@ export function makeCudaBackend(name: 'cuda' | 'cudnn', priority: number, status
       }
       const s = status();
       const b = cudaBinding();
-      if (!s.available || !b) throw new Error(`The ${name} backend is unavailable: ${s.reason}`);
+      if (!s.available || !b) throw backendUnavailable(`The ${name} backend is unavailable: ${s.reason}`);
       let plan: NativeCudaConvPlan;
       try {
         plan = new b.CudaConvPlan(weight.dataSync(), weight.shape.slice(), bias ? bias.dataSync() : null, {

@@ -1,6 +1,7 @@
 // Backends registered with a priority (highest preferred). backends() reports
 // every backend the package knows, with the reason whenever one is unavailable.
 
+import { backendUnavailable } from '../errors';
 import type { Device } from '../tensor';
 import type { Backend, BackendName } from './backend';
 import { cpuBackend } from './cpu';
@@ -67,7 +68,7 @@ export function resolveBackend(name: string | undefined, device: Device, param =
     const b = registry.get(name);
     if (!b) {
       const ph = placeholders.get(name);
-      if (ph) throw new Error(`The ${name} backend is unavailable: ${ph.reason()}`);
+      if (ph) throw backendUnavailable(`The ${name} backend is unavailable: ${ph.reason()}`);
       throw new RangeError(
         `Expected one of ${knownBackendNames()
           .map((n) => `'${n}'`)
@@ -75,7 +76,7 @@ export function resolveBackend(name: string | undefined, device: Device, param =
       );
     }
     const s = b.status();
-    if (!s.available) throw new Error(`The ${name} backend is unavailable: ${s.reason}`);
+    if (!s.available) throw backendUnavailable(`The ${name} backend is unavailable: ${s.reason}`);
     if (b.device !== device) {
       throw new RangeError(`Expected tensors on device '${b.device}' for backend '${name}' but received tensors on '${device}'`);
     }
@@ -83,5 +84,5 @@ export function resolveBackend(name: string | undefined, device: Device, param =
   }
   const candidates = [...registry.values()].filter((b) => b.device === device).sort((a, c) => c.priority - a.priority);
   for (const b of candidates) if (b.status().available) return b;
-  throw new Error(`No available backend for tensors on device '${device}'`);
+  throw backendUnavailable(`No available backend for tensors on device '${device}'`);
 }

@@ -15,6 +15,7 @@
 
 import type { BackendName } from '../backends/backend';
 import { cpuBinding } from '../binding';
+import { awaitNative, disposedError, ERROR_CODES, ResnextError } from '../errors';
 import type { NativeNetwork, NativeNetworkConv, NativeNetworkStep } from '../native_types';
 import { type Conv2dPlan, conv2dPlan, type ConvAlgorithm } from '../ops/conv2d';
 import { globalAvgPoolAsync } from '../ops/global_avg_pool';
@@ -88,7 +89,7 @@ export class FusedEngine {
     const Network = backend === 'cpu' ? cpuBinding()?.Network : undefined;
     this.mode = mode ?? (Network ? 'network' : 'layer');
     if (this.mode === 'network' && !Network)
-      throw new Error("The 'network' forward mode needs the native Network class, which this build of the addon lacks");
+      throw new ResnextError(ERROR_CODES.UNSUPPORTED, "The 'network' forward mode needs the native Network class, which this build of the addon lacks");
     this.#convs = [{ def: arch.stem, activation: 'relu' }];
     for (const b of arch.stages.flat()) {
       this.#convs.push({ def: b.conv1, activation: 'relu' }, { def: b.conv2, activation: 'relu' }, { def: b.conv3, activation: 'relu' });
@@ -293,7 +294,7 @@ export class FusedEngine {
 
   /** Runs one forward; calls are serialised because they share buffers. x must not be written until it settles. */
   forward(x: Tensor): Promise<Tensor> {
-    if (this.#disposed) return Promise.reject(new TypeError('Expected a live model but received a disposed model'));
+    if (this.#disposed) return Promise.reject(disposedError('model'));
     const run = this.#queue.then(() => this.#run(x));
     this.#queue = run.catch(() => undefined);
     return run;
@@ -301,7 +302,7 @@ export class FusedEngine {
 
   async #run(x: Tensor): Promise<Tensor> {
     const b = this.#buffersFor(x.shape);
-    if (this.#network) await this.#network.runAsync(b.program!, x.dataSync());
+    if (this.#network) await awaitNative(this.#network.runAsync(b.program!, x.dataSync()), 'forward (cpu)');
     else await this.#runLayers(x, b);
     // A copy, so the caller's result survives the next forward.
     return new Tensor(new HostStorage(b.logits.dataSync().slice()), [...b.logits.shape]);

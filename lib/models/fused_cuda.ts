@@ -23,7 +23,7 @@
 import { cudaBinding, loadCudaBinding } from '../binding';
 import { CudaStorage } from '../cuda_storage';
 import { DTYPE_CODES, type NativeCudaBinding, type NativeCudaConvPlan, type NativeCudaGraph, type NativeDeviceBuffer } from '../cuda_types';
-import { ResnextError, rethrowNative } from '../errors';
+import { disposedError, ERROR_CODES, ResnextError, rethrowNative } from '../errors';
 import { HostStorage, type DType, Tensor } from '../tensor';
 import { type Architecture, type ConvDef, outSize } from './architecture';
 import { foldBatchNorm } from './fold_bn';
@@ -86,7 +86,7 @@ export class CudaEngine {
 
   constructor(arch: Architecture, state: Map<string, Tensor>, backend: CudaModelBackend, dtype: DType, denseConvs: DenseConvImpl = 'cuda') {
     const b = cudaBinding();
-    if (!b) throw new ResnextError('ERR_RESNEXT_NO_CUDA', `The ${backend} backend is unavailable: ${loadCudaBinding().reason}`);
+    if (!b) throw new ResnextError(ERROR_CODES.BACKEND_UNAVAILABLE, `The ${backend} backend is unavailable: ${loadCudaBinding().reason}`);
     this.#b = b;
     this.backend = backend;
     this.dtype = dtype;
@@ -282,7 +282,7 @@ export class CudaEngine {
 
   /** Runs one forward; calls are serialised because they share buffers. */
   forward(x: Tensor, options: { graph: boolean }): Promise<Tensor> {
-    if (this.#disposed) return Promise.reject(new TypeError('Expected a live model but received a disposed model'));
+    if (this.#disposed) return Promise.reject(disposedError('model'));
     const run = this.#queue.then(() => this.#run(x, options.graph));
     this.#queue = run.catch(() => undefined);
     return run;

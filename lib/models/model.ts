@@ -6,7 +6,7 @@
 
 import type { BackendName } from '../backends/backend';
 import { backends, resolveBackend } from '../backends/registry';
-import { invalidType, invalidValue } from '../errors';
+import { ERROR_CODES, invalidType, invalidValue, ResnextError } from '../errors';
 import { checkTensor, type DType, HostStorage, Tensor } from '../tensor';
 import { checkAlgorithm, type ConvAlgorithm } from '../ops/conv2d';
 import { type Architecture, buildArchitecture, type ResNeXtConfig, stateSpecs, type TensorSpec } from './architecture';
@@ -145,6 +145,8 @@ export class ResNeXtModel {
       else if (t.shape.length !== s.shape.length || t.shape.some((d, i) => d !== s.shape[i])) {
         problems.push(`${s.name}: expected shape [${s.shape.join(', ')}] but received [${t.shape.join(', ')}]`);
       } else if (t.device !== 'cpu') problems.push(`${s.name}: expected a host (cpu) tensor but received device '${t.device}'`);
+      else if (t.dataSync().length !== t.size)
+        problems.push(`${s.name}: expected storage of ${t.size} elements (its shape) but received ${t.dataSync().length}`);
     }
     for (const k of map.keys()) {
       if (!known.has(k) && !(typeof k === 'string' && k.endsWith('.num_batches_tracked'))) problems.push(`unexpected key ${String(k)}`);
@@ -198,7 +200,7 @@ export class ResNeXtModel {
     if (options.graph !== undefined && typeof options.graph !== 'boolean') throw invalidType('graph', 'a boolean', options.graph);
     if (backend.device === 'cuda') {
       const dtype = options.dtype ?? xt.dtype;
-      if (!fuse) throw new Error(`The unfused forward is not implemented on the ${backend.name} backend`);
+      if (!fuse) throw new ResnextError(ERROR_CODES.UNSUPPORTED, `The unfused forward is not implemented on the ${backend.name} backend`);
       if (options.mode !== undefined)
         throw invalidValue('mode', 'no mode on a GPU backend (the forward is enqueued on the GPU stream)', options.mode);
       if (options.algorithm !== undefined)
@@ -218,10 +220,10 @@ export class ResNeXtModel {
       throw invalidValue('dtype', "'float32' on a host backend", options.dtype);
     if (backend.name === 'reference' || !fuse) {
       if (backend.name !== 'reference' && backend.name !== 'cpu')
-        throw new Error(`The unfused forward is not implemented on the ${backend.name} backend`);
+        throw new ResnextError(ERROR_CODES.UNSUPPORTED, `The unfused forward is not implemented on the ${backend.name} backend`);
       return forwardUnfused(this.architecture, this.#state, xt, backend.name, algorithm);
     }
-    if (backend.name !== 'cpu') throw new Error(`The fused forward is not implemented on the ${backend.name} backend`);
+    if (backend.name !== 'cpu') throw new ResnextError(ERROR_CODES.UNSUPPORTED, `The fused forward is not implemented on the ${backend.name} backend`);
     if (this.#engine && ((options.mode !== undefined && this.#engine.mode !== options.mode) || this.#engine.algorithm !== algorithm))
       this.#dropEngine();
     if (!this.#engine) this.#engine = new FusedEngine(this.architecture, this.#state, backend.name, options.mode, algorithm);

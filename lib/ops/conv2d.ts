@@ -8,7 +8,7 @@
 
 import type { BackendName, PreparedConv2d } from '../backends/backend';
 import { resolveBackend } from '../backends/registry';
-import { invalidType, invalidValue } from '../errors';
+import { disposedError, invalidType, invalidValue } from '../errors';
 import {
   type ConvSpec,
   convOutputShape,
@@ -132,13 +132,12 @@ export class Conv2dPlan {
   }
 
   private get prepared(): PreparedConv2d {
-    if (!this.#prepared) throw new TypeError('Expected a live Conv2dPlan but received a disposed plan');
+    if (!this.#prepared) throw disposedError('Conv2dPlan');
     return this.#prepared;
   }
 
   private bind(x: unknown, options: unknown): { x: Tensor<Shape4>; out: Tensor<Shape4>; residual: Tensor<Shape4> | null } {
-    const prepared = this.prepared;
-    void prepared;
+    if (!this.#prepared) throw disposedError('Conv2dPlan');
     const xt = checkRank4(checkTensor(x, 'x'), 'x', '[N, C, H, W]');
     const o = checkOptions(options, 'options');
     if (xt.device !== this.#device) throw invalidValue('x.device', `'${this.#device}' (the weight's device)`, xt.device);
@@ -185,7 +184,7 @@ export class Conv2dPlan {
     return b.out;
   }
 
-  /** Releases packed weights. Idempotent. */
+  /** Releases the packed weights now (native backends; a runAsync in flight keeps them until it settles). Idempotent. */
   dispose(): void {
     if (this.#prepared) this.#prepared.dispose();
     this.#prepared = null;

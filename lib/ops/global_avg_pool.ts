@@ -4,7 +4,7 @@
 // (native/cpu/global_avg_pool.cc), on a worker thread in globalAvgPoolAsync.
 
 import { cpuBinding } from '../binding';
-import { rethrowNative } from '../errors';
+import { callAsync, rethrowNative } from '../errors';
 import { checkTensor, type Tensor } from '../tensor';
 import { bindOut, checkLayerOptions, checkRank, type LayerOptions, resolveHostBackend } from './op_backend';
 
@@ -52,7 +52,8 @@ export function globalAvgPool(x: Tensor, options?: LayerOptions): Tensor {
 export async function globalAvgPoolAsync(x: Tensor, options?: LayerOptions): Promise<Tensor> {
   const b = bind(x, options);
   const nb = b.backend === 'cpu' ? cpuBinding() : null;
-  if (nb?.globalAvgPoolAsync) await nb.globalAvgPoolAsync(b.x.dataSync(), [...b.x.shape], b.out.dataSync());
+  if (nb?.globalAvgPoolAsync)
+    await callAsync(() => nb.globalAvgPoolAsync!(b.x.dataSync(), [...b.x.shape], b.out.dataSync()), 'globalAvgPool (cpu)');
   else loop(b);
   return b.out;
 }

@@ -4,7 +4,7 @@
 // (native/cpu/linear.cc), on a worker thread in linearAsync.
 
 import { cpuBinding } from '../binding';
-import { invalidValue, rethrowNative } from '../errors';
+import { callAsync, invalidValue, rethrowNative } from '../errors';
 import { checkTensor, type Tensor } from '../tensor';
 import { bindOut, checkLayerOptions, checkRank, type LayerOptions, resolveHostBackend } from './op_backend';
 
@@ -68,13 +68,9 @@ export async function linearAsync(x: Tensor, weight: Tensor, bias: Tensor | null
   const b = bind(x, weight, bias, options);
   const nb = b.backend === 'cpu' ? cpuBinding() : null;
   if (nb?.linearAsync) {
-    await nb.linearAsync(
-      b.x.dataSync(),
-      [...b.x.shape],
-      b.w.dataSync(),
-      [...b.w.shape],
-      b.bias ? b.bias.dataSync() : null,
-      b.out.dataSync(),
+    await callAsync(
+      () => nb.linearAsync!(b.x.dataSync(), [...b.x.shape], b.w.dataSync(), [...b.w.shape], b.bias ? b.bias.dataSync() : null, b.out.dataSync()),
+      'linear (cpu)',
     );
   } else loop(b);
   return b.out;

@@ -5,7 +5,7 @@
 // on a worker thread in maxPool2dAsync; the reference is a plain loop.
 
 import { cpuBinding } from '../binding';
-import { rethrowNative } from '../errors';
+import { callAsync, rethrowNative } from '../errors';
 import { resolvePair, type Pair } from '../shape';
 import { checkTensor, type Tensor } from '../tensor';
 import { bindOut, checkLayerOptions, checkRank, type LayerOptions, resolveHostBackend } from './op_backend';
@@ -101,7 +101,7 @@ export function maxPool2d(x: Tensor, options?: MaxPool2dOptions): Tensor {
 export async function maxPool2dAsync(x: Tensor, options?: MaxPool2dOptions): Promise<Tensor> {
   const b = bind(x, options);
   const nb = b.backend === 'cpu' ? cpuBinding() : null;
-  if (nb?.maxPool2dAsync) await nb.maxPool2dAsync(b.x.dataSync(), [...b.x.shape], b.out.dataSync(), b.params);
+  if (nb?.maxPool2dAsync) await callAsync(() => nb.maxPool2dAsync!(b.x.dataSync(), [...b.x.shape], b.out.dataSync(), b.params), 'maxPool2d (cpu)');
   else loop(b);
   return b.out;
 }

@@ -6,7 +6,7 @@
 
 import type { BackendName } from '../backends/backend';
 import { resolveBackend } from '../backends/registry';
-import { invalidType, invalidValue } from '../errors';
+import { ERROR_CODES, invalidType, invalidValue, ResnextError } from '../errors';
 import { checkTensor, HostStorage, Tensor } from '../tensor';
 
 export type HostBackend = 'reference' | 'cpu';
@@ -29,7 +29,8 @@ export function checkLayerOptions(options: unknown, allowed: readonly string[]):
 
 export function resolveHostBackend(name: unknown, op: string): HostBackend {
   const b = resolveBackend(name as string | undefined, 'cpu');
-  if (b.name !== 'reference' && b.name !== 'cpu') throw new Error(`${op} is not implemented on the ${b.name} backend`);
+  if (b.name !== 'reference' && b.name !== 'cpu')
+    throw new ResnextError(ERROR_CODES.UNSUPPORTED, `${op} is not implemented on the ${b.name} backend`);
   return b.name;
 }
 

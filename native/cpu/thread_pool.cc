@@ -30,18 +30,12 @@ int ThreadPool::HardwareThreads() {
   return n == 0 ? 1 : static_cast<int>(n);
 }
 
-ThreadPool& ThreadPool::Global() {
-  // Leaked on purpose: joining threads from a static destructor at process exit
-  // races with Node's own teardown.
-  static ThreadPool* pool = [] {
-    int n = HardwareThreads();
-    if (const char* env = std::getenv("RESNEXT_NUM_THREADS")) {
-      int v = std::atoi(env);
-      if (v > 0) n = v;
-    }
-    return new ThreadPool(n);
-  }();
-  return *pool;
+int ThreadPool::DefaultThreads() {
+  if (const char* env = std::getenv("RESNEXT_NUM_THREADS")) {
+    int v = std::atoi(env);
+    if (v > 0) return v;
+  }
+  return HardwareThreads();
 }
 
 ThreadPool::ThreadPool(int num_threads) {

@@ -64,7 +64,7 @@ __host__ __device__ __forceinline__ void GroupedDirectThread(const ConvDims& d, 
     const int64_t o = ((int64_t(n) * d.P + p) * d.Q + q) * d.K + k;
     float v = acc[j] + b;
     if (residual) v += ToFloat(residual[o]);
-    if (d.relu) v = fmaxf(v, 0.f);
+    if (d.relu) v = Relu(v);
     y[o] = FromFloat<T>(v);
   }
 }

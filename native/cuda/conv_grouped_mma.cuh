@@ -104,7 +104,7 @@ __host__ __device__ __forceinline__ void MmaStore(const ConvDims& d, const MmaPi
     for (int e = 0; e < 2; e++) {
       if (bias) v[e] += bias[k + e];
       if (residual) v[e] += ToFloat(residual[o + e]);
-      if (d.relu) v[e] = fmaxf(v[e], 0.f);
+      if (d.relu) v[e] = Relu(v[e]);
       y[o + e] = FromFloat<T>(v[e]);
     }
   }

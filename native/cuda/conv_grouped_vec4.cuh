@@ -91,7 +91,7 @@ __host__ __device__ __forceinline__ void GroupedVec4Thread(const ConvDims& d, in
     }
     if (d.relu) {
 #pragma unroll
-      for (int i = 0; i < 4; i++) v[i] = fmaxf(v[i], 0.f);
+      for (int i = 0; i < 4; i++) v[i] = Relu(v[i]);
     }
     Store4(y + o, v);
   }

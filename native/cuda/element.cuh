@@ -14,6 +14,9 @@ __host__ __device__ __forceinline__ float ToFloat(float v) { return v; }
 __host__ __device__ __forceinline__ float ToFloat(__half v) { return __half2float(v); }
 __host__ __device__ __forceinline__ float ToFloat(__nv_bfloat16 v) { return __bfloat162float(v); }
 
+// ReLU that keeps NaN (as torch.relu): fmaxf(v, 0) would turn NaN into 0.
+__host__ __device__ __forceinline__ float Relu(float v) { return v < 0.f ? 0.f : v; }
+
 template <typename T>
 __host__ __device__ __forceinline__ T FromFloat(float v);
 template <>

@@ -17,7 +17,7 @@ __global__ void EpilogueKernel(T* __restrict__ y, int64_t rows, int K, const flo
     float v = ToFloat(y[i]);
     if (bias) v += bias[i % K];
     if (residual) v += ToFloat(residual[i]);
-    if (relu) v = fmaxf(v, 0.f);
+    if (relu) v = Relu(v);
     y[i] = FromFloat<T>(v);
   }
 }

@@ -2,13 +2,16 @@
 //
 //   ConvPlan                      class, see conv_plan_wrap.h
 //   cpuInfo(): { brand, best, cap, features: {...}, threads, hardwareThreads }
-//   setNumThreads(n: number): number    (n < 1 = all cores; returns the count)
+//   setNumThreads(n: number): number    (n < 1 = one per core; returns the count)
 //   getNumThreads(): number
+//     Both concern the calling environment's pool only (addon_data.h): every
+//     JS environment (main thread, each worker) has its own.
 //   setIsaCap(name: 'scalar' | 'avx2' | 'avx512'): string   (returns the cap in force)
 //   maxPool2d / globalAvgPool / linear (+ *Async): inference layers, see *_wrap.cc
 //   Network: whole-network layer programs (fused CPU forward), see network_wrap.cc
 #include <napi.h>
 
+#include "addon_data.h"
 #include "conv_plan_wrap.h"
 #include "layer_worker.h"
 #include "convert.h"
@@ -17,6 +20,17 @@
 #include "resnext/thread_pool.h"
 
 namespace resnext_napi {
+
+void InitAddonData(Napi::Env env) {
+  if (env.GetInstanceData<AddonData>() == nullptr) env.SetInstanceData(new AddonData());
+}
+
+resnext::ThreadPool& PoolOf(Napi::Env env) {
+  AddonData* d = env.GetInstanceData<AddonData>();
+  if (!d->pool) d->pool = std::make_unique<resnext::ThreadPool>(resnext::ThreadPool::DefaultThreads());
+  return *d->pool;
+}
+
 namespace {
 
 Napi::Value CpuInfo(const Napi::CallbackInfo& info) {
@@ -38,19 +52,20 @@ Napi::Value CpuInfo(const Napi::CallbackInfo& info) {
   feats.Set("osAvx", f.os_avx);
   feats.Set("osAvx512", f.os_avx512);
   o.Set("features", feats);
-  o.Set("threads", Napi::Number::New(env, resnext::ThreadPool::Global().NumThreads()));
+  o.Set("threads", Napi::Number::New(env, PoolOf(env).NumThreads()));
   o.Set("hardwareThreads", Napi::Number::New(env, resnext::ThreadPool::HardwareThreads()));
   return o;
 }
 
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   int64_t n = GetInt(info[0], "threads", 0, 1024);
-  resnext::ThreadPool::Global().SetNumThreads(static_cast<int>(n));
-  return Napi::Number::New(info.Env(), resnext::ThreadPool::Global().NumThreads());
+  resnext::ThreadPool& pool = PoolOf(info.Env());
+  pool.SetNumThreads(static_cast<int>(n));
+  return Napi::Number::New(info.Env(), pool.NumThreads());
 }
 
 Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), resnext::ThreadPool::Global().NumThreads());
+  return Napi::Number::New(info.Env(), PoolOf(info.Env()).NumThreads());
 }
 
 Napi::Value SetIsaCap(const Napi::CallbackInfo& info) {
@@ -66,6 +81,7 @@ Napi::Value SetIsaCap(const Napi::CallbackInfo& info) {
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  InitAddonData(env);
   exports.Set("ConvPlan", ConvPlanWrap::Define(env));
   exports.Set("cpuInfo", Napi::Function::New(env, CpuInfo, "cpuInfo"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));

@@ -1,10 +1,13 @@
 // ConvPlan JS class (see conv_plan_wrap.h). runAsync runs the kernel on a libuv
-// thread through the shared LayerWorker (layer_worker.h), which pins the plan,
-// input, output and residual typed arrays until it settles the promise.
+// thread through the shared LayerWorker (layer_worker.h): input and residual
+// are copied when the call starts and the output is staged and copied back
+// when it settles, so JS memory is never touched off the JS thread; the
+// worker holds the plan (shared_ptr) so dispose() during the call is safe.
 #include "conv_plan_wrap.h"
 
 #include <string>
 
+#include "addon_data.h"
 #include "convert.h"
 #include "errors.h"
 #include "layer_worker.h"
@@ -48,6 +51,9 @@ RunArgs ParseRunArgs(const Napi::CallbackInfo& info, const resnext::ConvPlan& pl
     ThrowRange(env, "residual: expected " + std::to_string(p.OutputSize()) + " elements but received " +
                         std::to_string(r.residual.length));
   if (Overlaps(r.input, r.output)) ThrowRange(env, "output: must not share memory with input");
+  Recheck(r.input, "input");
+  Recheck(r.output, "output");
+  Recheck(r.residual, "residual");
   r.N = p.N;
   r.H = p.H;
   r.W = p.W;
@@ -65,7 +71,7 @@ Napi::Array ToArray(Napi::Env env, const std::vector<std::string>& v) {
 Napi::Function ConvPlanWrap::Define(Napi::Env env) {
   return DefineClass(env, "ConvPlan",
                      {InstanceMethod<&ConvPlanWrap::Run>("run"), InstanceMethod<&ConvPlanWrap::RunAsync>("runAsync"),
-                      InstanceMethod<&ConvPlanWrap::Info>("info")});
+                      InstanceMethod<&ConvPlanWrap::Info>("info"), InstanceMethod<&ConvPlanWrap::Dispose>("dispose")});
 }
 
 ConvPlanWrap::ConvPlanWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ConvPlanWrap>(info) {
@@ -114,41 +120,65 @@ ConvPlanWrap::ConvPlanWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Co
     ThrowRange(env, "bias: expected " + std::to_string(p.K) + " elements (output channels) but received " +
                         std::to_string(bias.length));
 
-  s = resnext::ConvPlan::Create(p, weight.data, bias.data, popts, &plan_);
+  Recheck(weight, "weight");
+  Recheck(bias, "bias");
+  std::unique_ptr<resnext::ConvPlan> plan;
+  s = resnext::ConvPlan::Create(p, weight.data, bias.data, popts, &plan);
   if (!s.ok()) ThrowStatus(env, s);
+  plan_ = std::move(plan);
+  reported_bytes_ = plan_->packed_bytes();
+  Napi::MemoryManagement::AdjustExternalMemory(env, reported_bytes_);
+}
+
+ConvPlanWrap::~ConvPlanWrap() { Release(Env()); }
+
+void ConvPlanWrap::Release(Napi::Env env) {
+  plan_.reset();
+  if (reported_bytes_ != 0) {
+    napi_adjust_external_memory(env, -reported_bytes_, nullptr);
+    reported_bytes_ = 0;
+  }
+}
+
+const resnext::ConvPlan& ConvPlanWrap::Live(Napi::Env env) const {
+  if (!plan_) ThrowCode(env, "ERR_RESNEXT_DISPOSED", "ConvPlan: expected a live plan but received a disposed one");
+  return *plan_;
 }
 
 Napi::Value ConvPlanWrap::Run(const Napi::CallbackInfo& info) {
-  RunArgs a = ParseRunArgs(info, *plan_);
-  resnext::Status s =
-      plan_->Run(a.N, a.H, a.W, a.input.data, a.residual.data, a.output.data, resnext::ThreadPool::Global());
+  const resnext::ConvPlan& plan = Live(info.Env());
+  RunArgs a = ParseRunArgs(info, plan);
+  resnext::Status s = plan.Run(a.N, a.H, a.W, a.input.data, a.residual.data, a.output.data, PoolOf(info.Env()));
   if (!s.ok()) ThrowStatus(info.Env(), s);
   return info.Env().Undefined();
 }
 
 Napi::Value ConvPlanWrap::RunAsync(const Napi::CallbackInfo& info) {
-  RunArgs a = ParseRunArgs(info, *plan_);
-  const resnext::ConvPlan* plan = plan_.get();
-  // The plan object and every typed array the kernel touches stay pinned until the worker is done.
-  std::vector<Napi::Value> pinned{info.This(), a.input.value, a.output.value};
-  if (a.residual.data != nullptr) pinned.push_back(a.residual.value);
-  return LayerWorker::Start(
-      info.Env(), "resnext:conv2d",
-      // Only plain pointers and sizes cross to the worker thread, never JS handles.
-      [plan, N = a.N, H = a.H, W = a.W, in = a.input.data, res = a.residual.data, out = a.output.data]() {
-        return plan->Run(N, H, W, in, res, out, resnext::ThreadPool::Global());
-      },
-      pinned);
+  Napi::Env env = info.Env();
+  RunArgs a = ParseRunArgs(info, Live(env));
+  LayerWorker* w = LayerWorker::Create(env, "resnext:conv2d");
+  w->Pin(info.This());
+  // Only native copies, the plan and the pool cross to the worker thread, never JS memory or handles.
+  return w->Start([plan = plan_, pool = &PoolOf(env), N = a.N, H = a.H, W = a.W, in = w->Input(a.input),
+                   res = w->Input(a.residual), out = w->Output(a.output)]() {
+    return plan->Run(N, H, W, in, res, out, *pool);
+  });
+}
+
+Napi::Value ConvPlanWrap::Dispose(const Napi::CallbackInfo& info) {
+  Release(info.Env());
+  return info.Env().Undefined();
 }
 
 Napi::Value ConvPlanWrap::Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  const resnext::ConvPlan& plan = Live(env);
   Napi::Object o = Napi::Object::New(env);
-  o.Set("impl", Napi::String::New(env, plan_->impl().name));
-  o.Set("isa", Napi::String::New(env, resnext::IsaName(plan_->impl().isa)));
-  o.Set("fallbacks", ToArray(env, plan_->fallbacks()));
-  if (plan_->impl().per_run != nullptr) o.Set("perRun", Napi::String::New(env, plan_->impl().per_run));
-  o.Set("packedBytes", Napi::Number::New(env, static_cast<double>(plan_->packed_bytes())));
+  o.Set("impl", Napi::String::New(env, plan.impl().name));
+  o.Set("isa", Napi::String::New(env, resnext::IsaName(plan.impl().isa)));
+  o.Set("fallbacks", ToArray(env, plan.fallbacks()));
+  if (plan.impl().per_run != nullptr) o.Set("perRun", Napi::String::New(env, plan.impl().per_run));
+  o.Set("packedBytes", Napi::Number::New(env, static_cast<double>(plan.packed_bytes())));
   return o;
 }
 

@@ -12,6 +12,16 @@ F32View GetFloat32Array(const Napi::Value& v, const char* name) {
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
     throw Napi::TypeError::New(env, std::string(name) + ": expected a Float32Array");
   Napi::Float32Array a = v.As<Napi::Float32Array>();
+  // A resizable ArrayBuffer or growable SharedArrayBuffer can change length
+  // under a call (shrinking frees the memory the kernel would use): refused.
+  Napi::Value buf = a.ArrayBuffer();
+  if (buf.IsObject()) {
+    Napi::Object b = buf.As<Napi::Object>();
+    if (b.Get("resizable").ToBoolean() || b.Get("growable").ToBoolean())
+      throw Napi::RangeError::New(env, std::string(name) +
+                                           ": expected a Float32Array over a fixed-length buffer but received one over "
+                                           "a resizable ArrayBuffer or growable SharedArrayBuffer");
+  }
   F32View view;
   view.data = a.Data();
   view.length = static_cast<int64_t>(a.ElementLength());
@@ -64,6 +74,19 @@ bool GetDirectOnly(const Napi::Value& v, const char* name) {
   if (s != "auto" && s != "direct")
     throw Napi::RangeError::New(env, std::string(name) + ": expected 'auto' or 'direct' but received '" + s + "'");
   return s == "direct";
+}
+
+void Recheck(const F32View& v, const char* name) {
+  if (v.value.IsEmpty() || v.value.IsUndefined()) return;
+  Napi::Env env = v.value.Env();
+  void* data = nullptr;
+  size_t length = 0;
+  napi_typedarray_type type;
+  napi_status st = napi_get_typedarray_info(env, v.value, &type, &length, &data, nullptr, nullptr);
+  if (st != napi_ok || data != v.data || static_cast<int64_t>(length) != v.length)
+    throw Napi::TypeError::New(env, std::string(name) +
+                                        ": expected a Float32Array that stays attached during the call but it was "
+                                        "detached or moved while the arguments were read");
 }
 
 bool Overlaps(const F32View& a, const F32View& b) {

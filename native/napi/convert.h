@@ -20,6 +20,8 @@ struct F32View {
   Napi::Value value;  // the typed array itself, for pinning
 };
 
+// Refuses (RangeError) arrays over a resizable ArrayBuffer or a growable
+// SharedArrayBuffer: their memory can move or shrink while a call runs.
 F32View GetFloat32Array(const Napi::Value& v, const char* name);
 // Same, but undefined/null give an empty view.
 F32View GetOptionalFloat32Array(const Napi::Value& v, const char* name);
@@ -53,6 +55,12 @@ resnext::ConvParams GetConvGeometry(const Napi::Object& o, const std::array<int6
 // The conv `algorithm` option: undefined/null or 'auto' -> false, 'direct' -> true
 // (ConvPlanOptions::direct_only).
 bool GetDirectOnly(const Napi::Value& v, const char* name);
+
+// Throws a TypeError unless the view's array still has the data pointer and
+// length it had when read: reading later arguments can run JS (getters,
+// proxies) that detaches an array read earlier. Called after all arguments
+// are read and before native code touches the memory.
+void Recheck(const F32View& v, const char* name);
 
 // True when the two views' bytes overlap (same ArrayBuffer memory).
 bool Overlaps(const F32View& a, const F32View& b);

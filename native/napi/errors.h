@@ -1,6 +1,9 @@
 // Turning native Status values and argument problems into JS exceptions.
 // Only native/napi/ includes napi.h. Messages follow the TS layer's style:
-// "<parameter>: expected <what> but received <value>".
+// "<parameter>: expected <what> but received <value>". Bad arguments are
+// TypeError/RangeError; runtime failures are Errors with a stable `code`
+// (ERR_RESNEXT_*, see docs/errors.md) that lib/errors.ts rethrows as
+// ResnextError.
 #pragma once
 
 #include <napi.h>
@@ -32,6 +35,11 @@ inline Napi::Error StatusToError(Napi::Env env, const resnext::Status& s) {
 // turned into JS exceptions by node-addon-api at the boundary.
 [[noreturn]] inline void ThrowType(Napi::Env env, const std::string& msg) { throw Napi::TypeError::New(env, msg); }
 [[noreturn]] inline void ThrowRange(Napi::Env env, const std::string& msg) { throw Napi::RangeError::New(env, msg); }
+[[noreturn]] inline void ThrowCode(Napi::Env env, const char* code, const std::string& msg) {
+  Napi::Error e = Napi::Error::New(env, msg);
+  e.Set("code", Napi::String::New(env, code));
+  throw e;
+}
 [[noreturn]] inline void ThrowStatus(Napi::Env env, const resnext::Status& s) { throw StatusToError(env, s); }
 
 }  // namespace resnext_napi

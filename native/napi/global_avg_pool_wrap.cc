@@ -3,6 +3,7 @@
 // aliasing re-checked. output has N*C elements.
 #include <string>
 
+#include "addon_data.h"
 #include "convert.h"
 #include "errors.h"
 #include "layer_worker.h"
@@ -32,6 +33,8 @@ Args Parse(const Napi::CallbackInfo& info) {
     ThrowRange(env, "output: expected " + std::to_string(static_cast<int64_t>(planes)) +
                         " elements (N * C) but received " + std::to_string(a.out.length));
   if (Overlaps(a.in, a.out)) ThrowRange(env, "output: must not share memory with input");
+  Recheck(a.in, "input");
+  Recheck(a.out, "output");
   a.planes = static_cast<int64_t>(planes);
   a.hw = static_cast<int64_t>(hw);
   return a;
@@ -39,17 +42,16 @@ Args Parse(const Napi::CallbackInfo& info) {
 
 Napi::Value Run(const Napi::CallbackInfo& info) {
   Args a = Parse(info);
-  resnext::Status s = resnext::GlobalAvgPool(a.planes, a.hw, a.in.data, a.out.data, resnext::ThreadPool::Global());
+  resnext::Status s = resnext::GlobalAvgPool(a.planes, a.hw, a.in.data, a.out.data, PoolOf(info.Env()));
   if (!s.ok()) ThrowStatus(info.Env(), s);
   return info.Env().Undefined();
 }
 
 Napi::Value RunAsync(const Napi::CallbackInfo& info) {
   Args a = Parse(info);
-  return LayerWorker::Start(
-      info.Env(), "resnext:globalAvgPool",
-      [a]() { return resnext::GlobalAvgPool(a.planes, a.hw, a.in.data, a.out.data, resnext::ThreadPool::Global()); },
-      {a.in.value, a.out.value});
+  LayerWorker* w = LayerWorker::Create(info.Env(), "resnext:globalAvgPool");
+  return w->Start([planes = a.planes, hw = a.hw, in = w->Input(a.in), out = w->Output(a.out),
+                   pool = &PoolOf(info.Env())]() { return resnext::GlobalAvgPool(planes, hw, in, out, *pool); });
 }
 
 }  // namespace

@@ -1,15 +1,31 @@
-// An AsyncWorker for the inference layers (max pool, global average pool,
-// linear): runs a prepared closure that returns a resnext::Status on a libuv
-// thread and settles a promise. The typed arrays the closure reads and writes
-// are pinned with references until the worker is done.
+// An AsyncWorker that runs a closure returning a resnext::Status on a libuv
+// thread and settles a promise (convolutions, the inference layers, network
+// programs).
+//
+// Buffer rule for async calls: N-API cannot keep an ArrayBuffer's memory alive
+// (a JS `transfer` detaches it and frees the store whatever references we
+// hold), so the closure never sees JS memory. Inputs are copied into native
+// memory when the call starts (Input()); outputs are written to native staging
+// (Output()) and copied into the JS array when the call settles on the JS
+// thread, after checking that the array is still attached with its length
+// (otherwise the promise rejects with code ERR_RESNEXT_DETACHED and the result
+// is discarded). Resizable and growable buffers are refused earlier, by
+// GetFloat32Array.
+//
+// Settling tolerates an environment that is being torn down (a worker
+// terminated while the call ran): the promise can then no longer be settled,
+// and a failure to do so is ignored instead of escaping as a C++ exception.
 #pragma once
 
 #include <napi.h>
 
+#include <cstring>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "convert.h"
 #include "errors.h"
 #include "resnext/status.h"
 
@@ -17,20 +33,38 @@ namespace resnext_napi {
 
 class LayerWorker : public Napi::AsyncWorker {
  public:
-  LayerWorker(Napi::Env env, const char* name, std::function<resnext::Status()> fn,
-              const std::vector<Napi::Value>& pinned)
-      : Napi::AsyncWorker(env, name), deferred_(Napi::Promise::Deferred::New(env)), fn_(std::move(fn)), name_(name) {
-    for (const Napi::Value& v : pinned)
-      if (v.IsObject()) refs_.push_back(Napi::Persistent(v.As<Napi::Object>()));
+  // A worker to be filled with Input()/Output()/Pin() and started with Start().
+  static LayerWorker* Create(Napi::Env env, const char* name) { return new LayerWorker(env, name); }
+
+  // A native copy of the view's elements, valid until the worker is destroyed.
+  const float* Input(const F32View& v) {
+    if (v.data == nullptr) return nullptr;
+    std::unique_ptr<float[]> copy(new float[static_cast<size_t>(v.length > 0 ? v.length : 1)]);
+    if (v.length > 0) std::memcpy(copy.get(), v.data, static_cast<size_t>(v.length) * sizeof(float));
+    inputs_.push_back(std::move(copy));
+    return inputs_.back().get();
   }
 
-  // Queues the worker and returns its promise.
-  static Napi::Promise Start(Napi::Env env, const char* name, std::function<resnext::Status()> fn,
-                             const std::vector<Napi::Value>& pinned) {
-    auto* w = new LayerWorker(env, name, std::move(fn), pinned);
-    Napi::Promise p = w->deferred_.Promise();
-    w->Queue();
-    return p;
+  // Native staging for the view, copied into it when the call succeeds.
+  float* Output(const F32View& v) {
+    Staged s;
+    s.length = v.length;
+    s.data.reset(new float[static_cast<size_t>(v.length > 0 ? v.length : 1)]);
+    s.target = Napi::Persistent(v.value.As<Napi::Object>());
+    outputs_.push_back(std::move(s));
+    return outputs_.back().data.get();
+  }
+
+  // Keeps a JS object (e.g. the plan) alive until the worker is done.
+  void Pin(const Napi::Value& v) {
+    if (v.IsObject()) pins_.push_back(Napi::Persistent(v.As<Napi::Object>()));
+  }
+
+  // Queues the closure and returns the promise; the worker owns itself from here.
+  Napi::Promise Start(std::function<resnext::Status()> fn) {
+    fn_ = std::move(fn);
+    Queue();
+    return Napi::Promise(Env(), promise_);
   }
 
   void Execute() override {
@@ -44,21 +78,64 @@ class LayerWorker : public Napi::AsyncWorker {
   }
 
   void OnOK() override {
-    if (status_.ok()) {
-      deferred_.Resolve(Env().Undefined());
-    } else {
-      deferred_.Reject(StatusToError(Env(), status_).Value());
+    try {
+      if (!status_.ok()) return Settle(false, StatusToError(Env(), status_).Value());
+      for (size_t i = 0; i < outputs_.size(); ++i) {
+        Staged& s = outputs_[i];
+        void* data = nullptr;
+        size_t length = 0;
+        napi_typedarray_type type;
+        if (napi_get_typedarray_info(Env(), s.target.Value(), &type, &length, &data, nullptr, nullptr) != napi_ok ||
+            (data == nullptr && s.length > 0) || static_cast<int64_t>(length) != s.length) {
+          Napi::Error e = Napi::Error::New(Env(), name_ + ": the output buffer was detached (transferred) or " +
+                                                      "resized while the call ran; the result was discarded");
+          e.Set("code", Napi::String::New(Env(), "ERR_RESNEXT_DETACHED"));
+          return Settle(false, e.Value());
+        }
+        if (s.length > 0) std::memcpy(data, s.data.get(), static_cast<size_t>(s.length) * sizeof(float));
+      }
+      Settle(true, Env().Undefined());
+    } catch (...) {
+      // The environment is going away: nothing can observe the promise any more.
     }
   }
 
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+  void OnError(const Napi::Error& e) override {
+    try {
+      Settle(false, e.Value());
+    } catch (...) {
+    }
+  }
 
  private:
-  Napi::Promise::Deferred deferred_;
+  struct Staged {
+    std::unique_ptr<float[]> data;
+    int64_t length = 0;
+    Napi::ObjectReference target;
+  };
+
+  LayerWorker(Napi::Env env, const char* name) : Napi::AsyncWorker(env, name), name_(name) {
+    NAPI_THROW_IF_FAILED_VOID(env, napi_create_promise(env, &deferred_, &promise_));
+  }
+
+  // Settles through the C API, whose failures (in an environment being torn
+  // down) are ignored; Napi::Promise::Deferred would throw them.
+  void Settle(bool ok, napi_value v) {
+    if (ok) {
+      napi_resolve_deferred(Env(), deferred_, v);
+    } else {
+      napi_reject_deferred(Env(), deferred_, v);
+    }
+  }
+
+  napi_deferred deferred_ = nullptr;
+  napi_value promise_ = nullptr;
   std::function<resnext::Status()> fn_;
   std::string name_;
   resnext::Status status_;
-  std::vector<Napi::ObjectReference> refs_;
+  std::vector<std::unique_ptr<float[]>> inputs_;
+  std::vector<Staged> outputs_;
+  std::vector<Napi::ObjectReference> pins_;
 };
 
 // Registration functions of the layer wrappers (one per *_wrap.cc).

@@ -3,6 +3,7 @@
 // sizes and aliasing re-checked. output has N*out elements.
 #include <string>
 
+#include "addon_data.h"
 #include "convert.h"
 #include "errors.h"
 #include "layer_args.h"
@@ -38,26 +39,27 @@ Args Parse(const Napi::CallbackInfo& info) {
   WantLength(env, a.y, static_cast<double>(a.n) * a.out, "output");
   if (Overlaps(a.y, a.x) || Overlaps(a.y, a.w) || Overlaps(a.y, a.b))
     ThrowRange(env, "output: must not share memory with the inputs");
+  Recheck(a.x, "input");
+  Recheck(a.w, "weight");
+  Recheck(a.b, "bias");
+  Recheck(a.y, "output");
   return a;
-}
-
-resnext::Status Call(const Args& a) {
-  return resnext::Linear(a.n, a.in, a.out, a.x.data, a.w.data, a.b.data, a.y.data, resnext::ThreadPool::Global());
 }
 
 Napi::Value Run(const Napi::CallbackInfo& info) {
   Args a = Parse(info);
-  resnext::Status s = Call(a);
+  resnext::Status s = resnext::Linear(a.n, a.in, a.out, a.x.data, a.w.data, a.b.data, a.y.data, PoolOf(info.Env()));
   if (!s.ok()) ThrowStatus(info.Env(), s);
   return info.Env().Undefined();
 }
 
 Napi::Value RunAsync(const Napi::CallbackInfo& info) {
   Args a = Parse(info);
-  std::vector<Napi::Value> pinned{a.x.value, a.w.value, a.y.value};
-  if (a.b.data != nullptr) pinned.push_back(a.b.value);
-  return LayerWorker::Start(
-      info.Env(), "resnext:linear", [a]() { return Call(a); }, pinned);
+  LayerWorker* w = LayerWorker::Create(info.Env(), "resnext:linear");
+  return w->Start([n = a.n, in = a.in, out = a.out, x = w->Input(a.x), wt = w->Input(a.w), b = w->Input(a.b),
+                   y = w->Output(a.y), pool = &PoolOf(info.Env())]() {
+    return resnext::Linear(n, in, out, x, wt, b, y, *pool);
+  });
 }
 
 }  // namespace

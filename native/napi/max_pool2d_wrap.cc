@@ -4,6 +4,7 @@
 // direct call cannot make the kernel read or write out of bounds.
 #include <string>
 
+#include "addon_data.h"
 #include "convert.h"
 #include "errors.h"
 #include "layer_args.h"
@@ -29,22 +30,24 @@ Args Parse(const Napi::CallbackInfo& info) {
   WantLength(env, a.in, static_cast<double>(a.p.N) * a.p.C * a.p.H * a.p.W, "input");
   WantLength(env, a.out, static_cast<double>(a.p.N) * a.p.C * a.p.P() * a.p.Q(), "output");
   if (Overlaps(a.in, a.out)) ThrowRange(env, "output: must not share memory with input");
+  Recheck(a.in, "input");
+  Recheck(a.out, "output");
   return a;
 }
 
 Napi::Value Run(const Napi::CallbackInfo& info) {
   Args a = Parse(info);
-  resnext::Status s = resnext::MaxPool2d(a.p, a.in.data, a.out.data, resnext::ThreadPool::Global());
+  resnext::Status s = resnext::MaxPool2d(a.p, a.in.data, a.out.data, PoolOf(info.Env()));
   if (!s.ok()) ThrowStatus(info.Env(), s);
   return info.Env().Undefined();
 }
 
 Napi::Value RunAsync(const Napi::CallbackInfo& info) {
   Args a = Parse(info);
-  return LayerWorker::Start(
-      info.Env(), "resnext:maxPool2d",
-      [a]() { return resnext::MaxPool2d(a.p, a.in.data, a.out.data, resnext::ThreadPool::Global()); },
-      {a.in.value, a.out.value});
+  LayerWorker* w = LayerWorker::Create(info.Env(), "resnext:maxPool2d");
+  return w->Start([p = a.p, in = w->Input(a.in), out = w->Output(a.out), pool = &PoolOf(info.Env())]() {
+    return resnext::MaxPool2d(p, in, out, *pool);
+  });
 }
 
 }  // namespace

@@ -17,8 +17,12 @@
 //
 // Every size, index and aliasing rule is checked when a program is added, and
 // x when it runs, so no call can make a kernel read or write out of bounds.
-// The program's buffers are pinned by references until it is dropped; a
-// program runs at most once at a time (its buffers are shared state).
+// The program's buffers are pinned by references until it is dropped and
+// re-checked (still attached, same memory) before every run; they belong to
+// the engine that made them, which never hands them out or transfers them.
+// x is copied when runAsync starts. A program runs at most once at a time
+// (its buffers are shared state). The packed weights are reported to V8 as
+// external memory until dispose() or collection.
 #include <napi.h>
 
 #include <atomic>
@@ -26,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "addon_data.h"
 #include "convert.h"
 #include "errors.h"
 #include "layer_args.h"
@@ -44,6 +49,7 @@ constexpr int64_t kMax = resnext::kMaxElements;
 struct Program {
   std::vector<resnext::LayerStep> steps;
   std::vector<Napi::ObjectReference> pins;
+  std::vector<std::pair<float*, int64_t>> pinned_views;  // what each pin held when added
   std::vector<F32View> outputs;  // for the x-aliasing check at run time
   int64_t input_length = 0;
   std::atomic<bool> busy{false};
@@ -101,9 +107,24 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
       if (!s.ok()) ThrowStatus(env, s);
       plans_.push_back(std::move(plan));
     }
+    for (const auto& p : plans_) reported_bytes_ += p->packed_bytes();
+    Napi::MemoryManagement::AdjustExternalMemory(env, reported_bytes_);
   }
 
+  ~NetworkWrap() override { ReleasePlans(Env()); }
+
  private:
+  static void Pin(Program* prog, const F32View& v) {
+    prog->pins.push_back(Napi::Persistent(v.value.As<Napi::Object>()));
+    prog->pinned_views.emplace_back(v.data, v.length);
+  }
+
+  void ReleasePlans(Napi::Env env) {
+    plans_.clear();
+    if (reported_bytes_ != 0) napi_adjust_external_memory(env, -reported_bytes_, nullptr);
+    reported_bytes_ = 0;
+  }
+
   Napi::Value AddProgram(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (info.Length() < 2 || !info[0].IsArray()) ThrowType(env, "addProgram: expected (steps, inputLength)");
@@ -139,7 +160,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
         if (res.data != nullptr) {
           WantLength(env, res, static_cast<double>(p.OutputSize()), at + ".residual");
           if (Overlaps(res, out)) ThrowRange(env, at + ".residual: must not share memory with the output");
-          prog->pins.push_back(Napi::Persistent(res.value.As<Napi::Object>()));
+          Pin(prog.get(), res);
         }
         s.conv = &plan;
         s.residual = res.data;
@@ -170,8 +191,8 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
         if (b.data != nullptr) WantLength(env, b, static_cast<double>(ws[0]), at + ".bias");
         if (Overlaps(out, w) || Overlaps(out, b))
           ThrowRange(env, at + ".output: must not share memory with the weights");
-        prog->pins.push_back(Napi::Persistent(w.value.As<Napi::Object>()));
-        if (b.data != nullptr) prog->pins.push_back(Napi::Persistent(b.value.As<Napi::Object>()));
+        Pin(prog.get(), w);
+        if (b.data != nullptr) Pin(prog.get(), b);
         s.rows = xs[0], s.in = xs[1], s.out = ws[0];
         s.weight = w.data;
         s.bias = b.data;
@@ -184,13 +205,13 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
       if (in.data != nullptr) {
         WantLength(env, in, in_size, at + ".input");
         if (Overlaps(in, out)) ThrowRange(env, at + ".output: must not share memory with the input");
-        prog->pins.push_back(Napi::Persistent(in.value.As<Napi::Object>()));
+        Pin(prog.get(), in);
       } else if (in_size != static_cast<double>(prog->input_length)) {
         ThrowRange(env, at + ".input: the program input has " + std::to_string(prog->input_length) +
                             " elements but the step reads " + std::to_string(static_cast<int64_t>(in_size)));
       }
       WantLength(env, out, out_size, at + ".output");
-      prog->pins.push_back(Napi::Persistent(out.value.As<Napi::Object>()));
+      Pin(prog.get(), out);
       prog->outputs.push_back(out);
       prog->steps.push_back(s);
     }
@@ -211,6 +232,15 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
                           std::to_string(x->length));
     for (const F32View& o : p->outputs)
       if (Overlaps(*x, o)) ThrowRange(env, "x: must not share memory with the program's buffers");
+    for (size_t i = 0; i < p->pins.size(); ++i) {
+      void* data = nullptr;
+      size_t length = 0;
+      napi_typedarray_type type;
+      if (napi_get_typedarray_info(env, p->pins[i].Value(), &type, &length, &data, nullptr, nullptr) != napi_ok ||
+          data != p->pinned_views[i].first || static_cast<int64_t>(length) != p->pinned_views[i].second)
+        ThrowCode(env, "ERR_RESNEXT_DETACHED",
+                  "programId: a buffer of program " + std::to_string(id) + " was detached or moved; drop the program");
+    }
     bool expected = false;
     if (!p->busy.compare_exchange_strong(expected, true))
       ThrowRange(env, "programId: the program is already running (its buffers are in use)");
@@ -220,7 +250,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
   Napi::Value Run(const Napi::CallbackInfo& info) {
     F32View x;
     Program* p = Bind(info, &x);
-    resnext::Status s = resnext::RunLayerProgram(p->steps, x.data, resnext::ThreadPool::Global());
+    resnext::Status s = resnext::RunLayerProgram(p->steps, x.data, PoolOf(info.Env()));
     p->busy.store(false);
     if (!s.ok()) ThrowStatus(info.Env(), s);
     return info.Env().Undefined();
@@ -229,15 +259,13 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
   Napi::Value RunAsync(const Napi::CallbackInfo& info) {
     F32View x;
     Program* p = Bind(info, &x);
-    const float* xd = x.data;
-    return LayerWorker::Start(info.Env(), "resnext:network",
-                              [p, xd]() {
-                                resnext::Status s =
-                                    resnext::RunLayerProgram(p->steps, xd, resnext::ThreadPool::Global());
-                                p->busy.store(false);
-                                return s;
-                              },
-                              {x.value, info.This()});
+    LayerWorker* w = LayerWorker::Create(info.Env(), "resnext:network");
+    w->Pin(info.This());  // keeps this wrap, hence its plans and programs, alive
+    return w->Start([p, xd = w->Input(x), pool = &PoolOf(info.Env())]() {
+      resnext::Status s = resnext::RunLayerProgram(p->steps, xd, *pool);
+      p->busy.store(false);
+      return s;
+    });
   }
 
   Napi::Value DropProgram(const Napi::CallbackInfo& info) {
@@ -254,7 +282,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     for (const auto& p : programs_)
       if (p && p->busy.load()) ThrowRange(info.Env(), "dispose: a program is still running");
     for (auto& p : programs_) p.reset();
-    plans_.clear();
+    ReleasePlans(info.Env());
     return info.Env().Undefined();
   }
 
@@ -273,6 +301,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
 
   std::vector<std::unique_ptr<resnext::ConvPlan>> plans_;
   std::vector<std::unique_ptr<Program>> programs_;
+  int64_t reported_bytes_ = 0;
 };
 
 }  // namespace

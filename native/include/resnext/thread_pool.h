@@ -1,7 +1,11 @@
-// A fork-join thread pool created once per process. One parallel job runs at a
-// time (Run holds a mutex), so concurrent callers (the main thread and libuv
-// worker threads running async convolutions) queue instead of oversubscribing
-// the cores. The calling thread takes part as thread 0.
+// A fork-join thread pool. The N-API glue owns one per JS environment (the
+// main thread and each worker_thread), so a thread count set in one
+// environment does not change another's, and an environment that goes away
+// joins its threads before the addon's code can be unloaded. One parallel job
+// runs at a time per pool (Run holds a mutex), so concurrent callers of one
+// environment (its JS thread and the libuv threads running its async calls)
+// queue instead of oversubscribing the cores. The calling thread takes part
+// as thread 0. The destructor joins the workers; no Run may be in progress.
 //
 // Each participating thread owns a scratch buffer that grows and is reused, so
 // kernels need no allocation (and no page faults) on the hot path.
@@ -30,7 +34,8 @@ class ThreadPool {
   // thread_index < NumThreads().
   using TaskFn = std::function<void(int64_t task, int thread_index)>;
 
-  static ThreadPool& Global();
+  // RESNEXT_NUM_THREADS when set to a positive integer, else HardwareThreads().
+  static int DefaultThreads();
 
   explicit ThreadPool(int num_threads);
   ~ThreadPool();

@@ -5,7 +5,10 @@
 
 namespace resnext_cuda_napi {
 
+CudaAddonData& AddonData(Napi::Env env) { return *env.GetInstanceData<CudaAddonData>(); }
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  env.SetInstanceData(new CudaAddonData());
   InitProbe(env, exports);
   InitDeviceBuffer(env, exports);
   InitConvPlan(env, exports);

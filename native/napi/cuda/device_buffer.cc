@@ -48,8 +48,6 @@ bool GetDims(const Napi::Value& v, int64_t elements, int64_t dims[4]) {
 
 class DeviceBufferWrap : public Napi::ObjectWrap<DeviceBufferWrap> {
  public:
-  static Napi::FunctionReference* ctor;
-
   static void Init(Napi::Env env, Napi::Object exports) {
     Napi::Function f = DefineClass(env, "DeviceBuffer",
                                    {
@@ -62,7 +60,7 @@ class DeviceBufferWrap : public Napi::ObjectWrap<DeviceBufferWrap> {
                                        InstanceMethod<&DeviceBufferWrap::CopyFrom>("copyFrom"),
                                        InstanceMethod<&DeviceBufferWrap::Dispose>("dispose"),
                                    });
-    ctor = new Napi::FunctionReference(Napi::Persistent(f));
+    AddonData(env).device_buffer = Napi::Persistent(f);
     exports.Set("DeviceBuffer", f);
   }
 
@@ -74,7 +72,7 @@ class DeviceBufferWrap : public Napi::ObjectWrap<DeviceBufferWrap> {
     dtype_ = static_cast<DType>(t);
     bytes_ = static_cast<size_t>(elements_) * resnext::cuda::DTypeSize(dtype_);
     if (info.Length() > 2 && !info[2].IsUndefined() && !info[2].IsNull()) {
-      if (!info[2].IsObject() || !info[2].As<Napi::Object>().InstanceOf(ctor->Value()))
+      if (!info[2].IsObject() || !info[2].As<Napi::Object>().InstanceOf(AddonData(env).device_buffer.Value()))
         ThrowType(env, "parent: expected a DeviceBuffer");
       DeviceBufferWrap* parent = Unwrap(info[2].As<Napi::Object>());
       if (!parent->ptr()) ThrowType(env, "parent: expected a live DeviceBuffer but received a disposed one");
@@ -252,13 +250,11 @@ class DeviceBufferWrap : public Napi::ObjectWrap<DeviceBufferWrap> {
   DType dtype_ = DType::kF32;
 };
 
-Napi::FunctionReference* DeviceBufferWrap::ctor = nullptr;
-
 }  // namespace
 
 BufferView GetBuffer(const Napi::Value& v, const char* name) {
   Napi::Env env = v.Env();
-  if (!v.IsObject() || !DeviceBufferWrap::ctor || !v.As<Napi::Object>().InstanceOf(DeviceBufferWrap::ctor->Value()))
+  if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(AddonData(env).device_buffer.Value()))
     ThrowType(env, std::string(name) + ": expected a DeviceBuffer");
   DeviceBufferWrap* w = DeviceBufferWrap::Unwrap(v.As<Napi::Object>());
   if (!w->ptr()) ThrowType(env, std::string(name) + ": expected a live DeviceBuffer but received a disposed one");

@@ -15,6 +15,16 @@
 
 namespace resnext_cuda_napi {
 
+// Per-environment state (napi instance data): the constructors of the addon's
+// classes. Each JS environment (main thread, every worker_thread) that loads
+// the addon gets its own; a process-global reference would be overwritten by
+// the next environment and then used from the wrong isolate.
+struct CudaAddonData {
+  Napi::FunctionReference device_buffer;
+  Napi::FunctionReference graph;
+};
+CudaAddonData& AddonData(Napi::Env env);
+
 void InitProbe(Napi::Env env, Napi::Object exports);
 void InitDeviceBuffer(Napi::Env env, Napi::Object exports);
 void InitConvPlan(Napi::Env env, Napi::Object exports);

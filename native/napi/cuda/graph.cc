@@ -18,8 +18,6 @@ using resnext_napi::ThrowType;
 
 class GraphWrap : public Napi::ObjectWrap<GraphWrap> {
  public:
-  static Napi::FunctionReference* ctor;
-
   static void Init(Napi::Env env, Napi::Object exports) {
     Napi::Function f = DefineClass(env, "CudaGraph",
                                    {
@@ -27,7 +25,7 @@ class GraphWrap : public Napi::ObjectWrap<GraphWrap> {
                                        InstanceMethod<&GraphWrap::LaunchAsync>("launchAsync"),
                                        InstanceMethod<&GraphWrap::Dispose>("dispose"),
                                    });
-    ctor = new Napi::FunctionReference(Napi::Persistent(f));
+    AddonData(env).graph = Napi::Persistent(f);
     exports.Set("CudaGraph", f);
   }
 
@@ -64,8 +62,6 @@ class GraphWrap : public Napi::ObjectWrap<GraphWrap> {
   cudaGraphExec_t exec_ = nullptr;
 };
 
-Napi::FunctionReference* GraphWrap::ctor = nullptr;
-
 Napi::Value BeginCapture(const Napi::CallbackInfo& info) {
   resnext::Status s = resnext::cuda::BeginCapture();
   if (!s.ok()) ThrowStatus(info.Env(), s);
@@ -77,7 +73,7 @@ Napi::Value EndCapture(const Napi::CallbackInfo& info) {
   cudaGraphExec_t exec = nullptr;
   resnext::Status s = resnext::cuda::EndCapture(&exec);
   if (!s.ok()) ThrowStatus(env, s);
-  Napi::Object g = GraphWrap::ctor->New({});
+  Napi::Object g = AddonData(env).graph.New({});
   GraphWrap::Unwrap(g)->set(exec);
   return g;
 }

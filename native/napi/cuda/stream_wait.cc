@@ -34,7 +34,25 @@ class StreamWaitWorker : public Napi::AsyncWorker {
     if (err_ == cudaSuccess && host_copy_) err_ = host_copy_();
   }
 
+  // Settling fails in an environment being torn down (a worker terminated
+  // while the GPU worked); nothing can observe the promise then, so the
+  // failure is dropped instead of escaping as a C++ exception.
   void OnOK() override {
+    try {
+      Settle();
+    } catch (...) {
+    }
+  }
+
+  void OnError(const Napi::Error& e) override {
+    try {
+      deferred_.Reject(e.Value());
+    } catch (...) {
+    }
+  }
+
+ private:
+  void Settle() {
     Napi::Env env = Env();
     // `done` also releases temporaries, so it runs whether the GPU work failed or not.
     Napi::Value value = env.Undefined();
@@ -54,9 +72,6 @@ class StreamWaitWorker : public Napi::AsyncWorker {
     deferred_.Resolve(value);
   }
 
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
-
- private:
   Napi::Promise::Deferred deferred_;
   cudaEvent_t event_;
   std::function<cudaError_t()> host_copy_;
