@@ -3,7 +3,7 @@
 // linearAsync with inputs and outputs allocated inside the call, garbage
 // collected and overwritten while they run; each result must equal the
 // synchronous one bit for bit, and the input must be unchanged afterwards.
-const { pkg } = require('./_root');
+const { pkg, root } = require('./_root');
 const r = require(pkg);
 
 const sameBits = (a, b) => a.length === b.length && Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
@@ -38,6 +38,25 @@ const churn = () => {
   results.push(['maxPool2dAsync', sameBits((await p1).dataSync(), mp)]);
   results.push(['globalAvgPoolAsync', sameBits((await p2).dataSync(), gp)]);
   results.push(['linearAsync', sameBits((await p3).dataSync(), lin)]);
+
+  // The addon's own async entry points, with output arrays that only the call references: the
+  // call must keep them (it writes the result there when it settles) and resolve.
+  const addon = require('node-gyp-build')(root);
+  const native = new addon.ConvPlan(w.dataSync(), [256, 8, 3, 3], null, {
+    groups: 32,
+    stride: [1, 1],
+    dilation: [1, 1],
+    padding: [1, 1, 1, 1],
+    activation: 'none',
+  });
+  const direct = [];
+  for (let i = 0; i < 4; i++) direct.push(native.runAsync(r.randn(shape, { seed: 1 }).dataSync(), shape, new Float32Array(want.length), null));
+  direct.push(addon.maxPool2dAsync(r.randn(xs, { seed: 5 }).dataSync(), xs, new Float32Array(mp.length), [3, 3, 2, 2, 1, 1]));
+  direct.push(addon.linearAsync(r.randn([8, 4096], { seed: 7 }).dataSync(), [8, 4096], lw.dataSync(), [100, 4096], null, new Float32Array(800)));
+  churn();
+  const settled = await Promise.allSettled(direct);
+  results.push(['addon runAsync/maxPool2dAsync/linearAsync with unreferenced outputs resolve', settled.every((s) => s.status === 'fulfilled')]);
+  native.dispose();
 
   const x = r.randn(shape, { seed: 1 });
   const copy = x.dataSync().slice();
