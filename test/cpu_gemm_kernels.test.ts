@@ -49,6 +49,8 @@ const cases: Case[] = [
   c(5, 20, 16, 21, 40, 1, 1, 1, 1, 1, 0),
   // 1x1 stride 2 (subsampled), odd everything.
   c(1, 17, 15, 15, 33, 1, 1, 1, 2, 1, 0),
+  // 1x1 stride 2 whose bottom padding adds an output row past the input (must read zeros, not the next rows).
+  c(6, 4, 7, 2, 5, 1, 1, 1, 2, 1, [0, 0, 2, 0]),
   // 1x1 with more than one block of output channels (K > 256).
   c(1, 16, 12, 10, 300, 1, 1, 1, 1, 1, 0),
   // 1x1 with two kd blocks (C = 520 > 512 per block), B read from the input.

@@ -10,12 +10,14 @@ import {
   conv2dAsync,
   conv2dPlan,
   globalAvgPoolAsync,
+  HostStorage,
   linearAsync,
   maxPool2dAsync,
   randn,
   ResnextError,
+  resnext,
+  Tensor,
   tensor,
-  type Tensor,
 } from '../lib';
 import { cpuBinding } from '../lib/binding';
 import { ERROR_CODES, rethrowNative } from '../lib/errors';
@@ -162,5 +164,20 @@ describe('runtime failures are ResnextError with a code', () => {
     expect(() => tensor(new Float32Array(new ArrayBuffer(16, { maxByteLength: 32 })), [4])).toThrow(/fixed-length buffer for data/);
     expect(() => tensor(new Float32Array(new SharedArrayBuffer(16, { maxByteLength: 32 })), [4])).toThrow(RangeError);
     expect(tensor(new Float32Array(new SharedArrayBuffer(16)), [4]).size).toBe(4);
+  });
+});
+
+describe('tensors whose storage does not match their shape', () => {
+  it('new Tensor(new HostStorage(3 floats), [2, 2]) -> RangeError naming storage', () => {
+    expect(() => new Tensor(new HostStorage(new Float32Array(3)), [2, 2])).toThrow(RangeError);
+    expect(() => new Tensor(new HostStorage(new Float32Array(3)), [2, 2])).toThrow(/for storage/);
+  });
+  it('loadStateDict with one tensor whose storage was swapped for a shorter one -> RangeError naming the key, model unchanged', async () => {
+    const m = resnext({ depth: 50, cardinality: 2, width: 1, numClasses: 3, seed: 9 });
+    const sd = m.stateDict({ copy: true });
+    const fc = sd.get('fc.weight')!;
+    (fc.storage as unknown as { data: Float32Array }).data = new Float32Array(fc.size - 1);
+    expect(() => m.loadStateDict(sd)).toThrow(RangeError);
+    expect(() => m.loadStateDict(sd)).toThrow(/fc\.weight: expected storage of \d+ elements/);
   });
 });
