@@ -1,6 +1,7 @@
 // Loads the native addons lazily and never throws: a missing or broken addon
 // becomes an unavailable backend with the reason. The CPU addon is found by
-// node-gyp-build (a matching prebuild, else build/Release).
+// node-gyp-build (a matching prebuild, else build/Release), or taken from
+// RESNEXT_CPU_ADDON when set (e.g. the sanitizer build of npm run test:asan).
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -42,7 +43,8 @@ export function loadCpuBinding(): LoadResult<NativeCpuBinding> {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const load = require('node-gyp-build') as (dir: string) => unknown;
-    cpu = { binding: load(packageRoot()) as NativeCpuBinding };
+    const file = process.env.RESNEXT_CPU_ADDON;
+    cpu = { binding: (file ? require(path.resolve(file)) : load(packageRoot())) as NativeCpuBinding };
   } catch (err) {
     const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
     cpu = {

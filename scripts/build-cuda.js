@@ -10,6 +10,8 @@
 //
 //   node scripts/build-cuda.js          CUDA addon, when nvcc is there
 //   node scripts/build-cuda.js --cpu    the CPU addon through CMake (build-cmake/); fails loudly
+//   node scripts/build-cuda.js --asan   the CPU addon with AddressSanitizer + UBSan (build-asan/),
+//                                       for `npm run test:asan`; fails loudly
 //
 // RESNEXT_CUDA_ARCHS overrides the GPU targets (default "80-real;90-real;90-virtual",
 // e.g. "90-real" for a quicker build for one H100/H200); RESNEXT_CUDA_JOBS the
@@ -22,7 +24,8 @@ const os = require('node:os');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
-const cpuMode = process.argv.includes('--cpu');
+const asanMode = process.argv.includes('--asan');
+const cpuMode = asanMode || process.argv.includes('--cpu');
 
 function which(cmd) {
   for (const dir of (process.env.PATH || '').split(path.delimiter)) {
@@ -97,12 +100,16 @@ function main() {
     if (cpuMode) throw new Error(msg);
     return warn(msg);
   }
-  const outDir = path.join(root, cpuMode ? 'build-cmake' : 'build-cuda');
+  const outDir = path.join(root, asanMode ? 'build-asan' : cpuMode ? 'build-cmake' : 'build-cuda');
   fs.mkdirSync(outDir, { recursive: true });
   const jobs = process.env.RESNEXT_CUDA_JOBS || String(Math.max(1, os.availableParallelism ? os.availableParallelism() : os.cpus().length));
   const args = [require.resolve('cmake-js/bin/cmake-js'), 'compile', '-O', outDir, '-p', jobs];
   if (cpuMode) {
     args.push('--CDRESNEXT_CUDA=OFF');
+    if (asanMode) {
+      const san = '-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -g';
+      args.push(`--CDCMAKE_CXX_FLAGS=${san}`, `--CDCMAKE_SHARED_LINKER_FLAGS=${san}`);
+    }
   } else {
     args.push('--CDRESNEXT_CUDA=ON', '--CDRESNEXT_CPU_ADDON=OFF');
     if (nvcc) args.push(`--CDCMAKE_CUDA_COMPILER=${nvcc}`);

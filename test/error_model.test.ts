@@ -33,10 +33,14 @@ async function caught(fn: () => unknown): Promise<unknown> {
   return undefined;
 }
 
+// ES2024 constructors (resizable ArrayBuffer, growable SharedArrayBuffer) that this TS lib does not type yet.
+const Resizable = ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer;
+const Growable = SharedArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => SharedArrayBuffer;
+
 /** Points a host tensor at a Float32Array over a resizable buffer behind the TS checks, so only the native boundary can refuse it. */
 function resizableStorage(t: Tensor): void {
   const n = t.size;
-  const arr = new Float32Array(new ArrayBuffer(n * 4, { maxByteLength: n * 8 }));
+  const arr = new Float32Array(new Resizable(n * 4, { maxByteLength: n * 8 }));
   (t.storage as unknown as { data: Float32Array }).data = arr;
 }
 
@@ -81,7 +85,9 @@ describe.skipIf(!hasAddon)('native errors reach the public API in the right clas
   const w = randn([8, 2, 3, 3], { seed: 2 });
   it('impl forced on a conv it cannot run (winograd_scalar on a 1x1): RangeError from native, through conv2dPlan', () => {
     expect(() => conv2dPlan(randn([8, 8, 1, 1]), { impl: 'winograd_scalar', backend: 'cpu' })).toThrow(RangeError);
-    expect(() => conv2dPlan(randn([8, 8, 1, 1]), { impl: 'winograd_scalar', backend: 'cpu' })).toThrow(/conv2d \(cpu\): impl: 'winograd_scalar' cannot run/);
+    expect(() => conv2dPlan(randn([8, 8, 1, 1]), { impl: 'winograd_scalar', backend: 'cpu' })).toThrow(
+      /conv2d \(cpu\): impl: 'winograd_scalar' cannot run/,
+    );
   });
   it('a resizable buffer slipped behind the TS checks: RangeError from the native boundary on plan.run, plan.runAsync and each layer *Async', async () => {
     const plan = conv2dPlan(w, { groups: 4, padding: 1, backend: 'cpu' });
@@ -161,8 +167,8 @@ describe('runtime failures are ResnextError with a code', () => {
     expect((e as Error).message).toContain(b.reason!);
   });
   it('tensor() over a resizable ArrayBuffer or growable SharedArrayBuffer: RangeError naming data', () => {
-    expect(() => tensor(new Float32Array(new ArrayBuffer(16, { maxByteLength: 32 })), [4])).toThrow(/fixed-length buffer for data/);
-    expect(() => tensor(new Float32Array(new SharedArrayBuffer(16, { maxByteLength: 32 })), [4])).toThrow(RangeError);
+    expect(() => tensor(new Float32Array(new Resizable(16, { maxByteLength: 32 })), [4])).toThrow(/fixed-length buffer for data/);
+    expect(() => tensor(new Float32Array(new Growable(16, { maxByteLength: 32 })), [4])).toThrow(RangeError);
     expect(tensor(new Float32Array(new SharedArrayBuffer(16)), [4]).size).toBe(4);
   });
 });

@@ -159,7 +159,11 @@ describe.skipIf(!binding)('native boundary re-checks (direct addon calls never c
     ['groups', { groups: 0 }],
     ['groups', { groups: 1.5 }],
   ])('bad %s -> RangeError naming it', (param, o) => {
-    expectError(() => new b.ConvPlan(new Float32Array(9), [1, 1, 3, 3], null, { ...opts, ...(o as object) }), RangeError, new RegExp(param));
+    expectError(
+      () => new b.ConvPlan(new Float32Array(9), [1, 1, 3, 3], null, { ...opts, ...(o as object) }),
+      RangeError,
+      new RegExp(param),
+    );
   });
   it('input/output lengths, shapes and overflow are checked at run', () => {
     const plan = new b.ConvPlan(new Float32Array(9), [1, 1, 3, 3], null, opts);
@@ -168,7 +172,11 @@ describe.skipIf(!binding)('native boundary re-checks (direct addon calls never c
     expectError(() => plan.run(new Float32Array(9), [1, 2, 3, 3], new Float32Array(1), null), RangeError, /channels/);
     expectError(() => plan.run(new Float32Array(4), [1, 1, 2, 2], new Float32Array(1), null), RangeError, /kernel height/);
     expectError(() => plan.run(new Float32Array(9), [65536, 1, 65536, 1], new Float32Array(1), null), RangeError, /element count|exceeds/);
-    expectError(() => plan.run(new Float32Array(9), [1, 1, 3, 3] as never, new Float32Array(1), new Float32Array(3)), RangeError, /residual/);
+    expectError(
+      () => plan.run(new Float32Array(9), [1, 1, 3, 3] as never, new Float32Array(1), new Float32Array(3)),
+      RangeError,
+      /residual/,
+    );
     const shared = new Float32Array(10);
     expectError(() => plan.run(shared.subarray(0, 9), [1, 1, 3, 3], shared.subarray(8, 9), null), RangeError, /share memory/);
     expect(() => plan.run(new Float32Array(9), 'abc' as never, new Float32Array(1), null)).toThrow(TypeError);

@@ -16,12 +16,20 @@ const ready = cpuInfo() !== null && fs.existsSync(path.join(root, 'dist', 'cjs',
 
 describe.skipIf(!ready)('fuzz: public API and addon exports', () => {
   it('3,000 random calls (main thread + 1 worker, sync and async): no crash, every failure a TypeError, RangeError or coded error', () => {
-    const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'fuzz.js'), '--calls', '3000', '--workers', '1', '--seed', '7', '--json'], {
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
+    const r = spawnSync(
+      process.execPath,
+      [path.join(root, 'scripts', 'fuzz.js'), '--calls', '3000', '--workers', '1', '--seed', '7', '--json'],
+      {
+        encoding: 'utf8',
+        timeout: 120_000,
+      },
+    );
     expect({ status: r.status, signal: r.signal, err: r.stderr.slice(-2000) }).toMatchObject({ status: 0, signal: null });
-    const report = JSON.parse(r.stdout.trim().split('\n').pop()!) as { calls: number; outcomes: Record<string, number>; failure: string | null };
+    const report = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+      calls: number;
+      outcomes: Record<string, number>;
+      failure: string | null;
+    };
     expect(report.failure).toBeNull();
     expect(report.calls).toBe(3000);
     // Both kinds of outcome occur: calls that succeed and calls refused with an argument error.

@@ -44,17 +44,24 @@ describe.skipIf(!hasAddon || !hasDist)('worker_threads', () => {
   it('three workers with thread counts 1, 3, 2 and the main thread with 2 compute conv2d, conv2dAsync and a fused forward at once: each matches the reference and keeps its own count', () => {
     const r = runChild('workers_compute.js');
     expectOk(r);
-    const report = JSON.parse(r.out.trim().split('\n').pop()!) as { main: { threads: number; err: number }; mainThreadsAfter: number; workers: { threads: number; err: number }[] };
+    const report = JSON.parse(r.out.trim().split('\n').pop()!) as {
+      main: { threads: number; err: number };
+      mainThreadsAfter: number;
+      workers: { threads: number; err: number }[];
+    };
     expect(report.mainThreadsAfter).toBe(2);
     expect(report.workers.map((w) => w.threads)).toEqual([1, 3, 2]);
     for (const e of [report.main.err, ...report.workers.map((w) => w.err)]) expect(e).toBeLessThanOrEqual(1e-4);
   });
 
-  it.skipIf(!fs.existsSync(cudaAddon))('the CUDA addon loaded by the main thread and a worker: each environment uses its own constructors', () => {
-    const r = runChild('cuda_two_envs.js');
-    expectOk(r);
-    expect(r.out).toMatch(/^ok$/m);
-  });
+  it.skipIf(!fs.existsSync(cudaAddon))(
+    'the CUDA addon loaded by the main thread and a worker: each environment uses its own constructors',
+    () => {
+      const r = runChild('cuda_two_envs.js');
+      expectOk(r);
+      expect(r.out).toMatch(/^ok$/m);
+    },
+  );
 });
 
 describe.skipIf(!hasAddon || !hasDist)('buffers and garbage collection during async calls', () => {

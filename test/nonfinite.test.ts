@@ -49,14 +49,17 @@ describe('NaN propagation through the layers', () => {
     expect(y.every(Number.isNaN)).toBe(true);
   });
 
-  it.skipIf(!hasAddon)('resnext50 (C=2, d=2) fused on cpu, network and layer modes, x=[1,3,32,32] all NaN: every logit is NaN, as on the reference', async () => {
-    const model = resnext({ depth: 50, cardinality: 2, width: 2, numClasses: 10, seed: 1 });
-    const x = tensor(new Float32Array(3 * 32 * 32).fill(NaN), [1, 3, 32, 32]);
-    for (const mode of ['network', 'layer'] as const) {
-      const y = (await model.forward(x, { backend: 'cpu', mode })).dataSync();
-      expect(y.length).toBe(10);
-      expect(y.every(Number.isNaN), mode).toBe(true);
-    }
-    expect((await model.forward(x, { backend: 'reference' })).dataSync().every(Number.isNaN)).toBe(true);
-  });
+  it.skipIf(!hasAddon)(
+    'resnext50 (C=2, d=2) fused on cpu, network and layer modes, x=[1,3,32,32] all NaN: every logit is NaN, as on the reference',
+    async () => {
+      const model = resnext({ depth: 50, cardinality: 2, width: 2, numClasses: 10, seed: 1 });
+      const x = tensor(new Float32Array(3 * 32 * 32).fill(NaN), [1, 3, 32, 32]);
+      for (const mode of ['network', 'layer'] as const) {
+        const y = (await model.forward(x, { backend: 'cpu', mode })).dataSync();
+        expect(y.length).toBe(10);
+        expect(y.every(Number.isNaN), mode).toBe(true);
+      }
+      expect((await model.forward(x, { backend: 'reference' })).dataSync().every(Number.isNaN)).toBe(true);
+    },
+  );
 });

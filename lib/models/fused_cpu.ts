@@ -89,7 +89,10 @@ export class FusedEngine {
     const Network = backend === 'cpu' ? cpuBinding()?.Network : undefined;
     this.mode = mode ?? (Network ? 'network' : 'layer');
     if (this.mode === 'network' && !Network)
-      throw new ResnextError(ERROR_CODES.UNSUPPORTED, "The 'network' forward mode needs the native Network class, which this build of the addon lacks");
+      throw new ResnextError(
+        ERROR_CODES.UNSUPPORTED,
+        "The 'network' forward mode needs the native Network class, which this build of the addon lacks",
+      );
     this.#convs = [{ def: arch.stem, activation: 'relu' }];
     for (const b of arch.stages.flat()) {
       this.#convs.push({ def: b.conv1, activation: 'relu' }, { def: b.conv2, activation: 'relu' }, { def: b.conv3, activation: 'relu' });

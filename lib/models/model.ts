@@ -223,7 +223,8 @@ export class ResNeXtModel {
         throw new ResnextError(ERROR_CODES.UNSUPPORTED, `The unfused forward is not implemented on the ${backend.name} backend`);
       return forwardUnfused(this.architecture, this.#state, xt, backend.name, algorithm);
     }
-    if (backend.name !== 'cpu') throw new ResnextError(ERROR_CODES.UNSUPPORTED, `The fused forward is not implemented on the ${backend.name} backend`);
+    if (backend.name !== 'cpu')
+      throw new ResnextError(ERROR_CODES.UNSUPPORTED, `The fused forward is not implemented on the ${backend.name} backend`);
     if (this.#engine && ((options.mode !== undefined && this.#engine.mode !== options.mode) || this.#engine.algorithm !== algorithm))
       this.#dropEngine();
     if (!this.#engine) this.#engine = new FusedEngine(this.architecture, this.#state, backend.name, options.mode, algorithm);

@@ -69,7 +69,15 @@ export async function linearAsync(x: Tensor, weight: Tensor, bias: Tensor | null
   const nb = b.backend === 'cpu' ? cpuBinding() : null;
   if (nb?.linearAsync) {
     await callAsync(
-      () => nb.linearAsync!(b.x.dataSync(), [...b.x.shape], b.w.dataSync(), [...b.w.shape], b.bias ? b.bias.dataSync() : null, b.out.dataSync()),
+      () =>
+        nb.linearAsync!(
+          b.x.dataSync(),
+          [...b.x.shape],
+          b.w.dataSync(),
+          [...b.w.shape],
+          b.bias ? b.bias.dataSync() : null,
+          b.out.dataSync(),
+        ),
       'linear (cpu)',
     );
   } else loop(b);

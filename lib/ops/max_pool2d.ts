@@ -101,7 +101,8 @@ export function maxPool2d(x: Tensor, options?: MaxPool2dOptions): Tensor {
 export async function maxPool2dAsync(x: Tensor, options?: MaxPool2dOptions): Promise<Tensor> {
   const b = bind(x, options);
   const nb = b.backend === 'cpu' ? cpuBinding() : null;
-  if (nb?.maxPool2dAsync) await callAsync(() => nb.maxPool2dAsync!(b.x.dataSync(), [...b.x.shape], b.out.dataSync(), b.params), 'maxPool2d (cpu)');
+  if (nb?.maxPool2dAsync)
+    await callAsync(() => nb.maxPool2dAsync!(b.x.dataSync(), [...b.x.shape], b.out.dataSync(), b.params), 'maxPool2d (cpu)');
   else loop(b);
   return b.out;
 }

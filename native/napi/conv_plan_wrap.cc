@@ -160,9 +160,8 @@ Napi::Value ConvPlanWrap::RunAsync(const Napi::CallbackInfo& info) {
   w->Pin(info.This());
   // Only native copies, the plan and the pool cross to the worker thread, never JS memory or handles.
   return w->Start([plan = plan_, pool = &PoolOf(env), N = a.N, H = a.H, W = a.W, in = w->Input(a.input),
-                   res = w->Input(a.residual), out = w->Output(a.output)]() {
-    return plan->Run(N, H, W, in, res, out, *pool);
-  });
+                   res = w->Input(a.residual),
+                   out = w->Output(a.output)]() { return plan->Run(N, H, W, in, res, out, *pool); });
 }
 
 Napi::Value ConvPlanWrap::Dispose(const Napi::CallbackInfo& info) {

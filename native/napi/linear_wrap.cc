@@ -57,9 +57,8 @@ Napi::Value RunAsync(const Napi::CallbackInfo& info) {
   Args a = Parse(info);
   LayerWorker* w = LayerWorker::Create(info.Env(), "resnext:linear");
   return w->Start([n = a.n, in = a.in, out = a.out, x = w->Input(a.x), wt = w->Input(a.w), b = w->Input(a.b),
-                   y = w->Output(a.y), pool = &PoolOf(info.Env())]() {
-    return resnext::Linear(n, in, out, x, wt, b, y, *pool);
-  });
+                   y = w->Output(a.y),
+                   pool = &PoolOf(info.Env())]() { return resnext::Linear(n, in, out, x, wt, b, y, *pool); });
 }
 
 }  // namespace

@@ -50,7 +50,7 @@ struct Program {
   std::vector<resnext::LayerStep> steps;
   std::vector<Napi::ObjectReference> pins;
   std::vector<std::pair<float*, int64_t>> pinned_views;  // what each pin held when added
-  std::vector<F32View> outputs;  // for the x-aliasing check at run time
+  std::vector<F32View> outputs;                          // for the x-aliasing check at run time
   int64_t input_length = 0;
   std::atomic<bool> busy{false};
 };

@@ -3,6 +3,7 @@
 // linearAsync with inputs and outputs allocated inside the call, garbage
 // collected and overwritten while they run; each result must equal the
 // synchronous one bit for bit, and the input must be unchanged afterwards.
+const path = require('node:path');
 const { pkg, root } = require('./_root');
 const r = require(pkg);
 
@@ -41,7 +42,7 @@ const churn = () => {
 
   // The addon's own async entry points, with output arrays that only the call references: the
   // call must keep them (it writes the result there when it settles) and resolve.
-  const addon = require('node-gyp-build')(root);
+  const addon = require(path.join(root, 'dist', 'cjs', 'binding.js')).cpuBinding();
   const native = new addon.ConvPlan(w.dataSync(), [256, 8, 3, 3], null, {
     groups: 32,
     stride: [1, 1],

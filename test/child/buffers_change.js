@@ -4,6 +4,7 @@
 // call runs, when they are accepted at all). A call must compute on memory
 // that stays alive until it settles, or reject before it starts; it must never
 // read or write freed memory. Prints one line per case; exit 0 when all held.
+const path = require('node:path');
 const { pkg, root } = require('./_root');
 const r = require(pkg);
 
@@ -85,7 +86,7 @@ const sameBits = (a, b) => a.length === b.length && Buffer.compare(Buffer.from(a
 
   // 4. The native boundary refuses them too (a direct addon call).
   {
-    const addon = require('node-gyp-build')(root);
+    const addon = require(path.join(root, 'dist', 'cjs', 'binding.js')).cpuBinding();
     const plan = new addon.ConvPlan(new Float32Array(8 * 2 * 9), [8, 2, 3, 3], null, {
       groups: 4,
       stride: [1, 1],
