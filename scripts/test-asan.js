@@ -83,7 +83,7 @@ const env = {
 const suites = filters.length > 0 ? filters : NATIVE_SUITES;
 ok =
   step(`vitest (${suites.length} suites)`, () => {
-    const r = spawnSync(process.execPath, [require.resolve('vitest/vitest.mjs'), 'run', ...suites], { cwd: root, env, stdio: 'inherit' });
+    const r = spawnSync(process.execPath, [path.join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', ...suites], { cwd: root, env, stdio: 'inherit' });
     return r.status === 0;
   }) && ok;
 const calls = value('--fuzz-calls', '20000');

@@ -80,7 +80,9 @@ describe.skipIf(!hasAddon || !hasDist)('buffers and garbage collection during as
   });
 });
 
-describe.skipIf(!hasAddon || !hasDist)('native memory comes back', () => {
+// Under AddressSanitizer (npm run test:asan) freed memory is held in quarantine, so RSS cannot show it coming back.
+const sanitized = /libasan/.test(process.env.LD_PRELOAD ?? '');
+describe.skipIf(!hasAddon || !hasDist || sanitized)('native memory comes back', () => {
   it('300 plans of a 2.25 MiB weight created, run and disposed in a sync loop grow RSS < 64 MiB; a 10,000-call conv2d loop < 48 MiB', () => {
     const r = runChild('memory_growth.js', ['--expose-gc']);
     expectOk(r);

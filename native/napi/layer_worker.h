@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "addon_data.h"
 #include "convert.h"
 #include "errors.h"
 #include "resnext/status.h"
@@ -39,20 +40,26 @@ class LayerWorker : public Napi::AsyncWorker {
   // A native copy of the view's elements, valid until the worker is destroyed.
   const float* Input(const F32View& v) {
     if (v.data == nullptr) return nullptr;
-    std::unique_ptr<float[]> copy(new float[static_cast<size_t>(v.length > 0 ? v.length : 1)]);
-    if (v.length > 0) std::memcpy(copy.get(), v.data, static_cast<size_t>(v.length) * sizeof(float));
-    inputs_.push_back(std::move(copy));
-    return inputs_.back().get();
+    Buffer b = Take(v.length);
+    if (v.length > 0) std::memcpy(b.data.get(), v.data, static_cast<size_t>(v.length) * sizeof(float));
+    inputs_.push_back(std::move(b));
+    return inputs_.back().data.get();
   }
 
   // Native staging for the view, copied into it when the call succeeds.
   float* Output(const F32View& v) {
     Staged s;
     s.length = v.length;
-    s.data.reset(new float[static_cast<size_t>(v.length > 0 ? v.length : 1)]);
+    s.buffer = Take(v.length);
     s.target = Napi::Persistent(v.value.As<Napi::Object>());
     outputs_.push_back(std::move(s));
-    return outputs_.back().data.get();
+    return outputs_.back().buffer.data.get();
+  }
+
+  ~LayerWorker() override {
+    // On the JS thread (node-addon-api destroys a worker after OnOK/OnError).
+    for (Buffer& b : inputs_) staging_.Release(std::move(b.data), b.capacity);
+    for (Staged& s : outputs_) staging_.Release(std::move(s.buffer.data), s.buffer.capacity);
   }
 
   // Keeps a JS object (e.g. the plan) alive until the worker is done.
@@ -92,7 +99,7 @@ class LayerWorker : public Napi::AsyncWorker {
           e.Set("code", Napi::String::New(Env(), "ERR_RESNEXT_DETACHED"));
           return Settle(false, e.Value());
         }
-        if (s.length > 0) std::memcpy(data, s.data.get(), static_cast<size_t>(s.length) * sizeof(float));
+        if (s.length > 0) std::memcpy(data, s.buffer.data.get(), static_cast<size_t>(s.length) * sizeof(float));
       }
       Settle(true, Env().Undefined());
     } catch (...) {
@@ -108,13 +115,24 @@ class LayerWorker : public Napi::AsyncWorker {
   }
 
  private:
-  struct Staged {
+  struct Buffer {
     std::unique_ptr<float[]> data;
+    size_t capacity = 0;
+  };
+  struct Staged {
+    Buffer buffer;
     int64_t length = 0;
     Napi::ObjectReference target;
   };
 
-  LayerWorker(Napi::Env env, const char* name) : Napi::AsyncWorker(env, name), name_(name) {
+  Buffer Take(int64_t length) {
+    Buffer b;
+    b.data = staging_.Acquire(static_cast<size_t>(length > 0 ? length : 1), &b.capacity);
+    return b;
+  }
+
+  LayerWorker(Napi::Env env, const char* name)
+      : Napi::AsyncWorker(env, name), name_(name), staging_(StagingOf(env)) {
     NAPI_THROW_IF_FAILED_VOID(env, napi_create_promise(env, &deferred_, &promise_));
   }
 
@@ -133,7 +151,8 @@ class LayerWorker : public Napi::AsyncWorker {
   std::function<resnext::Status()> fn_;
   std::string name_;
   resnext::Status status_;
-  std::vector<std::unique_ptr<float[]>> inputs_;
+  StagingPool& staging_;
+  std::vector<Buffer> inputs_;
   std::vector<Staged> outputs_;
   std::vector<Napi::ObjectReference> pins_;
 };
