@@ -64,7 +64,10 @@ const t0 = Date.now();
 const addon = path.join(root, 'build-asan', 'Release', 'resnext.node');
 let ok = true;
 if (!flag('--skip-build'))
-  ok = step('build (build-asan/)', () => spawnSync(process.execPath, [path.join(__dirname, 'build-cuda.js'), '--asan'], { stdio: 'inherit' }).status === 0);
+  ok = step(
+    'build (build-asan/)',
+    () => spawnSync(process.execPath, [path.join(__dirname, 'build-cuda.js'), '--asan'], { stdio: 'inherit' }).status === 0,
+  );
 if (!ok || !fs.existsSync(addon)) {
   console.error(`test:asan: ${addon} was not built`);
   process.exit(1);
@@ -83,16 +86,26 @@ const env = {
 const suites = filters.length > 0 ? filters : NATIVE_SUITES;
 ok =
   step(`vitest (${suites.length} suites)`, () => {
-    const r = spawnSync(process.execPath, [path.join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', ...suites], { cwd: root, env, stdio: 'inherit' });
+    const r = spawnSync(process.execPath, [path.join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', ...suites], {
+      cwd: root,
+      env,
+      stdio: 'inherit',
+    });
     return r.status === 0;
   }) && ok;
 const calls = value('--fuzz-calls', '20000');
 ok =
   step(`fuzz (${calls} calls, main thread + 2 workers)`, () => {
-    const r = spawnSync(process.execPath, [path.join(__dirname, 'fuzz.js'), '--calls', calls, '--workers', '2'], { cwd: root, env, stdio: 'inherit' });
+    const r = spawnSync(process.execPath, [path.join(__dirname, 'fuzz.js'), '--calls', calls, '--workers', '2'], {
+      cwd: root,
+      env,
+      stdio: 'inherit',
+    });
     return r.status === 0;
   }) && ok;
 const written = fs.readdirSync(reports);
-console.log(`test:asan: ${written.length} sanitizer report(s)${written.length ? ': ' + written.map((f) => path.join('build-asan', 'reports', f)).join(', ') : ''}`);
+console.log(
+  `test:asan: ${written.length} sanitizer report(s)${written.length ? ': ' + written.map((f) => path.join('build-asan', 'reports', f)).join(', ') : ''}`,
+);
 console.log(`test:asan: total ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 process.exit(ok && written.length === 0 ? 0 : 1);

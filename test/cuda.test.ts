@@ -197,17 +197,20 @@ for (const be of ['cuda', 'cudnn'] as const) {
         expect(gpuVsReference(t, be, dtype, { bias: true, relu: true })).toBeLessThanOrEqual(TOL[dtype]);
       });
     }
-    it.each(['float32', 'float16'] as const)('%s x=[2,64,9,9] w=[64,2,3,3] g=32 p=1 with NaN inputs and relu: NaN exactly where the reference has it', (dtype) => {
-      const x = randn([2, 64, 9, 9], { seed: 21 });
-      const xd = x.dataSync();
-      for (let i = 5; i < xd.length; i += 97) xd[i] = NaN;
-      const w = randn([64, 2, 3, 3], { seed: 22 });
-      const opts = { groups: 32, padding: 1, activation: 'relu' as const };
-      const ref = conv2d(x, w, { ...opts, backend: 'reference' }).dataSync();
-      const y = conv2d(x.to('cuda', { dtype }), w.to('cuda', { dtype }), { ...opts, backend: be }).dataSync();
-      expect(ref.some(Number.isNaN)).toBe(true);
-      expect([...y].map(Number.isNaN)).toEqual([...ref].map(Number.isNaN));
-    });
+    it.each(['float32', 'float16'] as const)(
+      '%s x=[2,64,9,9] w=[64,2,3,3] g=32 p=1 with NaN inputs and relu: NaN exactly where the reference has it',
+      (dtype) => {
+        const x = randn([2, 64, 9, 9], { seed: 21 });
+        const xd = x.dataSync();
+        for (let i = 5; i < xd.length; i += 97) xd[i] = NaN;
+        const w = randn([64, 2, 3, 3], { seed: 22 });
+        const opts = { groups: 32, padding: 1, activation: 'relu' as const };
+        const ref = conv2d(x, w, { ...opts, backend: 'reference' }).dataSync();
+        const y = conv2d(x.to('cuda', { dtype }), w.to('cuda', { dtype }), { ...opts, backend: be }).dataSync();
+        expect(ref.some(Number.isNaN)).toBe(true);
+        expect([...y].map(Number.isNaN)).toEqual([...ref].map(Number.isNaN));
+      },
+    );
     it('float32 x=[2,64,9,9] w=[64,2,3,3] g=32 p=1 with the residual as the output (in-place residual add)', () => {
       const x = randn([2, 64, 9, 9], { seed: 41 });
       const w = randn([64, 2, 3, 3], { seed: 42 });

@@ -131,8 +131,7 @@ class LayerWorker : public Napi::AsyncWorker {
     return b;
   }
 
-  LayerWorker(Napi::Env env, const char* name)
-      : Napi::AsyncWorker(env, name), name_(name), staging_(StagingOf(env)) {
+  LayerWorker(Napi::Env env, const char* name) : Napi::AsyncWorker(env, name), name_(name), staging_(StagingOf(env)) {
     NAPI_THROW_IF_FAILED_VOID(env, napi_create_promise(env, &deferred_, &promise_));
   }
 
