@@ -227,6 +227,56 @@ for (const be of ['cuda', 'cudnn'] as const) {
           },
         );
       }
+      // ResNeXt's grouped 3x3 shapes (4, 8, 16 and 32 channels per group) at batch >= 8: the plan keeps its batch-1
+      // kernel and says in info() that these runs take grouped_mma_pipe; forced, that kernel runs every batch.
+      const pipeCases: Case[] = [
+        { n: 9, c: 128, h: 7, w: 5, k: 128, r: 3, s: 3, groups: 32, stride: 1, dilation: 1, padding: 1 },
+        { n: 8, c: 128, h: 6, w: 6, k: 128, r: 3, s: 3, groups: 16, stride: 2, dilation: 1, padding: 1 },
+        { n: 8, c: 64, h: 5, w: 7, k: 64, r: 3, s: 3, groups: 4, stride: 1, dilation: 2, padding: 2 },
+        { n: 8, c: 128, h: 5, w: 5, k: 128, r: 3, s: 3, groups: 4, stride: 1, dilation: 1, padding: 1 },
+      ];
+      for (const dtype of ['float16', 'bfloat16'] as const) {
+        it.each(pipeCases.map((t) => [caseName(t), t] as const))(
+          `${dtype} %s: batch >= 8 runs grouped_mma_pipe (said in info()), chosen and forced, with bias, residual and relu`,
+          (_n, t) => {
+            const opts = { groups: t.groups, stride: t.stride, dilation: t.dilation, padding: t.padding };
+            const w = randn([t.k, t.c / t.groups, t.r, t.s], { seed: 12 });
+            const auto = conv2dPlan(w.to('cuda', { dtype }), { ...opts, backend: 'cuda' });
+            expect(auto.info().detail).toMatch(/batch >= 8 runs grouped_mma_pipe/);
+            expect(auto.info().impl).not.toBe('grouped_mma_pipe');
+            auto.dispose();
+            expect(gpuVsReference(t, 'cuda', dtype, { bias: true, residual: true, relu: true })).toBeLessThanOrEqual(TOL[dtype]);
+            // Forced, for a batch of 1 and of t.n.
+            const bias = randn([t.k], { seed: 13 });
+            const forced = conv2dPlan(w.to('cuda', { dtype }), {
+              ...opts,
+              bias: bias.to('cuda', { dtype }),
+              activation: 'relu',
+              backend: 'cuda',
+              impl: 'grouped_mma_pipe',
+            });
+            expect(forced.info().impl).toBe('grouped_mma_pipe');
+            for (const n of [1, t.n]) {
+              const x = randn([n, t.c, t.h, t.w], { seed: 15 + n });
+              const ref = conv2d(x, w, { ...opts, bias, activation: 'relu', backend: 'reference' }).dataSync();
+              expect(relErr(forced.run(x.to('cuda', { dtype })).dataSync(), ref)).toBeLessThanOrEqual(TOL[dtype]);
+            }
+            forced.dispose();
+          },
+        );
+      }
+      it('float32 and shapes it was not built for do not take grouped_mma_pipe, and forcing it says why', () => {
+        const w = randn([128, 4, 3, 3], { seed: 12 });
+        const f32 = conv2dPlan(w.to('cuda'), { groups: 32, padding: 1, backend: 'cuda' });
+        expect(f32.info().detail).not.toMatch(/grouped_mma_pipe \(/);
+        f32.dispose();
+        // 24 channels per group.
+        const w24 = randn([48, 24, 3, 3], { seed: 12 }).to('cuda', { dtype: 'float16' });
+        const odd = conv2dPlan(w24, { groups: 2, padding: 1, backend: 'cuda' });
+        expect(odd.info().detail).not.toMatch(/batch >= 8 runs/);
+        odd.dispose();
+        expect(() => conv2dPlan(w24, { groups: 2, padding: 1, backend: 'cuda', impl: 'grouped_mma_pipe' })).toThrow(/grouped_mma_pipe/);
+      });
       it.each([3, 4, 5, 6].map((i) => [caseName(battery[i]), battery[i]] as const))(
         'float32 %s: grouped_vec4 by default, grouped_direct when forced, both match',
         (_n, t) => {

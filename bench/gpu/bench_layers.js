@@ -5,8 +5,12 @@
 // runs on the stream and waits once: the time per run includes the N-API call
 // that enqueues it, as a user of the package pays it. Median of 5 repeats.
 // Also writes batch-1 float32 inputs/weights/outputs for the PyTorch cross-check.
+// info() of each plan is kept, with the kernel that runs at this batch
+// (`kernel`: the plan's batch-1 kernel, or the one its detail names for
+// batch >= N).
 //
 //   node bench/gpu/bench_layers.js --out ours.json --xcheck DIR [--quick]
+//   RESNEXT_GPU_BENCH_TINY=1 (run.sh --dry-run): small layers, two runs each, for the fake addon
 'use strict';
 
 const fs = require('node:fs');
@@ -51,7 +55,18 @@ function median(v) {
   return s[Math.floor(s.length / 2)];
 }
 
+const tiny = process.env.RESNEXT_GPU_BENCH_TINY === '1';
+
 function timeRuns(run) {
+  if (tiny) {
+    // Dry run against the fake addon: two runs, one repeat.
+    const t0 = process.hrtime.bigint();
+    run();
+    run();
+    b.synchronize();
+    const us = Number(process.hrtime.bigint() - t0) / 2e3;
+    return { us, min_us: us, max_us: us, iters: 2 };
+  }
   for (let i = 0; i < 5; i++) run();
   b.synchronize();
   // Calibrate: enough runs for ~20 ms per repeat.
@@ -72,6 +87,13 @@ function timeRuns(run) {
     reps.push(Number(process.hrtime.bigint() - t0) / 1e3 / iters);
   }
   return { us: median(reps), min_us: Math.min(...reps), max_us: Math.max(...reps), iters };
+}
+
+// The kernel a run of this batch takes: plans that keep a second kernel for
+// large batches say so in their detail ("batch >= 8 runs grouped_mma_pipe").
+function kernelAtBatch(info, batch) {
+  const m = /batch >= (\d+) runs (\w+)/.exec(info.detail || '');
+  return m && batch >= Number(m[1]) ? m[2] : info.impl;
 }
 
 const results = [];
@@ -103,10 +125,12 @@ for (const l of LAYERS) {
             impl,
           });
           const t = timeRuns(() => plan.run(x, xShape, y, null));
+          const info = plan.info();
           Object.assign(row, t, {
             gbps: minBytes(l, batch, dtype) / (t.us * 1e3),
             tflops: (2 * macs(l, batch)) / (t.us * 1e6),
-            info: plan.info(),
+            info,
+            kernel: kernelAtBatch(info, batch),
           });
           if (xcheckDir && batch === 1 && dtype === 'float32') {
             const base = `${l.name}.${impl}`;
