@@ -296,6 +296,32 @@ for (const be of ['cuda', 'cudnn'] as const) {
         },
       );
     }
+    // The cuDNN plan's host cost per call: descriptors and the algorithm are made once per input shape.
+    it.runIf(be === 'cudnn' && !FAKE)(
+      'x=[1,64,9,9] and x=[2,64,7,7] w=[64,2,3,3] g=32 p=1: runs of a known shape create no descriptor and search no algorithm',
+      () => {
+        const w = randn([64, 2, 3, 3], { seed: 51 });
+        const plan = conv2dPlan(w.to('cuda'), { groups: 32, padding: 1, activation: 'relu', backend: 'cudnn' });
+        const counts = () => {
+          const m = /runs (\d+), shapes (\d+), shape descriptors created (\d+), algorithm searches (\d+)/.exec(plan.info().detail);
+          expect(m, plan.info().detail).not.toBeNull();
+          return m!.slice(1).map(Number);
+        };
+        const xa = randn([1, 64, 9, 9], { seed: 52 });
+        const xb = randn([2, 64, 7, 7], { seed: 53 });
+        const ref = conv2d(xa, w, { groups: 32, padding: 1, activation: 'relu', backend: 'reference' }).dataSync();
+        const xga = xa.to('cuda');
+        plan.run(xga);
+        expect(counts()).toEqual([1, 1, 2, 1]);
+        for (let i = 0; i < 3; i++) plan.run(xga);
+        expect(counts()).toEqual([4, 1, 2, 1]);
+        plan.run(xb.to('cuda'));
+        expect(counts()).toEqual([5, 2, 4, 2]);
+        expect(relErr(plan.run(xga).dataSync(), ref)).toBeLessThanOrEqual(TOL.float32);
+        expect(counts()).toEqual([6, 2, 4, 2]);
+        plan.dispose();
+      },
+    );
     it('runAsync on x=[4,128,56,56] g=32 resolves with the result and lets the event loop run meanwhile', async () => {
       const xh = randn((FAKE ? [1, 128, 8, 8] : [4, 128, 56, 56]) as number[], { seed: 5 });
       const wh = randn([128, 4, 3, 3], { seed: 6 });

@@ -4,6 +4,7 @@
 // exports (no TS build needed on the GPU host). Each timing queues `iters`
 // runs on the stream and waits once: the time per run includes the N-API call
 // that enqueues it, as a user of the package pays it. Median of 5 repeats.
+// host_us is the enqueue cost alone (N-API call + the backend's host work).
 // Also writes batch-1 float32 inputs/weights/outputs for the PyTorch cross-check.
 // info() of each plan is kept, with the kernel that runs at this batch
 // (`kernel`: the plan's batch-1 kernel, or the one its detail names for
@@ -86,7 +87,15 @@ function timeRuns(run) {
     b.synchronize();
     reps.push(Number(process.hrtime.bigint() - t0) / 1e3 / iters);
   }
-  return { us: median(reps), min_us: Math.min(...reps), max_us: Math.max(...reps), iters };
+  // Host cost per call: enqueue a few hundred runs (too few to fill the launch
+  // queue and block) and time only the calls. When it is close to `us`, the
+  // layer is host-bound.
+  const hostN = Math.min(iters, 200);
+  const h0 = process.hrtime.bigint();
+  for (let i = 0; i < hostN; i++) run();
+  const host_us = Number(process.hrtime.bigint() - h0) / 1e3 / hostN;
+  b.synchronize();
+  return { us: median(reps), min_us: Math.min(...reps), max_us: Math.max(...reps), iters, host_us };
 }
 
 // The kernel a run of this batch takes: plans that keep a second kernel for

@@ -80,6 +80,8 @@ for (const l of LAYERS) {
         ours_us: o && o.us,
         ours_kernel: o && (o.kernel || (o.info && o.info.impl)),
         cudnn_us: c && c.us,
+        ours_host_us: o && o.host_us,
+        cudnn_host_us: c && c.host_us,
         torch_us: t && t.us,
         ours_error: o && o.error,
         cudnn_error: c && c.error,
@@ -209,12 +211,13 @@ md.push(`Tests (test/cuda.test.ts): ${tests.summary || 'no summary line found'}`
 md.push('Time per run in microseconds (median of 5 repeats; each repeat queues many runs and synchronizes once, so the host');
 md.push('enqueue cost is included). ours = `cuda` backend, cudnn = cuDNN through our addon, torch = `F.conv2d` channels_last');
 md.push('(float32 with TF32 off; TF32 on in its own column). HBM = minimum bytes moved / time / 4.8 TB/s. baseline ours =');
-md.push('the batch-1 time of the baseline results.json, for "batch 1 no slower than today".', '');
-md.push('| layer | N | dtype | ours (kernel) | baseline ours | cudnn | torch | torch tf32 | ours vs cudnn | ours vs torch | ours HBM |');
-md.push('|---|---|---|---|---|---|---|---|---|---|---|');
+md.push('the batch-1 time of the baseline results.json, for "batch 1 no slower than today". host = the enqueue cost');
+md.push('alone per call (N-API + backend host work): a layer whose time is close to it is host-bound.', '');
+md.push('| layer | N | dtype | ours (kernel) | baseline ours | cudnn | host: ours / cudnn | torch | torch tf32 | ours vs cudnn | ours vs torch | ours HBM |');
+md.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of table) {
   md.push(
-    `| ${r.layer} | ${r.batch} | ${r.dtype} | ${r.ours_error ? 'error' : `${f(r.ours_us)} (${r.ours_kernel || '?'})`} | ${f(r.baseline_us)} | ${r.cudnn_error ? 'error' : f(r.cudnn_us)} | ${f(r.torch_us)} | ${f(r.torch_tf32_us)} | ${f(r.speedup_vs_cudnn)}x | ${f(r.speedup_vs_torch)}x | ${r.ours_hbm_fraction ? (100 * r.ours_hbm_fraction).toFixed(0) + '%' : '-'} |`,
+    `| ${r.layer} | ${r.batch} | ${r.dtype} | ${r.ours_error ? 'error' : `${f(r.ours_us)} (${r.ours_kernel || '?'})`} | ${f(r.baseline_us)} | ${r.cudnn_error ? 'error' : f(r.cudnn_us)} | ${f(r.ours_host_us)} / ${f(r.cudnn_host_us)} | ${f(r.torch_us)} | ${f(r.torch_tf32_us)} | ${f(r.speedup_vs_cudnn)}x | ${f(r.speedup_vs_torch)}x | ${r.ours_hbm_fraction ? (100 * r.ours_hbm_fraction).toFixed(0) + '%' : '-'} |`,
   );
 }
 md.push('', 'Targets of the GPU issue (one run, side by side with PyTorch):', '');
