@@ -140,9 +140,8 @@ class CudnnConvPlan final : public DeviceConvPlan {
                       "cudnnSetConvolutionGroupCount");
     // float32 stays exact float32 (no TF32) so results match the reference;
     // half types use tensor cores with float32 accumulation.
-    RESNEXT_CUDNN_TRY(
-        api->cudnnSetConvolutionMathType(conv_.d, dtype_ == DType::kF32 ? CUDNN_FMA_MATH : CUDNN_TENSOR_OP_MATH),
-        "cudnnSetConvolutionMathType");
+    base_math_ = math_ = dtype_ == DType::kF32 ? CUDNN_FMA_MATH : CUDNN_TENSOR_OP_MATH;
+    RESNEXT_CUDNN_TRY(api->cudnnSetConvolutionMathType(conv_.d, math_), "cudnnSetConvolutionMathType");
     std::vector<float> packed(static_cast<size_t>(p_.WeightSize()));
     PackWeightsKRSC(oihw, p_, packed.data());
     Status s = w_.Upload(packed.data(), p_.WeightSize(), dtype_);
@@ -204,6 +203,10 @@ class CudnnConvPlan final : public DeviceConvPlan {
     void* ws = nullptr;
     s = Workspace(sh->workspace, &ws);
     if (!s.ok()) return s;
+    if (sh->math != math_) {
+      RESNEXT_CUDNN_TRY(api->cudnnSetConvolutionMathType(conv_.d, sh->math), "cudnnSetConvolutionMathType");
+      math_ = sh->math;
+    }
     const bool relu = p_.activation == Activation::kRelu;
     const bool epilogue = bias_.get() != nullptr || r.residual != nullptr || relu;
     if (epilogue && sh->fused != Fused::kNo) {
@@ -249,7 +252,8 @@ class CudnnConvPlan final : public DeviceConvPlan {
     for (const auto& kv : shapes_) {
       d += "; N,H,W=" + std::to_string(std::get<0>(kv.first)) + "," + std::to_string(std::get<1>(kv.first)) + "," +
            std::to_string(std::get<2>(kv.first)) + ": algo " + std::to_string(static_cast<int>(kv.second.algo)) +
-           ", workspace " + std::to_string(kv.second.workspace) + " B" +
+           ", math " + std::to_string(static_cast<int>(kv.second.math)) + ", workspace " +
+           std::to_string(kv.second.workspace) + " B" +
            (kv.second.fused == Fused::kYes  ? ", epilogue fused in cudnnConvolutionBiasActivationForward"
             : kv.second.fused == Fused::kNo ? ", epilogue kernel after cuDNN (" + kv.second.unfused_reason + ")"
                                             : "");
@@ -268,6 +272,7 @@ class CudnnConvPlan final : public DeviceConvPlan {
     std::string unfused_reason;
     int64_t P = 0, Q = 0;
     cudnnConvolutionFwdAlgo_t algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
+    cudnnMathType_t math = CUDNN_FMA_MATH;
     size_t workspace = 0;
   };
 
@@ -281,7 +286,13 @@ class CudnnConvPlan final : public DeviceConvPlan {
     }
     const CudnnApi* api = Cudnn();
     Shape& sh = shapes_[key];
+    sh.math = base_math_;  // the plan's, unless the search says otherwise
     Status s = [&]() -> Status {
+      // Every shape's search starts from the plan's math type, whatever the previous shape's run left set.
+      if (math_ != base_math_) {
+        RESNEXT_CUDNN_TRY(api->cudnnSetConvolutionMathType(conv_.d, base_math_), "cudnnSetConvolutionMathType");
+        math_ = base_math_;
+      }
       descriptors_created_ += 2;  // x and y
       RESNEXT_CUDNN_TRY(api->cudnnCreateTensorDescriptor(&sh.x.d), "cudnnCreateTensorDescriptor");
       RESNEXT_CUDNN_TRY(
@@ -309,6 +320,11 @@ class CudnnConvPlan final : public DeviceConvPlan {
         if (perf[i].status == CUDNN_STATUS_SUCCESS) {
           sh.algo = perf[i].algo;
           sh.workspace = perf[i].memory;
+          // Half types: run the algorithm with the math type it was timed
+          // with (the search may report another than the descriptor's, and
+          // the algorithm then runs a different kernel). float32 keeps
+          // CUDNN_FMA_MATH, so it stays exact float32 whatever was timed.
+          if (dtype_ != DType::kF32) sh.math = perf[i].mathType;
           return Status::Ok();
         }
       }
@@ -331,6 +347,8 @@ class CudnnConvPlan final : public DeviceConvPlan {
   DeviceArray fused_bias_;  // the bias (or zeros) in the data type, for the fused call
   TensorDesc bias_desc_;
   ActivationDesc act_;
+  cudnnMathType_t base_math_ = CUDNN_FMA_MATH;  // float32: FMA (exact); half types: tensor cores
+  cudnnMathType_t math_ = CUDNN_FMA_MATH;       // conv_'s math type now
   std::map<std::tuple<int64_t, int64_t, int64_t>, Shape> shapes_;
   int64_t runs_ = 0, descriptors_created_ = 0, algorithm_searches_ = 0;
 };
