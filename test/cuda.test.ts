@@ -303,8 +303,9 @@ for (const be of ['cuda', 'cudnn'] as const) {
         const w = randn([64, 2, 3, 3], { seed: 51 });
         const plan = conv2dPlan(w.to('cuda'), { groups: 32, padding: 1, activation: 'relu', backend: 'cudnn' });
         const counts = () => {
-          const m = /runs (\d+), shapes (\d+), shape descriptors created (\d+), algorithm searches (\d+)/.exec(plan.info().detail);
-          expect(m, plan.info().detail).not.toBeNull();
+          const detail = String(plan.info().detail);
+          const m = /runs (\d+), shapes (\d+), shape descriptors created (\d+), algorithm searches (\d+)/.exec(detail);
+          expect(m, detail).not.toBeNull();
           return m!.slice(1).map(Number);
         };
         const xa = randn([1, 64, 9, 9], { seed: 52 });

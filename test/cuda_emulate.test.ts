@@ -19,10 +19,13 @@ describe.skipIf(!built)('CUDA grouped-conv kernels emulated on the CPU', () => {
     const summary = out.trim().split('\n').pop()!;
     expect(out).not.toMatch(/^FAIL/m);
     expect(summary).toMatch(/^emulate_kernels: \d+ kernel runs, 0 failed$/);
-    for (const k of ['grouped_direct', 'grouped_vec4', 'grouped_mma', 'grouped_mma_pipe']) expect(out).toMatch(new RegExp(`^ok   case .* ${k}:`, 'm'));
+    for (const k of ['grouped_direct', 'grouped_vec4', 'grouped_mma', 'grouped_mma_pipe'])
+      expect(out).toMatch(new RegExp(`^ok   case .* ${k}:`, 'm'));
     // grouped_mma_pipe: each of 4, 8, 16, 32 and 64 channels per group at batch >= 8, and NaN kept through its ReLU.
-    for (const cg of [4, 8, 16, 32, 64]) expect(out).toMatch(new RegExp(`^ok   case \\d+ x=\\[(8|9|10),\\d+,\\d+,\\d+\\] w=\\[\\d+,${cg},.* grouped_mma_pipe:`, 'm'));
-    for (const t of ['float16', 'bfloat16']) expect(out).toMatch(new RegExp(`^ok   grouped_mma_pipe NaN through bias\\+relu .* ${t}: 36 NaN outputs`, 'm'));
+    for (const cg of [4, 8, 16, 32, 64])
+      expect(out).toMatch(new RegExp(`^ok   case \\d+ x=\\[(8|9|10),\\d+,\\d+,\\d+\\] w=\\[\\d+,${cg},.* grouped_mma_pipe:`, 'm'));
+    for (const t of ['float16', 'bfloat16'])
+      expect(out).toMatch(new RegExp(`^ok   grouped_mma_pipe NaN through bias\\+relu .* ${t}: 36 NaN outputs`, 'm'));
     expect(out).toMatch(/^ok   layouts/m);
     expect(out).toMatch(/grouped_vec4/);
     // The model ops' bodies (max pool with NaN, global average pool, linear), float32 and float16.

@@ -213,7 +213,9 @@ md.push('enqueue cost is included). ours = `cuda` backend, cudnn = cuDNN through
 md.push('(float32 with TF32 off; TF32 on in its own column). HBM = minimum bytes moved / time / 4.8 TB/s. baseline ours =');
 md.push('the batch-1 time of the baseline results.json, for "batch 1 no slower than today". host = the enqueue cost');
 md.push('alone per call (N-API + backend host work): a layer whose time is close to it is host-bound.', '');
-md.push('| layer | N | dtype | ours (kernel) | baseline ours | cudnn | host: ours / cudnn | torch | torch tf32 | ours vs cudnn | ours vs torch | ours HBM |');
+md.push(
+  '| layer | N | dtype | ours (kernel) | baseline ours | cudnn | host: ours / cudnn | torch | torch tf32 | ours vs cudnn | ours vs torch | ours HBM |',
+);
 md.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of table) {
   md.push(

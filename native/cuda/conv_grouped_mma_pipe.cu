@@ -68,9 +68,9 @@ struct DeviceExec {
 };
 
 template <typename T, int CG, int KG>
-__global__ void __launch_bounds__(128) GroupedMmaPipeKernel(ConvDims d, const T* __restrict__ x,
-                                                            const T* __restrict__ w, const float* __restrict__ bias,
-                                                            const T* __restrict__ residual, T* __restrict__ y) {
+__global__ void __launch_bounds__(128)
+    GroupedMmaPipeKernel(ConvDims d, const T* __restrict__ x, const T* __restrict__ w, const float* __restrict__ bias,
+                         const T* __restrict__ residual, T* __restrict__ y) {
   using S = PipeShape<CG, KG>;
   extern __shared__ __align__(16) unsigned char pipe_smem[];
   float acc[S::kGW][S::kNT][4];

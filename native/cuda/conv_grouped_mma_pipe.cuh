@@ -218,8 +218,8 @@ __host__ __device__ __forceinline__ void PipeMainloop(const ConvDims& d, Exec& e
 
 // bias, residual and a ReLU that keeps NaN (a NaN input must not come out as 0).
 template <typename T>
-__host__ __device__ __forceinline__ float FusedEpilogue(float v, const float* bias, int k, const T* residual,
-                                                        int64_t o, int relu) {
+__host__ __device__ __forceinline__ float FusedEpilogue(float v, const float* bias, int k, const T* residual, int64_t o,
+                                                        int relu) {
   if (bias) v += bias[k];
   if (residual) v += ToFloat(residual[o]);
   if (relu) v = v < 0.f ? 0.f : v;

@@ -53,7 +53,7 @@ struct KernelRow {
   void (*pack)(const float* oihw, const ConvParams&, float* out);  // weights into the kernel's layout
   int64_t min_batch;  // taken by runs of at least this batch (0: any), beside a row without a minimum
   std::string (*run_unsupported)(const GroupedConvArgs&);  // per run (e.g. alignment); null: none
-  const char* why;  // what the kernel is for, for info()
+  const char* why;                                         // what the kernel is for, for info()
 };
 
 std::string AnyShape(const ConvParams&, DType) { return ""; }
@@ -152,9 +152,7 @@ class GroupedConvPlan final : public DeviceConvPlan {
     if (!fallbacks_.empty()) d += "; skipped " + fallbacks_;
     return d;
   }
-  int64_t PackedBytes() const override {
-    return static_cast<int64_t>(w_.bytes() + batched_w_.bytes() + bias_.bytes());
-  }
+  int64_t PackedBytes() const override { return static_cast<int64_t>(w_.bytes() + batched_w_.bytes() + bias_.bytes()); }
 
  private:
   ConvParams p_;

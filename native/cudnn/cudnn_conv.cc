@@ -247,8 +247,9 @@ class CudnnConvPlan final : public DeviceConvPlan {
   std::string Name() const override { return "cudnn"; }
   std::string Detail() const override {
     std::string d = "groupCount=" + std::to_string(p_.G) + (symmetric_ ? "" : ", asymmetric padding via a padded copy");
-    d += "; runs " + std::to_string(runs_) + ", shapes " + std::to_string(shapes_.size()) + ", shape descriptors created " +
-         std::to_string(descriptors_created_) + ", algorithm searches " + std::to_string(algorithm_searches_);
+    d += "; runs " + std::to_string(runs_) + ", shapes " + std::to_string(shapes_.size()) +
+         ", shape descriptors created " + std::to_string(descriptors_created_) + ", algorithm searches " +
+         std::to_string(algorithm_searches_);
     for (const auto& kv : shapes_) {
       d += "; N,H,W=" + std::to_string(std::get<0>(kv.first)) + "," + std::to_string(std::get<1>(kv.first)) + "," +
            std::to_string(std::get<2>(kv.first)) + ": algo " + std::to_string(static_cast<int>(kv.second.algo)) +

@@ -194,7 +194,7 @@ bool EmulateMmaPipeT(const ConvDims& d, const std::vector<T>& x, const std::vect
   const int64_t blocks = (int64_t(d.N) * d.P * d.Q + S::kBM - 1) / S::kBM * (d.G() / S::kGB);
   bool ok = true;
   for (int64_t block = 0; block < blocks; block++) {
-    EmuPipeExec<T, CG, KG> ex{d, PipeBlockAt<CG, KG>(d, block), x.data(), static_cast<int64_t>(x.size()),
+    EmuPipeExec<T, CG, KG> ex{d,        PipeBlockAt<CG, KG>(d, block), x.data(), static_cast<int64_t>(x.size()),
                               w.data(), static_cast<int64_t>(w.size())};
     PipeMainloop<CG, KG>(d, ex);
     if (ex.out_of_bounds) ok = false;
