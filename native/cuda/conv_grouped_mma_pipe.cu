@@ -100,10 +100,12 @@ Status Launch(const ConvDims& d, const GroupedConvArgs& a, cudaStream_t stream) 
   const int64_t blocks = mblocks * (d.G() / S::kGB);
   if (blocks > 0x7fffffff) return Status::Unsupported("grouped_mma_pipe: too many blocks for one launch");
   constexpr size_t smem = PipeSmemBytes<CG, KG>();
-  if (smem > 48 * 1024)
-    RESNEXT_CUDA_TRY(cudaFuncSetAttribute(GroupedMmaPipeKernel<T, CG, KG>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                          static_cast<int>(smem)),
-                     "grouped_mma_pipe shared memory");
+  if (smem > 48 * 1024) {
+    // Once per kernel (thread-safe static): later launches may be inside a CUDA graph capture.
+    static const cudaError_t attr = cudaFuncSetAttribute(
+        GroupedMmaPipeKernel<T, CG, KG>, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem));
+    RESNEXT_CUDA_TRY(attr, "grouped_mma_pipe shared memory");
+  }
   GroupedMmaPipeKernel<T, CG, KG><<<static_cast<unsigned>(blocks), S::kThreads, smem, stream>>>(
       d, static_cast<const T*>(a.x), static_cast<const T*>(a.w), a.bias, static_cast<const T*>(a.residual),
       static_cast<T*>(a.y));
