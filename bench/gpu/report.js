@@ -252,6 +252,35 @@ if ((net.items || []).length || net.error) {
   for (const c of net.crossChecks || []) md.push(`- cross-check ${c.a} vs ${c.b}: ${c.relErr.toExponential(2)}`);
   for (const sk of net.skipped || []) md.push(`- skipped ${sk}`);
 }
+const dense = ours.results.filter((r) => r.kind === 'dense');
+if (dense.length) {
+  md.push(
+    '',
+    "resnext50_32x4d's ungrouped convs on cuDNN at batch 1 with bias and ReLU (time per run and host enqueue cost, us;",
+    "float16 / float32 above 1 means float16 is slower there; the algorithm is cuDNN's choice per dtype):",
+    '',
+    '| conv | float32 | float16 | host f32 / f16 | f16 / f32 | algo f32 / f16 |',
+    '|---|---|---|---|---|---|',
+  );
+  const algo = (r) => (r && r.info && /algo (\d+), math (\d+)/.exec(r.info.detail || '')) || null;
+  let sum32 = 0,
+    sum16 = 0;
+  for (const name of [...new Set(dense.map((r) => r.layer))]) {
+    const a = dense.find((r) => r.layer === name && r.dtype === 'float32');
+    const h = dense.find((r) => r.layer === name && r.dtype === 'float16');
+    if (a && a.us && h && h.us) {
+      sum32 += a.us;
+      sum16 += h.us;
+    }
+    const al = (r) => (algo(r) ? `${algo(r)[1]} (math ${algo(r)[2]})` : '-');
+    md.push(
+      `| ${name} | ${a && a.error ? 'error' : f(a && a.us)} | ${h && h.error ? 'error' : f(h && h.us)} | ${f(a && a.host_us)} / ${f(h && h.host_us)} | ${a && h && a.us && h.us ? f(h.us / a.us) : '-'} | ${al(a)} / ${al(h)} |`,
+    );
+  }
+  md.push(`| sum of the distinct shapes | ${f(sum32)} | ${f(sum16)} | | ${sum32 ? f(sum16 / sum32) : '-'} | |`);
+  results.dense = dense;
+  fs.writeFileSync(path.join(outDir, 'results.json'), JSON.stringify(results, null, 1));
+}
 const errors = [...ours.results].filter((r) => r.error);
 if (errors.length) {
   md.push('', 'Errors:', '');
