@@ -49,21 +49,14 @@ struct DeviceExec {
   }
   __device__ __forceinline__ void Compute(int buffer) {
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-#pragma unroll
-    for (int i = 0; i < S::kGW; i++) {
-      const int gl = PipeWarpGroup<CG, KG>(warp, i);
-#pragma unroll
-      for (int kc = 0; kc < S::kChunks; kc++) {
-        uint32_t a[4];
-        PipeFragA<CG, KG>(smem, buffer, warp, lane, gl, kc, a);
-#pragma unroll
-        for (int j = 0; j < S::kNT; j++) {
+    uint32_t a[4];
+    PipeWarpSteps<CG, KG>(
+        warp, [&](int gl, int kc) { PipeFragA<CG, KG>(smem, buffer, warp, lane, gl, kc, a); },
+        [&](int i, int gl, int kc, int j) {
           uint32_t bf[2];
           PipeFragB<CG, KG>(smem, buffer, lane, gl, kc, j, bf);
           Mma16816<T>(acc[i][j], a, bf);
-        }
-      }
-    }
+        });
   }
 };
 

@@ -190,6 +190,28 @@ __host__ __device__ __forceinline__ int PipeWarpGroup(int warp, int i) {
   return (warp / S::kWM) * S::kGW + i;
 }
 
+// One warp's k16 steps over a stage buffer, the same order for the kernel and
+// the emulator: for each of the warp's groups and each k16 step, load_a(gl, kc)
+// loads the A fragment, then step(i, gl, kc, j) loads the B fragment of n-tile
+// j and accumulates into the warp's i-th group.
+#ifdef __CUDACC__
+#pragma nv_exec_check_disable
+#endif
+template <int CG, int KG, class LoadA, class Step>
+__host__ __device__ __forceinline__ void PipeWarpSteps(int warp, LoadA&& load_a, Step&& step) {
+  using S = PipeShape<CG, KG>;
+#pragma unroll
+  for (int i = 0; i < S::kGW; i++) {
+    const int gl = PipeWarpGroup<CG, KG>(warp, i);
+#pragma unroll
+    for (int kc = 0; kc < S::kChunks; kc++) {
+      load_a(gl, kc);
+#pragma unroll
+      for (int j = 0; j < S::kNT; j++) step(i, gl, kc, j);
+    }
+  }
+}
+
 // The block's main loop, the same for the kernel and the emulator. Exec
 // supplies Issue(it) (every thread's copies of stage it), Commit() (closes the
 // copy group), Wait() (until at most kStages - 2 groups are pending, then a

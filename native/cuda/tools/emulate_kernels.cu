@@ -169,19 +169,19 @@ struct EmuPipeExec {
     }
   }
   void Compute(int buffer) {
-    for (int warp = 0; warp < S::kWarps; warp++)
-      for (int i = 0; i < S::kGW; i++) {
-        const int gl = PipeWarpGroup<CG, KG>(warp, i);
-        for (int kc = 0; kc < S::kChunks; kc++) {
-          uint32_t a[32][4];
-          for (int lane = 0; lane < 32; lane++) PipeFragA<CG, KG>(smem.data(), buffer, warp, lane, gl, kc, a[lane]);
-          for (int j = 0; j < S::kNT; j++) {
+    for (int warp = 0; warp < S::kWarps; warp++) {
+      uint32_t a[32][4];
+      PipeWarpSteps<CG, KG>(
+          warp,
+          [&](int gl, int kc) {
+            for (int lane = 0; lane < 32; lane++) PipeFragA<CG, KG>(smem.data(), buffer, warp, lane, gl, kc, a[lane]);
+          },
+          [&](int i, int gl, int kc, int j) {
             uint32_t bf[32][2];
             for (int lane = 0; lane < 32; lane++) PipeFragB<CG, KG>(smem.data(), buffer, lane, gl, kc, j, bf[lane]);
             EmulateMma<T>(reinterpret_cast<float(*)[4]>(&acc[Acc(warp, i, j)]), a, bf);
-          }
-        }
-      }
+          });
+    }
   }
   static size_t Acc(int warp, int i, int j) { return ((static_cast<size_t>(warp) * S::kGW + i) * S::kNT + j) * 128; }
 };
