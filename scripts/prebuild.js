@@ -2,7 +2,7 @@
 // Builds the prebuilt addons that `npm pack` ships (run by `npm run prebuild`
 // and by `prepack`):
 //
-//   prebuilds/linux-x64/resnext.napi.node       the CPU addon (prebuildify --napi
+//   prebuilds/linux-x64/resnext.node            the CPU addon (prebuildify --napi
 //       --strip; N-API, so one file serves every Node version). binding.gyp links
 //       libstdc++/libgcc statically, so it needs only the system glibc.
 //   prebuilds/linux-x64-cuda/resnext_cuda.node  the CUDA addon, when nvcc is
@@ -59,7 +59,14 @@ function cpuPrebuild() {
   const nodeGyp = gyp.args.length ? gyp.args[0] : gyp.cmd;
   const prebuildify = require.resolve('prebuildify/bin.js', { paths: [root] });
   run(process.execPath, [prebuildify, '--napi', '--strip', '--node-gyp', nodeGyp]);
-  return path.join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'resnext.napi.node');
+  const dir = path.join(root, 'prebuilds', `${process.platform}-${process.arch}`);
+  const newest = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.node'))
+    .map((f) => path.join(dir, f))
+    .sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)[0];
+  if (!newest) throw new Error(`prebuildify wrote no .node file into ${dir}`);
+  return newest;
 }
 
 function cudaPrebuild() {
