@@ -46,7 +46,7 @@ function addonDirs(): string[] {
 }
 
 const NO_NATIVE_FIX =
-  'reinstall without --ignore-scripts, or run `npm rebuild resnext` (compiles it; needs python3, make and a C++17 compiler); ' +
+  'run `npm rebuild resnext` to compile it (needs python3, make and a C++17 compiler); ' +
   'when resnext is bundled, copy node_modules/resnext/prebuilds next to the bundle or set RESNEXT_ADDON_PATH to the .node file';
 
 export function loadCpuBinding(): LoadResult<NativeCpuBinding> {
@@ -58,27 +58,32 @@ export function loadCpuBinding(): LoadResult<NativeCpuBinding> {
   const errors: string[] = [];
   let file: string | undefined;
   const explicit = process.env.RESNEXT_ADDON_PATH;
-  const files: (() => string)[] = explicit
-    ? [() => path.resolve(explicit)]
-    : addonDirs().map((dir) => () => {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const resolve = (require('node-gyp-build') as { path(dir: string): string }).path;
-        return resolve(dir);
-      });
-  for (const find of files) {
+  // Each candidate: where it looks (for the message) and how it finds the file.
+  const candidates: [string, () => string][] = explicit
+    ? [[`RESNEXT_ADDON_PATH=${explicit}`, () => path.resolve(explicit)]]
+    : addonDirs().map((dir) => [
+        `${dir} (build/Release, prebuilds/${process.platform}-${process.arch})`,
+        () => {
+          // eslint-disable-next-line @typescript-eslint/no-require-imports
+          const resolve = (require('node-gyp-build') as { path(dir: string): string }).path;
+          return resolve(dir);
+        },
+      ]);
+  for (const [where, find] of candidates) {
     try {
       file = find();
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       cpu = { binding: require(file) as NativeCpuBinding, path: file };
       return cpu;
     } catch (err) {
-      errors.push(err instanceof Error ? err.message.split('\n')[0] : String(err));
+      const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
+      errors.push(msg.includes(where.split(' ')[0]) ? msg : `${where}: ${msg}`);
     }
   }
   cpu = {
     binding: null,
     ...(file ? { path: file } : {}),
-    reason: `the native CPU addon could not be loaded (${[...new Set(errors)].join('; ')}); ${NO_NATIVE_FIX}`,
+    reason: `the native CPU addon could not be loaded (${errors.join('; ')}); ${NO_NATIVE_FIX}`,
   };
   return cpu;
 }
