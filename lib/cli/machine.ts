@@ -26,7 +26,7 @@ export interface MachineInfo {
   threads: number;
   backends: { name: string; available: boolean; reason?: string }[];
   /** The native addon files that were loaded (null: none). */
-  addons: { cpu: string | null; cuda: string | null };
+  addons?: { cpu: string | null; cuda: string | null };
   onnxruntime: string | null;
   date: string;
 }
