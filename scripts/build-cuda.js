@@ -99,7 +99,9 @@ function main() {
     if (cpuMode) throw new Error(msg);
     return warn(msg);
   }
-  const outDir = process.env.RESNEXT_CUDA_OUT ? path.resolve(process.env.RESNEXT_CUDA_OUT) : path.join(root, cpuMode ? 'build-cmake' : 'build-cuda');
+  const outDir = process.env.RESNEXT_CUDA_OUT
+    ? path.resolve(process.env.RESNEXT_CUDA_OUT)
+    : path.join(root, cpuMode ? 'build-cmake' : 'build-cuda');
   fs.mkdirSync(outDir, { recursive: true });
   const jobs = process.env.RESNEXT_CUDA_JOBS || String(Math.max(1, os.availableParallelism ? os.availableParallelism() : os.cpus().length));
   let cmakeJs;
@@ -107,7 +109,8 @@ function main() {
     cmakeJs = require.resolve('cmake-js/bin/cmake-js', { paths: [root, process.cwd()] });
   } catch {
     // cmake-js is a devDependency: an installed package only needs it to compile CUDA.
-    const msg = 'cmake-js is not installed (run `npm install --no-save cmake-js` in the folder that installs resnext, then `RESNEXT_CUDA=1 npm rebuild resnext`)';
+    const msg =
+      'cmake-js is not installed (run `npm install --no-save cmake-js` in the folder that installs resnext, then `RESNEXT_CUDA=1 npm rebuild resnext`)';
     if (cpuMode) throw new Error(msg);
     return warn(msg);
   }

@@ -120,9 +120,19 @@ assert.ok(backends().find((b) => b.name === 'cpu').available);
   );
   step('import (ESM)', () => run(process.execPath, ['check.mjs'], { cwd: app }));
 
-  const info = step('npx resnext info', () => run(npm.cmd, [...npm.pre, 'exec', '--offline', '--', 'resnext', 'info', '--json'], { cwd: app }));
+  // The README's quick start, as written, from the installed package's README.
+  const readme = fs.readFileSync(path.join(app, 'node_modules', 'resnext', 'README.md'), 'utf8');
+  const quick = /## Quick start[\s\S]*?```js\n([\s\S]*?)```/.exec(readme);
+  if (!quick) throw new Error('the packed README has no ```js block under "## Quick start"');
+  fs.writeFileSync(path.join(app, 'quickstart.js'), quick[1]);
+  step("README's quick start", () => run(process.execPath, ['quickstart.js'], { cwd: app }));
+
+  const info = step('npx resnext info', () =>
+    run(npm.cmd, [...npm.pre, 'exec', '--offline', '--', 'resnext', 'info', '--json'], { cwd: app }),
+  );
   const machine = JSON.parse(info);
-  if (!machine.addons || machine.addons.cpu !== cjs.addon) throw new Error(`resnext info names another cpu addon than ${cjs.addon}:\n${info}`);
+  if (!machine.addons || machine.addons.cpu !== cjs.addon)
+    throw new Error(`resnext info names another cpu addon than ${cjs.addon}:\n${info}`);
 
   // Types: strict, no @types/node, node16 (CJS .ts and ESM .mts) and bundler.
   const consumerTs = `import { conv2d, conv2dPlan, randn, resnext50_32x4d, type Conv2dPlanInfo, type Tensor } from 'resnext';

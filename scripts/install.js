@@ -29,7 +29,11 @@ function prebuiltLoads() {
 function compileCpu() {
   const gyp = findNodeGyp();
   const started = Date.now();
-  const r = spawnSync(gyp.cmd, [...gyp.args, 'rebuild', '--jobs', process.env.JOBS || 'max'], { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(gyp.cmd, [...gyp.args, 'rebuild', '--jobs', process.env.JOBS || 'max'], {
+    cwd: root,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   const log = `${r.stdout || ''}${r.stderr || ''}${r.error ? String(r.error) : ''}`;
   fs.mkdirSync(path.join(root, 'build'), { recursive: true });
   fs.writeFileSync(path.join(root, 'build', 'install.log'), log);

@@ -50,7 +50,11 @@ function symbolVersions(file) {
 function report(file) {
   const v = symbolVersions(file);
   const size = (fs.statSync(file).size / 1024).toFixed(0);
-  const needs = v ? Object.entries(v).map(([k, x]) => `${k}_${x}`).join(', ') || 'no versioned symbols' : 'objdump not available';
+  const needs = v
+    ? Object.entries(v)
+        .map(([k, x]) => `${k}_${x}`)
+        .join(', ') || 'no versioned symbols'
+    : 'objdump not available';
   console.log(`resnext: ${path.relative(root, file)} (${size} KiB) needs ${needs}`);
 }
 

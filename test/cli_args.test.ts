@@ -212,7 +212,12 @@ describe('progress while networks are built and verified', () => {
   it('without a terminal, each step that starts is one line: "building 32x4d (2/3)"', () => {
     const lines: string[] = [];
     const drawn: string[] = [];
-    const p = new Progress(3, false, (s) => drawn.push(s), (l) => lines.push(l));
+    const p = new Progress(
+      3,
+      false,
+      (s) => drawn.push(s),
+      (l) => lines.push(l),
+    );
     p.tick('building 1x64d', 0);
     p.tick('built 1x64d');
     p.tick('building 32x4d', 0);

@@ -75,7 +75,9 @@ describe.skipIf(!fs.existsSync(dist))('native addon loading (built package in di
   it.skipIf(!native.binding)('RESNEXT_ADDON_PATH loads the named addon file', () => {
     const { out } = runWith(
       { RESNEXT_ADDON_PATH: native.path, RESNEXT_DISABLE_NATIVE: undefined },
-      WARNINGS + CONVS + `setImmediate(() => console.log(JSON.stringify({ warnings, addon: Object.keys(require.cache).find((k) => k.endsWith('.node') && !k.endsWith('resnext_cuda.node')) })));`,
+      WARNINGS +
+        CONVS +
+        `setImmediate(() => console.log(JSON.stringify({ warnings, addon: Object.keys(require.cache).find((k) => k.endsWith('.node') && !k.endsWith('resnext_cuda.node')) })));`,
     );
     expect(out.warnings).toEqual([]);
     expect(out.addon).toBe(native.path);

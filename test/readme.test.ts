@@ -65,18 +65,22 @@ describe.skipIf(!fs.existsSync(dist))('README code blocks run as written', () =>
       it.skip(`${name}: skipped, ${b.skip}`, () => {});
       continue;
     }
-    it(name, () => {
-      fs.mkdirSync(work, { recursive: true });
-      const isTs = b.lang === 'ts' || b.lang === 'typescript';
-      const code = isTs
-        ? ts.transpileModule(b.code, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText
-        : b.code;
-      // CommonJS when the block uses require(), else an ES module (top-level await allowed).
-      const file = path.join(work, `readme-${b.line}.${/\brequire\(/.test(code) ? 'cjs' : 'mjs'}`);
-      fs.writeFileSync(file, code);
-      const res = spawnSync(process.execPath, [file], { cwd: work, encoding: 'utf8', timeout: 120_000 });
-      expect(res.stderr, `stderr of ${name}`).not.toMatch(/Error|RESNEXT_NO_NATIVE/);
-      expect(res.status, `${name} failed:\n${res.stderr}`).toBe(0);
-    }, 130_000);
+    it(
+      name,
+      () => {
+        fs.mkdirSync(work, { recursive: true });
+        const isTs = b.lang === 'ts' || b.lang === 'typescript';
+        const code = isTs
+          ? ts.transpileModule(b.code, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText
+          : b.code;
+        // CommonJS when the block uses require(), else an ES module (top-level await allowed).
+        const file = path.join(work, `readme-${b.line}.${/\brequire\(/.test(code) ? 'cjs' : 'mjs'}`);
+        fs.writeFileSync(file, code);
+        const res = spawnSync(process.execPath, [file], { cwd: work, encoding: 'utf8', timeout: 120_000 });
+        expect(res.stderr, `stderr of ${name}`).not.toMatch(/Error|RESNEXT_NO_NATIVE/);
+        expect(res.status, `${name} failed:\n${res.stderr}`).toBe(0);
+      },
+      130_000,
+    );
   }
 });

@@ -49,12 +49,24 @@ const NARROW_LAYER = ['layer', 'input', 'output', 'k/s', 'groups', 'MACs', 'medi
 
 export function networkTable(rows: readonly NetworkRow[], wide = true): Table {
   const t = networkTableWide(rows);
-  return wide ? t : narrow(t, NARROW_NETWORK, rows.map((r) => r.stats.noisy));
+  return wide
+    ? t
+    : narrow(
+        t,
+        NARROW_NETWORK,
+        rows.map((r) => r.stats.noisy),
+      );
 }
 
 export function layerTable(rows: readonly LayerRow[], wide = true): Table {
   const t = layerTableWide(rows);
-  return wide ? t : narrow(t, NARROW_LAYER, rows.map((r) => r.stats.noisy));
+  return wide
+    ? t
+    : narrow(
+        t,
+        NARROW_LAYER,
+        rows.map((r) => r.stats.noisy),
+      );
 }
 
 function networkTableWide(rows: readonly NetworkRow[]): Table {

@@ -279,7 +279,11 @@ function splitOptions(options: Conv2dOptions | undefined): [Conv2dPlanOptions, C
  * Grouped 2-D convolution, synchronously. Inputs are [N, C, H, W] and
  * [K, C/groups, kH, kW]; the result is [N, K, P, Q].
  */
-export function conv2d<S extends Shape = Shape4, W extends Shape = Shape4>(x: Rank4Tensor<S>, weight: Rank4Tensor<W>, options?: Conv2dOptions): Tensor<Shape4> {
+export function conv2d<S extends Shape = Shape4, W extends Shape = Shape4>(
+  x: Rank4Tensor<S>,
+  weight: Rank4Tensor<W>,
+  options?: Conv2dOptions,
+): Tensor<Shape4> {
   checkGroupsDivideInput(x, weight, options);
   const [planOpts, runOpts] = splitOptions(options);
   const plan = conv2dPlan(weight, planOpts);
@@ -297,7 +301,8 @@ export function conv2d<S extends Shape = Shape4, W extends Shape = Shape4>(x: Ra
 export async function conv2dAsync<S extends Shape = Shape4, W extends Shape = Shape4>(
   x: Rank4Tensor<S>,
   weight: Rank4Tensor<W>,
-  options?: Conv2dOptions): Promise<Tensor<Shape4>> {
+  options?: Conv2dOptions,
+): Promise<Tensor<Shape4>> {
   checkGroupsDivideInput(x, weight, options);
   const [planOpts, runOpts] = splitOptions(options);
   const plan = conv2dPlan(weight, planOpts);
