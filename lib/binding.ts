@@ -9,18 +9,18 @@ import * as path from 'node:path';
 import type { NativeCpuBinding } from './native_types';
 import { CUDA_ABI_VERSION, type NativeCudaBinding, type NativeCudaProbe } from './cuda_types';
 
+function isPackageRoot(dir: string): boolean {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).name === 'resnext';
+  } catch {
+    return false;
+  }
+}
+
 /** The package root: the nearest folder above this file whose package.json is ours. */
 export function packageRoot(): string {
-  let dir = __dirname;
-  for (;;) {
-    const pj = path.join(dir, 'package.json');
-    if (fs.existsSync(pj)) {
-      try {
-        if (JSON.parse(fs.readFileSync(pj, 'utf8')).name === 'resnext') return dir;
-      } catch {
-        // keep looking upwards
-      }
-    }
+  for (let dir = __dirname; ; ) {
+    if (isPackageRoot(dir)) return dir;
     const parent = path.dirname(dir);
     if (parent === dir) return path.resolve(__dirname, '..');
     dir = parent;
@@ -38,11 +38,12 @@ let cpu: LoadResult<NativeCpuBinding> | undefined;
 
 /**
  * Folders that may hold the CPU addon (build/Release or prebuilds/<platform>-<arch>):
- * the package root, then this file's own folder, which is where a bundler's
- * output sits when the app copied `prebuilds/` next to its bundle.
+ * the package root; in a bundle (no resnext package.json above this file), the
+ * bundle's own folder first, where the app copied `prebuilds/`.
  */
 function addonDirs(): string[] {
-  return [...new Set([packageRoot(), __dirname])];
+  const root = packageRoot();
+  return isPackageRoot(root) ? [root] : [__dirname, root];
 }
 
 const NO_NATIVE_FIX =
