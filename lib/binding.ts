@@ -19,7 +19,7 @@ function isPackageRoot(dir: string): boolean {
 
 /** The package root: the nearest folder above this file whose package.json is ours. */
 export function packageRoot(): string {
-  for (let dir = __dirname; ; ) {
+  for (let dir = __dirname; ;) {
     if (isPackageRoot(dir)) return dir;
     const parent = path.dirname(dir);
     if (parent === dir) return path.resolve(__dirname, '..');
