@@ -3,7 +3,7 @@
 // backend of the result; the text and Markdown tables carry the same numbers.
 import { describe, expect, it } from 'vitest';
 
-import { renderReport } from '../lib/cli/format';
+import { renderReport, wrapText } from '../lib/cli/format';
 import type { BenchResult, NetworkRow } from '../lib/cli/results';
 import { summarize } from '../lib/cli/stats';
 import { chartFromResult, chartsFromResult, escapeXml, logTicks, niceTicks, renderSvg, renderSvgPanels } from '../lib/cli/svg';
@@ -225,5 +225,14 @@ describe('bench output fits: 100-column tables, one SVG panel per batch', () => 
         expect(Number(m[1]) + 0.6 * Number(m[2]) * m[3].length, m[3]).toBeLessThanOrEqual(width);
       }
     }
+  });
+});
+
+describe('bench text report', () => {
+  it('every line of the terminal report fits 100 columns (settings and notes are wrapped)', () => {
+    const r = result(rows);
+    r.notes = [`a long note ${'word '.repeat(40)}end`];
+    for (const l of renderReport(r, 'text').split('\n')) expect(l.length, l).toBeLessThanOrEqual(100);
+    expect(wrapText('aa bb cc', 5, ' ')).toBe('aa bb\n cc');
   });
 });

@@ -188,6 +188,20 @@ export function settingsLines(r: BenchResult): string[] {
   ];
 }
 
+/** Word-wraps a line at `width` columns (a longer word stays whole); continuation lines get `indent`. */
+export function wrapText(line: string, width: number, indent = ''): string {
+  const out: string[] = [];
+  let cur = '';
+  for (const word of line.split(' ')) {
+    if (cur !== '' && cur.length + 1 + word.length > width) {
+      out.push(cur);
+      cur = indent + word;
+    } else cur = cur === '' ? word : `${cur} ${word}`;
+  }
+  out.push(cur);
+  return out.join('\n');
+}
+
 /** The whole report as terminal text (format 'text') or Markdown. */
 export function renderReport(r: BenchResult, format: 'text' | 'markdown', options: { wide?: boolean } = {}): string {
   const md = format === 'markdown';
@@ -231,10 +245,10 @@ export function renderReport(r: BenchResult, format: 'text' | 'markdown', option
       );
     }
   }
-  if (!md) out.push(...settingsLines(r));
+  if (!md) out.push(...settingsLines(r).map((l) => wrapText(l, 100)));
   if (r.notes.length) {
     out.push(md ? '## Notes\n' : 'Notes:');
-    out.push(...r.notes.map((n) => `- ${n}`));
+    out.push(...r.notes.map((n) => (md ? `- ${n}` : wrapText(`- ${n}`, 100, '  '))));
   }
   return (
     out
