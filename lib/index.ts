@@ -8,7 +8,7 @@ export { conv2d, conv2dAsync, conv2dPlan, Conv2dPlan } from './ops/conv2d';
 export type { Conv2dOptions, Conv2dPlanOptions, Conv2dRunOptions, ConvAlgorithm } from './ops/conv2d';
 export { backends, registerBackend } from './backends/registry';
 export type { BackendInfo } from './backends/registry';
-export type { Backend, BackendName, BackendStatus, PreparedConv2d } from './backends/backend';
+export type { Backend, BackendName, BackendStatus, Conv2dPlanInfo, PreparedConv2d } from './backends/backend';
 export { memory, resetPeakMemory, synchronize, cudaInfo } from './backends/cuda';
 export type { CudaMemoryReport } from './backends/cuda';
 export { setNumThreads, getNumThreads, cpuInfo } from './threads';

@@ -13,9 +13,26 @@ export interface BackendStatus {
   reason?: string;
 }
 
+/** What a prepared convolution runs: backend, kernel, and why faster kernels were skipped. */
+export interface Conv2dPlanInfo {
+  backend: BackendName;
+  /** The implementation (kernel) that runs. */
+  impl: string;
+  /** The instruction set the cpu kernel uses ('scalar', 'avx2', 'avx512'). */
+  isa?: string;
+  /** "name: reason" for each higher-priority implementation that was skipped. */
+  fallbacks?: string[];
+  /** Bytes of packed weights the plan holds. */
+  packedBytes?: number;
+  /** Set when a run may compute differently from impl, chosen per input size. */
+  perRun?: string;
+  /** Backend-specific details. */
+  [detail: string]: unknown;
+}
+
 export interface PreparedConv2d {
   /** Implementation details for diagnostics (kernel name, ISA, fallbacks). */
-  info(): Record<string, unknown>;
+  info(): Conv2dPlanInfo;
   /** out = act(conv(x) + bias + residual), shapes already validated. */
   run(x: Tensor<Shape4>, out: Tensor<Shape4>, residual: Tensor<Shape4> | null): void;
   /** Same, off the event loop where the backend can; resolves when out is written. */

@@ -7,6 +7,7 @@
 import type { BackendName } from '../backends/backend';
 import { backends, resolveBackend } from '../backends/registry';
 import { invalidType, invalidValue } from '../errors';
+import type { Shape2 } from '../shape';
 import { checkTensor, type DType, HostStorage, Tensor } from '../tensor';
 import { checkAlgorithm, type ConvAlgorithm } from '../ops/conv2d';
 import { type Architecture, buildArchitecture, type ResNeXtConfig, stateSpecs, type TensorSpec } from './architecture';
@@ -172,7 +173,7 @@ export class ResNeXtModel {
    * reference backend computes synchronously before the promise is returned.
    * x must not be written until the promise settles.
    */
-  async forward(x: Tensor, options: ForwardOptions = {}): Promise<Tensor> {
+  async forward(x: Tensor, options: ForwardOptions = {}): Promise<Tensor<Shape2>> {
     const xt = checkTensor(x, 'x');
     checkInputShape([...xt.shape], this.architecture.stem.inC, 'x.shape');
     if (typeof options !== 'object' || options === null) throw invalidType('options', 'an options object', options);
@@ -207,9 +208,9 @@ export class ResNeXtModel {
           'no algorithm option on a GPU backend (backend cuda is always direct; cudnn chooses its own)',
           options.algorithm,
         );
-      return this.#cudaEngineFor(backend.name as 'cuda' | 'cudnn', dtype, options.denseConvs).forward(xt, {
+      return (await this.#cudaEngineFor(backend.name as 'cuda' | 'cudnn', dtype, options.denseConvs).forward(xt, {
         graph: options.graph ?? false,
-      });
+      })) as Tensor<Shape2>;
     }
     if (options.graph !== undefined)
       throw invalidValue('graph', 'no graph option on a host backend (CUDA graphs need backend cuda or cudnn)', options.graph);
@@ -219,13 +220,13 @@ export class ResNeXtModel {
     if (backend.name === 'reference' || !fuse) {
       if (backend.name !== 'reference' && backend.name !== 'cpu')
         throw new Error(`The unfused forward is not implemented on the ${backend.name} backend`);
-      return forwardUnfused(this.architecture, this.#state, xt, backend.name, algorithm);
+      return (await forwardUnfused(this.architecture, this.#state, xt, backend.name, algorithm)) as Tensor<Shape2>;
     }
     if (backend.name !== 'cpu') throw new Error(`The fused forward is not implemented on the ${backend.name} backend`);
     if (this.#engine && ((options.mode !== undefined && this.#engine.mode !== options.mode) || this.#engine.algorithm !== algorithm))
       this.#dropEngine();
     if (!this.#engine) this.#engine = new FusedEngine(this.architecture, this.#state, backend.name, options.mode, algorithm);
-    return this.#engine.forward(xt);
+    return (await this.#engine.forward(xt)) as Tensor<Shape2>;
   }
 
   /** Prepares the fused engine now (BN folding, weight packing) instead of at the first forward. */

@@ -6,7 +6,7 @@
 // output and residual [N, K, P, Q] with P = floor((H + padTop + padBottom -
 // dilationH*(kH-1) - 1) / strideH) + 1 (likewise Q).
 
-import type { BackendName, PreparedConv2d } from '../backends/backend';
+import type { BackendName, Conv2dPlanInfo, PreparedConv2d } from '../backends/backend';
 import { resolveBackend } from '../backends/registry';
 import { invalidType, invalidValue } from '../errors';
 import {
@@ -95,6 +95,14 @@ function checkRank4(t: Tensor, param: string, what: string): Tensor<Shape4> {
   return t as Tensor<Shape4>;
 }
 
+/**
+ * A tensor typed rank 4 ([N, C, H, W] or [K, C/groups, kH, kW]), or one whose
+ * rank is only known at run time (checked then, with a RangeError). A tensor
+ * typed with another rank is a compile-time error.
+ */
+export type Rank4Tensor<S extends Shape = Shape4> = Tensor<S> &
+  (number extends S['length'] ? unknown : S extends Shape4 ? unknown : { readonly 'Expected a rank-4 tensor': never });
+
 /** A prepared convolution: weights validated and packed once, run many times. */
 export class Conv2dPlan {
   readonly weightShape: Shape4;
@@ -127,7 +135,7 @@ export class Conv2dPlan {
   }
 
   /** Backend and kernel details: which implementation runs and why others were skipped. */
-  info(): Record<string, unknown> {
+  info(): Conv2dPlanInfo {
     return this.prepared.info();
   }
 
@@ -169,7 +177,7 @@ export class Conv2dPlan {
   }
 
   /** out = activation(conv(x) + bias + residual). Synchronous: blocks the event loop while it runs. */
-  run(x: Tensor, options?: Conv2dRunOptions): Tensor<Shape4> {
+  run<S extends Shape = Shape4>(x: Rank4Tensor<S>, options?: Conv2dRunOptions): Tensor<Shape4> {
     const b = this.bind(x, options);
     this.prepared.run(b.x, b.out, b.residual);
     return b.out;
@@ -179,7 +187,7 @@ export class Conv2dPlan {
    * Like run(), but native backends compute on a worker thread; the inputs are
    * pinned and must not be written until the promise settles.
    */
-  async runAsync(x: Tensor, options?: Conv2dRunOptions): Promise<Tensor<Shape4>> {
+  async runAsync<S extends Shape = Shape4>(x: Rank4Tensor<S>, options?: Conv2dRunOptions): Promise<Tensor<Shape4>> {
     const b = this.bind(x, options);
     await this.prepared.runAsync(b.x, b.out, b.residual);
     return b.out;
@@ -205,7 +213,7 @@ export function checkAlgorithm(value: unknown, param: string): ConvAlgorithm {
 }
 
 /** Validates weight and options and prepares a convolution plan on a backend. */
-export function conv2dPlan(weight: Tensor, options: Conv2dPlanOptions = {}): Conv2dPlan {
+export function conv2dPlan<W extends Shape = Shape4>(weight: Rank4Tensor<W>, options: Conv2dPlanOptions = {}): Conv2dPlan {
   const w = checkRank4(checkTensor(weight, 'weight'), 'weight', '[K, C/groups, kH, kW]');
   const o = checkOptions(options, 'options');
   const groups = o.groups ?? 1;
@@ -271,7 +279,11 @@ function splitOptions(options: Conv2dOptions | undefined): [Conv2dPlanOptions, C
  * Grouped 2-D convolution, synchronously. Inputs are [N, C, H, W] and
  * [K, C/groups, kH, kW]; the result is [N, K, P, Q].
  */
-export function conv2d(x: Tensor, weight: Tensor, options?: Conv2dOptions): Tensor<Shape4> {
+export function conv2d<S extends Shape = Shape4, W extends Shape = Shape4>(
+  x: Rank4Tensor<S>,
+  weight: Rank4Tensor<W>,
+  options?: Conv2dOptions,
+): Tensor<Shape4> {
   checkGroupsDivideInput(x, weight, options);
   const [planOpts, runOpts] = splitOptions(options);
   const plan = conv2dPlan(weight, planOpts);
@@ -286,7 +298,11 @@ export function conv2d(x: Tensor, weight: Tensor, options?: Conv2dOptions): Tens
  * conv2d off the event loop: native backends run on a worker thread and the
  * promise resolves with the result. Many calls may be in flight at once.
  */
-export async function conv2dAsync(x: Tensor, weight: Tensor, options?: Conv2dOptions): Promise<Tensor<Shape4>> {
+export async function conv2dAsync<S extends Shape = Shape4, W extends Shape = Shape4>(
+  x: Rank4Tensor<S>,
+  weight: Rank4Tensor<W>,
+  options?: Conv2dOptions,
+): Promise<Tensor<Shape4>> {
   checkGroupsDivideInput(x, weight, options);
   const [planOpts, runOpts] = splitOptions(options);
   const plan = conv2dPlan(weight, planOpts);
