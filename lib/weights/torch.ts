@@ -1,0 +1,242 @@
+// PyTorch checkpoints as torch.save writes them (the zip format, PyTorch >=
+// 1.6): a zip archive <name>/data.pkl (a pickle of the state dict whose
+// tensors reference storages by persistent id ('storage', torch.<T>Storage,
+// key, location, numel)), <name>/data/<key> (each storage's raw little-endian
+// elements) and <name>/version. The pickle is read by a restricted unpickler
+// (unpickle.ts) that knows only the globals a state dict needs; tensors are
+// views (storage offset, size, stride) into storages and are materialised
+// into contiguous float32 host tensors. Storage types read: Float (float32),
+// Half (float16), BFloat16, Long (int64: `*.num_batches_tracked` counters are
+// dropped as loadSafetensors does, any other int64 tensor is converted to
+// float32, exact up to 2^24). The state dict is the top-level dict of tensors
+// or the one under a `state_dict` or `model` key (checkpoints that also hold
+// an optimizer or epoch); a `module.` prefix on every key (DataParallel) is
+// removed. Hostile input: every size and offset is checked against the file
+// before anything is allocated, and the tensors together may not hold more
+// elements than the file has bytes, so memory stays proportional to the input.
+
+import * as fs from 'node:fs';
+
+import { invalidType, ResnextError } from '../errors';
+import { HostStorage, Tensor } from '../tensor';
+import { type PyGlobal, PyTuple, unpickle, type UnpickleOptions } from './unpickle';
+import { isZip, readZip, type ZipEntry } from './zip';
+
+type StorageDType = 'float32' | 'float16' | 'bfloat16' | 'int64';
+
+const STORAGE_TYPES: Record<string, { dtype: StorageDType; size: number }> = {
+  FloatStorage: { dtype: 'float32', size: 4 },
+  HalfStorage: { dtype: 'float16', size: 2 },
+  BFloat16Storage: { dtype: 'bfloat16', size: 2 },
+  LongStorage: { dtype: 'int64', size: 8 },
+};
+
+class Storage {
+  constructor(
+    readonly dtype: StorageDType,
+    readonly size: number,
+    readonly numel: number,
+    readonly bytes: Uint8Array,
+  ) {}
+}
+
+/** A tensor as the pickle describes it: a strided view of a storage, not yet materialised. */
+class TensorRef {
+  constructor(
+    readonly storage: Storage,
+    readonly offset: number,
+    readonly shape: number[],
+    readonly stride: number[],
+    readonly numel: number,
+  ) {}
+}
+
+function bad(source: string, what: string): ResnextError {
+  return new ResnextError('ERR_RESNEXT_TORCH', `Malformed PyTorch checkpoint ${source}: ${what}`);
+}
+
+function intTuple(v: unknown, what: string, source: string): number[] {
+  if (!(v instanceof PyTuple) || v.items.some((d) => typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0))
+    throw bad(source, `${what} is not a tuple of non-negative integers`);
+  return (v as PyTuple).items as number[];
+}
+
+function globalsFor(source: string, budget: { elements: number }): UnpickleOptions['globals'] {
+  const g = new Map<string, Omit<PyGlobal, 'module' | 'name'>>();
+  g.set('collections.OrderedDict', {
+    call: (args) => {
+      const m = new Map<unknown, unknown>();
+      if (args.length > 0 && Array.isArray(args[0]))
+        for (const kv of args[0] as unknown[]) if (kv instanceof PyTuple && kv.items.length === 2) m.set(kv.items[0], kv.items[1]);
+      return m;
+    },
+  });
+  const rebuildTensor = (args: readonly unknown[]): TensorRef => {
+    const [storage, offset, size, stride] = args;
+    if (!(storage instanceof Storage)) throw bad(source, '_rebuild_tensor_v2 without a storage');
+    const st = storage;
+    if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) throw bad(source, `storage offset ${String(offset)}`);
+    const shape = intTuple(size, 'a tensor size', source);
+    const strides = intTuple(stride, 'a tensor stride', source);
+    if (shape.length !== strides.length) throw bad(source, `size [${shape}] and stride [${strides}] differ in length`);
+    let numel = 1;
+    for (const d of shape) numel = Math.min(numel * d, Number.MAX_SAFE_INTEGER);
+    if (numel > 0) {
+      let last = offset;
+      for (let i = 0; i < shape.length; i++) last += (shape[i] - 1) * strides[i];
+      if (last >= st.numel)
+        throw bad(source, `a tensor of size [${shape}], stride [${strides}], offset ${offset} reads past its ${st.numel}-element storage`);
+    }
+    if (numel > st.numel)
+      throw bad(source, `a tensor of size [${shape}] has more elements than its ${st.numel}-element storage (repeating views are not read)`);
+    budget.elements -= numel;
+    if (budget.elements < 0) throw bad(source, 'the tensors hold more elements than the file has bytes (views repeating one storage?)');
+    return new TensorRef(st, offset, shape, strides, numel);
+  };
+  g.set('torch._utils._rebuild_tensor_v2', { call: rebuildTensor });
+  const rebuildParameter = (args: readonly unknown[]): unknown => {
+    if (!(args[0] instanceof TensorRef)) throw bad(source, '_rebuild_parameter of something other than a tensor');
+    return args[0];
+  };
+  g.set('torch._utils._rebuild_parameter', { call: rebuildParameter });
+  g.set('torch._utils._rebuild_parameter_with_state', { call: rebuildParameter });
+  for (const name of Object.keys(STORAGE_TYPES)) {
+    g.set(`torch.${name}`, {
+      call: () => {
+        throw bad(source, `torch.${name} called outside a persistent id`);
+      },
+    });
+  }
+  return g;
+}
+
+function parseTorchZip(entries: Map<string, ZipEntry>, source: string, fileBytes: number): unknown {
+  const pkl = [...entries.keys()].find((k) => k.endsWith('data.pkl') && k.split('/').length === 2);
+  if (!pkl) throw bad(source, `no <name>/data.pkl entry in the archive (entries: ${[...entries.keys()].slice(0, 5).join(', ')})`);
+  const prefix = pkl.slice(0, -'data.pkl'.length);
+  const storages = new Map<string, Storage>();
+  const budget = { elements: fileBytes };
+  return unpickle(entries.get(pkl)!.data, {
+    source,
+    globals: globalsFor(source, budget),
+    persistentLoad: (pid) => {
+      if (!(pid instanceof PyTuple) || pid.items.length !== 5 || pid.items[0] !== 'storage')
+        throw bad(source, "a persistent id that is not ('storage', type, key, location, numel)");
+      const [, type, key, , numel] = pid.items;
+      const typeName = typeof type === 'object' && type !== null ? (type as { name?: unknown }).name : undefined;
+      const info = typeof typeName === 'string' ? STORAGE_TYPES[typeName] : undefined;
+      if (!info) throw bad(source, `storage type ${String(typeName)} is not one of ${Object.keys(STORAGE_TYPES).join(', ')}`);
+      if (typeof key !== 'string') throw bad(source, 'a storage key that is not a string');
+      if (typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0) throw bad(source, `storage ${key} has numel ${String(numel)}`);
+      const cached = storages.get(key);
+      if (cached) {
+        if (cached.dtype !== info.dtype) throw bad(source, `storage ${key} is referenced as both ${cached.dtype} and ${info.dtype}`);
+        return cached;
+      }
+      const entry = entries.get(`${prefix}data/${key}`);
+      if (!entry) throw bad(source, `storage ${key} has no entry ${prefix}data/${key} in the archive`);
+      if (entry.data.length < numel * info.size)
+        throw bad(source, `storage ${key} declares ${numel} ${info.dtype} elements but its entry holds ${entry.data.length} bytes`);
+      const st = new Storage(info.dtype, info.size, numel, entry.data);
+      storages.set(key, st);
+      return st;
+    },
+  });
+}
+
+function halfToFloat(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const m = h & 0x3ff;
+  if (e === 0) return s * m * 2 ** -24;
+  if (e === 31) return m ? NaN : s * Infinity;
+  return s * (1 + m / 1024) * 2 ** (e - 15);
+}
+
+/** The view's elements, row-major, as float32. */
+function materialize(t: TensorRef): Tensor {
+  const out = new Float32Array(t.numel);
+  const { bytes, dtype, size } = t.storage;
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const rank = t.shape.length;
+  let contiguous = true;
+  for (let i = rank - 1, expect = 1; i >= 0; i--) {
+    if (t.shape[i] !== 1 && t.stride[i] !== expect) contiguous = false;
+    expect *= t.shape[i];
+  }
+  if (contiguous && dtype === 'float32') {
+    new Uint8Array(out.buffer).set(bytes.subarray(t.offset * 4, (t.offset + t.numel) * 4));
+  } else if (t.numel > 0) {
+    const read =
+      dtype === 'float32'
+        ? (i: number) => dv.getFloat32(i * size, true)
+        : dtype === 'float16'
+          ? (i: number) => halfToFloat(dv.getUint16(i * size, true))
+          : dtype === 'bfloat16'
+            ? (i: number) => bf16(dv.getUint16(i * size, true))
+            : (i: number) => Number(dv.getBigInt64(i * size, true));
+    const idx = new Array<number>(rank).fill(0);
+    let src = t.offset;
+    for (let o = 0; o < t.numel; o++) {
+      out[o] = read(src);
+      for (let d = rank - 1; d >= 0; d--) {
+        if (++idx[d] < t.shape[d]) {
+          src += t.stride[d];
+          break;
+        }
+        src -= (t.shape[d] - 1) * t.stride[d];
+        idx[d] = 0;
+      }
+    }
+  }
+  return new Tensor(new HostStorage(out), [...t.shape]);
+}
+
+const bf16Scratch = new DataView(new ArrayBuffer(4));
+function bf16(bits: number): number {
+  bf16Scratch.setUint32(0, bits << 16, true);
+  return bf16Scratch.getFloat32(0, true);
+}
+
+/** The dict of tensors in a checkpoint: the top level, or under 'state_dict' / 'model'. */
+function findStateDict(obj: unknown, source: string, path: string): Map<unknown, unknown> {
+  if (obj instanceof TensorRef) throw bad(source, `${path} is a single tensor, not a state dict`);
+  if (!(obj instanceof Map)) throw bad(source, `${path} is not a dict of tensors`);
+  if ([...obj.values()].every((v) => v instanceof TensorRef) && obj.size > 0) return obj;
+  for (const k of ['state_dict', 'model']) if (obj.get(k) instanceof Map) return findStateDict(obj.get(k), source, `${path}['${k}']`);
+  const keys = [...obj.keys()].slice(0, 8).map((k) => JSON.stringify(k));
+  throw bad(source, `${path} holds no state dict: neither a dict of tensors nor one under 'state_dict' or 'model' (keys: ${keys.join(', ')})`);
+}
+
+/** Parses the bytes of a torch.save file; `source` names it in errors. */
+export function parseTorch(bytes: Uint8Array, source = '<buffer>'): Map<string, Tensor> {
+  if (!(bytes instanceof Uint8Array)) throw invalidType('bytes', 'a Uint8Array or Buffer', bytes);
+  if (!isZip(bytes)) {
+    if (bytes.length >= 2 && bytes[0] === 0x80)
+      throw new ResnextError(
+        'ERR_RESNEXT_UNSUPPORTED',
+        `${source} is in PyTorch's legacy (pre-1.6) serialization format, which is not read: re-save it with torch.save(torch.load(path), path) on PyTorch >= 1.6`,
+      );
+    throw bad(source, 'not a zip archive (torch.save files start with "PK")');
+  }
+  const root = parseTorchZip(readZip(bytes, source), source, bytes.length);
+  const dict = findStateDict(root, source, 'the checkpoint');
+  const keys = [...dict.keys()];
+  for (const k of keys) if (typeof k !== 'string') throw bad(source, `state dict key ${String(k)} is not a string`);
+  const strip = keys.length > 0 && keys.every((k) => (k as string).startsWith('module.'));
+  const out = new Map<string, Tensor>();
+  for (const [k, v] of dict) {
+    const ref = v as TensorRef;
+    const name = strip ? (k as string).slice('module.'.length) : (k as string);
+    if (ref.storage.dtype === 'int64' && name.endsWith('num_batches_tracked')) continue;
+    out.set(name, materialize(ref));
+  }
+  return out;
+}
+
+/** Reads a torch.save checkpoint (file path or bytes) into float32 host tensors by name. */
+export function loadTorch(pathOrBytes: string | Uint8Array): Map<string, Tensor> {
+  if (typeof pathOrBytes === 'string') return parseTorch(fs.readFileSync(pathOrBytes), pathOrBytes);
+  if (pathOrBytes instanceof Uint8Array) return parseTorch(pathOrBytes);
+  throw invalidType('pathOrBytes', 'a file path string or a Uint8Array', pathOrBytes);
+}
