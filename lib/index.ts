@@ -41,7 +41,7 @@ export {
 } from './models/presets';
 export type { ResNeXtOptions } from './models/presets';
 export { ResNeXtModel } from './models/model';
-export type { ForwardOptions, ModelOptions } from './models/model';
+export type { ForwardOptions, LoadStateDictResult, ModelOptions } from './models/model';
 export type { ForwardMode } from './models/fused_cpu';
 export type { DenseConvImpl } from './models/fused_cuda';
 export type { ResNeXtConfig, Architecture } from './models/architecture';
