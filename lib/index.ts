@@ -20,6 +20,8 @@ export { add } from './ops/add';
 export type { AddOptions } from './ops/add';
 export { maxPool2d, maxPool2dAsync } from './ops/max_pool2d';
 export type { MaxPool2dOptions } from './ops/max_pool2d';
+export { avgPool2d, avgPool2dAsync } from './ops/avg_pool2d';
+export type { AvgPool2dOptions } from './ops/avg_pool2d';
 export { globalAvgPool, globalAvgPoolAsync } from './ops/global_avg_pool';
 export { linear, linearAsync } from './ops/linear';
 export { flatten } from './ops/flatten';

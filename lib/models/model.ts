@@ -214,7 +214,9 @@ export class ResNeXtModel {
    */
   async forward(x: Tensor, options: ForwardOptions = {}): Promise<Tensor> {
     const xt = checkTensor(x, 'x');
-    checkInputShape([...xt.shape], this.architecture.stem.inC, 'x.shape');
+    // An empty batch is checked like a batch of one and gives [0, numClasses] without running anything.
+    const shape = xt.shape.length === 4 && xt.shape[0] === 0 ? [1, ...xt.shape.slice(1)] : [...xt.shape];
+    checkInputShape(shape, this.architecture.stem.inC, 'x.shape');
     if (typeof options !== 'object' || options === null) throw invalidType('options', 'an options object', options);
     for (const k of Object.keys(options)) {
       if (k !== 'backend' && k !== 'fuse' && k !== 'mode' && k !== 'graph' && k !== 'dtype' && k !== 'denseConvs' && k !== 'algorithm') {
@@ -225,9 +227,9 @@ export class ResNeXtModel {
       throw invalidValue('mode', "'network' or 'layer'", options.mode);
     const algorithm = checkAlgorithm(options.algorithm, 'algorithm');
     // Shape checks walk every layer: once per input shape, not per call.
-    const key = xt.shape.join('x');
+    const key = shape.join('x');
     if (!this.#checkedShapes.has(key)) {
-      layerComplexity(this.architecture, xt.shape);
+      layerComplexity(this.architecture, shape);
       this.#checkedShapes.add(key);
     }
     const gpuNamed = options.backend === 'cuda' || options.backend === 'cudnn';
@@ -236,6 +238,7 @@ export class ResNeXtModel {
     const fuse = options.fuse ?? backend.name !== 'reference';
     if (typeof fuse !== 'boolean') throw invalidType('fuse', 'a boolean', fuse);
     if (options.graph !== undefined && typeof options.graph !== 'boolean') throw invalidType('graph', 'a boolean', options.graph);
+    if (xt.shape[0] === 0) return new Tensor(new HostStorage(new Float32Array(0)), [0, this.architecture.numClasses]);
     if (backend.device === 'cuda') {
       const dtype = options.dtype ?? xt.dtype;
       if (!fuse) throw new Error(`The unfused forward is not implemented on the ${backend.name} backend`);
