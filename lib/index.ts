@@ -52,3 +52,7 @@ export { foldBatchNorm } from './models/fold_bn';
 export { loadSafetensors, saveSafetensors, parseSafetensors, serializeSafetensors } from './weights/safetensors';
 export { preprocessImage, preprocessBatch, IMAGENET_MEAN, IMAGENET_STD } from './preprocess';
 export type { PreprocessOptions, RgbImage } from './preprocess';
+export { softmax, topk, classify } from './classify';
+export type { Classification, ClassifyOptions } from './classify';
+export { IMAGENET_CLASSES } from './imagenet_classes';
+export { loadTorch, parseTorch } from './weights/torch';

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { avgPool2d, avgPool2dAsync, conv2d, conv2dAsync, globalAvgPool, linear, maxPool2d, maxPool2dAsync, randn, resnext, tensor, zeros } from '../lib';
+import type { BackendName } from '../lib';
 import { nativeHostBackends } from './helpers/backends';
 import { REL_TOL, relErr } from './helpers/compare';
 
@@ -28,7 +29,7 @@ const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'poo
   cases: Case[];
 };
 const x = tensor(fixture.input.data, fixture.input.shape);
-const backends = ['reference', ...nativeHostBackends()] as const;
+const backends = ['reference', ...nativeHostBackends()] as BackendName[];
 
 describe.each(backends)('pooling on %s equals torch', (backend) => {
   for (const c of fixture.cases) {
@@ -44,7 +45,7 @@ describe.each(backends)('pooling on %s equals torch', (backend) => {
   }
 });
 
-describe.each(nativeHostBackends())('pooling on %s equals the reference', (backend) => {
+describe.each(nativeHostBackends() as BackendName[])('pooling on %s equals the reference', (backend) => {
   const xs = randn([2, 5, 11, 8], { seed: 4 });
   const cases: [string, object][] = [
     ['kernel 3 stride 2 padding [1, 0]', { kernelSize: 3, stride: 2, padding: [1, 0] }],
