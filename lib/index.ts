@@ -43,6 +43,9 @@ export {
 } from './models/presets';
 export type { ResNeXtOptions } from './models/presets';
 export { ResNeXtModel } from './models/model';
+export type { ToOnnxOptions } from './onnx/export';
+export { loadOnnx, OnnxModel } from './onnx/load';
+export type { OnnxForwardOptions } from './onnx/load';
 export type { ForwardOptions, LoadStateDictResult, ModelOptions } from './models/model';
 export type { ForwardMode } from './models/fused_cpu';
 export type { DenseConvImpl } from './models/fused_cuda';

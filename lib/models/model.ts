@@ -15,6 +15,7 @@ import { forwardUnfused } from './forward_unfused';
 import { type ForwardMode, FusedEngine } from './fused_cpu';
 import { CudaEngine, type DenseConvImpl } from './fused_cuda';
 import { initialState } from './init';
+import { exportOnnx, type ToOnnxOptions } from '../onnx/export';
 
 export interface ForwardOptions {
   /** Default: the fastest available backend ('cpu' when the addon is built, else 'reference'). */
@@ -198,6 +199,15 @@ export class ResNeXtModel {
     }
     this.#stateStore = next;
     return { missing, unexpected, mismatched };
+  }
+
+  /**
+   * The network and its current weights as ONNX ModelProto bytes (opset 17,
+   * dynamic batch, height and width unless options fix them): input 'input'
+   * [N, 3, H, W], output 'logits' [N, numClasses]. Runs on onnxruntime and loadOnnx.
+   */
+  toOnnx(options?: ToOnnxOptions): Uint8Array {
+    return exportOnnx(this, options);
   }
 
   /** e.g. 'resnext50_32x4d' */
