@@ -83,7 +83,12 @@ describe('loadOnnx errors', () => {
     const bytes = modelProto({
       name: 'g',
       producer: 'test',
-      nodes: [node('Sigmoid', 'a', ['x'], ['y']), node('Softmax', 'b', ['y'], ['z']), node('Sigmoid', 'c', ['z'], ['w']), node('Relu', 'd', ['w'], ['v'])],
+      nodes: [
+        node('Sigmoid', 'a', ['x'], ['y']),
+        node('Softmax', 'b', ['y'], ['z']),
+        node('Sigmoid', 'c', ['z'], ['w']),
+        node('Relu', 'd', ['w'], ['v']),
+      ],
       initializers: [],
       inputs: [valueInfo('x', [1, 4])],
       outputs: [valueInfo('v', [1, 4])],
@@ -105,7 +110,16 @@ describe('loadOnnx errors', () => {
     expect(() => loadOnnx(3 as never)).toThrow(TypeError);
     const w = tensorProto('w', [2, 2], new Float32Array(3));
     expect(() =>
-      loadOnnx(modelProto({ name: 'g', producer: 't', nodes: [], initializers: [w], inputs: [valueInfo('x', [1])], outputs: [valueInfo('x', [1])] })),
+      loadOnnx(
+        modelProto({
+          name: 'g',
+          producer: 't',
+          nodes: [],
+          initializers: [w],
+          inputs: [valueInfo('x', [1])],
+          outputs: [valueInfo('x', [1])],
+        }),
+      ),
     ).toThrow(/has 12 bytes of float data/);
   });
 });

@@ -9,7 +9,20 @@ import * as path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { avgPool2d, avgPool2dAsync, conv2d, conv2dAsync, globalAvgPool, linear, maxPool2d, maxPool2dAsync, randn, resnext, tensor, zeros } from '../lib';
+import {
+  avgPool2d,
+  avgPool2dAsync,
+  conv2d,
+  conv2dAsync,
+  globalAvgPool,
+  linear,
+  maxPool2d,
+  maxPool2dAsync,
+  randn,
+  resnext,
+  tensor,
+  zeros,
+} from '../lib';
 import type { BackendName } from '../lib';
 import { nativeHostBackends } from './helpers/backends';
 import { REL_TOL, relErr } from './helpers/compare';

@@ -21,7 +21,9 @@ describe('loadStateDict', () => {
       msg = (e as Error).message;
     }
     // resnet50 and resnext50_32x4d differ in the width of every block's conv1, conv2, bn1, bn2 and conv3.
-    expect(msg).toMatch(/^Expected a state dict matching resnext50_32x4d \(267 tensors\) for stateDict but received one with 176 with other shapes: layer1\.0\.conv1\.weight \[64, 64, 1, 1\] \(expected \[128, 64, 1, 1\]\)/);
+    expect(msg).toMatch(
+      /^Expected a state dict matching resnext50_32x4d \(267 tensors\) for stateDict but received one with 176 with other shapes: layer1\.0\.conv1\.weight \[64, 64, 1, 1\] \(expected \[128, 64, 1, 1\]\)/,
+    );
     expect(msg).toMatch(/ and 171 more\. Pass \{ strict: false \}/);
     expect(msg.length).toBeLessThan(800);
     expect(msg).not.toMatch(/missing|unexpected/);

@@ -36,7 +36,9 @@ describe('loadTorch on torch.save fixtures', () => {
   it('reads bytes as well as a path', () => {
     const bytes = fs.readFileSync(path.join(DIR, 'float32.pth'));
     const a = loadTorch(new Uint8Array(bytes));
-    expect(Array.from(a.get('conv.weight')!.dataSync())).toEqual(expected['float32.pth']['conv.weight'].data.map((v) => Math.fround(Number(v))));
+    expect(Array.from(a.get('conv.weight')!.dataSync())).toEqual(
+      expected['float32.pth']['conv.weight'].data.map((v) => Math.fround(Number(v))),
+    );
   });
 
   it('a pickled nn.Module is refused naming the global', () => {
@@ -102,13 +104,66 @@ function makeZip(files: [string, Uint8Array][]): Uint8Array {
   return new Uint8Array(Buffer.concat([...parts, cd, end]));
 }
 
+/** The same archive in zip64 form: sizes in the zip64 extra field, counts and offsets in the zip64 end record. */
+function makeZip64(files: [string, Uint8Array][]): Uint8Array {
+  const parts: Buffer[] = [];
+  const central: Buffer[] = [];
+  let off = 0;
+  for (const [name, data] of files) {
+    const n = Buffer.from(name);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt32LE(0xffffffff, 18);
+    local.writeUInt32LE(0xffffffff, 22);
+    local.writeUInt16LE(n.length, 26);
+    const extra = Buffer.alloc(4 + 16);
+    extra.writeUInt16LE(1, 0);
+    extra.writeUInt16LE(16, 2);
+    extra.writeBigUInt64LE(BigInt(data.length), 4);
+    extra.writeBigUInt64LE(BigInt(data.length), 12);
+    const c = Buffer.alloc(46);
+    c.writeUInt32LE(0x02014b50, 0);
+    c.writeUInt32LE(0xffffffff, 20);
+    c.writeUInt32LE(0xffffffff, 24);
+    c.writeUInt16LE(n.length, 28);
+    c.writeUInt16LE(extra.length, 30);
+    c.writeUInt32LE(off, 42);
+    central.push(c, n, extra);
+    parts.push(local, n, Buffer.from(data));
+    off += 30 + n.length + data.length;
+  }
+  const cd = Buffer.concat(central);
+  const rec = Buffer.alloc(56);
+  rec.writeUInt32LE(0x06064b50, 0);
+  rec.writeBigUInt64LE(44n, 4);
+  rec.writeBigUInt64LE(BigInt(files.length), 24);
+  rec.writeBigUInt64LE(BigInt(files.length), 32);
+  rec.writeBigUInt64LE(BigInt(cd.length), 40);
+  rec.writeBigUInt64LE(BigInt(off), 48);
+  const loc = Buffer.alloc(20);
+  loc.writeUInt32LE(0x07064b50, 0);
+  loc.writeBigUInt64LE(BigInt(off + cd.length), 8);
+  loc.writeUInt32LE(1, 16);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(0xffff, 8);
+  end.writeUInt16LE(0xffff, 10);
+  end.writeUInt32LE(0xffffffff, 12);
+  end.writeUInt32LE(0xffffffff, 16);
+  return new Uint8Array(Buffer.concat([...parts, cd, rec, loc, end]));
+}
+
 /** Pickle protocol 2 bytes from opcode strings and raw parts. */
 const pkl = (...parts: (string | number[])[]): Uint8Array =>
   new Uint8Array(Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : Buffer.from(p)))));
 
 /** {'w': _rebuild_tensor_v2(storage('0', FloatStorage, numel), offset, size, stride)} as torch would pickle it. */
 function tensorPickle(numel: number, offset: number, size: number[], stride: number[]): Uint8Array {
-  const tuple = (xs: number[]): (string | number[])[] => ['(', ...xs.map((x) => ['J', [x & 255, (x >> 8) & 255, (x >> 16) & 255, (x >>> 24) & 255]] as [string, number[]]).flat(), 't'];
+  const tuple = (xs: number[]): (string | number[])[] => [
+    '(',
+    ...xs.map((x) => ['J', [x & 255, (x >> 8) & 255, (x >> 16) & 255, (x >>> 24) & 255]] as [string, number[]]).flat(),
+    't',
+  ];
   return pkl(
     [0x80, 2],
     '}(',
@@ -172,6 +227,19 @@ describe('loadTorch on hostile input', () => {
     expect(() => parseTorch(repeat)).toThrow(/more elements than its 6-element storage/);
   });
 
+  it('zip64 archives (sizes and offsets in the zip64 records) are read', () => {
+    const data = new Uint8Array(new Float32Array([1, 2, 3, 4, 5, 6]).buffer);
+    const zip = makeZip64([
+      ['a/data.pkl', tensorPickle(6, 0, [3, 2], [2, 1])],
+      ['a/data/0', data],
+    ]);
+    expect(Array.from(parseTorch(zip).get('w')!.dataSync())).toEqual([1, 2, 3, 4, 5, 6]);
+    // A zip64 end record pointing nowhere is refused.
+    const broken = new Uint8Array(zip);
+    new DataView(broken.buffer).setUint32(broken.length - 22 - 20 + 8, 5, true);
+    expect(() => parseTorch(broken)).toThrow(/zip64 end record/);
+  });
+
   it('a __proto__ key stays a key (no prototype pollution)', () => {
     const p = tensorPickle(6, 0, [6], [1]);
     // Rename the key 'w' to '__proto__' (same pickle otherwise).
@@ -186,7 +254,9 @@ describe('loadTorch on hostile input', () => {
   });
 
   it('fuzz: mutated fixtures load or fail with a ResnextError, quickly', () => {
-    const seeds = ['float32.pth', 'views.pth', 'nested_state_dict.pth', 'float16.pth'].map((f) => new Uint8Array(fs.readFileSync(path.join(DIR, f))));
+    const seeds = ['float32.pth', 'views.pth', 'nested_state_dict.pth', 'float16.pth'].map(
+      (f) => new Uint8Array(fs.readFileSync(path.join(DIR, f))),
+    );
     const mutation = fc.record({
       seed: fc.integer({ min: 0, max: seeds.length - 1 }),
       edits: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }),

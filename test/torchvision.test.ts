@@ -82,7 +82,7 @@ describe.skipIf(!hasTorch)('torchvision checkpoints and logits (torch present)',
     }
   }
   it.each(nativeHostBackends() as BackendName[])(
-    'resnext50_32x4d: loadOnnx(torch.onnx.export) x [1, 3, 64, 64] on %s: logits equal torchvision\'s',
+    "resnext50_32x4d: loadOnnx(torch.onnx.export) x [1, 3, 64, 64] on %s: logits equal torchvision's",
     async (backend) => {
       generate();
       const m = loadOnnx(path.join(dir, 'resnext50_32x4d.onnx'));

@@ -178,7 +178,9 @@ export class ResNeXtModel {
     for (const k of byName.keys()) if (!known.has(k) && !k.endsWith('.num_batches_tracked')) unexpected.push(k);
     if (strict && missing.length + unexpected.length + mismatched.length > 0) {
       const list = (what: string, items: string[]): string[] =>
-        items.length === 0 ? [] : [`${items.length} ${what}: ${items.slice(0, 5).join(', ')}${items.length > 5 ? ` and ${items.length - 5} more` : ''}`];
+        items.length === 0
+          ? []
+          : [`${items.length} ${what}: ${items.slice(0, 5).join(', ')}${items.length > 5 ? ` and ${items.length - 5} more` : ''}`];
       throw new RangeError(
         `Expected a state dict matching ${this.name} (${this.specs.length} tensors) for stateDict but received one with ${[
           ...list('missing', missing),

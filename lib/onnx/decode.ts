@@ -183,7 +183,11 @@ function readTensor(r: Reader): OnnxTensor {
     } else if (field === 14) external = r.int() === 1;
     else r.skip(wire);
   }
-  if (external) throw new ResnextError('ERR_RESNEXT_UNSUPPORTED', `ONNX tensor ${JSON.stringify(name)} in ${r.source} keeps its data in an external file, which is not read`);
+  if (external)
+    throw new ResnextError(
+      'ERR_RESNEXT_UNSUPPORTED',
+      `ONNX tensor ${JSON.stringify(name)} in ${r.source} keeps its data in an external file, which is not read`,
+    );
   if (dims.some((d) => d < 0)) throw bad(r.source, `tensor ${JSON.stringify(name)} has negative dims [${dims}]`);
   const numel = dims.reduce((a, b) => a * b, 1);
   let data: Float32Array | number[];

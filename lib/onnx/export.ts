@@ -30,7 +30,8 @@ export function exportOnnx(model: ResNeXtModel, options: ToOnnxOptions = {}): Ui
     ['size', size, 1],
     ['opset', opset, 13],
   ] as const)
-    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < min)) throw invalidValue(`options.${k}`, `an integer >= ${min}`, v);
+    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < min))
+      throw invalidValue(`options.${k}`, `an integer >= ${min}`, v);
   const arch = model.architecture;
   // Copies: the model keeps its prepared engine.
   const sd = model.stateDict({ copy: true });
@@ -79,7 +80,13 @@ export function exportOnnx(model: ResNeXtModel, options: ToOnnxOptions = {}): Ui
   let h = convBn(arch.stem, 'input', true);
   if (arch.maxPool) {
     nodes.push(
-      node('MaxPool', 'maxpool', [h], ['maxpool.out'], [attrInts('kernel_shape', [3, 3]), attrInts('strides', [2, 2]), attrInts('pads', [1, 1, 1, 1])]),
+      node(
+        'MaxPool',
+        'maxpool',
+        [h],
+        ['maxpool.out'],
+        [attrInts('kernel_shape', [3, 3]), attrInts('strides', [2, 2]), attrInts('pads', [1, 1, 1, 1])],
+      ),
     );
     h = 'maxpool.out';
   }

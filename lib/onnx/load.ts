@@ -53,7 +53,12 @@ type Step =
       relu: boolean;
       residual: string | null;
     }
-  | { op: 'bn'; input: string; output: string; params: { weight: Tensor; bias: Tensor; runningMean: Tensor; runningVar: Tensor; eps: number } }
+  | {
+      op: 'bn';
+      input: string;
+      output: string;
+      params: { weight: Tensor; bias: Tensor; runningMean: Tensor; runningVar: Tensor; eps: number };
+    }
   | { op: 'relu'; input: string; output: string }
   | { op: 'add'; a: string; b: string; output: string }
   | { op: 'maxpool' | 'avgpool'; input: string; output: string; options: Record<string, unknown> }
@@ -239,7 +244,8 @@ function compile(nodes: OnnxNode[], inits: Map<string, OnnxTensor>, input: strin
   const int = (n: OnnxNode, key: string, def: number): number => attr(n, key)?.i ?? def;
   const noAutoPad = (n: OnnxNode): void => {
     const a = attr(n, 'auto_pad')?.s;
-    if (a !== undefined && a !== 'NOTSET') throw unsupported(source, `${n.opType} ${JSON.stringify(n.name)} has auto_pad ${a} (only explicit pads are read)`);
+    if (a !== undefined && a !== 'NOTSET')
+      throw unsupported(source, `${n.opType} ${JSON.stringify(n.name)} has auto_pad ${a} (only explicit pads are read)`);
   };
   const steps: Step[] = [];
   for (const n of nodes) {
@@ -299,9 +305,11 @@ function compile(nodes: OnnxNode[], inits: Map<string, OnnxTensor>, input: strin
       case 'MaxPool':
       case 'AveragePool': {
         noAutoPad(n);
-        if (ints(n, 'dilations', [1, 1]).some((d) => d !== 1)) throw unsupported(source, `${n.opType} ${JSON.stringify(n.name)} with dilations`);
+        if (ints(n, 'dilations', [1, 1]).some((d) => d !== 1))
+          throw unsupported(source, `${n.opType} ${JSON.stringify(n.name)} with dilations`);
         if (int(n, 'storage_order', 0) !== 0) throw unsupported(source, `MaxPool ${JSON.stringify(n.name)} with storage_order 1`);
-        if (n.outputs.length > 1 && n.outputs[1] !== '') throw unsupported(source, `MaxPool ${JSON.stringify(n.name)} with an Indices output`);
+        if (n.outputs.length > 1 && n.outputs[1] !== '')
+          throw unsupported(source, `MaxPool ${JSON.stringify(n.name)} with an Indices output`);
         const k = ints(n, 'kernel_shape', []);
         if (k.length !== 2) throw unsupported(source, `${n.opType} ${JSON.stringify(n.name)} is not 2-D`);
         const options: Record<string, unknown> = {
@@ -342,8 +350,12 @@ function compile(nodes: OnnxNode[], inits: Map<string, OnnxTensor>, input: strin
         let bias: Tensor | null = null;
         if (n.inputs[2]) {
           const bt = floatConst(n.inputs[2], 'C', n);
-          if (bt.size !== weight.shape[0]) throw unsupported(source, `Gemm ${JSON.stringify(n.name)} with C of shape [${bt.shape}] (a bias per output expected)`);
-          bias = hostTensor(bt.dataSync().map((v) => v * beta), [bt.size]);
+          if (bt.size !== weight.shape[0])
+            throw unsupported(source, `Gemm ${JSON.stringify(n.name)} with C of shape [${bt.shape}] (a bias per output expected)`);
+          bias = hostTensor(
+            bt.dataSync().map((v) => v * beta),
+            [bt.size],
+          );
         }
         steps.push({ op: 'gemm', input: inp, output: out, weight, bias });
         break;

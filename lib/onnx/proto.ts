@@ -63,7 +63,13 @@ export const attrInts = (name: string, vs: readonly number[]): Bytes =>
 export const attrFloat = (name: string, v: number): Bytes => message([fieldBytes(1, name), fieldFloat(2, v), fieldVarint(20, ATTR_FLOAT)]);
 
 /** NodeProto: input = 1, output = 2, name = 3, op_type = 4, attribute = 5. */
-export const node = (op: string, name: string, inputs: readonly string[], outputs: readonly string[], attrs: readonly Bytes[] = []): Bytes =>
+export const node = (
+  op: string,
+  name: string,
+  inputs: readonly string[],
+  outputs: readonly string[],
+  attrs: readonly Bytes[] = [],
+): Bytes =>
   message([
     ...inputs.map((i) => fieldBytes(1, i)),
     ...outputs.map((o) => fieldBytes(2, o)),

@@ -40,7 +40,8 @@ export function resolvePoolWindow(
   const kernel = o.kernelSize ?? o.kernel;
   if (kernel === undefined && defaults.kernel === undefined) throw invalidType('kernelSize', 'a positive integer or [h, w]', kernel);
   const [kh, kw] = resolvePair(kernel, kernelParam, defaults.kernel ?? 1);
-  const [sh, sw] = defaults.stride === 'kernel' && o.stride === undefined ? [kh, kw] : resolvePair(o.stride, 'stride', defaults.stride as number);
+  const [sh, sw] =
+    defaults.stride === 'kernel' && o.stride === undefined ? [kh, kw] : resolvePair(o.stride, 'stride', defaults.stride as number);
   const pad = o.padding === undefined ? resolvePadding(defaults.padding) : resolvePadding(o.padding, 'padding');
   if (2 * pad[0] > kh || 2 * pad[2] > kh || 2 * pad[1] > kw || 2 * pad[3] > kw)
     throw invalidValue('padding', `at most half the kernel (${kh}x${kw}) on each side`, o.padding);

@@ -88,7 +88,10 @@ function globalsFor(source: string, budget: { elements: number }): UnpickleOptio
         throw bad(source, `a tensor of size [${shape}], stride [${strides}], offset ${offset} reads past its ${st.numel}-element storage`);
     }
     if (numel > st.numel)
-      throw bad(source, `a tensor of size [${shape}] has more elements than its ${st.numel}-element storage (repeating views are not read)`);
+      throw bad(
+        source,
+        `a tensor of size [${shape}] has more elements than its ${st.numel}-element storage (repeating views are not read)`,
+      );
     budget.elements -= numel;
     if (budget.elements < 0) throw bad(source, 'the tensors hold more elements than the file has bytes (views repeating one storage?)');
     return new TensorRef(st, offset, shape, strides, numel);
@@ -127,7 +130,8 @@ function parseTorchZip(entries: Map<string, ZipEntry>, source: string, fileBytes
       const info = typeof typeName === 'string' ? STORAGE_TYPES[typeName] : undefined;
       if (!info) throw bad(source, `storage type ${String(typeName)} is not one of ${Object.keys(STORAGE_TYPES).join(', ')}`);
       if (typeof key !== 'string') throw bad(source, 'a storage key that is not a string');
-      if (typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0) throw bad(source, `storage ${key} has numel ${String(numel)}`);
+      if (typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0)
+        throw bad(source, `storage ${key} has numel ${String(numel)}`);
       const cached = storages.get(key);
       if (cached) {
         if (cached.dtype !== info.dtype) throw bad(source, `storage ${key} is referenced as both ${cached.dtype} and ${info.dtype}`);
@@ -205,7 +209,10 @@ function findStateDict(obj: unknown, source: string, path: string): Map<unknown,
   if ([...obj.values()].every((v) => v instanceof TensorRef) && obj.size > 0) return obj;
   for (const k of ['state_dict', 'model']) if (obj.get(k) instanceof Map) return findStateDict(obj.get(k), source, `${path}['${k}']`);
   const keys = [...obj.keys()].slice(0, 8).map((k) => JSON.stringify(k));
-  throw bad(source, `${path} holds no state dict: neither a dict of tensors nor one under 'state_dict' or 'model' (keys: ${keys.join(', ')})`);
+  throw bad(
+    source,
+    `${path} holds no state dict: neither a dict of tensors nor one under 'state_dict' or 'model' (keys: ${keys.join(', ')})`,
+  );
 }
 
 /** Parses the bytes of a torch.save file; `source` names it in errors. */

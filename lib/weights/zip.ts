@@ -105,7 +105,8 @@ export function readZip(bytes: Uint8Array, source: string): Map<string, ZipEntry
     if (method !== 0)
       throw bad(source, `entry ${JSON.stringify(name)} is compressed (method ${method}); torch.save stores entries uncompressed`);
     if (compSize !== size) throw bad(source, `entry ${JSON.stringify(name)} is stored with size ${size} but compressed size ${compSize}`);
-    if (local + 30 > len || dv.getUint32(local, true) !== LOCAL) throw bad(source, `entry ${JSON.stringify(name)}: no local header at ${local}`);
+    if (local + 30 > len || dv.getUint32(local, true) !== LOCAL)
+      throw bad(source, `entry ${JSON.stringify(name)}: no local header at ${local}`);
     const start = local + 30 + dv.getUint16(local + 26, true) + dv.getUint16(local + 28, true);
     if (start + size > len)
       throw bad(source, `entry ${JSON.stringify(name)} [${start}, ${start + size}) lies beyond the ${len}-byte file (truncated?)`);
