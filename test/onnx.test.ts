@@ -15,6 +15,7 @@ import { type BackendName, loadOnnx, randn, resnext, ResnextError, tensor, zeros
 import { modelProto, node, tensorProto, valueInfo } from '../lib/onnx/proto';
 import { nativeHostBackends } from './helpers/backends';
 import { REL_TOL, relErr } from './helpers/compare';
+import { randomizeBatchNorm } from './helpers/models';
 
 const FIX = path.join(__dirname, 'fixtures');
 const backends = ['reference', ...nativeHostBackends()] as BackendName[];
@@ -23,14 +24,7 @@ const best = backends[backends.length - 1];
 /** A small resnext29 with non-trivial BatchNorm statistics (so BN folding is exercised). */
 function smallModel() {
   const m = resnext({ depth: 29, cardinality: 2, width: 2, numClasses: 7, seed: 3 });
-  let s = 7;
-  const u = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
-  for (const [name, t] of m.stateDict()) {
-    const d = t.dataSync();
-    if (name.endsWith('running_mean')) for (let i = 0; i < d.length; i++) d[i] = 0.2 * (u() - 0.5);
-    else if (name.endsWith('running_var')) for (let i = 0; i < d.length; i++) d[i] = 0.5 + u();
-    else if (t.shape.length === 1 && name.endsWith('.weight')) for (let i = 0; i < d.length; i++) d[i] = 0.5 + 0.5 * u();
-  }
+  randomizeBatchNorm(m, 7);
   return m;
 }
 
