@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 # Regenerates the small PyTorch / ONNX fixtures under test/fixtures/ with
 # torch 1.13 and torchvision 0.14 (Debian's python3-torch, in /usr/bin/python3):
-#   torch/*.pth         torch.save files: dtypes, views, nesting, prefixes
+#   torch/*.pth         torch.save files: dtypes, views, nesting, prefixes, legacy format
 #   torch/expected.json what each .pth must load as (row-major float32 values)
 #   tiny_resnet.onnx    torch.onnx.export (opset 13, dynamic batch) of a tiny
 #                       torchvision-style ResNeXt (Bottleneck blocks, groups 2)
@@ -79,6 +79,10 @@ save("module_prefix.pth", {"module." + k: v for k, v in inner.items()}, inner)
 # nn.Module.state_dict() (OrderedDict with _metadata, Parameters are plain tensors in it).
 lin = nn.Linear(4, 2)
 save("module_state_dict.pth", lin.state_dict(), dict(lin.state_dict()))
+# The legacy (pre-1.6) format: pickles back to back, storages appended.
+legacy = {"w": base[1:, ::2], "h": torch.arange(5, dtype=torch.float16)[1:], "b": torch.randn(3).bfloat16()}
+torch.save(legacy, os.path.join(TORCH_DIR, "legacy.pth"), _use_new_zipfile_serialization=False)
+expected["legacy.pth"] = {k: values(v) for k, v in legacy.items()}
 # Not a state dict: a pickled model object references globals that are refused.
 torch.save(nn.ReLU(), os.path.join(TORCH_DIR, "module_object.pth"))
 

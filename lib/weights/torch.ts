@@ -1,11 +1,12 @@
-// PyTorch checkpoints as torch.save writes them (the zip format, PyTorch >=
+// PyTorch checkpoints as torch.save writes them. The zip format (PyTorch >=
 // 1.6): a zip archive <name>/data.pkl (a pickle of the state dict whose
 // tensors reference storages by persistent id ('storage', torch.<T>Storage,
 // key, location, numel)), <name>/data/<key> (each storage's raw little-endian
 // elements) and <name>/version. The pickle is read by a restricted unpickler
 // (unpickle.ts) that knows only the globals a state dict needs; tensors are
 // views (storage offset, size, stride) into storages and are materialised
-// into contiguous float32 host tensors. Storage types read: Float (float32),
+// into contiguous float32 host tensors. The legacy format (parseTorchLegacy)
+// holds the same pickle between others, storages appended. Storage types read: Float (float32),
 // Half (float16), BFloat16, Long (int64: `*.num_batches_tracked` counters are
 // dropped as loadSafetensors does, any other int64 tensor is converted to
 // float32, exact up to 2^24). The state dict is the top-level dict of tensors
@@ -19,7 +20,7 @@ import * as fs from 'node:fs';
 
 import { invalidType, ResnextError } from '../errors';
 import { HostStorage, Tensor } from '../tensor';
-import { type PyGlobal, PyTuple, unpickle, type UnpickleOptions } from './unpickle';
+import { type PyGlobal, PyTuple, unpickle, unpickleAt, type UnpickleOptions } from './unpickle';
 import { isZip, readZip, type ZipEntry } from './zip';
 
 type StorageDType = 'float32' | 'float16' | 'bfloat16' | 'int64';
@@ -36,7 +37,8 @@ class Storage {
     readonly dtype: StorageDType,
     readonly size: number,
     readonly numel: number,
-    readonly bytes: Uint8Array,
+    /** Empty until the legacy format's data section is read (it follows the pickle). */
+    public bytes: Uint8Array,
   ) {}
 }
 
@@ -113,38 +115,93 @@ function globalsFor(source: string, budget: { elements: number }): UnpickleOptio
   return g;
 }
 
+/** The storage a persistent id ('storage', torch.<T>Storage, key, location, numel[, view]) names, made once per key by `make`. */
+function storageLoader(source: string, legacy: boolean, make: (key: string, dtype: StorageDType, size: number, numel: number) => Storage) {
+  const storages = new Map<string, Storage>();
+  return (pid: unknown): Storage => {
+    if (!(pid instanceof PyTuple) || pid.items.length !== (legacy ? 6 : 5) || pid.items[0] !== 'storage')
+      throw bad(source, "a persistent id that is not ('storage', type, key, location, numel)");
+    if (legacy && pid.items[5] !== null) throw bad(source, 'a storage view (legacy view_metadata) is not read');
+    const [, type, key, , numel] = pid.items;
+    const typeName = typeof type === 'object' && type !== null ? (type as { name?: unknown }).name : undefined;
+    const info = typeof typeName === 'string' ? STORAGE_TYPES[typeName] : undefined;
+    if (!info) throw bad(source, `storage type ${String(typeName)} is not one of ${Object.keys(STORAGE_TYPES).join(', ')}`);
+    if (typeof key !== 'string') throw bad(source, 'a storage key that is not a string');
+    if (typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0)
+      throw bad(source, `storage ${key} has numel ${String(numel)}`);
+    const cached = storages.get(key);
+    if (cached) {
+      if (cached.dtype !== info.dtype) throw bad(source, `storage ${key} is referenced as both ${cached.dtype} and ${info.dtype}`);
+      return cached;
+    }
+    const st = make(key, info.dtype, info.size, numel);
+    storages.set(key, st);
+    return st;
+  };
+}
+
+/**
+ * The legacy format (torch.save before 1.6, or _use_new_zipfile_serialization=False): five pickles back to back
+ * (magic number, protocol version 1001, system info, the object, the sorted storage keys), then each storage in
+ * key order as an int64 element count and its raw little-endian elements.
+ */
+function parseTorchLegacy(bytes: Uint8Array, source: string): unknown {
+  const budget = { elements: bytes.length };
+  const plain = { source, globals: new Map() };
+  const magic = unpickleAt(bytes, 0, plain);
+  if (magic.value !== LEGACY_MAGIC) throw bad(source, 'not a torch.save file (no zip header and no legacy magic number)');
+  const version = unpickleAt(bytes, magic.end, plain);
+  if (version.value !== 1001) throw bad(source, `legacy protocol version ${String(version.value)} (1001 is read)`);
+  const info = unpickleAt(bytes, version.end, plain);
+  if (info.value instanceof Map && info.value.get('little_endian') === false) throw bad(source, 'big-endian legacy files are not read');
+  const storages = new Map<string, Storage>();
+  const load = storageLoader(source, true, (key, dtype, size, numel) => {
+    const st = new Storage(dtype, size, numel, new Uint8Array(0));
+    storages.set(key, st);
+    return st;
+  });
+  const main = unpickleAt(bytes, info.end, { source, globals: globalsFor(source, budget), persistentLoad: load });
+  const keys = unpickleAt(bytes, main.end, plain);
+  if (!Array.isArray(keys.value) || keys.value.some((k) => typeof k !== 'string'))
+    throw bad(source, 'the storage key list is not a list of strings');
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let pos = keys.end;
+  for (const key of keys.value as string[]) {
+    if (pos + 8 > bytes.length) throw bad(source, `storage ${key}'s data is missing (truncated file?)`);
+    const n = dv.getBigInt64(pos, true);
+    pos += 8;
+    const st = storages.get(key);
+    const size = st?.size ?? 1;
+    if (n < 0n || n > BigInt(bytes.length - pos) / BigInt(size))
+      throw bad(source, `storage ${key} claims ${n} elements, past the end of the file`);
+    const count = Number(n);
+    if (st) {
+      if (count !== st.numel) throw bad(source, `storage ${key} has ${count} elements but the pickle declares ${st.numel}`);
+      st.bytes = bytes.subarray(pos, pos + count * size);
+    }
+    pos += count * size;
+  }
+  for (const [key, st] of storages) if (st.numel > 0 && st.bytes.length === 0) throw bad(source, `storage ${key} has no data`);
+  return main.value;
+}
+
+const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
+
 function parseTorchZip(entries: Map<string, ZipEntry>, source: string, fileBytes: number): unknown {
   const pkl = [...entries.keys()].find((k) => k.endsWith('data.pkl') && k.split('/').length === 2);
   if (!pkl) throw bad(source, `no <name>/data.pkl entry in the archive (entries: ${[...entries.keys()].slice(0, 5).join(', ')})`);
   const prefix = pkl.slice(0, -'data.pkl'.length);
-  const storages = new Map<string, Storage>();
   const budget = { elements: fileBytes };
   return unpickle(entries.get(pkl)!.data, {
     source,
     globals: globalsFor(source, budget),
-    persistentLoad: (pid) => {
-      if (!(pid instanceof PyTuple) || pid.items.length !== 5 || pid.items[0] !== 'storage')
-        throw bad(source, "a persistent id that is not ('storage', type, key, location, numel)");
-      const [, type, key, , numel] = pid.items;
-      const typeName = typeof type === 'object' && type !== null ? (type as { name?: unknown }).name : undefined;
-      const info = typeof typeName === 'string' ? STORAGE_TYPES[typeName] : undefined;
-      if (!info) throw bad(source, `storage type ${String(typeName)} is not one of ${Object.keys(STORAGE_TYPES).join(', ')}`);
-      if (typeof key !== 'string') throw bad(source, 'a storage key that is not a string');
-      if (typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0)
-        throw bad(source, `storage ${key} has numel ${String(numel)}`);
-      const cached = storages.get(key);
-      if (cached) {
-        if (cached.dtype !== info.dtype) throw bad(source, `storage ${key} is referenced as both ${cached.dtype} and ${info.dtype}`);
-        return cached;
-      }
+    persistentLoad: storageLoader(source, false, (key, dtype, size, numel) => {
       const entry = entries.get(`${prefix}data/${key}`);
       if (!entry) throw bad(source, `storage ${key} has no entry ${prefix}data/${key} in the archive`);
-      if (entry.data.length < numel * info.size)
-        throw bad(source, `storage ${key} declares ${numel} ${info.dtype} elements but its entry holds ${entry.data.length} bytes`);
-      const st = new Storage(info.dtype, info.size, numel, entry.data);
-      storages.set(key, st);
-      return st;
-    },
+      if (entry.data.length < numel * size)
+        throw bad(source, `storage ${key} declares ${numel} ${dtype} elements but its entry holds ${entry.data.length} bytes`);
+      return new Storage(dtype, size, numel, entry.data);
+    }),
   });
 }
 
@@ -218,15 +275,10 @@ function findStateDict(obj: unknown, source: string, path: string): Map<unknown,
 /** Parses the bytes of a torch.save file; `source` names it in errors. */
 export function parseTorch(bytes: Uint8Array, source = '<buffer>'): Map<string, Tensor> {
   if (!(bytes instanceof Uint8Array)) throw invalidType('bytes', 'a Uint8Array or Buffer', bytes);
-  if (!isZip(bytes)) {
-    if (bytes.length >= 2 && bytes[0] === 0x80)
-      throw new ResnextError(
-        'ERR_RESNEXT_UNSUPPORTED',
-        `${source} is in PyTorch's legacy (pre-1.6) serialization format, which is not read: re-save it with torch.save(torch.load(path), path) on PyTorch >= 1.6`,
-      );
-    throw bad(source, 'not a zip archive (torch.save files start with "PK")');
-  }
-  const root = parseTorchZip(readZip(bytes, source), source, bytes.length);
+  let root: unknown;
+  if (isZip(bytes)) root = parseTorchZip(readZip(bytes, source), source, bytes.length);
+  else if (bytes.length >= 2 && bytes[0] === 0x80) root = parseTorchLegacy(bytes, source);
+  else throw bad(source, 'neither a zip archive (torch.save files start with "PK") nor the legacy pickle format');
   const dict = findStateDict(root, source, 'the checkpoint');
   const keys = [...dict.keys()];
   for (const k of keys) if (typeof k !== 'string') throw bad(source, `state dict key ${String(k)} is not a string`);

@@ -41,7 +41,13 @@ const MARK = new Mark();
 /** Objects made by REDUCE remember their global, so BUILD can find its handler. */
 const madeBy = new WeakMap<object, PyGlobal>();
 
+/** The value of the pickle that fills `bytes`. */
 export function unpickle(bytes: Uint8Array, options: UnpickleOptions): unknown {
+  return unpickleAt(bytes, 0, options).value;
+}
+
+/** The value of the pickle starting at `start`, and the offset just past its STOP (files that hold several pickles). */
+export function unpickleAt(bytes: Uint8Array, start: number, options: UnpickleOptions): { value: unknown; end: number } {
   const { source } = options;
   const fail = (what: string): never => {
     throw new ResnextError('ERR_RESNEXT_TORCH', `Malformed pickle in ${source}: ${what}`);
@@ -52,7 +58,7 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): unknown {
   const stack: unknown[] = [];
   const marks: number[] = [];
   const memo = new Map<number, unknown>();
-  let pos = 0;
+  let pos = start;
 
   const need = (n: number, what: string): void => {
     if (n < 0 || pos + n > bytes.length) fail(`${what} needs ${n} bytes at offset ${pos} but the pickle has ${bytes.length - pos} left`);
@@ -156,7 +162,7 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): unknown {
         break;
       case 0x2e: // STOP
         if (stack.length !== 1 || marks.length !== 0) fail(`STOP with ${stack.length} values on the stack`);
-        return stack[0];
+        return { value: stack[0], end: pos };
       case 0x28: // MARK
         marks.push(stack.length);
         stack.push(MARK);
