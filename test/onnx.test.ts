@@ -118,6 +118,38 @@ describe('loadOnnx errors', () => {
   });
 });
 
+describe('loadOnnx on hostile input', () => {
+  it('fuzz: mutated tiny_resnet.onnx loads and runs, or fails with a ResnextError or a RangeError naming a value', async () => {
+    const base = new Uint8Array(fs.readFileSync(path.join(FIX, 'tiny_resnet.onnx')));
+    const x = randn([1, 3, 19, 23], { seed: 2 });
+    let s = 15;
+    const r = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+    const seen = { ok: 0, refused: 0 };
+    for (let it = 0; it < 300; it++) {
+      const b = new Uint8Array(base);
+      for (let k = 1 + Math.floor(r() * 4); k > 0; k--) b[Math.floor(r() * b.length)] = Math.floor(r() * 256);
+      try {
+        const m = loadOnnx(b);
+        try {
+          await m.forward(x, { backend: best });
+        } finally {
+          m.dispose();
+        }
+        seen.ok++;
+      } catch (err) {
+        if (!(err instanceof ResnextError || err instanceof RangeError)) throw err;
+        seen.refused++;
+      }
+    }
+    expect(seen.ok).toBeGreaterThan(0);
+    expect(seen.refused).toBeGreaterThan(0);
+  });
+  it('a backend other than the host ones is refused', async () => {
+    const m = loadOnnx(path.join(FIX, 'tiny_resnet.onnx'));
+    await expect(m.forward(randn([1, 3, 19, 23]), { backend: 'cuda' })).rejects.toThrow(/options\.backend/);
+  });
+});
+
 describe('model.toOnnx()', () => {
   it('loadOnnx(model.toOnnx()) gives our logits (BatchNormalization nodes folded at load) on every host backend', async () => {
     const m = smallModel();

@@ -136,7 +136,7 @@ Options: --help, -h   this text;  --version, -v   the package version`,
 Exits 1 when any case fails.`,
   convert: `Usage: resnext convert model.pth model.safetensors
 
-Reads a torch.save checkpoint (PyTorch >= 1.6 zip format; the state dict at
+Reads a torch.save checkpoint (zip or legacy format; the state dict at
 the top level or under 'state_dict' / 'model'; float32, float16, bfloat16 and
 int64 tensors; 'module.' prefixes removed) without running any pickled code,
 and writes its tensors as float32 safetensors (num_batches_tracked dropped).`,

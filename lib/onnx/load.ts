@@ -127,6 +127,8 @@ export class OnnxModel {
       });
     }
     const backend = options.backend;
+    if (backend !== undefined && backend !== 'cpu' && backend !== 'reference')
+      throw invalidValue('options.backend', "'cpu' or 'reference' (the host backends)", backend);
     const key = backend ?? '';
     let plans = this.#plans.get(key);
     if (!plans) {
@@ -364,7 +366,9 @@ function compile(nodes: OnnxNode[], inits: Map<string, OnnxTensor>, input: strin
   }
   // Graph outputs resolved through Identity nodes.
   const finalOut = name(output);
-  return fuse(steps, input, finalOut, output);
+  const fused = fuse(steps, input, finalOut, output);
+  checkOrder(fused, input, output, source);
+  return fused;
 }
 
 /** Our fusions over the step list: Conv+BN folding, residual Add into a Conv, ReLU into a Conv. */
@@ -443,6 +447,23 @@ function fuse(steps: Step[], input: string, finalOut: string, outputName: string
   // The graph's output name may sit behind Identity nodes: name the last producer's output after it.
   if (finalOut !== outputName) for (const s of steps) if (s.output === finalOut) s.output = outputName;
   return steps;
+}
+
+/** Every step reads only the graph input or values computed before it; the output is computed. */
+function checkOrder(steps: Step[], input: string, output: string, source: string): void {
+  const known = new Set([input]);
+  for (const s of steps) {
+    const reads = s.op === 'add' ? [s.a, s.b] : s.op === 'conv' && s.residual ? [s.input, s.residual] : [s.input];
+    for (const r of reads)
+      if (!known.has(r))
+        throw new ResnextError(
+          'ERR_RESNEXT_ONNX',
+          `Malformed ONNX file ${source}: ${s.op} reads ${JSON.stringify(r)} before any node computes it`,
+        );
+    known.add(s.output);
+  }
+  if (!known.has(output))
+    throw new ResnextError('ERR_RESNEXT_ONNX', `Malformed ONNX file ${source}: no node computes the output ${JSON.stringify(output)}`);
 }
 
 /** Loads an ONNX model (file path or bytes) for forward() on our backends. */
