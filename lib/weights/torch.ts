@@ -214,49 +214,74 @@ function halfToFloat(h: number): number {
   return s * (1 + m / 1024) * 2 ** (e - 15);
 }
 
+let halfTable: Float32Array | null = null;
+
+/** The storage's elements [first, first + count) as float32, decoded with typed arrays (fast paths per type). */
+function decode(st: Storage, first: number, count: number): Float32Array {
+  // A copy into a fresh, aligned buffer: the entry need not be aligned in the file (and Buffer#slice would not copy).
+  const raw = new Uint8Array(count * st.size);
+  raw.set(st.bytes.subarray(first * st.size, (first + count) * st.size));
+  switch (st.dtype) {
+    case 'float32':
+      return new Float32Array(raw.buffer, 0, count);
+    case 'float16': {
+      if (!halfTable) {
+        halfTable = new Float32Array(65536);
+        for (let h = 0; h < 65536; h++) halfTable[h] = halfToFloat(h);
+      }
+      const src = new Uint16Array(raw.buffer, 0, count);
+      const out = new Float32Array(count);
+      for (let i = 0; i < count; i++) out[i] = halfTable[src[i]];
+      return out;
+    }
+    case 'bfloat16': {
+      // bfloat16 is the top half of a float32.
+      const src = new Uint16Array(raw.buffer, 0, count);
+      const bits = new Uint32Array(count);
+      for (let i = 0; i < count; i++) bits[i] = src[i] << 16;
+      return new Float32Array(bits.buffer);
+    }
+    case 'int64': {
+      const src = new BigInt64Array(raw.buffer, 0, count);
+      const out = new Float32Array(count);
+      for (let i = 0; i < count; i++) out[i] = Number(src[i]);
+      return out;
+    }
+  }
+}
+
 /** The view's elements, row-major, as float32. */
 function materialize(t: TensorRef): Tensor {
-  const out = new Float32Array(t.numel);
-  const { bytes, dtype, size } = t.storage;
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const rank = t.shape.length;
+  if (t.numel === 0) return new Tensor(new HostStorage(new Float32Array(0)), [...t.shape]);
+  // The storage span the view reads: [offset, last].
+  let last = t.offset;
+  for (let i = 0; i < rank; i++) last += (t.shape[i] - 1) * t.stride[i];
+  const vals = decode(t.storage, t.offset, last - t.offset + 1);
   let contiguous = true;
   for (let i = rank - 1, expect = 1; i >= 0; i--) {
     if (t.shape[i] !== 1 && t.stride[i] !== expect) contiguous = false;
     expect *= t.shape[i];
   }
-  if (contiguous && dtype === 'float32') {
-    new Uint8Array(out.buffer).set(bytes.subarray(t.offset * 4, (t.offset + t.numel) * 4));
-  } else if (t.numel > 0) {
-    const read =
-      dtype === 'float32'
-        ? (i: number) => dv.getFloat32(i * size, true)
-        : dtype === 'float16'
-          ? (i: number) => halfToFloat(dv.getUint16(i * size, true))
-          : dtype === 'bfloat16'
-            ? (i: number) => bf16(dv.getUint16(i * size, true))
-            : (i: number) => Number(dv.getBigInt64(i * size, true));
-    const idx = new Array<number>(rank).fill(0);
-    let src = t.offset;
-    for (let o = 0; o < t.numel; o++) {
-      out[o] = read(src);
-      for (let d = rank - 1; d >= 0; d--) {
-        if (++idx[d] < t.shape[d]) {
-          src += t.stride[d];
-          break;
-        }
-        src -= (t.shape[d] - 1) * t.stride[d];
-        idx[d] = 0;
+  if (contiguous) return new Tensor(new HostStorage(vals), [...t.shape]);
+  // Strided: walk the view with an odometer over the outer dimensions, the last one in a tight loop.
+  const out = new Float32Array(t.numel);
+  const inner = rank > 0 ? t.shape[rank - 1] : 1,
+    innerStride = rank > 0 ? t.stride[rank - 1] : 0;
+  const idx = new Array<number>(Math.max(rank - 1, 0)).fill(0);
+  let src = 0;
+  for (let o = 0; o < t.numel; o += inner) {
+    for (let j = 0, p = src; j < inner; j++, p += innerStride) out[o + j] = vals[p];
+    for (let d = rank - 2; d >= 0; d--) {
+      if (++idx[d] < t.shape[d]) {
+        src += t.stride[d];
+        break;
       }
+      src -= (t.shape[d] - 1) * t.stride[d];
+      idx[d] = 0;
     }
   }
   return new Tensor(new HostStorage(out), [...t.shape]);
-}
-
-const bf16Scratch = new DataView(new ArrayBuffer(4));
-function bf16(bits: number): number {
-  bf16Scratch.setUint32(0, bits << 16, true);
-  return bf16Scratch.getFloat32(0, true);
 }
 
 /** The dict of tensors in a checkpoint: the top level, or under 'state_dict' / 'model'. */
