@@ -1,11 +1,13 @@
 // Classification helpers over logits [N, classes] (any rank: the last axis is
 // the classes): softmax, top-k, and classify(), which preprocesses one decoded
 // image (preprocess.ts), runs the model and names the best classes with
-// IMAGENET_CLASSES (for 1000-class models; others get 'class <i>').
+// IMAGENET_CLASSES (for 1000-class models; others get 'class <i>'). The model
+// is a ResNeXtModel or an OnnxModel from loadOnnx.
 
 import { invalidType, invalidValue } from './errors';
 import { IMAGENET_CLASSES } from './imagenet_classes';
 import type { ForwardOptions, ResNeXtModel } from './models/model';
+import type { OnnxModel } from './onnx/load';
 import { preprocessImage, type PreprocessOptions, type RgbImage } from './preprocess';
 import { checkTensor, HostStorage, Tensor } from './tensor';
 
@@ -58,7 +60,7 @@ export function topk(x: Tensor, k: number): { values: number[][]; indices: numbe
 export interface ClassifyOptions extends PreprocessOptions {
   /** How many classes to return, most probable first. Default 5. */
   topk?: number;
-  /** Forward options (backend, ...). */
+  /** Forward options (backend, ...; an OnnxModel reads only backend). */
   forward?: ForwardOptions;
   /** Class names, index = logit index. Default IMAGENET_CLASSES for 1000 classes. */
   labels?: readonly string[];
@@ -70,8 +72,8 @@ export interface Classification {
   probability: number;
 }
 
-/** The most probable classes of one decoded image (grayscale, RGB or RGBA bytes). */
-export async function classify(model: ResNeXtModel, image: RgbImage, options: ClassifyOptions = {}): Promise<Classification[]> {
+/** The most probable classes of one decoded image (grayscale, RGB or RGBA bytes), by a model or a loaded ONNX graph. */
+export async function classify(model: ResNeXtModel | OnnxModel, image: RgbImage, options: ClassifyOptions = {}): Promise<Classification[]> {
   if (typeof model !== 'object' || model === null || typeof (model as { forward?: unknown }).forward !== 'function')
     throw invalidType('model', 'a ResNeXtModel', model);
   if (typeof options !== 'object' || options === null) throw invalidType('options', 'an options object', options);
@@ -79,7 +81,7 @@ export async function classify(model: ResNeXtModel, image: RgbImage, options: Cl
   if (typeof k !== 'number') throw invalidType('topk', 'a positive integer', k);
   if (!Number.isInteger(k) || k < 1) throw invalidValue('topk', 'a positive integer', k);
   const x = preprocessImage(image, pre);
-  const logits = await model.forward(x, forward);
+  const logits = await (model as ResNeXtModel).forward(x, forward);
   const n = logits.shape[logits.shape.length - 1];
   const names = labels ?? (n === IMAGENET_CLASSES.length ? IMAGENET_CLASSES : undefined);
   if (names !== undefined && (!Array.isArray(names) || names.length !== n))

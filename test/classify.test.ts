@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 
-import { classify, IMAGENET_CLASSES, preprocessImage, resnext, softmax, tensor, topk } from '../lib';
+import { classify, IMAGENET_CLASSES, loadOnnx, preprocessImage, resnext, softmax, tensor, topk } from '../lib';
 
 describe('softmax and topk', () => {
   it('softmax of [2, 3] rows sums to 1 and matches exp(x) / sum exp(x); large logits stay finite', () => {
@@ -49,6 +49,12 @@ describe('classify', () => {
     expect(r[1]).toMatchObject({ label: 'goldfish', index: 1 });
     expect(r[0].probability).toBeGreaterThan(r[1].probability);
     expect(r[0].probability + r[1].probability).toBeLessThanOrEqual(1 + 1e-6);
+  });
+  it('an OnnxModel (loadOnnx(model.toOnnx())) classifies the same', async () => {
+    const onnx = loadOnnx(model.toOnnx());
+    const a = await classify(onnx, { data: pixels, width: 40, height: 30 }, { topk: 2, resize: 28, crop: 24 });
+    expect(a.map((c) => c.label)).toEqual(['golden retriever', 'goldfish']);
+    onnx.dispose();
   });
   it('bad topk and model arguments', async () => {
     await expect(classify(model, { data: pixels, width: 40, height: 30 }, { topk: 0 })).rejects.toThrow(/topk/);
