@@ -215,7 +215,10 @@ function readTensor(r: Reader): OnnxTensor {
       if (raw.length !== numel * 8) throw bad(r.source, `tensor ${JSON.stringify(name)} has ${raw.length} bytes of double data`);
       const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
       data = Float32Array.from({ length: numel }, (_, i) => dv.getFloat64(i * 8, true));
-    } else data = Float32Array.from(doubles);
+    } else {
+      if (doubles.length !== numel) throw bad(r.source, `tensor ${JSON.stringify(name)} [${dims}] has ${doubles.length} doubles`);
+      data = Float32Array.from(doubles);
+    }
   } else {
     throw new ResnextError(
       'ERR_RESNEXT_UNSUPPORTED',
