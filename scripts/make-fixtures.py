@@ -5,6 +5,7 @@
 #   torch/expected.json what each .pth must load as (row-major float32 values)
 #   tiny_resnet.onnx    torch.onnx.export (opset 13, dynamic batch) of a tiny
 #                       torchvision-style ResNeXt (Bottleneck blocks, groups 2)
+#   tiny_resnet_*.onnx  exporter variants: BN nodes kept, Reshape flatten (fixed and dynamic batch)
 #   tiny_resnet.json    its input and torch's logits, and its state dict as .pth
 #   pooling.json        torch's max_pool2d / avg_pool2d outputs for odd cases
 # Usage: /usr/bin/python3 scripts/make-fixtures.py   (from the repository root)
@@ -131,6 +132,27 @@ torch.onnx.export(
     output_names=["logits"],
     dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
 )
+# Exporter variants of the same network: BatchNormalization nodes kept (TrainingMode.PRESERVE without constant
+# folding), and a Reshape flatten (x.reshape(N, -1)): with a fixed batch it is a Constant shape, with a dynamic
+# batch the exporter computes it (Shape, Gather, Unsqueeze, Concat), which loadOnnx refuses naming those ops.
+torch.onnx.export(tiny, x, os.path.join(ROOT, "tiny_resnet_bn.onnx"), opset_version=13, input_names=["input"], output_names=["logits"],
+                  training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False)
+
+
+class TinyReshape(nn.Module):
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x):
+        n = self.net
+        y = n.avgpool(n.layer1(n.maxpool(n.relu(n.bn1(n.conv1(x))))))
+        return n.fc(y.reshape(y.shape[0], -1))
+
+
+torch.onnx.export(TinyReshape(tiny).eval(), x, os.path.join(ROOT, "tiny_resnet_reshape.onnx"), opset_version=13, input_names=["input"], output_names=["logits"])
+torch.onnx.export(TinyReshape(tiny).eval(), x, os.path.join(ROOT, "tiny_resnet_dynamic_reshape.onnx"), opset_version=13, input_names=["input"],
+                  output_names=["logits"], dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
 torch.save(tiny.state_dict(), os.path.join(TORCH_DIR, "tiny_resnet.pth"))
 with open(os.path.join(ROOT, "tiny_resnet.json"), "w") as f:
     json.dump({"input": values(x), "logits": values(logits)}, f)

@@ -40,6 +40,23 @@ describe('loadOnnx on a real torch.onnx.export file (tiny ResNeXt, opset 13)', (
       m.dispose();
     });
   }
+  for (const variant of ['bn', 'reshape']) {
+    it(`exporter variant tiny_resnet_${variant}.onnx (${variant === 'bn' ? 'BatchNormalization nodes kept' : 'Reshape flatten with a Constant shape'}) on every host backend`, async () => {
+      const m = loadOnnx(path.join(FIX, `tiny_resnet_${variant}.onnx`));
+      if (variant === 'bn') expect(m.describe()).not.toContain('bn');
+      for (const backend of backends) {
+        const y = await m.forward(x, { backend });
+        expect(y.shape).toEqual(fx.logits.shape);
+        expect(relErr(y.dataSync(), fx.logits.data), backend).toBeLessThanOrEqual(REL_TOL);
+      }
+      m.dispose();
+    });
+  }
+  it('a real export whose flatten is computed from the dynamic batch: one error naming every unsupported op', () => {
+    expect(() => loadOnnx(path.join(FIX, 'tiny_resnet_dynamic_reshape.onnx'))).toThrow(
+      /Shape \(1 node\), Gather \(1 node\), Unsqueeze \(1 node\), Concat \(1 node\) are not supported/,
+    );
+  });
   it('convs are fused: relu into the conv, the residual Add into the later conv', () => {
     const m = loadOnnx(fs.readFileSync(path.join(FIX, 'tiny_resnet.onnx')));
     expect(m.opset).toBe(13);
