@@ -24,6 +24,7 @@ import {
   zeros,
 } from '../lib';
 import type { BackendName } from '../lib';
+import { cpuBinding } from '../lib/binding';
 import { nativeHostBackends } from './helpers/backends';
 import { REL_TOL, relErr } from './helpers/compare';
 
@@ -94,6 +95,33 @@ describe('pooling arguments', () => {
   it('avgPool2d stride defaults to the kernel, padding to 0 (torch)', () => {
     const xs = tensor([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16], [1, 1, 4, 4]);
     expect(Array.from(avgPool2d(xs, { kernelSize: 2 }).dataSync())).toEqual([3.5, 5.5, 11.5, 13.5]);
+  });
+});
+
+describe.skipIf(!cpuBinding()?.avgPool2d)('the avgPool2d native entry point re-checks its arguments', () => {
+  const nb = cpuBinding()!;
+  const x = new Float32Array(1 * 1 * 5 * 5),
+    y = new Float32Array(9);
+  const call =
+    (params: number[], out = y) =>
+    () =>
+      nb.avgPool2d!(x, [1, 1, 5, 5], out, params);
+  it('valid: kernel 3 stride 2 padding 1 -> 3x3', () => {
+    x.fill(2);
+    call([3, 3, 2, 2, 1, 1, 1, 1, 3, 3, 0])();
+    expect(Array.from(y)).toEqual(new Array(9).fill(2));
+  });
+  it.each([
+    ['an output whose last window starts past the input', [3, 3, 2, 2, 1, 1, 1, 1, 4, 3, 0], /windows all overlap/],
+    ['padding over half the kernel', [3, 3, 2, 2, 2, 1, 1, 1, 3, 3, 0], /half the kernel/],
+    ['a zero stride', [3, 3, 0, 2, 1, 1, 1, 1, 3, 3, 0], /at least 1/],
+    ['countIncludePad 2', [3, 3, 2, 2, 1, 1, 1, 1, 3, 3, 2], /countIncludePad/],
+    ['the wrong number of params', [3, 3, 2, 2], /11 entries/],
+  ])('%s -> RangeError', (_, params, re) => {
+    expect(call(params as number[])).toThrow(re);
+  });
+  it('an output of the wrong length -> RangeError', () => {
+    expect(call([3, 3, 2, 2, 1, 1, 1, 1, 3, 3, 0], new Float32Array(8))).toThrow(/output: expected 9 elements/);
   });
 });
 

@@ -3,11 +3,13 @@
 // the window clipped to the padded input (countIncludePad true, the default)
 // or by the number of input elements it covers (false). Window geometry and
 // output lengths (padding per side, ceilMode) as in pool2d_window.ts; output
-// [N, C, P, Q]. Both host backends run this loop (the reference in float64,
-// 'cpu' in float32): the networks here pool with maxPool2d and
-// globalAvgPool, so average pooling has no native kernel.
+// [N, C, P, Q]. The CPU backend runs the addon's kernel
+// (native/cpu/avg_pool2d.cc, separable float32 sums; async on a worker thread
+// in avgPool2dAsync); the reference is a plain loop with float64 sums. A batch
+// of 0 gives an empty result without a native call.
 
-import { invalidType } from '../errors';
+import { cpuBinding } from '../binding';
+import { invalidType, rethrowNative } from '../errors';
 import { checkTensor, type Tensor } from '../tensor';
 import type { Pair, Padding } from '../shape';
 import { bindOut, checkLayerOptions, checkRank, type LayerOptions, resolveHostBackend } from './op_backend';
@@ -28,22 +30,33 @@ export interface AvgPool2dOptions extends LayerOptions {
 
 const KEYS = ['backend', 'out', 'kernelSize', 'stride', 'padding', 'ceilMode', 'countIncludePad'];
 
-function run(x: unknown, options: unknown): Tensor {
+interface Bound {
+  x: Tensor;
+  out: Tensor;
+  backend: 'reference' | 'cpu';
+  win: PoolWindow;
+  includePad: boolean;
+}
+
+function bind(x: unknown, options: unknown): Bound {
   const xt = checkTensor(x, 'x');
   checkRank(xt, 4, 'x', '[N, C, H, W]');
   const o = checkLayerOptions(options, KEYS);
-  const win: PoolWindow = resolvePoolWindow(xt, o, { stride: 'kernel', padding: 0 });
+  const win = resolvePoolWindow(xt, o, { stride: 'kernel', padding: 0 });
   if (o.countIncludePad !== undefined && typeof o.countIncludePad !== 'boolean')
     throw invalidType('countIncludePad', 'a boolean', o.countIncludePad);
-  const includePad = o.countIncludePad !== false;
   const backend = resolveHostBackend(o.backend, 'avgPool2d');
-  const [N, C, H, W] = xt.shape;
-  const { P, Q, kh, kw, sh, sw, pad } = win;
-  const out = bindOut(o.out, [N, C, P, Q], [xt]);
-  const xd = xt.dataSync(),
-    od = out.dataSync();
-  // float64 sums on the reference; float32 rounding per add on 'cpu', as a float32 kernel would.
-  const acc = backend === 'reference' ? (s: number) => s : Math.fround;
+  const [N, C] = xt.shape;
+  const out = bindOut(o.out, [N, C, win.P, win.Q], [xt]);
+  return { x: xt, out, backend, win, includePad: o.countIncludePad !== false };
+}
+
+/** The reference: float64 sums, one division per output. */
+function loop(b: Bound): void {
+  const [N, C, H, W] = b.x.shape;
+  const { P, Q, kh, kw, sh, sw, pad } = b.win;
+  const xd = b.x.dataSync(),
+    od = b.out.dataSync();
   for (let nc = 0; nc < N * C; nc++) {
     const ib = nc * H * W,
       ob = nc * P * Q;
@@ -58,21 +71,39 @@ function run(x: unknown, options: unknown): Tensor {
         const ws = Math.max(w0, 0),
           we = Math.min(w1, W);
         let s = 0;
-        for (let i = hs; i < he; i++) for (let j = ws; j < we; j++) s = acc(s + xd[ib + i * W + j]);
-        const count = includePad ? (h1 - h0) * (w1 - w0) : (he - hs) * (we - ws);
-        od[ob + p * Q + q] = s / count;
+        for (let i = hs; i < he; i++) for (let j = ws; j < we; j++) s += xd[ib + i * W + j];
+        od[ob + p * Q + q] = s / (b.includePad ? (h1 - h0) * (w1 - w0) : (he - hs) * (we - ws));
       }
     }
   }
-  return out;
 }
+
+function nativeArgs(b: Bound): number[] {
+  const { kh, kw, sh, sw, pad, P, Q } = b.win;
+  return [kh, kw, sh, sw, ...pad, P, Q, b.includePad ? 1 : 0];
+}
+
+const nativeFor = (b: Bound) => (b.backend === 'cpu' && b.out.size > 0 ? cpuBinding() : null);
 
 /** Average pooling (see the file comment). */
 export function avgPool2d(x: Tensor, options: AvgPool2dOptions): Tensor {
-  return run(x, options);
+  const b = bind(x, options);
+  const nb = nativeFor(b);
+  if (nb?.avgPool2d) {
+    try {
+      nb.avgPool2d(b.x.dataSync(), [...b.x.shape], b.out.dataSync(), nativeArgs(b));
+    } catch (err) {
+      rethrowNative(err, 'avgPool2d (cpu)');
+    }
+  } else loop(b);
+  return b.out;
 }
 
-/** avgPool2d as a promise, like the other layers' async forms (computed before it is returned). */
+/** avgPool2d off the event loop on the CPU backend; x must not be written until it settles. */
 export async function avgPool2dAsync(x: Tensor, options: AvgPool2dOptions): Promise<Tensor> {
-  return run(x, options);
+  const b = bind(x, options);
+  const nb = nativeFor(b);
+  if (nb?.avgPool2dAsync) await nb.avgPool2dAsync(b.x.dataSync(), [...b.x.shape], b.out.dataSync(), nativeArgs(b));
+  else loop(b);
+  return b.out;
 }
