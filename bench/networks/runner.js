@@ -39,7 +39,7 @@ async function prepare({ runtime, model: name, batch, size, threads }) {
   const x = rx.randn([batch, 3, size, size], { seed: 3 });
   if (runtime === 'ort') {
     const ort = require('onnxruntime-node');
-    const { networkModel } = require('./onnx_network');
+    const { networkModel } = require(path.join(root, 'dist', 'cjs', 'onnx', 'export.js'));
     const session = await ort.InferenceSession.create(networkModel(model, batch, size), {
       intraOpNumThreads: threads,
       interOpNumThreads: 1,

@@ -71,24 +71,33 @@ export interface InfoArgs {
   json: boolean;
 }
 
+export interface ConvertArgs {
+  command: 'convert';
+  /** A torch.save checkpoint. */
+  input: string;
+  /** The safetensors file to write. */
+  output: string;
+}
+
 export interface HelpArgs {
   command: 'help';
-  topic?: 'bench' | 'verify' | 'info';
+  topic?: 'bench' | 'verify' | 'info' | 'convert';
 }
 
 export interface VersionArgs {
   command: 'version';
 }
 
-export type CliArgs = BenchArgs | VerifyArgs | InfoArgs | HelpArgs | VersionArgs;
+export type CliArgs = BenchArgs | VerifyArgs | InfoArgs | ConvertArgs | HelpArgs | VersionArgs;
 
-export const HELP: Record<'main' | 'bench' | 'verify' | 'info', string> = {
+export const HELP: Record<'main' | 'bench' | 'verify' | 'info' | 'convert', string> = {
   main: `Usage: resnext <command> [options]
 
 Commands:
   bench     time the paper's cardinality settings on this machine, per backend
   verify    check every available backend against the float64 TS reference
   info      backends (and why any is unavailable), CPU features, threads, versions
+  convert   a PyTorch checkpoint (torch.save, .pth) to safetensors
 
 Run 'resnext <command> --help' for the options of a command.
 Options: --help, -h   this text;  --version, -v   the package version`,
@@ -129,6 +138,12 @@ Options: --help, -h   this text;  --version, -v   the package version`,
   --json FILE      the results as JSON
   --quiet, -q      print failures and the summary only
 Exits 1 when any case fails.`,
+  convert: `Usage: resnext convert model.pth model.safetensors
+
+Reads a torch.save checkpoint (zip or legacy format; the state dict at
+the top level or under 'state_dict' / 'model'; float32, float16, bfloat16 and
+int64 tensors; 'module.' prefixes removed) without running any pickled code,
+and writes its tensors as float32 safetensors (num_batches_tracked dropped).`,
   info: `Usage: resnext info [--json]
 
 Prints the backends (and why any is unavailable), the CPU features in use,
@@ -311,12 +326,27 @@ function parseInfo(argv: string[]): InfoArgs | HelpArgs {
   return { command: 'info', json: v.json === true };
 }
 
+function parseConvert(argv: string[]): ConvertArgs | HelpArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: true });
+  } catch (err) {
+    fail(`${String((err as Error).message).split('\n')[0]} (resnext convert).`);
+  }
+  if (parsed.values.help) return { command: 'help', topic: 'convert' };
+  const [input, output, ...extra] = parsed.positionals;
+  if (input === undefined || output === undefined || extra.length > 0)
+    fail(`Expected two file names (resnext convert model.pth model.safetensors) but received ${parsed.positionals.length}.`);
+  if (input === output) fail(`Expected an output file other than the input but received ${JSON.stringify(output)} twice.`);
+  return { command: 'convert', input, output };
+}
+
 /** Parses process.argv.slice(2). Throws UsageError on any mistake. */
 export function parseCli(argv: readonly string[]): CliArgs {
   const [first, ...rest] = argv;
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
     const topic = first === 'help' ? rest[0] : undefined;
-    if (topic === 'bench' || topic === 'verify' || topic === 'info') return { command: 'help', topic };
+    if (topic === 'bench' || topic === 'verify' || topic === 'info' || topic === 'convert') return { command: 'help', topic };
     return { command: 'help' };
   }
   if (first === '--version' || first === '-v') return { command: 'version' };
@@ -327,9 +357,11 @@ export function parseCli(argv: readonly string[]): CliArgs {
       return parseVerify(rest);
     case 'info':
       return parseInfo(rest);
+    case 'convert':
+      return parseConvert(rest);
     default:
       if (first.startsWith('-'))
-        fail(`Unknown option ${JSON.stringify(first)}: expected a command first (bench, verify or info). Run 'resnext --help'.`);
-      fail(`Unknown command ${JSON.stringify(first)}: expected bench, verify or info. Run 'resnext --help'.`);
+        fail(`Unknown option ${JSON.stringify(first)}: expected a command first (bench, verify, info or convert). Run 'resnext --help'.`);
+      fail(`Unknown command ${JSON.stringify(first)}: expected bench, verify, info or convert. Run 'resnext --help'.`);
   }
 }

@@ -463,7 +463,7 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
     );
   if (ort)
     notes.push(
-      `onnxruntime rows: onnxruntime-node ${ort.version} on the same weights (ONNX graph encoded from stateDict() by bench/networks/onnx_network.js, BatchNormalization nodes that ORT folds itself), ${threads} intra-op thread${threads === 1 ? '' : 's'}, graphOptimizationLevel all; 'time / base' is against ORT's own baseline row; 'ORT / ours' is ORT's median over ours (above 1: ours is faster)`,
+      `onnxruntime rows: onnxruntime-node ${ort.version} on the same weights (ONNX graph encoded from stateDict() by model.toOnnx(), BatchNormalization nodes that ORT folds itself), ${threads} intra-op thread${threads === 1 ? '' : 's'}, graphOptimizationLevel all; 'time / base' is against ORT's own baseline row; 'ORT / ours' is ORT's median over ours (above 1: ours is faster)`,
     );
 
   const result: BenchResult = {

@@ -16,6 +16,7 @@ import { forwardUnfused } from './forward_unfused';
 import { type ForwardMode, FusedEngine } from './fused_cpu';
 import { CudaEngine, type DenseConvImpl } from './fused_cuda';
 import { initialState } from './init';
+import { exportOnnx, type ToOnnxOptions } from '../onnx/export';
 
 export interface ForwardOptions {
   /** Default: the fastest available backend ('cpu' when the addon is built, else 'reference'). */
@@ -53,6 +54,16 @@ export interface ForwardOptions {
    * premise). See conv2dPlan's `algorithm`.
    */
   algorithm?: ConvAlgorithm;
+}
+
+/** What model.loadStateDict() matched: keys by torchvision name. */
+export interface LoadStateDictResult {
+  /** Model weights the map does not hold (left as they were). */
+  missing: string[];
+  /** Map keys the model has no weight for (ignored). */
+  unexpected: string[];
+  /** Keys whose shapes differ from the model's (left as they were). */
+  mismatched: string[];
 }
 
 export interface ModelOptions {
@@ -129,36 +140,77 @@ export class ResNeXtModel {
   }
 
   /**
-   * Replaces every weight. Every name and shape is checked first and all
-   * problems are reported together; missing and unexpected keys are errors
-   * (torchvision's `*.num_batches_tracked` buffers are accepted and ignored).
-   * Values are copied.
+   * Loads weights by torchvision name (values are copied). Keys starting with
+   * `module.` (DataParallel checkpoints) are read without that prefix, and
+   * torchvision's `*.num_batches_tracked` counters are ignored. Returns the
+   * model keys the map lacks (`missing`), the map keys the model lacks
+   * (`unexpected`) and the keys whose shapes differ (`mismatched`). strict
+   * (default true) throws a RangeError listing the first of each and their
+   * counts, loading nothing; strict false loads every key that matches and
+   * leaves the others as they were.
    */
-  loadStateDict(map: Map<string, Tensor>): void {
+  loadStateDict(map: Map<string, Tensor>, options: { strict?: boolean } = {}): LoadStateDictResult {
     if (!(map instanceof Map)) throw invalidType('stateDict', 'a Map<string, Tensor>', map);
-    const problems: string[] = [];
+    if (typeof options !== 'object' || options === null) throw invalidType('options', 'an options object', options);
+    const strict = options.strict ?? true;
+    if (typeof strict !== 'boolean') throw invalidType('options.strict', 'a boolean', strict);
+    const byName = new Map<string, Tensor>();
+    for (const [k, t] of map) {
+      if (typeof k !== 'string') throw invalidType('stateDict key', 'a string', k);
+      const name = k.startsWith('module.') ? k.slice('module.'.length) : k;
+      if (!(t instanceof Tensor) || t.isDisposed)
+        throw invalidType(`stateDict.get(${JSON.stringify(k)})`, 'a live Tensor', t instanceof Tensor ? 'a disposed tensor' : t);
+      if (t.device !== 'cpu') throw invalidValue(`stateDict.get(${JSON.stringify(k)}).device`, "'cpu' (a host tensor)", t.device);
+      byName.set(name, t);
+    }
     const known = new Set(this.specs.map((s) => s.name));
+    const missing: string[] = [],
+      unexpected: string[] = [],
+      mismatched: string[] = [],
+      shapes: string[] = [];
     for (const s of this.specs) {
-      const t = map.get(s.name);
-      if (t === undefined) problems.push(`missing key ${s.name} (expected shape [${s.shape.join(', ')}])`);
-      else if (!(t instanceof Tensor) || t.isDisposed)
-        problems.push(`${s.name}: expected a live Tensor but received ${t instanceof Tensor ? 'a disposed tensor' : typeof t}`);
+      const t = byName.get(s.name);
+      if (t === undefined) missing.push(s.name);
       else if (t.shape.length !== s.shape.length || t.shape.some((d, i) => d !== s.shape[i])) {
-        problems.push(`${s.name}: expected shape [${s.shape.join(', ')}] but received [${t.shape.join(', ')}]`);
-      } else if (t.device !== 'cpu') problems.push(`${s.name}: expected a host (cpu) tensor but received device '${t.device}'`);
+        mismatched.push(s.name);
+        shapes.push(`${s.name} [${t.shape.join(', ')}] (expected [${s.shape.join(', ')}])`);
+      }
     }
-    for (const k of map.keys()) {
-      if (!known.has(k) && !(typeof k === 'string' && k.endsWith('.num_batches_tracked'))) problems.push(`unexpected key ${String(k)}`);
-    }
-    if (problems.length > 0) {
+    for (const k of byName.keys()) if (!known.has(k) && !k.endsWith('.num_batches_tracked')) unexpected.push(k);
+    if (strict && missing.length + unexpected.length + mismatched.length > 0) {
+      const list = (what: string, items: string[]): string[] =>
+        items.length === 0
+          ? []
+          : [`${items.length} ${what}: ${items.slice(0, 5).join(', ')}${items.length > 5 ? ` and ${items.length - 5} more` : ''}`];
       throw new RangeError(
-        `Expected a state dict matching ${this.name} (${this.specs.length} tensors) for stateDict but received ${problems.length} mismatch${problems.length > 1 ? 'es' : ''}:\n  ${problems.join('\n  ')}`,
+        `Expected a state dict matching ${this.name} (${this.specs.length} tensors) for stateDict but received one with ${[
+          ...list('missing', missing),
+          ...list('unexpected', unexpected),
+          ...list('with other shapes', shapes),
+        ].join('; ')}. Pass { strict: false } to load the keys that match.`,
       );
     }
     this.#dropEngine();
+    const skip = new Set([...missing, ...mismatched]);
     const next = new Map<string, Tensor>();
-    for (const s of this.specs) next.set(s.name, new Tensor(new HostStorage(map.get(s.name)!.dataSync().slice()), [...s.shape]));
+    const current = skip.size > 0 ? this.#state : null;
+    for (const s of this.specs) {
+      next.set(
+        s.name,
+        skip.has(s.name) ? current!.get(s.name)! : new Tensor(new HostStorage(byName.get(s.name)!.dataSync().slice()), [...s.shape]),
+      );
+    }
     this.#stateStore = next;
+    return { missing, unexpected, mismatched };
+  }
+
+  /**
+   * The network and its current weights as ONNX ModelProto bytes (opset 17,
+   * dynamic batch, height and width unless options fix them): input 'input'
+   * [N, 3, H, W], output 'logits' [N, numClasses]. Runs on onnxruntime and loadOnnx.
+   */
+  toOnnx(options?: ToOnnxOptions): Uint8Array {
+    return exportOnnx(this, options);
   }
 
   /** e.g. 'resnext50_32x4d' */
@@ -175,7 +227,9 @@ export class ResNeXtModel {
    */
   async forward(x: Tensor, options: ForwardOptions = {}): Promise<Tensor<Shape2>> {
     const xt = checkTensor(x, 'x');
-    checkInputShape([...xt.shape], this.architecture.stem.inC, 'x.shape');
+    // An empty batch is checked like a batch of one and gives [0, numClasses] without running anything.
+    const shape = xt.shape.length === 4 && xt.shape[0] === 0 ? [1, ...xt.shape.slice(1)] : [...xt.shape];
+    checkInputShape(shape, this.architecture.stem.inC, 'x.shape');
     if (typeof options !== 'object' || options === null) throw invalidType('options', 'an options object', options);
     for (const k of Object.keys(options)) {
       if (k !== 'backend' && k !== 'fuse' && k !== 'mode' && k !== 'graph' && k !== 'dtype' && k !== 'denseConvs' && k !== 'algorithm') {
@@ -186,9 +240,9 @@ export class ResNeXtModel {
       throw invalidValue('mode', "'network' or 'layer'", options.mode);
     const algorithm = checkAlgorithm(options.algorithm, 'algorithm');
     // Shape checks walk every layer: once per input shape, not per call.
-    const key = xt.shape.join('x');
+    const key = shape.join('x');
     if (!this.#checkedShapes.has(key)) {
-      layerComplexity(this.architecture, xt.shape);
+      layerComplexity(this.architecture, shape);
       this.#checkedShapes.add(key);
     }
     const gpuNamed = options.backend === 'cuda' || options.backend === 'cudnn';
@@ -197,6 +251,7 @@ export class ResNeXtModel {
     const fuse = options.fuse ?? backend.name !== 'reference';
     if (typeof fuse !== 'boolean') throw invalidType('fuse', 'a boolean', fuse);
     if (options.graph !== undefined && typeof options.graph !== 'boolean') throw invalidType('graph', 'a boolean', options.graph);
+    if (xt.shape[0] === 0) return new Tensor(new HostStorage(new Float32Array(0)), [0, this.architecture.numClasses]);
     if (backend.device === 'cuda') {
       const dtype = options.dtype ?? xt.dtype;
       if (!fuse) throw new Error(`The unfused forward is not implemented on the ${backend.name} backend`);

@@ -179,7 +179,8 @@ export class Conv2dPlan {
   /** out = activation(conv(x) + bias + residual). Synchronous: blocks the event loop while it runs. */
   run<S extends Shape = Shape4>(x: Rank4Tensor<S>, options?: Conv2dRunOptions): Tensor<Shape4> {
     const b = this.bind(x, options);
-    this.prepared.run(b.x, b.out, b.residual);
+    // An empty batch has nothing to compute: no backend call.
+    if (b.x.shape[0] > 0) this.prepared.run(b.x, b.out, b.residual);
     return b.out;
   }
 
@@ -189,7 +190,7 @@ export class Conv2dPlan {
    */
   async runAsync<S extends Shape = Shape4>(x: Rank4Tensor<S>, options?: Conv2dRunOptions): Promise<Tensor<Shape4>> {
     const b = this.bind(x, options);
-    await this.prepared.runAsync(b.x, b.out, b.residual);
+    if (b.x.shape[0] > 0) await this.prepared.runAsync(b.x, b.out, b.residual);
     return b.out;
   }
 
@@ -232,6 +233,7 @@ export function conv2dPlan<W extends Shape = Shape4>(weight: Rank4Tensor<W>, opt
     if (o.activation !== 'none' && o.activation !== 'relu') throw invalidValue('activation', "'none' or 'relu'", o.activation);
     spec.activation = o.activation;
   }
+  if (K === 0) throw invalidValue('weight.shape[0]', 'a positive number of output channels', K);
   let bias: Tensor | null = null;
   if (o.bias !== undefined && o.bias !== null) {
     bias = checkTensor(o.bias, 'bias');

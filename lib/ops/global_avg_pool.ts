@@ -37,7 +37,8 @@ function loop(b: Bound): void {
 
 export function globalAvgPool(x: Tensor, options?: LayerOptions): Tensor {
   const b = bind(x, options);
-  const nb = b.backend === 'cpu' ? cpuBinding() : null;
+  // An empty batch has nothing to compute: no native call.
+  const nb = b.backend === 'cpu' && b.out.size > 0 ? cpuBinding() : null;
   if (nb?.globalAvgPool) {
     try {
       nb.globalAvgPool(b.x.dataSync(), [...b.x.shape], b.out.dataSync());
@@ -51,7 +52,7 @@ export function globalAvgPool(x: Tensor, options?: LayerOptions): Tensor {
 /** globalAvgPool off the event loop on the CPU backend; x must not be written until it settles. */
 export async function globalAvgPoolAsync(x: Tensor, options?: LayerOptions): Promise<Tensor> {
   const b = bind(x, options);
-  const nb = b.backend === 'cpu' ? cpuBinding() : null;
+  const nb = b.backend === 'cpu' && b.out.size > 0 ? cpuBinding() : null;
   if (nb?.globalAvgPoolAsync) await nb.globalAvgPoolAsync(b.x.dataSync(), [...b.x.shape], b.out.dataSync());
   else loop(b);
   return b.out;

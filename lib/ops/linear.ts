@@ -52,7 +52,8 @@ function loop(b: Bound): void {
 
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null, options?: LayerOptions): Tensor {
   const b = bind(x, weight, bias, options);
-  const nb = b.backend === 'cpu' ? cpuBinding() : null;
+  // An empty batch (or no outputs) has nothing to compute: no native call.
+  const nb = b.backend === 'cpu' && b.out.size > 0 ? cpuBinding() : null;
   if (nb?.linear) {
     try {
       nb.linear(b.x.dataSync(), [...b.x.shape], b.w.dataSync(), [...b.w.shape], b.bias ? b.bias.dataSync() : null, b.out.dataSync());
@@ -66,7 +67,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null, options?:
 /** linear off the event loop on the CPU backend; inputs must not be written until it settles. */
 export async function linearAsync(x: Tensor, weight: Tensor, bias: Tensor | null, options?: LayerOptions): Promise<Tensor> {
   const b = bind(x, weight, bias, options);
-  const nb = b.backend === 'cpu' ? cpuBinding() : null;
+  const nb = b.backend === 'cpu' && b.out.size > 0 ? cpuBinding() : null;
   if (nb?.linearAsync) {
     await nb.linearAsync(
       b.x.dataSync(),

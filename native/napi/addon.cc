@@ -5,7 +5,7 @@
 //   setNumThreads(n: number): number    (n < 1 = all cores; returns the count)
 //   getNumThreads(): number
 //   setIsaCap(name: 'scalar' | 'avx2' | 'avx512'): string   (returns the cap in force)
-//   maxPool2d / globalAvgPool / linear (+ *Async): inference layers, see *_wrap.cc
+//   maxPool2d / avgPool2d / globalAvgPool / linear (+ *Async): inference layers, see *_wrap.cc
 //   Network: whole-network layer programs (fused CPU forward), see network_wrap.cc
 #include <napi.h>
 
@@ -72,6 +72,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));
   exports.Set("setIsaCap", Napi::Function::New(env, SetIsaCap, "setIsaCap"));
   RegisterMaxPool2d(env, exports);
+  RegisterAvgPool2d(env, exports);
   RegisterGlobalAvgPool(env, exports);
   RegisterLinear(env, exports);
   RegisterNetwork(env, exports);

@@ -1,27 +1,44 @@
-'use strict';
-// ONNX encoder for a whole ResNet/ResNeXt (ModelProto bytes, no protobuf
+// ONNX export of a whole ResNet/ResNeXt (ModelProto bytes, no protobuf
 // dependency), built from a model's architecture and stateDict() so that
-// onnxruntime runs the same network with the same weights as our CPU backend.
+// onnxruntime runs the same network with the same weights as our backends.
 // Nodes: Conv (no bias) -> BatchNormalization (running stats, eps 1e-5) ->
 // Relu, MaxPool 3x3/2 pad 1, Add, GlobalAveragePool, Flatten, Gemm (transB=1,
-// torch's fc layout). BN is left as separate nodes: onnxruntime folds it into
-// the convs itself at graphOptimizationLevel 'all'. Field numbers follow
-// onnx/onnx.proto3; every message is length-delimited bytes.
+// torch's fc layout), opset 17. BN is left as separate nodes: onnxruntime
+// folds it into the convs itself (and loadOnnx does too). Input 'input'
+// [batch, 3, height, width] with a named (dynamic) batch unless a fixed one is
+// asked for, and named height and width; output 'logits' [batch, classes].
 
-const { attrFloat, attrInt, attrInts, modelProto, node, tensorProto, valueInfo } = require('../onnx/proto');
+import { invalidValue } from '../errors';
+import type { ConvDef } from '../models/architecture';
+import type { ResNeXtModel } from '../models/model';
+import { attrFloat, attrInt, attrInts, modelProto, node, tensorProto, valueInfo } from './proto';
 
-/**
- * model: a ResNeXtModel (architecture + stateDict()); batch: fixed N of the
- * input [N, 3, size, size]. Returns ModelProto bytes; input 'x', output 'logits'.
- */
-function networkModel(model, batch, size) {
+export interface ToOnnxOptions {
+  /** A fixed batch size; default: dynamic ('batch'). */
+  batch?: number;
+  /** A fixed input height and width; default: dynamic ('height', 'width'). */
+  size?: number;
+  /** Default 17 (at least 13). */
+  opset?: number;
+}
+
+/** ModelProto bytes for the model's network and current weights. */
+export function exportOnnx(model: ResNeXtModel, options: ToOnnxOptions = {}): Uint8Array {
+  const { batch, size, opset = 17 } = options;
+  for (const [k, v, min] of [
+    ['batch', batch, 1],
+    ['size', size, 1],
+    ['opset', opset, 13],
+  ] as const)
+    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < min))
+      throw invalidValue(`options.${k}`, `an integer >= ${min}`, v);
   const arch = model.architecture;
-  // Copies: the model keeps its prepared engine (no re-preparation before timing).
+  // Copies: the model keeps its prepared engine.
   const sd = model.stateDict({ copy: true });
-  const nodes = [];
-  const inits = [];
-  const used = new Set();
-  const init = (name) => {
+  const nodes: Uint8Array[] = [];
+  const inits: Uint8Array[] = [];
+  const used = new Set<string>();
+  const init = (name: string): string => {
     if (used.has(name)) return name;
     used.add(name);
     const t = sd.get(name);
@@ -29,7 +46,7 @@ function networkModel(model, batch, size) {
     inits.push(tensorProto(name, [...t.shape], t.dataSync()));
     return name;
   };
-  const convBn = (c, input, relu) => {
+  const convBn = (c: ConvDef, input: string, relu: boolean): string => {
     const k = c.kernel;
     nodes.push(
       node(
@@ -60,7 +77,7 @@ function networkModel(model, batch, size) {
     nodes.push(node('Relu', `${b}.relu`, [`${b}.out`], [`${b}.relu`]));
     return `${b}.relu`;
   };
-  let h = convBn(arch.stem, 'x', true);
+  let h = convBn(arch.stem, 'input', true);
   if (arch.maxPool) {
     nodes.push(
       node(
@@ -87,14 +104,19 @@ function networkModel(model, batch, size) {
   nodes.push(node('GlobalAveragePool', 'avgpool', [h], ['avgpool.out']));
   nodes.push(node('Flatten', 'flatten', ['avgpool.out'], ['flat'], [attrInt('axis', 1)]));
   nodes.push(node('Gemm', 'fc', ['flat', init('fc.weight'), init('fc.bias')], ['logits'], [attrInt('transB', 1)]));
+  const N = batch ?? 'batch';
   return modelProto({
     name: model.name,
-    producer: 'resnext-bench-networks',
+    producer: 'resnext',
     nodes,
     initializers: inits,
-    inputs: [valueInfo('x', [batch, 3, size, size])],
-    outputs: [valueInfo('logits', [batch, arch.numClasses])],
+    inputs: [valueInfo('input', [N, arch.stem.inC, size ?? 'height', size ?? 'width'])],
+    outputs: [valueInfo('logits', [N, arch.numClasses])],
+    opset,
   });
 }
 
-module.exports = { networkModel };
+/** The graph at a fixed input [batch, 3, size, size] (bench and `bench --compare onnxruntime`). */
+export function networkModel(model: ResNeXtModel, batch: number, size: number): Uint8Array {
+  return exportOnnx(model, { batch, size });
+}
