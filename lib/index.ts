@@ -42,8 +42,8 @@ export {
 export type { ResNeXtOptions } from './models/presets';
 export { ResNeXtModel } from './models/model';
 export type { ForwardOptions, ModelOptions } from './models/model';
-export type { ForwardMode } from './models/fused_cpu';
-export type { DenseConvImpl } from './models/fused_cuda';
+export type { ForwardMode } from './backends/cpu_network';
+export type { DenseConvImpl } from './backends/cuda_network';
 export type { ResNeXtConfig, Architecture } from './models/architecture';
 export type { LayerComplexity } from './models/complexity';
 export { foldBatchNorm } from './models/fold_bn';
