@@ -94,13 +94,34 @@ function programLowering(b: NativeCpuBinding, net: FusedNetwork, algorithm: 'aut
           output = views[s.y]!;
         switch (s.op) {
           case 'conv':
-            return { op: 'conv', conv: s.conv, input, inputShape: shape(s.x), output, residual: s.residual === null ? null : views[s.residual] };
+            return {
+              op: 'conv',
+              conv: s.conv,
+              input,
+              inputShape: shape(s.x),
+              output,
+              residual: s.residual === null ? null : views[s.residual],
+            };
           case 'maxPool2d':
-            return { op: 'maxPool2d', input, inputShape: shape(s.x), output, params: [s.kernel, s.kernel, s.stride, s.stride, s.padding, s.padding] };
+            return {
+              op: 'maxPool2d',
+              input,
+              inputShape: shape(s.x),
+              output,
+              params: [s.kernel, s.kernel, s.stride, s.stride, s.padding, s.padding],
+            };
           case 'globalAvgPool':
             return { op: 'globalAvgPool', input, inputShape: shape(s.x), output };
           case 'linear':
-            return { op: 'linear', input, inputShape: shape(s.x), weight: fcWeight, weightShape: [...net.fc.weight.shape], bias: fcBias, output };
+            return {
+              op: 'linear',
+              input,
+              inputShape: shape(s.x),
+              weight: fcWeight,
+              weightShape: [...net.fc.weight.shape],
+              bias: fcBias,
+              output,
+            };
           default:
             return unsupported(s);
         }
