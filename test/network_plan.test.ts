@@ -72,7 +72,14 @@ describe('compilePlan: resnext50_32x4d x=[2, 3, 64, 64]', () => {
     const total = plan.slots.reduce((a, b) => a + b, 0);
     // What the per-role scheme allocated: stem and pool outputs, two ping-pong block outputs, t1, t2 and the shortcut.
     const size = (v: number[]): number => v.reduce((a, b) => a * b, 1);
-    const roles = [2 * 64 * 32 * 32, 2 * 64 * 16 * 16, 2 * size([2, 256, 16, 16]), size([2, 128, 16, 16]), size([2, 128, 16, 16]), size([2, 256, 16, 16])];
+    const roles = [
+      2 * 64 * 32 * 32,
+      2 * 64 * 16 * 16,
+      2 * size([2, 256, 16, 16]),
+      size([2, 128, 16, 16]),
+      size([2, 128, 16, 16]),
+      size([2, 256, 16, 16]),
+    ];
     const before = roles.reduce((a, b) => a + b, 0);
     console.log(`resnext50_32x4d [2, 3, 64, 64]: ${plan.slots.length} slots, ${total} floats (per-role buffers: ${before})`);
     expect(plan.slots.length).toBeLessThanOrEqual(5);

@@ -1,11 +1,10 @@
 // 2-D max pooling over NCHW: out[n][c][p][q] = max over the kernel window of
 // x[n][c][p*sh - pt + i][q*sw - pl + j], padding never wins (as torch: padded
 // positions are -inf). Output [N, C, P, Q], P = floor((H + 2*ph - kh)/sh) + 1.
-// The CPU backend runs the addon's kernel (native/cpu/max_pool2d.cc), async
-// on a worker thread in maxPool2dAsync; the reference is a plain loop.
+// Kernels per backend in lib/backends/layer_kernels.ts (the CPU backend runs
+// the addon's, async on a worker thread in maxPool2dAsync).
 
-import { cpuBinding } from '../binding';
-import { rethrowNative } from '../errors';
+import { runLayer, runLayerAsync } from '../backends/layer_kernels';
 import { resolvePair, type Pair } from '../shape';
 import { checkTensor, type Tensor } from '../tensor';
 import { bindOut, checkLayerOptions, checkRank, type LayerOptions, resolveHostBackend } from './op_backend';
@@ -58,50 +57,15 @@ function bind(x: unknown, options: unknown): Bound {
   return { x: xt, out, backend, params: [kh, kw, sh, sw, ph, pw] };
 }
 
-function loop(b: Bound): void {
-  const [N, C, H, W] = b.x.shape;
-  const [, , P, Q] = b.out.shape;
-  const [kh, kw, sh, sw, ph, pw] = b.params;
-  const xd = b.x.dataSync(),
-    od = b.out.dataSync();
-  for (let nc = 0; nc < N * C; nc++) {
-    const ib = nc * H * W,
-      ob = nc * P * Q;
-    for (let p = 0; p < P; p++) {
-      const h0 = p * sh - ph;
-      for (let q = 0; q < Q; q++) {
-        const w0 = q * sw - pw;
-        let m = -Infinity;
-        for (let i = Math.max(0, h0); i < Math.min(H, h0 + kh); i++) {
-          for (let j = Math.max(0, w0); j < Math.min(W, w0 + kw); j++) {
-            const v = xd[ib + i * W + j];
-            if (v > m || v !== v) m = v;
-          }
-        }
-        od[ob + p * Q + q] = m;
-      }
-    }
-  }
-}
-
 export function maxPool2d(x: Tensor, options?: MaxPool2dOptions): Tensor {
   const b = bind(x, options);
-  const nb = b.backend === 'cpu' ? cpuBinding() : null;
-  if (nb?.maxPool2d) {
-    try {
-      nb.maxPool2d(b.x.dataSync(), [...b.x.shape], b.out.dataSync(), b.params);
-    } catch (err) {
-      rethrowNative(err, 'maxPool2d (cpu)');
-    }
-  } else loop(b);
+  runLayer('maxPool2d', b.backend, b);
   return b.out;
 }
 
 /** maxPool2d off the event loop on the CPU backend; x must not be written until it settles. */
 export async function maxPool2dAsync(x: Tensor, options?: MaxPool2dOptions): Promise<Tensor> {
   const b = bind(x, options);
-  const nb = b.backend === 'cpu' ? cpuBinding() : null;
-  if (nb?.maxPool2dAsync) await nb.maxPool2dAsync(b.x.dataSync(), [...b.x.shape], b.out.dataSync(), b.params);
-  else loop(b);
+  await runLayerAsync('maxPool2d', b.backend, b);
   return b.out;
 }

@@ -1,0 +1,75 @@
+// The CPU backend's inference-layer kernels: max pool, global average pool
+// and linear run the addon's kernels (native/cpu/*.cc; the async variants on
+// a worker thread); batchNorm is a float32 loop with the per-channel scale and
+// shift rounded to float32 (models fold BN into the conv and never run it);
+// relu and add are the reference loops, exact in float32. Layout NCHW.
+
+import { cpuBinding, loadCpuBinding } from '../binding';
+import { ResnextError, rethrowNative } from '../errors';
+import type { NativeCpuBinding } from '../native_types';
+import type { LayerKernelArgs, LayerKernels } from './layer_kernels';
+import { addLoop, reluLoop } from './reference/layers';
+
+function native(): NativeCpuBinding {
+  const b = cpuBinding();
+  if (!b) throw new ResnextError('ERR_RESNEXT_NO_CPU', `The cpu backend is unavailable: ${loadCpuBinding().reason}`);
+  return b;
+}
+
+/** A native layer call with errors re-thrown from JS (sync and async alike). */
+function call(op: string, f: () => void): void {
+  try {
+    f();
+  } catch (err) {
+    rethrowNative(err, `${op} (cpu)`);
+  }
+}
+
+async function callAsync(op: string, f: () => Promise<void> | undefined): Promise<void> {
+  try {
+    await f();
+  } catch (err) {
+    rethrowNative(err, `${op} (cpu)`);
+  }
+}
+
+function batchNormF32({ x, out, weight: w, bias: b, mean, variance: v, eps }: LayerKernelArgs['batchNorm']): void {
+  const xd = x.dataSync(),
+    od = out.dataSync();
+  const N = x.shape[0],
+    C = x.shape[1];
+  const inner = x.size / (N * C);
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < C; c++) {
+      const base = (n * C + c) * inner;
+      const scale = Math.fround(w[c] / Math.sqrt(v[c] + eps));
+      const shift = Math.fround(b[c] - mean[c] * scale);
+      for (let i = 0; i < inner; i++) od[base + i] = xd[base + i] * scale + shift;
+    }
+  }
+}
+
+export const cpuLayerKernels: LayerKernels = {
+  maxPool2d: {
+    run: ({ x, out, params }) => call('maxPool2d', () => native().maxPool2d!(x.dataSync(), [...x.shape], out.dataSync(), [...params])),
+    runAsync: ({ x, out, params }) =>
+      callAsync('maxPool2d', () => native().maxPool2dAsync!(x.dataSync(), [...x.shape], out.dataSync(), [...params])),
+  },
+  globalAvgPool: {
+    run: ({ x, out }) => call('globalAvgPool', () => native().globalAvgPool!(x.dataSync(), [...x.shape], out.dataSync())),
+    runAsync: ({ x, out }) => callAsync('globalAvgPool', () => native().globalAvgPoolAsync!(x.dataSync(), [...x.shape], out.dataSync())),
+  },
+  linear: {
+    run: ({ x, w, bias, out }) =>
+      call('linear', () =>
+        native().linear!(x.dataSync(), [...x.shape], w.dataSync(), [...w.shape], bias ? bias.dataSync() : null, out.dataSync()),
+      ),
+    runAsync: ({ x, w, bias, out }) =>
+      callAsync('linear', () =>
+        native().linearAsync!(x.dataSync(), [...x.shape], w.dataSync(), [...w.shape], bias ? bias.dataSync() : null, out.dataSync()),
+      ),
+  },
+  batchNorm: { run: batchNormF32 },
+  relu: { run: reluLoop },
+  add: { run: addLoop },
+};
