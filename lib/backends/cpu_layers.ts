@@ -8,7 +8,7 @@ import { cpuBinding, loadCpuBinding } from '../binding';
 import { ResnextError, rethrowNative } from '../errors';
 import type { NativeCpuBinding } from '../native_types';
 import type { LayerKernelArgs, LayerKernels } from './layer_kernels';
-import { addLoop, reluLoop } from './reference/layers';
+import { addLoop, mapChannels, reluLoop } from './reference/layers';
 
 function native(): NativeCpuBinding {
   const b = cpuBinding();
@@ -33,20 +33,13 @@ async function callAsync(op: string, f: () => Promise<void> | undefined): Promis
   }
 }
 
-function batchNormF32({ x, out, weight: w, bias: b, mean, variance: v, eps }: LayerKernelArgs['batchNorm']): void {
-  const xd = x.dataSync(),
-    od = out.dataSync();
-  const N = x.shape[0],
-    C = x.shape[1];
-  const inner = x.size / (N * C);
-  for (let n = 0; n < N; n++) {
-    for (let c = 0; c < C; c++) {
-      const base = (n * C + c) * inner;
-      const scale = Math.fround(w[c] / Math.sqrt(v[c] + eps));
-      const shift = Math.fround(b[c] - mean[c] * scale);
-      for (let i = 0; i < inner; i++) od[base + i] = xd[base + i] * scale + shift;
-    }
-  }
+function batchNormF32(args: LayerKernelArgs['batchNorm']): void {
+  const { weight: w, bias: b, mean, variance: v, eps } = args;
+  mapChannels(args, (c) => {
+    const scale = Math.fround(w[c] / Math.sqrt(v[c] + eps));
+    const shift = Math.fround(b[c] - mean[c] * scale);
+    return (x) => x * scale + shift;
+  });
 }
 
 export const cpuLayerKernels: LayerKernels = {

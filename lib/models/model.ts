@@ -181,7 +181,8 @@ export class ResNeXtModel {
 
   /**
    * Logits [N, numClasses] for x [N, 3, H, W]. Native backends run the fused,
-   * prepared network off the event loop (one native call per layer); the
+   * prepared network off the event loop (one compiled plan per input shape,
+   * docs/engine.md); the
    * reference backend computes synchronously before the promise is returned.
    * x must not be written until the promise settles.
    */

@@ -59,19 +59,24 @@ export function linearLoop({ x, w, bias, out }: LayerKernelArgs['linear']): void
   }
 }
 
-function batchNormLoop({ x, out, weight: w, bias: b, mean, variance: v, eps }: LayerKernelArgs['batchNorm']): void {
-  const xd = x.dataSync(),
-    od = out.dataSync();
-  const N = x.shape[0],
-    C = x.shape[1];
-  const inner = x.size / (N * C);
-  for (let n = 0; n < N; n++) {
-    for (let c = 0; c < C; c++) {
-      const base = (n * C + c) * inner;
-      const inv = 1 / Math.sqrt(v[c] + eps);
-      for (let i = 0; i < inner; i++) od[base + i] = (xd[base + i] - mean[c]) * inv * w[c] + b[c];
-    }
+/** out[n][c][...] = f(c)(x[n][c][...]) over every channel plane of x [N, C, ...]. */
+export function mapChannels(args: LayerKernelArgs['batchNorm'], f: (c: number) => (v: number) => number): void {
+  const xd = args.x.dataSync(),
+    od = args.out.dataSync();
+  const [N, C] = args.x.shape;
+  const inner = args.x.size / (N * C);
+  for (let nc = 0; nc < N * C; nc++) {
+    const g = f(nc % C);
+    for (let i = nc * inner; i < (nc + 1) * inner; i++) od[i] = g(xd[i]);
   }
+}
+
+function batchNormLoop(args: LayerKernelArgs['batchNorm']): void {
+  const { weight: w, bias: b, mean, variance: v, eps } = args;
+  mapChannels(args, (c) => {
+    const inv = 1 / Math.sqrt(v[c] + eps);
+    return (x) => (x - mean[c]) * inv * w[c] + b[c];
+  });
 }
 
 /** NaN propagates, as in torch. */
