@@ -58,7 +58,7 @@ function unsupported(s: PlanStep): never {
   throw new ResnextError('ERR_RESNEXT_INTERNAL', `the cpu lowering has no step '${s.op}' for this plan`);
 }
 
-export function cpuNetworkLowering(net: FusedNetwork, options: CpuNetworkOptions): NetworkLowering & { readonly mode: ForwardMode } {
+export function cpuNetworkLowering(net: FusedNetwork, options: CpuNetworkOptions): NetworkLowering {
   const b = cpuBinding();
   if (!b) throw new ResnextError('ERR_RESNEXT_NO_CPU', `The cpu backend is unavailable: ${loadCpuBinding().reason}`);
   return (options.mode ?? 'network') === 'network' ? programLowering(b, net, options.algorithm) : layerLowering(b, net, options.algorithm);
@@ -73,7 +73,7 @@ function logitsOf(plan: NetworkPlan, views: (Float32Array | null)[]): Tensor {
   return new Tensor(new HostStorage(views[plan.output]!.slice()), [...plan.values[plan.output].shape]);
 }
 
-function programLowering(b: NativeCpuBinding, net: FusedNetwork, algorithm: 'auto' | 'direct'): NetworkLowering & { mode: ForwardMode } {
+function programLowering(b: NativeCpuBinding, net: FusedNetwork, algorithm: 'auto' | 'direct'): NetworkLowering {
   if (!b.Network) throw new ResnextError('ERR_RESNEXT_NO_CPU', 'The cpu addon lacks the native Network class');
   let network: NativeNetwork;
   try {
@@ -84,7 +84,6 @@ function programLowering(b: NativeCpuBinding, net: FusedNetwork, algorithm: 'aut
   const fcWeight = net.fc.weight.dataSync(),
     fcBias = net.fc.bias.dataSync();
   return {
-    mode: 'network',
     layout: 'NCHW',
     lower(plan): NetworkProgram {
       const views = bindArena(plan);
@@ -149,7 +148,7 @@ function programLowering(b: NativeCpuBinding, net: FusedNetwork, algorithm: 'aut
   };
 }
 
-function layerLowering(b: NativeCpuBinding, net: FusedNetwork, algorithm: 'auto' | 'direct'): NetworkLowering & { mode: ForwardMode } {
+function layerLowering(b: NativeCpuBinding, net: FusedNetwork, algorithm: 'auto' | 'direct'): NetworkLowering {
   const { maxPool2dAsync, globalAvgPoolAsync, linearAsync } = b;
   if (!maxPool2dAsync || !globalAvgPoolAsync || !linearAsync)
     throw new ResnextError('ERR_RESNEXT_NO_CPU', 'The cpu addon lacks the native pooling and linear layers');
@@ -165,7 +164,6 @@ function layerLowering(b: NativeCpuBinding, net: FusedNetwork, algorithm: 'auto'
   const fcWeight = net.fc.weight.dataSync(),
     fcBias = net.fc.bias.dataSync();
   return {
-    mode: 'layer',
     layout: 'NCHW',
     lower(plan): NetworkProgram {
       const views = bindArena(plan);

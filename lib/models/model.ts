@@ -264,16 +264,13 @@ export class ResNeXtModel {
     const e = this.#engine;
     if (e && (e.backend !== backend.name || (mode !== undefined && e.options.mode !== mode) || e.options.algorithm !== algorithm))
       this.#dropEngine();
-    if (!this.#engine) this.#engine = this.#prepare(backend, { mode, algorithm });
+    if (!this.#engine) this.#engine = this.#prepare(backend, { mode: mode ?? 'network', algorithm });
     return this.#engine.engine;
   }
 
   #prepare(backend: Backend, options: NetworkOptions): Prepared {
     const net = fuseNetwork(this.architecture, this.#state);
-    const lowering = backend.prepareNetwork!(net, options);
-    // The mode the lowering chose, so that a later forward naming the same mode keeps this engine.
-    const mode = (lowering as { mode?: ForwardMode }).mode;
-    return { backend: backend.name, options: { ...options, ...(mode ? { mode } : {}) }, engine: new NetworkEngine(net, lowering) };
+    return { backend: backend.name, options, engine: new NetworkEngine(net, backend.prepareNetwork!(net, options)) };
   }
 
   /** The GPU engine for these settings (validated), kept when they match the current one, else rebuilt. */
