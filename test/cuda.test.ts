@@ -21,7 +21,7 @@ import {
   tensor,
   type DType,
 } from '../lib';
-import { cudaAddonCandidates } from '../lib/binding';
+import { cudaAddonCandidates, cudaBinding } from '../lib/binding';
 import { Rng } from '../lib/random';
 import { relErr } from './helpers/compare';
 import { type Case, caseName } from './helpers/kernel_cases';
@@ -520,6 +520,53 @@ for (const be of ['cuda', 'cudnn'] as const) {
         c.dispose();
       },
     );
+
+    it('per-shape device buffers: 4 input shapes kept, the least recently used one freed when a 5th arrives (x=[1,3,H,16], H=16..32)', async () => {
+      const b = cudaBinding()!;
+      const Original = b.DeviceBuffer;
+      // Owning buffers allocated during each forward (host inputs: only the engine's per-shape buffers), and which were freed.
+      let current: Set<object> | null = null;
+      const freed = new Set<object>();
+      b.DeviceBuffer = class extends (Original as unknown as new (...a: unknown[]) => { dispose(): void }) {
+        constructor(...a: unknown[]) {
+          super(...a);
+          if (a[2] === undefined || a[2] === null) current?.add(this);
+        }
+        override dispose(): void {
+          freed.add(this);
+          super.dispose();
+        }
+      } as unknown as typeof Original;
+      try {
+        const c = resnext({ depth: 50, cardinality: 2, width: 2, numClasses: 4, seed: 31 });
+        c.prepare({ backend: be });
+        const xs = [16, 20, 24, 28, 32].map((h, i) => randn([1, 3, h, 16], { seed: 40 + i }));
+        const bufs: Set<object>[] = [];
+        const forward = async (i: number): Promise<Set<object>> => {
+          const s = new Set<object>();
+          current = s;
+          try {
+            await c.forward(xs[i], { backend: be });
+          } finally {
+            current = null;
+          }
+          return s;
+        };
+        for (let i = 0; i < 4; i++) bufs.push(await forward(i));
+        expect(bufs.every((s) => s.size > 0)).toBe(true);
+        // Shape 0 used again (nothing allocated): now shape 1 is the least recently used.
+        expect((await forward(0)).size).toBe(0);
+        bufs.push(await forward(4));
+        const isFreed = (i: number): boolean => [...bufs[i]].every((o) => freed.has(o));
+        const isLive = (i: number): boolean => [...bufs[i]].every((o) => !freed.has(o));
+        expect(isFreed(1)).toBe(true);
+        expect([0, 2, 3, 4].every(isLive)).toBe(true);
+        expect((await forward(0)).size).toBe(0);
+        c.dispose();
+      } finally {
+        b.DeviceBuffer = Original;
+      }
+    });
 
     it('CIFAR resnext29 (C=2, d=2, no max pool, 3 stages) x=[1,3,16,16] float32 matches the reference', async () => {
       const c = resnext({ depth: 29, cardinality: 2, width: 2, numClasses: 4, seed: 26 });

@@ -2,8 +2,12 @@
 // and weights into a prepared kernel (create once, run many); ops in lib/ops
 // validate arguments before they reach a backend.
 
+import type { NetworkLowering } from '../models/engine';
+import type { FusedNetwork } from '../models/plan';
 import type { ConvSpec, Shape4 } from '../shape';
-import type { Device, Tensor } from '../tensor';
+import type { Device, DType, Tensor } from '../tensor';
+import type { ForwardMode } from './cpu_network';
+import type { DenseConvImpl } from './cuda_network';
 
 export type BackendName = 'reference' | 'cpu' | 'cuda' | 'cudnn';
 
@@ -48,6 +52,18 @@ export interface PrepareOptions {
   algorithm?: 'auto' | 'direct';
 }
 
+/** Options of prepareNetwork (validated by the model); each backend reads the ones it has. */
+export interface NetworkOptions {
+  /** cpu: one native job per forward ('network', the default) or one async call per layer ('layer'). */
+  mode?: ForwardMode;
+  /** cpu: 'direct' excludes transformed algorithms (Winograd). */
+  algorithm?: 'auto' | 'direct';
+  /** GPU: element type of weights and activations on the device. */
+  dtype?: DType;
+  /** 'cuda': where the ungrouped convs run. */
+  denseConvs?: DenseConvImpl;
+}
+
 export interface Backend {
   readonly name: BackendName;
   /** Higher is preferred when the caller names no backend. */
@@ -56,4 +72,6 @@ export interface Backend {
   readonly device: Device;
   status(): BackendStatus;
   prepareConv2d(weight: Tensor<Shape4>, bias: Tensor | null, spec: ConvSpec, options?: PrepareOptions): PreparedConv2d;
+  /** A whole network's weights prepared on this backend, ready to lower compiled plans (absent: no fused forward). */
+  prepareNetwork?(net: FusedNetwork, options: NetworkOptions): NetworkLowering;
 }

@@ -1,10 +1,13 @@
 // A ResNeXt (or ResNet) model: the architecture, its weights as torchvision
 // names them, complexity accounting without running it, and forward on every
 // host backend. The weights live in one Map<string, Tensor> in torchvision's
-// state-dict order; the fused CPU engine (fused_cpu.ts) is prepared from them
-// on first use and dropped whenever the weights may have changed.
+// state-dict order; the fused engine (engine.ts: one compiled plan per input
+// shape, lowered by the backend) is prepared from them on first use and
+// dropped whenever the weights may have changed.
 
-import type { BackendName } from '../backends/backend';
+import type { Backend, BackendName, NetworkOptions } from '../backends/backend';
+import type { ForwardMode } from '../backends/cpu_network';
+import type { DenseConvImpl } from '../backends/cuda_network';
 import { backends, resolveBackend } from '../backends/registry';
 import { invalidType, invalidValue } from '../errors';
 import type { Shape2 } from '../shape';
@@ -13,10 +16,19 @@ import { checkAlgorithm, type ConvAlgorithm } from '../ops/conv2d';
 import { type Architecture, buildArchitecture, type ResNeXtConfig, stateSpecs, type TensorSpec } from './architecture';
 import { checkInputShape, type LayerComplexity, layerComplexity } from './complexity';
 import { forwardUnfused } from './forward_unfused';
-import { type ForwardMode, FusedEngine } from './fused_cpu';
-import { CudaEngine, type DenseConvImpl } from './fused_cuda';
+import { type ConvPlanInfo, NetworkEngine } from './engine';
 import { initialState } from './init';
 import { exportOnnx, type ToOnnxOptions } from '../onnx/export';
+import { fuseNetwork } from './plan';
+
+export type { ForwardMode, DenseConvImpl };
+
+/** A prepared engine and the settings it was prepared with. */
+interface Prepared {
+  backend: BackendName;
+  options: NetworkOptions;
+  engine: NetworkEngine;
+}
 
 export interface ForwardOptions {
   /** Default: the fastest available backend ('cpu' when the addon is built, else 'reference'). */
@@ -85,8 +97,9 @@ export class ResNeXtModel {
   readonly specs: readonly TensorSpec[];
   #seed: number;
   #stateStore: Map<string, Tensor> | null = null;
-  #engine: FusedEngine | null = null;
-  #cudaEngine: CudaEngine | null = null;
+  /** The host (cpu) and GPU engines: a model may hold one of each. */
+  #engine: Prepared | null = null;
+  #cudaEngine: Prepared | null = null;
   #checkedShapes = new Set<string>();
 
   constructor(config: ResNeXtConfig, options: ModelOptions = {}) {
@@ -221,7 +234,8 @@ export class ResNeXtModel {
 
   /**
    * Logits [N, numClasses] for x [N, 3, H, W]. Native backends run the fused,
-   * prepared network off the event loop (one native call per layer); the
+   * prepared network off the event loop (one compiled plan per input shape,
+   * docs/engine.md); the
    * reference backend computes synchronously before the promise is returned.
    * x must not be written until the promise settles.
    */
@@ -263,7 +277,7 @@ export class ResNeXtModel {
           'no algorithm option on a GPU backend (backend cuda is always direct; cudnn chooses its own)',
           options.algorithm,
         );
-      return (await this.#cudaEngineFor(backend.name as 'cuda' | 'cudnn', dtype, options.denseConvs).forward(xt, {
+      return (await this.#cudaEngineFor(backend, dtype, options.denseConvs).forward(xt, {
         graph: options.graph ?? false,
       })) as Tensor<Shape2>;
     }
@@ -277,37 +291,49 @@ export class ResNeXtModel {
         throw new Error(`The unfused forward is not implemented on the ${backend.name} backend`);
       return (await forwardUnfused(this.architecture, this.#state, xt, backend.name, algorithm)) as Tensor<Shape2>;
     }
-    if (backend.name !== 'cpu') throw new Error(`The fused forward is not implemented on the ${backend.name} backend`);
-    if (this.#engine && ((options.mode !== undefined && this.#engine.mode !== options.mode) || this.#engine.algorithm !== algorithm))
-      this.#dropEngine();
-    if (!this.#engine) this.#engine = new FusedEngine(this.architecture, this.#state, backend.name, options.mode, algorithm);
-    return (await this.#engine.forward(xt)) as Tensor<Shape2>;
+    return (await this.#hostEngineFor(backend, options.mode, algorithm).forward(xt)) as Tensor<Shape2>;
   }
 
   /** Prepares the fused engine now (BN folding, weight packing) instead of at the first forward. */
   prepare(options: { backend?: BackendName; dtype?: DType; algorithm?: ConvAlgorithm; denseConvs?: DenseConvImpl } = {}): this {
     if (options.backend === 'cuda' || options.backend === 'cudnn') {
       const be = resolveBackend(options.backend, 'cuda');
-      this.#cudaEngineFor(be.name as 'cuda' | 'cudnn', options.dtype ?? 'float32', options.denseConvs);
+      this.#cudaEngineFor(be, options.dtype ?? 'float32', options.denseConvs);
       return this;
     }
     if (options.denseConvs !== undefined) throw invalidValue('denseConvs', 'no denseConvs option on a host backend', options.denseConvs);
     const backend = resolveBackend(options.backend, 'cpu');
     const algorithm = checkAlgorithm(options.algorithm, 'algorithm');
-    if (this.#engine && this.#engine.algorithm !== algorithm) this.#dropEngine();
-    if (backend.name === 'cpu' && !this.#engine)
-      this.#engine = new FusedEngine(this.architecture, this.#state, 'cpu', undefined, algorithm);
+    if (backend.prepareNetwork) this.#hostEngineFor(backend, undefined, algorithm);
     return this;
   }
 
-  /** Kernel choices of the prepared conv plans (prepare() first), for diagnostics. */
-  planInfo(): Record<string, unknown>[] {
-    if (this.#cudaEngine) return this.#cudaEngine.info();
-    return this.#engine ? this.#engine.info() : [];
+  /**
+   * Kernel choices of the prepared conv plans (prepare() first), for diagnostics: one entry per conv in
+   * torchvision's order, the same keys on every backend.
+   */
+  planInfo(): ConvPlanInfo[] {
+    return (this.#cudaEngine ?? this.#engine)?.engine.info() ?? [];
+  }
+
+  /** The host engine: kept when its settings match (mode undefined keeps the current one), else rebuilt. */
+  #hostEngineFor(backend: Backend, mode: ForwardMode | undefined, algorithm: ConvAlgorithm): NetworkEngine {
+    if (!backend.prepareNetwork) throw new Error(`The fused forward is not implemented on the ${backend.name} backend`);
+    const e = this.#engine;
+    if (e && (e.backend !== backend.name || (mode !== undefined && e.options.mode !== mode) || e.options.algorithm !== algorithm))
+      this.#dropEngine();
+    if (!this.#engine) this.#engine = this.#prepare(backend, { mode: mode ?? 'network', algorithm });
+    return this.#engine.engine;
+  }
+
+  #prepare(backend: Backend, options: NetworkOptions): Prepared {
+    const net = fuseNetwork(this.architecture, this.#state);
+    return { backend: backend.name, options, engine: new NetworkEngine(net, backend.prepareNetwork!(net, options)) };
   }
 
   /** The GPU engine for these settings (validated), kept when they match the current one, else rebuilt. */
-  #cudaEngineFor(name: 'cuda' | 'cudnn', dtype: unknown, denseConvs: unknown): CudaEngine {
+  #cudaEngineFor(backend: Backend, dtype: unknown, denseConvs: unknown): NetworkEngine {
+    const name = backend.name as 'cuda' | 'cudnn';
     if (dtype !== 'float32' && dtype !== 'float16' && dtype !== 'bfloat16')
       throw invalidValue('dtype', "'float32', 'float16' or 'bfloat16'", dtype);
     const dense = denseConvs ?? defaultDenseConvs(name);
@@ -315,16 +341,16 @@ export class ResNeXtModel {
     if (name === 'cudnn' && dense !== 'cudnn') throw invalidValue('denseConvs', "'cudnn' (or nothing) on the cudnn backend", dense);
     if (dense === 'cudnn' && name === 'cuda') resolveBackend('cudnn', 'cuda', 'denseConvs');
     const e = this.#cudaEngine;
-    if (e && (e.backend !== name || e.dtype !== dtype || e.denseConvs !== dense)) this.#dropEngine();
-    if (!this.#cudaEngine) this.#cudaEngine = new CudaEngine(this.architecture, this.#state, name, dtype, dense);
-    return this.#cudaEngine;
+    if (e && (e.backend !== name || e.options.dtype !== dtype || e.options.denseConvs !== dense)) this.#dropEngine();
+    if (!this.#cudaEngine) this.#cudaEngine = this.#prepare(backend, { dtype, denseConvs: dense });
+    return this.#cudaEngine.engine;
   }
 
   /** Releases prepared plans and buffers; the weights stay. */
   #dropEngine(): void {
-    this.#engine?.dispose();
+    this.#engine?.engine.dispose();
     this.#engine = null;
-    this.#cudaEngine?.dispose();
+    this.#cudaEngine?.engine.dispose();
     this.#cudaEngine = null;
   }
 
