@@ -1,6 +1,7 @@
 // Grouped 2-D convolution: argument validation, then a prepared plan on the
 // chosen backend. conv2dPlan() is the create-once, run-many form (weights are
-// packed once); conv2d()/conv2dAsync() are one-shot conveniences over it.
+// packed once); conv2d()/conv2dAsync() are one-shot calls over a plan cache
+// (conv2d_cache.ts) that reuses the plan while the weights are unchanged.
 //
 // Layouts: x [N, C, H, W]; weight [K, C/groups, kH, kW]; bias [K];
 // output and residual [N, K, P, Q] with P = floor((H + padTop + padBottom -
@@ -21,6 +22,7 @@ import {
   type Shape4,
 } from '../shape';
 import { checkTensor, emptyLike, Tensor } from '../tensor';
+import { PlanCache } from './conv2d_cache';
 
 export interface Conv2dPlanOptions {
   /** Groups: input and output channels split into this many independent convolutions. Default 1. */
@@ -267,32 +269,117 @@ function splitOptions(options: Conv2dOptions | undefined): [Conv2dPlanOptions, C
   return [plan, { out, residual }];
 }
 
+/** Plans of one-shot calls, reused while the weight and bias values are unchanged (see conv2d_cache.ts). */
+const oneShotPlans = new PlanCache<Conv2dPlan>();
+
+/**
+ * Output pixels (N * P * Q) below which a first one-shot call on a weight
+ * leaves out transformed kernels: their weight transform (36 or 16 values per
+ * 3x3 filter, written in the packed layout) costs about as much as they save
+ * over direct convolution in a run of about 2000 output pixels per filter.
+ */
+const ONE_RUN_TRANSFORM_MIN_PIXELS = 2048;
+
+/** The one-shot plan cache, for tests and diagnostics: stats() and clear(). */
+export function oneShotPlanCache(): Pick<PlanCache<Conv2dPlan>, 'stats' | 'clear' | 'lastOutcome'> {
+  return oneShotPlans;
+}
+
+/**
+ * Runs a one-shot conv through a cached prepared plan where the cache applies
+ * (host tensors, cpu backend); else prepares, runs and disposes a plan.
+ */
+function withOneShotPlan<R>(
+  x: Tensor,
+  weight: Tensor,
+  planOpts: Conv2dPlanOptions,
+  use: (plan: Conv2dPlan) => R,
+): R {
+  const cacheable = cacheKey(x, weight, planOpts);
+  if (cacheable === null) {
+    const plan = conv2dPlan(weight, planOpts);
+    let result: R;
+    try {
+      result = use(plan);
+    } catch (err) {
+      plan.dispose();
+      throw err;
+    }
+    if (result instanceof Promise) return result.finally(() => plan.dispose()) as R;
+    plan.dispose();
+    return result;
+  }
+  const { key, oneRunAllowed } = cacheable;
+  return oneShotPlans.use(
+    weight,
+    (planOpts.bias as Tensor | null | undefined) ?? null,
+    key,
+    oneRunAllowed,
+    (oneRun) => conv2dPlan(weight, oneRun ? { ...planOpts, algorithm: 'direct' } : planOpts),
+    use,
+  );
+}
+
+/** The cache key of a one-shot call, or null when the call is not cached. */
+function cacheKey(x: Tensor, weight: Tensor, o: Conv2dPlanOptions): { key: string; oneRunAllowed: boolean } | null {
+  if (weight.device !== 'cpu' || x.device !== 'cpu') return null;
+  if (o.bias !== undefined && o.bias !== null && !(o.bias instanceof Tensor && !o.bias.isDisposed && o.bias.device === 'cpu'))
+    return null;
+  let stride: [number, number];
+  try {
+    if (resolveBackend(o.backend as string | undefined, 'cpu').name !== 'cpu') return null;
+    stride = resolvePair(o.stride, 'stride', 1);
+  } catch {
+    // Invalid options: the uncached path reports them.
+    return null;
+  }
+  const key = JSON.stringify([
+    weight.shape,
+    o.groups ?? 1,
+    o.stride ?? 1,
+    o.dilation ?? 1,
+    o.padding ?? 0,
+    o.activation ?? 'none',
+    o.backend ?? '',
+    o.isa ?? '',
+    o.impl ?? '',
+    o.algorithm ?? 'auto',
+    o.bias ? 'bias' : '',
+  ]);
+  const [N, , H, W] = x.shape;
+  const pixels = (N * Math.ceil(H / stride[0]) * Math.ceil(W / stride[1])) | 0;
+  const oneRunAllowed =
+    (o.algorithm === undefined || o.algorithm === 'auto') && o.impl === undefined && pixels < ONE_RUN_TRANSFORM_MIN_PIXELS;
+  return { key, oneRunAllowed };
+}
+
 /**
  * Grouped 2-D convolution, synchronously. Inputs are [N, C, H, W] and
  * [K, C/groups, kH, kW]; the result is [N, K, P, Q].
+ *
+ * One-shot, but not re-prepared each call: on the cpu backend the prepared
+ * plan (packed weights) is kept for the weight array and reused while the
+ * weight and bias values are unchanged (checked exactly on every call). The
+ * first call on a weight picks the kernel fastest for one run, preparation
+ * included (no Winograd weight transform for small outputs); the second call
+ * prepares the kernel fastest per run. The two can round differently (both
+ * within the documented error bound); pass algorithm 'direct', or use
+ * conv2dPlan(), for results that are bit-identical from call to call.
  */
 export function conv2d(x: Tensor, weight: Tensor, options?: Conv2dOptions): Tensor<Shape4> {
   checkGroupsDivideInput(x, weight, options);
   const [planOpts, runOpts] = splitOptions(options);
-  const plan = conv2dPlan(weight, planOpts);
-  try {
-    return plan.run(x, runOpts);
-  } finally {
-    plan.dispose();
-  }
+  return withOneShotPlan(x, weight, planOpts, (plan) => plan.run(x, runOpts));
 }
 
 /**
  * conv2d off the event loop: native backends run on a worker thread and the
  * promise resolves with the result. Many calls may be in flight at once.
+ * Shares conv2d()'s plan cache; x, weight and bias must not be written until
+ * the promise settles.
  */
 export async function conv2dAsync(x: Tensor, weight: Tensor, options?: Conv2dOptions): Promise<Tensor<Shape4>> {
   checkGroupsDivideInput(x, weight, options);
   const [planOpts, runOpts] = splitOptions(options);
-  const plan = conv2dPlan(weight, planOpts);
-  try {
-    return await plan.runAsync(x, runOpts);
-  } finally {
-    plan.dispose();
-  }
+  return withOneShotPlan(x, weight, planOpts, (plan) => plan.runAsync(x, runOpts));
 }
