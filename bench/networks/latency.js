@@ -68,11 +68,10 @@ function main() {
   const acc = a.pkgs.map(() => ({ backToBack: [], afterGap: [] }));
   for (let r = 0; r < a.rounds; r++) {
     a.pkgs.forEach((pkg, i) => {
-      const res = spawnSync(
-        process.execPath,
-        [__filename, '--child', JSON.stringify({ pkg, model: a.model, runs: per, gapMs: a.gapMs })],
-        { encoding: 'utf8', maxBuffer: 1 << 24 },
-      );
+      const res = spawnSync(process.execPath, [__filename, '--child', JSON.stringify({ pkg, model: a.model, runs: per, gapMs: a.gapMs })], {
+        encoding: 'utf8',
+        maxBuffer: 1 << 24,
+      });
       if (res.status !== 0) throw new Error(`child for ${pkg} failed: ${res.stderr}`);
       const o = JSON.parse(res.stdout);
       acc[i].backToBack.push(...o.backToBack);

@@ -84,7 +84,10 @@ const stats = (t) => ({ medianMs: median(t), minMs: Math.min(...t), reps: t.leng
  * resnet50) see the same machine conditions as ratios across runtimes.
  */
 async function benchBatch(N, models) {
-  const runtimes = [...(N === 1 ? ['ours', 'ort', 'ours-layer', 'ours-direct'] : ['ours', 'ort']), ...(TORCH.ok ? ['torch', 'ort-torch'] : [])];
+  const runtimes = [
+    ...(N === 1 ? ['ours', 'ort', 'ours-layer', 'ours-direct'] : ['ours', 'ort']),
+    ...(TORCH.ok ? ['torch', 'ort-torch'] : []),
+  ];
   const keys = models.flatMap((m) => runtimes.map((r) => `${m}/${r}`));
   const runners = {};
   const logits = {};
@@ -185,10 +188,13 @@ function markdown(doc) {
           doc.torchLayout ?? {},
         )
           .map(([k, v]) => `${k} ${v.chosen}`)
-          .join(', ')}); "ORT, torch graph" is onnxruntime-node on the graph torch.onnx.export (opset 13) writes for that model, so the ORT comparison does not rest on our encoder.`
-      : `PyTorch not measured: ${doc.torchNote ?? 'not run'}.`) + '\n\n' +
-    'Timing: back-to-back (each block: a 100 ms pause, one untimed run, then timed runs one after another); the after-an-idle-gap latency of batch 1 is what `resnext bench` and the thread-pool distribution in docs/performance.md measure. ' +
-    'Cells: median ms (min ms). Throughput = batch / median. Each model x runtime in its own process, and per batch size all of them timed in the same interleaved rounds (so ratios across models and across runtimes see the same conditions); logits of ours and ORT checked to agree (normwise relative error) before timing.',
+          .join(
+            ', ',
+          )}); "ORT, torch graph" is onnxruntime-node on the graph torch.onnx.export (opset 13) writes for that model, so the ORT comparison does not rest on our encoder.`
+      : `PyTorch not measured: ${doc.torchNote ?? 'not run'}.`) +
+      '\n\n' +
+      'Timing: back-to-back (each block: a 100 ms pause, one untimed run, then timed runs one after another); the after-an-idle-gap latency of batch 1 is what `resnext bench` and the thread-pool distribution in docs/performance.md measure. ' +
+      'Cells: median ms (min ms). Throughput = batch / median. Each model x runtime in its own process, and per batch size all of them timed in the same interleaved rounds (so ratios across models and across runtimes see the same conditions); logits of ours and ORT checked to agree (normwise relative error) before timing.',
     '',
   );
   L.push(

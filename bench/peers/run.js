@@ -318,9 +318,7 @@ async function main() {
     if (torchStatus.ok) torch = torchChild.start(path.join(__dirname, 'torch_peer.py'));
   }
   console.log(
-    torch
-      ? `PyTorch ${torchStatus.version} (${torchChild.PYTHON}): F.conv2d is a peer`
-      : `PyTorch left out: ${torchStatus.reason}`,
+    torch ? `PyTorch ${torchStatus.version} (${torchChild.PYTHON}): F.conv2d is a peer` : `PyTorch left out: ${torchStatus.reason}`,
   );
   const cases = allCases().filter((c) => !args.cases || args.cases.test(c.name) || args.cases.test(c.kind));
   if (cases.length === 0) throw new RangeError(`Expected --cases to match at least one case name but received ${args.cases}`);
@@ -537,7 +535,9 @@ async function main() {
   const doc = { machine, args: { ...args, cases: args.cases ? String(args.cases) : null }, results, targets };
   fs.writeFileSync(path.join(outDir, `${stem}.json`), JSON.stringify(doc, null, 1) + '\n');
   fs.writeFileSync(path.join(outDir, `${stem}.md`), require('./report').markdown(doc));
-  console.log(`wrote ${path.relative(root, path.join(outDir, stem))}.md and .json${args.save ? '' : ' (untracked; --save writes bench/results/)'}`);
+  console.log(
+    `wrote ${path.relative(root, path.join(outDir, stem))}.md and .json${args.save ? '' : ' (untracked; --save writes bench/results/)'}`,
+  );
 }
 
 main().catch((err) => {

@@ -114,14 +114,7 @@ function evaluate(results) {
       (r) => `${r.torchRatio.toFixed(2)}x`,
     ),
   );
-  out.push(
-    check(
-      'every ResNeXt-50 grouped 3x3 layer, batch 1 and 8, >= 3x ORT',
-      rx50,
-      (r) => r.ratio >= 3,
-      ratio,
-    ),
-  );
+  out.push(check('every ResNeXt-50 grouped 3x3 layer, batch 1 and 8, >= 3x ORT', rx50, (r) => r.ratio >= 3, ratio));
   out.push(
     torchCheck(
       'one-shot conv2d() on every ResNeXt-50 grouped 3x3 layer, batch 1, >= 1.0x PyTorch F.conv2d',

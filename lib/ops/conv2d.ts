@@ -22,6 +22,7 @@ import {
   type Shape4,
 } from '../shape';
 import { checkTensor, emptyLike, Tensor } from '../tensor';
+import { KernelTuner } from './conv2d_tune';
 import { PlanCache } from './conv2d_cache';
 
 export interface Conv2dPlanOptions {
@@ -55,6 +56,14 @@ export interface Conv2dPlanOptions {
    * backends are always direct; cudnn picks its own algorithm and refuses 'direct'.
    */
   algorithm?: ConvAlgorithm;
+  /**
+   * cpu backend, algorithm 'auto': where a Winograd kernel competes with direct
+   * convolution, time both on each new input shape and run the faster (the
+   * winner is kept per shape for the process; see info().tuning). Default
+   * false: the cost model's choice, the same on every run and machine (and the
+   * same kernels as a model's native network program).
+   */
+  tune?: boolean;
 }
 
 export type ConvAlgorithm = 'auto' | 'direct';
@@ -79,6 +88,7 @@ const PLAN_KEYS = new Set([
   'isa',
   'impl',
   'algorithm',
+  'tune',
   'out',
   'residual',
 ]);
@@ -105,13 +115,16 @@ export class Conv2dPlan {
   #prepared: PreparedConv2d | null;
   #device: Tensor['device'];
 
+  #tuner: KernelTuner | null;
+
   /** Use conv2dPlan(). */
-  constructor(weight: Tensor<Shape4>, prepared: PreparedConv2d, spec: ConvSpec, backend: BackendName) {
+  constructor(weight: Tensor<Shape4>, prepared: PreparedConv2d, spec: ConvSpec, backend: BackendName, tuner: KernelTuner | null = null) {
     this.weightShape = weight.shape;
     this.spec = Object.freeze({ ...spec });
     this.backend = backend;
     this.#prepared = prepared;
     this.#device = weight.device;
+    this.#tuner = tuner;
   }
 
   /** Input channels the plan expects: weight.shape[1] * groups. */
@@ -130,7 +143,12 @@ export class Conv2dPlan {
 
   /** Backend and kernel details: which implementation runs and why others were skipped. */
   info(): Record<string, unknown> {
-    return this.prepared.info();
+    const tuner = this.#tuner;
+    if (!tuner) return { ...this.prepared.info(), tuning: { enabled: false } };
+    // The kernel of the latest run (the cost model's choice before any run), and every measured choice.
+    const t = tuner.info();
+    const base = this.prepared.info();
+    return { ...base, ...(t.last ? { impl: t.last.chosen } : {}), tuning: t };
   }
 
   private get prepared(): PreparedConv2d {
@@ -173,7 +191,8 @@ export class Conv2dPlan {
   /** out = activation(conv(x) + bias + residual). Synchronous: blocks the event loop while it runs. */
   run(x: Tensor, options?: Conv2dRunOptions): Tensor<Shape4> {
     const b = this.bind(x, options);
-    this.prepared.run(b.x, b.out, b.residual);
+    const p = this.#tuner ? this.#tuner.pick(b.x, b.out, b.residual) : this.prepared;
+    p.run(b.x, b.out, b.residual);
     return b.out;
   }
 
@@ -183,14 +202,17 @@ export class Conv2dPlan {
    */
   async runAsync(x: Tensor, options?: Conv2dRunOptions): Promise<Tensor<Shape4>> {
     const b = this.bind(x, options);
-    await this.prepared.runAsync(b.x, b.out, b.residual);
+    const p = this.#tuner ? await this.#tuner.pickAsync(b.x, b.out, b.residual) : this.prepared;
+    await p.runAsync(b.x, b.out, b.residual);
     return b.out;
   }
 
   /** Releases packed weights. Idempotent. */
   dispose(): void {
-    if (this.#prepared) this.#prepared.dispose();
+    if (this.#tuner) this.#tuner.dispose();
+    else if (this.#prepared) this.#prepared.dispose();
     this.#prepared = null;
+    this.#tuner = null;
   }
 }
 
@@ -238,12 +260,30 @@ export function conv2dPlan(weight: Tensor, options: Conv2dPlanOptions = {}): Con
   if (o.impl !== undefined && typeof o.impl !== 'string') throw invalidType('impl', 'a kernel name', o.impl);
   const algorithm = checkAlgorithm(o.algorithm, 'algorithm');
   const backend = resolveBackend(o.backend as string | undefined, w.device);
-  const prepared = backend.prepareConv2d(w, bias, spec, {
-    isa: o.isa as string | undefined,
-    impl: o.impl as string | undefined,
-    algorithm,
-  });
-  return new Conv2dPlan(w, prepared, spec, backend.name);
+  if (o.tune !== undefined && typeof o.tune !== 'boolean') throw invalidType('tune', 'a boolean', o.tune);
+  const base = { isa: o.isa as string | undefined, impl: o.impl as string | undefined };
+  const prepared = backend.prepareConv2d(w, bias, spec, { ...base, algorithm });
+  let tuner: KernelTuner | null = null;
+  const first = String(prepared.info().impl ?? '');
+  if (backend.name === 'cpu' && o.tune === true && algorithm === 'auto' && o.impl === undefined && first.startsWith('winograd')) {
+    // The cost model's transformed choice against the best direct kernel.
+    let direct: PreparedConv2d;
+    try {
+      direct = backend.prepareConv2d(w, bias, spec, { ...base, algorithm: 'direct' });
+    } catch (err) {
+      prepared.dispose();
+      throw err;
+    }
+    const key = JSON.stringify([w.shape, spec, o.isa ?? '', bias !== null]);
+    tuner = new KernelTuner(
+      [
+        { impl: first, prepared },
+        { impl: String(direct.info().impl ?? ''), prepared: direct },
+      ],
+      key,
+    );
+  }
+  return new Conv2dPlan(w, prepared, spec, backend.name, tuner);
 }
 
 function checkGroupsDivideInput(x: unknown, weight: unknown, options: Conv2dOptions | undefined): void {
@@ -289,12 +329,7 @@ export function oneShotPlanCache(): Pick<PlanCache<Conv2dPlan>, 'stats' | 'clear
  * Runs a one-shot conv through a cached prepared plan where the cache applies
  * (host tensors, cpu backend); else prepares, runs and disposes a plan.
  */
-function withOneShotPlan<R>(
-  x: Tensor,
-  weight: Tensor,
-  planOpts: Conv2dPlanOptions,
-  use: (plan: Conv2dPlan) => R,
-): R {
+function withOneShotPlan<R>(x: Tensor, weight: Tensor, planOpts: Conv2dPlanOptions, use: (plan: Conv2dPlan) => R): R {
   const cacheable = cacheKey(x, weight, planOpts);
   if (cacheable === null) {
     const plan = conv2dPlan(weight, planOpts);
@@ -323,8 +358,7 @@ function withOneShotPlan<R>(
 /** The cache key of a one-shot call, or null when the call is not cached. */
 function cacheKey(x: Tensor, weight: Tensor, o: Conv2dPlanOptions): { key: string; oneRunAllowed: boolean } | null {
   if (weight.device !== 'cpu' || x.device !== 'cpu') return null;
-  if (o.bias !== undefined && o.bias !== null && !(o.bias instanceof Tensor && !o.bias.isDisposed && o.bias.device === 'cpu'))
-    return null;
+  if (o.bias !== undefined && o.bias !== null && !(o.bias instanceof Tensor && !o.bias.isDisposed && o.bias.device === 'cpu')) return null;
   let stride: [number, number];
   try {
     if (resolveBackend(o.backend as string | undefined, 'cpu').name !== 'cpu') return null;
@@ -344,6 +378,7 @@ function cacheKey(x: Tensor, weight: Tensor, o: Conv2dPlanOptions): { key: strin
     o.isa ?? '',
     o.impl ?? '',
     o.algorithm ?? 'auto',
+    o.tune ?? false,
     o.bias ? 'bias' : '',
   ]);
   const [N, , H, W] = x.shape;
