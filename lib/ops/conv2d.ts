@@ -312,14 +312,6 @@ function splitOptions(options: Conv2dOptions | undefined): [Conv2dPlanOptions, C
 /** Plans of one-shot calls, reused while the weight and bias values are unchanged (see conv2d_cache.ts). */
 const oneShotPlans = new PlanCache<Conv2dPlan>();
 
-/**
- * Output pixels (N * P * Q) below which a first one-shot call on a weight
- * leaves out transformed kernels: their weight transform (36 or 16 values per
- * 3x3 filter, written in the packed layout) costs about as much as they save
- * over direct convolution in a run of about 2000 output pixels per filter.
- */
-const ONE_RUN_TRANSFORM_MIN_PIXELS = 2048;
-
 /** The one-shot plan cache, for tests and diagnostics: stats() and clear(). */
 export function oneShotPlanCache(): Pick<PlanCache<Conv2dPlan>, 'stats' | 'clear' | 'lastOutcome'> {
   return oneShotPlans;
@@ -344,25 +336,15 @@ function withOneShotPlan<R>(x: Tensor, weight: Tensor, planOpts: Conv2dPlanOptio
     plan.dispose();
     return result;
   }
-  const { key, oneRunAllowed } = cacheable;
-  return oneShotPlans.use(
-    weight,
-    (planOpts.bias as Tensor | null | undefined) ?? null,
-    key,
-    oneRunAllowed,
-    (oneRun) => conv2dPlan(weight, oneRun ? { ...planOpts, algorithm: 'direct' } : planOpts),
-    use,
-  );
+  return oneShotPlans.use(weight, (planOpts.bias as Tensor | null | undefined) ?? null, cacheable, () => conv2dPlan(weight, planOpts), use);
 }
 
 /** The cache key of a one-shot call, or null when the call is not cached. */
-function cacheKey(x: Tensor, weight: Tensor, o: Conv2dPlanOptions): { key: string; oneRunAllowed: boolean } | null {
+function cacheKey(x: Tensor, weight: Tensor, o: Conv2dPlanOptions): string | null {
   if (weight.device !== 'cpu' || x.device !== 'cpu') return null;
   if (o.bias !== undefined && o.bias !== null && !(o.bias instanceof Tensor && !o.bias.isDisposed && o.bias.device === 'cpu')) return null;
-  let stride: [number, number];
   try {
     if (resolveBackend(o.backend as string | undefined, 'cpu').name !== 'cpu') return null;
-    stride = resolvePair(o.stride, 'stride', 1);
   } catch {
     // Invalid options: the uncached path reports them.
     return null;
@@ -381,11 +363,7 @@ function cacheKey(x: Tensor, weight: Tensor, o: Conv2dPlanOptions): { key: strin
     o.tune ?? false,
     o.bias ? 'bias' : '',
   ]);
-  const [N, , H, W] = x.shape;
-  const pixels = (N * Math.ceil(H / stride[0]) * Math.ceil(W / stride[1])) | 0;
-  const oneRunAllowed =
-    (o.algorithm === undefined || o.algorithm === 'auto') && o.impl === undefined && pixels < ONE_RUN_TRANSFORM_MIN_PIXELS;
-  return { key, oneRunAllowed };
+  return key;
 }
 
 /**
@@ -394,12 +372,8 @@ function cacheKey(x: Tensor, weight: Tensor, o: Conv2dPlanOptions): { key: strin
  *
  * One-shot, but not re-prepared each call: on the cpu backend the prepared
  * plan (packed weights) is kept for the weight array and reused while the
- * weight and bias values are unchanged (checked exactly on every call). The
- * first call on a weight picks the kernel fastest for one run, preparation
- * included (no Winograd weight transform for small outputs); the second call
- * prepares the kernel fastest per run. The two can round differently (both
- * within the documented error bound); pass algorithm 'direct', or use
- * conv2dPlan(), for results that are bit-identical from call to call.
+ * weight and bias values are unchanged (checked exactly on every call); it
+ * is the plan conv2dPlan() makes, so equal calls give equal bits.
  */
 export function conv2d(x: Tensor, weight: Tensor, options?: Conv2dOptions): Tensor<Shape4> {
   checkGroupsDivideInput(x, weight, options);

@@ -2,7 +2,9 @@
 // backend. Preparing a plan packs (and for Winograd, transforms) the weights;
 // for a small layer that costs up to a hundred times the run itself, so a
 // one-shot call reuses the plan made for the same weight array by an earlier
-// call, and on a first sight of a weight picks a kernel that pays off in one run.
+// call. The plan is the one conv2dPlan() would make, on a first call as on
+// later ones: the kernel never depends on call history, so equal calls give
+// equal bits.
 //
 // Correctness under mutation: host tensors share their Float32Array with the
 // caller (tensor(data, shape) does not copy, dataSync() hands out the tensor's
@@ -32,8 +34,6 @@ interface Entry<P extends CachedPlan> {
   weightBytes: Buffer;
   biasBytes: Buffer | null;
   plan: P;
-  /** The plan was made for one run (transformed kernels excluded); a second use upgrades it. */
-  coldChoice: boolean;
   /** Async runs still reading the plan: it is disposed only after they settle. */
   inFlight: number;
   evicted: boolean;
@@ -60,13 +60,12 @@ function snapshot(a: Float32Array): Buffer {
 }
 
 /** Outcome of a lookup, for tests and diagnostics. */
-export type CacheOutcome = 'hit' | 'miss' | 'changed' | 'upgraded' | 'off';
+export type CacheOutcome = 'hit' | 'miss' | 'changed' | 'off';
 
 export interface CacheStats {
   hit: number;
   miss: number;
   changed: number;
-  upgraded: number;
   off: number;
   entries: number;
   bytes: number;
@@ -77,7 +76,7 @@ export class PlanCache<P extends CachedPlan> {
   /** Every live entry, least recently used first (Map keeps insertion order). */
   #lru = new Map<Entry<P>, Float32Array>();
   #bytes = 0;
-  #stats: Record<CacheOutcome, number> = { hit: 0, miss: 0, changed: 0, upgraded: 0, off: 0 };
+  #stats: Record<CacheOutcome, number> = { hit: 0, miss: 0, changed: 0, off: 0 };
   #lastOutcome: CacheOutcome = 'off';
   #finalizer = new FinalizationRegistry<Entry<P>[]>((entries) => {
     for (const e of entries) this.#drop(e);
@@ -85,45 +84,32 @@ export class PlanCache<P extends CachedPlan> {
 
   /**
    * The plan for (weight, bias, key): a cached one when weight and bias still
-   * hold the values it was packed from, else a new one from prepare(oneRun),
-   * where oneRun asks for the kernel that pays off in a single run. use()
+   * hold the values it was packed from, else a new one from prepare(). use()
    * runs with the plan; a promise it returns holds the plan until it settles.
    */
-  use<R>(
-    weight: Tensor,
-    bias: Tensor | null,
-    key: string,
-    oneRunAllowed: boolean,
-    prepare: (oneRun: boolean) => P,
-    use: (plan: P) => R,
-  ): R {
+  use<R>(weight: Tensor, bias: Tensor | null, key: string, prepare: () => P, use: (plan: P) => R): R {
     const budget = budgetBytes();
     const w = weight.dataSync();
     if (budget === 0 || w.byteLength > budget) {
       this.#record('off');
-      const plan = prepare(oneRunAllowed);
-      return this.#runThenDispose(plan, use);
+      return this.#runThenDispose(prepare(), use);
     }
     const b = bias ? bias.dataSync() : null;
     let list = this.#byWeight.get(w);
     let entry = list?.find((e) => e.key === key);
     let outcome: CacheOutcome;
     if (entry && this.#valuesMatch(entry, w, b)) {
-      if (entry.coldChoice) {
-        // Second use of unchanged weights: worth the plan that is fastest per run.
-        this.#replace(entry, prepare(false), false);
-        outcome = 'upgraded';
-      } else {
-        outcome = 'hit';
-      }
+      outcome = 'hit';
       this.#touch(entry, w);
     } else {
       outcome = entry ? 'changed' : 'miss';
-      const plan = prepare(oneRunAllowed);
+      const plan = prepare();
       if (entry) {
+        const bytes = entry.weightBytes.byteLength;
         entry.weightBytes = snapshot(w);
         entry.biasBytes = b ? snapshot(b) : null;
-        this.#replace(entry, plan, oneRunAllowed);
+        this.#bytes += entry.weightBytes.byteLength - bytes;
+        this.#replace(entry, plan);
         this.#touch(entry, w);
       } else {
         entry = {
@@ -131,7 +117,6 @@ export class PlanCache<P extends CachedPlan> {
           weightBytes: snapshot(w),
           biasBytes: b ? snapshot(b) : null,
           plan,
-          coldChoice: oneRunAllowed,
           inFlight: 0,
           evicted: false,
         };
@@ -164,7 +149,7 @@ export class PlanCache<P extends CachedPlan> {
   /** Drops every entry (their plans are disposed once no run holds them). */
   clear(): void {
     for (const e of [...this.#lru.keys()]) this.#drop(e);
-    this.#stats = { hit: 0, miss: 0, changed: 0, upgraded: 0, off: 0 };
+    this.#stats = { hit: 0, miss: 0, changed: 0, off: 0 };
   }
 
   #record(o: CacheOutcome): void {
@@ -183,11 +168,10 @@ export class PlanCache<P extends CachedPlan> {
     this.#lru.set(e, w);
   }
 
-  #replace(e: Entry<P>, plan: P, coldChoice: boolean): void {
+  #replace(e: Entry<P>, plan: P): void {
     const old = e.plan;
     const wasInFlight = e.inFlight;
     e.plan = plan;
-    e.coldChoice = coldChoice;
     e.inFlight = 0;
     // A run still holding the old plan disposes it when it settles.
     if (wasInFlight === 0) old.dispose();
