@@ -11,12 +11,16 @@
 #       untimed run first, as runner.js does for every runtime)
 #   {"cmd": "exit"}
 import json
+import os
 import struct
 import sys
 import time
 
 import torch
 import torchvision
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from torch_serve import serve  # noqa: E402
 
 state = {}
 
@@ -91,18 +95,4 @@ def time_block(m):
     return {"times": times}
 
 
-def main():
-    for line in sys.stdin:
-        m = json.loads(line)
-        try:
-            if m["cmd"] == "exit":
-                return
-            out = prepare(m) if m["cmd"] == "prepare" else time_block(m)
-            out["ok"] = True
-        except Exception as e:  # reported to the parent
-            out = {"ok": False, "error": repr(e)}
-        sys.stdout.write(json.dumps(out) + "\n")
-        sys.stdout.flush()
-
-
-main()
+serve({"prepare": prepare, "time": time_block})

@@ -10,12 +10,15 @@
 #       Answers {"ok": true, "times": [ms...], "cpuMs": per-call process CPU time}.
 #   {"cmd": "exit"}
 # Run with /usr/bin/python3 (the Debian python3-torch build, torch 1.13 with oneDNN).
-import json
+import os
 import sys
 import time
 
 import torch
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from torch_serve import serve  # noqa: E402
 
 state = {}
 
@@ -38,7 +41,7 @@ def prepare(m):
         y = run()
     out0 = m["file"] + ".out0"
     y[0].contiguous().numpy().tofile(out0)
-    return {"out0": out0}
+    return {"out0": out0, "version": torch.__version__}
 
 
 def time_block(m):
@@ -63,20 +66,4 @@ def time_block(m):
     return {"times": times, "cpuMs": (c1 - c0) * 1000 / max(1, int(m["reps"]))}
 
 
-def main():
-    for line in sys.stdin:
-        m = json.loads(line)
-        try:
-            if m["cmd"] == "exit":
-                return
-            out = prepare(m) if m["cmd"] == "prepare" else time_block(m)
-            out["ok"] = True
-            if m["cmd"] == "prepare":
-                out["version"] = torch.__version__
-        except Exception as e:  # reported to the parent, which records the row as an error
-            out = {"ok": False, "error": repr(e)}
-        sys.stdout.write(json.dumps(out) + "\n")
-        sys.stdout.flush()
-
-
-main()
+serve({"prepare": prepare, "time": time_block})

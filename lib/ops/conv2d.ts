@@ -23,7 +23,7 @@ import {
 } from '../shape';
 import { checkTensor, emptyLike, Tensor } from '../tensor';
 import { KernelTuner } from './conv2d_tune';
-import { PlanCache } from './conv2d_cache';
+import { PlanCache, runThenDispose } from './conv2d_cache';
 
 export interface Conv2dPlanOptions {
   /** Groups: input and output channels split into this many independent convolutions. Default 1. */
@@ -323,19 +323,7 @@ export function oneShotPlanCache(): Pick<PlanCache<Conv2dPlan>, 'stats' | 'clear
  */
 function withOneShotPlan<R>(x: Tensor, weight: Tensor, planOpts: Conv2dPlanOptions, use: (plan: Conv2dPlan) => R): R {
   const cacheable = cacheKey(x, weight, planOpts);
-  if (cacheable === null) {
-    const plan = conv2dPlan(weight, planOpts);
-    let result: R;
-    try {
-      result = use(plan);
-    } catch (err) {
-      plan.dispose();
-      throw err;
-    }
-    if (result instanceof Promise) return result.finally(() => plan.dispose()) as R;
-    plan.dispose();
-    return result;
-  }
+  if (cacheable === null) return runThenDispose(conv2dPlan(weight, planOpts), use);
   return oneShotPlans.use(weight, (planOpts.bias as Tensor | null | undefined) ?? null, cacheable, () => conv2dPlan(weight, planOpts), use);
 }
 

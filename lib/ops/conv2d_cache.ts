@@ -59,6 +59,20 @@ function snapshot(a: Float32Array): Buffer {
   return Buffer.from(bytesOf(a));
 }
 
+/** use(plan), then plan.dispose(): at once, or when a promise use() returns settles. */
+export function runThenDispose<P extends CachedPlan, R>(plan: P, use: (plan: P) => R): R {
+  let result: R;
+  try {
+    result = use(plan);
+  } catch (err) {
+    plan.dispose();
+    throw err;
+  }
+  if (result instanceof Promise) return result.finally(() => plan.dispose()) as R;
+  plan.dispose();
+  return result;
+}
+
 /** Outcome of a lookup, for tests and diagnostics. */
 export type CacheOutcome = 'hit' | 'miss' | 'changed' | 'off';
 
@@ -92,7 +106,7 @@ export class PlanCache<P extends CachedPlan> {
     const w = weight.dataSync();
     if (budget === 0 || w.byteLength > budget) {
       this.#record('off');
-      return this.#runThenDispose(prepare(), use);
+      return runThenDispose(prepare(), use);
     }
     const b = bias ? bias.dataSync() : null;
     let list = this.#byWeight.get(w);
@@ -201,21 +215,6 @@ export class PlanCache<P extends CachedPlan> {
       }
     }
     if (e.inFlight === 0) e.plan.dispose();
-  }
-
-  #runThenDispose<R>(plan: P, use: (plan: P) => R): R {
-    let result: R;
-    try {
-      result = use(plan);
-    } catch (err) {
-      plan.dispose();
-      throw err;
-    }
-    if (result instanceof Promise) {
-      return result.finally(() => plan.dispose()) as R;
-    }
-    plan.dispose();
-    return result;
   }
 
   #runHeld<R>(e: Entry<P>, use: (plan: P) => R): R {

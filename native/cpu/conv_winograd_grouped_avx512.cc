@@ -36,7 +36,6 @@
 // Task = (group, chunk of at most 3 blocks), chunks of one group consecutive
 // (neighbouring blocks share input lines): input transform into V, 16 GEMMs
 // M[pos] = U[pos] V[pos] (16 x 1 or 8 x nv register blocks), output transform.
-#include <algorithm>
 #include <atomic>
 #include <cstdint>
 
@@ -89,7 +88,7 @@ bool WgPrefersF43(const ConvParams& p) {
 }
 
 void WgPack(const ConvParams& p, const float* weight, float* packed) {
-  const int64_t Kg = p.Kg(), Cg = p.Cg(), np = WgPanels(p);
+  const int64_t Cg = p.Cg(), np = WgPanels(p);
   WinogradGroupedF43Pack(p, weight, packed + WgF22PackedSize(p));
   // As in the F(4x4) pack: a panel's 16 output channels transformed together
   // (vectorised lane loops), each position's line written whole, lanes past
@@ -99,16 +98,8 @@ void WgPack(const ConvParams& p, const float* weight, float* packed) {
   alignas(64) double t[4][3][16];
   for (int64_t g = 0; g < p.G; ++g) {
     for (int64_t kp = 0; kp < np; ++kp) {
-      const int64_t lanes = std::min<int64_t>(16, Kg - kp * 16);
       for (int64_t c = 0; c < Cg; ++c) {
-        for (int64_t kk = 0; kk < 16; ++kk) {
-          if (kk < lanes) {
-            const float* w = weight + ((g * Kg + kp * 16 + kk) * Cg + c) * 9;
-            for (int j = 0; j < 9; ++j) w16[j][kk] = w[j];
-          } else {
-            for (int j = 0; j < 9; ++j) w16[j][kk] = 0.0;
-          }
-        }
+        WgGatherPanel(p, weight, g, kp, c, w16);
         for (int s = 0; s < 3; ++s) {
           for (int kk = 0; kk < 16; ++kk) {
             const double w0 = w16[s][kk], w1 = w16[3 + s][kk], w2 = w16[6 + s][kk];

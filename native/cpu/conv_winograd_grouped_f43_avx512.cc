@@ -24,7 +24,6 @@
 //   packed U: [G][36 pos][ceil(Kg/16) panels][Cg][16], packed in double.
 //   scratch:  V [Cg][nv][36 pos][16] | M [ceil16(Kg)][nv][36 pos][16].
 // Task = (group, chunk of blocks); chunks of one group consecutive.
-#include <algorithm>
 #include <atomic>
 #include <cstdint>
 
@@ -210,7 +209,7 @@ void F43Output(const ConvParams& p, const ConvRunArgs& a, int64_t grp, const Blo
 int64_t WinogradGroupedF43PackedSize(const ConvParams& p) { return p.G * kPos * WgPanels(p) * 16 * p.Cg(); }
 
 void WinogradGroupedF43Pack(const ConvParams& p, const float* weight, float* packed) {
-  const int64_t Kg = p.Kg(), Cg = p.Cg(), np = WgPanels(p);
+  const int64_t Cg = p.Cg(), np = WgPanels(p);
   // G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1].
   static const double kG[6][3] = {{0.25, 0, 0},
                                   {-1.0 / 6, -1.0 / 6, -1.0 / 6},
@@ -226,16 +225,8 @@ void WinogradGroupedF43Pack(const ConvParams& p, const float* weight, float* pac
   alignas(64) double t[6][3][16];  // G w
   for (int64_t g = 0; g < p.G; ++g) {
     for (int64_t kp = 0; kp < np; ++kp) {
-      const int64_t lanes = std::min<int64_t>(16, Kg - kp * 16);
       for (int64_t c = 0; c < Cg; ++c) {
-        for (int64_t kk = 0; kk < 16; ++kk) {
-          if (kk < lanes) {
-            const float* w = weight + ((g * Kg + kp * 16 + kk) * Cg + c) * 9;
-            for (int j = 0; j < 9; ++j) w16[j][kk] = w[j];
-          } else {
-            for (int j = 0; j < 9; ++j) w16[j][kk] = 0.0;
-          }
-        }
+        WgGatherPanel(p, weight, g, kp, c, w16);
         for (int a = 0; a < 6; ++a) {
           for (int s = 0; s < 3; ++s) {
             for (int kk = 0; kk < 16; ++kk)
