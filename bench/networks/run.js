@@ -322,6 +322,9 @@ async function main() {
   const torchLayout = {};
   let torchVersion = null;
   console.log(TORCH.ok ? `PyTorch ${TORCH.version} is a peer (${torchChild.PYTHON})` : `PyTorch left out: ${TORCH.reason}`);
+  console.log(
+    `Timing: back-to-back (per block a 100 ms pause, one untimed forward, then timed forwards one after another), ${ROUNDS} interleaved rounds, every runtime in its own process; for batch-1 latency after an idle gap, see bench/networks/latency.js.`,
+  );
   for (const N of BATCHES) {
     const r = await benchBatch(N, MODELS);
     for (const row of r.rows) row.gmacs = rx.presets[row.model]().macs([row.batch, 3, SIZE, SIZE]) / 1e9;

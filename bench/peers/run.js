@@ -337,6 +337,10 @@ async function main() {
     'case                              N  thr   MFLOP |  ours med (min) ms   GF/s  %pk | ORT med (min) ms     GF/s  %pk | ours/ORT' +
     (torch ? ' | torch ms  ours/torch  1shot ms 1shot/torch' : '') +
     '  impl';
+  console.log(
+    'Timing: every peer in the same interleaved rounds, same thread count. "med (min)" = back-to-back (60 ms idle, >= 5 ms of untimed calls, then timed calls one after another); ' +
+      `"after a gap" = ${GAP_ROUNDS} rounds x ${GAP_REPS} calls, each after a ${GAP_MS} ms sleep; a row prints both ratios where they differ by more than ${Math.round((MODES_DISAGREE - 1) * 100)}%.`,
+  );
   console.log(header);
   // Measures one row: both peers checked against the reference, then timed.
   const measureRow = async (c, N, cs, ref, threads) => {
@@ -530,6 +534,7 @@ async function main() {
   for (const t of targets) console.log(`${t.met ? 'MET    ' : 'NOT MET'} ${t.target}: ${t.detail}`);
   const full = !args.cases && args.batch.length === 2 && args.threads.length === 2;
   torch?.close();
+  for (const f of ['torch-case.bin', 'torch-case.bin.out0']) fs.rmSync(path.join(outDir, f), { force: true });
   const stem = args.out ?? (full ? 'peers' : `peers-${machine.date.replace(/[:.]/g, '-')}`);
   fs.mkdirSync(path.dirname(path.join(outDir, stem)), { recursive: true });
   const doc = { machine, args: { ...args, cases: args.cases ? String(args.cases) : null }, results, targets };
