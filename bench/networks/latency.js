@@ -7,11 +7,13 @@
 // A bimodal distribution (p90 far above p10) shows threads that went to
 // sleep between or within forwards.
 //
-// A/B: --pkg DIR ... times several builds of the package (a directory with
-// package.json, dist/ and build/Release/), alternating child processes
-// A, B, A, B, ... so that other load on the machine lands on all of them alike.
+// A/B: --pkg DIR[,NAME=VALUE...] ... times several builds of the package (a
+// directory with package.json, dist/ and build/Release/), each optionally
+// with environment variables (e.g. RESNEXT_POOL_SPIN_US=300), alternating
+// child processes A, B, A, B, ... so that other load on the machine lands on
+// all of them alike.
 //
-// Usage: node bench/networks/latency.js [--runs 120] [--gap-ms 20] [--model resnext50_32x4d] [--pkg DIR]...
+// Usage: node bench/networks/latency.js [--runs 120] [--gap-ms 20] [--model resnext50_32x4d] [--pkg DIR[,NAME=VALUE...]]...
 // Prints a table; writes nothing.
 
 const path = require('path');
@@ -25,13 +27,15 @@ function parseArgs(argv) {
     if (k === '--runs') a.runs = Number(v);
     else if (k === '--gap-ms') a.gapMs = Number(v);
     else if (k === '--model') a.model = v;
-    else if (k === '--pkg') a.pkgs.push(path.resolve(v));
-    else if (k === '--rounds') a.rounds = Number(v);
+    else if (k === '--pkg') {
+      const [dir, ...env] = v.split(',');
+      a.pkgs.push({ dir: path.resolve(dir), env: Object.fromEntries(env.map((e) => e.split('='))), label: v });
+    } else if (k === '--rounds') a.rounds = Number(v);
     else if (k === '--child') a.child = JSON.parse(v);
     else throw new RangeError(`Expected one of --runs, --gap-ms, --model, --pkg, --rounds but received ${k}`);
   }
   if (!(a.runs >= 10)) throw new RangeError(`Expected at least 10 for --runs but received ${a.runs}`);
-  if (a.pkgs.length === 0) a.pkgs.push(path.resolve(__dirname, '..', '..'));
+  if (a.pkgs.length === 0) a.pkgs.push({ dir: path.resolve(__dirname, '..', '..'), env: {}, label: '.' });
   return a;
 }
 
@@ -68,11 +72,16 @@ function main() {
   const acc = a.pkgs.map(() => ({ backToBack: [], afterGap: [] }));
   for (let r = 0; r < a.rounds; r++) {
     a.pkgs.forEach((pkg, i) => {
-      const res = spawnSync(process.execPath, [__filename, '--child', JSON.stringify({ pkg, model: a.model, runs: per, gapMs: a.gapMs })], {
-        encoding: 'utf8',
-        maxBuffer: 1 << 24,
-      });
-      if (res.status !== 0) throw new Error(`child for ${pkg} failed: ${res.stderr}`);
+      const res = spawnSync(
+        process.execPath,
+        [__filename, '--child', JSON.stringify({ pkg: pkg.dir, model: a.model, runs: per, gapMs: a.gapMs })],
+        {
+          encoding: 'utf8',
+          maxBuffer: 1 << 24,
+          env: { ...process.env, ...pkg.env },
+        },
+      );
+      if (res.status !== 0) throw new Error(`child for ${pkg.label} failed: ${res.stderr}`);
       const o = JSON.parse(res.stdout);
       acc[i].backToBack.push(...o.backToBack);
       acc[i].afterGap.push(...o.afterGap);
@@ -90,7 +99,7 @@ function main() {
       const v = acc[i][mode];
       const [p10, p50, p90] = [pct(v, 10), pct(v, 50), pct(v, 90)];
       console.log(
-        `${pkg} | ${mode === 'backToBack' ? 'back-to-back' : `after a ${a.gapMs} ms gap`} | ${p10.toFixed(2)} | ${p50.toFixed(2)} | ${p90.toFixed(2)} | ${(p90 / p10).toFixed(2)}`,
+        `${pkg.label} | ${mode === 'backToBack' ? 'back-to-back' : `after a ${a.gapMs} ms gap`} | ${p10.toFixed(2)} | ${p50.toFixed(2)} | ${p90.toFixed(2)} | ${(p90 / p10).toFixed(2)}`,
       );
     }
   });
