@@ -224,7 +224,14 @@ function localBlock(p, o) {
   return { times, cpuMs: (c.user + c.system) / 1000 / o.reps };
 }
 
+// A full garbage collection before every block: the one-shot peer allocates
+// an output per call, and V8's concurrent sweeping and unmapping of that
+// memory would otherwise run on the cores while the next peer is timed.
+require('v8').setFlagsFromString('--expose-gc');
+const fullGc = require('vm').runInNewContext('gc');
+
 async function block(p, o) {
+  fullGc();
   return p.block ? await p.block(o) : localBlock(p, o);
 }
 
