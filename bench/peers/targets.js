@@ -100,7 +100,7 @@ function evaluate(results) {
   // Every grouped 3x3 layer of ResNeXt-50 32x4d (stride 1 and 2), batch 1 and 8.
   const rx50 = t2.filter((r) => r.net === 'resnext50_32x4d' && r.kind.startsWith('grouped'));
   const withTorch = rx50.filter((r) => r.torch);
-  const torchNote = (rows) => (rows.length ? null : 'not measured (PyTorch did not run)');
+  const torchNote = (rows) => (rows.length ? null : 'not measured (no 2-thread row with PyTorch)');
   const torchCheck = (target, rows, ok, show) => {
     const c = check(target, rows, ok, show);
     if (torchNote(rows)) c.detail = torchNote(rows);
