@@ -2,6 +2,9 @@
 // reused only while the weight and bias values are unchanged, whatever path
 // wrote them (the tensor's dataSync() view, the caller's own Float32Array, a
 // reshaped alias), and every answer matches the float64 reference.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { conv2d, conv2dAsync, conv2dPlan, randn, tensor } from '../lib';
@@ -132,4 +135,31 @@ describe.skipIf(!hasAddon)('one-shot conv2d plan cache (cpu)', () => {
     expect(() => conv2d(x, w, { ...opts, bias: 3 as never })).toThrow(/bias/);
     expect(() => conv2d(x, w, { ...opts, stride: 0 })).toThrow(RangeError);
   });
+
+  it.skipIf(!fs.existsSync(path.resolve(__dirname, '../dist/cjs/ops/conv2d.js')))(
+    'does not keep weights alive: an entry goes when its weight array is collected (child process, --expose-gc)',
+    () => {
+      const dist = path.resolve(__dirname, '../dist/cjs');
+      const script = `
+const rx = require(${JSON.stringify(path.join(dist, 'index.js'))});
+const { oneShotPlanCache } = require(${JSON.stringify(path.join(dist, 'ops/conv2d.js'))});
+const cache = oneShotPlanCache();
+(function () {
+  const x = rx.randn([1, 64, 6, 6], { seed: 1 });
+  for (let i = 0; i < 3; i++) rx.conv2d(x, rx.randn([64, 2, 3, 3], { seed: 2 + i }), { groups: 32, padding: 1 });
+})();
+const before = cache.stats().entries;
+(async () => {
+  for (let i = 0; i < 50 && cache.stats().entries > 0; i++) {
+    global.gc();
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  process.stdout.write(JSON.stringify({ before, after: cache.stats().entries, bytes: cache.stats().bytes }));
+})();
+`;
+      const r = spawnSync(process.execPath, ['--expose-gc', '-e', script], { encoding: 'utf8', timeout: 60000 });
+      expect(r.status, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toEqual({ before: 3, after: 0, bytes: 0 });
+    },
+  );
 });

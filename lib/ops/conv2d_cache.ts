@@ -87,8 +87,11 @@ export interface CacheStats {
 
 export class PlanCache<P extends CachedPlan> {
   #byWeight = new WeakMap<Float32Array, Entry<P>[]>();
-  /** Every live entry, least recently used first (Map keeps insertion order). */
-  #lru = new Map<Entry<P>, Float32Array>();
+  /**
+   * Every live entry, least recently used first (Map keeps insertion order),
+   * with its weight array held weakly: the cache must not keep weights alive.
+   */
+  #lru = new Map<Entry<P>, WeakRef<Float32Array>>();
   #bytes = 0;
   #stats: Record<CacheOutcome, number> = { hit: 0, miss: 0, changed: 0, off: 0 };
   #lastOutcome: CacheOutcome = 'off';
@@ -141,7 +144,7 @@ export class PlanCache<P extends CachedPlan> {
         }
         list.push(entry);
         if (list.length > MAX_ENTRIES_PER_WEIGHT) this.#drop(list[0]);
-        this.#lru.set(entry, w);
+        this.#lru.set(entry, new WeakRef(w));
         this.#bytes += entry.weightBytes.byteLength;
         this.#evictOver(budget, entry);
       }
@@ -178,8 +181,9 @@ export class PlanCache<P extends CachedPlan> {
   }
 
   #touch(e: Entry<P>, w: Float32Array): void {
+    const ref = this.#lru.get(e) ?? new WeakRef(w);
     this.#lru.delete(e);
-    this.#lru.set(e, w);
+    this.#lru.set(e, ref);
   }
 
   #replace(e: Entry<P>, plan: P): void {
@@ -205,7 +209,7 @@ export class PlanCache<P extends CachedPlan> {
   #drop(e: Entry<P>): void {
     if (e.evicted) return;
     e.evicted = true;
-    const w = this.#lru.get(e);
+    const w = this.#lru.get(e)?.deref();
     if (this.#lru.delete(e)) this.#bytes -= e.weightBytes.byteLength;
     if (w) {
       const list = this.#byWeight.get(w);
