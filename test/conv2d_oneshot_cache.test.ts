@@ -128,6 +128,28 @@ describe.skipIf(!hasAddon)('one-shot conv2d plan cache (cpu)', () => {
     }
   });
 
+  it('stays within RESNEXT_CONV2D_CACHE_MB, least recently used evicted first (w [128,4,3,3] g32, 18 KiB each)', () => {
+    const old = process.env.RESNEXT_CONV2D_CACHE_MB;
+    process.env.RESNEXT_CONV2D_CACHE_MB = String(100 / 1024);
+    try {
+      const x = randn([1, 128, 6, 6], { seed: 20 });
+      const ws = [0, 1, 2, 3, 4, 5].map((i) => randn([128, 4, 3, 3], { seed: 21 + i }));
+      for (const w of ws) check(conv2d(x, w, opts), x, w);
+      const st = cache.stats();
+      expect(st.bytes).toBeLessThanOrEqual(100 * 1024);
+      expect(st.entries).toBeGreaterThan(0);
+      expect(st.entries).toBeLessThan(ws.length);
+      // The most recent weight is still cached, the first was evicted.
+      conv2d(x, ws[5], opts);
+      expect(cache.lastOutcome).toBe('hit');
+      conv2d(x, ws[0], opts);
+      expect(cache.lastOutcome).toBe('miss');
+    } finally {
+      if (old === undefined) delete process.env.RESNEXT_CONV2D_CACHE_MB;
+      else process.env.RESNEXT_CONV2D_CACHE_MB = old;
+    }
+  });
+
   it('bad arguments are still reported by name on a warm cache', () => {
     const x = randn([1, 32, 5, 5], { seed: 16 });
     const w = randn([32, 1, 3, 3], { seed: 17 });

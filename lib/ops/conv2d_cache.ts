@@ -17,9 +17,10 @@
 // a different NaN, prepares a new plan.
 //
 // Entries are keyed on the weight's Float32Array (WeakMap: an entry dies with
-// the array) and bounded by a budget on the copied weight bytes, least
-// recently used evicted first. RESNEXT_CONV2D_CACHE_MB sets the budget
-// (0 turns the cache off).
+// the array) and bounded by a budget on the bytes they hold (the copy of the
+// weights plus the plan's packed weights, up to about 6x the weights for a
+// Winograd kernel), least recently used evicted first.
+// RESNEXT_CONV2D_CACHE_MB sets the budget (0 turns the cache off).
 
 import type { Tensor } from '../tensor';
 
@@ -34,6 +35,8 @@ interface Entry<P extends CachedPlan> {
   weightBytes: Buffer;
   biasBytes: Buffer | null;
   plan: P;
+  /** What the entry holds: the weight copy and the plan's packed weights. */
+  bytes: number;
   /** Async runs still reading the plan: it is disposed only after they settle. */
   inFlight: number;
   evicted: boolean;
@@ -57,6 +60,12 @@ function bytesOf(a: Float32Array): Buffer {
 
 function snapshot(a: Float32Array): Buffer {
   return Buffer.from(bytesOf(a));
+}
+
+/** The weight copy plus the plan's packed weights (info().packedBytes; else as much again as the weights). */
+function heldBytes(weightBytes: Buffer, plan: CachedPlan): number {
+  const packed = plan.info().packedBytes;
+  return weightBytes.byteLength + (typeof packed === 'number' && packed >= 0 ? packed : weightBytes.byteLength);
 }
 
 /** use(plan), then plan.dispose(): at once, or when a promise use() returns settles. */
@@ -107,7 +116,7 @@ export class PlanCache<P extends CachedPlan> {
   use<R>(weight: Tensor, bias: Tensor | null, key: string, prepare: () => P, use: (plan: P) => R): R {
     const budget = budgetBytes();
     const w = weight.dataSync();
-    if (budget === 0 || w.byteLength > budget) {
+    if (budget === 0 || 2 * w.byteLength > budget) {
       this.#record('off');
       return runThenDispose(prepare(), use);
     }
@@ -122,18 +131,21 @@ export class PlanCache<P extends CachedPlan> {
       outcome = entry ? 'changed' : 'miss';
       const plan = prepare();
       if (entry) {
-        const bytes = entry.weightBytes.byteLength;
         entry.weightBytes = snapshot(w);
         entry.biasBytes = b ? snapshot(b) : null;
-        this.#bytes += entry.weightBytes.byteLength - bytes;
         this.#replace(entry, plan);
+        const bytes = heldBytes(entry.weightBytes, plan);
+        this.#bytes += bytes - entry.bytes;
+        entry.bytes = bytes;
         this.#touch(entry, w);
       } else {
+        const weightBytes = snapshot(w);
         entry = {
           key,
-          weightBytes: snapshot(w),
+          weightBytes,
           biasBytes: b ? snapshot(b) : null,
           plan,
+          bytes: heldBytes(weightBytes, plan),
           inFlight: 0,
           evicted: false,
         };
@@ -145,7 +157,7 @@ export class PlanCache<P extends CachedPlan> {
         list.push(entry);
         if (list.length > MAX_ENTRIES_PER_WEIGHT) this.#drop(list[0]);
         this.#lru.set(entry, new WeakRef(w));
-        this.#bytes += entry.weightBytes.byteLength;
+        this.#bytes += entry.bytes;
         this.#evictOver(budget, entry);
       }
     }
@@ -210,7 +222,7 @@ export class PlanCache<P extends CachedPlan> {
     if (e.evicted) return;
     e.evicted = true;
     const w = this.#lru.get(e)?.deref();
-    if (this.#lru.delete(e)) this.#bytes -= e.weightBytes.byteLength;
+    if (this.#lru.delete(e)) this.#bytes -= e.bytes;
     if (w) {
       const list = this.#byWeight.get(w);
       if (list) {
