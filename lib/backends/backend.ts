@@ -30,6 +30,8 @@ export interface Conv2dPlanInfo {
   packedBytes?: number;
   /** Set when a run may compute differently from impl, chosen per input size. */
   perRun?: string;
+  /** conv2dPlan's measured kernel choice (tune: true): candidates, timings per input shape, the latest choice. */
+  tuning?: { enabled: boolean; [detail: string]: unknown };
   /** Backend-specific details. */
   [detail: string]: unknown;
 }

@@ -1,6 +1,7 @@
 // Grouped 2-D convolution: argument validation, then a prepared plan on the
 // chosen backend. conv2dPlan() is the create-once, run-many form (weights are
-// packed once); conv2d()/conv2dAsync() are one-shot conveniences over it.
+// packed once); conv2d()/conv2dAsync() are one-shot calls over a plan cache
+// (conv2d_cache.ts) that reuses the plan while the weights are unchanged.
 //
 // Layouts: x [N, C, H, W]; weight [K, C/groups, kH, kW]; bias [K];
 // output and residual [N, K, P, Q] with P = floor((H + padTop + padBottom -
@@ -21,6 +22,8 @@ import {
   type Shape4,
 } from '../shape';
 import { checkTensor, emptyLike, Tensor } from '../tensor';
+import { KernelTuner } from './conv2d_tune';
+import { PlanCache, runThenDispose } from './conv2d_cache';
 
 export interface Conv2dPlanOptions {
   /** Groups: input and output channels split into this many independent convolutions. Default 1. */
@@ -53,6 +56,14 @@ export interface Conv2dPlanOptions {
    * backends are always direct; cudnn picks its own algorithm and refuses 'direct'.
    */
   algorithm?: ConvAlgorithm;
+  /**
+   * cpu backend, algorithm 'auto': where a Winograd kernel competes with direct
+   * convolution, time both on each new input shape and run the faster (the
+   * winner is kept per shape for the process; see info().tuning). Default
+   * false: the cost model's choice, the same on every run and machine (and the
+   * same kernels as a model's native network program).
+   */
+  tune?: boolean;
 }
 
 export type ConvAlgorithm = 'auto' | 'direct';
@@ -77,6 +88,7 @@ const PLAN_KEYS = new Set([
   'isa',
   'impl',
   'algorithm',
+  'tune',
   'out',
   'residual',
 ]);
@@ -111,13 +123,16 @@ export class Conv2dPlan {
   #prepared: PreparedConv2d | null;
   #device: Tensor['device'];
 
+  #tuner: KernelTuner | null;
+
   /** Use conv2dPlan(). */
-  constructor(weight: Tensor<Shape4>, prepared: PreparedConv2d, spec: ConvSpec, backend: BackendName) {
+  constructor(weight: Tensor<Shape4>, prepared: PreparedConv2d, spec: ConvSpec, backend: BackendName, tuner: KernelTuner | null = null) {
     this.weightShape = weight.shape;
     this.spec = Object.freeze({ ...spec });
     this.backend = backend;
     this.#prepared = prepared;
     this.#device = weight.device;
+    this.#tuner = tuner;
   }
 
   /** Input channels the plan expects: weight.shape[1] * groups. */
@@ -136,7 +151,12 @@ export class Conv2dPlan {
 
   /** Backend and kernel details: which implementation runs and why others were skipped. */
   info(): Conv2dPlanInfo {
-    return this.prepared.info();
+    const tuner = this.#tuner;
+    if (!tuner) return { ...this.prepared.info(), tuning: { enabled: false } };
+    // The kernel of the latest run (the cost model's choice before any run), and every measured choice.
+    const t = tuner.info();
+    const base = this.prepared.info();
+    return { ...base, ...(t.last ? { impl: t.last.chosen } : {}), tuning: t };
   }
 
   private get prepared(): PreparedConv2d {
@@ -180,7 +200,9 @@ export class Conv2dPlan {
   run<S extends Shape = Shape4>(x: Rank4Tensor<S>, options?: Conv2dRunOptions): Tensor<Shape4> {
     const b = this.bind(x, options);
     // An empty batch has nothing to compute: no backend call.
-    if (b.x.shape[0] > 0) this.prepared.run(b.x, b.out, b.residual);
+    if (b.x.shape[0] === 0) return b.out;
+    const p = this.#tuner ? this.#tuner.pick(b.x, b.out, b.residual) : this.prepared;
+    p.run(b.x, b.out, b.residual);
     return b.out;
   }
 
@@ -190,14 +212,18 @@ export class Conv2dPlan {
    */
   async runAsync<S extends Shape = Shape4>(x: Rank4Tensor<S>, options?: Conv2dRunOptions): Promise<Tensor<Shape4>> {
     const b = this.bind(x, options);
-    if (b.x.shape[0] > 0) await this.prepared.runAsync(b.x, b.out, b.residual);
+    if (b.x.shape[0] === 0) return b.out;
+    const p = this.#tuner ? await this.#tuner.pickAsync(b.x, b.out, b.residual) : this.prepared;
+    await p.runAsync(b.x, b.out, b.residual);
     return b.out;
   }
 
   /** Releases packed weights. Idempotent. */
   dispose(): void {
-    if (this.#prepared) this.#prepared.dispose();
+    if (this.#tuner) this.#tuner.dispose();
+    else if (this.#prepared) this.#prepared.dispose();
     this.#prepared = null;
+    this.#tuner = null;
   }
 }
 
@@ -246,12 +272,30 @@ export function conv2dPlan<W extends Shape = Shape4>(weight: Rank4Tensor<W>, opt
   if (o.impl !== undefined && typeof o.impl !== 'string') throw invalidType('impl', 'a kernel name', o.impl);
   const algorithm = checkAlgorithm(o.algorithm, 'algorithm');
   const backend = resolveBackend(o.backend as string | undefined, w.device);
-  const prepared = backend.prepareConv2d(w, bias, spec, {
-    isa: o.isa as string | undefined,
-    impl: o.impl as string | undefined,
-    algorithm,
-  });
-  return new Conv2dPlan(w, prepared, spec, backend.name);
+  if (o.tune !== undefined && typeof o.tune !== 'boolean') throw invalidType('tune', 'a boolean', o.tune);
+  const base = { isa: o.isa as string | undefined, impl: o.impl as string | undefined };
+  const prepared = backend.prepareConv2d(w, bias, spec, { ...base, algorithm });
+  let tuner: KernelTuner | null = null;
+  const first = String(prepared.info().impl ?? '');
+  if (backend.name === 'cpu' && o.tune === true && algorithm === 'auto' && o.impl === undefined && first.startsWith('winograd')) {
+    // The cost model's transformed choice against the best direct kernel.
+    let direct: PreparedConv2d;
+    try {
+      direct = backend.prepareConv2d(w, bias, spec, { ...base, algorithm: 'direct' });
+    } catch (err) {
+      prepared.dispose();
+      throw err;
+    }
+    const key = JSON.stringify([w.shape, spec, o.isa ?? '', bias !== null]);
+    tuner = new KernelTuner(
+      [
+        { impl: first, prepared },
+        { impl: String(direct.info().impl ?? ''), prepared: direct },
+      ],
+      key,
+    );
+  }
+  return new Conv2dPlan(w, prepared, spec, backend.name, tuner);
 }
 
 function checkGroupsDivideInput(x: unknown, weight: unknown, options: Conv2dOptions | undefined): void {
@@ -277,9 +321,59 @@ function splitOptions(options: Conv2dOptions | undefined): [Conv2dPlanOptions, C
   return [plan, { out, residual }];
 }
 
+/** Plans of one-shot calls, reused while the weight and bias values are unchanged (see conv2d_cache.ts). */
+const oneShotPlans = new PlanCache<Conv2dPlan>();
+
+/** The one-shot plan cache, for tests and diagnostics: stats() and clear(). */
+export function oneShotPlanCache(): Pick<PlanCache<Conv2dPlan>, 'stats' | 'clear' | 'lastOutcome'> {
+  return oneShotPlans;
+}
+
+/**
+ * Runs a one-shot conv through a cached prepared plan where the cache applies
+ * (host tensors, cpu backend); else prepares, runs and disposes a plan.
+ */
+function withOneShotPlan<R>(x: Tensor, weight: Tensor, planOpts: Conv2dPlanOptions, use: (plan: Conv2dPlan) => R): R {
+  const cacheable = cacheKey(x, weight, planOpts);
+  if (cacheable === null) return runThenDispose(conv2dPlan(weight, planOpts), use);
+  return oneShotPlans.use(weight, (planOpts.bias as Tensor | null | undefined) ?? null, cacheable, () => conv2dPlan(weight, planOpts), use);
+}
+
+/** The cache key of a one-shot call, or null when the call is not cached. */
+function cacheKey(x: Tensor, weight: Tensor, o: Conv2dPlanOptions): string | null {
+  if (weight.device !== 'cpu' || x.device !== 'cpu') return null;
+  if (o.bias !== undefined && o.bias !== null && !(o.bias instanceof Tensor && !o.bias.isDisposed && o.bias.device === 'cpu')) return null;
+  try {
+    if (resolveBackend(o.backend as string | undefined, 'cpu').name !== 'cpu') return null;
+  } catch {
+    // Invalid options: the uncached path reports them.
+    return null;
+  }
+  const key = JSON.stringify([
+    weight.shape,
+    o.groups ?? 1,
+    o.stride ?? 1,
+    o.dilation ?? 1,
+    o.padding ?? 0,
+    o.activation ?? 'none',
+    o.backend ?? '',
+    o.isa ?? '',
+    o.impl ?? '',
+    o.algorithm ?? 'auto',
+    o.tune ?? false,
+    o.bias ? 'bias' : '',
+  ]);
+  return key;
+}
+
 /**
  * Grouped 2-D convolution, synchronously. Inputs are [N, C, H, W] and
  * [K, C/groups, kH, kW]; the result is [N, K, P, Q].
+ *
+ * One-shot, but not re-prepared each call: on the cpu backend the prepared
+ * plan (packed weights) is kept for the weight array and reused while the
+ * weight and bias values are unchanged (checked exactly on every call); it
+ * is the plan conv2dPlan() makes, so equal calls give equal bits.
  */
 export function conv2d<S extends Shape = Shape4, W extends Shape = Shape4>(
   x: Rank4Tensor<S>,
@@ -288,17 +382,14 @@ export function conv2d<S extends Shape = Shape4, W extends Shape = Shape4>(
 ): Tensor<Shape4> {
   checkGroupsDivideInput(x, weight, options);
   const [planOpts, runOpts] = splitOptions(options);
-  const plan = conv2dPlan(weight, planOpts);
-  try {
-    return plan.run(x, runOpts);
-  } finally {
-    plan.dispose();
-  }
+  return withOneShotPlan(x, weight, planOpts, (plan) => plan.run(x, runOpts));
 }
 
 /**
  * conv2d off the event loop: native backends run on a worker thread and the
  * promise resolves with the result. Many calls may be in flight at once.
+ * Shares conv2d()'s plan cache; x, weight and bias must not be written until
+ * the promise settles.
  */
 export async function conv2dAsync<S extends Shape = Shape4, W extends Shape = Shape4>(
   x: Rank4Tensor<S>,
@@ -307,10 +398,5 @@ export async function conv2dAsync<S extends Shape = Shape4, W extends Shape = Sh
 ): Promise<Tensor<Shape4>> {
   checkGroupsDivideInput(x, weight, options);
   const [planOpts, runOpts] = splitOptions(options);
-  const plan = conv2dPlan(weight, planOpts);
-  try {
-    return await plan.runAsync(x, runOpts);
-  } finally {
-    plan.dispose();
-  }
+  return withOneShotPlan(x, weight, planOpts, (plan) => plan.runAsync(x, runOpts));
 }
