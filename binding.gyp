@@ -38,14 +38,17 @@
         "native/napi/convert.cc",
         "native/napi/conv_plan_wrap.cc",
         "native/cpu/max_pool2d.cc",
+        "native/cpu/avg_pool2d.cc",
         "native/cpu/global_avg_pool.cc",
         "native/cpu/linear.cc",
         "native/napi/max_pool2d_wrap.cc",
+        "native/napi/avg_pool2d_wrap.cc",
         "native/napi/global_avg_pool_wrap.cc",
         "native/napi/linear_wrap.cc",
         "native/cpu/layer_program.cc",
         "native/napi/network_wrap.cc",
-        "native/napi/addon.cc"
+        "native/napi/addon.cc",
+        "native/cpu/glibc_compat.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
@@ -55,7 +58,11 @@
       "cflags!": ["-fno-exceptions", "-O2", "-O3"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++20", "-O2"],
       "cflags_cc": ["-std=c++17", "-O3", "-fexceptions", "-pthread", "-fno-math-errno"],
-      "ldflags": ["-pthread"],
+      # libstdc++ is linked statically so the prebuilt addon needs no GLIBCXX_
+      # symbols and loads on distributions with an older libstdc++ (see
+      # native/cpu/glibc_compat.cc). libgcc stays dynamic: the static unwinder
+      # of GCC 12 would need glibc 2.35's _dl_find_object.
+      "ldflags": ["-pthread", "-static-libstdc++"],
       "xcode_settings": {
         "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
         "CLANG_CXX_LANGUAGE_STANDARD": "c++17",

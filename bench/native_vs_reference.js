@@ -3,7 +3,8 @@
 // 3x3 layer (x=[1,128,56,56], w=[128,4,3,3], groups 32, pad 1): the foundation
 // issue's ">= 10x" check. Steady state: plan created once, output reused,
 // warm-up first, median of timed runs. Prints a table and writes
-// bench/results/native_vs_reference.{json,md}.
+// native_vs_reference.{json,md} to bench/results/tmp/ (untracked), or to
+// bench/results/ with --save (the curated set for this machine).
 'use strict';
 const fs = require('node:fs');
 const os = require('node:os');
@@ -81,7 +82,8 @@ const info = r.cpuInfo();
 const meta = `Machine: ${info ? info.brand : os.cpus()[0].model}, ${info ? info.threads : 1} threads, ISA ${info ? info.cap : 'n/a'}; Node ${process.version}; ${new Date().toISOString()}; median of ${runs} runs (reference: fewer), steady state (plan and output reused).`;
 const md = `# Native CPU vs TS reference (batch 1, fp32)\n\n${meta}\n\n${lines.join('\n')}\n\nReproduce: \`npm run bench:native-vs-ref\`\n`;
 console.log(md);
-const dir = path.join(__dirname, 'results');
+const dir = path.join(__dirname, 'results', ...(process.argv.includes('--save') ? [] : ['tmp']));
 fs.mkdirSync(dir, { recursive: true });
 fs.writeFileSync(path.join(dir, 'native_vs_reference.md'), md);
 fs.writeFileSync(path.join(dir, 'native_vs_reference.json'), JSON.stringify({ meta, rows }, null, 2) + '\n');
+console.log(`wrote ${path.relative(process.cwd(), dir)}/native_vs_reference.{md,json}`);

@@ -64,7 +64,11 @@ export interface NativeCudaConvPlanOptions {
   activation: 'none' | 'relu';
   dtype: number;
   impl: 'cuda' | 'cudnn';
-  /** 'cuda' only: force one kernel by name ('grouped_vec4', 'grouped_direct'), for testing each path. */
+  /**
+   * 'cuda' only: force one kernel by name ('grouped_mma_pipe', 'grouped_mma', 'grouped_vec4', 'grouped_direct') for
+   * every batch, for testing each path. By default the plan picks the best kernel for its shape and, for float16 /
+   * bfloat16 ResNeXt shapes, grouped_mma_pipe for runs of batch >= 8 (info().detail says so).
+   */
   kernel?: string;
 }
 

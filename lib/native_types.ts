@@ -53,6 +53,9 @@ export interface NativeCpuBinding {
   /** params: [kh, kw, sh, sw, ph, pw] */
   maxPool2d?(input: Float32Array, shape: number[], output: Float32Array, params: number[]): void;
   maxPool2dAsync?(input: Float32Array, shape: number[], output: Float32Array, params: number[]): Promise<void>;
+  /** params: [kh, kw, sh, sw, pt, pl, pb, pr, P, Q, countIncludePad (0 or 1)] */
+  avgPool2d?(input: Float32Array, shape: number[], output: Float32Array, params: number[]): void;
+  avgPool2dAsync?(input: Float32Array, shape: number[], output: Float32Array, params: number[]): Promise<void>;
   globalAvgPool?(input: Float32Array, shape: number[], output: Float32Array): void;
   globalAvgPoolAsync?(input: Float32Array, shape: number[], output: Float32Array): Promise<void>;
   linear?(

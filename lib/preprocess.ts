@@ -4,8 +4,9 @@
 // torchvision's classification presets do.
 //
 // Input layout: HWC, row-major, interleaved 8-bit channels, i.e. byte
-// (y * width + x) * channels + c, with channels 3 (RGB) or 4 (RGBA; alpha is
-// ignored), inferred from the length. Output: a float32 tensor [1, 3, crop,
+// (y * width + x) * channels + c, with channels 1 (grayscale, read as R = G =
+// B, as PIL's convert('RGB') does), 3 (RGB) or 4 (RGBA; alpha is ignored),
+// given by `channels` or inferred from the length. Output: a float32 tensor [1, 3, crop,
 // crop] (NCHW, RGB order) ready for model.forward(); preprocessBatch stacks
 // several images into [N, 3, crop, crop].
 //
@@ -33,6 +34,8 @@ export interface RgbImage {
   data: Uint8Array | Uint8ClampedArray;
   width: number;
   height: number;
+  /** 1 (grayscale), 3 (RGB) or 4 (RGBA). Default: inferred from data.length. */
+  channels?: 1 | 3 | 4;
 }
 
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
@@ -111,15 +114,27 @@ function preprocessInto(img: RgbImage, o: Required<PreprocessOptions>, out: Floa
   if (typeof img !== 'object' || img === null) throw invalidType(param, 'an image { data, width, height }', img);
   const { data, width: W, height: H } = img;
   if (!(data instanceof Uint8Array || data instanceof Uint8ClampedArray))
-    throw invalidType(`${param}.data`, 'a Uint8Array or Uint8ClampedArray (RGB or RGBA bytes)', data);
+    throw invalidType(`${param}.data`, 'a Uint8Array or Uint8ClampedArray (grayscale, RGB or RGBA bytes)', data);
   for (const [k, v] of [
     ['width', W],
     ['height', H],
   ] as const) {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw invalidValue(`${param}.${k}`, 'a positive integer', v);
   }
-  const channels = data.length === W * H * 3 ? 3 : data.length === W * H * 4 ? 4 : 0;
-  if (channels === 0) throw invalidValue(`${param}.data`, `${W * H * 3} (RGB) or ${W * H * 4} (RGBA) bytes for ${W}x${H}`, data);
+  const given = img.channels;
+  if (given !== undefined && given !== 1 && given !== 3 && given !== 4) throw invalidValue(`${param}.channels`, '1, 3 or 4', given);
+  const channels = given ?? (data.length === W * H * 3 ? 3 : data.length === W * H * 4 ? 4 : data.length === W * H ? 1 : 0);
+  if (channels === 0 || data.length !== W * H * channels)
+    throw invalidValue(
+      `${param}.data`,
+      given !== undefined
+        ? `${W * H * given} bytes for ${W}x${H} with ${given} channel${given > 1 ? 's' : ''}`
+        : `${W * H} (grayscale), ${W * H * 3} (RGB) or ${W * H * 4} (RGBA) bytes for ${W}x${H}`,
+      data,
+    );
+  // Grayscale reads its one byte for all three channels.
+  const g = channels === 1 ? 0 : 1,
+    b2 = channels === 1 ? 0 : 2;
   // torchvision Resize(int): the shorter side becomes `resize`, the other int(resize * long / short).
   const [RH, RW] = H <= W ? [o.resize, Math.floor((o.resize * W) / H)] : [Math.floor((o.resize * H) / W), o.resize];
   if (RH < o.crop || RW < o.crop)
@@ -145,8 +160,8 @@ function preprocessInto(img: RgbImage, o: Required<PreprocessOptions>, out: Floa
         const w = tx.weights[base + k],
           p = row + (s + k) * channels;
         a += w * data[p];
-        b += w * data[p + 1];
-        c += w * data[p + 2];
+        b += w * data[p + g];
+        c += w * data[p + b2];
       }
       const t = ((y - r0) * C + x) * 3;
       tmp[t] = a;
@@ -169,7 +184,7 @@ function preprocessInto(img: RgbImage, o: Required<PreprocessOptions>, out: Floa
   }
 }
 
-/** One decoded RGB(A) image (HWC bytes) to a normalised NCHW tensor [1, 3, crop, crop]. */
+/** One decoded grayscale, RGB or RGBA image (HWC bytes) to a normalised NCHW tensor [1, 3, crop, crop]. */
 export function preprocessImage(image: RgbImage, options?: PreprocessOptions): Tensor {
   const o = checkOptions(options);
   const out = new Float32Array(3 * o.crop * o.crop);

@@ -23,14 +23,19 @@ export function isNonNegativeInteger(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= 0;
 }
 
-/** Validates a shape and returns its element count. */
+/**
+ * Validates a shape and returns its element count. Every dimension is
+ * positive except the first (the batch), which may be 0: an empty batch flows
+ * through the ops and models as an empty result, as in torch.
+ */
 export function checkShape(shape: unknown, param = 'shape'): number {
   if (!Array.isArray(shape)) throw invalidType(param, 'an array of positive integers', shape);
   let size = 1;
   for (let i = 0; i < shape.length; i++) {
     const d: unknown = shape[i];
-    if (typeof d !== 'number') throw invalidType(`${param}[${i}]`, 'a positive integer', d);
-    if (!isPositiveInteger(d)) throw invalidValue(`${param}[${i}]`, 'a positive integer', d);
+    const what = i === 0 ? 'a non-negative integer' : 'a positive integer';
+    if (typeof d !== 'number') throw invalidType(`${param}[${i}]`, what, d);
+    if (!(i === 0 ? isNonNegativeInteger(d) : isPositiveInteger(d))) throw invalidValue(`${param}[${i}]`, what, d);
     size *= d;
     if (size > MAX_ELEMENTS) {
       throw new RangeError(

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Builds the optional CUDA addon (build-cuda/Release/resnext_cuda.node) with
-// cmake-js, as the second half of `npm install`. It tries only when nvcc is
-// found or RESNEXT_CUDA=1 asks for it (RESNEXT_CUDA=0 turns it off), and it
+// cmake-js. `npm install` runs it only with RESNEXT_CUDA=1 (scripts/install.js);
+// run directly, it tries when nvcc is found or RESNEXT_CUDA=1 asks for it
+// (RESNEXT_CUDA=0 turns it off), and it
 // ALWAYS exits 0: a failed CUDA build prints one warning line with the reason
 // and the package keeps working on the CPU.
 //
@@ -15,7 +16,8 @@
 //
 // RESNEXT_CUDA_ARCHS overrides the GPU targets (default "80-real;90-real;90-virtual",
 // e.g. "90-real" for a quicker build for one H100/H200); RESNEXT_CUDA_JOBS the
-// parallel compile jobs (default: all cores).
+// parallel compile jobs (default: all cores); RESNEXT_CUDA_OUT the build folder
+// (scripts/prebuild.js uses its own, so the prebuild never replaces build-cuda/).
 'use strict';
 
 const { spawnSync } = require('node:child_process');
@@ -100,10 +102,22 @@ function main() {
     if (cpuMode) throw new Error(msg);
     return warn(msg);
   }
-  const outDir = path.join(root, asanMode ? 'build-asan' : cpuMode ? 'build-cmake' : 'build-cuda');
+  const outDir = process.env.RESNEXT_CUDA_OUT
+    ? path.resolve(process.env.RESNEXT_CUDA_OUT)
+    : path.join(root, asanMode ? 'build-asan' : cpuMode ? 'build-cmake' : 'build-cuda');
   fs.mkdirSync(outDir, { recursive: true });
   const jobs = process.env.RESNEXT_CUDA_JOBS || String(Math.max(1, os.availableParallelism ? os.availableParallelism() : os.cpus().length));
-  const args = [require.resolve('cmake-js/bin/cmake-js'), 'compile', '-O', outDir, '-p', jobs];
+  let cmakeJs;
+  try {
+    cmakeJs = require.resolve('cmake-js/bin/cmake-js', { paths: [root, process.cwd()] });
+  } catch {
+    // cmake-js is a devDependency: an installed package only needs it to compile CUDA.
+    const msg =
+      'cmake-js is not installed (run `npm install --no-save cmake-js` in the folder that installs resnext, then `RESNEXT_CUDA=1 npm rebuild resnext`)';
+    if (cpuMode) throw new Error(msg);
+    return warn(msg);
+  }
+  const args = [cmakeJs, 'compile', '-O', outDir, '-p', jobs];
   if (cpuMode) {
     args.push('--CDRESNEXT_CUDA=OFF');
     if (asanMode) {
@@ -148,9 +162,8 @@ function main() {
   } catch {
     // no cache: report nothing about cuDNN
   }
-  const found =
-    /^RESNEXT_CUDNN_INCLUDE:PATH=(?!.*NOTFOUND).+$/m.test(cache) && /^RESNEXT_CUDNN_LIBRARY:FILEPATH=(?!.*NOTFOUND).+$/m.test(cache);
-  const cudnn = found ? 'with cuDNN' : 'without cuDNN (not found)';
+  const found = /^RESNEXT_CUDNN_INCLUDE:PATH=(?!.*NOTFOUND).+$/m.test(cache);
+  const cudnn = found ? 'with cuDNN (opened at run time)' : 'without cuDNN (cudnn.h not found)';
   console.log(`resnext: built ${path.relative(root, addon)} ${cpuMode ? '' : cudnn + ' '}in ${secs} s`);
 }
 

@@ -3,7 +3,7 @@
 // UndefinedBehaviorSanitizer (scripts/build-cuda.js --asan, into build-asan/),
 // then the test suites that reach native code and a fuzz run, with the
 // sanitizer runtimes preloaded into Node (LD_PRELOAD) and the package pointed
-// at the sanitized addon (RESNEXT_CPU_ADDON). Leak detection is off for Node
+// at the sanitized addon (RESNEXT_ADDON_PATH). Leak detection is off for Node
 // itself (V8 and Node keep allocations until exit by design). Every report
 // goes to a log file under build-asan/reports/; the run fails when a suite
 // fails or any report was written, and prints the time each part took.
@@ -80,7 +80,7 @@ const env = {
   LD_PRELOAD: [runtime('libasan.so'), runtime('libubsan.so'), process.env.LD_PRELOAD].filter(Boolean).join(' '),
   ASAN_OPTIONS: `detect_leaks=0:abort_on_error=1:log_path=${path.join(reports, 'asan')}`,
   UBSAN_OPTIONS: `print_stacktrace=1:halt_on_error=1:log_path=${path.join(reports, 'ubsan')}`,
-  RESNEXT_CPU_ADDON: addon,
+  RESNEXT_ADDON_PATH: addon,
 };
 
 const suites = filters.length > 0 ? filters : NATIVE_SUITES;

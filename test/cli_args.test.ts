@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 import { parseCli, UsageError } from '../lib/cli/args';
 import { main } from '../lib/cli/main';
-import type { Output } from '../lib/cli/output';
+import { type Output, Progress } from '../lib/cli/output';
 
 function capture(): Output & { out: string[]; err: string[] } {
   const out: string[] = [];
@@ -187,5 +187,49 @@ describe('main: exit codes and messages', () => {
     expect(info.backends.map((b: { name: string }) => b.name)).toEqual(expect.arrayContaining(['cpu', 'reference', 'cuda']));
     for (const b of info.backends) if (!b.available) expect(b.reason).toMatch(/\w/);
     expect(info.packageVersion).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});
+
+describe('resnext bench: values the parser used to misread', () => {
+  it('--size -3 gets the range message, not node:util\'s "ambiguous"', () => {
+    expect(usageError(['bench', '--size', '-3'])).toBe('Expected an integer in [32, 1024] for --size but received -3.');
+    expect(usageError(['bench', '--threads', '-1'])).toBe('Expected an integer in [0, 1024] for --threads but received -1.');
+    expect(usageError(['bench', '--budget', '-2'])).toMatch(/^Expected a number in \[0\.1, 36000\] for --budget but received -2\.$/);
+  });
+  it('--batch 1,,8 and --batch 1, (an empty item) are refused; so is --backend cpu,,reference', () => {
+    expect(usageError(['bench', '--batch', '1,,8'])).toBe('Expected a comma-separated list of integers for --batch but received "1,,8".');
+    expect(usageError(['bench', '--batch', '1,'])).toMatch(/--batch.*"1,"/);
+    expect(usageError(['bench', '--backend', 'cpu,,reference'])).toMatch(/--backend.*"cpu,,reference"/);
+    expect(parseCli(['bench', '--batch', ' 1, 8 '])).toMatchObject({ batches: [1, 8] });
+  });
+  it('--wide', () => {
+    expect(parseCli(['bench'])).toMatchObject({ wide: false });
+    expect(parseCli(['bench', '--wide'])).toMatchObject({ wide: true });
+  });
+});
+
+describe('progress while networks are built and verified', () => {
+  it('without a terminal, each step that starts is one line: "building 32x4d (2/3)"', () => {
+    const lines: string[] = [];
+    const drawn: string[] = [];
+    const p = new Progress(
+      3,
+      false,
+      (s) => drawn.push(s),
+      (l) => lines.push(l),
+    );
+    p.tick('building 1x64d', 0);
+    p.tick('built 1x64d');
+    p.tick('building 32x4d', 0);
+    expect(lines).toEqual(['building 1x64d (1/3)', 'building 32x4d (2/3)']);
+    expect(drawn).toEqual([]);
+  });
+  it('on a terminal, a step that starts is drawn at once, even right after the previous draw', () => {
+    const drawn: string[] = [];
+    const p = new Progress(2, true, (s) => drawn.push(s));
+    p.tick('built 1x64d');
+    p.tick('building 32x4d', 0);
+    expect(drawn).toHaveLength(2);
+    expect(drawn[1]).toContain('building 32x4d');
   });
 });

@@ -3,10 +3,10 @@
 // backend of the result; the text and Markdown tables carry the same numbers.
 import { describe, expect, it } from 'vitest';
 
-import { renderReport } from '../lib/cli/format';
+import { renderReport, wrapText } from '../lib/cli/format';
 import type { BenchResult, NetworkRow } from '../lib/cli/results';
 import { summarize } from '../lib/cli/stats';
-import { chartFromResult, escapeXml, logTicks, niceTicks, renderSvg } from '../lib/cli/svg';
+import { chartFromResult, chartsFromResult, escapeXml, logTicks, niceTicks, renderSvg, renderSvgPanels } from '../lib/cli/svg';
 
 /** Checks tag nesting and attribute syntax of an SVG document; returns the element names in order. */
 function checkWellFormed(svg: string): string[] {
@@ -158,7 +158,7 @@ describe('bench SVG chart', () => {
 describe('bench tables', () => {
   it('text and Markdown reports carry every row, the baseline ratios and the ORT ratio', () => {
     const r = result(rows);
-    const text = renderReport(r, 'text');
+    const text = renderReport(r, 'text', { wide: true });
     const md = renderReport(r, 'markdown');
     for (const out of [text, md]) {
       expect(out).toContain('Table 2 settings');
@@ -170,5 +170,69 @@ describe('bench tables', () => {
     }
     expect(md).toMatch(/^# resnext bench: table2/);
     expect(md.split('\n').filter((l) => l.startsWith('| resnext50_'))).toHaveLength(4);
+  });
+});
+
+describe('bench output fits: 100-column tables, one SVG panel per batch', () => {
+  // Long names, the slow reference backend and the ORT column: the widest realistic table.
+  const wideRows = [
+    row('1x64d', 'reference', [7090, 7100, 7300], 4.09e9, { model: 'resnext101_64x4d', pctPeak: 0.6 }),
+    row('1x64d', 'cpu', [41.2, 41.8, 43.3], 4.09e9, { model: 'resnext101_64x4d' }),
+    row('1x64d', 'onnxruntime', [290, 299, 310], 4.09e9, { model: 'resnext101_64x4d', vsOurs: 7.15 }),
+    row('32x4d', 'cpu', [18, 19, 40], 4.23e9, { model: 'resnext101_64x4d', relTime: 0.9, macRatio: 1.03 }),
+  ];
+  it('the terminal table fits 100 columns and keeps the noisy mark; --wide and Markdown have every column', () => {
+    const r = result(wideRows);
+    const text = renderReport(r, 'text');
+    const tableLines = text.split('\n').filter((l) => /^(network|-{5}|resnext101)/.test(l));
+    expect(tableLines.length).toBe(6);
+    for (const l of tableLines) expect(l.length, l).toBeLessThanOrEqual(100);
+    expect(text).toMatch(/resnext101_64x4d\s+32x4d\s+cpu\s+19\.0 !/);
+    expect(text).not.toMatch(/GFLOP\/s\s+% peak/);
+    const wide = renderReport(r, 'text', { wide: true });
+    const md = renderReport(r, 'markdown');
+    for (const out of [wide, md]) for (const col of ['params', 'min ms', 'spread', 'GFLOP/s']) expect(out).toContain(col);
+  });
+
+  function batchRows(batch: number, scale: number): NetworkRow[] {
+    return [
+      row('1x64d', 'cpu', [20 * scale, 21 * scale, 22 * scale], 4.09e9 * batch, { batch }),
+      row('32x4d', 'cpu', [18 * scale, 19 * scale, 20 * scale], 4.23e9 * batch, { batch, relTime: 19 / 21, macRatio: 4.23 / 4.09 }),
+    ];
+  }
+
+  it('batches 1 and 64: two panels with their own axes, every label inside its panel', () => {
+    const r = result([...batchRows(1, 1), ...batchRows(64, 50)]);
+    r.settings.batches = [1, 64];
+    const charts = chartsFromResult(r);
+    expect(charts.map((c) => c.title)).toEqual([
+      'resnext bench table2: latency and multiply-adds per configuration, batch 1',
+      'resnext bench table2: latency and multiply-adds per configuration, batch 64',
+    ]);
+    expect(charts.map((c) => c.rows.length)).toEqual([2, 2]);
+    const svg = renderSvgPanels(charts);
+    const names = checkWellFormed(svg);
+    expect(names.filter((n) => n === 'svg')).toHaveLength(3);
+    // The batch-1 bars are as long as the batch-64 ones: each panel is scaled to its own batch.
+    const widths = [...svg.matchAll(/<rect x="\d+" y="[\d.]+" width="([\d.]+)" height="14" fill="#2b6cb0">/g)].map((m) => Number(m[1]));
+    expect(widths).toHaveLength(4);
+    expect(widths[0]).toBeCloseTo(widths[2], 0);
+    // No text runs past the right edge of its panel (Helvetica: about 0.6 em per character at most).
+    for (const panel of svg.split('<svg').slice(2)) {
+      const width = Number(/width="(\d+)"/.exec(panel)![1]);
+      for (const m of panel.matchAll(/<text x="([\d.]+)" y="[\d.]+" font-size="(\d+)"[^>]*>([^<]*)<\/text>/g)) {
+        if (/text-anchor="(middle|end)"/.test(m[0])) continue;
+        expect(Number(m[1]) + 0.6 * Number(m[2]) * m[3].length, m[3]).toBeLessThanOrEqual(width);
+      }
+    }
+  });
+});
+
+describe('bench text report', () => {
+  it('every line of the terminal report fits 100 columns (settings and notes are wrapped)', () => {
+    const r = result(rows);
+    r.notes = [`a long note ${'word '.repeat(40)}end`];
+    for (const l of renderReport(r, 'text').split('\n')) expect(l.length, l).toBeLessThanOrEqual(100);
+    expect(wrapText('aa bb cc', 5, ' ')).toBe('aa bb\n cc');
   });
 });

@@ -21,7 +21,7 @@ import {
   tensor,
   type DType,
 } from '../lib';
-import { cudaAddonCandidates } from '../lib/binding';
+import { cudaAddonCandidates, cudaBinding } from '../lib/binding';
 import { Rng } from '../lib/random';
 import { relErr } from './helpers/compare';
 import { type Case, caseName } from './helpers/kernel_cases';
@@ -241,6 +241,56 @@ for (const be of ['cuda', 'cudnn'] as const) {
           },
         );
       }
+      // ResNeXt's grouped 3x3 shapes (4, 8, 16 and 32 channels per group) at batch >= 8: the plan keeps its batch-1
+      // kernel and says in info() that these runs take grouped_mma_pipe; forced, that kernel runs every batch.
+      const pipeCases: Case[] = [
+        { n: 9, c: 128, h: 7, w: 5, k: 128, r: 3, s: 3, groups: 32, stride: 1, dilation: 1, padding: 1 },
+        { n: 8, c: 128, h: 6, w: 6, k: 128, r: 3, s: 3, groups: 16, stride: 2, dilation: 1, padding: 1 },
+        { n: 8, c: 64, h: 5, w: 7, k: 64, r: 3, s: 3, groups: 4, stride: 1, dilation: 2, padding: 2 },
+        { n: 8, c: 128, h: 5, w: 5, k: 128, r: 3, s: 3, groups: 4, stride: 1, dilation: 1, padding: 1 },
+      ];
+      for (const dtype of ['float16', 'bfloat16'] as const) {
+        it.each(pipeCases.map((t) => [caseName(t), t] as const))(
+          `${dtype} %s: batch >= 8 runs grouped_mma_pipe (said in info()), chosen and forced, with bias, residual and relu`,
+          (_n, t) => {
+            const opts = { groups: t.groups, stride: t.stride, dilation: t.dilation, padding: t.padding };
+            const w = randn([t.k, t.c / t.groups, t.r, t.s], { seed: 12 });
+            const auto = conv2dPlan(w.to('cuda', { dtype }), { ...opts, backend: 'cuda' });
+            expect(auto.info().detail).toMatch(/batch >= 8 runs grouped_mma_pipe/);
+            expect(auto.info().impl).not.toBe('grouped_mma_pipe');
+            auto.dispose();
+            expect(gpuVsReference(t, 'cuda', dtype, { bias: true, residual: true, relu: true })).toBeLessThanOrEqual(TOL[dtype]);
+            // Forced, for a batch of 1 and of t.n.
+            const bias = randn([t.k], { seed: 13 });
+            const forced = conv2dPlan(w.to('cuda', { dtype }), {
+              ...opts,
+              bias: bias.to('cuda', { dtype }),
+              activation: 'relu',
+              backend: 'cuda',
+              impl: 'grouped_mma_pipe',
+            });
+            expect(forced.info().impl).toBe('grouped_mma_pipe');
+            for (const n of [1, t.n]) {
+              const x = randn([n, t.c, t.h, t.w], { seed: 15 + n });
+              const ref = conv2d(x, w, { ...opts, bias, activation: 'relu', backend: 'reference' }).dataSync();
+              expect(relErr(forced.run(x.to('cuda', { dtype })).dataSync(), ref)).toBeLessThanOrEqual(TOL[dtype]);
+            }
+            forced.dispose();
+          },
+        );
+      }
+      it('float32 and shapes it was not built for do not take grouped_mma_pipe, and forcing it says why', () => {
+        const w = randn([128, 4, 3, 3], { seed: 12 });
+        const f32 = conv2dPlan(w.to('cuda'), { groups: 32, padding: 1, backend: 'cuda' });
+        expect(f32.info().detail).not.toMatch(/grouped_mma_pipe \(/);
+        f32.dispose();
+        // 24 channels per group.
+        const w24 = randn([48, 24, 3, 3], { seed: 12 }).to('cuda', { dtype: 'float16' });
+        const odd = conv2dPlan(w24, { groups: 2, padding: 1, backend: 'cuda' });
+        expect(odd.info().detail).not.toMatch(/batch >= 8 runs/);
+        odd.dispose();
+        expect(() => conv2dPlan(w24, { groups: 2, padding: 1, backend: 'cuda', impl: 'grouped_mma_pipe' })).toThrow(/grouped_mma_pipe/);
+      });
       it.each([3, 4, 5, 6].map((i) => [caseName(battery[i]), battery[i]] as const))(
         'float32 %s: grouped_vec4 by default, grouped_direct when forced, both match',
         (_n, t) => {
@@ -260,6 +310,33 @@ for (const be of ['cuda', 'cudnn'] as const) {
         },
       );
     }
+    // The cuDNN plan's host cost per call: descriptors and the algorithm are made once per input shape.
+    it.runIf(be === 'cudnn' && !FAKE)(
+      'x=[1,64,9,9] and x=[2,64,7,7] w=[64,2,3,3] g=32 p=1: runs of a known shape create no descriptor and search no algorithm',
+      () => {
+        const w = randn([64, 2, 3, 3], { seed: 51 });
+        const plan = conv2dPlan(w.to('cuda'), { groups: 32, padding: 1, activation: 'relu', backend: 'cudnn' });
+        const counts = () => {
+          const detail = String(plan.info().detail);
+          const m = /runs (\d+), shapes (\d+), shape descriptors created (\d+), algorithm searches (\d+)/.exec(detail);
+          expect(m, detail).not.toBeNull();
+          return m!.slice(1).map(Number);
+        };
+        const xa = randn([1, 64, 9, 9], { seed: 52 });
+        const xb = randn([2, 64, 7, 7], { seed: 53 });
+        const ref = conv2d(xa, w, { groups: 32, padding: 1, activation: 'relu', backend: 'reference' }).dataSync();
+        const xga = xa.to('cuda');
+        plan.run(xga);
+        expect(counts()).toEqual([1, 1, 2, 1]);
+        for (let i = 0; i < 3; i++) plan.run(xga);
+        expect(counts()).toEqual([4, 1, 2, 1]);
+        plan.run(xb.to('cuda'));
+        expect(counts()).toEqual([5, 2, 4, 2]);
+        expect(relErr(plan.run(xga).dataSync(), ref)).toBeLessThanOrEqual(TOL.float32);
+        expect(counts()).toEqual([6, 2, 4, 2]);
+        plan.dispose();
+      },
+    );
     it('runAsync on x=[4,128,56,56] g=32 resolves with the result and lets the event loop run meanwhile', async () => {
       const xh = randn((FAKE ? [1, 128, 8, 8] : [4, 128, 56, 56]) as number[], { seed: 5 });
       const wh = randn([128, 4, 3, 3], { seed: 6 });
@@ -457,6 +534,53 @@ for (const be of ['cuda', 'cudnn'] as const) {
         c.dispose();
       },
     );
+
+    it('per-shape device buffers: 4 input shapes kept, the least recently used one freed when a 5th arrives (x=[1,3,H,16], H=16..32)', async () => {
+      const b = cudaBinding()!;
+      const Original = b.DeviceBuffer;
+      // Owning buffers allocated during each forward (host inputs: only the engine's per-shape buffers), and which were freed.
+      let current: Set<object> | null = null;
+      const freed = new Set<object>();
+      b.DeviceBuffer = class extends (Original as unknown as new (...a: unknown[]) => { dispose(): void }) {
+        constructor(...a: unknown[]) {
+          super(...a);
+          if (a[2] === undefined || a[2] === null) current?.add(this);
+        }
+        override dispose(): void {
+          freed.add(this);
+          super.dispose();
+        }
+      } as unknown as typeof Original;
+      try {
+        const c = resnext({ depth: 50, cardinality: 2, width: 2, numClasses: 4, seed: 31 });
+        c.prepare({ backend: be });
+        const xs = [16, 20, 24, 28, 32].map((h, i) => randn([1, 3, h, 16], { seed: 40 + i }));
+        const bufs: Set<object>[] = [];
+        const forward = async (i: number): Promise<Set<object>> => {
+          const s = new Set<object>();
+          current = s;
+          try {
+            await c.forward(xs[i], { backend: be });
+          } finally {
+            current = null;
+          }
+          return s;
+        };
+        for (let i = 0; i < 4; i++) bufs.push(await forward(i));
+        expect(bufs.every((s) => s.size > 0)).toBe(true);
+        // Shape 0 used again (nothing allocated): now shape 1 is the least recently used.
+        expect((await forward(0)).size).toBe(0);
+        bufs.push(await forward(4));
+        const isFreed = (i: number): boolean => [...bufs[i]].every((o) => freed.has(o));
+        const isLive = (i: number): boolean => [...bufs[i]].every((o) => !freed.has(o));
+        expect(isFreed(1)).toBe(true);
+        expect([0, 2, 3, 4].every(isLive)).toBe(true);
+        expect((await forward(0)).size).toBe(0);
+        c.dispose();
+      } finally {
+        b.DeviceBuffer = Original;
+      }
+    });
 
     it('CIFAR resnext29 (C=2, d=2, no max pool, 3 stages) x=[1,3,16,16] float32 matches the reference', async () => {
       const c = resnext({ depth: 29, cardinality: 2, width: 2, numClasses: 4, seed: 26 });

@@ -14,12 +14,18 @@ const built = fs.existsSync(exe);
 if (!built) console.log(`[cuda_emulate.test] skipped: ${path.relative(process.cwd(), exe)} was not built (no nvcc, or RESNEXT_CUDA=0)`);
 
 describe.skipIf(!built)('CUDA grouped-conv kernels emulated on the CPU', () => {
-  it('grouped_direct, grouped_vec4 and grouped_mma (warp-level, mma.sync emulated) match the float64 reference on 17 shapes x 3 dtypes; transposes and padding match their index formulas', () => {
+  it('grouped_direct, grouped_vec4, grouped_mma (warp-level, mma.sync emulated) and grouped_mma_pipe (128-thread blocks, cp.async landing only when waited for) match the float64 reference on 24 shapes x 3 dtypes; transposes and padding match their index formulas', () => {
     const out = execFileSync(exe, { encoding: 'utf8', timeout: 120_000 });
     const summary = out.trim().split('\n').pop()!;
     expect(out).not.toMatch(/^FAIL/m);
     expect(summary).toMatch(/^emulate_kernels: \d+ kernel runs, 0 failed$/);
-    for (const k of ['grouped_direct', 'grouped_vec4', 'grouped_mma']) expect(out).toMatch(new RegExp(`^ok   case .* ${k}:`, 'm'));
+    for (const k of ['grouped_direct', 'grouped_vec4', 'grouped_mma', 'grouped_mma_pipe'])
+      expect(out).toMatch(new RegExp(`^ok   case .* ${k}:`, 'm'));
+    // grouped_mma_pipe: each of 4, 8, 16, 32 and 64 channels per group at batch >= 8, and NaN kept through its ReLU.
+    for (const cg of [4, 8, 16, 32, 64])
+      expect(out).toMatch(new RegExp(`^ok   case \\d+ x=\\[(8|9|10),\\d+,\\d+,\\d+\\] w=\\[\\d+,${cg},.* grouped_mma_pipe:`, 'm'));
+    for (const t of ['float16', 'bfloat16'])
+      expect(out).toMatch(new RegExp(`^ok   grouped_mma_pipe NaN through bias\\+relu .* ${t}: 36 NaN outputs`, 'm'));
     expect(out).toMatch(/^ok   layouts/m);
     // NaN inputs keep NaN through the fused ReLU (fmaxf(v, 0) would give 0), every kernel.
     for (const k of ['grouped_direct', 'grouped_vec4', 'grouped_mma']) expect(out).toMatch(new RegExp(`^ok   nan case .* ${k} relu`, 'm'));

@@ -73,6 +73,8 @@ describe('conv2d argument errors', () => {
     expectError(() => conv2d(new Float32Array(10) as never, w()), TypeError, /\bx\b/);
   });
   it('x of rank 3 -> RangeError naming x.shape', () => {
+    // A rank-3 tensor is a type error too; this checks the run-time message.
+    // @ts-expect-error rank 3 where rank 4 is expected
     expectError(() => conv2d(randn([8, 6, 6]), w(), { groups: 4 }), RangeError, /x\.shape/, /\[8, 6, 6\]/);
   });
   it('disposed input, weight or bias -> TypeError naming it', () => {

@@ -201,6 +201,52 @@ describe('fused engine lifecycle', () => {
   );
 
   it.runIf(backends.includes('cpu'))(
+    'per-shape programs: 4 kept, the least recently used one dropped (dropProgram) when a 5th input shape arrives',
+    async () => {
+      const b = cpuBinding()!;
+      const Original = b.Network!;
+      const added: number[] = [],
+        dropped: number[] = [];
+      b.Network = class extends (Original as unknown as new (...a: unknown[]) => {
+        addProgram(...a: unknown[]): number;
+        dropProgram(id: number): void;
+      }) {
+        override addProgram(...a: unknown[]): number {
+          const id = super.addProgram(...a);
+          added.push(id);
+          return id;
+        }
+        override dropProgram(id: number): void {
+          dropped.push(id);
+          super.dropProgram(id);
+        }
+      } as unknown as typeof Original;
+      try {
+        const m = resnext({ depth: 50, cardinality: 2, width: 1, numClasses: 3, seed: 1 });
+        const xs = [32, 40, 48, 56, 64].map((h, i) => randn([1, 3, h, 32], { seed: 20 + i }));
+        const first = Array.from((await m.forward(xs[0], { backend: 'cpu' })).dataSync());
+        for (const x of xs.slice(1, 4)) await m.forward(x, { backend: 'cpu' });
+        expect(added.length).toBe(4);
+        expect(dropped).toEqual([]);
+        // Shape 0 used again: now shape 1 is the least recently used.
+        await m.forward(xs[0], { backend: 'cpu' });
+        await m.forward(xs[4], { backend: 'cpu' });
+        expect(added.length).toBe(5);
+        expect(dropped).toEqual([added[1]]);
+        // Shape 0 still has its program; shape 1 needs a new one (and evicts shape 2).
+        expect(Array.from((await m.forward(xs[0], { backend: 'cpu' })).dataSync())).toEqual(first);
+        expect(added.length).toBe(5);
+        await m.forward(xs[1], { backend: 'cpu' });
+        expect(added.length).toBe(6);
+        expect(dropped).toEqual([added[1], added[2]]);
+        m.dispose();
+      } finally {
+        b.Network = Original;
+      }
+    },
+  );
+
+  it.runIf(backends.includes('cpu'))(
     'network mode: the native Network re-checks programs (no out-of-bounds access from a direct call)',
     () => {
       const N = cpuBinding()!.Network!;

@@ -13,6 +13,8 @@
 // The input stays on the device (x.to('cuda')), as PyTorch's does. Weights are
 // the seeded random initialisation (timing does not depend on them). Also
 // cross-checks cuda vs cudnn logits at batch 1 float32, and graph vs eager.
+// The eager batch-1 items keep model.planInfo() (each conv's kernel, cuDNN's
+// algorithm and math type per shape, fused or not).
 // Writes JSON after every item, so a time cap still leaves what was measured.
 //
 //   node bench/gpu/bench_network.js --out network.json [--budget 150] [--quick]
@@ -144,6 +146,9 @@ async function main() {
             latency_us: median(lat),
             latency_min_us: Math.min(...lat),
           };
+          // Each conv's kernel, and for cuDNN its algorithm, math type and whether the epilogue was fused: where a
+          // float16 forward spends more than a float32 one shows here.
+          if (!graph) item.plans = model.planInfo().map((p) => ({ name: p.name, impl: p.impl, detail: p.detail }));
           result.items.push(item);
           console.log(
             `${name}: ${(queued.us / 1e3).toFixed(3)} ms queued, ${(item.latency_us / 1e3).toFixed(3)} ms awaited (first call incl. preparation ${firstMs.toFixed(0)} ms)`,

@@ -9,12 +9,21 @@
 # OUTDIR. Every step has a time cap, cut further so the whole script ends by
 # DEADLINE seconds (default 450: 7.5 minutes). See bench/gpu/README.md.
 #
-#   bash bench/gpu/run.sh OUTDIR [--quick | --tests-only]
+# PyTorch is timed eager and with the forward captured into a CUDA graph, and
+# torch.compile(mode="reduce-overhead") is tried when there is time left.
+#
+#   bash bench/gpu/run.sh OUTDIR [--quick | --tests-only | --dry-run]
+#   --dry-run: on a machine without a GPU, every step but the build and the GPU
+#   tests against the fake addon (test/helpers/fake_cuda_addon.js), small
+#   layers and a tiny network, PyTorch on the CPU (/usr/bin/python3 when it has
+#   torch): checks the scripts and the report end to end in about a minute.
 set -uo pipefail
-out=${1:?usage: bash bench/gpu/run.sh OUTDIR [--quick]}
+out=${1:?usage: bash bench/gpu/run.sh OUTDIR [--quick | --tests-only | --dry-run]}
 quick=${2:-}
 tests_only=""
+dry=""
 if [ "$quick" = "--tests-only" ]; then tests_only=1; quick=""; fi
+if [ "$quick" = "--dry-run" ]; then dry=1; quick=""; fi
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 cd "$(dirname "$0")/../.."
@@ -30,7 +39,30 @@ cap() {
   echo "$c"
 }
 work=/tmp/resnext-gpu
+rm -rf "$work/xcheck"
 mkdir -p "$work/xcheck"
+
+if [ -n "$dry" ]; then
+  step "dry run (no GPU): fake addon, small layers, tiny network, PyTorch on the CPU"
+  export RESNEXT_CUDA_ADDON="$PWD/test/helpers/fake_cuda_addon.js" RESNEXT_GPU_BENCH_TINY=1
+  py=python3
+  /usr/bin/python3 -c 'import torch, torchvision' 2>/dev/null && py=/usr/bin/python3
+  echo "dry run on $(hostname): no GPU; fake addon; $($py -c 'import torch; print("torch", torch.__version__)' 2>&1 | tail -1)" > "$out/env.txt"
+  [ -f dist/cjs/index.js ] || node scripts/build-ts.js >/dev/null
+  echo "(dry run: GPU tests not run)" > "$out/tests.log"
+  node bench/gpu/bench_layers.js --out "$out/ours.json" --xcheck "$work/xcheck" || echo "bench_layers failed"
+  node -e "const l=require('./bench/gpu/layers'); console.log(JSON.stringify({layers: l.LAYERS, batches: l.BATCHES}))" > "$work/layers.json"
+  if $py -c 'import torch' 2>/dev/null; then
+    timeout 300 $py bench/gpu/bench_torch.py --layers "$work/layers.json" --out "$out/torch.json" --xcheck "$work/xcheck" --network --dry-run --compile 60 ||
+      echo "bench_torch failed"
+  else
+    echo "no torch in $py: PyTorch side not run"
+  fi
+  node bench/gpu/bench_network.js --tiny --out "$out/network.json" --budget 120 --quick || echo "bench_network failed"
+  node bench/gpu/report.js --ours "$out/ours.json" --torch "$out/torch.json" --network "$out/network.json" --tests "$out/tests.log" --env "$out/env.txt" --out "$out" | tail -40
+  step "done (--dry-run): $(ls "$out" | tr '\n' ' ')"
+  exit 0
+fi
 
 step "node"
 if [ -f .gpu/node.xz ] && ! node --version >/dev/null 2>&1; then
@@ -99,7 +131,9 @@ timeout "$(cap 110)" node bench/gpu/bench_layers.js --out "$out/ours.json" --xch
 
 step "layers and network: PyTorch"
 node -e "const l=require('./bench/gpu/layers'); console.log(JSON.stringify({layers: l.LAYERS, batches: l.BATCHES}))" > "$work/layers.json"
-PYTHONUNBUFFERED=1 timeout "$(cap 110)" python3 bench/gpu/bench_torch.py --layers "$work/layers.json" --out "$out/torch.json" --xcheck "$work/xcheck" --network $quick
+# torch.compile only if it can start within 60 s of this step (it compiles for a minute or more).
+torchcap=$(cap 150)
+PYTHONUNBUFFERED=1 timeout "$torchcap" python3 bench/gpu/bench_torch.py --layers "$work/layers.json" --out "$out/torch.json" --xcheck "$work/xcheck" --network --compile $((torchcap > 120 ? 60 : 0)) $quick
 
 step "network: ours (resnext50_32x4d, batch 1 eager and graph, batch 256 float16)"
 netcap=$(cap 120)

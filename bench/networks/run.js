@@ -3,15 +3,20 @@
 // Whole-network benchmark: batch-1 latency and batch-8 throughput of resnet50
 // and resnext50_32x4d on our CPU backend next to onnxruntime-node running the
 // same network with the same weights (ONNX graph built in code from
-// stateDict(), see onnx_network.js). Each model x runtime runs in its own
+// stateDict(), see onnx_network.js) and, when `/usr/bin/python3 -c 'import
+// torch'` works, torchvision's model in PyTorch (eval, no_grad, the faster of
+// NCHW and channels_last) and onnxruntime-node on the graph that
+// torch.onnx.export writes for it. Each model x runtime runs in its own
 // child process (runner.js), built from the same seed; before timing, the
 // parent checks that their logits agree. Timing is steady state: one prepared
 // model / session per configuration; per batch size, all models and runtimes
 // are timed in the same interleaved rounds (the order rotates each round; each
 // block starts with a pause and an untimed run), pooled into median and min.
 //
-// Usage: npm run bench:networks   (env: ROUNDS=5, MODELS=resnet50,resnext50_32x4d, BATCHES=1,8)
-// Writes bench/results/networks.json and networks.md.
+// Usage: npm run bench:networks [-- --save] [-- --no-torch]  (env: ROUNDS=5, MODELS=resnet50,resnext50_32x4d, BATCHES=1,8)
+// Timing is back-to-back: each block is a 100 ms pause, one untimed run, then
+// timed runs one after the other.
+// Writes bench/results/tmp/networks.json and networks.md (bench/results/ with --save).
 
 const fs = require('fs');
 const os = require('os');
@@ -20,12 +25,16 @@ const { execSync, fork } = require('child_process');
 
 const root = path.resolve(__dirname, '..', '..');
 const { measurePeak } = require('../peak/build');
+const torchChild = require('../torch_child');
 
 const ROUNDS = Number(process.env.ROUNDS || 5);
 const MODELS = (process.env.MODELS || 'resnet50,resnext50_32x4d').split(',');
 const BATCHES = (process.env.BATCHES || '1,8').split(',').map(Number);
 const THREADS = 2;
 const SIZE = 224;
+const SAVE = process.argv.includes('--save');
+const RESULTS = path.join(root, 'bench', 'results', ...(SAVE ? [] : ['tmp']));
+const TORCH = process.argv.includes('--no-torch') ? { ok: false, reason: 'left out by --no-torch' } : torchChild.available();
 
 function relErr(a, b) {
   let md = 0,
@@ -75,17 +84,30 @@ const stats = (t) => ({ medianMs: median(t), minMs: Math.min(...t), reps: t.leng
  * resnet50) see the same machine conditions as ratios across runtimes.
  */
 async function benchBatch(N, models) {
-  const runtimes = N === 1 ? ['ours', 'ort', 'ours-layer', 'ours-direct'] : ['ours', 'ort'];
+  const runtimes = [
+    ...(N === 1 ? ['ours', 'ort', 'ours-layer', 'ours-direct'] : ['ours', 'ort']),
+    ...(TORCH.ok ? ['torch', 'ort-torch'] : []),
+  ];
   const keys = models.flatMap((m) => runtimes.map((r) => `${m}/${r}`));
   const runners = {};
   const logits = {};
-  const out = { rows: [], impls: {}, ortVersion: '', cpuInfo: null };
+  const out = { rows: [], impls: {}, ortVersion: '', cpuInfo: null, torchLayout: {}, torchVersion: null };
   try {
     // Prepared one at a time, so preparation never overlaps another's work.
     for (const key of keys) {
       const [model, runtime] = key.split('/');
       runners[key] = spawnRunner();
-      const res = await runners[key].request({ cmd: 'prepare', runtime, model, batch: N, size: SIZE, threads: THREADS });
+      const res = await runners[key].request({
+        cmd: 'prepare',
+        runtime,
+        model,
+        batch: N,
+        size: SIZE,
+        threads: THREADS,
+        tmpDir: path.join(root, 'bench', 'results', 'tmp'),
+      });
+      if (res.info.torchLayout) out.torchLayout[model] = { chosen: res.info.torchLayout, probeMs: res.info.torchLayoutMs };
+      if (res.info.torchVersion) out.torchVersion = res.info.torchVersion;
       logits[key] = res.logits;
       if (res.info.impls && (runtime === 'ours' || runtime === 'ours-direct'))
         out.impls[runtime === 'ours' ? model : `${model} (algorithm 'direct')`] = res.info.impls;
@@ -100,6 +122,12 @@ async function benchBatch(N, models) {
         throw new Error(`${m}: the per-layer mode's logits differ from the default mode's`);
       if (logits[`${m}/ours-direct`] && !(relErr(logits[`${m}/ours-direct`], logits[`${m}/ort`]) < 1e-3))
         throw new Error(`${m}: algorithm 'direct' logits disagree with onnxruntime`);
+      for (const peer of ['torch', 'ort-torch']) {
+        if (!logits[`${m}/${peer}`]) continue;
+        agree[`${m}/${peer}`] = relErr(logits[`${m}/ours`], logits[`${m}/${peer}`]);
+        if (!(agree[`${m}/${peer}`] < 1e-3))
+          throw new Error(`${m} N=${N}: logits disagree with ${peer} (normwise relative error ${agree[`${m}/${peer}`]})`);
+      }
     }
     const reps = N === 1 ? 6 : 2;
     const t = Object.fromEntries(keys.map((k) => [k, []]));
@@ -119,16 +147,25 @@ async function benchBatch(N, models) {
         ort: stats(t[`${m}/ort`]),
         oursLayerMode: t[`${m}/ours-layer`] ? stats(t[`${m}/ours-layer`]) : null,
         oursDirect: t[`${m}/ours-direct`] ? stats(t[`${m}/ours-direct`]) : null,
+        torch: t[`${m}/torch`] ? stats(t[`${m}/torch`]) : null,
+        ortTorchGraph: t[`${m}/ort-torch`] ? stats(t[`${m}/ort-torch`]) : null,
+        torchLogitsRelErr: agree[`${m}/torch`] ?? null,
+        ortTorchGraphLogitsRelErr: agree[`${m}/ort-torch`] ?? null,
         loadAverage: os.loadavg()[0],
       };
       row.oursImagesPerS = (N * 1000) / row.ours.medianMs;
       row.ortImagesPerS = (N * 1000) / row.ort.medianMs;
       row.speedupVsOrt = row.ort.medianMs / row.ours.medianMs;
+      const fastestPeer = Math.min(row.ort.medianMs, row.torch?.medianMs ?? Infinity, row.ortTorchGraph?.medianMs ?? Infinity);
+      row.speedupVsFastestPeer = fastestPeer / row.ours.medianMs;
       out.rows.push(row);
       console.log(
         `${m} N=${N}: ours ${row.ours.medianMs.toFixed(2)} ms (min ${row.ours.minMs.toFixed(2)}), ORT ${row.ort.medianMs.toFixed(2)} ms (min ${row.ort.minMs.toFixed(2)}), ` +
           `ours/ORT throughput ${row.speedupVsOrt.toFixed(2)}x, logits rel err ${agree[m].toExponential(2)}` +
           (row.oursLayerMode ? `; per-layer async mode ${row.oursLayerMode.medianMs.toFixed(2)} ms` : '') +
+          (row.torch
+            ? `; PyTorch ${row.torch.medianMs.toFixed(2)} ms (${out.torchLayout[m]?.chosen}), ORT on torch.onnx.export's graph ${row.ortTorchGraph.medianMs.toFixed(2)} ms; ours vs the fastest peer ${row.speedupVsFastestPeer.toFixed(2)}x`
+            : '') +
           `; load average ${row.loadAverage.toFixed(1)}`,
       );
     }
@@ -140,13 +177,24 @@ async function benchBatch(N, models) {
 
 function markdown(doc) {
   const L = [];
-  L.push('# Whole networks: our CPU backend vs onnxruntime-node (same network, same weights)', '');
+  L.push('# Whole networks: our CPU backend vs onnxruntime-node and PyTorch (same network, same weights)', '');
   L.push(
     `Generated ${doc.date} by \`npm run bench:networks\` (commit ${doc.commit}). Machine: ${doc.machine.cpu}, ${doc.machine.cores} cores, Node ${doc.machine.node}, onnxruntime-node ${doc.ortVersion}, ${THREADS} threads each, ${SIZE}x${SIZE}, fp32, ${ROUNDS} interleaved rounds.`,
     '',
   );
   L.push(
-    'Cells: median ms (min ms). Throughput = batch / median. Each model x runtime in its own process, and per batch size all of them timed in the same interleaved rounds (so ratios across models and across runtimes see the same conditions); logits of ours and ORT checked to agree (normwise relative error) before timing.',
+    (doc.torchVersion
+      ? `PyTorch ${doc.torchVersion}: torchvision's model with the same weights, eval, torch.no_grad(), torch.set_num_threads(${THREADS}), the faster of NCHW and channels_last (median of 5 runs each, at prepare: ${Object.entries(
+          doc.torchLayout ?? {},
+        )
+          .map(([k, v]) => `${k} ${v.chosen}`)
+          .join(
+            ', ',
+          )}); "ORT, torch graph" is onnxruntime-node on the graph torch.onnx.export (opset 13) writes for that model, so the ORT comparison does not rest on our encoder.`
+      : `PyTorch not measured: ${doc.torchNote ?? 'not run'}.`) +
+      '\n\n' +
+      'Timing: back-to-back (each block: a 100 ms pause, one untimed run, then timed runs one after another); the after-an-idle-gap latency of batch 1 is what `resnext bench` and the thread-pool distribution in docs/performance.md measure. ' +
+      'Cells: median ms (min ms). Throughput = batch / median. Each model x runtime in its own process, and per batch size all of them timed in the same interleaved rounds (so ratios across models and across runtimes see the same conditions); logits of ours and ORT checked to agree (normwise relative error) before timing.',
     '',
   );
   L.push(
@@ -159,15 +207,16 @@ function markdown(doc) {
       '',
     );
   L.push(
-    '| model | batch | GMACs | ours ms | ORT ms | ours img/s | ORT img/s | ours % pk | ORT % pk | ours / ORT throughput (medians) | same, from mins | ours, direct ms | ours, per-layer ms | logits rel err | load |',
+    '| model | batch | GMACs | ours ms | ORT ms | PyTorch ms | ORT, torch graph ms | ours img/s | ORT img/s | ours % pk | ORT % pk | ours / ORT throughput (medians) | same, from mins | ours / fastest peer | ours, direct ms | ours, per-layer ms | logits rel err (ORT / torch / ORT torch graph) | load |',
   );
-  L.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  L.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of doc.rows) {
     L.push(
       `| ${r.model} | ${r.batch} | ${r.gmacs.toFixed(2)} | ${r.ours.medianMs.toFixed(2)} (${r.ours.minMs.toFixed(2)}) | ${r.ort.medianMs.toFixed(2)} (${r.ort.minMs.toFixed(2)}) | ` +
-        `${r.oursImagesPerS.toFixed(1)} | ${r.ortImagesPerS.toFixed(1)} | ${pctPeak(doc, r, r.ours.medianMs)} | ${pctPeak(doc, r, r.ort.medianMs)} | ${r.speedupVsOrt.toFixed(2)}x | ${(r.ort.minMs / r.ours.minMs).toFixed(2)}x | ` +
+        `${r.torch ? `${r.torch.medianMs.toFixed(2)} (${r.torch.minMs.toFixed(2)})` : '-'} | ${r.ortTorchGraph ? `${r.ortTorchGraph.medianMs.toFixed(2)} (${r.ortTorchGraph.minMs.toFixed(2)})` : '-'} | ` +
+        `${r.oursImagesPerS.toFixed(1)} | ${r.ortImagesPerS.toFixed(1)} | ${pctPeak(doc, r, r.ours.medianMs)} | ${pctPeak(doc, r, r.ort.medianMs)} | ${r.speedupVsOrt.toFixed(2)}x | ${(r.ort.minMs / r.ours.minMs).toFixed(2)}x | ${r.speedupVsFastestPeer ? `${r.speedupVsFastestPeer.toFixed(2)}x` : '-'} | ` +
         `${r.oursDirect ? `${r.oursDirect.medianMs.toFixed(2)} (${r.oursDirect.minMs.toFixed(2)})` : '-'} | ` +
-        `${r.oursLayerMode ? `${r.oursLayerMode.medianMs.toFixed(2)} (${r.oursLayerMode.minMs.toFixed(2)})` : '-'} | ${r.logitsRelErr.toExponential(1)} | ${r.loadAverage.toFixed(1)} |`,
+        `${r.oursLayerMode ? `${r.oursLayerMode.medianMs.toFixed(2)} (${r.oursLayerMode.minMs.toFixed(2)})` : '-'} | ${[r.logitsRelErr, r.torchLogitsRelErr, r.ortTorchGraphLogitsRelErr].map((v) => (v == null ? '-' : v.toExponential(1))).join(' / ')} | ${r.loadAverage.toFixed(1)} |`,
     );
   }
   L.push(
@@ -196,6 +245,15 @@ function pctPeak(doc, r, ms) {
 function targetsOf(rows, peakGflops) {
   const find = (m, n) => rows.find((r) => r.model === m && r.batch === n);
   const targets = [];
+  for (const r of rows) {
+    if (!r.torch) continue;
+    targets.push({
+      name: `${r.model} batch ${r.batch} vs the fastest of ORT (our graph), ORT (torch.onnx.export's graph) and PyTorch`,
+      value: `${r.speedupVsFastestPeer.toFixed(2)}x`,
+      target: '>= 1.2x',
+      met: r.speedupVsFastestPeer >= 1.2,
+    });
+  }
   const x1 = find('resnext50_32x4d', 1),
     r1 = find('resnet50', 1);
   if (x1) {
@@ -244,11 +302,11 @@ function targetsOf(rows, peakGflops) {
 async function main() {
   if (process.argv.includes('--report')) {
     // Rewrites networks.md from networks.json (no measuring).
-    const file = path.join(root, 'bench', 'results', 'networks.json');
+    const file = path.join(RESULTS, 'networks.json');
     const doc = JSON.parse(fs.readFileSync(file, 'utf8'));
     doc.targets = targetsOf(doc.rows, doc.peakGflops);
     fs.writeFileSync(file, JSON.stringify(doc, null, 2) + '\n');
-    fs.writeFileSync(path.join(root, 'bench', 'results', 'networks.md'), markdown(doc));
+    fs.writeFileSync(path.join(RESULTS, 'networks.md'), markdown(doc));
     console.log(markdown(doc));
     return;
   }
@@ -261,12 +319,20 @@ async function main() {
   const impls = {};
   let ortVersion = '',
     cpuInfo = null;
+  const torchLayout = {};
+  let torchVersion = null;
+  console.log(TORCH.ok ? `PyTorch ${TORCH.version} is a peer (${torchChild.PYTHON})` : `PyTorch left out: ${TORCH.reason}`);
+  console.log(
+    `Timing: back-to-back (per block a 100 ms pause, one untimed forward, then timed forwards one after another), ${ROUNDS} interleaved rounds, every runtime in its own process; for batch-1 latency after an idle gap, see bench/networks/latency.js.`,
+  );
   for (const N of BATCHES) {
     const r = await benchBatch(N, MODELS);
     for (const row of r.rows) row.gmacs = rx.presets[row.model]().macs([row.batch, 3, SIZE, SIZE]) / 1e9;
     rows.push(...r.rows);
     Object.assign(impls, r.impls);
     ortVersion = r.ortVersion;
+    for (const [m, l] of Object.entries(r.torchLayout)) torchLayout[`${m} N=${N}`] = l;
+    torchVersion = r.torchVersion ?? torchVersion;
     cpuInfo = r.cpuInfo;
   }
   const targets = targetsOf(rows, peakGflops);
@@ -279,17 +345,21 @@ async function main() {
     commit,
     machine: { cpu: os.cpus()[0].model, cores: os.cpus().length, node: process.version },
     ortVersion,
+    torchVersion,
+    torchNote: TORCH.ok ? null : TORCH.reason,
+    torchLayout,
     cpuInfo,
     peakGflops,
     rows,
     targets,
     impls,
   };
-  const outDir = path.join(root, 'bench', 'results');
+  const outDir = RESULTS;
   fs.mkdirSync(outDir, { recursive: true });
   fs.writeFileSync(path.join(outDir, 'networks.json'), JSON.stringify(doc, null, 2) + '\n');
   fs.writeFileSync(path.join(outDir, 'networks.md'), markdown(doc));
   console.log(markdown(doc));
+  console.log(`wrote ${path.relative(root, outDir)}/networks.md and .json${SAVE ? '' : ' (untracked; --save writes bench/results/)'}`);
 }
 
 main().catch((err) => {

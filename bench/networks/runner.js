@@ -3,17 +3,21 @@
 // backend, one native job per forward; 'ours-layer': the same fused network
 // as one async native call per layer; 'ours-direct': 'ours' with algorithm
 // 'direct' (no Winograd); 'ort': onnxruntime-node on the graph
-// from onnx_network.js) with one model at one batch size, and times blocks of
+// from onnx_network.js; 'torch': torchvision's model in PyTorch, through
+// torch_runner.py; 'ort-torch': onnxruntime-node on the graph torch.onnx.export
+// writes for torchvision's model) with one model at one batch size, and times blocks of
 // runs on request. Each runtime lives in its own process, as the peer
 // measurements in shared/research did, so one runtime's idle or spinning
 // worker threads and allocator state never sit inside the other's process.
 // Every runner builds the same weights (same seed, same BN statistics) and
 // input, and reports its logits so the parent checks agreement before timing.
 //
-// Messages in: { cmd: 'prepare', runtime, model, batch, size, threads } | { cmd: 'time', reps } | { cmd: 'exit' }
+// Messages in: { cmd: 'prepare', runtime, model, batch, size, threads, tmpDir } | { cmd: 'time', reps } | { cmd: 'exit' }
 // Messages out: { ok: true, logits, info? } | { ok: true, times } | { ok: false, error }
 
+const fs = require('fs');
 const path = require('path');
+const torchChild = require('../torch_child');
 
 const root = path.resolve(__dirname, '..', '..');
 const rx = require(path.join(root, 'dist', 'cjs', 'index.js'));
@@ -32,23 +36,64 @@ function randomizeBatchNorm(model, seed) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let run = null;
+let timeBlock = null;
 
-async function prepare({ runtime, model: name, batch, size, threads }) {
+/** torchvision's model with these weights in a PyTorch child; with onnxPath, also exported there. */
+async function startTorch(model, name, x, batch, size, threads, tmpDir, onnxPath) {
+  const status = torchChild.available();
+  if (!status.ok) throw new Error(`PyTorch unavailable: ${status.reason}`);
+  fs.mkdirSync(tmpDir, { recursive: true });
+  const stem = path.join(tmpDir, `net-${name}-${batch}-${process.pid}`);
+  rx.saveSafetensors(`${stem}.safetensors`, model.stateDict());
+  fs.writeFileSync(`${stem}.input.bin`, Buffer.from(x.dataSync().buffer, x.dataSync().byteOffset, x.dataSync().byteLength));
+  const child = torchChild.start(path.join(__dirname, 'torch_runner.py'));
+  const res = await child.request({
+    cmd: 'prepare',
+    model: name,
+    batch,
+    size,
+    threads,
+    weights: `${stem}.safetensors`,
+    input: `${stem}.input.bin`,
+    onnx: onnxPath ?? null,
+  });
+  fs.rmSync(`${stem}.safetensors`, { force: true });
+  fs.rmSync(`${stem}.input.bin`, { force: true });
+  return { child, res };
+}
+
+async function prepare({ runtime, model: name, batch, size, threads, tmpDir }) {
   const model = rx.presets[name]({ seed: 1 });
   randomizeBatchNorm(model, 2);
   const x = rx.randn([batch, 3, size, size], { seed: 3 });
-  if (runtime === 'ort') {
+  if (runtime === 'torch') {
+    const { child, res } = await startTorch(model, name, x, batch, size, threads, tmpDir, null);
+    timeBlock = (reps) => child.request({ cmd: 'time', reps });
+    process.on('exit', () => child.close());
+    return { logits: res.logits, info: { torchVersion: res.version, torchLayout: res.layout, torchLayoutMs: res.layoutMs } };
+  }
+  if (runtime === 'ort' || runtime === 'ort-torch') {
     const ort = require('onnxruntime-node');
-    const { networkModel } = require('./onnx_network');
-    const session = await ort.InferenceSession.create(networkModel(model, batch, size), {
+    let graph;
+    if (runtime === 'ort-torch') {
+      const onnxPath = path.join(tmpDir, `net-${name}-${batch}-${process.pid}.onnx`);
+      const { child } = await startTorch(model, name, x, batch, size, threads, tmpDir, onnxPath);
+      child.close();
+      graph = fs.readFileSync(onnxPath);
+      fs.rmSync(onnxPath, { force: true });
+    } else {
+      const { networkModel } = require(path.join(root, 'dist', 'cjs', 'onnx', 'export.js'));
+      graph = networkModel(model, batch, size);
+    }
+    const session = await ort.InferenceSession.create(graph, {
       intraOpNumThreads: threads,
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
     });
-    const feeds = { x: new ort.Tensor('float32', x.dataSync(), [batch, 3, size, size]) };
+    const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', x.dataSync(), [batch, 3, size, size]) };
     run = () => session.run(feeds);
-    const logits = (await run()).logits.data;
+    const logits = (await run())[session.outputNames[0]].data;
     return { logits: Array.from(logits), info: { ortVersion: require('onnxruntime-node/package.json').version } };
   }
   rx.setNumThreads(threads);
@@ -63,6 +108,7 @@ async function prepare({ runtime, model: name, batch, size, threads }) {
 
 /** A pause and one untimed run first: the previous block's runtime may still have threads spinning. */
 async function time({ reps }) {
+  if (timeBlock) return { times: (await timeBlock(reps)).times };
   await sleep(100);
   await run();
   const times = [];

@@ -1,7 +1,7 @@
 'use strict';
 // The convolutions bench:peers times: ResNeXt-50/101 grouped 3x3 layers, the
 // same layers dense, the groups sweep of the first layer, the 1x1 convs of a
-// bottleneck and the 7x7 stem. fp32, NCHW. `kind` says which issue-3 target
+// bottleneck and the 7x7 stem. fp32, NCHW. `kind` says which per-layer target
 // the case belongs to (grouped-small: <= 8 channels per group; grouped-large:
 // 16 or more; depthwise; dense3x3; conv1x1; stem).
 

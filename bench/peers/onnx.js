@@ -5,7 +5,7 @@
 // onnx/onnx.proto3; every message is written as length-delimited bytes, so no
 // protobuf dependency is needed.
 
-const { attrInt, attrInts, modelProto, node, tensorProto, valueInfo } = require('../onnx/proto');
+const { attrInt, attrInts, modelProto, node, tensorProto, valueInfo } = require('../../dist/cjs/onnx/proto');
 
 /**
  * One-node Conv model. conv: {N, C, H, W, K, R, S, groups, stride, pad, dilation}

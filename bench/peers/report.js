@@ -1,6 +1,6 @@
 'use strict';
 // Markdown for a bench:peers run: the machine and versions, the peak, one
-// table row per (case, batch, threads), and the issue-3 targets.
+// table row per (case, batch, threads), and the per-layer targets.
 
 const f = (v, d = 3) =>
   Number.isFinite(v) ? (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toPrecision(d)) : '-';
@@ -8,12 +8,15 @@ const f = (v, d = 3) =>
 function markdown(doc) {
   const m = doc.machine;
   const lines = [];
-  lines.push('# bench:peers: resnext vs onnxruntime-node, fp32 NCHW convolutions');
+  lines.push('# bench:peers: resnext vs onnxruntime-node and PyTorch, fp32 NCHW convolutions');
   lines.push('');
   lines.push(`Generated ${m.date} by \`npm run bench:peers${doc.args.cases ? ` -- --cases '${doc.args.cases.slice(1, -1)}'` : ''}\`.`);
   lines.push('');
   lines.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, SIMD level in use: ${m.simd}. Node ${m.node}, ${m.gxx}.`);
-  lines.push(`Versions: resnext ${m.resnext}, onnxruntime-node ${m.onnxruntimeNode}.`);
+  lines.push(
+    `Versions: resnext ${m.resnext}, onnxruntime-node ${m.onnxruntimeNode}, ` +
+      (m.torch ? `PyTorch ${m.torch} (F.conv2d, torch.set_num_threads = the thread count).` : `PyTorch not measured: ${m.torchNote}.`),
+  );
   lines.push(
     `Load average (1 min, all processes; 2 cores) at the start ${m.loadAvgStart} and the end ${m.loadAvgEnd}: above about 0.5, other processes shared the cores and 2-thread timings are noisy.`,
   );
@@ -41,23 +44,41 @@ function markdown(doc) {
   );
   lines.push('');
   lines.push(
-    '| case | N | thr | MFLOP | ours median (min) ms | ours GFLOP/s | ours % pk | ORT median (min) ms | ORT GFLOP/s | ORT % pk | ours/ORT | ours/ORT by CPU time | tries | our kernel |',
+    'PyTorch and one-shot: "torch" is F.conv2d(x, w, b, ...) under torch.no_grad() in a child process (/usr/bin/python3), timed the same way and interleaved ' +
+      'in the same rounds; it is one-shot (reorders the weights and allocates the output on every call). "ours one-shot" is conv2d(x, w, opts) ' +
+      '(a new output each call; its plan cache reuses the packed weights while they are unchanged), the call comparable to F.conv2d; ' +
+      '"ours" is a prepared conv2dPlan run into a preallocated output. ours/torch = torch median / ours median.',
   );
-  lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  lines.push('');
+  lines.push(
+    'Timing modes: "back-to-back" = the medians above (timed calls follow each other after a warm-up). "after a gap" = median of ' +
+      `${'calls each preceded by a 20 ms sleep'} (threads go idle; the first call pays their wake-up), 2 interleaved rounds of 4 calls per peer. ` +
+      'Where a ratio differs by more than 15% between the two modes, both are listed under "modes disagree".',
+  );
+  lines.push('');
+  lines.push(
+    '| case | N | thr | MFLOP | ours median (min) ms | ours GFLOP/s | ours % pk | ORT median (min) ms | ORT GFLOP/s | ORT % pk | ours/ORT | ours/ORT by CPU time | torch median (min) ms | ours/torch | ours one-shot ms | one-shot/torch | after a gap: ours / one-shot / ORT / torch ms | modes disagree | tries | our kernel |',
+  );
+  lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of doc.results) {
     if (r.error) {
       lines.push(
-        `| ${r.case} | ${r.N} | ${r.threads} | ${f(r.mflop)} | error: ${r.error.replace(/\|/g, '/')} | | | | | | | | | ${r.oursImpl ?? ''} |`,
+        `| ${r.case} | ${r.N} | ${r.threads} | ${f(r.mflop)} | error: ${r.error.replace(/\|/g, '/')} | | | | | | | | | | | | | | | ${r.oursImpl ?? ''} |`,
       );
       continue;
     }
     lines.push(
       `| ${r.case} | ${r.N} | ${r.threads} | ${f(r.mflop)} | ${f(r.ours.medianMs)} (${f(r.ours.minMs)}) | ${f(r.ours.gflops)} | ${f(r.ours.pctPeak)} | ` +
-        `${f(r.ort.medianMs)} (${f(r.ort.minMs)}) | ${f(r.ort.gflops)} | ${f(r.ort.pctPeak)} | **${r.ratio.toFixed(2)}x** | ${r.cpuRatio.toFixed(2)}x | ${r.attempts ?? 1}${r.retried ? ', 2nd pass' : ''} | ${r.oursImpl} |`,
+        `${f(r.ort.medianMs)} (${f(r.ort.minMs)}) | ${f(r.ort.gflops)} | ${f(r.ort.pctPeak)} | **${r.ratio.toFixed(2)}x** | ${r.cpuRatio.toFixed(2)}x | ` +
+        (r.torch ? `${f(r.torch.medianMs)} (${f(r.torch.minMs)}) | **${r.torchRatio.toFixed(2)}x** | ` : '- | - | ') +
+        (r.oneShot ? `${f(r.oneShot.medianMs)} | ` : '- | ') +
+        (r.torch ? `**${r.oneShotTorchRatio.toFixed(2)}x** | ` : '- | ') +
+        `${['ours', 'oneShot', 'ort', 'torch'].map((k) => (r[k] ? f(r[k].gapMedianMs) : '-')).join(' / ')} | ` +
+        `${(r.modesDisagree ?? []).join('; ') || '-'} | ${r.attempts ?? 1}${r.retried ? ', 2nd pass' : ''} | ${r.oursImpl} |`,
     );
   }
   lines.push('');
-  lines.push('## Issue 3 targets');
+  lines.push('## Targets');
   lines.push('');
   for (const t of doc.targets) lines.push(`- ${t.met ? 'MET' : '**NOT MET**'}: ${t.target}. ${t.detail}`);
   lines.push('');

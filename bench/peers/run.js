@@ -1,24 +1,35 @@
 'use strict';
 // npm run bench:peers -- side-by-side timing of our CPU conv (dist/ +
-// build/Release) and onnxruntime-node (MLAS) on the ResNeXt convolutions in
-// bench/peers/cases.js. Both run in this process, interleaved in rounds, with
-// the same thread count, after warm-up, in steady state: inputs and outputs are
-// allocated once per case (ours: conv2dPlan(w).run(x, {out}); ORT: the native
-// session called synchronously with a preallocated output). Each peer's output
-// for image 0 is checked against the float64 reference before it is timed.
+// build/Release), onnxruntime-node (MLAS) and, when `/usr/bin/python3 -c
+// 'import torch'` works, PyTorch's F.conv2d (oneDNN) on the ResNeXt
+// convolutions in bench/peers/cases.js. Ours and ORT run in this process,
+// PyTorch in a child process (torch_peer.py); all are interleaved in rounds,
+// with the same thread count, after warm-up. Ours and ORT are timed in steady
+// state (inputs and outputs allocated once per case: conv2dPlan(w).run(x,
+// {out}); ORT's native session called synchronously with a preallocated
+// output); "ours one-shot" is conv2d(x, w, opts) as a user calls it (a new
+// output each call), the counterpart of F.conv2d, which is one-shot too. Each
+// peer's output for image 0 is checked against the float64 reference first.
+//
+// Two timings per peer: back-to-back (timed calls follow each other after a
+// warm-up) and after an idle gap (each timed call follows a 20 ms sleep, as a
+// layer called now and then would run): thread wake-up makes them differ.
 //
 // Options (all optional):
 //   --cases REGEX     only cases whose name (or kind) matches, e.g. 'g32|conv1x1'
 //   --batch 1,8       batch sizes            --threads 2,1    thread counts
 //   --budget S        seconds of timing per case, threads and batch (default 0.5)
-//   --out NAME        results file stem (default: peers for a full run, else tmp/peers-<time>)
-// Writes bench/results/<NAME>.md and .json.
+//   --out NAME        results file stem (default: peers for a full run, else peers-<time>)
+//   --save            write into bench/results/ (tracked); default bench/results/tmp/ (untracked)
+//   --no-torch        leave PyTorch out
+// Writes bench/results/tmp/<NAME>.md and .json (bench/results/ with --save).
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { allCases, outSize, flops } = require('./cases');
 const { convModel } = require('./onnx');
 const { measurePeak, gxxVersion } = require('../peak/build');
+const torchChild = require('../torch_child');
 
 const root = path.resolve(__dirname, '..', '..');
 const rx = require(path.join(root, 'dist', 'cjs', 'index.js'));
@@ -26,7 +37,7 @@ const ort = require('onnxruntime-node');
 const { binding: ortBinding, initOrt } = require('onnxruntime-node/dist/binding');
 
 function parseArgs(argv) {
-  const a = { cases: null, batch: [1, 8], threads: [2, 1], budget: 0.5, out: null };
+  const a = { cases: null, batch: [1, 8], threads: [2, 1], budget: 0.5, out: null, save: false, torch: true };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = argv[i + 1];
@@ -36,12 +47,17 @@ function parseArgs(argv) {
         if (!Number.isInteger(n) || n < 1) throw new RangeError(`Expected positive integers for ${k} but received ${v}`);
         return n;
       });
+    if (k === '--save' || k === '--no-torch') {
+      if (k === '--save') a.save = true;
+      else a.torch = false;
+      continue;
+    }
     if (k === '--cases') a.cases = new RegExp(v);
     else if (k === '--batch') a.batch = list();
     else if (k === '--threads') a.threads = list();
     else if (k === '--budget') a.budget = Number(v);
     else if (k === '--out') a.out = v;
-    else throw new RangeError(`Expected one of --cases, --batch, --threads, --budget, --out but received ${k}`);
+    else throw new RangeError(`Expected one of --cases, --batch, --threads, --budget, --out, --save, --no-torch but received ${k}`);
     i++;
   }
   if (!(a.budget > 0)) throw new RangeError(`Expected a positive number of seconds for --budget but received ${a.budget}`);
@@ -127,6 +143,38 @@ class Case {
     };
   }
 
+  // conv2d() as a user calls it: options each call, a new output each call.
+  oursOneShot() {
+    const c = this.c;
+    const w = rx.tensor(this.w, [c.K, c.C / c.groups, c.R, c.S]);
+    const opts = { groups: c.groups, stride: c.stride, padding: c.pad, bias: rx.tensor(this.b, [c.K]) };
+    const x = rx.tensor(this.x, [this.N, c.C, c.H, c.W]);
+    const peer = { out: null, impl: 'conv2d()', dispose: () => {} };
+    peer.run = () => {
+      peer.out = rx.conv2d(x, w, opts).dataSync();
+    };
+    return peer;
+  }
+
+  // F.conv2d in the PyTorch child: x, w, b go through a file in dir.
+  async torch(child, threads, dir) {
+    const c = this.c;
+    const file = path.join(dir, 'torch-case.bin');
+    const all = new Float32Array(this.x.length + this.w.length + this.b.length);
+    all.set(this.x, 0);
+    all.set(this.w, this.x.length);
+    all.set(this.b, this.x.length + this.w.length);
+    fs.writeFileSync(file, Buffer.from(all.buffer));
+    const m = await child.request({ cmd: 'prepare', file, N: this.N, ...c, threads });
+    const out = new Float32Array(fs.readFileSync(m.out0).buffer.slice(0));
+    return {
+      out,
+      impl: 'F.conv2d',
+      block: (o) => child.request({ cmd: 'time', ...o }),
+      dispose: () => {},
+    };
+  }
+
   ort(threads) {
     const c = this.c;
     const model = convModel({ N: this.N, ...c, stride: c.stride, pad: c.pad }, this.w, this.b);
@@ -158,17 +206,42 @@ function idle(ms) {
 // time per call of every block (all threads, spinning included: with one
 // thread it is the peer's own compute time, which other processes on the
 // machine barely change).
-function timeInterleaved(peers, budgetS, setThreads) {
-  for (const p of peers) {
-    setThreads();
-    for (let i = 0; i < 3; i++) p.run();
-  }
-  // Size the reps from one timed call of the slowest peer.
-  let slowest = 0;
-  for (const p of peers) {
+// A peer is either in this process (run(): one call) or in a child process
+// (block(o): the child idles, warms up and times o.reps calls itself).
+function localBlock(p, o) {
+  idle(o.idleMs);
+  const w0 = now();
+  for (let w = 0; w < 2 || now() - w0 < o.warmMs; w++) p.run();
+  const c0 = process.cpuUsage();
+  const times = [];
+  for (let k = 0; k < o.reps; k++) {
+    if (o.gapMs > 0) idle(o.gapMs);
     const t0 = now();
     p.run();
-    slowest = Math.max(slowest, now() - t0);
+    times.push(now() - t0);
+  }
+  const c = process.cpuUsage(c0);
+  return { times, cpuMs: (c.user + c.system) / 1000 / o.reps };
+}
+
+// A full garbage collection before every block: the one-shot peer allocates
+// an output per call, and V8's concurrent sweeping and unmapping of that
+// memory would otherwise run on the cores while the next peer is timed.
+require('v8').setFlagsFromString('--expose-gc');
+const fullGc = require('vm').runInNewContext('gc');
+
+async function block(p, o) {
+  fullGc();
+  return p.block ? await p.block(o) : localBlock(p, o);
+}
+
+async function timeInterleaved(peers, budgetS, setThreads) {
+  // Size the reps from the slowest peer's warm-up.
+  let slowest = 0;
+  for (const p of peers) {
+    setThreads();
+    const b = await block(p, { idleMs: 0, warmMs: 0, reps: 3, gapMs: 0 });
+    slowest = Math.max(slowest, Math.min(...b.times));
   }
   // Several short rounds: noise from other processes lands on both peers alike.
   const rounds = 6;
@@ -176,30 +249,38 @@ function timeInterleaved(peers, budgetS, setThreads) {
   const times = peers.map(() => []);
   const cpu = peers.map(() => []);
   for (let r = 0; r < rounds; r++) {
-    peers.forEach((p, i) => {
+    for (let i = 0; i < peers.length; i++) {
       setThreads();
-      // Both thread pools spin for a while after a run (ORT's intra-op workers
-      // for about 40 ms here, ours for about 0.3 ms): let the other peer's
-      // workers go idle first, so they do not steal this peer's cores.
-      idle(60);
-      // Then untimed calls for at least 5 ms (2 at least): the first calls
-      // after a sleep run slower while the workers and cores wake up
+      // Every thread pool spins for a while after a run (ORT's intra-op
+      // workers for about 40 ms here, ours for about 0.3 ms): let the other
+      // peer's workers go idle first, so they do not steal this peer's cores
+      // (60 ms). Then untimed calls for at least 5 ms (2 at least): the first
+      // calls after a sleep run slower while the workers and cores wake up
       // (measured here: about 4 calls for a 0.6 ms conv on 2 threads), and
-      // the targets compare steady state. Both peers get the same.
-      const w0 = now();
-      for (let w = 0; w < 2 || now() - w0 < 5; w++) p.run();
-      const c0 = process.cpuUsage();
-      for (let k = 0; k < reps; k++) {
-        const t0 = now();
-        p.run();
-        times[i].push(now() - t0);
-      }
-      const c = process.cpuUsage(c0);
-      cpu[i].push((c.user + c.system) / 1000 / reps);
-    });
+      // the back-to-back figures compare steady state. Every peer gets the same.
+      const b = await block(peers[i], { idleMs: 60, warmMs: 5, reps, gapMs: 0 });
+      times[i].push(...b.times);
+      cpu[i].push(b.cpuMs);
+    }
   }
-  return { times, cpu };
+  // After an idle gap: each timed call follows a 20 ms sleep (no warm-up),
+  // rounds interleaved the same way.
+  const gapTimes = peers.map(() => []);
+  for (let r = 0; r < GAP_ROUNDS; r++) {
+    for (let i = 0; i < peers.length; i++) {
+      setThreads();
+      const b = await block(peers[i], { idleMs: 60, warmMs: 0, reps: GAP_REPS, gapMs: GAP_MS });
+      gapTimes[i].push(...b.times);
+    }
+  }
+  return { times, cpu, gapTimes };
 }
+
+const GAP_ROUNDS = 2;
+const GAP_REPS = 4;
+const GAP_MS = 20;
+// Back-to-back and after-a-gap ratios that differ by more than this are both reported as disagreeing.
+const MODES_DISAGREE = 1.15;
 
 function peakFor(peak, threads) {
   const rows = peak.fma.filter((r) => r.threads === threads);
@@ -224,6 +305,7 @@ function machineInfo(peak) {
     node: process.version,
     resnext: pkgVersion,
     onnxruntimeNode: require('onnxruntime-node/package.json').version,
+    torch: null,
     gxx: gxxVersion(),
     peak,
   };
@@ -232,24 +314,43 @@ function machineInfo(peak) {
 const fmt = (v, d = 3) =>
   Number.isFinite(v) ? (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toPrecision(d)) : '-';
 
-function main() {
+async function main() {
   const args = parseArgs(process.argv.slice(2));
+  const outDir = path.join(root, 'bench', 'results', ...(args.save ? [] : ['tmp']));
+  fs.mkdirSync(outDir, { recursive: true });
+  let torch = null;
+  let torchStatus = { ok: false, reason: 'left out by --no-torch' };
+  if (args.torch) {
+    torchStatus = torchChild.available();
+    if (torchStatus.ok) torch = torchChild.start(path.join(__dirname, 'torch_peer.py'));
+  }
+  console.log(
+    torch ? `PyTorch ${torchStatus.version} (${torchChild.PYTHON}): F.conv2d is a peer` : `PyTorch left out: ${torchStatus.reason}`,
+  );
   const cases = allCases().filter((c) => !args.cases || args.cases.test(c.name) || args.cases.test(c.kind));
   if (cases.length === 0) throw new RangeError(`Expected --cases to match at least one case name but received ${args.cases}`);
   const maxThreads = Math.max(...args.threads);
   process.stdout.write('measuring the FMA peak and copy bandwidth... ');
   const peak = measurePeak(Math.max(2, maxThreads));
   const machine = machineInfo(peak);
+  machine.torch = torch ? torchStatus.version : null;
+  machine.torchNote = torch ? null : torchStatus.reason;
   console.log(
     `${machine.cpu}, ${machine.cores} cores, SIMD ${machine.simd}; peak fp32 ${args.threads.map((t) => `${peakFor(peak, t)} GFLOP/s @${t}t`).join(', ')}`,
   );
   console.log(`resnext ${machine.resnext}, onnxruntime-node ${machine.onnxruntimeNode}, node ${machine.node}`);
   const results = [];
   const header =
-    'case                              N  thr   MFLOP |  ours med (min) ms   GF/s  %pk | ORT med (min) ms     GF/s  %pk | ours/ORT  impl';
+    'case                              N  thr   MFLOP |  ours med (min) ms   GF/s  %pk | ORT med (min) ms     GF/s  %pk | ours/ORT' +
+    (torch ? ' | torch ms  ours/torch  1shot ms 1shot/torch' : '') +
+    '  impl';
+  console.log(
+    'Timing: every peer in the same interleaved rounds, same thread count. "med (min)" = back-to-back (60 ms idle, >= 5 ms of untimed calls, then timed calls one after another); ' +
+      `"after a gap" = ${GAP_ROUNDS} rounds x ${GAP_REPS} calls, each after a ${GAP_MS} ms sleep; a row prints both ratios where they differ by more than ${Math.round((MODES_DISAGREE - 1) * 100)}%.`,
+  );
   console.log(header);
   // Measures one row: both peers checked against the reference, then timed.
-  const measureRow = (c, N, cs, ref, threads) => {
+  const measureRow = async (c, N, cs, ref, threads) => {
     const check = (peer) => {
       peer.run();
       return relError(peer.out.subarray(0, ref.length), ref);
@@ -273,6 +374,8 @@ function main() {
     };
     let ours = null;
     let ortPeer = null;
+    let oneShot = null;
+    let torchPeer = null;
     try {
       rx.setNumThreads(threads);
       ours = cs.ours();
@@ -280,9 +383,17 @@ function main() {
       row.oursErr = check(ours);
       ortPeer = cs.ort(threads);
       row.ortErr = check(ortPeer);
+      oneShot = cs.oursOneShot();
+      row.oneShotErr = check(oneShot);
       const bad = [];
+      if (torch) {
+        torchPeer = await cs.torch(torch, threads, outDir);
+        row.torchErr = relError(torchPeer.out.subarray(0, ref.length), ref);
+        if (!(row.torchErr <= 1e-4)) bad.push(`torch rel err ${row.torchErr}`);
+      }
       if (!(row.oursErr <= 1e-4)) bad.push(`ours rel err ${row.oursErr}`);
       if (!(row.ortErr <= 1e-4)) bad.push(`ORT rel err ${row.ortErr}`);
+      if (!(row.oneShotErr <= 1e-4)) bad.push(`ours one-shot rel err ${row.oneShotErr}`);
       if (bad.length) throw new Error(`output differs from the float64 reference: ${bad.join(', ')}`);
       // This VM's host sometimes takes a core away for tens of seconds; a
       // block measured then runs at a fraction of its speed and the
@@ -291,22 +402,22 @@ function main() {
       // up to twice more, and the attempt with the smallest spread is
       // kept; the row records how many attempts it took.
       const spread = (t) => median(t) / Math.min(...t);
+      const peers = [ours, ortPeer, oneShot, ...(torchPeer ? [torchPeer] : [])];
+      const keys = ['ours', 'ort', 'oneShot', 'torch'];
       let best = null;
       row.attempts = 0;
       for (let attempt = 0; attempt < 3; attempt++) {
-        const m = timeInterleaved([ours, ortPeer], args.budget, () => rx.setNumThreads(threads));
+        const m = await timeInterleaved(peers, args.budget, () => rx.setNumThreads(threads));
         m.spread = Math.max(spread(m.times[0]), spread(m.times[1]));
         row.attempts++;
         if (!best || m.spread < best.spread) best = m;
         if (m.spread <= DISTURBED_SPREAD) break;
       }
       row.spread = best.spread;
-      const { times, cpu } = best;
+      const { times, cpu, gapTimes } = best;
       const pk = peakFor(peak, threads);
-      [
-        ['ours', 0],
-        ['ort', 1],
-      ].forEach(([key, i]) => {
+      peers.forEach((_, i) => {
+        const key = keys[i];
         const t = times[i];
         const med = median(t);
         // MFLOP per ms is GFLOP/s.
@@ -317,15 +428,35 @@ function main() {
           gflops: row.mflop / med,
           pctPeak: (100 * row.mflop) / med / pk,
           cpuMsPerCall: median(cpu[i]),
+          gapMedianMs: median(gapTimes[i]),
+          gapReps: gapTimes[i].length,
         };
       });
       row.ratio = row.ort.medianMs / row.ours.medianMs;
       row.cpuRatio = row.ort.cpuMsPerCall / row.ours.cpuMsPerCall;
+      row.gapRatio = row.ort.gapMedianMs / row.ours.gapMedianMs;
+      if (row.torch) {
+        row.torchRatio = row.torch.medianMs / row.ours.medianMs;
+        row.oneShotTorchRatio = row.torch.medianMs / row.oneShot.medianMs;
+        row.gapTorchRatio = row.torch.gapMedianMs / row.ours.gapMedianMs;
+        row.gapOneShotTorchRatio = row.torch.gapMedianMs / row.oneShot.gapMedianMs;
+      }
+      // Where the two timing modes tell different stories, both are reported.
+      const differ = (a, b) => b !== undefined && Math.max(a / b, b / a) > MODES_DISAGREE;
+      row.modesDisagree = [
+        ['ours/ORT', row.ratio, row.gapRatio],
+        ['ours/torch', row.torchRatio, row.gapTorchRatio],
+        ['one-shot/torch', row.oneShotTorchRatio, row.gapOneShotTorchRatio],
+      ]
+        .filter(([, a, b]) => a !== undefined && differ(a, b))
+        .map(([name, a, b]) => `${name} ${a.toFixed(2)}x back-to-back, ${b.toFixed(2)}x after a gap`);
     } catch (e) {
       row.error = e.message;
     } finally {
       ours?.dispose();
       ortPeer?.dispose();
+      oneShot?.dispose();
+      torchPeer?.dispose();
     }
     return row;
   };
@@ -341,7 +472,12 @@ function main() {
         `${c.name.padEnd(32)} ${String(N).padStart(2)} ${String(threads).padStart(4)} ${fmt(row.mflop).padStart(7)} | ` +
           `${fmt(o.medianMs).padStart(7)} (${fmt(o.minMs).padStart(6)}) ${fmt(o.gflops).padStart(6)} ${fmt(o.pctPeak).padStart(4)} | ` +
           `${fmt(r.medianMs).padStart(7)} (${fmt(r.minMs).padStart(6)}) ${fmt(r.gflops).padStart(6)} ${fmt(r.pctPeak).padStart(4)} | ` +
-          `${fmt(row.ratio).padStart(7)}x  ${row.oursImpl}${row.retried ? `  (retried: ${row.retried})` : ''}`,
+          `${fmt(row.ratio).padStart(7)}x` +
+          (row.torch
+            ? ` | ${fmt(row.torch.medianMs).padStart(7)} ${fmt(row.torchRatio).padStart(9)}x ${fmt(row.oneShot.medianMs).padStart(8)} ${fmt(row.oneShotTorchRatio).padStart(9)}x`
+            : '') +
+          `  ${row.oursImpl}${row.retried ? `  (retried: ${row.retried})` : ''}` +
+          (row.modesDisagree.length ? `\n${''.padEnd(34)}modes disagree: ${row.modesDisagree.join('; ')}` : ''),
       );
     }
   };
@@ -350,7 +486,7 @@ function main() {
       const cs = new Case(c, N);
       const ref = cs.reference();
       for (const threads of args.threads) {
-        const row = measureRow(c, N, cs, ref, threads);
+        const row = await measureRow(c, N, cs, ref, threads);
         results.push(row);
         printRow(row);
       }
@@ -374,7 +510,7 @@ function main() {
       const ref = cs.reference();
       let best = row;
       for (let t = 0; t < 2; t++) {
-        const again = measureRow(c, row.N, cs, ref, maxThreads);
+        const again = await measureRow(c, row.N, cs, ref, maxThreads);
         if (!again.error && worstScale(again) > worstScale(best)) best = again;
         if (!again.error && Math.max(one.ours.medianMs / again.ours.medianMs, one.ort.medianMs / again.ort.medianMs) >= 1.5) break;
       }
@@ -395,7 +531,7 @@ function main() {
   for (const r of results) {
     if (r.error) continue;
     const pk = peakFor(peak, r.threads);
-    for (const key of ['ours', 'ort']) r[key].pctPeak = (100 * r[key].gflops) / pk;
+    for (const key of ['ours', 'ort', 'oneShot', 'torch']) if (r[key]) r[key].pctPeak = (100 * r[key].gflops) / pk;
   }
   console.log(
     `peak fp32 (best of the start and end measurements): ${args.threads.map((t) => `${peakFor(peak, t)} GFLOP/s @${t}t`).join(', ')}`,
@@ -404,13 +540,19 @@ function main() {
   const targets = require('./targets').evaluate(results);
   for (const t of targets) console.log(`${t.met ? 'MET    ' : 'NOT MET'} ${t.target}: ${t.detail}`);
   const full = !args.cases && args.batch.length === 2 && args.threads.length === 2;
-  const stem = args.out ?? (full ? 'peers' : `tmp/peers-${machine.date.replace(/[:.]/g, '-')}`);
-  const outDir = path.join(root, 'bench', 'results');
+  torch?.close();
+  for (const f of ['torch-case.bin', 'torch-case.bin.out0']) fs.rmSync(path.join(outDir, f), { force: true });
+  const stem = args.out ?? (full ? 'peers' : `peers-${machine.date.replace(/[:.]/g, '-')}`);
   fs.mkdirSync(path.dirname(path.join(outDir, stem)), { recursive: true });
   const doc = { machine, args: { ...args, cases: args.cases ? String(args.cases) : null }, results, targets };
   fs.writeFileSync(path.join(outDir, `${stem}.json`), JSON.stringify(doc, null, 1) + '\n');
   fs.writeFileSync(path.join(outDir, `${stem}.md`), require('./report').markdown(doc));
-  console.log(`wrote bench/results/${stem}.md and .json`);
+  console.log(
+    `wrote ${path.relative(root, path.join(outDir, stem))}.md and .json${args.save ? '' : ' (untracked; --save writes bench/results/)'}`,
+  );
 }
 
-main();
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,6 +1,7 @@
 'use strict';
-// Issue 3's targets, checked on one bench:peers run (2-thread rows unless
-// stated). Each entry: {target, met, detail}; a target with no measured row is
+// The per-layer targets, checked on one bench:peers run (2-thread rows unless
+// stated): the grouped-kernel ones against ORT, and against PyTorch's
+// F.conv2d where PyTorch ran. Each entry: {target, met, detail}; a target with no measured row is
 // reported as not met ("not measured"), never as met.
 
 const SMALL = ['conv3x3 128@56 g32', 'conv3x3 256@28 g32', 'conv3x3 256@56/s2 g32'];
@@ -94,6 +95,32 @@ function evaluate(results) {
       scaling,
       (r) => r.scale >= 1.7,
       (r) => `${r.scale.toFixed(2)}x`,
+    ),
+  );
+  // Every grouped 3x3 layer of ResNeXt-50 32x4d (stride 1 and 2), batch 1 and 8.
+  const rx50 = t2.filter((r) => r.net === 'resnext50_32x4d' && r.kind.startsWith('grouped'));
+  const withTorch = rx50.filter((r) => r.torch);
+  const torchNote = (rows) => (rows.length ? null : 'not measured (no 2-thread row with PyTorch)');
+  const torchCheck = (target, rows, ok, show) => {
+    const c = check(target, rows, ok, show);
+    if (torchNote(rows)) c.detail = torchNote(rows);
+    return c;
+  };
+  out.push(
+    torchCheck(
+      'every ResNeXt-50 grouped 3x3 layer, batch 1 and 8, >= 1.5x PyTorch F.conv2d (prepared plan)',
+      withTorch,
+      (r) => r.torchRatio >= 1.5,
+      (r) => `${r.torchRatio.toFixed(2)}x`,
+    ),
+  );
+  out.push(check('every ResNeXt-50 grouped 3x3 layer, batch 1 and 8, >= 3x ORT', rx50, (r) => r.ratio >= 3, ratio));
+  out.push(
+    torchCheck(
+      'one-shot conv2d() on every ResNeXt-50 grouped 3x3 layer, batch 1, >= 1.0x PyTorch F.conv2d',
+      withTorch.filter((r) => r.N === 1),
+      (r) => r.oneShotTorchRatio >= 1.0,
+      (r) => `${r.oneShotTorchRatio.toFixed(2)}x`,
     ),
   );
   const errors = results.filter((r) => r.error);

@@ -5,6 +5,7 @@ import { backendUnavailable, callAsync, rethrowNative } from '../errors';
 import type { ConvSpec, Shape4 } from '../shape';
 import type { Tensor } from '../tensor';
 import type { Backend, PrepareOptions, PreparedConv2d } from './backend';
+import { cpuNetworkLowering } from './cpu_network';
 
 export const cpuBackend: Backend = {
   name: 'cpu',
@@ -52,4 +53,5 @@ export const cpuBackend: Backend = {
       dispose: () => p.dispose(),
     };
   },
+  prepareNetwork: (net, options) => cpuNetworkLowering(net, { mode: options.mode, algorithm: options.algorithm ?? 'auto' }),
 };

@@ -13,6 +13,7 @@ import { backendUnavailable, invalidValue, rethrowNative } from '../errors';
 import type { ConvSpec, Shape4 } from '../shape';
 import type { Tensor } from '../tensor';
 import type { Backend, BackendStatus, PrepareOptions, PreparedConv2d } from './backend';
+import { cudaNetworkLowering } from './cuda_network';
 
 /** Whether the CUDA addon is loaded and sees a usable GPU, with the reason when not. */
 export function cudaStatus(): BackendStatus {
@@ -120,6 +121,8 @@ export function makeCudaBackend(name: 'cuda' | 'cudnn', priority: number, status
         dispose: () => p.dispose(),
       };
     },
+    prepareNetwork: (net, options) =>
+      cudaNetworkLowering(net, { backend: name, dtype: options.dtype ?? 'float32', denseConvs: options.denseConvs ?? name }),
   };
 }
 

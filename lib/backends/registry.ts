@@ -2,6 +2,7 @@
 // every backend the package knows, with the reason whenever one is unavailable.
 
 import { backendUnavailable } from '../errors';
+import { warnIfNoNative } from '../binding';
 import type { Device } from '../tensor';
 import type { Backend, BackendName } from './backend';
 import { cpuBackend } from './cpu';
@@ -83,6 +84,11 @@ export function resolveBackend(name: string | undefined, device: Device, param =
     return b;
   }
   const candidates = [...registry.values()].filter((b) => b.device === device).sort((a, c) => c.priority - a.priority);
-  for (const b of candidates) if (b.status().available) return b;
+  for (const b of candidates) {
+    if (!b.status().available) continue;
+    // Falling past the native cpu backend is never silent (RESNEXT_NO_NATIVE).
+    if (device === 'cpu' && b.name !== 'cpu') warnIfNoNative();
+    return b;
+  }
   throw backendUnavailable(`No available backend for tensors on device '${device}'`);
 }

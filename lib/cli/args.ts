@@ -51,6 +51,8 @@ export interface BenchArgs {
   svg?: string;
   quiet: boolean;
   seed: number;
+  /** Every column in the terminal tables (default: the ones that fit 100 columns). */
+  wide: boolean;
 }
 
 export interface VerifyArgs {
@@ -69,24 +71,33 @@ export interface InfoArgs {
   json: boolean;
 }
 
+export interface ConvertArgs {
+  command: 'convert';
+  /** A torch.save checkpoint. */
+  input: string;
+  /** The safetensors file to write. */
+  output: string;
+}
+
 export interface HelpArgs {
   command: 'help';
-  topic?: 'bench' | 'verify' | 'info';
+  topic?: 'bench' | 'verify' | 'info' | 'convert';
 }
 
 export interface VersionArgs {
   command: 'version';
 }
 
-export type CliArgs = BenchArgs | VerifyArgs | InfoArgs | HelpArgs | VersionArgs;
+export type CliArgs = BenchArgs | VerifyArgs | InfoArgs | ConvertArgs | HelpArgs | VersionArgs;
 
-export const HELP: Record<'main' | 'bench' | 'verify' | 'info', string> = {
+export const HELP: Record<'main' | 'bench' | 'verify' | 'info' | 'convert', string> = {
   main: `Usage: resnext <command> [options]
 
 Commands:
   bench     time the paper's cardinality settings on this machine, per backend
   verify    check every available backend against the float64 TS reference
   info      backends (and why any is unavailable), CPU features, threads, versions
+  convert   a PyTorch checkpoint (torch.save, .pth) to safetensors
 
 Run 'resnext <command> --help' for the options of a command.
 Options: --help, -h   this text;  --version, -v   the package version`,
@@ -114,8 +125,10 @@ Options: --help, -h   this text;  --version, -v   the package version`,
   --compare onnxruntime  also run the same networks and weights on onnxruntime-node
   --json FILE         every raw timing plus machine information
   --markdown FILE     the tables as Markdown
-  --svg FILE          a chart of latency and MACs per configuration
+  --svg FILE          a chart of latency and MACs per configuration, one panel per batch size
   --seed N            weight initialisation seed (default 1)
+  --wide              every column in the terminal tables (params, min, spread, GFLOP/s; the
+                      default tables fit 100 columns; --json and --markdown always have them all)
   --quiet, -q         no progress bar`,
   verify: `Usage: resnext verify [options]
 
@@ -125,6 +138,12 @@ Options: --help, -h   this text;  --version, -v   the package version`,
   --json FILE      the results as JSON
   --quiet, -q      print failures and the summary only
 Exits 1 when any case fails.`,
+  convert: `Usage: resnext convert model.pth model.safetensors
+
+Reads a torch.save checkpoint (zip or legacy format; the state dict at
+the top level or under 'state_dict' / 'model'; float32, float16, bfloat16 and
+int64 tensors; 'module.' prefixes removed) without running any pickled code,
+and writes its tensors as float32 safetensors (num_batches_tracked dropped).`,
   info: `Usage: resnext info [--json]
 
 Prints the backends (and why any is unavailable), the CPU features in use,
@@ -137,8 +156,17 @@ function fail(message: string): never {
 
 /** Rewrites node:util's parse errors into one line that names the command. */
 function parse(command: string, argv: string[], options: NonNullable<ParseArgsConfig['options']>) {
+  // parseArgs takes "-3" after "--size" for an option and calls it ambiguous:
+  // join a negative number to its string option, so our range check reports it.
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i].startsWith('--') ? argv[i].slice(2) : null;
+    if (name !== null && options[name]?.type === 'string' && i + 1 < argv.length && /^-[\d.]/.test(argv[i + 1])) {
+      args.push(`${argv[i]}=${argv[++i]}`);
+    } else args.push(argv[i]);
+  }
   try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+    return parseArgs({ args, options, strict: true, allowPositionals: false });
   } catch (err) {
     const e = err as { code?: string; message?: string };
     const msg = String(e.message ?? err).split('\n')[0];
@@ -154,7 +182,7 @@ function parse(command: string, argv: string[], options: NonNullable<ParseArgsCo
 
 /** An integer in [min, max] from a flag value, or a UsageError naming the flag. */
 export function parseIntFlag(flag: string, value: string, min: number, max: number): number {
-  if (!/^[+]?\d+$/.test(value.trim())) fail(`Expected an integer for --${flag} but received ${JSON.stringify(value)}.`);
+  if (!/^[+-]?\d+$/.test(value.trim())) fail(`Expected an integer for --${flag} but received ${JSON.stringify(value)}.`);
   const n = Number(value);
   if (n < min || n > max) fail(`Expected an integer in [${min}, ${max}] for --${flag} but received ${value}.`);
   return n;
@@ -167,13 +195,15 @@ function parseNumberFlag(flag: string, value: string, min: number, max: number):
   return n;
 }
 
+/** The items of a comma-separated list, trimmed; [] for an empty value, '' for an empty item ("1,,8", "1,"). */
+function listItems(value: string): string[] {
+  return value.trim() === '' ? [] : value.split(',').map((s) => s.trim());
+}
+
 /** A comma-separated list of names from `allowed`, without duplicates. */
 export function parseListFlag<T extends string>(flag: string, value: string, allowed: readonly T[]): T[] {
-  const items = value
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-  if (items.length === 0)
+  const items = listItems(value);
+  if (items.length === 0 || items.includes(''))
     fail(`Expected a comma-separated list of ${allowed.join(', ')} for --${flag} but received ${JSON.stringify(value)}.`);
   const out: T[] = [];
   for (const item of items) {
@@ -186,11 +216,9 @@ export function parseListFlag<T extends string>(flag: string, value: string, all
 }
 
 function parseIntList(flag: string, value: string, min: number, max: number): number[] {
-  const items = value
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-  if (items.length === 0) fail(`Expected a comma-separated list of integers for --${flag} but received ${JSON.stringify(value)}.`);
+  const items = listItems(value);
+  if (items.length === 0 || items.includes(''))
+    fail(`Expected a comma-separated list of integers for --${flag} but received ${JSON.stringify(value)}.`);
   const out: number[] = [];
   for (const item of items) {
     const n = parseIntFlag(flag, item, min, max);
@@ -218,6 +246,7 @@ function parseBench(argv: string[]): BenchArgs | HelpArgs {
     markdown: { type: 'string' },
     svg: { type: 'string' },
     seed: { type: 'string' },
+    wide: { type: 'boolean' },
     quiet: { type: 'boolean', short: 'q' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -240,6 +269,7 @@ function parseBench(argv: string[]): BenchArgs | HelpArgs {
     quiet: v.quiet === true,
     seed: s('seed') !== undefined ? parseIntFlag('seed', s('seed')!, 0, 2 ** 32 - 1) : 1,
     remeasurePeak: s('peak') === 'measure',
+    wide: v.wide === true,
   };
   if (!Object.prototype.hasOwnProperty.call(LAYER_MODELS, out.model)) {
     fail(`Expected one of ${Object.keys(LAYER_MODELS).join(', ')} for --model but received ${JSON.stringify(out.model)}.`);
@@ -296,12 +326,27 @@ function parseInfo(argv: string[]): InfoArgs | HelpArgs {
   return { command: 'info', json: v.json === true };
 }
 
+function parseConvert(argv: string[]): ConvertArgs | HelpArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: true });
+  } catch (err) {
+    fail(`${String((err as Error).message).split('\n')[0]} (resnext convert).`);
+  }
+  if (parsed.values.help) return { command: 'help', topic: 'convert' };
+  const [input, output, ...extra] = parsed.positionals;
+  if (input === undefined || output === undefined || extra.length > 0)
+    fail(`Expected two file names (resnext convert model.pth model.safetensors) but received ${parsed.positionals.length}.`);
+  if (input === output) fail(`Expected an output file other than the input but received ${JSON.stringify(output)} twice.`);
+  return { command: 'convert', input, output };
+}
+
 /** Parses process.argv.slice(2). Throws UsageError on any mistake. */
 export function parseCli(argv: readonly string[]): CliArgs {
   const [first, ...rest] = argv;
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
     const topic = first === 'help' ? rest[0] : undefined;
-    if (topic === 'bench' || topic === 'verify' || topic === 'info') return { command: 'help', topic };
+    if (topic === 'bench' || topic === 'verify' || topic === 'info' || topic === 'convert') return { command: 'help', topic };
     return { command: 'help' };
   }
   if (first === '--version' || first === '-v') return { command: 'version' };
@@ -312,9 +357,11 @@ export function parseCli(argv: readonly string[]): CliArgs {
       return parseVerify(rest);
     case 'info':
       return parseInfo(rest);
+    case 'convert':
+      return parseConvert(rest);
     default:
       if (first.startsWith('-'))
-        fail(`Unknown option ${JSON.stringify(first)}: expected a command first (bench, verify or info). Run 'resnext --help'.`);
-      fail(`Unknown command ${JSON.stringify(first)}: expected bench, verify or info. Run 'resnext --help'.`);
+        fail(`Unknown option ${JSON.stringify(first)}: expected a command first (bench, verify, info or convert). Run 'resnext --help'.`);
+      fail(`Unknown command ${JSON.stringify(first)}: expected bench, verify, info or convert. Run 'resnext --help'.`);
   }
 }

@@ -26,7 +26,7 @@ import { measurePeak, type Peak } from './peak';
 import type { BenchResult, LayerRow, NetworkRow } from './results';
 import { roundOrder, summarize } from './stats';
 import { LAYER_MODELS, type NetworkSpec, networkSuites } from './suites';
-import { chartFromResult, renderSvg } from './svg';
+import { chartsFromResult, renderSvgPanels } from './svg';
 
 /** One thing timed per round: a network forward, or one conv of the layers suite. */
 interface Config {
@@ -235,7 +235,7 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
   });
 
   const buildTotal = specs.length + (args.suite === 'layers' || args.suite === 'all' ? 1 : 0);
-  const buildBar = new Progress(buildTotal, out.interactive);
+  const buildBar = new Progress(buildTotal, out.interactive, undefined, args.quiet ? undefined : (l) => out.stderr(l));
   info(`building ${buildTotal} network${buildTotal === 1 ? '' : 's'} (random weights, seed ${args.seed}) ...`);
   for (const spec of specs) {
     buildBar.tick(`building ${spec.label}`, 0);
@@ -463,7 +463,7 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
     );
   if (ort)
     notes.push(
-      `onnxruntime rows: onnxruntime-node ${ort.version} on the same weights (ONNX graph encoded from stateDict() by bench/networks/onnx_network.js, BatchNormalization nodes that ORT folds itself), ${threads} intra-op thread${threads === 1 ? '' : 's'}, graphOptimizationLevel all; 'time / base' is against ORT's own baseline row; 'ORT / ours' is ORT's median over ours (above 1: ours is faster)`,
+      `onnxruntime rows: onnxruntime-node ${ort.version} on the same weights (ONNX graph encoded from stateDict() by model.toOnnx(), BatchNormalization nodes that ORT folds itself), ${threads} intra-op thread${threads === 1 ? '' : 's'}, graphOptimizationLevel all; 'time / base' is against ORT's own baseline row; 'ORT / ours' is ORT's median over ours (above 1: ours is faster)`,
     );
 
   const result: BenchResult = {
@@ -501,10 +501,10 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
     loadAverage: { start: loadStart, end: os.loadavg()[0] },
   };
 
-  out.stdout(renderReport(result, 'text'));
+  out.stdout(renderReport(result, 'text', { wide: args.wide }));
   if (args.json) writeFile(args.json, JSON.stringify(result, null, 1) + '\n');
   if (args.markdown) writeFile(args.markdown, renderReport(result, 'markdown'));
-  if (args.svg) writeFile(args.svg, renderSvg(chartFromResult(result)));
+  if (args.svg) writeFile(args.svg, renderSvgPanels(chartsFromResult(result)));
   for (const [k, f] of [
     ['JSON', args.json],
     ['Markdown', args.markdown],

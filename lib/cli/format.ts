@@ -28,7 +28,48 @@ export interface Table {
   rows: string[][];
 }
 
-export function networkTable(rows: readonly NetworkRow[]): Table {
+/**
+ * Keeps the named columns of a table, in its order, and marks noisy rows'
+ * median with " !" (the wide table's spread column carries the mark).
+ */
+function narrow(t: Table, keep: readonly string[], noisy: readonly boolean[]): Table {
+  const idx = t.header.map((h, i) => (keep.includes(h) ? i : -1)).filter((i) => i >= 0);
+  const med = t.header.indexOf('median ms');
+  return {
+    header: idx.map((i) => t.header[i]),
+    align: idx.map((i) => t.align[i]),
+    rows: t.rows.map((r, ri) => idx.map((i) => (i === med && noisy[ri] ? `${r[i]} !` : r[i]))),
+  };
+}
+
+// The terminal's default columns, which fit 100 columns (tables are per batch size, named in their
+// title); --wide, --json and --markdown have them all.
+const NARROW_NETWORK = ['network', 'C x d', 'backend', 'median ms', 'img/s', '% peak', 'time / base', 'MACs / base', 'ORT / ours'];
+const NARROW_LAYER = ['layer', 'input', 'output', 'k/s', 'groups', 'MACs', 'median ms', '% peak', 'share'];
+
+export function networkTable(rows: readonly NetworkRow[], wide = true): Table {
+  const t = networkTableWide(rows);
+  return wide
+    ? t
+    : narrow(
+        t,
+        NARROW_NETWORK,
+        rows.map((r) => r.stats.noisy),
+      );
+}
+
+export function layerTable(rows: readonly LayerRow[], wide = true): Table {
+  const t = layerTableWide(rows);
+  return wide
+    ? t
+    : narrow(
+        t,
+        NARROW_LAYER,
+        rows.map((r) => r.stats.noisy),
+      );
+}
+
+function networkTableWide(rows: readonly NetworkRow[]): Table {
   const header = [
     'network',
     'C x d',
@@ -73,7 +114,7 @@ export function networkTable(rows: readonly NetworkRow[]): Table {
   return { header, align, rows: out };
 }
 
-export function layerTable(rows: readonly LayerRow[]): Table {
+function layerTableWide(rows: readonly LayerRow[]): Table {
   const header = ['layer', 'input', 'output', 'k/s', 'groups', 'MACs', 'median ms', 'min ms', 'spread', 'GFLOP/s', '% peak', 'share'];
   const align: ('l' | 'r')[] = ['l', 'l', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'];
   const out = rows.map((r) => [
@@ -147,9 +188,25 @@ export function settingsLines(r: BenchResult): string[] {
   ];
 }
 
+/** Word-wraps a line at `width` columns (a longer word stays whole); continuation lines get `indent`. */
+export function wrapText(line: string, width: number, indent = ''): string {
+  const out: string[] = [];
+  let cur = '';
+  for (const word of line.split(' ')) {
+    if (cur !== '' && cur.length + 1 + word.length > width) {
+      out.push(cur);
+      cur = indent + word;
+    } else cur = cur === '' ? word : `${cur} ${word}`;
+  }
+  out.push(cur);
+  return out.join('\n');
+}
+
 /** The whole report as terminal text (format 'text') or Markdown. */
-export function renderReport(r: BenchResult, format: 'text' | 'markdown'): string {
+export function renderReport(r: BenchResult, format: 'text' | 'markdown', options: { wide?: boolean } = {}): string {
   const md = format === 'markdown';
+  // Markdown keeps every column; the terminal gets the narrow tables unless asked for --wide.
+  const wide = md || options.wide === true;
   const table = md ? renderMarkdownTable : renderText;
   const out: string[] = [];
   if (md) {
@@ -173,13 +230,13 @@ export function renderReport(r: BenchResult, format: 'text' | 'markdown'): strin
           ? 'Table 4 settings (about twice the complexity): time relative to ResNet-101 1x64d next to the MAC ratio'
           : `Suite ${suite}`) + `, batch ${batch}`;
     out.push(md ? `## ${title}\n` : `${title}\n`);
-    out.push(table(networkTable(rows)), '');
+    out.push(table(networkTable(rows, wide)), '');
   }
   for (const [key, rows] of groupRows(r.layers, (x) => `${x.model} on ${x.backend}, batch ${x.batch}`)) {
     const tot = r.layerTotals.find((t) => `${t.model} on ${t.backend}, batch ${t.batch}` === key);
     const title = `Per-layer breakdown: ${key} (each conv timed alone with the network's shapes; share of the sum of conv times)`;
     out.push(md ? `## ${title}\n` : `${title}\n`);
-    out.push(table(layerTable(rows)), '');
+    out.push(table(layerTable(rows, wide)), '');
     if (tot) {
       out.push(
         `Sum of conv medians ${fmtMs(tot.convSumMs)} ms; whole network forward ${Number.isFinite(tot.networkMs) ? `${fmtMs(tot.networkMs)} ms` : 'not timed'}` +
@@ -188,10 +245,10 @@ export function renderReport(r: BenchResult, format: 'text' | 'markdown'): strin
       );
     }
   }
-  if (!md) out.push(...settingsLines(r));
+  if (!md) out.push(...settingsLines(r).map((l) => wrapText(l, 100)));
   if (r.notes.length) {
     out.push(md ? '## Notes\n' : 'Notes:');
-    out.push(...r.notes.map((n) => `- ${n}`));
+    out.push(...r.notes.map((n) => (md ? `- ${n}` : wrapText(`- ${n}`, 100, '  '))));
   }
   return (
     out

@@ -22,6 +22,8 @@ export function runInfo(args: InfoArgs, out: Output): number {
     lines.push('SIMD: unknown (the native CPU addon is not loaded)');
   }
   lines.push(`Threads: ${m.threads} (change with setNumThreads() or bench --threads)`);
+  lines.push(`Native CPU addon: ${m.addons?.cpu ?? 'not loaded (see the cpu backend below)'}`);
+  if (m.addons?.cuda) lines.push(`CUDA addon: ${m.addons.cuda}`);
   lines.push('Backends:');
   for (const b of m.backends)
     lines.push(`  ${b.name.padEnd(10)} ${b.available ? 'available' : `unavailable: ${b.reason ?? 'no reason given'}`}`);

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { packageRoot } from '../binding';
+import { loadCpuBinding, loadCudaBinding, packageRoot } from '../binding';
 import { backends } from '../backends/registry';
 import { cpuInfo, getNumThreads } from '../threads';
 
@@ -25,6 +25,8 @@ export interface MachineInfo {
   cpuFeatures: string[];
   threads: number;
   backends: { name: string; available: boolean; reason?: string }[];
+  /** The native addon files that were loaded (null: none). */
+  addons?: { cpu: string | null; cuda: string | null };
   onnxruntime: string | null;
   date: string;
 }
@@ -47,6 +49,16 @@ export function onnxruntimeVersion(): string | null {
   }
 }
 
+function loadedPath(r: { binding: unknown; path?: string }): string | null {
+  return r.binding && r.path ? r.path : null;
+}
+
+/** The CUDA addon file when it loaded, even where its probe found no usable GPU. */
+function cudaAddonPath(): string | null {
+  const r = loadCudaBinding();
+  return r.probe && r.path ? r.path : null;
+}
+
 export function machineInfo(): MachineInfo {
   const cpus = os.cpus();
   const ci = cpuInfo();
@@ -67,6 +79,7 @@ export function machineInfo(): MachineInfo {
       : [],
     threads: getNumThreads(),
     backends: backends().map((b) => ({ name: b.name, available: b.available, ...(b.reason ? { reason: b.reason } : {}) })),
+    addons: { cpu: loadedPath(loadCpuBinding()), cuda: cudaAddonPath() },
     onnxruntime: onnxruntimeVersion(),
     date: new Date().toISOString(),
   };

@@ -25,6 +25,10 @@ export async function main(argv: readonly string[], output?: Output): Promise<nu
         const { runVerify } = await import('./verify');
         return await runVerify(args, out);
       }
+      case 'convert': {
+        const { runConvert } = await import('./convert');
+        return runConvert(args, out);
+      }
       case 'bench': {
         const { runBench } = await import('./bench');
         return await runBench(args, out);

@@ -1,14 +1,14 @@
 // `bench --compare onnxruntime`: the same network with the same weights on
 // onnxruntime-node, in the same process and the same interleaved rounds. The
-// ONNX graph comes from the networks work's whole-network builder in
-// bench/networks/ (built in code from stateDict(), no protobuf dependency);
+// ONNX graph comes from the model exporter (lib/onnx/export.ts, built in code
+// from stateDict(), no protobuf dependency);
 // onnxruntime-node is optional and loaded only here. Before a network is timed
 // its logits are checked against ours.
 
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 
 import { packageRoot } from '../binding';
+import { networkModel } from '../onnx/export';
 import type { ResNeXtModel } from '../models/model';
 import type { Tensor } from '../tensor';
 
@@ -26,23 +26,6 @@ export interface OrtRunner {
    */
   prepare(model: ResNeXtModel, x: Tensor, ours: Float32Array): Promise<OrtSession>;
   close(): Promise<void>;
-}
-
-/** The whole-network graph builder: ONNX ModelProto bytes for a model's architecture and weights at [batch, 3, size, size]. */
-type GraphBuilder = (model: ResNeXtModel, batch: number, size: number) => Uint8Array;
-
-/** The networks work's encoder (reused, not duplicated): bench/networks/onnx_network.js, networkModel(model, batch, size). */
-const BUILDER_FILE = 'bench/networks/onnx_network.js';
-
-function loadGraphBuilder(): GraphBuilder | string {
-  const file = path.join(packageRoot(), BUILDER_FILE);
-  if (!fs.existsSync(file)) {
-    return `the whole-network ONNX encoder ${BUILDER_FILE} is not in this installation (it ships in the package's files list; was it pruned?)`;
-  }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const mod = require(file) as { networkModel?: unknown };
-  if (typeof mod.networkModel !== 'function') return `${BUILDER_FILE} does not export networkModel(model, batch, size)`;
-  return mod.networkModel as GraphBuilder;
 }
 
 /** Opens onnxruntime-node, or returns why the comparison cannot run (a message for the user). */
@@ -66,14 +49,12 @@ export async function openOrtRunner(threads: number): Promise<OrtRunner | string
       '(on a machine without access to its GPU binaries host, put onnxruntime-node-install=skip in .npmrc first), then rerun.'
     );
   }
-  const builder = loadGraphBuilder();
-  if (typeof builder === 'string') return `--compare onnxruntime is not available: ${builder}.`;
   const sessions: { release(): Promise<void> }[] = [];
   return {
     version,
     async prepare(model, x, ours) {
       if (x.shape[2] !== x.shape[3]) throw new Error(`--compare onnxruntime needs a square input but received ${x.shape.join('x')}`);
-      const bytes = builder(model, x.shape[0], x.shape[2]);
+      const bytes = networkModel(model, x.shape[0], x.shape[2]);
       const session = await ort.InferenceSession.create(bytes, {
         intraOpNumThreads: threads,
         interOpNumThreads: 1,

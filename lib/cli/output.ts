@@ -29,14 +29,18 @@ export class Progress {
     private readonly total: number,
     private readonly enabled: boolean,
     private readonly write: (s: string) => void = (s) => void process.stderr.write(s),
+    /** Where, without a bar (piped output), each step that starts is announced as one line. */
+    private readonly plain?: (line: string) => void,
   ) {}
 
   tick(label: string, n = 1): void {
+    if (!this.enabled && n === 0 && this.plain) this.plain(`${label} (${Math.min(this.total, this.#done + 1)}/${this.total})`);
     this.#done = Math.min(this.total, this.#done + n);
     if (!this.enabled) return;
     const now = Date.now();
     // Redrawing costs a syscall; ~10 per second is smooth enough and keeps it off the timings.
-    if (now - this.#lastDraw < 100 && this.#done < this.total) return;
+    // A step that starts (n = 0: "building X") is drawn at once, since it may take seconds.
+    if (n > 0 && now - this.#lastDraw < 100 && this.#done < this.total) return;
     this.#lastDraw = now;
     this.write(`\r${renderBar(this.#done, this.total, label, (now - this.#start) / 1000)}\x1b[K`);
     this.#drawn = true;

@@ -82,7 +82,20 @@ function fmtTick(v: number): string {
 }
 
 /** Builds the chart description of a result (network rows, else layer rows). */
-export function chartFromResult(r: BenchResult): Chart {
+/**
+ * The chart(s) of a run: one per batch size, each with its own axes (batch 64
+ * would squash batch 1's bars to nothing on a shared axis).
+ */
+export function chartsFromResult(r: BenchResult): Chart[] {
+  const batches = [...new Set([...r.networks.map((n) => n.batch), ...r.layers.map((l) => l.batch)])];
+  if (batches.length <= 1) return [chartFromResult(r)];
+  return batches.map((b) =>
+    chartFromResult({ ...r, networks: r.networks.filter((n) => n.batch === b), layers: r.layers.filter((l) => l.batch === b) }, b),
+  );
+}
+
+/** One chart; `batch` names the batch size of a per-batch panel. */
+export function chartFromResult(r: BenchResult, batch?: number): Chart {
   const rows: ChartRow[] = [];
   const machine = `${r.machine.cpuModel}, ${r.settings.threads} thread${r.settings.threads === 1 ? '' : 's'}, SIMD ${r.machine.simd ?? 'n/a'}`;
   if (r.networks.length > 0) {
@@ -94,7 +107,7 @@ export function chartFromResult(r: BenchResult): Chart {
         row = {
           group: n.suite === 'table2' ? 'Table 2' : n.suite === 'table4' ? 'Table 4' : n.suite,
           label: n.label,
-          sublabel: `${n.model}${r.settings.batches.length > 1 ? `, batch ${n.batch}` : ''}`,
+          sublabel: `${n.model}${batch === undefined && r.settings.batches.length > 1 ? `, batch ${n.batch}` : ''}`,
           values: [],
           macs: n.macs,
           macRatio: n.macRatio,
@@ -112,7 +125,7 @@ export function chartFromResult(r: BenchResult): Chart {
       });
     }
     return {
-      title: `resnext bench ${r.settings.suite}: latency and multiply-adds per configuration`,
+      title: `resnext bench ${r.settings.suite}: latency and multiply-adds per configuration${batch === undefined ? '' : `, batch ${batch}`}`,
       subtitle: `${machine}; input ${r.settings.size}x${r.settings.size}; median of ${r.settings.runs} interleaved runs, whiskers p10-p90`,
       rows,
       footnote:
@@ -146,7 +159,8 @@ export function renderSvg(chart: Chart): string {
   // Room after the longest whisker for its value label.
   const macX = latX + latW + 150;
   const macW = 200;
-  const width = macX + macW + 70;
+  // Room after the longest MAC bar for its label, e.g. "33.84 (1.04x)".
+  const width = macX + macW + 110;
   const top = 92;
   // Two text lines (label and sublabel) need about 30 px even for a single bar.
   const rowH = (row: ChartRow): number =>
@@ -249,4 +263,22 @@ export function renderSvg(chart: Chart): string {
   if (chart.footnote) o.push(`<text x="20" y="${height - 12}" font-size="11" fill="#718096">${escapeXml(chart.footnote)}</text>`);
   o.push('</svg>');
   return o.join('\n') + '\n';
+}
+
+/** Several charts stacked in one SVG document, each a nested <svg> panel with its own axes. */
+export function renderSvgPanels(charts: readonly Chart[]): string {
+  if (charts.length === 1) return renderSvg(charts[0]);
+  const panels = charts.map((c) => renderSvg(c).trimEnd());
+  const size = (svg: string, attr: string): number => Number(new RegExp(`${attr}="(\\d+(?:\\.\\d+)?)"`).exec(svg)![1]);
+  const width = Math.max(...panels.map((p) => size(p, 'width')));
+  let y = 0;
+  const body: string[] = [];
+  for (const p of panels) {
+    body.push(p.replace('<svg xmlns="http://www.w3.org/2000/svg" ', `<svg x="0" y="${y}" `));
+    y += size(p, 'height');
+  }
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y}" viewBox="0 0 ${width} ${y}" font-family="Helvetica, Arial, sans-serif">\n` +
+    `<rect x="0" y="0" width="${width}" height="${y}" fill="#ffffff"/>\n${body.join('\n')}\n</svg>\n`
+  );
 }

@@ -21,7 +21,7 @@ import type { Padding, Pair } from '../shape';
 import { randn, type Tensor } from '../tensor';
 import type { VerifyArgs } from './args';
 import { maxAbs, maxAbsDiff } from './onnx_compare';
-import type { Output } from './output';
+import { type Output, Progress } from './output';
 import { type NetworkSpec, TABLE2, TABLE4 } from './suites';
 
 export interface ConvCase {
@@ -251,7 +251,11 @@ export async function runVerify(args: VerifyArgs, out: Output): Promise<number> 
     for (const b of known) if (!b.available) notes.push(`${b.name}: skipped, unavailable (${b.reason ?? 'no reason given'})`);
   }
   const rows: VerifyRow[] = [];
+  // Building and checking a network takes seconds (the reference backend computes in float64): show which.
+  const networks = args.convOnly ? [] : verifyNetworks();
+  const bar = new Progress(networks.length, out.interactive, undefined, args.quiet ? undefined : (l) => out.stderr(l));
   const print = (r: VerifyRow): void => {
+    bar.finish();
     rows.push(r);
     if (args.quiet && r.pass) return;
     const err = r.error
@@ -278,8 +282,9 @@ export async function runVerify(args: VerifyArgs, out: Output): Promise<number> 
   }
   if (!args.convOnly) {
     const size = args.size;
-    for (const spec of verifyNetworks()) {
+    for (const spec of networks) {
       const name = `${spec.model} (${spec.label}) at 1x3x${size}x${size}, random BN statistics`;
+      bar.tick(`checking ${spec.model} (${spec.label})`, 0);
       let ref: Float32Array;
       let model;
       try {
@@ -303,8 +308,10 @@ export async function runVerify(args: VerifyArgs, out: Output): Promise<number> 
         for (const backend of targets) print(errorRow(name, 'network', backend, NET_RTOL, err));
       } finally {
         model?.dispose();
+        bar.tick(`checked ${spec.model} (${spec.label})`);
       }
     }
+    bar.finish();
   }
   const failed = rows.filter((r) => !r.pass);
   out.stdout(

@@ -1,20 +1,34 @@
 // A ResNeXt (or ResNet) model: the architecture, its weights as torchvision
 // names them, complexity accounting without running it, and forward on every
 // host backend. The weights live in one Map<string, Tensor> in torchvision's
-// state-dict order; the fused CPU engine (fused_cpu.ts) is prepared from them
-// on first use and dropped whenever the weights may have changed.
+// state-dict order; the fused engine (engine.ts: one compiled plan per input
+// shape, lowered by the backend) is prepared from them on first use and
+// dropped whenever the weights may have changed.
 
-import type { BackendName } from '../backends/backend';
+import type { Backend, BackendName, NetworkOptions } from '../backends/backend';
+import type { ForwardMode } from '../backends/cpu_network';
+import type { DenseConvImpl } from '../backends/cuda_network';
 import { backends, resolveBackend } from '../backends/registry';
 import { ERROR_CODES, invalidType, invalidValue, ResnextError } from '../errors';
+import type { Shape2 } from '../shape';
 import { checkTensor, type DType, HostStorage, Tensor } from '../tensor';
 import { checkAlgorithm, type ConvAlgorithm } from '../ops/conv2d';
 import { type Architecture, buildArchitecture, type ResNeXtConfig, stateSpecs, type TensorSpec } from './architecture';
 import { checkInputShape, type LayerComplexity, layerComplexity } from './complexity';
 import { forwardUnfused } from './forward_unfused';
-import { type ForwardMode, FusedEngine } from './fused_cpu';
-import { CudaEngine, type DenseConvImpl } from './fused_cuda';
+import { type ConvPlanInfo, NetworkEngine } from './engine';
 import { initialState } from './init';
+import { exportOnnx, type ToOnnxOptions } from '../onnx/export';
+import { fuseNetwork } from './plan';
+
+export type { ForwardMode, DenseConvImpl };
+
+/** A prepared engine and the settings it was prepared with. */
+interface Prepared {
+  backend: BackendName;
+  options: NetworkOptions;
+  engine: NetworkEngine;
+}
 
 export interface ForwardOptions {
   /** Default: the fastest available backend ('cpu' when the addon is built, else 'reference'). */
@@ -54,6 +68,16 @@ export interface ForwardOptions {
   algorithm?: ConvAlgorithm;
 }
 
+/** What model.loadStateDict() matched: keys by torchvision name. */
+export interface LoadStateDictResult {
+  /** Model weights the map does not hold (left as they were). */
+  missing: string[];
+  /** Map keys the model has no weight for (ignored). */
+  unexpected: string[];
+  /** Keys whose shapes differ from the model's (left as they were). */
+  mismatched: string[];
+}
+
 export interface ModelOptions {
   /** Seed of the Kaiming initialisation (used when no weights are given). Default 0. */
   seed?: number;
@@ -73,8 +97,9 @@ export class ResNeXtModel {
   readonly specs: readonly TensorSpec[];
   #seed: number;
   #stateStore: Map<string, Tensor> | null = null;
-  #engine: FusedEngine | null = null;
-  #cudaEngine: CudaEngine | null = null;
+  /** The host (cpu) and GPU engines: a model may hold one of each. */
+  #engine: Prepared | null = null;
+  #cudaEngine: Prepared | null = null;
   #checkedShapes = new Set<string>();
 
   constructor(config: ResNeXtConfig, options: ModelOptions = {}) {
@@ -128,38 +153,81 @@ export class ResNeXtModel {
   }
 
   /**
-   * Replaces every weight. Every name and shape is checked first and all
-   * problems are reported together; missing and unexpected keys are errors
-   * (torchvision's `*.num_batches_tracked` buffers are accepted and ignored).
-   * Values are copied.
+   * Loads weights by torchvision name (values are copied). Keys starting with
+   * `module.` (DataParallel checkpoints) are read without that prefix, and
+   * torchvision's `*.num_batches_tracked` counters are ignored. Returns the
+   * model keys the map lacks (`missing`), the map keys the model lacks
+   * (`unexpected`) and the keys whose shapes differ (`mismatched`). strict
+   * (default true) throws a RangeError listing the first of each and their
+   * counts, loading nothing; strict false loads every key that matches and
+   * leaves the others as they were.
    */
-  loadStateDict(map: Map<string, Tensor>): void {
+  loadStateDict(map: Map<string, Tensor>, options: { strict?: boolean } = {}): LoadStateDictResult {
     if (!(map instanceof Map)) throw invalidType('stateDict', 'a Map<string, Tensor>', map);
-    const problems: string[] = [];
+    if (typeof options !== 'object' || options === null) throw invalidType('options', 'an options object', options);
+    const strict = options.strict ?? true;
+    if (typeof strict !== 'boolean') throw invalidType('options.strict', 'a boolean', strict);
+    const byName = new Map<string, Tensor>();
+    for (const [k, t] of map) {
+      if (typeof k !== 'string') throw invalidType('stateDict key', 'a string', k);
+      const name = k.startsWith('module.') ? k.slice('module.'.length) : k;
+      if (!(t instanceof Tensor) || t.isDisposed)
+        throw invalidType(`stateDict.get(${JSON.stringify(k)})`, 'a live Tensor', t instanceof Tensor ? 'a disposed tensor' : t);
+      if (t.device !== 'cpu') throw invalidValue(`stateDict.get(${JSON.stringify(k)}).device`, "'cpu' (a host tensor)", t.device);
+      if (t.dataSync().length !== t.size)
+        throw new RangeError(
+          `Expected storage of ${t.size} elements (its shape [${t.shape.join(', ')}]) for stateDict.get(${JSON.stringify(k)}) but received ${t.dataSync().length}`,
+        );
+      byName.set(name, t);
+    }
     const known = new Set(this.specs.map((s) => s.name));
+    const missing: string[] = [],
+      unexpected: string[] = [],
+      mismatched: string[] = [],
+      shapes: string[] = [];
     for (const s of this.specs) {
-      const t = map.get(s.name);
-      if (t === undefined) problems.push(`missing key ${s.name} (expected shape [${s.shape.join(', ')}])`);
-      else if (!(t instanceof Tensor) || t.isDisposed)
-        problems.push(`${s.name}: expected a live Tensor but received ${t instanceof Tensor ? 'a disposed tensor' : typeof t}`);
+      const t = byName.get(s.name);
+      if (t === undefined) missing.push(s.name);
       else if (t.shape.length !== s.shape.length || t.shape.some((d, i) => d !== s.shape[i])) {
-        problems.push(`${s.name}: expected shape [${s.shape.join(', ')}] but received [${t.shape.join(', ')}]`);
-      } else if (t.device !== 'cpu') problems.push(`${s.name}: expected a host (cpu) tensor but received device '${t.device}'`);
-      else if (t.dataSync().length !== t.size)
-        problems.push(`${s.name}: expected storage of ${t.size} elements (its shape) but received ${t.dataSync().length}`);
+        mismatched.push(s.name);
+        shapes.push(`${s.name} [${t.shape.join(', ')}] (expected [${s.shape.join(', ')}])`);
+      }
     }
-    for (const k of map.keys()) {
-      if (!known.has(k) && !(typeof k === 'string' && k.endsWith('.num_batches_tracked'))) problems.push(`unexpected key ${String(k)}`);
-    }
-    if (problems.length > 0) {
+    for (const k of byName.keys()) if (!known.has(k) && !k.endsWith('.num_batches_tracked')) unexpected.push(k);
+    if (strict && missing.length + unexpected.length + mismatched.length > 0) {
+      const list = (what: string, items: string[]): string[] =>
+        items.length === 0
+          ? []
+          : [`${items.length} ${what}: ${items.slice(0, 5).join(', ')}${items.length > 5 ? ` and ${items.length - 5} more` : ''}`];
       throw new RangeError(
-        `Expected a state dict matching ${this.name} (${this.specs.length} tensors) for stateDict but received ${problems.length} mismatch${problems.length > 1 ? 'es' : ''}:\n  ${problems.join('\n  ')}`,
+        `Expected a state dict matching ${this.name} (${this.specs.length} tensors) for stateDict but received one with ${[
+          ...list('missing', missing),
+          ...list('unexpected', unexpected),
+          ...list('with other shapes', shapes),
+        ].join('; ')}. Pass { strict: false } to load the keys that match.`,
       );
     }
     this.#dropEngine();
+    const skip = new Set([...missing, ...mismatched]);
     const next = new Map<string, Tensor>();
-    for (const s of this.specs) next.set(s.name, new Tensor(new HostStorage(map.get(s.name)!.dataSync().slice()), [...s.shape]));
+    const current = skip.size > 0 ? this.#state : null;
+    for (const s of this.specs) {
+      next.set(
+        s.name,
+        skip.has(s.name) ? current!.get(s.name)! : new Tensor(new HostStorage(byName.get(s.name)!.dataSync().slice()), [...s.shape]),
+      );
+    }
     this.#stateStore = next;
+    return { missing, unexpected, mismatched };
+  }
+
+  /**
+   * The network and its current weights as ONNX ModelProto bytes (opset 17,
+   * dynamic batch, height and width unless options fix them): input 'input'
+   * [N, 3, H, W], output 'logits' [N, numClasses]. Runs on onnxruntime and loadOnnx.
+   */
+  toOnnx(options?: ToOnnxOptions): Uint8Array {
+    return exportOnnx(this, options);
   }
 
   /** e.g. 'resnext50_32x4d' */
@@ -170,13 +238,16 @@ export class ResNeXtModel {
 
   /**
    * Logits [N, numClasses] for x [N, 3, H, W]. Native backends run the fused,
-   * prepared network off the event loop (one native call per layer); the
+   * prepared network off the event loop (one compiled plan per input shape,
+   * docs/engine.md); the
    * reference backend computes synchronously before the promise is returned.
    * x must not be written until the promise settles.
    */
-  async forward(x: Tensor, options: ForwardOptions = {}): Promise<Tensor> {
+  async forward(x: Tensor, options: ForwardOptions = {}): Promise<Tensor<Shape2>> {
     const xt = checkTensor(x, 'x');
-    checkInputShape([...xt.shape], this.architecture.stem.inC, 'x.shape');
+    // An empty batch is checked like a batch of one and gives [0, numClasses] without running anything.
+    const shape = xt.shape.length === 4 && xt.shape[0] === 0 ? [1, ...xt.shape.slice(1)] : [...xt.shape];
+    checkInputShape(shape, this.architecture.stem.inC, 'x.shape');
     if (typeof options !== 'object' || options === null) throw invalidType('options', 'an options object', options);
     for (const k of Object.keys(options)) {
       if (k !== 'backend' && k !== 'fuse' && k !== 'mode' && k !== 'graph' && k !== 'dtype' && k !== 'denseConvs' && k !== 'algorithm') {
@@ -187,9 +258,9 @@ export class ResNeXtModel {
       throw invalidValue('mode', "'network' or 'layer'", options.mode);
     const algorithm = checkAlgorithm(options.algorithm, 'algorithm');
     // Shape checks walk every layer: once per input shape, not per call.
-    const key = xt.shape.join('x');
+    const key = shape.join('x');
     if (!this.#checkedShapes.has(key)) {
-      layerComplexity(this.architecture, xt.shape);
+      layerComplexity(this.architecture, shape);
       this.#checkedShapes.add(key);
     }
     const gpuNamed = options.backend === 'cuda' || options.backend === 'cudnn';
@@ -198,6 +269,7 @@ export class ResNeXtModel {
     const fuse = options.fuse ?? backend.name !== 'reference';
     if (typeof fuse !== 'boolean') throw invalidType('fuse', 'a boolean', fuse);
     if (options.graph !== undefined && typeof options.graph !== 'boolean') throw invalidType('graph', 'a boolean', options.graph);
+    if (xt.shape[0] === 0) return new Tensor(new HostStorage(new Float32Array(0)), [0, this.architecture.numClasses]);
     if (backend.device === 'cuda') {
       const dtype = options.dtype ?? xt.dtype;
       if (!fuse) throw new ResnextError(ERROR_CODES.UNSUPPORTED, `The unfused forward is not implemented on the ${backend.name} backend`);
@@ -209,9 +281,9 @@ export class ResNeXtModel {
           'no algorithm option on a GPU backend (backend cuda is always direct; cudnn chooses its own)',
           options.algorithm,
         );
-      return this.#cudaEngineFor(backend.name as 'cuda' | 'cudnn', dtype, options.denseConvs).forward(xt, {
+      return (await this.#cudaEngineFor(backend, dtype, options.denseConvs).forward(xt, {
         graph: options.graph ?? false,
-      });
+      })) as Tensor<Shape2>;
     }
     if (options.graph !== undefined)
       throw invalidValue('graph', 'no graph option on a host backend (CUDA graphs need backend cuda or cudnn)', options.graph);
@@ -221,40 +293,52 @@ export class ResNeXtModel {
     if (backend.name === 'reference' || !fuse) {
       if (backend.name !== 'reference' && backend.name !== 'cpu')
         throw new ResnextError(ERROR_CODES.UNSUPPORTED, `The unfused forward is not implemented on the ${backend.name} backend`);
-      return forwardUnfused(this.architecture, this.#state, xt, backend.name, algorithm);
+      return (await forwardUnfused(this.architecture, this.#state, xt, backend.name, algorithm)) as Tensor<Shape2>;
     }
-    if (backend.name !== 'cpu')
-      throw new ResnextError(ERROR_CODES.UNSUPPORTED, `The fused forward is not implemented on the ${backend.name} backend`);
-    if (this.#engine && ((options.mode !== undefined && this.#engine.mode !== options.mode) || this.#engine.algorithm !== algorithm))
-      this.#dropEngine();
-    if (!this.#engine) this.#engine = new FusedEngine(this.architecture, this.#state, backend.name, options.mode, algorithm);
-    return this.#engine.forward(xt);
+    return (await this.#hostEngineFor(backend, options.mode, algorithm).forward(xt)) as Tensor<Shape2>;
   }
 
   /** Prepares the fused engine now (BN folding, weight packing) instead of at the first forward. */
   prepare(options: { backend?: BackendName; dtype?: DType; algorithm?: ConvAlgorithm; denseConvs?: DenseConvImpl } = {}): this {
     if (options.backend === 'cuda' || options.backend === 'cudnn') {
       const be = resolveBackend(options.backend, 'cuda');
-      this.#cudaEngineFor(be.name as 'cuda' | 'cudnn', options.dtype ?? 'float32', options.denseConvs);
+      this.#cudaEngineFor(be, options.dtype ?? 'float32', options.denseConvs);
       return this;
     }
     if (options.denseConvs !== undefined) throw invalidValue('denseConvs', 'no denseConvs option on a host backend', options.denseConvs);
     const backend = resolveBackend(options.backend, 'cpu');
     const algorithm = checkAlgorithm(options.algorithm, 'algorithm');
-    if (this.#engine && this.#engine.algorithm !== algorithm) this.#dropEngine();
-    if (backend.name === 'cpu' && !this.#engine)
-      this.#engine = new FusedEngine(this.architecture, this.#state, 'cpu', undefined, algorithm);
+    if (backend.prepareNetwork) this.#hostEngineFor(backend, undefined, algorithm);
     return this;
   }
 
-  /** Kernel choices of the prepared conv plans (prepare() first), for diagnostics. */
-  planInfo(): Record<string, unknown>[] {
-    if (this.#cudaEngine) return this.#cudaEngine.info();
-    return this.#engine ? this.#engine.info() : [];
+  /**
+   * Kernel choices of the prepared conv plans (prepare() first), for diagnostics: one entry per conv in
+   * torchvision's order, the same keys on every backend.
+   */
+  planInfo(): ConvPlanInfo[] {
+    return (this.#cudaEngine ?? this.#engine)?.engine.info() ?? [];
+  }
+
+  /** The host engine: kept when its settings match (mode undefined keeps the current one), else rebuilt. */
+  #hostEngineFor(backend: Backend, mode: ForwardMode | undefined, algorithm: ConvAlgorithm): NetworkEngine {
+    if (!backend.prepareNetwork)
+      throw new ResnextError(ERROR_CODES.UNSUPPORTED, `The fused forward is not implemented on the ${backend.name} backend`);
+    const e = this.#engine;
+    if (e && (e.backend !== backend.name || (mode !== undefined && e.options.mode !== mode) || e.options.algorithm !== algorithm))
+      this.#dropEngine();
+    if (!this.#engine) this.#engine = this.#prepare(backend, { mode: mode ?? 'network', algorithm });
+    return this.#engine.engine;
+  }
+
+  #prepare(backend: Backend, options: NetworkOptions): Prepared {
+    const net = fuseNetwork(this.architecture, this.#state);
+    return { backend: backend.name, options, engine: new NetworkEngine(net, backend.prepareNetwork!(net, options)) };
   }
 
   /** The GPU engine for these settings (validated), kept when they match the current one, else rebuilt. */
-  #cudaEngineFor(name: 'cuda' | 'cudnn', dtype: unknown, denseConvs: unknown): CudaEngine {
+  #cudaEngineFor(backend: Backend, dtype: unknown, denseConvs: unknown): NetworkEngine {
+    const name = backend.name as 'cuda' | 'cudnn';
     if (dtype !== 'float32' && dtype !== 'float16' && dtype !== 'bfloat16')
       throw invalidValue('dtype', "'float32', 'float16' or 'bfloat16'", dtype);
     const dense = denseConvs ?? defaultDenseConvs(name);
@@ -262,16 +346,16 @@ export class ResNeXtModel {
     if (name === 'cudnn' && dense !== 'cudnn') throw invalidValue('denseConvs', "'cudnn' (or nothing) on the cudnn backend", dense);
     if (dense === 'cudnn' && name === 'cuda') resolveBackend('cudnn', 'cuda', 'denseConvs');
     const e = this.#cudaEngine;
-    if (e && (e.backend !== name || e.dtype !== dtype || e.denseConvs !== dense)) this.#dropEngine();
-    if (!this.#cudaEngine) this.#cudaEngine = new CudaEngine(this.architecture, this.#state, name, dtype, dense);
-    return this.#cudaEngine;
+    if (e && (e.backend !== name || e.options.dtype !== dtype || e.options.denseConvs !== dense)) this.#dropEngine();
+    if (!this.#cudaEngine) this.#cudaEngine = this.#prepare(backend, { dtype, denseConvs: dense });
+    return this.#cudaEngine.engine;
   }
 
   /** Releases prepared plans and buffers; the weights stay. */
   #dropEngine(): void {
-    this.#engine?.dispose();
+    this.#engine?.engine.dispose();
     this.#engine = null;
-    this.#cudaEngine?.dispose();
+    this.#cudaEngine?.engine.dispose();
     this.#cudaEngine = null;
   }
 

@@ -1,8 +1,9 @@
 // Residual add: y = a + b (same shapes), optionally followed by ReLU (the end
-// of a bottleneck). Elementwise; the reference adds in float64 and rounds once
-// (identical to float32 addition, which is exactly rounded), the CPU backend
-// is a float32 typed-array loop. Models fuse it into the last conv instead.
+// of a bottleneck). Elementwise; kernels per backend in
+// lib/backends/layer_kernels.ts (float64 addition rounded once is float32
+// addition, so the host backends agree). Models fuse it into the last conv.
 
+import { runLayer } from '../backends/layer_kernels';
 import { invalidValue } from '../errors';
 import { checkTensor, type Tensor } from '../tensor';
 import { bindOut, checkLayerOptions, type LayerOptions, resolveHostBackend } from './op_backend';
@@ -21,18 +22,8 @@ export function add(a: Tensor, b: Tensor, options?: AddOptions): Tensor {
   }
   const act = o.activation ?? 'none';
   if (act !== 'none' && act !== 'relu') throw invalidValue('activation', "'none' or 'relu'", act);
-  resolveHostBackend(o.backend, 'add');
+  const backend = resolveHostBackend(o.backend, 'add');
   const out = bindOut(o.out, [...at.shape], []);
-  const ad = at.dataSync(),
-    bd = bt.dataSync(),
-    od = out.dataSync();
-  if (act === 'relu') {
-    for (let i = 0; i < ad.length; i++) {
-      const v = ad[i] + bd[i];
-      od[i] = v > 0 || v !== v ? v : 0;
-    }
-  } else {
-    for (let i = 0; i < ad.length; i++) od[i] = ad[i] + bd[i];
-  }
+  runLayer('add', backend, { a: at, b: bt, out, activation: act });
   return out;
 }

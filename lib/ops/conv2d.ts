@@ -1,12 +1,13 @@
 // Grouped 2-D convolution: argument validation, then a prepared plan on the
 // chosen backend. conv2dPlan() is the create-once, run-many form (weights are
-// packed once); conv2d()/conv2dAsync() are one-shot conveniences over it.
+// packed once); conv2d()/conv2dAsync() are one-shot calls over a plan cache
+// (conv2d_cache.ts) that reuses the plan while the weights are unchanged.
 //
 // Layouts: x [N, C, H, W]; weight [K, C/groups, kH, kW]; bias [K];
 // output and residual [N, K, P, Q] with P = floor((H + padTop + padBottom -
 // dilationH*(kH-1) - 1) / strideH) + 1 (likewise Q).
 
-import type { BackendName, PreparedConv2d } from '../backends/backend';
+import type { BackendName, Conv2dPlanInfo, PreparedConv2d } from '../backends/backend';
 import { resolveBackend } from '../backends/registry';
 import { disposedError, invalidType, invalidValue } from '../errors';
 import {
@@ -21,6 +22,8 @@ import {
   type Shape4,
 } from '../shape';
 import { checkTensor, emptyLike, Tensor } from '../tensor';
+import { KernelTuner } from './conv2d_tune';
+import { PlanCache, runThenDispose } from './conv2d_cache';
 
 export interface Conv2dPlanOptions {
   /** Groups: input and output channels split into this many independent convolutions. Default 1. */
@@ -53,6 +56,14 @@ export interface Conv2dPlanOptions {
    * backends are always direct; cudnn picks its own algorithm and refuses 'direct'.
    */
   algorithm?: ConvAlgorithm;
+  /**
+   * cpu backend, algorithm 'auto': where a Winograd kernel competes with direct
+   * convolution, time both on each new input shape and run the faster (the
+   * winner is kept per shape for the process; see info().tuning). Default
+   * false: the cost model's choice, the same on every run and machine (and the
+   * same kernels as a model's native network program).
+   */
+  tune?: boolean;
 }
 
 export type ConvAlgorithm = 'auto' | 'direct';
@@ -77,6 +88,7 @@ const PLAN_KEYS = new Set([
   'isa',
   'impl',
   'algorithm',
+  'tune',
   'out',
   'residual',
 ]);
@@ -95,6 +107,14 @@ function checkRank4(t: Tensor, param: string, what: string): Tensor<Shape4> {
   return t as Tensor<Shape4>;
 }
 
+/**
+ * A tensor typed rank 4 ([N, C, H, W] or [K, C/groups, kH, kW]), or one whose
+ * rank is only known at run time (checked then, with a RangeError). A tensor
+ * typed with another rank is a compile-time error.
+ */
+export type Rank4Tensor<S extends Shape = Shape4> = Tensor<S> &
+  (number extends S['length'] ? unknown : S extends Shape4 ? unknown : { readonly 'Expected a rank-4 tensor': never });
+
 /** A prepared convolution: weights validated and packed once, run many times. */
 export class Conv2dPlan {
   readonly weightShape: Shape4;
@@ -103,13 +123,16 @@ export class Conv2dPlan {
   #prepared: PreparedConv2d | null;
   #device: Tensor['device'];
 
+  #tuner: KernelTuner | null;
+
   /** Use conv2dPlan(). */
-  constructor(weight: Tensor<Shape4>, prepared: PreparedConv2d, spec: ConvSpec, backend: BackendName) {
+  constructor(weight: Tensor<Shape4>, prepared: PreparedConv2d, spec: ConvSpec, backend: BackendName, tuner: KernelTuner | null = null) {
     this.weightShape = weight.shape;
     this.spec = Object.freeze({ ...spec });
     this.backend = backend;
     this.#prepared = prepared;
     this.#device = weight.device;
+    this.#tuner = tuner;
   }
 
   /** Input channels the plan expects: weight.shape[1] * groups. */
@@ -127,8 +150,13 @@ export class Conv2dPlan {
   }
 
   /** Backend and kernel details: which implementation runs and why others were skipped. */
-  info(): Record<string, unknown> {
-    return this.prepared.info();
+  info(): Conv2dPlanInfo {
+    const tuner = this.#tuner;
+    if (!tuner) return { ...this.prepared.info(), tuning: { enabled: false } };
+    // The kernel of the latest run (the cost model's choice before any run), and every measured choice.
+    const t = tuner.info();
+    const base = this.prepared.info();
+    return { ...base, ...(t.last ? { impl: t.last.chosen } : {}), tuning: t };
   }
 
   private get prepared(): PreparedConv2d {
@@ -168,9 +196,12 @@ export class Conv2dPlan {
   }
 
   /** out = activation(conv(x) + bias + residual). Synchronous: blocks the event loop while it runs. */
-  run(x: Tensor, options?: Conv2dRunOptions): Tensor<Shape4> {
+  run<S extends Shape = Shape4>(x: Rank4Tensor<S>, options?: Conv2dRunOptions): Tensor<Shape4> {
     const b = this.bind(x, options);
-    this.prepared.run(b.x, b.out, b.residual);
+    // An empty batch has nothing to compute: no backend call.
+    if (b.x.shape[0] === 0) return b.out;
+    const p = this.#tuner ? this.#tuner.pick(b.x, b.out, b.residual) : this.prepared;
+    p.run(b.x, b.out, b.residual);
     return b.out;
   }
 
@@ -178,16 +209,20 @@ export class Conv2dPlan {
    * Like run(), but native backends compute on a worker thread; the inputs are
    * pinned and must not be written until the promise settles.
    */
-  async runAsync(x: Tensor, options?: Conv2dRunOptions): Promise<Tensor<Shape4>> {
+  async runAsync<S extends Shape = Shape4>(x: Rank4Tensor<S>, options?: Conv2dRunOptions): Promise<Tensor<Shape4>> {
     const b = this.bind(x, options);
-    await this.prepared.runAsync(b.x, b.out, b.residual);
+    if (b.x.shape[0] === 0) return b.out;
+    const p = this.#tuner ? await this.#tuner.pickAsync(b.x, b.out, b.residual) : this.prepared;
+    await p.runAsync(b.x, b.out, b.residual);
     return b.out;
   }
 
   /** Releases the packed weights now (native backends; a runAsync in flight keeps them until it settles). Idempotent. */
   dispose(): void {
-    if (this.#prepared) this.#prepared.dispose();
+    if (this.#tuner) this.#tuner.dispose();
+    else if (this.#prepared) this.#prepared.dispose();
     this.#prepared = null;
+    this.#tuner = null;
   }
 }
 
@@ -204,7 +239,7 @@ export function checkAlgorithm(value: unknown, param: string): ConvAlgorithm {
 }
 
 /** Validates weight and options and prepares a convolution plan on a backend. */
-export function conv2dPlan(weight: Tensor, options: Conv2dPlanOptions = {}): Conv2dPlan {
+export function conv2dPlan<W extends Shape = Shape4>(weight: Rank4Tensor<W>, options: Conv2dPlanOptions = {}): Conv2dPlan {
   const w = checkRank4(checkTensor(weight, 'weight'), 'weight', '[K, C/groups, kH, kW]');
   const o = checkOptions(options, 'options');
   const groups = o.groups ?? 1;
@@ -223,6 +258,7 @@ export function conv2dPlan(weight: Tensor, options: Conv2dPlanOptions = {}): Con
     if (o.activation !== 'none' && o.activation !== 'relu') throw invalidValue('activation', "'none' or 'relu'", o.activation);
     spec.activation = o.activation;
   }
+  if (K === 0) throw invalidValue('weight.shape[0]', 'a positive number of output channels', K);
   let bias: Tensor | null = null;
   if (o.bias !== undefined && o.bias !== null) {
     bias = checkTensor(o.bias, 'bias');
@@ -235,12 +271,30 @@ export function conv2dPlan(weight: Tensor, options: Conv2dPlanOptions = {}): Con
   if (o.impl !== undefined && typeof o.impl !== 'string') throw invalidType('impl', 'a kernel name', o.impl);
   const algorithm = checkAlgorithm(o.algorithm, 'algorithm');
   const backend = resolveBackend(o.backend as string | undefined, w.device);
-  const prepared = backend.prepareConv2d(w, bias, spec, {
-    isa: o.isa as string | undefined,
-    impl: o.impl as string | undefined,
-    algorithm,
-  });
-  return new Conv2dPlan(w, prepared, spec, backend.name);
+  if (o.tune !== undefined && typeof o.tune !== 'boolean') throw invalidType('tune', 'a boolean', o.tune);
+  const base = { isa: o.isa as string | undefined, impl: o.impl as string | undefined };
+  const prepared = backend.prepareConv2d(w, bias, spec, { ...base, algorithm });
+  let tuner: KernelTuner | null = null;
+  const first = String(prepared.info().impl ?? '');
+  if (backend.name === 'cpu' && o.tune === true && algorithm === 'auto' && o.impl === undefined && first.startsWith('winograd')) {
+    // The cost model's transformed choice against the best direct kernel.
+    let direct: PreparedConv2d;
+    try {
+      direct = backend.prepareConv2d(w, bias, spec, { ...base, algorithm: 'direct' });
+    } catch (err) {
+      prepared.dispose();
+      throw err;
+    }
+    const key = JSON.stringify([w.shape, spec, o.isa ?? '', bias !== null]);
+    tuner = new KernelTuner(
+      [
+        { impl: first, prepared },
+        { impl: String(direct.info().impl ?? ''), prepared: direct },
+      ],
+      key,
+    );
+  }
+  return new Conv2dPlan(w, prepared, spec, backend.name, tuner);
 }
 
 function checkGroupsDivideInput(x: unknown, weight: unknown, options: Conv2dOptions | undefined): void {
@@ -266,32 +320,82 @@ function splitOptions(options: Conv2dOptions | undefined): [Conv2dPlanOptions, C
   return [plan, { out, residual }];
 }
 
+/** Plans of one-shot calls, reused while the weight and bias values are unchanged (see conv2d_cache.ts). */
+const oneShotPlans = new PlanCache<Conv2dPlan>();
+
+/** The one-shot plan cache, for tests and diagnostics: stats() and clear(). */
+export function oneShotPlanCache(): Pick<PlanCache<Conv2dPlan>, 'stats' | 'clear' | 'lastOutcome'> {
+  return oneShotPlans;
+}
+
+/**
+ * Runs a one-shot conv through a cached prepared plan where the cache applies
+ * (host tensors, cpu backend); else prepares, runs and disposes a plan.
+ */
+function withOneShotPlan<R>(x: Tensor, weight: Tensor, planOpts: Conv2dPlanOptions, use: (plan: Conv2dPlan) => R): R {
+  const cacheable = cacheKey(x, weight, planOpts);
+  if (cacheable === null) return runThenDispose(conv2dPlan(weight, planOpts), use);
+  return oneShotPlans.use(weight, (planOpts.bias as Tensor | null | undefined) ?? null, cacheable, () => conv2dPlan(weight, planOpts), use);
+}
+
+/** The cache key of a one-shot call, or null when the call is not cached. */
+function cacheKey(x: Tensor, weight: Tensor, o: Conv2dPlanOptions): string | null {
+  if (weight.device !== 'cpu' || x.device !== 'cpu') return null;
+  if (o.bias !== undefined && o.bias !== null && !(o.bias instanceof Tensor && !o.bias.isDisposed && o.bias.device === 'cpu')) return null;
+  try {
+    if (resolveBackend(o.backend as string | undefined, 'cpu').name !== 'cpu') return null;
+  } catch {
+    // Invalid options: the uncached path reports them.
+    return null;
+  }
+  const key = JSON.stringify([
+    weight.shape,
+    o.groups ?? 1,
+    o.stride ?? 1,
+    o.dilation ?? 1,
+    o.padding ?? 0,
+    o.activation ?? 'none',
+    o.backend ?? '',
+    o.isa ?? '',
+    o.impl ?? '',
+    o.algorithm ?? 'auto',
+    o.tune ?? false,
+    o.bias ? 'bias' : '',
+  ]);
+  return key;
+}
+
 /**
  * Grouped 2-D convolution, synchronously. Inputs are [N, C, H, W] and
  * [K, C/groups, kH, kW]; the result is [N, K, P, Q].
+ *
+ * One-shot, but not re-prepared each call: on the cpu backend the prepared
+ * plan (packed weights) is kept for the weight array and reused while the
+ * weight and bias values are unchanged (checked exactly on every call); it
+ * is the plan conv2dPlan() makes, so equal calls give equal bits.
  */
-export function conv2d(x: Tensor, weight: Tensor, options?: Conv2dOptions): Tensor<Shape4> {
+export function conv2d<S extends Shape = Shape4, W extends Shape = Shape4>(
+  x: Rank4Tensor<S>,
+  weight: Rank4Tensor<W>,
+  options?: Conv2dOptions,
+): Tensor<Shape4> {
   checkGroupsDivideInput(x, weight, options);
   const [planOpts, runOpts] = splitOptions(options);
-  const plan = conv2dPlan(weight, planOpts);
-  try {
-    return plan.run(x, runOpts);
-  } finally {
-    plan.dispose();
-  }
+  return withOneShotPlan(x, weight, planOpts, (plan) => plan.run(x, runOpts));
 }
 
 /**
  * conv2d off the event loop: native backends run on a worker thread and the
  * promise resolves with the result. Many calls may be in flight at once.
+ * Shares conv2d()'s plan cache; x, weight and bias must not be written until
+ * the promise settles.
  */
-export async function conv2dAsync(x: Tensor, weight: Tensor, options?: Conv2dOptions): Promise<Tensor<Shape4>> {
+export async function conv2dAsync<S extends Shape = Shape4, W extends Shape = Shape4>(
+  x: Rank4Tensor<S>,
+  weight: Rank4Tensor<W>,
+  options?: Conv2dOptions,
+): Promise<Tensor<Shape4>> {
   checkGroupsDivideInput(x, weight, options);
   const [planOpts, runOpts] = splitOptions(options);
-  const plan = conv2dPlan(weight, planOpts);
-  try {
-    return await plan.runAsync(x, runOpts);
-  } finally {
-    plan.dispose();
-  }
+  return withOneShotPlan(x, weight, planOpts, (plan) => plan.runAsync(x, runOpts));
 }

@@ -1,10 +1,9 @@
 // Global average pooling: [N, C, H, W] -> [N, C, 1, 1] (torch's
 // AdaptiveAvgPool2d(1)), the mean of each channel plane. The reference sums
-// in float64; the CPU backend runs the addon's kernel
-// (native/cpu/global_avg_pool.cc), on a worker thread in globalAvgPoolAsync.
+// in float64; kernels per backend in lib/backends/layer_kernels.ts (the CPU
+// backend runs the addon's, on a worker thread in globalAvgPoolAsync).
 
-import { cpuBinding } from '../binding';
-import { callAsync, rethrowNative } from '../errors';
+import { runLayer, runLayerAsync } from '../backends/layer_kernels';
 import { checkTensor, type Tensor } from '../tensor';
 import { bindOut, checkLayerOptions, checkRank, type LayerOptions, resolveHostBackend } from './op_backend';
 
@@ -23,37 +22,15 @@ function bind(x: unknown, options: unknown): Bound {
   return { x: xt, out, backend };
 }
 
-function loop(b: Bound): void {
-  const [N, C, H, W] = b.x.shape;
-  const hw = H * W;
-  const xd = b.x.dataSync(),
-    od = b.out.dataSync();
-  for (let nc = 0; nc < N * C; nc++) {
-    let s = 0;
-    for (let i = nc * hw; i < (nc + 1) * hw; i++) s += xd[i];
-    od[nc] = s / hw;
-  }
-}
-
 export function globalAvgPool(x: Tensor, options?: LayerOptions): Tensor {
   const b = bind(x, options);
-  const nb = b.backend === 'cpu' ? cpuBinding() : null;
-  if (nb?.globalAvgPool) {
-    try {
-      nb.globalAvgPool(b.x.dataSync(), [...b.x.shape], b.out.dataSync());
-    } catch (err) {
-      rethrowNative(err, 'globalAvgPool (cpu)');
-    }
-  } else loop(b);
+  runLayer('globalAvgPool', b.backend, b);
   return b.out;
 }
 
 /** globalAvgPool off the event loop on the CPU backend; x must not be written until it settles. */
 export async function globalAvgPoolAsync(x: Tensor, options?: LayerOptions): Promise<Tensor> {
   const b = bind(x, options);
-  const nb = b.backend === 'cpu' ? cpuBinding() : null;
-  if (nb?.globalAvgPoolAsync)
-    await callAsync(() => nb.globalAvgPoolAsync!(b.x.dataSync(), [...b.x.shape], b.out.dataSync()), 'globalAvgPool (cpu)');
-  else loop(b);
+  await runLayerAsync('globalAvgPool', b.backend, b);
   return b.out;
 }

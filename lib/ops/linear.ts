@@ -1,10 +1,11 @@
 // Fully connected layer: y[n][o] = bias[o] + sum_i x[n][i] * weight[o][i]
 // (torch's nn.Linear layout: weight [out, in]). x [N, in], y [N, out]. The
-// reference accumulates in float64; the CPU backend runs the addon's kernel
-// (native/cpu/linear.cc), on a worker thread in linearAsync.
+// reference accumulates in float64; kernels per backend in
+// lib/backends/layer_kernels.ts (the CPU backend runs the addon's, on a
+// worker thread in linearAsync).
 
-import { cpuBinding } from '../binding';
-import { callAsync, invalidValue, rethrowNative } from '../errors';
+import { runLayer, runLayerAsync } from '../backends/layer_kernels';
+import { invalidValue } from '../errors';
 import { checkTensor, type Tensor } from '../tensor';
 import { bindOut, checkLayerOptions, checkRank, type LayerOptions, resolveHostBackend } from './op_backend';
 
@@ -34,52 +35,15 @@ function bind(x: unknown, weight: unknown, bias: unknown, options: unknown): Bou
   return { x: xt, w: wt, bias: bt, out, backend };
 }
 
-function loop(b: Bound): void {
-  const [N, IN] = b.x.shape;
-  const OUT = b.w.shape[0];
-  const xd = b.x.dataSync(),
-    wd = b.w.dataSync(),
-    bd = b.bias ? b.bias.dataSync() : null,
-    od = b.out.dataSync();
-  for (let n = 0; n < N; n++) {
-    for (let o = 0; o < OUT; o++) {
-      let s = bd ? bd[o] : 0;
-      for (let i = 0; i < IN; i++) s += xd[n * IN + i] * wd[o * IN + i];
-      od[n * OUT + o] = s;
-    }
-  }
-}
-
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null, options?: LayerOptions): Tensor {
   const b = bind(x, weight, bias, options);
-  const nb = b.backend === 'cpu' ? cpuBinding() : null;
-  if (nb?.linear) {
-    try {
-      nb.linear(b.x.dataSync(), [...b.x.shape], b.w.dataSync(), [...b.w.shape], b.bias ? b.bias.dataSync() : null, b.out.dataSync());
-    } catch (err) {
-      rethrowNative(err, 'linear (cpu)');
-    }
-  } else loop(b);
+  runLayer('linear', b.backend, b);
   return b.out;
 }
 
 /** linear off the event loop on the CPU backend; inputs must not be written until it settles. */
 export async function linearAsync(x: Tensor, weight: Tensor, bias: Tensor | null, options?: LayerOptions): Promise<Tensor> {
   const b = bind(x, weight, bias, options);
-  const nb = b.backend === 'cpu' ? cpuBinding() : null;
-  if (nb?.linearAsync) {
-    await callAsync(
-      () =>
-        nb.linearAsync!(
-          b.x.dataSync(),
-          [...b.x.shape],
-          b.w.dataSync(),
-          [...b.w.shape],
-          b.bias ? b.bias.dataSync() : null,
-          b.out.dataSync(),
-        ),
-      'linear (cpu)',
-    );
-  } else loop(b);
+  await runLayerAsync('linear', b.backend, b);
   return b.out;
 }

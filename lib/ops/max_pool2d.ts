@@ -1,108 +1,66 @@
 // 2-D max pooling over NCHW: out[n][c][p][q] = max over the kernel window of
-// x[n][c][p*sh - pt + i][q*sw - pl + j], padding never wins (as torch: padded
-// positions are -inf). Output [N, C, P, Q], P = floor((H + 2*ph - kh)/sh) + 1.
-// The CPU backend runs the addon's kernel (native/cpu/max_pool2d.cc), async
-// on a worker thread in maxPool2dAsync; the reference is a plain loop.
+// x[n][c][p*sh - top + i][q*sw - left + j], padding never wins (as torch:
+// padded positions are -inf). Output [N, C, P, Q] with torch's lengths
+// (pool2d_window.ts: padding per side, ceilMode). Kernels per backend in
+// lib/backends/layer_kernels.ts: the CPU backend runs the addon's kernel
+// (async on a worker thread in maxPool2dAsync) when the window is what it
+// computes (symmetric padding, floor-mode lengths), else the reference loop.
+// A batch of 0 gives an empty result without a native call.
 
-import { cpuBinding } from '../binding';
-import { callAsync, rethrowNative } from '../errors';
-import { resolvePair, type Pair } from '../shape';
+import { runLayer, runLayerAsync } from '../backends/layer_kernels';
+import type { Pair, Padding } from '../shape';
 import { checkTensor, type Tensor } from '../tensor';
 import { bindOut, checkLayerOptions, checkRank, type LayerOptions, resolveHostBackend } from './op_backend';
+import { type PoolWindow, resolvePoolWindow } from './pool2d_window';
 
 export interface MaxPool2dOptions extends LayerOptions {
   /** Default 3. */
+  kernelSize?: Pair;
+  /** Older name of kernelSize. */
   kernel?: Pair;
   /** Default 2. */
   stride?: Pair;
-  /** Default 1 (symmetric). Must be at most half the kernel, as in torch. */
-  padding?: Pair | 0;
+  /** Default 1. A number, [h, w] or [top, left, bottom, right]; each side at most half the kernel, as in torch. */
+  padding?: Padding;
+  /** Round output lengths up instead of down (torch's ceil_mode). Default false. */
+  ceilMode?: boolean;
 }
 
-const KEYS = ['backend', 'out', 'kernel', 'stride', 'padding'];
+const KEYS = ['backend', 'out', 'kernel', 'kernelSize', 'stride', 'padding', 'ceilMode'];
 
 interface Bound {
   x: Tensor;
   out: Tensor;
   backend: 'reference' | 'cpu';
-  params: [number, number, number, number, number, number];
+  win: PoolWindow;
 }
 
 function bind(x: unknown, options: unknown): Bound {
   const xt = checkTensor(x, 'x');
   checkRank(xt, 4, 'x', '[N, C, H, W]');
   const o = checkLayerOptions(options, KEYS);
-  const [kh, kw] = resolvePair(o.kernel, 'kernel', 3);
-  const [sh, sw] = resolvePair(o.stride, 'stride', 2);
-  let ph = 1,
-    pw = 1;
-  if (o.padding === 0) ph = pw = 0;
-  else if (o.padding !== undefined) {
-    const pad = o.padding;
-    if (typeof pad === 'number') {
-      if (!Number.isInteger(pad) || pad < 0) throw new RangeError(`Expected a non-negative integer for padding but received ${pad}`);
-      ph = pw = pad;
-    } else [ph, pw] = resolvePair(pad, 'padding', 1);
-  }
-  if (2 * ph > kh || 2 * pw > kw)
-    throw new RangeError(`Expected padding of at most half the kernel (${kh}x${kw}) for padding but received [${ph}, ${pw}]`);
-  const [N, C, H, W] = xt.shape;
-  const P = Math.floor((H + 2 * ph - kh) / sh) + 1;
-  const Q = Math.floor((W + 2 * pw - kw) / sw) + 1;
-  if (P < 1 || Q < 1)
-    throw new RangeError(
-      `Expected an input of at least the kernel size ${kh}x${kw} (with padding) for x.shape but received [${xt.shape.join(', ')}]`,
-    );
+  const win = resolvePoolWindow(xt, o, { kernel: 3, stride: 2, padding: 1 });
   const backend = resolveHostBackend(o.backend, 'maxPool2d');
-  const out = bindOut(o.out, [N, C, P, Q], [xt]);
-  return { x: xt, out, backend, params: [kh, kw, sh, sw, ph, pw] };
+  const [N, C] = xt.shape;
+  const out = bindOut(o.out, [N, C, win.P, win.Q], [xt]);
+  return { x: xt, out, backend, win };
 }
 
-function loop(b: Bound): void {
-  const [N, C, H, W] = b.x.shape;
-  const [, , P, Q] = b.out.shape;
-  const [kh, kw, sh, sw, ph, pw] = b.params;
-  const xd = b.x.dataSync(),
-    od = b.out.dataSync();
-  for (let nc = 0; nc < N * C; nc++) {
-    const ib = nc * H * W,
-      ob = nc * P * Q;
-    for (let p = 0; p < P; p++) {
-      const h0 = p * sh - ph;
-      for (let q = 0; q < Q; q++) {
-        const w0 = q * sw - pw;
-        let m = -Infinity;
-        for (let i = Math.max(0, h0); i < Math.min(H, h0 + kh); i++) {
-          for (let j = Math.max(0, w0); j < Math.min(W, w0 + kw); j++) {
-            const v = xd[ib + i * W + j];
-            if (v > m || v !== v) m = v;
-          }
-        }
-        od[ob + p * Q + q] = m;
-      }
-    }
-  }
+/** The kernels' arguments: params [kh, kw, sh, sw, top, left]; out's shape gives the lengths. */
+function args(b: Bound) {
+  const { kh, kw, sh, sw, pad } = b.win;
+  return { x: b.x, out: b.out, params: [kh, kw, sh, sw, pad[0], pad[1]] };
 }
 
 export function maxPool2d(x: Tensor, options?: MaxPool2dOptions): Tensor {
   const b = bind(x, options);
-  const nb = b.backend === 'cpu' ? cpuBinding() : null;
-  if (nb?.maxPool2d) {
-    try {
-      nb.maxPool2d(b.x.dataSync(), [...b.x.shape], b.out.dataSync(), b.params);
-    } catch (err) {
-      rethrowNative(err, 'maxPool2d (cpu)');
-    }
-  } else loop(b);
+  runLayer('maxPool2d', b.backend, args(b));
   return b.out;
 }
 
 /** maxPool2d off the event loop on the CPU backend; x must not be written until it settles. */
 export async function maxPool2dAsync(x: Tensor, options?: MaxPool2dOptions): Promise<Tensor> {
   const b = bind(x, options);
-  const nb = b.backend === 'cpu' ? cpuBinding() : null;
-  if (nb?.maxPool2dAsync)
-    await callAsync(() => nb.maxPool2dAsync!(b.x.dataSync(), [...b.x.shape], b.out.dataSync(), b.params), 'maxPool2d (cpu)');
-  else loop(b);
+  await runLayerAsync('maxPool2d', b.backend, args(b));
   return b.out;
 }

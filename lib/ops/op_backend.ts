@@ -1,8 +1,8 @@
 // Backend selection and output binding shared by the inference layers
-// (batch_norm, relu, add, max_pool2d, global_avg_pool, linear). The Backend
-// contract only covers convolution, so each layer implements the two host
-// backends itself: 'reference' (float64 accumulation, the oracle) and 'cpu'
-// (float32 typed-array loops or native kernels of the addon).
+// (batch_norm, relu, add, max_pool2d, global_avg_pool, linear). Their kernels
+// live per (op, backend) in lib/backends/layer_kernels.ts: 'reference'
+// (float64 accumulation, the oracle) and 'cpu' (native kernels of the addon
+// or float32 typed-array loops).
 
 import type { BackendName } from '../backends/backend';
 import { resolveBackend } from '../backends/registry';

@@ -127,8 +127,8 @@ export function loadSafetensors(path: string): Map<string, Tensor> {
   return parseSafetensors(fs.readFileSync(path), path);
 }
 
-/** The bytes of a safetensors file holding `tensors` (F32), in the map's order. */
-export function serializeSafetensors(tensors: Map<string, Tensor>, metadata?: Record<string, string>): Buffer {
+/** The bytes of a safetensors file holding `tensors` (F32), in the map's order (a Buffer at run time, typed Uint8Array so the typings need no @types/node). */
+export function serializeSafetensors(tensors: Map<string, Tensor>, metadata?: Record<string, string>): Uint8Array {
   if (!(tensors instanceof Map)) throw invalidType('tensors', 'a Map<string, Tensor>', tensors);
   const header: Record<string, unknown> = {};
   if (metadata !== undefined) {

@@ -88,27 +88,39 @@ bool WgPrefersF43(const ConvParams& p) {
 }
 
 void WgPack(const ConvParams& p, const float* weight, float* packed) {
-  const int64_t Kg = p.Kg(), Cg = p.Cg(), np = WgPanels(p);
+  const int64_t Cg = p.Cg(), np = WgPanels(p);
   WinogradGroupedF43Pack(p, weight, packed + WgF22PackedSize(p));
-  for (int64_t i = 0; i < WgF22PackedSize(p); ++i) packed[i] = 0.0f;
+  // As in the F(4x4) pack: a panel's 16 output channels transformed together
+  // (vectorised lane loops), each position's line written whole, lanes past
+  // Kg from zero weights. u = G w G^T, G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1].
+  const int64_t pos_stride = np * Cg * 16;
+  alignas(64) double w16[9][16];
+  alignas(64) double t[4][3][16];
   for (int64_t g = 0; g < p.G; ++g) {
-    for (int64_t k = 0; k < Kg; ++k) {
+    for (int64_t kp = 0; kp < np; ++kp) {
       for (int64_t c = 0; c < Cg; ++c) {
-        const float* w = weight + ((g * Kg + k) * Cg + c) * 9;
-        // u = G w G^T, G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1].
-        double t[4][3];
+        WgGatherPanel(p, weight, g, kp, c, w16);
         for (int s = 0; s < 3; ++s) {
-          const double w0 = w[s], w1 = w[3 + s], w2 = w[6 + s];
-          t[0][s] = w0;
-          t[1][s] = 0.5 * (w0 + w1 + w2);
-          t[2][s] = 0.5 * (w0 - w1 + w2);
-          t[3][s] = w2;
+          for (int kk = 0; kk < 16; ++kk) {
+            const double w0 = w16[s][kk], w1 = w16[3 + s][kk], w2 = w16[6 + s][kk];
+            t[0][s][kk] = w0;
+            t[1][s][kk] = 0.5 * (w0 + w1 + w2);
+            t[2][s][kk] = 0.5 * (w0 - w1 + w2);
+            t[3][s][kk] = w2;
+          }
         }
+        float* dst = packed + ((g * 16 * np + kp) * Cg + c) * 16;
         for (int a = 0; a < 4; ++a) {
-          const double u[4] = {t[a][0], 0.5 * (t[a][0] + t[a][1] + t[a][2]), 0.5 * (t[a][0] - t[a][1] + t[a][2]),
-                               t[a][2]};
-          for (int b = 0; b < 4; ++b) {
-            packed[(((g * 16 + a * 4 + b) * np + k / 16) * Cg + c) * 16 + k % 16] = static_cast<float>(u[b]);
+          float* l0 = dst + (a * 4 + 0) * pos_stride;
+          float* l1 = dst + (a * 4 + 1) * pos_stride;
+          float* l2 = dst + (a * 4 + 2) * pos_stride;
+          float* l3 = dst + (a * 4 + 3) * pos_stride;
+          for (int kk = 0; kk < 16; ++kk) {
+            const double t0 = t[a][0][kk], t1 = t[a][1][kk], t2 = t[a][2][kk];
+            l0[kk] = static_cast<float>(t0);
+            l1[kk] = static_cast<float>(0.5 * (t0 + t1 + t2));
+            l2[kk] = static_cast<float>(0.5 * (t0 - t1 + t2));
+            l3[kk] = static_cast<float>(t2);
           }
         }
       }

@@ -209,8 +209,7 @@ void F43Output(const ConvParams& p, const ConvRunArgs& a, int64_t grp, const Blo
 int64_t WinogradGroupedF43PackedSize(const ConvParams& p) { return p.G * kPos * WgPanels(p) * 16 * p.Cg(); }
 
 void WinogradGroupedF43Pack(const ConvParams& p, const float* weight, float* packed) {
-  const int64_t Kg = p.Kg(), Cg = p.Cg(), np = WgPanels(p);
-  for (int64_t i = 0; i < WinogradGroupedF43PackedSize(p); ++i) packed[i] = 0.0f;
+  const int64_t Cg = p.Cg(), np = WgPanels(p);
   // G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1].
   static const double kG[6][3] = {{0.25, 0, 0},
                                   {-1.0 / 6, -1.0 / 6, -1.0 / 6},
@@ -218,18 +217,28 @@ void WinogradGroupedF43Pack(const ConvParams& p, const float* weight, float* pac
                                   {1.0 / 24, 1.0 / 12, 1.0 / 6},
                                   {1.0 / 24, -1.0 / 12, 1.0 / 6},
                                   {0, 0, 1}};
+  // The 16 output channels of a panel are the 16 lanes of a packed line:
+  // transform them together (the lane loops vectorise), and write each of
+  // the 36 positions' lines whole. Lanes past Kg transform zero weights to 0.
+  const int64_t pos_stride = np * Cg * 16;
+  alignas(64) double w16[9][16];
+  alignas(64) double t[6][3][16];  // G w
   for (int64_t g = 0; g < p.G; ++g) {
-    for (int64_t k = 0; k < Kg; ++k) {
+    for (int64_t kp = 0; kp < np; ++kp) {
       for (int64_t c = 0; c < Cg; ++c) {
-        const float* w = weight + ((g * Kg + k) * Cg + c) * 9;
-        double t[6][3];  // G w
+        WgGatherPanel(p, weight, g, kp, c, w16);
         for (int a = 0; a < 6; ++a) {
-          for (int s = 0; s < 3; ++s) t[a][s] = kG[a][0] * w[s] + kG[a][1] * w[3 + s] + kG[a][2] * w[6 + s];
+          for (int s = 0; s < 3; ++s) {
+            for (int kk = 0; kk < 16; ++kk)
+              t[a][s][kk] = kG[a][0] * w16[s][kk] + kG[a][1] * w16[3 + s][kk] + kG[a][2] * w16[6 + s][kk];
+          }
         }
+        float* dst = packed + ((g * kPos * np + kp) * Cg + c) * 16;
         for (int a = 0; a < 6; ++a) {
           for (int b = 0; b < 6; ++b) {
-            const double u = t[a][0] * kG[b][0] + t[a][1] * kG[b][1] + t[a][2] * kG[b][2];
-            packed[(((g * kPos + a * 6 + b) * np + k / 16) * Cg + c) * 16 + k % 16] = static_cast<float>(u);
+            float* line = dst + (a * 6 + b) * pos_stride;
+            for (int kk = 0; kk < 16; ++kk)
+              line[kk] = static_cast<float>(t[a][0][kk] * kG[b][0] + t[a][1][kk] * kG[b][1] + t[a][2][kk] * kG[b][2]);
           }
         }
       }

@@ -1,4 +1,4 @@
-// Fork-join pool (see thread_pool.h). Workers spin briefly on the job
+// Fork-join pool (see thread_pool.h). Workers spin for up to 300 us on the job
 // generation before sleeping on a condition variable: layer-sized jobs last
 // tens of microseconds, and a futex wake-up per job would cost as much.
 #include "resnext/thread_pool.h"
@@ -21,6 +21,43 @@ namespace {
 constexpr int kYieldSpins = 2000;
 // Task indices are packed in 32 bits per end of a range; larger runs are split.
 constexpr int64_t kMaxRunTasks = int64_t{1} << 30;
+// How long an idle worker spins for the next run before it sleeps, in wall
+// time: a pause instruction lasts about 10 cycles on some x86 cores and about
+// 140 on others, so a fixed count of pauses spun 20 us on one machine and
+// 300 us on another, and where it was short a worker fell asleep between a
+// network's layers (a futex wake-up per layer, tens of microseconds each on a
+// VM). Longer is not better: on a machine with more runnable threads than
+// cores a spinning worker holds a core the caller needs (resnext50 batch 1 on
+// 2 busy cores, p50: 2 ms of spin 1.3x slower than 300 us).
+// RESNEXT_POOL_SPIN_US overrides it (0: sleep at once).
+constexpr int64_t kDefaultSpinUs = 300;
+
+int64_t SpinBudgetNs() {
+  static const int64_t ns = [] {
+    int64_t us = kDefaultSpinUs;
+    if (const char* env = std::getenv("RESNEXT_POOL_SPIN_US")) {
+      char* end = nullptr;
+      const long long v = std::strtoll(env, &end, 10);
+      if (end != env && v >= 0) us = v;
+    }
+    return us * 1000;
+  }();
+  return ns;
+}
+
+// Spins until `generation` moves past `seen` or `budget_ns` pass. The clock is
+// read once every 64 pauses (a few hundred nanoseconds to a few microseconds).
+bool SpinForNewGeneration(const std::atomic<uint64_t>& generation, uint64_t seen, int64_t budget_ns) {
+  if (budget_ns <= 0) return generation.load(std::memory_order_acquire) != seen;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(budget_ns);
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {
+      if (generation.load(std::memory_order_acquire) != seen) return true;
+      RESNEXT_PAUSE();
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return generation.load(std::memory_order_acquire) != seen;
+  }
+}
 
 uint64_t PackRange(uint64_t lo, uint64_t hi) { return lo | (hi << 32); }
 }  // namespace
@@ -149,15 +186,7 @@ void ThreadPool::WorkerLoop(int index, uint64_t seen) {
     // No yield phase here: on a loaded machine each yield can hand the core to
     // another process for a whole time slice, and the worker would miss short
     // runs; a sleeping worker is woken promptly by the notify instead.
-    bool woke = false;
-    for (int spin = 0; spin < 20000; ++spin) {
-      if (generation_.load(std::memory_order_acquire) != seen) {
-        woke = true;
-        break;
-      }
-      RESNEXT_PAUSE();
-    }
-    if (!woke) {
+    if (!SpinForNewGeneration(generation_, seen, SpinBudgetNs())) {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [&] { return generation_.load() != seen; });
     }

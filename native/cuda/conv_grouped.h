@@ -49,6 +49,15 @@ Status LaunchGroupedVec4(const GroupedConvArgs& a, int sms, cudaStream_t stream)
 std::string GroupedMmaUnsupported(const ConvParams& p, DType dtype);
 Status LaunchGroupedMma(const GroupedConvArgs& a, int sms, cudaStream_t stream);
 
+// conv_grouped_mma_pipe.cu: tensor cores with several groups per block and a
+// cp.async pipeline, float16/bfloat16, C/G == K/G in {4, 8, 16, 32, 64}, groups
+// filling 64-channel blocks; the batch >= 8 path. Same weight layout as
+// grouped_mma. GroupedMmaPipeRunUnsupported says why one run's tensors cannot
+// take it (alignment), or empty.
+std::string GroupedMmaPipeUnsupported(const ConvParams& p, DType dtype);
+std::string GroupedMmaPipeRunUnsupported(const GroupedConvArgs& a);
+Status LaunchGroupedMmaPipe(const GroupedConvArgs& a, int sms, cudaStream_t stream);
+
 // Shared by the launchers: refuses tensors whose indices would not fit the
 // kernels' 32-bit sizes.
 Status CheckKernelLimits(const ConvParams& p);
@@ -61,7 +70,7 @@ Status LaunchEpilogue(void* y, DType dtype, int64_t rows, int64_t K, const float
 // Host-side packing of OIHW float32 weights.
 void PackWeightsRSCK(const float* oihw, const ConvParams& p, float* out);   // -> [R][S][C/G][K]
 void PackWeightsKRSC(const float* oihw, const ConvParams& p, float* out);   // -> [K][R][S][C/G] (cuDNN NHWC filter)
-void PackWeightsGRSKC(const float* oihw, const ConvParams& p, float* out);  // -> [G][R][S][K/G][C/G] (grouped_mma)
+void PackWeightsGRSKC(const float* oihw, const ConvParams& p, float* out);  // -> [G][R][S][K/G][C/G] (grouped_mma*)
 
 }  // namespace cuda
 }  // namespace resnext

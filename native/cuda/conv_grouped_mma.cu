@@ -13,25 +13,6 @@ namespace {
 constexpr int kWarpsPerBlock = 4;
 constexpr int kMaxNTiles = 8;  // K/G up to 64
 
-template <typename T>
-__device__ __forceinline__ void Mma16816(float d[4], const uint32_t a[4], const uint32_t b[2]);
-
-template <>
-__device__ __forceinline__ void Mma16816<__half>(float d[4], const uint32_t a[4], const uint32_t b[2]) {
-  asm volatile(
-      "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
-}
-
-template <>
-__device__ __forceinline__ void Mma16816<__nv_bfloat16>(float d[4], const uint32_t a[4], const uint32_t b[2]) {
-  asm volatile(
-      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
-}
-
 template <typename T, int NT>
 __global__ void GroupedMmaKernel(ConvDims d, int64_t tiles, const T* __restrict__ x, const T* __restrict__ w,
                                  const float* __restrict__ bias, const T* __restrict__ residual, T* __restrict__ y) {

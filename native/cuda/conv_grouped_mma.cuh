@@ -91,6 +91,27 @@ __host__ __device__ __forceinline__ void MmaLoadB(const ConvDims& d, const T* w,
   b[1] = LoadPair(base + 8, true);
 }
 
+// One warp's mma.sync m16n8k16, float32 accumulation in place (GPU only; the
+// emulator plays it from the fragment layout above).
+template <typename T>
+__device__ __forceinline__ void Mma16816(float d[4], const uint32_t a[4], const uint32_t b[2]);
+
+template <>
+__device__ __forceinline__ void Mma16816<__half>(float d[4], const uint32_t a[4], const uint32_t b[2]) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
+
+template <>
+__device__ __forceinline__ void Mma16816<__nv_bfloat16>(float d[4], const uint32_t a[4], const uint32_t b[2]) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
+
 // Epilogue of n-tile j: bias, residual, ReLU, then the two pairs this lane owns.
 template <typename T>
 __host__ __device__ __forceinline__ void MmaStore(const ConvDims& d, const MmaPixels& px, int64_t tile, int g, int j,

@@ -2,8 +2,11 @@
 // priority first, each with the shapes and types it refuses and why), packs the
 // OIHW weights once into that kernel's layout and the plan's element type, and
 // keeps the bias in float32;
-// the reasons for skipped kernels are kept for info(). A kernel can be forced
-// by name (conv2dPlan's `impl` option) to test each path.
+// the reasons for skipped kernels are kept for info(). A row with a minimum
+// batch (the pipelined tensor-core kernel, whose 64-pixel blocks only fill the
+// GPU with many images) is chosen beside the best row without one, and each
+// run takes it when its batch is large enough and its tensors suit it. A
+// kernel can be forced by name (conv2dPlan's `impl` option) to test each path.
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -48,6 +51,9 @@ struct KernelRow {
   std::string (*unsupported)(const ConvParams&, DType);  // empty when the kernel can run the shape
   Status (*launch)(const GroupedConvArgs&, int sms, cudaStream_t);
   void (*pack)(const float* oihw, const ConvParams&, float* out);  // weights into the kernel's layout
+  int64_t min_batch;  // taken by runs of at least this batch (0: any), beside a row without a minimum
+  std::string (*run_unsupported)(const GroupedConvArgs&);  // per run (e.g. alignment); null: none
+  const char* why;                                         // what the kernel is for, for info()
 };
 
 std::string AnyShape(const ConvParams&, DType) { return ""; }
@@ -55,9 +61,13 @@ std::string Vec4Shapes(const ConvParams& p, DType) { return GroupedVec4Unsupport
 
 // Highest priority first.
 const KernelRow kKernels[] = {
-    {"grouped_mma", GroupedMmaUnsupported, LaunchGroupedMma, PackWeightsGRSKC},
-    {"grouped_vec4", Vec4Shapes, LaunchGroupedVec4, PackWeightsRSCK},
-    {"grouped_direct", AnyShape, LaunchGroupedDirect, PackWeightsRSCK},
+    {"grouped_mma_pipe", GroupedMmaPipeUnsupported, LaunchGroupedMmaPipe, PackWeightsGRSKC, 8,
+     GroupedMmaPipeRunUnsupported,
+     "tensor-core implicit GEMM, 64 channels of whole groups per block, 3-stage cp.async pipeline"},
+    {"grouped_mma", GroupedMmaUnsupported, LaunchGroupedMma, PackWeightsGRSKC, 0, nullptr,
+     "tensor-core implicit GEMM, one warp per 16 pixels x group"},
+    {"grouped_vec4", Vec4Shapes, LaunchGroupedVec4, PackWeightsRSCK, 0, nullptr, "4 channels per thread"},
+    {"grouped_direct", AnyShape, LaunchGroupedDirect, PackWeightsRSCK, 0, nullptr, "direct, any shape"},
 };
 
 class GroupedConvPlan final : public DeviceConvPlan {
@@ -81,6 +91,10 @@ class GroupedConvPlan final : public DeviceConvPlan {
     for (const KernelRow& k : kKernels) {
       const std::string why = k.unsupported(p_, dtype_);
       if (why.empty()) {
+        if (k.min_batch > 0) {
+          if (!batched_) batched_ = &k;
+          continue;
+        }
         kernel_ = &k;
         return Status::Ok();
       }
@@ -94,6 +108,11 @@ class GroupedConvPlan final : public DeviceConvPlan {
     kernel_->pack(oihw, p_, packed.data());
     Status s = w_.Upload(packed.data(), p_.WeightSize(), dtype_);
     if (!s.ok()) return s;
+    if (batched_ && batched_->pack != kernel_->pack) {
+      batched_->pack(oihw, p_, packed.data());
+      s = batched_w_.Upload(packed.data(), p_.WeightSize(), dtype_);
+      if (!s.ok()) return s;
+    }
     if (bias) s = bias_.Upload(bias, p_.K, DType::kF32);
     return s;
   }
@@ -112,21 +131,36 @@ class GroupedConvPlan final : public DeviceConvPlan {
     a.bias = static_cast<const float*>(bias_.get());
     a.residual = r.residual;
     a.y = r.y;
+    if (batched_ && r.N >= batched_->min_batch) {
+      GroupedConvArgs b = a;
+      b.w = batched_w_.get() ? batched_w_.get() : w_.get();
+      // Views at odd offsets (rare) run the kernel for any batch instead.
+      if (!batched_->run_unsupported || batched_->run_unsupported(b).empty())
+        return batched_->launch(b, MultiprocessorCount(), Stream());
+    }
     return kernel_->launch(a, MultiprocessorCount(), Stream());
   }
 
   const ConvParams& params() const override { return p_; }
   DType dtype() const override { return dtype_; }
   std::string Name() const override { return kernel_->name; }
-  std::string Detail() const override { return fallbacks_.empty() ? "NHWC" : "NHWC; skipped " + fallbacks_; }
-  int64_t PackedBytes() const override { return static_cast<int64_t>(w_.bytes() + bias_.bytes()); }
+  std::string Detail() const override {
+    std::string d = "NHWC";
+    if (batched_)
+      d += "; batch >= " + std::to_string(batched_->min_batch) + " runs " + batched_->name + " (" + batched_->why +
+           "), smaller batches " + kernel_->name;
+    if (!fallbacks_.empty()) d += "; skipped " + fallbacks_;
+    return d;
+  }
+  int64_t PackedBytes() const override { return static_cast<int64_t>(w_.bytes() + batched_w_.bytes() + bias_.bytes()); }
 
  private:
   ConvParams p_;
   DType dtype_;
-  const KernelRow* kernel_ = nullptr;
+  const KernelRow* kernel_ = nullptr;   // any batch
+  const KernelRow* batched_ = nullptr;  // runs with at least its min_batch, or null
   std::string fallbacks_;
-  DeviceArray w_, bias_;
+  DeviceArray w_, batched_w_, bias_;
 };
 
 }  // namespace

@@ -12,6 +12,11 @@
 // cudnnConvolutionForward and our epilogue kernel instead, remembers that per
 // shape and says why in Detail(). cuDNN pads symmetrically, so asymmetric
 // padding goes through a zero-padded copy of the input.
+//
+// Host cost per call: after the first run of a shape, Run() creates no
+// descriptor and searches no algorithm (a map lookup, then the cuDNN call).
+// Detail() counts both, and the runs, so tests and benchmarks can check that
+// a forward of a known shape stays on the cached path.
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 #include "cudnn/cudnn_conv.h"
 
@@ -135,9 +140,8 @@ class CudnnConvPlan final : public DeviceConvPlan {
                       "cudnnSetConvolutionGroupCount");
     // float32 stays exact float32 (no TF32) so results match the reference;
     // half types use tensor cores with float32 accumulation.
-    RESNEXT_CUDNN_TRY(
-        api->cudnnSetConvolutionMathType(conv_.d, dtype_ == DType::kF32 ? CUDNN_FMA_MATH : CUDNN_TENSOR_OP_MATH),
-        "cudnnSetConvolutionMathType");
+    base_math_ = math_ = dtype_ == DType::kF32 ? CUDNN_FMA_MATH : CUDNN_TENSOR_OP_MATH;
+    RESNEXT_CUDNN_TRY(api->cudnnSetConvolutionMathType(conv_.d, math_), "cudnnSetConvolutionMathType");
     std::vector<float> packed(static_cast<size_t>(p_.WeightSize()));
     PackWeightsKRSC(oihw, p_, packed.data());
     Status s = w_.Upload(packed.data(), p_.WeightSize(), dtype_);
@@ -163,6 +167,7 @@ class CudnnConvPlan final : public DeviceConvPlan {
   }
 
   Status Run(const DeviceConvRun& r) override {
+    runs_++;
     ConvParams full = p_;
     full.N = r.N;
     full.H = r.H;
@@ -198,6 +203,10 @@ class CudnnConvPlan final : public DeviceConvPlan {
     void* ws = nullptr;
     s = Workspace(sh->workspace, &ws);
     if (!s.ok()) return s;
+    if (sh->math != math_) {
+      RESNEXT_CUDNN_TRY(api->cudnnSetConvolutionMathType(conv_.d, sh->math), "cudnnSetConvolutionMathType");
+      math_ = sh->math;
+    }
     const bool relu = p_.activation == Activation::kRelu;
     const bool epilogue = bias_.get() != nullptr || r.residual != nullptr || relu;
     if (epilogue && sh->fused != Fused::kNo) {
@@ -238,10 +247,14 @@ class CudnnConvPlan final : public DeviceConvPlan {
   std::string Name() const override { return "cudnn"; }
   std::string Detail() const override {
     std::string d = "groupCount=" + std::to_string(p_.G) + (symmetric_ ? "" : ", asymmetric padding via a padded copy");
+    d += "; runs " + std::to_string(runs_) + ", shapes " + std::to_string(shapes_.size()) +
+         ", shape descriptors created " + std::to_string(descriptors_created_) + ", algorithm searches " +
+         std::to_string(algorithm_searches_);
     for (const auto& kv : shapes_) {
       d += "; N,H,W=" + std::to_string(std::get<0>(kv.first)) + "," + std::to_string(std::get<1>(kv.first)) + "," +
            std::to_string(std::get<2>(kv.first)) + ": algo " + std::to_string(static_cast<int>(kv.second.algo)) +
-           ", workspace " + std::to_string(kv.second.workspace) + " B" +
+           ", math " + std::to_string(static_cast<int>(kv.second.math)) + ", workspace " +
+           std::to_string(kv.second.workspace) + " B" +
            (kv.second.fused == Fused::kYes  ? ", epilogue fused in cudnnConvolutionBiasActivationForward"
             : kv.second.fused == Fused::kNo ? ", epilogue kernel after cuDNN (" + kv.second.unfused_reason + ")"
                                             : "");
@@ -260,6 +273,7 @@ class CudnnConvPlan final : public DeviceConvPlan {
     std::string unfused_reason;
     int64_t P = 0, Q = 0;
     cudnnConvolutionFwdAlgo_t algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
+    cudnnMathType_t math = CUDNN_FMA_MATH;
     size_t workspace = 0;
   };
 
@@ -273,7 +287,14 @@ class CudnnConvPlan final : public DeviceConvPlan {
     }
     const CudnnApi* api = Cudnn();
     Shape& sh = shapes_[key];
+    sh.math = base_math_;  // the plan's, unless the search says otherwise
     Status s = [&]() -> Status {
+      // Every shape's search starts from the plan's math type, whatever the previous shape's run left set.
+      if (math_ != base_math_) {
+        RESNEXT_CUDNN_TRY(api->cudnnSetConvolutionMathType(conv_.d, base_math_), "cudnnSetConvolutionMathType");
+        math_ = base_math_;
+      }
+      descriptors_created_ += 2;  // x and y
       RESNEXT_CUDNN_TRY(api->cudnnCreateTensorDescriptor(&sh.x.d), "cudnnCreateTensorDescriptor");
       RESNEXT_CUDNN_TRY(
           api->cudnnSetTensor4dDescriptor(sh.x.d, CUDNN_TENSOR_NHWC, CudnnType(dtype_), static_cast<int>(N),
@@ -292,6 +313,7 @@ class CudnnConvPlan final : public DeviceConvPlan {
       if (!hs.ok()) return hs;
       cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
       int returned = 0;
+      algorithm_searches_++;
       RESNEXT_CUDNN_TRY(api->cudnnFindConvolutionForwardAlgorithm(handle, sh.x.d, filter_.d, conv_.d, sh.y.d,
                                                                   CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &returned, perf),
                         "cudnnFindConvolutionForwardAlgorithm");
@@ -299,6 +321,11 @@ class CudnnConvPlan final : public DeviceConvPlan {
         if (perf[i].status == CUDNN_STATUS_SUCCESS) {
           sh.algo = perf[i].algo;
           sh.workspace = perf[i].memory;
+          // Half types: run the algorithm with the math type it was timed
+          // with (the search may report another than the descriptor's, and
+          // the algorithm then runs a different kernel). float32 keeps
+          // CUDNN_FMA_MATH, so it stays exact float32 whatever was timed.
+          if (dtype_ != DType::kF32) sh.math = perf[i].mathType;
           return Status::Ok();
         }
       }
@@ -321,7 +348,10 @@ class CudnnConvPlan final : public DeviceConvPlan {
   DeviceArray fused_bias_;  // the bias (or zeros) in the data type, for the fused call
   TensorDesc bias_desc_;
   ActivationDesc act_;
+  cudnnMathType_t base_math_ = CUDNN_FMA_MATH;  // float32: FMA (exact); half types: tensor cores
+  cudnnMathType_t math_ = CUDNN_FMA_MATH;       // conv_'s math type now
   std::map<std::tuple<int64_t, int64_t, int64_t>, Shape> shapes_;
+  int64_t runs_ = 0, descriptors_created_ = 0, algorithm_searches_ = 0;
 };
 
 }  // namespace

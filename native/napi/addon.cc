@@ -7,7 +7,7 @@
 //     Both concern the calling environment's pool only (addon_data.h): every
 //     JS environment (main thread, each worker) has its own.
 //   setIsaCap(name: 'scalar' | 'avx2' | 'avx512'): string   (returns the cap in force)
-//   maxPool2d / globalAvgPool / linear (+ *Async): inference layers, see *_wrap.cc
+//   maxPool2d / avgPool2d / globalAvgPool / linear (+ *Async): inference layers, see *_wrap.cc
 //   Network: whole-network layer programs (fused CPU forward), see network_wrap.cc
 #include <napi.h>
 
@@ -88,6 +88,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));
   exports.Set("setIsaCap", Napi::Function::New(env, SetIsaCap, "setIsaCap"));
   RegisterMaxPool2d(env, exports);
+  RegisterAvgPool2d(env, exports);
   RegisterGlobalAvgPool(env, exports);
   RegisterLinear(env, exports);
   RegisterNetwork(env, exports);

@@ -158,6 +158,7 @@ class LayerWorker : public Napi::AsyncWorker {
 
 // Registration functions of the layer wrappers (one per *_wrap.cc).
 void RegisterMaxPool2d(Napi::Env env, Napi::Object exports);
+void RegisterAvgPool2d(Napi::Env env, Napi::Object exports);
 void RegisterGlobalAvgPool(Napi::Env env, Napi::Object exports);
 void RegisterLinear(Napi::Env env, Napi::Object exports);
 void RegisterNetwork(Napi::Env env, Napi::Object exports);

@@ -144,12 +144,21 @@ class CudaConvPlan {
     const [K, Cg] = shape;
     const vec4 = Cg % 4 === 0 && (K / o.groups) % 4 === 0;
     const mma = o.dtype !== 0 && Cg % 16 === 0 && (K / o.groups) % 8 === 0 && K / o.groups <= 64;
+    // grouped_mma_pipe: the batch >= 8 row, chosen beside the kernel for smaller batches.
+    const pipe = o.dtype !== 0 && Cg === K / o.groups && [4, 8, 16, 32, 64].includes(Cg) && o.groups % (64 / Cg) === 0;
+    this.batched = null;
     if (o.impl === 'cudnn') {
       if (o.kernel) throw new RangeError('kernel: the cudnn backend chooses its own algorithm');
       this.kernel = 'cudnn';
     } else if (o.kernel === undefined) {
       this.kernel = mma ? 'grouped_mma' : vec4 ? 'grouped_vec4' : 'grouped_direct';
-    } else if (o.kernel === 'grouped_direct' || (o.kernel === 'grouped_vec4' && vec4) || (o.kernel === 'grouped_mma' && mma)) {
+      if (pipe) this.batched = 'grouped_mma_pipe';
+    } else if (
+      o.kernel === 'grouped_direct' ||
+      (o.kernel === 'grouped_vec4' && vec4) ||
+      (o.kernel === 'grouped_mma' && mma) ||
+      (o.kernel === 'grouped_mma_pipe' && pipe)
+    ) {
       this.kernel = o.kernel;
     } else {
       throw new RangeError(`impl: cannot use ${o.kernel} here`);
@@ -207,7 +216,8 @@ class CudaConvPlan {
     return new Promise((resolve) => setImmediate(resolve));
   }
   info() {
-    return { impl: this.kernel, detail: 'CPU stand-in (test/helpers/fake_cuda_addon.js)', dtype: ['float32', 'float16', 'bfloat16'][this.o.dtype], packedBytes: 0 };
+    const batched = this.batched ? `; batch >= 8 runs ${this.batched} (CPU stand-in), smaller batches ${this.kernel}` : '';
+    return { impl: this.kernel, detail: `CPU stand-in (test/helpers/fake_cuda_addon.js)${batched}`, dtype: ['float32', 'float16', 'bfloat16'][this.o.dtype], packedBytes: 0 };
   }
   dispose() {
     this.disposed = true;

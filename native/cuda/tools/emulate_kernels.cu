@@ -1,7 +1,9 @@
 // Host emulation of the grouped-conv kernels' per-thread bodies: runs every
 // (thread, tile) of GroupedDirectThread and GroupedVec4Thread on the CPU, and
-// plays the 32 lanes of each warp of the tensor-core kernel (grouped_mma) with
-// mma.sync emulated from PTX's documented fragment layout, in float32,
+// plays the 32 lanes of each warp of the tensor-core kernels (grouped_mma, and
+// grouped_mma_pipe's 128-thread blocks with their cp.async copies applied only
+// when the pipeline waits for them) with mma.sync emulated from PTX's
+// documented fragment layout, in float32,
 // float16 and bfloat16, over a battery of shapes and options, and
 // compares with a float64 reference. It checks the kernels' indexing, packing
 // and epilogue without a GPU (CI has none); timing and the GPU-only parts
@@ -18,11 +20,13 @@
 #include <cstdlib>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "cuda/conv_grouped.h"
 #include "cuda/conv_grouped_direct.cuh"
 #include "cuda/conv_grouped_mma.cuh"
+#include "cuda/conv_grouped_mma_pipe.cuh"
 #include "cuda/conv_grouped_vec4.cuh"
 #include "cuda/convert_body.cuh"
 #include "cuda/model_ops.cuh"
@@ -55,7 +59,7 @@ double Reference(const ConvParams& p, const std::vector<float>& x, const std::ve
   return acc;
 }
 
-enum class Kernel { kDirect, kVec4, kMma };
+enum class Kernel { kDirect, kVec4, kMma, kMmaPipe };
 
 template <typename T>
 float Half(uint32_t reg, int e) {
@@ -115,6 +119,112 @@ void EmulateMmaWarp(const ConvDims& d, int64_t tile, int g, const T* x, const T*
       MmaStore(d, px[lane], tile, g, j, lane, &acc[static_cast<size_t>(j) * 128 + lane * 4], bias, residual, y);
 }
 
+// One thread block of GroupedMmaPipeKernel (conv_grouped_mma_pipe.cu): the
+// same main loop, with cp.async played as copies that land in shared memory
+// only when Wait() retires their group (so a stage read before its wait, or
+// refilled while still in use, shows stale data), every copy bounds-checked,
+// and each warp's mma played lane by lane.
+template <typename T, int CG, int KG>
+struct EmuPipeExec {
+  using S = PipeShape<CG, KG>;
+  const ConvDims& d;
+  PipeBlock b;
+  const T* x;
+  int64_t x_size;
+  const T* w;
+  int64_t w_size;
+  std::vector<T> smem = std::vector<T>(static_cast<size_t>(S::kStages) * S::kStageElems, FromFloat<T>(NAN));
+  std::vector<std::vector<PipeCopy>> pending;  // committed groups, oldest first
+  std::vector<PipeCopy> open;
+  std::vector<float> acc = std::vector<float>(static_cast<size_t>(S::kWarps) * S::kGW * S::kNT * 128, 0.f);
+  bool out_of_bounds = false;
+
+  void Issue(int it) {
+    for (int tid = 0; tid < S::kThreads; tid++)
+      for (int i = tid; i < PipeCopyCount<CG, KG>(); i += S::kThreads) open.push_back(PipeCopyAt<CG, KG>(d, b, it, i));
+  }
+  void Commit() {
+    pending.push_back(open);
+    open.clear();
+  }
+  void Wait() {
+    while (pending.size() > static_cast<size_t>(S::kStages - 2)) {
+      for (const PipeCopy& c : pending.front()) {
+        if (c.dst < 0 || c.dst + 8 > static_cast<int>(smem.size())) {
+          out_of_bounds = true;
+          continue;
+        }
+        if (!c.valid) {
+          for (int e = 0; e < 8; e++) smem[c.dst + e] = FromFloat<T>(0.f);
+          continue;
+        }
+        const T* src = c.from_w ? w : x;
+        if (c.src < 0 || c.src + 8 > (c.from_w ? w_size : x_size)) {
+          out_of_bounds = true;
+          continue;
+        }
+        std::memcpy(&smem[c.dst], src + c.src, 16);
+      }
+      pending.erase(pending.begin());
+    }
+  }
+  void Compute(int buffer) {
+    for (int warp = 0; warp < S::kWarps; warp++) {
+      uint32_t a[32][4];
+      PipeWarpSteps<CG, KG>(
+          warp,
+          [&](int gl, int kc) {
+            for (int lane = 0; lane < 32; lane++) PipeFragA<CG, KG>(smem.data(), buffer, warp, lane, gl, kc, a[lane]);
+          },
+          [&](int i, int gl, int kc, int j) {
+            uint32_t bf[32][2];
+            for (int lane = 0; lane < 32; lane++) PipeFragB<CG, KG>(smem.data(), buffer, lane, gl, kc, j, bf[lane]);
+            EmulateMma<T>(reinterpret_cast<float(*)[4]>(&acc[Acc(warp, i, j)]), a, bf);
+          });
+    }
+  }
+  static size_t Acc(int warp, int i, int j) { return ((static_cast<size_t>(warp) * S::kGW + i) * S::kNT + j) * 128; }
+};
+
+// Every block of grouped_mma_pipe over NHWC x, GRSKC-packed w; false if a copy went out of bounds.
+template <typename T, int CG, int KG>
+bool EmulateMmaPipeT(const ConvDims& d, const std::vector<T>& x, const std::vector<T>& w, const float* bias,
+                     const T* residual, T* y) {
+  using S = PipeShape<CG, KG>;
+  const int64_t blocks = (int64_t(d.N) * d.P * d.Q + S::kBM - 1) / S::kBM * (d.G() / S::kGB);
+  bool ok = true;
+  for (int64_t block = 0; block < blocks; block++) {
+    EmuPipeExec<T, CG, KG> ex{d,        PipeBlockAt<CG, KG>(d, block), x.data(), static_cast<int64_t>(x.size()),
+                              w.data(), static_cast<int64_t>(w.size())};
+    PipeMainloop<CG, KG>(d, ex);
+    if (ex.out_of_bounds) ok = false;
+    for (int warp = 0; warp < S::kWarps; warp++)
+      for (int i = 0; i < S::kGW; i++)
+        for (int j = 0; j < S::kNT; j++)
+          for (int lane = 0; lane < 32; lane++)
+            PipeStore<CG, KG>(d, ex.b, warp, lane, PipeWarpGroup<CG, KG>(warp, i), j,
+                              &ex.acc[EmuPipeExec<T, CG, KG>::Acc(warp, i, j) + lane * 4], bias, residual, y);
+  }
+  return ok;
+}
+
+template <typename T>
+bool EmulateMmaPipe(const ConvDims& d, const std::vector<T>& x, const std::vector<T>& w, const float* bias,
+                    const T* residual, T* y) {
+  switch (d.Cg) {
+    case 4:
+      return EmulateMmaPipeT<T, 4, 4>(d, x, w, bias, residual, y);
+    case 8:
+      return EmulateMmaPipeT<T, 8, 8>(d, x, w, bias, residual, y);
+    case 16:
+      return EmulateMmaPipeT<T, 16, 16>(d, x, w, bias, residual, y);
+    case 32:
+      return EmulateMmaPipeT<T, 32, 32>(d, x, w, bias, residual, y);
+    default:
+      return EmulateMmaPipeT<T, 64, 64>(d, x, w, bias, residual, y);
+  }
+}
+
 // nan_input: every 37th input element is NaN; the outputs whose window
 // reads one must be NaN (after ReLU too) and only those.
 template <typename T>
@@ -138,12 +248,13 @@ double RunCase(const Case& t, Kernel kernel, std::mt19937* rng, bool nan_input =
   std::vector<float> res = t.residual ? fill(p.OutputSize()) : std::vector<float>();
   const int64_t P = p.P(), Q = p.Q(), HW = p.H * p.W;
 
-  std::vector<T> xh(x.size()), wt(w.size()), rh(res.size()), yh(static_cast<size_t>(p.OutputSize()));
+  // The output starts as NaN, so an element no thread writes fails the case.
+  std::vector<T> xh(x.size()), wt(w.size()), rh(res.size()), yh(static_cast<size_t>(p.OutputSize()), FromFloat<T>(NAN));
   for (int64_t n = 0; n < p.N; n++)
     for (int64_t c = 0; c < p.C; c++)
       for (int64_t i = 0; i < HW; i++) xh[(n * HW + i) * p.C + c] = FromFloat<T>(x[(n * p.C + c) * HW + i]);
   std::vector<float> packed(w.size());
-  if (kernel == Kernel::kMma)
+  if (kernel == Kernel::kMma || kernel == Kernel::kMmaPipe)
     PackWeightsGRSKC(w.data(), p, packed.data());
   else
     PackWeightsRSCK(w.data(), p, packed.data());
@@ -163,8 +274,11 @@ double RunCase(const Case& t, Kernel kernel, std::mt19937* rng, bool nan_input =
     for (int64_t tile = 0; tile < mtiles; tile++)
       for (int g = 0; g < d.G(); g++) EmulateMmaWarp<T>(d, tile, g, xh.data(), wt.data(), bp, rp, yh.data());
   }
+  if constexpr (!std::is_same<T, float>::value) {
+    if (kernel == Kernel::kMmaPipe && !EmulateMmaPipe<T>(d, xh, wt, bp, rp, yh.data())) return INFINITY;
+  }
   // One extra tile and channel block past the end: the bodies must ignore them.
-  for (int64_t tile = 0; kernel != Kernel::kMma && tile < tiles + 1; tile++) {
+  for (int64_t tile = 0; kernel != Kernel::kMma && kernel != Kernel::kMmaPipe && tile < tiles + 1; tile++) {
     if (kernel == Kernel::kVec4) {
       for (int k4 = 0; k4 < d.K / 4 + 1; k4++)
         GroupedVec4Thread<T, kTQ>(d, k4, tile, xh.data(), wt.data(), b.empty() ? nullptr : b.data(),
@@ -188,6 +302,41 @@ double RunCase(const Case& t, Kernel kernel, std::mt19937* rng, bool nan_input =
           max_ref = std::fmax(max_ref, std::fabs(ref));
         }
   return max_diff / std::fmax(max_ref, 1e-30);
+}
+
+// grouped_mma_pipe's epilogue keeps NaN through bias and ReLU: one NaN input
+// element must make exactly the outputs whose window reads it NaN (its group's
+// K/G channels at the 3x3 pixels around it), and negative sums become 0.
+template <typename T>
+int CheckPipeNan(std::mt19937* rng, const char* tname) {
+  ConvDims d{};
+  d.N = 8, d.C = 64, d.H = 5, d.W = 5, d.K = 64, d.R = 3, d.S = 3, d.Cg = 4, d.Kg = 4, d.P = 5, d.Q = 5;
+  d.sh = d.sw = d.dh = d.dw = 1, d.pt = d.pl = 1, d.relu = 1, d.groups = 16;
+  std::normal_distribution<float> nd;
+  std::vector<T> x(static_cast<size_t>(d.N) * d.H * d.W * d.C), w(static_cast<size_t>(d.K) * d.Cg * 9);
+  std::vector<T> y(static_cast<size_t>(d.N) * d.P * d.Q * d.K, FromFloat<T>(-1.f));
+  std::vector<float> bias(d.K);
+  for (auto& e : x) e = FromFloat<T>(nd(*rng));
+  for (auto& e : w) e = FromFloat<T>(nd(*rng));
+  for (auto& e : bias) e = nd(*rng);
+  const int n0 = 3, h0 = 2, w0 = 2, c0 = 5;  // group 1
+  x[((n0 * d.H + h0) * d.W + w0) * d.C + c0] = FromFloat<T>(NAN);
+  bool ok = EmulateMmaPipe<T>(d, x, w, bias.data(), nullptr, y.data());
+  int nans = 0, zeros = 0;
+  for (int n = 0; n < d.N; n++)
+    for (int p = 0; p < d.P; p++)
+      for (int q = 0; q < d.Q; q++)
+        for (int k = 0; k < d.K; k++) {
+          const float v = ToFloat(y[((n * d.P + p) * d.Q + q) * d.K + k]);
+          const bool want_nan = n == n0 && std::abs(p - h0) <= 1 && std::abs(q - w0) <= 1 && k / d.Kg == c0 / d.Cg;
+          if (std::isnan(v)) nans++;
+          if (v == 0.f) zeros++;
+          if (std::isnan(v) != want_nan || v < 0.f) ok = false;
+        }
+  if (nans != 9 * d.Kg || zeros == 0) ok = false;
+  std::printf("%s grouped_mma_pipe NaN through bias+relu x=[8,64,5,5] g=16 %s: %d NaN outputs (want %d), %d zeros\n",
+              ok ? "ok  " : "FAIL", tname, nans, 9 * d.Kg, zeros);
+  return ok ? 0 : 1;
 }
 
 // Emulates convert.cu's TransposeKernel over a [N][rows][cols] array.
@@ -378,6 +527,16 @@ int main() {
       {2, 256, 5, 6, 256, 3, 3, 8, 2, 2, 1, 1, 1, 1, 1, 1, true, false, true},
       {1, 64, 9, 9, 128, 3, 3, 2, 1, 1, 2, 2, 2, 2, 2, 2, false, true, false},
       {1, 16, 4, 4, 8, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, true, false, false},
+      // The batch >= 8 tensor-core path (grouped_mma_pipe): 4 to 64 channels per group, pixel counts that leave
+      // partial blocks, 5x3 and 1x1 filters (tap counts that are not a multiple of the taps per stage), strides,
+      // dilations and asymmetric padding.
+      {9, 128, 7, 5, 128, 3, 3, 32, 1, 1, 1, 1, 1, 1, 1, 1, true, true, true},
+      {8, 128, 5, 6, 128, 3, 3, 16, 2, 2, 1, 1, 1, 1, 1, 1, true, false, true},
+      {8, 64, 6, 7, 64, 3, 3, 4, 1, 1, 2, 2, 2, 2, 2, 2, false, true, false},
+      {9, 128, 5, 5, 128, 3, 3, 4, 1, 1, 1, 1, 1, 0, 2, 1, true, true, true},
+      {8, 128, 4, 3, 128, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1, 1, true, true, true},
+      {8, 64, 7, 6, 64, 5, 3, 16, 1, 2, 1, 1, 2, 1, 2, 1, true, false, true},
+      {10, 128, 3, 5, 128, 1, 1, 16, 1, 1, 1, 1, 0, 0, 0, 0, false, true, true},
   };
   std::mt19937 rng(1234);
   int runs = 0, failures = 0;
@@ -385,25 +544,34 @@ int main() {
     const Case& t = cases[i];
     const bool vec4_ok = (t.C / t.G) % 4 == 0 && (t.K / t.G) % 4 == 0;
     const bool mma_ok = (t.C / t.G) % 16 == 0 && (t.K / t.G) % 8 == 0 && t.K / t.G <= 64;
-    for (Kernel kernel : {Kernel::kDirect, Kernel::kVec4, Kernel::kMma}) {
-      if ((kernel == Kernel::kVec4 && !vec4_ok) || (kernel == Kernel::kMma && !mma_ok)) continue;
-      // grouped_mma is float16/bfloat16 only.
-      const double e32 = kernel == Kernel::kMma ? 0.0 : RunCase<float>(t, kernel, &rng);
+    const int cg = t.C / t.G;
+    const bool pipe_ok = t.C % t.G == 0 && cg == t.K / t.G &&
+                         (cg == 4 || cg == 8 || cg == 16 || cg == 32 || cg == 64) && t.G % (64 / cg) == 0;
+    for (Kernel kernel : {Kernel::kDirect, Kernel::kVec4, Kernel::kMma, Kernel::kMmaPipe}) {
+      if ((kernel == Kernel::kVec4 && !vec4_ok) || (kernel == Kernel::kMma && !mma_ok) ||
+          (kernel == Kernel::kMmaPipe && !pipe_ok))
+        continue;
+      const bool half_only = kernel == Kernel::kMma || kernel == Kernel::kMmaPipe;
+      // The tensor-core kernels are float16/bfloat16 only.
+      const double e32 = half_only ? 0.0 : RunCase<float>(t, kernel, &rng);
       const double e16 = RunCase<__half>(t, kernel, &rng);
       const double eb16 = RunCase<__nv_bfloat16>(t, kernel, &rng);
       // float16/bfloat16: inputs are exact in T, the error is the output's rounding.
       const bool ok = e32 <= 1e-5 && e16 <= 1e-3 && eb16 <= 8e-3;
-      runs += kernel == Kernel::kMma ? 2 : 3;
+      runs += half_only ? 2 : 3;
       if (!ok) failures++;
-      const char* name = kernel == Kernel::kMma    ? "grouped_mma"
-                         : kernel == Kernel::kVec4 ? "grouped_vec4"
-                                                   : "grouped_direct";
+      const char* name = kernel == Kernel::kMmaPipe ? "grouped_mma_pipe"
+                         : kernel == Kernel::kMma   ? "grouped_mma"
+                         : kernel == Kernel::kVec4  ? "grouped_vec4"
+                                                    : "grouped_direct";
       char f32[32] = "n/a";
-      if (kernel != Kernel::kMma) std::snprintf(f32, sizeof f32, "%.1e", e32);
+      if (!half_only) std::snprintf(f32, sizeof f32, "%.1e", e32);
       std::printf("%s case %zu x=[%d,%d,%d,%d] w=[%d,%d,%d,%d] g=%d %s: relErr f32 %s f16 %.1e bf16 %.1e\n",
                   ok ? "ok  " : "FAIL", i, t.N, t.C, t.H, t.W, t.K, t.C / t.G, t.R, t.S, t.G, name, f32, e16, eb16);
     }
   }
+  failures += CheckPipeNan<__half>(&rng, "float16") + CheckPipeNan<__nv_bfloat16>(&rng, "bfloat16");
+  runs += 2;
   // NaN inputs through every kernel with the ReLU epilogue: NaN must survive it.
   for (size_t i = 0; i < cases.size(); i++) {
     Case t = cases[i];

@@ -1,0 +1,238 @@
+// The network compiler: a ResNeXt architecture becomes, once per input shape,
+// a device-neutral plan that every backend lowers (lib/backends/*_network.ts).
+// The plan fixes what does not depend on the device:
+//   - the steps in execution order (stem, max pool, per block conv1, conv2,
+//     the projection shortcut, conv3, then global average pool and fc);
+//   - the fusion decisions: BatchNorm folded into each conv (fold_bn.ts), the
+//     bias, the residual add and the ReLU in the conv's epilogue;
+//   - every activation's shape and layout, with explicit 'reorder' steps where
+//     a layout changes (only at the network's input today: the caller's x is
+//     NCHW, the lowering picks the layout it keeps between layers);
+//   - buffer liveness: each activation is given an arena slot, reused once its
+//     last reader has run, and no step ever writes a slot it reads (the one
+//     aliasing rule, checked by checkPlan for every compiled plan).
+// The unfused forward (forward_unfused.ts) deliberately shares none of this:
+// it is the oracle that catches a wrong step order or shape here.
+
+import { ResnextError } from '../errors';
+import { HostStorage, Tensor } from '../tensor';
+import { type Architecture, type ConvDef, allConvs, outSize } from './architecture';
+import { foldBatchNorm } from './fold_bn';
+
+/**
+ * How an activation is stored. 'NCHW' (the caller's layout), 'NHWC' (the GPU
+ * lowering's), 'NCHW16c' (channels in blocks of 16, innermost; reserved for a
+ * blocked CPU lowering) and 'NC' (a rank-2 [N, C] value, after pooling).
+ */
+export type Layout = 'NCHW' | 'NHWC' | 'NCHW16c' | 'NC';
+
+/** One conv with its BatchNorm folded in and its fused epilogue; the network's weights, ready for any backend. */
+export interface FusedConv {
+  def: ConvDef;
+  /** Applied after bias (and residual, when the step has one). */
+  activation: 'relu' | 'none';
+  /** Folded weight [K, C/groups, R, S] and bias [K], float32 on the host. */
+  weight: Tensor;
+  bias: Tensor;
+}
+
+/** The shape-independent half of a compiled network: folded convs (in torchvision's order) and fc. */
+export interface FusedNetwork {
+  arch: Architecture;
+  convs: FusedConv[];
+  fc: { weight: Tensor; bias: Tensor };
+}
+
+export interface PlanValue {
+  /** [N, C, H, W] (or [N, C] for layout 'NC'), whatever the layout. */
+  shape: number[];
+  layout: Layout;
+  /** Elements. */
+  size: number;
+  /** Arena slot, or -1 for the network input, which the caller supplies. */
+  slot: number;
+}
+
+export type PlanStep =
+  | { op: 'reorder'; x: number; y: number }
+  | { op: 'conv'; conv: number; x: number; y: number; residual: number | null }
+  | { op: 'maxPool2d'; x: number; y: number; kernel: number; stride: number; padding: number }
+  | { op: 'globalAvgPool'; x: number; y: number }
+  | { op: 'linear'; x: number; y: number };
+
+export interface NetworkPlan {
+  /** The caller's input shape [N, C, H, W] (NCHW). */
+  inputShape: number[];
+  /** The layout activations are kept in between layers. */
+  layout: Layout;
+  values: PlanValue[];
+  steps: PlanStep[];
+  /** Elements of each arena slot (the largest value it ever holds). */
+  slots: number[];
+  /** The network input (value 0, slot -1) and the logits. */
+  input: number;
+  output: number;
+}
+
+/** The max pool after the ImageNet stem (torchvision: kernel 3, stride 2, padding 1). */
+const STEM_POOL = { kernel: 3, stride: 2, padding: 1 } as const;
+
+function product(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** BN folded into every conv (once per model and weights), the epilogue each conv fuses, fc copied. */
+export function fuseNetwork(arch: Architecture, state: Map<string, Tensor>): FusedNetwork {
+  const downsamples = new Set(arch.stages.flat().flatMap((b) => (b.downsample ? [b.downsample.name] : [])));
+  const convs = allConvs(arch).map((def): FusedConv => {
+    const f = foldBatchNorm(state.get(`${def.name}.weight`)!, {
+      weight: state.get(`${def.bn}.weight`)!,
+      bias: state.get(`${def.bn}.bias`)!,
+      runningMean: state.get(`${def.bn}.running_mean`)!,
+      runningVar: state.get(`${def.bn}.running_var`)!,
+    });
+    // The projection shortcut feeds conv3's residual before the ReLU: no activation of its own.
+    const activation = downsamples.has(def.name) ? 'none' : 'relu';
+    return { def, activation, weight: f.weight, bias: f.bias };
+  });
+  // Copies: a prepared engine must not change when the caller writes the model's tensors.
+  const copy = (t: Tensor): Tensor => new Tensor(new HostStorage(t.dataSync().slice()), [...t.shape]);
+  return { arch, convs, fc: { weight: copy(state.get('fc.weight')!), bias: copy(state.get('fc.bias')!) } };
+}
+
+class Builder {
+  readonly values: PlanValue[] = [];
+  readonly steps: PlanStep[] = [];
+  constructor(
+    readonly layout: Layout,
+    readonly inputShape: readonly number[],
+  ) {}
+
+  value(shape: number[], layout: Layout): number {
+    this.values.push({ shape, layout, size: product(shape), slot: -1 });
+    return this.values.length - 1;
+  }
+
+  reorder(x: number, layout: Layout): number {
+    const y = this.value([...this.values[x].shape], layout);
+    this.steps.push({ op: 'reorder', x, y });
+    return y;
+  }
+
+  conv(net: FusedNetwork, index: number, x: number, residual: number | null = null): number {
+    const d = net.convs[index].def;
+    const [N, C, H, W] = this.values[x].shape;
+    if (C !== d.inC) throw new ResnextError('ERR_RESNEXT_INTERNAL', `plan: ${d.name} expects ${d.inC} channels but receives ${C}`);
+    const P = outSize(H, d.kernel, d.stride, d.padding),
+      Q = outSize(W, d.kernel, d.stride, d.padding);
+    if (P < 1 || Q < 1)
+      throw new RangeError(
+        `Expected an input large enough for ${d.name} (output ${P}x${Q}) for x.shape but received [${this.inputShape.join(', ')}]`,
+      );
+    const y = this.value([N, d.outC, P, Q], this.layout);
+    this.steps.push({ op: 'conv', conv: index, x, y, residual });
+    return y;
+  }
+}
+
+/**
+ * The plan for one input shape [N, C, H, W] with activations kept in `layout`.
+ * Pure: the same arguments always give the same plan.
+ */
+export function compilePlan(net: FusedNetwork, inputShape: readonly number[], layout: Layout = 'NCHW'): NetworkPlan {
+  const arch = net.arch;
+  const g = new Builder(layout, inputShape);
+  const index = new Map(net.convs.map((c, i) => [c.def.name, i]));
+  const conv = (d: ConvDef, x: number, residual: number | null = null): number => g.conv(net, index.get(d.name)!, x, residual);
+
+  const input = g.value([...inputShape], 'NCHW');
+  let x = layout === 'NCHW' ? input : g.reorder(input, layout);
+  x = conv(arch.stem, x);
+  if (arch.maxPool) {
+    const [N, C, H, W] = g.values[x].shape;
+    const { kernel, stride, padding } = STEM_POOL;
+    const y = g.value([N, C, outSize(H, kernel, stride, padding), outSize(W, kernel, stride, padding)], layout);
+    g.steps.push({ op: 'maxPool2d', x, y, kernel, stride, padding });
+    x = y;
+  }
+  for (const b of arch.stages.flat()) {
+    const t1 = conv(b.conv1, x);
+    const t2 = conv(b.conv2, t1);
+    // The shortcut runs before conv3, which adds it in its epilogue.
+    const shortcut = b.downsample ? conv(b.downsample, x) : x;
+    x = conv(b.conv3, t2, shortcut);
+  }
+  const [N, C] = g.values[x].shape;
+  const pooled = g.value([N, C], 'NC');
+  g.steps.push({ op: 'globalAvgPool', x, y: pooled });
+  const logits = g.value([N, arch.numClasses], 'NC');
+  g.steps.push({ op: 'linear', x: pooled, y: logits });
+
+  const slots = assignSlots(g.values, g.steps, input);
+  const plan: NetworkPlan = { inputShape: [...inputShape], layout, values: g.values, steps: g.steps, slots, input, output: logits };
+  checkPlan(plan);
+  return plan;
+}
+
+/** The values a step reads, in argument order. */
+export function stepInputs(s: PlanStep): number[] {
+  return s.op === 'conv' && s.residual !== null ? [s.x, s.residual] : [s.x];
+}
+
+/**
+ * Liveness: a value takes a free slot when it is produced (the smallest free
+ * one that holds it, else the largest free one, grown) and gives it back after
+ * its last reader. A step's inputs are released only after its output has a
+ * slot, so no step writes a slot it reads.
+ */
+function assignSlots(values: PlanValue[], steps: PlanStep[], input: number): number[] {
+  const lastUse = new Array<number>(values.length).fill(-1);
+  steps.forEach((s, i) => {
+    for (const v of stepInputs(s)) lastUse[v] = i;
+  });
+  const slots: number[] = [];
+  const free: number[] = [];
+  steps.forEach((s, i) => {
+    const v = values[s.y];
+    let pick = -1;
+    for (const f of free) {
+      if (slots[f] >= v.size && (pick < 0 || slots[f] < slots[pick])) pick = f;
+    }
+    if (pick < 0) for (const f of free) if (pick < 0 || slots[f] > slots[pick]) pick = f;
+    if (pick < 0) {
+      pick = slots.length;
+      slots.push(0);
+    } else free.splice(free.indexOf(pick), 1);
+    slots[pick] = Math.max(slots[pick], v.size);
+    v.slot = pick;
+    for (const u of new Set(stepInputs(s))) if (u !== input && lastUse[u] === i) free.push(values[u].slot);
+  });
+  return slots;
+}
+
+/**
+ * The plan's invariants, checked for every compiled plan: each value fits its
+ * slot, no step writes a slot one of its inputs lives in, and no value is
+ * overwritten before its last reader has run.
+ */
+export function checkPlan(plan: NetworkPlan): void {
+  const fail = (msg: string): never => {
+    throw new ResnextError('ERR_RESNEXT_INTERNAL', `network plan for [${plan.inputShape.join(', ')}]: ${msg}`);
+  };
+  const owner = new Array<number>(plan.slots.length).fill(-1);
+  plan.values.forEach((v, i) => {
+    if (i === plan.input ? v.slot !== -1 : v.slot < 0 || v.slot >= plan.slots.length) fail(`value ${i} has slot ${v.slot}`);
+    if (v.slot >= 0 && v.size > plan.slots[v.slot]) fail(`value ${i} (${v.size} elements) overflows slot ${v.slot}`);
+  });
+  const written = new Set<number>([plan.input]);
+  plan.steps.forEach((s, i) => {
+    for (const u of stepInputs(s)) {
+      if (!written.has(u)) fail(`step ${i} (${s.op}) reads value ${u} before it is written`);
+      if (u !== plan.input && owner[plan.values[u].slot] !== u) fail(`step ${i} (${s.op}) reads value ${u} after its slot was reused`);
+      if (plan.values[u].slot === plan.values[s.y].slot) fail(`step ${i} (${s.op}) writes the slot it reads`);
+    }
+    if (written.has(s.y)) fail(`value ${s.y} is written twice`);
+    written.add(s.y);
+    owner[plan.values[s.y].slot] = s.y;
+  });
+}

@@ -1,0 +1,176 @@
+// The network compiler (lib/models/plan.ts) and the engine's shape cache
+// (lib/models/engine.ts), without running a network: the step order and
+// shapes against the complexity walk (an independent derivation), the arena
+// slots against the aliasing rule, explicit layout conversions, and the LRU
+// cache's eviction order and disposal.
+
+import { describe, expect, it } from 'vitest';
+
+import { ResnextError } from '../lib/errors';
+import { layerComplexity } from '../lib/models/complexity';
+import { PlanCache } from '../lib/models/engine';
+import { checkPlan, compilePlan, type FusedNetwork, fuseNetwork, type NetworkPlan, stepInputs } from '../lib/models/plan';
+import { resnext, resnext50_32x4d } from '../lib/models/presets';
+
+const m50 = resnext50_32x4d({ seed: 1 });
+const net50: FusedNetwork = fuseNetwork(m50.architecture, m50.stateDict({ copy: true }));
+
+function convSteps(plan: NetworkPlan, net: FusedNetwork): { name: string; x: number[]; y: number[]; residual: number[] | null }[] {
+  return plan.steps.flatMap((s) =>
+    s.op === 'conv'
+      ? [
+          {
+            name: net.convs[s.conv].def.name,
+            x: plan.values[s.x].shape,
+            y: plan.values[s.y].shape,
+            residual: s.residual === null ? null : plan.values[s.residual].shape,
+          },
+        ]
+      : [],
+  );
+}
+
+describe('compilePlan: resnext50_32x4d x=[2, 3, 64, 64]', () => {
+  const plan = compilePlan(net50, [2, 3, 64, 64]);
+
+  it('steps: stem, max pool, per block conv1, conv2, shortcut, conv3 (residual), then avgpool and fc; 53 convs', () => {
+    const ops = plan.steps.map((s) => s.op);
+    expect(ops.slice(0, 2)).toEqual(['conv', 'maxPool2d']);
+    expect(ops.slice(-2)).toEqual(['globalAvgPool', 'linear']);
+    const convs = convSteps(plan, net50);
+    expect(convs.length).toBe(53);
+    const names = convs.map((c) => c.name);
+    expect(names.slice(0, 5)).toEqual(['conv1', 'layer1.0.conv1', 'layer1.0.conv2', 'layer1.0.downsample.0', 'layer1.0.conv3']);
+    expect(names.slice(5, 8)).toEqual(['layer1.1.conv1', 'layer1.1.conv2', 'layer1.1.conv3']);
+    // Every conv3 adds a residual; nothing else does; the projection shortcut has no ReLU of its own.
+    for (const s of plan.steps) {
+      if (s.op !== 'conv') continue;
+      const c = net50.convs[s.conv];
+      expect(s.residual !== null).toBe(c.def.name.endsWith('conv3'));
+      expect(c.activation).toBe(c.def.name.includes('downsample') ? 'none' : 'relu');
+    }
+  });
+
+  it('every conv input and output shape equals the complexity walk (an independent derivation)', () => {
+    const walk = new Map(
+      layerComplexity(m50.architecture, [2, 3, 64, 64])
+        .filter((l) => l.op === 'conv')
+        .map((l) => [l.name, l]),
+    );
+    for (const c of convSteps(plan, net50)) {
+      expect(c.x).toEqual(walk.get(c.name)!.inputShape);
+      expect(c.y).toEqual(walk.get(c.name)!.outputShape);
+      if (c.residual) expect(c.residual).toEqual(c.y);
+    }
+    expect(plan.values[plan.output].shape).toEqual([2, 1000]);
+  });
+
+  it('arena slots: no step writes a slot it reads, and the arena is smaller than the per-role buffers it replaces', () => {
+    checkPlan(plan);
+    for (const s of plan.steps)
+      for (const u of stepInputs(s)) expect(plan.values[u].slot === plan.values[s.y].slot && u !== plan.input).toBe(false);
+    const total = plan.slots.reduce((a, b) => a + b, 0);
+    // What the per-role scheme allocated: stem and pool outputs, two ping-pong block outputs, t1, t2 and the shortcut.
+    const size = (v: number[]): number => v.reduce((a, b) => a * b, 1);
+    const roles = [
+      2 * 64 * 32 * 32,
+      2 * 64 * 16 * 16,
+      2 * size([2, 256, 16, 16]),
+      size([2, 128, 16, 16]),
+      size([2, 128, 16, 16]),
+      size([2, 256, 16, 16]),
+    ];
+    const before = roles.reduce((a, b) => a + b, 0);
+    console.log(`resnext50_32x4d [2, 3, 64, 64]: ${plan.slots.length} slots, ${total} floats (per-role buffers: ${before})`);
+    expect(plan.slots.length).toBeLessThanOrEqual(5);
+    expect(total).toBeLessThan(before);
+  });
+
+  it('the same arguments give the same plan', () => {
+    expect(compilePlan(net50, [2, 3, 64, 64])).toEqual(plan);
+  });
+});
+
+describe('compilePlan layouts', () => {
+  it("NHWC: one explicit reorder at the input; activations carry 'NHWC', pooled features and logits 'NC'", () => {
+    const plan = compilePlan(net50, [1, 3, 32, 32], 'NHWC');
+    expect(plan.steps[0]).toEqual({ op: 'reorder', x: plan.input, y: 1 });
+    expect(plan.steps.filter((s) => s.op === 'reorder').length).toBe(1);
+    expect(plan.values[plan.input]).toMatchObject({ layout: 'NCHW', slot: -1, shape: [1, 3, 32, 32] });
+    const layouts = new Set(plan.values.slice(1, -2).map((v) => v.layout));
+    expect([...layouts]).toEqual(['NHWC']);
+    expect(plan.values.slice(-2).map((v) => v.layout)).toEqual(['NC', 'NC']);
+    checkPlan(plan);
+  });
+
+  it('NCHW: no reorder; the stem reads the caller input directly (slot -1)', () => {
+    const plan = compilePlan(net50, [1, 3, 32, 32]);
+    expect(plan.steps.some((s) => s.op === 'reorder')).toBe(false);
+    expect(plan.steps[0]).toMatchObject({ op: 'conv', x: plan.input });
+  });
+
+  it('CIFAR resnext29: no max pool step on x=[1,3,8,8]', () => {
+    const m = resnext({ depth: 29, cardinality: 2, width: 2, numClasses: 10 });
+    const net = fuseNetwork(m.architecture, m.stateDict({ copy: true }));
+    expect(compilePlan(net, [1, 3, 8, 8]).steps.some((s) => s.op === 'maxPool2d')).toBe(false);
+  });
+});
+
+describe('checkPlan refuses broken plans', () => {
+  const fresh = (): NetworkPlan => structuredClone(compilePlan(net50, [1, 3, 32, 32]));
+
+  it("conv3 writing its residual's slot (in-place residual) is refused", () => {
+    const plan = fresh();
+    const s = plan.steps.find((t) => t.op === 'conv' && t.residual !== null)!;
+    if (s.op !== 'conv' || s.residual === null) throw new Error('unreachable');
+    plan.values[s.y].slot = plan.values[s.residual].slot;
+    expect(() => checkPlan(plan)).toThrow(ResnextError);
+    expect(() => checkPlan(plan)).toThrow(/writes the slot it reads/);
+  });
+
+  it('a block input overwritten (by conv2 of the same block) before conv3 reads it as the residual is refused', () => {
+    const plan = fresh();
+    const conv1 = plan.steps.findIndex((t) => t.op === 'conv' && net50.convs[t.conv].def.name === 'layer1.1.conv1');
+    const c1 = plan.steps[conv1];
+    const c2 = plan.steps[conv1 + 1];
+    // conv2 of the block writes into the block input's slot, which conv3 still needs as its residual.
+    plan.values[c2.y].slot = plan.values[c1.x].slot;
+    plan.slots[plan.values[c1.x].slot] = Math.max(plan.slots[plan.values[c1.x].slot], plan.values[c2.y].size);
+    expect(() => checkPlan(plan)).toThrow(/after its slot was reused/);
+  });
+
+  it('a value larger than its slot is refused', () => {
+    const plan = fresh();
+    plan.slots[plan.values[1].slot] = plan.values[1].size - 1;
+    expect(() => checkPlan(plan)).toThrow(/overflows slot/);
+  });
+});
+
+describe('PlanCache (the per-input-shape program cache of every device)', () => {
+  const entry = (log: string[], name: string) => ({ name, dispose: () => log.push(name) });
+
+  it('capacity 2: a hit makes an entry most recently used; the least recently used one is disposed on eviction', () => {
+    const log: string[] = [];
+    const c = new PlanCache<{ name: string; dispose(): void }>(2);
+    let made = 0;
+    const get = (k: string) =>
+      c.getOrCreate(k, () => {
+        made++;
+        return entry(log, k);
+      });
+    get('a');
+    get('b');
+    expect(get('a').name).toBe('a');
+    expect(made).toBe(2);
+    get('c'); // evicts b, the least recently used
+    expect(log).toEqual(['b']);
+    expect(c.size).toBe(2);
+    get('a');
+    expect(made).toBe(3);
+    get('b'); // evicts c
+    expect(log).toEqual(['b', 'c']);
+    c.clear();
+    expect(log.slice(2).sort()).toEqual(['a', 'b']);
+    expect(c.size).toBe(0);
+  });
+});
