@@ -21,6 +21,14 @@ export const ERROR_CODES = {
   INTERNAL: 'ERR_RESNEXT_INTERNAL',
   /** A safetensors file is malformed. */
   SAFETENSORS: 'ERR_RESNEXT_SAFETENSORS',
+  /** A PyTorch checkpoint (zip or pickle) is malformed. */
+  TORCH: 'ERR_RESNEXT_TORCH',
+  /** A PyTorch checkpoint refers to a Python global the loader does not allow. */
+  TORCH_GLOBAL: 'ERR_RESNEXT_TORCH_GLOBAL',
+  /** An ONNX file is malformed. */
+  ONNX: 'ERR_RESNEXT_ONNX',
+  /** A valid ONNX graph uses an operator or form the loader does not run. */
+  ONNX_UNSUPPORTED: 'ERR_RESNEXT_ONNX_UNSUPPORTED',
 } as const;
 
 export type ResnextErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
