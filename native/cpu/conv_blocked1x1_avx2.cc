@@ -16,21 +16,8 @@
 namespace resnext {
 namespace {
 
-constexpr int CB = 8;
 constexpr int NP = 6;
-using V = __m256;
-inline V VZero() { return _mm256_setzero_ps(); }
-inline V VLoad(const float* p) { return _mm256_loadu_ps(p); }
-inline void VStore(float* p, V v) { _mm256_storeu_ps(p, v); }
-inline V VFma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
-inline V VBcast(const float* p) { return _mm256_broadcast_ss(p); }
-inline V VAdd(V a, V b) { return _mm256_add_ps(a, b); }
-// x < 0 ? 0 : x: the compare is false for NaN, which passes through.
-inline V VRelu(V a) {
-  const V z = _mm256_setzero_ps();
-  return _mm256_blendv_ps(a, z, _mm256_cmp_ps(a, z, _CMP_LT_OQ));
-}
-
+#include "blocked_vec_avx2.inc"
 #include "conv_blocked1x1.inc"
 }  // namespace
 

@@ -17,20 +17,8 @@
 namespace resnext {
 namespace {
 
-constexpr int CB = 16;
 constexpr int NP = 14;
-using V = __m512;
-inline V VZero() { return _mm512_setzero_ps(); }
-inline V VLoad(const float* p) { return _mm512_loadu_ps(p); }
-inline void VStore(float* p, V v) { _mm512_storeu_ps(p, v); }
-inline V VFma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
-inline V VBcast(const float* p) { return _mm512_set1_ps(*p); }
-inline V VAdd(V a, V b) { return _mm512_add_ps(a, b); }
-// x < 0 ? 0 : x: the compare is false for NaN, which passes through.
-inline V VRelu(V a) {
-  return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, _mm512_setzero_ps(), _CMP_LT_OQ), a, _mm512_setzero_ps());
-}
-
+#include "blocked_vec_avx512.inc"
 #include "conv_blocked1x1.inc"
 }  // namespace
 

@@ -13,42 +13,8 @@
 namespace resnext {
 namespace {
 
-constexpr int CB = 8;
 constexpr int NP = 4;
-struct V {
-  float v[CB];
-};
-inline V VZero() { return V{}; }
-inline V VLoad(const float* p) {
-  V r;
-  for (int i = 0; i < CB; ++i) r.v[i] = p[i];
-  return r;
-}
-inline void VStore(float* p, const V& a) {
-  for (int i = 0; i < CB; ++i) p[i] = a.v[i];
-}
-inline V VFma(const V& a, const V& b, const V& c) {
-  V r;
-  for (int i = 0; i < CB; ++i) r.v[i] = a.v[i] * b.v[i] + c.v[i];
-  return r;
-}
-inline V VBcast(const float* p) {
-  V r;
-  for (int i = 0; i < CB; ++i) r.v[i] = *p;
-  return r;
-}
-inline V VAdd(const V& a, const V& b) {
-  V r;
-  for (int i = 0; i < CB; ++i) r.v[i] = a.v[i] + b.v[i];
-  return r;
-}
-// x < 0 ? 0 : x: NaN passes through.
-inline V VRelu(const V& a) {
-  V r;
-  for (int i = 0; i < CB; ++i) r.v[i] = a.v[i] < 0.0f ? 0.0f : a.v[i];
-  return r;
-}
-
+#include "blocked_vec_scalar.inc"
 #include "conv_blocked1x1.inc"
 }  // namespace
 

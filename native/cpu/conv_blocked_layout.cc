@@ -71,6 +71,9 @@ const BlockedConv* FindBlockedConv(const ConvParams& p, Isa cap) {
       &kBlockedConv1x1Avx512,
       &kBlockedConv1x1Avx2,
       &kBlockedConv1x1Scalar,
+      &kBlockedConvGrouped3x3Avx512,
+      &kBlockedConvGrouped3x3Avx2,
+      &kBlockedConvGrouped3x3Scalar,
   };
   if (cap > GetCpuFeatures().best) cap = GetCpuFeatures().best;
   for (const BlockedConv* k : kTable) {

@@ -32,6 +32,9 @@ extern const ConvImpl kConvDirectScalar;
 extern const ConvImpl kConvBlocked1x1Avx512;
 extern const ConvImpl kConvBlocked1x1Avx2;
 extern const ConvImpl kConvBlocked1x1Scalar;
+extern const ConvImpl kConvBlockedGrouped3x3Avx512;
+extern const ConvImpl kConvBlockedGrouped3x3Avx2;
+extern const ConvImpl kConvBlockedGrouped3x3Scalar;
 
 const ConvImpl* const* ConvImpls(int* count) {
   static const ConvImpl* const kTable[] = {
@@ -66,6 +69,9 @@ const ConvImpl* const* ConvImpls(int* count) {
       &kConvBlocked1x1Avx512,
       &kConvBlocked1x1Avx2,
       &kConvBlocked1x1Scalar,
+      &kConvBlockedGrouped3x3Avx512,
+      &kConvBlockedGrouped3x3Avx2,
+      &kConvBlockedGrouped3x3Scalar,
   };
   *count = static_cast<int>(sizeof(kTable) / sizeof(kTable[0]));
   return kTable;

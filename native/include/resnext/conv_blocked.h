@@ -54,5 +54,8 @@ const BlockedConv* FindBlockedConv(const ConvParams& p, Isa cap);
 extern const BlockedConv kBlockedConv1x1Avx512;
 extern const BlockedConv kBlockedConv1x1Avx2;
 extern const BlockedConv kBlockedConv1x1Scalar;
+extern const BlockedConv kBlockedConvGrouped3x3Avx512;
+extern const BlockedConv kBlockedConvGrouped3x3Avx2;
+extern const BlockedConv kBlockedConvGrouped3x3Scalar;
 
 }  // namespace resnext
