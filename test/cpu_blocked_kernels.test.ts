@@ -7,7 +7,8 @@
 // stress the tails: channel counts not a multiple of 8 or 16 (the last block
 // part padding), pixel counts not a multiple of the micro-tile, odd H and W,
 // more than one slice of input channels (C > 256), an odd number of output
-// blocks (a single-block micro-tile), stride 2, 1x1 images, batches > 1.
+// blocks (a single-block micro-tile), stride 2, 1x1 images, batches > 1,
+// groups smaller than a block (lane permutes) and of whole blocks (broadcasts).
 import { describe, expect, it } from 'vitest';
 
 import { conv2dPlan, randn } from '../lib';
@@ -43,6 +44,8 @@ const grouped3x3: Case[] = [
   c(2, 30, 6, 5, 30, 3, 15, 2), // 2 per group, stride 2
   c(1, 12, 9, 9, 12, 3, 12, 1), // depthwise
   c(1, 6, 1, 1, 6, 3, 6, 1), // 1x1 image: every tap but the centre is padding
+  c(2, 64, 7, 9, 64, 3, 2, 1), // 32 per group: groups of whole blocks (broadcast path), batch 2
+  c(1, 96, 9, 8, 96, 3, 6, 2), // 16 per group, stride 2: one block per group (AVX-512), two (AVX2, scalar)
 ];
 
 const variants: [string, Isa][] = [
@@ -109,10 +112,10 @@ describe.skipIf(!hasAddon)('cpu blocked-layout kernels: ReLU and dispatch', () =
     expect(() => conv2dPlan(randn([16, 16, 1, 1], { seed: 1 }), { padding: 1, backend: 'cpu', impl: 'conv1x1_nchw8c_scalar' })).toThrow(
       /needs padding 0/,
     );
-    // 3 channels per group does not divide a block of 8.
+    // 3 channels per group neither divides a block of 8 nor is a multiple of it.
     expect(() =>
       conv2dPlan(randn([24, 3, 3, 3], { seed: 1 }), { groups: 8, padding: 1, backend: 'cpu', impl: 'grouped3x3_nchw8c_scalar' }),
-    ).toThrow(/grouped3x3_nchw8c_scalar: needs channels per group dividing the block/);
+    ).toThrow(/grouped3x3_nchw8c_scalar: needs channels per group dividing the block or a multiple of it/);
     expect(() =>
       conv2dPlan(randn([16, 4, 3, 3], { seed: 1 }), { groups: 4, padding: 1, stride: 3, backend: 'cpu', impl: 'grouped3x3_nchw8c_scalar' }),
     ).toThrow(/needs stride 1 or 2/);

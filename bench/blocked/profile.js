@@ -186,7 +186,9 @@ async function profile(name, N, rounds, threads) {
   }
   void cur;
   const runStep = (s) =>
-    s.pool ? rx.maxPool2d(s.input, { kernel: 3, stride: 2, padding: 1, out: s.out }) : s.plan.run(s.input, { out: s.out, residual: s.residual });
+    s.pool
+      ? rx.maxPool2d(s.input, { kernel: 3, stride: 2, padding: 1, out: s.out })
+      : s.plan.run(s.input, { out: s.out, residual: s.residual });
 
   // alone + ort: one instance per distinct shape.
   const distinct = new Map();
@@ -303,7 +305,9 @@ function markdown(r) {
   lines.push(`| ours, each layer alone (sum) | ${f(r.aloneMs)} |`);
   lines.push(`| ORT, each layer alone as a one-node graph (sum) | ${f(r.ortLayersMs)} |`);
   lines.push('');
-  lines.push('| layer (C->K kernel stride groups @H) | ours impl | n | GMAC | chain ms | alone ms | ORT alone ms | ORT/alone | alone/chain |');
+  lines.push(
+    '| layer (C->K kernel stride groups @H) | ours impl | n | GMAC | chain ms | alone ms | ORT alone ms | ORT/alone | alone/chain |',
+  );
   lines.push('|---|---|---|---|---|---|---|---|---|');
   const rows = [...r.rows].sort((a, b) => b.chainMs - a.chainMs);
   for (const x of rows) {

@@ -47,7 +47,7 @@ void FromBlockedImage(const float* src, float* dst, int64_t C, int64_t HW, int c
 
 // The blocked kernels for 1x1 convolutions (any stride, no padding, groups 1)
 // and for grouped 3x3 convolutions (pad 1, stride 1 or 2, channels per group
-// dividing cb, as many outputs as inputs per group): the fastest variant whose
+// dividing cb or a multiple of it, as many outputs as inputs per group): the fastest variant whose
 // ISA is <= cap, or null when none runs p.
 const BlockedConv* FindBlockedConv(const ConvParams& p, Isa cap);
 
