@@ -10,8 +10,9 @@
 //         between the convs (the network would convert once at its input);
 //   stage the same with conversions NCHW -> blocked before conv1 and back
 //         after conv3 (an upper bound on what a per-block conversion costs).
-// A sample is the median time of enough back-to-back runs to last ~2 ms;
-// output: one JSON object with per-case medians and minima over samples.
+// A sample is the mean time of enough back-to-back runs to last ~2 ms;
+// output: one JSON object with per-case medians and minima over samples and
+// the median over samples of the NCHW/blocked ratio of adjacent samples.
 //
 // Usage: bench <N> <threads> <samples> <isa: avx512|avx2|scalar>
 #include <algorithm>
@@ -285,10 +286,15 @@ int main(int argc, char** argv) {
     const Result& r = results[i];
     const double ma = Median(r.a), mb = Median(r.b);
     const double na = *std::min_element(r.a.begin(), r.a.end()), nb = *std::min_element(r.b.begin(), r.b.end());
+    // Samples i of A and B ran back to back: their ratio cancels load that
+    // changes slower than a sample (other processes on a shared machine).
+    std::vector<double> ratio;
+    for (size_t i = 0; i < r.a.size() && i < r.b.size(); ++i) ratio.push_back(r.a[i] / r.b[i]);
+    const double mr = Median(ratio);
     std::printf(
         "{\"kind\":\"%s\",\"name\":\"%s\",\"gmac\":%.5f,\"nchw_med\":%.5f,\"blk_med\":%.5f,\"nchw_min\":%.5f,"
-        "\"blk_min\":%.5f,\"err\":%.3g}%s\n",
-        r.kind.c_str(), r.name.c_str(), r.macs / 1e9, ma, mb, na, nb, r.err, i + 1 < results.size() ? "," : "");
+        "\"blk_min\":%.5f,\"ratio_med\":%.4f,\"err\":%.3g}%s\n",
+        r.kind.c_str(), r.name.c_str(), r.macs / 1e9, ma, mb, na, nb, mr, r.err, i + 1 < results.size() ? "," : "");
   }
   std::printf("]}\n");
   return 0;

@@ -5,7 +5,8 @@
 // in NCHW (the registry's gemm) vs NCHW16c (AVX-512; NCHW8c with AVX2) and
 // one bottleneck per stage in each layout, interleaved in one process (see
 // bench.cc). Prints a markdown table of medians (and minima) and the
-// NCHW/blocked time ratios (> 1: the blocked layout is faster).
+// NCHW/blocked time ratios (> 1: the blocked layout is faster): of the
+// medians, and the median of the ratios of adjacent samples.
 //
 // Usage: node bench/blocked/run.js [--batch 1,8] [--threads 2,1] [--samples 15]
 //        [--isa avx512|avx2|scalar] [--json out.json]
@@ -73,20 +74,24 @@ function table(doc) {
   const lines = [
     `### batch ${doc.N}, ${doc.threads} thread(s), ${doc.isa} (NCHW${doc.cb}c), ${doc.samples} interleaved samples`,
     '',
-    '| case | GMAC | NCHW ms (min) | blocked ms (min) | NCHW / blocked (median) | max rel err |',
+    '| case | GMAC | NCHW ms (min) | blocked ms (min) | NCHW / blocked: medians (paired) | max rel err |',
     '|---|---|---|---|---|---|',
   ];
   for (const r of doc.results) {
     const label = r.kind === 'stage' ? `${r.name} with conversions` : r.kind === 'chain' ? `bottleneck ${r.name}` : `1x1 ${r.name}`;
     lines.push(
-      `| ${label} | ${r.gmac.toFixed(3)} | ${f(r.nchw_med)} (${f(r.nchw_min)}) | ${f(r.blk_med)} (${f(r.blk_min)}) | ${(r.nchw_med / r.blk_med).toFixed(2)} | ${r.err.toExponential(1)} |`,
+      `| ${label} | ${r.gmac.toFixed(3)} | ${f(r.nchw_med)} (${f(r.nchw_min)}) | ${f(r.blk_med)} (${f(r.blk_min)}) | ${(r.nchw_med / r.blk_med).toFixed(2)} (${r.ratio_med.toFixed(2)}) | ${r.err.toExponential(1)} |`,
     );
   }
   const sum = (kind, key) => doc.results.filter((r) => r.kind === kind).reduce((s, r) => s + r[key], 0);
   for (const kind of ['1x1', 'chain']) {
     const a = sum(kind, 'nchw_med'),
       b = sum(kind, 'blk_med');
-    lines.push(`| **all ${kind === '1x1' ? '1x1 layers' : 'bottlenecks'}** | | ${f(a)} | ${f(b)} | **${(a / b).toFixed(2)}** | |`);
+    const am = sum(kind, 'nchw_min'),
+      bm = sum(kind, 'blk_min');
+    lines.push(
+      `| **all ${kind === '1x1' ? '1x1 layers' : 'bottlenecks'}** (sum) | | ${f(a)} (${f(am)}) | ${f(b)} (${f(bm)}) | **${(a / b).toFixed(2)}** (minima: ${(am / bm).toFixed(2)}) | |`,
+    );
   }
   return lines.join('\n');
 }
