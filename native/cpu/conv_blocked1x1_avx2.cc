@@ -21,10 +21,10 @@ constexpr int NP = 6;
 #include "conv_blocked1x1.inc"
 }  // namespace
 
-extern const BlockedConv kBlockedConv1x1Avx2 = {"conv1x1_nchw8c_avx2", Isa::kAvx2,          CB,
-                                                Blocked1x1Unsupported, Blocked1x1PackedSize, Blocked1x1Pack,
-                                                Blocked1x1Run};
-extern const ConvImpl kConvBlocked1x1Avx2 = {"conv1x1_nchw8c_avx2", 0, Isa::kAvx2, Blocked1x1Unsupported,
-                                             Blocked1x1PackedSize,  Blocked1x1Pack, Blocked1x1RunNchw};
+extern const BlockedConv kBlockedConv1x1Avx2 = {
+    "conv1x1_nchw8c_avx2", Isa::kAvx2, CB, Blocked1x1Unsupported, Blocked1x1PackedSize, Blocked1x1Pack, Blocked1x1Run};
+extern const ConvImpl kConvBlocked1x1Avx2 = {
+    "conv1x1_nchw8c_avx2", 0, Isa::kAvx2, Blocked1x1Unsupported, Blocked1x1PackedSize, Blocked1x1Pack,
+    Blocked1x1RunNchw};
 }  // namespace resnext
 #pragma GCC pop_options

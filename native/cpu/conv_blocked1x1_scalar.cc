@@ -18,9 +18,10 @@ constexpr int NP = 4;
 #include "conv_blocked1x1.inc"
 }  // namespace
 
-extern const BlockedConv kBlockedConv1x1Scalar = {"conv1x1_nchw8c_scalar", Isa::kScalar,         CB,
-                                                  Blocked1x1Unsupported,   Blocked1x1PackedSize, Blocked1x1Pack,
-                                                  Blocked1x1Run};
-extern const ConvImpl kConvBlocked1x1Scalar = {"conv1x1_nchw8c_scalar", 0, Isa::kScalar, Blocked1x1Unsupported,
-                                               Blocked1x1PackedSize,    Blocked1x1Pack, Blocked1x1RunNchw};
+extern const BlockedConv kBlockedConv1x1Scalar = {
+    "conv1x1_nchw8c_scalar", Isa::kScalar,   CB,           Blocked1x1Unsupported,
+    Blocked1x1PackedSize,    Blocked1x1Pack, Blocked1x1Run};
+extern const ConvImpl kConvBlocked1x1Scalar = {
+    "conv1x1_nchw8c_scalar", 0, Isa::kScalar, Blocked1x1Unsupported, Blocked1x1PackedSize, Blocked1x1Pack,
+    Blocked1x1RunNchw};
 }  // namespace resnext

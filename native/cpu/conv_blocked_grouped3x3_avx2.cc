@@ -21,10 +21,10 @@ constexpr int NP = 6;
 #include "conv_blocked_grouped3x3.inc"
 }  // namespace
 
-extern const BlockedConv kBlockedConvGrouped3x3Avx2 = {"grouped3x3_nchw8c_avx2", Isa::kAvx2,          CB,
-                                                BlockedG3Unsupported, BlockedG3PackedSize, BlockedG3Pack,
-                                                BlockedG3Run};
-extern const ConvImpl kConvBlockedGrouped3x3Avx2 = {"grouped3x3_nchw8c_avx2", 0, Isa::kAvx2, BlockedG3Unsupported,
-                                             BlockedG3PackedSize,  BlockedG3Pack, BlockedG3RunNchw};
+extern const BlockedConv kBlockedConvGrouped3x3Avx2 = {
+    "grouped3x3_nchw8c_avx2", Isa::kAvx2, CB, BlockedG3Unsupported, BlockedG3PackedSize, BlockedG3Pack, BlockedG3Run};
+extern const ConvImpl kConvBlockedGrouped3x3Avx2 = {
+    "grouped3x3_nchw8c_avx2", 0, Isa::kAvx2, BlockedG3Unsupported, BlockedG3PackedSize, BlockedG3Pack,
+    BlockedG3RunNchw};
 }  // namespace resnext
 #pragma GCC pop_options

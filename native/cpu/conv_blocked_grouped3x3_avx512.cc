@@ -21,10 +21,15 @@ constexpr int NP = 8;
 #include "conv_blocked_grouped3x3.inc"
 }  // namespace
 
-extern const BlockedConv kBlockedConvGrouped3x3Avx512 = {"grouped3x3_nchw16c_avx512", Isa::kAvx512,         CB,
-                                                  BlockedG3Unsupported,    BlockedG3PackedSize, BlockedG3Pack,
-                                                  BlockedG3Run};
-extern const ConvImpl kConvBlockedGrouped3x3Avx512 = {"grouped3x3_nchw16c_avx512", 0, Isa::kAvx512, BlockedG3Unsupported,
-                                               BlockedG3PackedSize,     BlockedG3Pack,    BlockedG3RunNchw};
+extern const BlockedConv kBlockedConvGrouped3x3Avx512 = {
+    "grouped3x3_nchw16c_avx512", Isa::kAvx512,  CB,          BlockedG3Unsupported,
+    BlockedG3PackedSize,         BlockedG3Pack, BlockedG3Run};
+extern const ConvImpl kConvBlockedGrouped3x3Avx512 = {"grouped3x3_nchw16c_avx512",
+                                                      0,
+                                                      Isa::kAvx512,
+                                                      BlockedG3Unsupported,
+                                                      BlockedG3PackedSize,
+                                                      BlockedG3Pack,
+                                                      BlockedG3RunNchw};
 }  // namespace resnext
 #pragma GCC pop_options

@@ -17,9 +17,14 @@ constexpr int NP = 4;
 #include "conv_blocked_grouped3x3.inc"
 }  // namespace
 
-extern const BlockedConv kBlockedConvGrouped3x3Scalar = {"grouped3x3_nchw8c_scalar", Isa::kScalar,         CB,
-                                                  BlockedG3Unsupported,   BlockedG3PackedSize, BlockedG3Pack,
-                                                  BlockedG3Run};
-extern const ConvImpl kConvBlockedGrouped3x3Scalar = {"grouped3x3_nchw8c_scalar", 0, Isa::kScalar, BlockedG3Unsupported,
-                                               BlockedG3PackedSize,    BlockedG3Pack, BlockedG3RunNchw};
+extern const BlockedConv kBlockedConvGrouped3x3Scalar = {
+    "grouped3x3_nchw8c_scalar", Isa::kScalar,  CB,          BlockedG3Unsupported,
+    BlockedG3PackedSize,        BlockedG3Pack, BlockedG3Run};
+extern const ConvImpl kConvBlockedGrouped3x3Scalar = {"grouped3x3_nchw8c_scalar",
+                                                      0,
+                                                      Isa::kScalar,
+                                                      BlockedG3Unsupported,
+                                                      BlockedG3PackedSize,
+                                                      BlockedG3Pack,
+                                                      BlockedG3RunNchw};
 }  // namespace resnext

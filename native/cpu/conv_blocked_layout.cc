@@ -41,7 +41,8 @@ void FromBlock(const float* src, float* dst, int64_t channels, int64_t HW, int c
 }  // namespace
 
 void ToBlockedImage(const float* src, float* dst, int64_t C, int64_t HW, int cb) {
-  for (int64_t b = 0; b * cb < C; ++b) ToBlock(src + b * cb * HW, dst + b * cb * HW, std::min<int64_t>(cb, C - b * cb), HW, cb);
+  for (int64_t b = 0; b * cb < C; ++b)
+    ToBlock(src + b * cb * HW, dst + b * cb * HW, std::min<int64_t>(cb, C - b * cb), HW, cb);
 }
 
 void FromBlockedImage(const float* src, float* dst, int64_t C, int64_t HW, int cb) {
@@ -68,12 +69,8 @@ void FromBlocked(const float* src, float* dst, int64_t N, int64_t C, int64_t HW,
 
 const BlockedConv* FindBlockedConv(const ConvParams& p, Isa cap) {
   static const BlockedConv* const kTable[] = {
-      &kBlockedConv1x1Avx512,
-      &kBlockedConv1x1Avx2,
-      &kBlockedConv1x1Scalar,
-      &kBlockedConvGrouped3x3Avx512,
-      &kBlockedConvGrouped3x3Avx2,
-      &kBlockedConvGrouped3x3Scalar,
+      &kBlockedConv1x1Avx512,        &kBlockedConv1x1Avx2,        &kBlockedConv1x1Scalar,
+      &kBlockedConvGrouped3x3Avx512, &kBlockedConvGrouped3x3Avx2, &kBlockedConvGrouped3x3Scalar,
   };
   if (cap > GetCpuFeatures().best) cap = GetCpuFeatures().best;
   for (const BlockedConv* k : kTable) {
