@@ -9,7 +9,10 @@
 //         Winograd included) vs the blocked kernels end to end, no conversion
 //         between the convs (the network would convert once at its input);
 //   stage the same with conversions NCHW -> blocked before conv1 and back
-//         after conv3 (an upper bound on what a per-block conversion costs).
+//         after conv3 (an upper bound on what a per-block conversion costs);
+//   body  every conv of the network but the stem (16 bottlenecks and their
+//         downsamples) in order: NCHW plans vs blocked kernels converting only
+//         at the body's input and output.
 // A sample is the mean time of enough back-to-back runs to last ~2 ms;
 // output: one JSON object with per-case medians and minima over samples and
 // the median over samples of the NCHW/blocked ratio of adjacent samples.
@@ -269,6 +272,104 @@ int main(int argc, char** argv) {
         results[is].b.push_back(Sample(fc, ic2));
       else
         results[is].a.push_back(Sample(fa, ia));
+    });
+  }
+
+  // The whole body of ResNeXt-50 (16 bottlenecks, 4 downsamples: every conv
+  // but the stem), block after block on shared buffers, in each layout; the
+  // blocked one converts once at its input and once at its output.
+  {
+    const int nblocks[] = {3, 4, 6, 3};
+    struct Block {
+      Conv *c1, *c2, *c3, *ds;
+      int64_t H, Ho;
+    };
+    std::vector<Block> body;
+    double macs = 0;
+    for (int s = 0; s < 4; ++s) {
+      const Stage& st = stages[s];
+      for (int b = 0; b < nblocks[s]; ++b) {
+        const int64_t cin = b == 0 ? st.in : st.out, H = b == 0 ? st.H : (s == 0 ? st.H : st.H / 2);
+        const int64_t stride = (b == 0 && s > 0) ? 2 : 1, Ho = H / stride;
+        Block k;
+        k.H = H;
+        k.Ho = Ho;
+        convs.push_back(std::make_unique<Conv>(MakeConv(cin, st.width, 1, 1, 1, true, isa, seed++)));
+        k.c1 = convs.back().get();
+        convs.push_back(std::make_unique<Conv>(MakeConv(st.width, st.width, 3, 32, stride, true, isa, seed++)));
+        k.c2 = convs.back().get();
+        convs.push_back(std::make_unique<Conv>(MakeConv(st.width, st.out, 1, 1, 1, true, isa, seed++)));
+        k.c3 = convs.back().get();
+        k.ds = nullptr;
+        if (b == 0) {
+          convs.push_back(std::make_unique<Conv>(MakeConv(cin, st.out, 1, 1, stride, false, isa, seed++)));
+          k.ds = convs.back().get();
+        }
+        macs += static_cast<double>(N) * (H * H * cin * st.width + Ho * Ho * st.width * (st.width / 32) * 9 +
+                                          Ho * Ho * st.width * st.out + (k.ds ? Ho * Ho * cin * st.out : 0));
+        body.push_back(k);
+      }
+    }
+    const int64_t big = N * 256 * 56 * 56;  // the largest activation of the body
+    float* x = buf(N * 64 * 56 * 56, seed++);
+    float* io[2] = {buf(big, 0), buf(big, 0)};
+    float* t1 = buf(big, 0);
+    float* t2 = buf(big, 0);
+    float* ds = buf(big, 0);
+    float* iob[2] = {buf(big, 0), buf(big, 0)};
+    float* t1b = buf(big, 0);
+    float* t2b = buf(big, 0);
+    float* dsb = buf(big, 0);
+    float* xb = buf(BlockedFloats(N, 64, 56 * 56, CB), 0);
+    float* yo = buf(N * 2048 * 7 * 7, 0);
+    float* ya = nullptr;
+    std::function<void()> fa = [=, &pool, &ya] {
+      const float* in = x;
+      int w = 0;
+      for (const Block& k : body) {
+        k.c1->plan->Run(N, k.H, k.H, in, nullptr, t1, pool);
+        k.c2->plan->Run(N, k.H, k.H, t1, nullptr, t2, pool);
+        const float* res = in;
+        if (k.ds) {
+          k.ds->plan->Run(N, k.H, k.H, in, nullptr, ds, pool);
+          res = ds;
+        }
+        k.c3->plan->Run(N, k.Ho, k.Ho, t2, res, io[w], pool);
+        in = io[w];
+        w ^= 1;
+      }
+      ya = const_cast<float*>(in);
+    };
+    std::function<void()> fb = [=, &pool] {
+      ToBlocked(x, xb, N, 64, 56 * 56, CB, pool);
+      const float* in = xb;
+      int w = 0;
+      for (const Block& k : body) {
+        RunBlocked(*k.c1, N, k.H, k.H, in, nullptr, t1b, pool);
+        RunBlocked(*k.c2, N, k.H, k.H, t1b, nullptr, t2b, pool);
+        const float* res = in;
+        if (k.ds) {
+          RunBlocked(*k.ds, N, k.H, k.H, in, nullptr, dsb, pool);
+          res = dsb;
+        }
+        RunBlocked(*k.c3, N, k.Ho, k.Ho, t2b, res, iob[w], pool);
+        in = iob[w];
+        w ^= 1;
+      }
+      FromBlocked(in, yo, N, 2048, 49, CB, pool);
+    };
+    fa();
+    fb();
+    std::vector<float> ref(ya, ya + N * 2048 * 49), got(yo, yo + N * 2048 * 49);
+    results.push_back({"body", "ResNeXt-50 body: 16 bottlenecks + 4 downsamples (all convs but the stem)", macs, {}, {},
+                       RelErr(got, ref)});
+    const size_t ib = results.size() - 1;
+    const int ia = ItersFor(fa), ibb = ItersFor(fb);
+    timers.push_back([=, &results](bool blocked) {
+      if (blocked)
+        results[ib].b.push_back(Sample(fb, ibb));
+      else
+        results[ib].a.push_back(Sample(fa, ia));
     });
   }
 

@@ -78,7 +78,14 @@ function table(doc) {
     '|---|---|---|---|---|---|',
   ];
   for (const r of doc.results) {
-    const label = r.kind === 'stage' ? `${r.name} with conversions` : r.kind === 'chain' ? `bottleneck ${r.name}` : `1x1 ${r.name}`;
+    const label =
+      r.kind === 'stage'
+        ? `${r.name} with conversions`
+        : r.kind === 'chain'
+          ? `bottleneck ${r.name}`
+          : r.kind === 'body'
+            ? `**${r.name}**`
+            : `1x1 ${r.name}`;
     lines.push(
       `| ${label} | ${r.gmac.toFixed(3)} | ${f(r.nchw_med)} (${f(r.nchw_min)}) | ${f(r.blk_med)} (${f(r.blk_min)}) | ${(r.nchw_med / r.blk_med).toFixed(2)} (${r.ratio_med.toFixed(2)}) | ${r.err.toExponential(1)} |`,
     );
