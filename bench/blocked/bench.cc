@@ -12,7 +12,8 @@
 //         after conv3 (an upper bound on what a per-block conversion costs);
 //   body  every conv of the network but the stem (16 bottlenecks and their
 //         downsamples) in order: NCHW plans vs blocked kernels converting only
-//         at the body's input and output.
+//         at the body's input and output; and a hybrid that runs the grouped
+//         3x3s the NCHW registry does by Winograd in NCHW between conversions.
 // A sample is the mean time of enough back-to-back runs to last ~2 ms;
 // output: one JSON object with per-case medians and minima over samples and
 // the median over samples of the NCHW/blocked ratio of adjacent samples.
@@ -358,18 +359,62 @@ int main(int argc, char** argv) {
       }
       FromBlocked(in, yo, N, 2048, 49, CB, pool);
     };
+    // Hybrid: blocked, except that the grouped 3x3s the NCHW registry runs
+    // as Winograd (14x14, 7x7) run so, between two conversions.
+    float* t1n = buf(big, 0);
+    float* t2n = buf(big, 0);
+    float* yh = buf(N * 2048 * 7 * 7, 0);
+    std::function<void()> fh = [=, &pool] {
+      ToBlocked(x, xb, N, 64, 56 * 56, CB, pool);
+      const float* in = xb;
+      int w = 0;
+      for (const Block& k : body) {
+        RunBlocked(*k.c1, N, k.H, k.H, in, nullptr, t1b, pool);
+        if (k.c2->plan->impl().transformed) {
+          FromBlocked(t1b, t1n, N, k.c2->p.C, k.H * k.H, CB, pool);
+          k.c2->plan->Run(N, k.H, k.H, t1n, nullptr, t2n, pool);
+          ToBlocked(t2n, t2b, N, k.c2->p.K, k.Ho * k.Ho, CB, pool);
+        } else {
+          RunBlocked(*k.c2, N, k.H, k.H, t1b, nullptr, t2b, pool);
+        }
+        const float* res = in;
+        if (k.ds) {
+          RunBlocked(*k.ds, N, k.H, k.H, in, nullptr, dsb, pool);
+          res = dsb;
+        }
+        RunBlocked(*k.c3, N, k.Ho, k.Ho, t2b, res, iob[w], pool);
+        in = iob[w];
+        w ^= 1;
+      }
+      FromBlocked(in, yh, N, 2048, 49, CB, pool);
+    };
     fa();
     fb();
-    std::vector<float> ref(ya, ya + N * 2048 * 49), got(yo, yo + N * 2048 * 49);
+    fh();
+    std::vector<float> ref(ya, ya + N * 2048 * 49), got(yo, yo + N * 2048 * 49), goth(yh, yh + N * 2048 * 49);
     results.push_back({"body", "ResNeXt-50 body: 16 bottlenecks + 4 downsamples (all convs but the stem)", macs, {}, {},
                        RelErr(got, ref)});
     const size_t ib = results.size() - 1;
-    const int ia = ItersFor(fa), ibb = ItersFor(fb);
+    results.push_back({"body",
+                       "ResNeXt-50 body, hybrid: blocked, with the Winograd grouped 3x3s (14x14, 7x7) in NCHW between "
+                       "conversions",
+                       macs,
+                       {},
+                       {},
+                       RelErr(goth, ref)});
+    const size_t ih = results.size() - 1;
+    const int ia = ItersFor(fa), ibb = ItersFor(fb), ihh = ItersFor(fh);
     timers.push_back([=, &results](bool blocked) {
       if (blocked)
         results[ib].b.push_back(Sample(fb, ibb));
       else
         results[ib].a.push_back(Sample(fa, ia));
+    });
+    timers.push_back([=, &results](bool blocked) {
+      if (blocked)
+        results[ih].b.push_back(Sample(fh, ihh));
+      else
+        results[ih].a.push_back(Sample(fa, ia));
     });
   }
 
