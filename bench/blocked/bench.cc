@@ -155,6 +155,15 @@ int main(int argc, char** argv) {
 
   std::vector<Result> results;
   std::vector<std::function<void(bool)>> timers;  // (blocked?) -> one timed sample into results
+  // Case idx: NCHW fa (ia runs per sample) vs blocked fb (ib runs per sample).
+  auto addTimer = [&](size_t idx, std::function<void()> fa, int ia, std::function<void()> fb, int ib) {
+    timers.push_back([=, &results](bool blocked) {
+      if (blocked)
+        results[idx].b.push_back(Sample(fb, ib));
+      else
+        results[idx].a.push_back(Sample(fa, ia));
+    });
+  };
 
   // 1x1 layers: (C, K, H, stride, residual), as in the network.
   struct L1 {
@@ -206,12 +215,7 @@ int main(int argc, char** argv) {
     std::function<void()> fa = [=, &pool] { c->plan->Run(N, l.H, l.H, x, r, y, pool); };
     std::function<void()> fb = [=, &pool] { RunBlocked(*c, N, l.H, l.H, xb, rb, yb, pool); };
     const int ia = ItersFor(fa), ib = ItersFor(fb);
-    timers.push_back([=, &results](bool blocked) {
-      if (blocked)
-        results[idx].b.push_back(Sample(fb, ib));
-      else
-        results[idx].a.push_back(Sample(fa, ia));
-    });
+    addTimer(idx, fa, ia, fb, ib);
   }
 
   // Bottleneck chains, one non-downsampling block per stage.
@@ -262,18 +266,8 @@ int main(int argc, char** argv) {
     results.push_back({"stage", name, macs, {}, {}, err});
     const size_t is = results.size() - 1;
     const int ia = ItersFor(fa), ib = ItersFor(fb), ic2 = ItersFor(fc);
-    timers.push_back([=, &results](bool blocked) {
-      if (blocked)
-        results[ic].b.push_back(Sample(fb, ib));
-      else
-        results[ic].a.push_back(Sample(fa, ia));
-    });
-    timers.push_back([=, &results](bool blocked) {
-      if (blocked)
-        results[is].b.push_back(Sample(fc, ic2));
-      else
-        results[is].a.push_back(Sample(fa, ia));
-    });
+    addTimer(ic, fa, ia, fb, ib);
+    addTimer(is, fa, ia, fc, ic2);
   }
 
   // The whole body of ResNeXt-50 (16 bottlenecks, 4 downsamples: every conv
@@ -404,18 +398,8 @@ int main(int argc, char** argv) {
                        RelErr(goth, ref)});
     const size_t ih = results.size() - 1;
     const int ia = ItersFor(fa), ibb = ItersFor(fb), ihh = ItersFor(fh);
-    timers.push_back([=, &results](bool blocked) {
-      if (blocked)
-        results[ib].b.push_back(Sample(fb, ibb));
-      else
-        results[ib].a.push_back(Sample(fa, ia));
-    });
-    timers.push_back([=, &results](bool blocked) {
-      if (blocked)
-        results[ih].b.push_back(Sample(fh, ihh));
-      else
-        results[ih].a.push_back(Sample(fa, ia));
-    });
+    addTimer(ib, fa, ia, fb, ibb);
+    addTimer(ih, fa, ia, fh, ihh);
   }
 
   for (int rep = 0; rep < samples; ++rep) {

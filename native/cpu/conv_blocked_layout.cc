@@ -4,6 +4,7 @@
 // at a blocked network's input and output, so they are plain loops: per
 // block, per tile of 64 pixels, a cb x 64 transpose through the L1 cache.
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 
 #include "resnext/conv_blocked.h"
@@ -65,6 +66,36 @@ void FromBlocked(const float* src, float* dst, int64_t N, int64_t C, int64_t HW,
     const int64_t n = t / Cb, b = t % Cb;
     FromBlock(src + (n * Cb + b) * cb * HW, dst + (n * C + b * cb) * HW, std::min<int64_t>(cb, C - b * cb), HW, cb);
   });
+}
+
+Status RunBlockedOnNchw(const ConvRunArgs& a, ThreadPool& pool, int cb, int64_t extra_floats, BlockedImageFn image) {
+  const ConvParams& p = *a.p;
+  const int64_t HW = p.H * p.W, PQ = p.P() * p.Q();
+  const int64_t in_f = BlockedFloats(1, p.C, HW, cb), out_f = BlockedFloats(1, p.K, PQ, cb);
+  std::atomic<bool> oom{false};
+  pool.Run(p.N, [&](int64_t n, int thread) {
+    float* buf = pool.Scratch(thread, in_f + 2 * out_f + extra_floats);
+    if (!buf) {
+      oom = true;
+      return;
+    }
+    float* bin = buf;
+    float* bout = buf + in_f;
+    float* bres = bout + out_f;
+    ToBlockedImage(a.input + n * p.C * HW, bin, p.C, HW, cb);
+    if (a.residual) ToBlockedImage(a.residual + n * p.K * PQ, bres, p.K, PQ, cb);
+    ConvParams one = p;
+    one.N = 1;
+    ConvRunArgs b = a;
+    b.p = &one;
+    b.input = bin;
+    b.output = bout;
+    b.residual = a.residual ? bres : nullptr;
+    image(b, bres + out_f);
+    FromBlockedImage(bout, a.output + n * p.K * PQ, p.K, PQ, cb);
+  });
+  if (oom) return Status::OutOfMemory("conv: out of memory for blocked scratch");
+  return Status::Ok();
 }
 
 const BlockedConv* FindBlockedConv(const ConvParams& p, Isa cap) {

@@ -45,6 +45,13 @@ void FromBlocked(const float* src, float* dst, int64_t N, int64_t C, int64_t HW,
 void ToBlockedImage(const float* src, float* dst, int64_t C, int64_t HW, int cb);
 void FromBlockedImage(const float* src, float* dst, int64_t C, int64_t HW, int cb);
 
+// Runs a blocked kernel on NCHW tensors (the registry rows' forced path):
+// per image on one thread, input and residual converted into that thread's
+// scratch, `image` run on them (args for one image, blocked, N = 1; `extra`
+// is extra_floats of further scratch), the output converted back.
+using BlockedImageFn = void (*)(const ConvRunArgs& one_image, float* extra);
+Status RunBlockedOnNchw(const ConvRunArgs& args, ThreadPool& pool, int cb, int64_t extra_floats, BlockedImageFn image);
+
 // The blocked kernels for 1x1 convolutions (any stride, no padding, groups 1)
 // and for grouped 3x3 convolutions (pad 1, stride 1 or 2, channels per group
 // dividing cb or a multiple of it, as many outputs as inputs per group): the fastest variant whose
