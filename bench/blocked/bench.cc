@@ -15,8 +15,11 @@
 //         at the body's input and output; and a hybrid that runs the grouped
 //         3x3s the NCHW registry does by Winograd in NCHW between conversions.
 // A sample is the mean time of enough back-to-back runs to last ~2 ms;
-// output: one JSON object with per-case medians and minima over samples and
-// the median over samples of the NCHW/blocked ratio of adjacent samples.
+// output: one JSON object with per-case medians and minima over samples, the
+// median over samples of the NCHW/blocked ratio of adjacent samples, and the
+// blocked result's error against the NCHW one (for 1x1 + residual layers also
+// the blocked kernel run in place, output aliasing the residual, against the
+// same kernel run out of place).
 //
 // Usage: bench <N> <threads> <samples> <isa: avx512|avx2|scalar>
 #include <algorithm>
@@ -210,7 +213,14 @@ int main(int argc, char** argv) {
     char name[96];
     std::snprintf(name, sizeof name, "%lld->%lld @%lld%s%s", (long long)l.C, (long long)l.K, (long long)l.H,
                   l.stride == 2 ? " s2" : "", l.res ? " +res" : "");
-    results.push_back({"1x1", name, static_cast<double>(N * l.K * P * P * l.C), {}, {}, RelErr(back, ref)});
+    double err = RelErr(back, ref);
+    if (rb) {  // in place: the output aliasing the residual gives the same result
+      const int64_t nb = BlockedFloats(N, l.K, P * P, CB);
+      std::vector<float> inplace(rb, rb + nb), separate(yb, yb + nb);
+      Check(RunBlocked(*c, N, l.H, l.H, xb, inplace.data(), inplace.data(), pool), "blocked in place");
+      err = std::max(err, RelErr(inplace, separate));
+    }
+    results.push_back({"1x1", name, static_cast<double>(N * l.K * P * P * l.C), {}, {}, err});
     const size_t idx = results.size() - 1;
     std::function<void()> fa = [=, &pool] { c->plan->Run(N, l.H, l.H, x, r, y, pool); };
     std::function<void()> fb = [=, &pool] { RunBlocked(*c, N, l.H, l.H, xb, rb, yb, pool); };
