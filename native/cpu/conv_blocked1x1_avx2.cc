@@ -17,7 +17,9 @@ namespace resnext {
 namespace {
 
 constexpr int NP = 6;
+constexpr int MB = 2;
 #include "blocked_vec_avx2.inc"
+constexpr int64_t KCB = 256 / CB;
 #include "conv_blocked1x1.inc"
 }  // namespace
 

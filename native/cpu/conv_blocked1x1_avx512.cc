@@ -18,7 +18,9 @@ namespace resnext {
 namespace {
 
 constexpr int NP = 14;
+constexpr int MB = 2;
 #include "blocked_vec_avx512.inc"
+constexpr int64_t KCB = 256 / CB;
 #include "conv_blocked1x1.inc"
 }  // namespace
 

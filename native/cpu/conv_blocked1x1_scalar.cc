@@ -14,7 +14,9 @@ namespace resnext {
 namespace {
 
 constexpr int NP = 4;
+constexpr int MB = 2;
 #include "blocked_vec_scalar.inc"
+constexpr int64_t KCB = 256 / CB;
 #include "conv_blocked1x1.inc"
 }  // namespace
 
