@@ -27,6 +27,9 @@ const cases = [
   [[1, 17, 9, 11], [17, 17, 3, 3], { padding: [1, 2, 0, 1], dilation: 2 }],
   [[1, 20, 9, 11], [24, 20, 3, 3], { padding: 1 }],
   [[1, 16, 56, 56], [16, 16, 3, 3], { padding: 1, stride: 2 }],
+  [[1, 20, 9, 11], [36, 20, 1, 1], { stride: 2, impl: 'conv1x1_nchw8c_avx2' }],
+  [[2, 24, 7, 9], [24, 4, 3, 3], { groups: 6, padding: 1, impl: 'grouped3x3_nchw8c_avx2' }],
+  [[1, 32, 5, 6], [32, 16, 3, 3], { groups: 2, padding: 1, stride: 2, impl: 'grouped3x3_nchw8c_avx2' }],
 ];
 let worst = 0; const impls = [];
 for (const [xs, ws, o] of cases) {
@@ -56,6 +59,8 @@ describe.skipIf(!hasValgrind || !built)('no SIGILL without AVX-512 (under valgri
     for (const impl of res.impls) expect(impl).not.toMatch(/avx512/);
     expect(res.impls).toContain('winograd_avx2');
     expect(res.impls).toContain('winograd_s2_avx2');
+    expect(res.impls).toContain('conv1x1_nchw8c_avx2');
+    expect(res.impls).toContain('grouped3x3_nchw8c_avx2');
     expect(res.worst).toBeLessThanOrEqual(1e-4);
   }, 300_000);
 });

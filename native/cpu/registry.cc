@@ -29,6 +29,12 @@ extern const ConvImpl kConvGemmScalar;
 extern const ConvImpl kConvDirectAvx512;
 extern const ConvImpl kConvDirectAvx2;
 extern const ConvImpl kConvDirectScalar;
+extern const ConvImpl kConvBlocked1x1Avx512;
+extern const ConvImpl kConvBlocked1x1Avx2;
+extern const ConvImpl kConvBlocked1x1Scalar;
+extern const ConvImpl kConvBlockedGrouped3x3Avx512;
+extern const ConvImpl kConvBlockedGrouped3x3Avx2;
+extern const ConvImpl kConvBlockedGrouped3x3Scalar;
 
 const ConvImpl* const* ConvImpls(int* count) {
   static const ConvImpl* const kTable[] = {
@@ -57,6 +63,15 @@ const ConvImpl* const* ConvImpls(int* count) {
       &kConvDirectAvx512,
       &kConvDirectAvx2,
       &kConvDirectScalar,
+      // 0, after the generic kernel: never chosen, only forced by name. The
+      // blocked-layout kernels (resnext/conv_blocked.h) on NCHW tensors,
+      // converting per image around the kernel, for tests of each variant.
+      &kConvBlocked1x1Avx512,
+      &kConvBlocked1x1Avx2,
+      &kConvBlocked1x1Scalar,
+      &kConvBlockedGrouped3x3Avx512,
+      &kConvBlockedGrouped3x3Avx2,
+      &kConvBlockedGrouped3x3Scalar,
   };
   *count = static_cast<int>(sizeof(kTable) / sizeof(kTable[0]));
   return kTable;
