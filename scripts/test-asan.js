@@ -45,6 +45,7 @@ const NATIVE_SUITES = [
   'test/layers.test.ts',
   'test/thread_pool.test.ts',
   'test/cpu_gemm_kernels.test.ts',
+  'test/cpu_blocked_kernels.test.ts',
   'test/cpu_grouped_kernels.test.ts',
   'test/cpu_winograd_kernels.test.ts',
   'test/cpu_winograd_s2_kernels.test.ts',
