@@ -120,10 +120,8 @@ function main() {
   const args = [cmakeJs, 'compile', '-O', outDir, '-p', jobs];
   if (cpuMode) {
     args.push('--CDRESNEXT_CUDA=OFF');
-    if (asanMode) {
-      const san = '-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -g';
-      args.push(`--CDCMAKE_CXX_FLAGS=${san}`, `--CDCMAKE_SHARED_LINKER_FLAGS=${san}`);
-    }
+    // cmake-js sets CMAKE_CXX_FLAGS itself: the sanitizer flags go on the target (CMakeLists.txt).
+    if (asanMode) args.push('--CDRESNEXT_SANITIZE=ON');
   } else {
     args.push('--CDRESNEXT_CUDA=ON', '--CDRESNEXT_CPU_ADDON=OFF');
     if (nvcc) args.push(`--CDCMAKE_CUDA_COMPILER=${nvcc}`);
