@@ -24,7 +24,7 @@ const path = require('path');
 const { execSync, fork } = require('child_process');
 
 const root = path.resolve(__dirname, '..', '..');
-const { measurePeak } = require('../peak/build');
+const { measurePeak, peakGflops: peakGflopsFor } = require('../peak/build');
 const torchChild = require('../torch_child');
 
 const ROUNDS = Number(process.env.ROUNDS || 5);
@@ -313,7 +313,7 @@ async function main() {
   const rx = require(path.join(root, 'dist', 'cjs', 'index.js'));
   process.stdout.write('measuring the FMA peak... ');
   const peak = measurePeak(THREADS);
-  const peakGflops = Math.max(...peak.fma.filter((r) => r.threads === THREADS).map((r) => r.gflops_best));
+  const peakGflops = peakGflopsFor(peak, THREADS);
   console.log(`${peakGflops.toFixed(0)} GFLOP/s at ${THREADS} threads`);
   const rows = [];
   const impls = {};

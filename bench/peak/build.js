@@ -41,6 +41,18 @@ function measurePeak(maxThreads = 2) {
   return out;
 }
 
+/**
+ * GFLOP/s of the peak for a thread count at the ISA our kernels use (cpuInfo().cap), from measurePeak()'s
+ * output: the one figure every tool divides by for "% of peak".
+ */
+function peakGflops(peak, threads) {
+  const { cpuInfo } = require(path.join(root, 'dist', 'cjs', 'index.js'));
+  const isa = cpuInfo()?.cap;
+  const rows = peak.fma.filter((r) => r.threads === threads);
+  const row = rows.find((r) => r.isa === isa) ?? rows.reduce((a, b) => (b.gflops_best > a.gflops_best ? b : a), rows[0]);
+  return row ? row.gflops_best : NaN;
+}
+
 function gxxVersion() {
   try {
     return execFileSync('g++', ['--version'], { encoding: 'utf8' }).split('\n')[0];
@@ -49,6 +61,6 @@ function gxxVersion() {
   }
 }
 
-module.exports = { measurePeak, gxxVersion };
+module.exports = { measurePeak, gxxVersion, peakGflops };
 
 if (require.main === module) console.log(JSON.stringify(measurePeak(Number(process.argv[2] || 2)), null, 2));

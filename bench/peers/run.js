@@ -28,7 +28,7 @@ const os = require('os');
 const path = require('path');
 const { allCases, outSize, flops } = require('./cases');
 const { convModel } = require('./onnx');
-const { measurePeak, gxxVersion } = require('../peak/build');
+const { measurePeak, gxxVersion, peakGflops } = require('../peak/build');
 const torchChild = require('../torch_child');
 
 const root = path.resolve(__dirname, '..', '..');
@@ -282,10 +282,7 @@ const GAP_MS = 20;
 // Back-to-back and after-a-gap ratios that differ by more than this are both reported as disagreeing.
 const MODES_DISAGREE = 1.15;
 
-function peakFor(peak, threads) {
-  const rows = peak.fma.filter((r) => r.threads === threads);
-  return rows.length ? Math.max(...rows.map((r) => r.gflops_best)) : NaN;
-}
+const peakFor = (peak, threads) => peakGflops(peak, threads);
 
 function machineInfo(peak) {
   const info = rx.cpuInfo() || {};
