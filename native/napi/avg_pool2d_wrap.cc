@@ -10,16 +10,14 @@
 #include "errors.h"
 #include "layer_args.h"
 #include "layer_worker.h"
+#include "pool_entry.h"
 #include "resnext/avg_pool2d.h"
 #include "resnext/validate.h"
 
 namespace resnext_napi {
 namespace {
 
-struct Args {
-  resnext::AvgPool2dParams p;
-  F32View in, out;
-};
+using Args = PoolArgs<resnext::AvgPool2dParams>;
 
 Args Parse(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -40,33 +38,18 @@ Args Parse(const Napi::CallbackInfo& info) {
     ThrowRange(env, "params: expected padding of at most half the kernel");
   if (p.P < 1 || p.Q < 1 || (p.P - 1) * p.sh - p.pt >= p.H || (p.Q - 1) * p.sw - p.pl >= p.W)
     ThrowRange(env, "params: expected an output size whose windows all overlap the input");
-  WantLength(env, a.in, static_cast<double>(p.N) * p.C * p.H * p.W, "input");
-  WantLength(env, a.out, static_cast<double>(p.N) * p.C * p.P * p.Q, "output");
-  if (Overlaps(a.in, a.out)) ThrowRange(env, "output: must not share memory with input");
-  Recheck(a.in, "input");
-  Recheck(a.out, "output");
+  CheckPoolBuffers(env, a, static_cast<double>(p.N) * p.C * p.H * p.W, static_cast<double>(p.N) * p.C * p.P * p.Q);
   return a;
 }
 
-Napi::Value Run(const Napi::CallbackInfo& info) {
-  Args a = Parse(info);
-  resnext::Status s = resnext::AvgPool2d(a.p, a.in.data, a.out.data, PoolOf(info.Env()));
-  if (!s.ok()) ThrowStatus(info.Env(), s);
-  return info.Env().Undefined();
-}
+using Entry = PoolEntry<resnext::AvgPool2dParams, Parse, resnext::AvgPool2d>;
 
-Napi::Value RunAsync(const Napi::CallbackInfo& info) {
-  Args a = Parse(info);
-  LayerWorker* w = LayerWorker::Create(info.Env(), "resnext:avgPool2d");
-  return w->Start([p = a.p, in = w->Input(a.in), out = w->Output(a.out), pool = &PoolOf(info.Env())]() {
-    return resnext::AvgPool2d(p, in, out, *pool);
-  });
-}
+Napi::Value RunAsync(const Napi::CallbackInfo& info) { return Entry::RunAsync(info, "resnext:avgPool2d"); }
 
 }  // namespace
 
 void RegisterAvgPool2d(Napi::Env env, Napi::Object exports) {
-  exports.Set("avgPool2d", Napi::Function::New(env, Run, "avgPool2d"));
+  exports.Set("avgPool2d", Napi::Function::New(env, Entry::Run, "avgPool2d"));
   exports.Set("avgPool2dAsync", Napi::Function::New(env, RunAsync, "avgPool2dAsync"));
 }
 
