@@ -26,8 +26,8 @@ const root = path.resolve(__dirname, '..', '..');
 const rx = require(path.join(root, 'dist', 'cjs', 'index.js'));
 const ort = require('onnxruntime-node');
 const { binding: ortBinding, initOrt } = require('onnxruntime-node/dist/binding');
-const { attrInt, attrInts, modelProto, node, tensorProto, valueInfo } = require('../onnx/proto');
-const { networkModel } = require('../networks/onnx_network');
+const { attrInt, attrInts, modelProto, node, tensorProto, valueInfo } = require(path.join(root, 'dist', 'cjs', 'onnx', 'proto.js'));
+const { networkModel } = require(path.join(root, 'dist', 'cjs', 'onnx', 'export.js'));
 
 function parseArgs(argv) {
   const a = { models: ['resnext50_32x4d', 'resnet50'], batch: [1, 8], rounds: 5, threads: 2, json: null };
@@ -199,7 +199,7 @@ async function profile(name, N, rounds, threads) {
   for (const s of steps) if (!s.pool) distinct.get(s.key).count++;
 
   const ortNet = ortSession(networkModel(model, N, size), threads);
-  const ortFeeds = { x: new ort.Tensor('float32', x.dataSync(), [N, 3, size, size]) };
+  const ortFeeds = { input: new ort.Tensor('float32', x.dataSync(), [N, 3, size, size]) };
   const ortFetches = { logits: new ort.Tensor('float32', new Float32Array(N * arch.numClasses), [N, arch.numClasses]) };
 
   const res = { net: [], ortNet: [], chainTotal: [], chain: steps.map(() => []), alone: new Map(), ort: new Map() };
