@@ -4,19 +4,25 @@
 // test instead of killing the test runner.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { cpuInfo } from '../lib';
+import { cpuInfo, saveSafetensors, zeros } from '../lib';
 
 const root = path.resolve(__dirname, '..');
 const hasAddon = cpuInfo() !== null;
 const hasDist = fs.existsSync(path.join(root, 'dist', 'cjs', 'index.js'));
 const cudaAddon = path.join(root, 'build-cuda', 'Release', 'resnext_cuda.node');
 
-function runChild(script: string, args: string[] = [], timeout = 120_000): { status: number | null; signal: string | null; out: string } {
-  const r = spawnSync(process.execPath, [...args, path.join(__dirname, 'child', script)], {
+function runChild(
+  script: string,
+  args: string[] = [],
+  timeout = 120_000,
+  scriptArgs: string[] = [],
+): { status: number | null; signal: string | null; out: string } {
+  const r = spawnSync(process.execPath, [...args, path.join(__dirname, 'child', script), ...scriptArgs], {
     encoding: 'utf8',
     timeout,
     env: { ...process.env, RESNEXT_TEST_ROOT: root },
@@ -89,5 +95,28 @@ describe.skipIf(!hasAddon || !hasDist || sanitized)('native memory comes back', 
     const m = JSON.parse(r.out.trim().split('\n').pop()!) as { plansMiB: number; conv2dMiB: number };
     expect(m.plansMiB).toBeLessThan(64);
     expect(m.conv2dMiB).toBeLessThan(48);
+  });
+
+  it('loadSafetensors of a 64 MiB file holds the tensors once at its peak (not the file and the tensors)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resnext-peak-'));
+    try {
+      const file = path.join(dir, 'w.safetensors');
+      saveSafetensors(file, new Map([['w', zeros([16, 1024, 1024])]]));
+      const r = runChild('memory_peak.js', [], 120_000, ['load', file]);
+      expectOk(r);
+      const m = JSON.parse(r.out.trim().split('\n').pop()!) as { growMiB: number; tensorsMiB: number };
+      expect(m.tensorsMiB).toBe(64);
+      expect(m.growMiB).toBeLessThan(1.4 * m.tensorsMiB);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a prepared resnext50_32x4d holds its weights once in JS memory (the folded copies go once packed natively)', () => {
+    const r = runChild('memory_peak.js', ['--expose-gc'], 120_000, ['prepare']);
+    expectOk(r);
+    const m = JSON.parse(r.out.trim().split('\n').pop()!) as { heldMiB: number; weightsMiB: number };
+    expect(m.weightsMiB).toBeGreaterThan(90);
+    expect(m.heldMiB).toBeLessThan(1.3 * m.weightsMiB);
   });
 });

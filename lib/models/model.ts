@@ -19,7 +19,7 @@ import { forwardUnfused } from './forward_unfused';
 import { type ConvPlanInfo, NetworkEngine } from './engine';
 import { initialState } from './init';
 import { exportOnnx, type ToOnnxOptions } from '../onnx/export';
-import { fuseNetwork } from './plan';
+import { fuseNetwork, releaseConvWeights } from './plan';
 
 export type { ForwardMode, DenseConvImpl };
 
@@ -333,7 +333,9 @@ export class ResNeXtModel {
 
   #prepare(backend: Backend, options: NetworkOptions): Prepared {
     const net = fuseNetwork(this.architecture, this.#state);
-    return { backend: backend.name, options, engine: new NetworkEngine(net, backend.prepareNetwork!(net, options)) };
+    const lowering = backend.prepareNetwork!(net, options);
+    releaseConvWeights(net);
+    return { backend: backend.name, options, engine: new NetworkEngine(net, lowering) };
   }
 
   /** The GPU engine for these settings (validated), kept when they match the current one, else rebuilt. */

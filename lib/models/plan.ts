@@ -100,6 +100,22 @@ export function fuseNetwork(arch: Architecture, state: Map<string, Tensor>): Fus
   return { arch, convs, fc: { weight: copy(state.get('fc.weight')!), bias: copy(state.get('fc.bias')!) } };
 }
 
+/**
+ * Drops the folded conv weights once a backend has built its lowering from
+ * them: a lowering reads them only while it is being built (packing them into
+ * native or device memory) and the plan compiler needs only the defs, so
+ * keeping them would hold a second copy of the model's weights for the life
+ * of the engine. Reading one afterwards throws instead of seeing stale data.
+ */
+export function releaseConvWeights(net: FusedNetwork): void {
+  const released = (): never => {
+    throw new ResnextError('ERR_RESNEXT_INTERNAL', 'the folded conv weights are released once the network is lowered');
+  };
+  for (const c of net.convs) {
+    for (const key of ['weight', 'bias'] as const) Object.defineProperty(c, key, { get: released, configurable: true });
+  }
+}
+
 class Builder {
   readonly values: PlanValue[] = [];
   readonly steps: PlanStep[] = [];

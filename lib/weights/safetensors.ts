@@ -34,27 +34,34 @@ interface Entry {
   end: number;
 }
 
-/** Parses safetensors bytes; `source` names the file in errors. */
-export function parseSafetensors(bytes: Uint8Array, source = '<buffer>'): Map<string, Tensor> {
-  if (!(bytes instanceof Uint8Array)) throw invalidType('bytes', 'a Uint8Array or Buffer', bytes);
+/**
+ * Reads `total` bytes of safetensors through `read(position, into)` (which
+ * fills `into` from that byte offset): the header first, checked whole, then
+ * each tensor straight into its own aligned array, so a file is never held
+ * in memory twice (a 100 MB checkpoint would otherwise cost 200 MB at its peak).
+ */
+function readSafetensors(total: number, read: (position: number, into: Uint8Array) => void, source: string): Map<string, Tensor> {
   if (os.endianness() !== 'LE') throw new ResnextError('ERR_RESNEXT_UNSUPPORTED', 'safetensors: big-endian hosts are not supported');
-  if (bytes.length < 8) throw malformed(source, `${bytes.length} bytes is shorter than the 8-byte header length field`);
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const n64 = dv.getBigUint64(0, true);
-  if (n64 > BigInt(bytes.length - 8))
-    throw malformed(source, `header length ${n64} exceeds the ${bytes.length - 8} bytes after the length field (truncated file?)`);
+  if (total < 8) throw malformed(source, `${total} bytes is shorter than the 8-byte header length field`);
+  const lengthField = new Uint8Array(8);
+  read(0, lengthField);
+  const n64 = new DataView(lengthField.buffer).getBigUint64(0, true);
+  if (n64 > BigInt(total - 8))
+    throw malformed(source, `header length ${n64} exceeds the ${total - 8} bytes after the length field (truncated file?)`);
   const n = Number(n64);
   if (n > MAX_HEADER) throw malformed(source, `header length ${n} exceeds the 100 MiB limit`);
   if (n < 2) throw malformed(source, `header length ${n} is too small for a JSON object`);
+  const headerBytes = new Uint8Array(n);
+  read(8, headerBytes);
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n)));
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerBytes));
   } catch (err) {
     throw malformed(source, `header is not valid UTF-8 JSON (${err instanceof Error ? err.message : String(err)})`);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) throw malformed(source, 'header is not a JSON object');
   const dataStart = 8 + n;
-  const dataLen = bytes.length - dataStart;
+  const dataLen = total - dataStart;
   const entries: Entry[] = [];
   for (const [name, v] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') continue;
@@ -115,16 +122,42 @@ export function parseSafetensors(bytes: Uint8Array, source = '<buffer>'): Map<st
     }
     // A copy into an aligned array: the data need not be 4-byte aligned in the file.
     const f = new Float32Array(e.shape.reduce((a, b) => a * b, 1));
-    new Uint8Array(f.buffer).set(bytes.subarray(dataStart + e.begin, dataStart + e.end));
+    read(dataStart + e.begin, new Uint8Array(f.buffer));
     out.set(e.name, new Tensor(new HostStorage(f), e.shape));
   }
   return out;
 }
 
-/** Reads a safetensors file into float32 tensors by name (see the file comment for what is checked). */
+/** Parses safetensors bytes; `source` names the file in errors. */
+export function parseSafetensors(bytes: Uint8Array, source = '<buffer>'): Map<string, Tensor> {
+  if (!(bytes instanceof Uint8Array)) throw invalidType('bytes', 'a Uint8Array or Buffer', bytes);
+  return readSafetensors(bytes.length, (position, into) => into.set(bytes.subarray(position, position + into.length)), source);
+}
+
+/**
+ * Reads a safetensors file into float32 tensors by name (see the file comment
+ * for what is checked), one tensor at a time from the file: peak memory is
+ * the tensors, not the tensors plus the file.
+ */
 export function loadSafetensors(path: string): Map<string, Tensor> {
   if (typeof path !== 'string') throw invalidType('path', 'a file path string', path);
-  return parseSafetensors(fs.readFileSync(path), path);
+  const fd = fs.openSync(path, 'r');
+  try {
+    const total = fs.fstatSync(fd).size;
+    return readSafetensors(
+      total,
+      (position, into) => {
+        for (let done = 0; done < into.length;) {
+          const got = fs.readSync(fd, into, done, into.length - done, position + done);
+          if (got === 0) throw malformed(path, `the file ended at byte ${position + done} of ${total} while reading (changed while read?)`);
+          done += got;
+        }
+      },
+      path,
+    );
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** The bytes of a safetensors file holding `tensors` (F32), in the map's order (a Buffer at run time, typed Uint8Array so the typings need no @types/node). */
