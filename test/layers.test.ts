@@ -87,8 +87,21 @@ describe.each(backends)('inference layers on %s vs reference', (backend) => {
     [[1, 64, 8, 9], {}],
     [[1, 2, 5, 5], { kernel: 2, stride: 2, padding: 0 as const }],
     [[1, 1, 3, 3], { kernel: 3, stride: 1, padding: 1 }],
-  ])('maxPool2d x %j options %j (default 3x3/2 pad 1), sync and async', async (shape, opts) => {
+    [[1, 3, 11, 37], { kernel: 3, stride: 2, padding: 1 }],
+    [[2, 4, 13, 41], { kernel: 4, stride: 3, padding: 2 }],
+    [[1, 5, 9, 33], { kernel: [3, 5] as [number, number], stride: [2, 3] as [number, number], padding: [1, 2] as [number, number] }],
+    [[1, 2, 10, 35], { kernel: 5, stride: 1, padding: 2 }],
+    [[1, 2, 8, 19], { kernel: 2, stride: 2, padding: 1 }],
+  ])('maxPool2d x %j options %j (default 3x3/2 pad 1), sync and async, with and without NaNs', async (shape, opts) => {
     const x = randn(shape, { seed: 5 });
+    await expectMaxPoolMatches(x, opts);
+    // NaNs at the first, the last and a middle element: at the edges and in the interior of windows.
+    const d = x.dataSync();
+    for (const i of [0, d.length - 1, Math.floor(d.length / 2) + 3]) d[i] = NaN;
+    await expectMaxPoolMatches(x, opts);
+  });
+
+  async function expectMaxPoolMatches(x: Tensor, opts: Parameters<typeof maxPool2d>[1]): Promise<void> {
     const ref = maxPool2d(x, { ...opts, backend: 'reference' });
     const got = maxPool2d(x, { ...opts, backend });
     expect(got.shape).toEqual(ref.shape);
@@ -96,7 +109,7 @@ describe.each(backends)('inference layers on %s vs reference', (backend) => {
     const out = zeros(ref.shape as number[]);
     await maxPool2dAsync(x, { ...opts, backend, out });
     expect(Array.from(out.dataSync())).toEqual(Array.from(ref.dataSync()));
-  });
+  }
 
   it('maxPool2d hand-computed 3x3/2 pad 1 on [1, 1, 4, 4] (padding never wins over negatives)', () => {
     const x = tensor(
