@@ -88,11 +88,23 @@ export interface NativeNetworkConv {
   padding: [number, number, number, number];
   activation: 'none' | 'relu';
   algorithm?: 'auto' | 'direct';
+  /** Also pack for the blocked layout when a blocked kernel runs this conv (info()[i].blocked says if one did). */
+  blocked?: boolean;
 }
 
-/** input null: the program input x. */
+/** input null: the program input x. Blocked buffers hold N * ceil(C / cb) * cb * H * W floats; inputShape stays NCHW. */
 export type NativeNetworkStep =
   | { op: 'conv'; conv: number; input: Float32Array | null; inputShape: number[]; output: Float32Array; residual: Float32Array | null }
+  | {
+      op: 'blockedConv';
+      conv: number;
+      input: Float32Array | null;
+      inputShape: number[];
+      output: Float32Array;
+      residual: Float32Array | null;
+      cb: number;
+    }
+  | { op: 'toBlocked' | 'fromBlocked'; input: Float32Array | null; inputShape: number[]; output: Float32Array; cb: number }
   | { op: 'maxPool2d'; input: Float32Array | null; inputShape: number[]; output: Float32Array; params: number[] }
   | { op: 'globalAvgPool'; input: Float32Array | null; inputShape: number[]; output: Float32Array }
   | {
@@ -112,5 +124,11 @@ export interface NativeNetwork {
   dropProgram(program: number): void;
   /** Frees the packed weights and programs now instead of at garbage collection. */
   dispose(): void;
-  info(): { impl: string; isa: string; packedBytes: number }[];
+  info(): {
+    impl: string;
+    isa: string;
+    packedBytes: number;
+    /** The conv's blocked kernel, when it was packed for one. */
+    blocked: { impl: string; isa: string; cb: number; packedBytes: number } | null;
+  }[];
 }

@@ -5,9 +5,18 @@
 // one call (one worker-thread job for runAsync) instead of one per layer.
 //
 //   new Network(convs: { weight, shape: [K, C/G, R, S], bias | null, groups,
-//                        stride: [h, w], padding: [t, l, b, r], activation }[])
+//                        stride: [h, w], padding: [t, l, b, r], activation,
+//                        algorithm?, blocked?: boolean }[])
+//     blocked: also pack the conv for the blocked layout NCHW[cb]c when a
+//     blocked kernel of the ISA cap runs it (packed here, once, and shared by
+//     every program); info()[i].blocked says whether it did.
 //   net.addProgram(steps, inputLength): number       (program id)
 //     step: { op: 'conv', conv: index, input | null, inputShape: [N, C, H, W], output, residual | null }
+//         | { op: 'blockedConv', conv, input | null, inputShape: [N, C, H, W], output, residual | null, cb }
+//         | { op: 'toBlocked' | 'fromBlocked', input | null, inputShape: [N, C, H, W], output, cb }
+//     inputShape is always the logical NCHW shape; a blocked buffer holds
+//     BlockedFloats(N, C, H * W, cb) floats (channels rounded up to blocks of
+//     cb, the network's block size: 16 with AVX-512, else 8).
 //         | { op: 'maxPool2d', input | null, inputShape, output, params: [kh, kw, sh, sw, ph, pw] }
 //         | { op: 'globalAvgPool', input | null, inputShape, output }
 //         | { op: 'linear', input | null, inputShape: [N, in], weight, weightShape: [out, in], bias | null, output }
@@ -35,6 +44,7 @@
 #include "errors.h"
 #include "layer_args.h"
 #include "layer_worker.h"
+#include "resnext/conv_blocked.h"
 #include "resnext/conv_plan.h"
 #include "resnext/cpu_features.h"
 #include "resnext/layer_program.h"
@@ -45,6 +55,13 @@ namespace resnext_napi {
 namespace {
 
 constexpr int64_t kMax = resnext::kMaxElements;
+
+// A conv's weights packed for its blocked kernel (kernel null: none).
+struct BlockedWeights {
+  const resnext::BlockedConv* kernel = nullptr;
+  std::vector<float> packed;
+  std::vector<float> bias;  // [K], empty when the conv has none
+};
 
 struct Program {
   std::vector<resnext::LayerStep> steps;
@@ -106,8 +123,21 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
       s = resnext::ConvPlan::Create(p, w.data, b.data, popts, &plan);
       if (!s.ok()) ThrowStatus(env, s);
       plans_.push_back(std::move(plan));
+      BlockedWeights bw;
+      Napi::Value want_blocked = o.Get("blocked");
+      if (!want_blocked.IsUndefined() && !want_blocked.IsBoolean()) ThrowType(env, at + ".blocked: expected a boolean");
+      if (want_blocked.IsBoolean() && want_blocked.As<Napi::Boolean>().Value()) {
+        bw.kernel = resnext::FindBlockedConv(p, resnext::GetIsaCap());
+        if (bw.kernel != nullptr) {
+          bw.packed.assign(static_cast<size_t>(bw.kernel->packed_size(p)), 0.0f);
+          bw.kernel->pack(p, w.data, bw.packed.data());
+          if (b.data != nullptr) bw.bias.assign(b.data, b.data + p.K);
+        }
+      }
+      blocked_.push_back(std::move(bw));
     }
     for (const auto& p : plans_) reported_bytes_ += p->packed_bytes();
+    for (const auto& bw : blocked_) reported_bytes_ += static_cast<int64_t>(bw.packed.size() * sizeof(float));
     Napi::MemoryManagement::AdjustExternalMemory(env, reported_bytes_);
   }
 
@@ -121,6 +151,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
 
   void ReleasePlans(Napi::Env env) {
     plans_.clear();
+    blocked_.clear();
     if (reported_bytes_ != 0) napi_adjust_external_memory(env, -reported_bytes_, nullptr);
     reported_bytes_ = 0;
   }
@@ -146,8 +177,9 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
       s.output = out.data;
       double in_size = 0, out_size = 0;
       std::vector<F32View> reads{in};
-      if (op == "conv") {
-        s.kind = resnext::LayerStep::Kind::kConv;
+      if (op == "conv" || op == "blockedConv") {
+        const bool blocked = op == "blockedConv";
+        s.kind = blocked ? resnext::LayerStep::Kind::kBlockedConv : resnext::LayerStep::Kind::kConv;
         int64_t idx = GetInt(o.Get("conv"), (at + ".conv").c_str(), 0, static_cast<int64_t>(plans_.size()) - 1);
         auto shape = GetIntArray<4>(o.Get("inputShape"), (at + ".inputShape").c_str(), 1, kMax);
         const resnext::ConvPlan& plan = *plans_[static_cast<size_t>(idx)];
@@ -156,17 +188,40 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
         resnext::ConvParams p;
         resnext::Status st = plan.Bind(shape[0], shape[2], shape[3], &p);
         if (!st.ok()) ThrowStatus(env, st);
+        in_size = static_cast<double>(p.InputSize());
+        out_size = static_cast<double>(p.OutputSize());
+        if (blocked) {
+          const BlockedWeights& bw = blocked_[static_cast<size_t>(idx)];
+          if (bw.kernel == nullptr)
+            ThrowRange(env, at + ".conv: conv " + std::to_string(idx) +
+                                " has no blocked kernel (blocked: false or none runs it)");
+          WantCb(env, o.Get("cb"), at + ".cb");
+          s.blocked = bw.kernel;
+          s.params = p;
+          s.packed = bw.packed.data();
+          s.bias = bw.bias.empty() ? nullptr : bw.bias.data();
+          in_size = static_cast<double>(resnext::BlockedFloats(p.N, p.C, p.H * p.W, bw.kernel->cb));
+          out_size = static_cast<double>(resnext::BlockedFloats(p.N, p.K, p.P() * p.Q(), bw.kernel->cb));
+        }
         F32View res = GetOptionalFloat32Array(o.Get("residual"), (at + ".residual").c_str());
         if (res.data != nullptr) {
-          WantLength(env, res, static_cast<double>(p.OutputSize()), at + ".residual");
+          WantLength(env, res, out_size, at + ".residual");
           if (Overlaps(res, out)) ThrowRange(env, at + ".residual: must not share memory with the output");
           Pin(prog.get(), res);
         }
         s.conv = &plan;
         s.residual = res.data;
         s.N = p.N, s.H = p.H, s.W = p.W;
-        in_size = static_cast<double>(p.InputSize());
-        out_size = static_cast<double>(p.OutputSize());
+      } else if (op == "toBlocked" || op == "fromBlocked") {
+        const bool to = op == "toBlocked";
+        s.kind = to ? resnext::LayerStep::Kind::kToBlocked : resnext::LayerStep::Kind::kFromBlocked;
+        auto shape = GetIntArray<4>(o.Get("inputShape"), (at + ".inputShape").c_str(), 1, kMax);
+        s.cb = WantCb(env, o.Get("cb"), at + ".cb");
+        s.N = shape[0], s.C = shape[1], s.hw = shape[2] * shape[3];
+        const double plain = static_cast<double>(s.N) * s.C * s.hw;
+        const double blocked = static_cast<double>(s.N) * ((s.C + s.cb - 1) / s.cb) * s.cb * s.hw;
+        in_size = to ? plain : blocked;
+        out_size = to ? blocked : plain;
       } else if (op == "maxPool2d") {
         s.kind = resnext::LayerStep::Kind::kMaxPool2d;
         s.pool = GetMaxPoolParams(o.Get("inputShape"), o.Get("params"), at + ".");
@@ -199,8 +254,10 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
         in_size = static_cast<double>(xs[0]) * xs[1];
         out_size = static_cast<double>(xs[0]) * ws[0];
       } else {
-        ThrowRange(env,
-                   at + ".op: expected 'conv', 'maxPool2d', 'globalAvgPool' or 'linear' but received '" + op + "'");
+        ThrowRange(env, at +
+                            ".op: expected 'conv', 'blockedConv', 'toBlocked', 'fromBlocked', 'maxPool2d', "
+                            "'globalAvgPool' or 'linear' but received '" +
+                            op + "'");
       }
       if (in.data != nullptr) {
         WantLength(env, in, in_size, at + ".input");
@@ -217,6 +274,23 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     }
     programs_.push_back(std::move(prog));
     return Napi::Number::New(env, static_cast<double>(programs_.size() - 1));
+  }
+
+  // The network's block size: every blocked kernel of the ISA cap in force
+  // when the network was made has the same cb (16 with AVX-512, else 8).
+  int Cb() const {
+    for (const auto& bw : blocked_)
+      if (bw.kernel != nullptr) return bw.kernel->cb;
+    return 0;
+  }
+
+  // A step's cb, which must be the network's.
+  int WantCb(Napi::Env env, const Napi::Value& v, const std::string& name) const {
+    const int cb = Cb();
+    if (cb == 0) ThrowRange(env, name + ": the network has no blocked kernel (no conv was packed blocked)");
+    int64_t got = GetInt(v, name.c_str(), 1, 64);
+    if (got != cb) ThrowRange(env, name + ": expected " + std::to_string(cb) + " but received " + std::to_string(got));
+    return cb;
   }
 
   // The program to run, checked: live, not running, x of the right size and not aliasing an output.
@@ -294,12 +368,24 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
       o.Set("impl", Napi::String::New(env, plans_[i]->impl().name));
       o.Set("isa", Napi::String::New(env, resnext::IsaName(plans_[i]->impl().isa)));
       o.Set("packedBytes", Napi::Number::New(env, static_cast<double>(plans_[i]->packed_bytes())));
+      const BlockedWeights& bw = blocked_[i];
+      if (bw.kernel != nullptr) {
+        Napi::Object b = Napi::Object::New(env);
+        b.Set("impl", Napi::String::New(env, bw.kernel->name));
+        b.Set("isa", Napi::String::New(env, resnext::IsaName(bw.kernel->isa)));
+        b.Set("cb", Napi::Number::New(env, bw.kernel->cb));
+        b.Set("packedBytes", Napi::Number::New(env, static_cast<double>(bw.packed.size() * sizeof(float))));
+        o.Set("blocked", b);
+      } else {
+        o.Set("blocked", env.Null());
+      }
       a.Set(static_cast<uint32_t>(i), o);
     }
     return a;
   }
 
   std::vector<std::unique_ptr<resnext::ConvPlan>> plans_;
+  std::vector<BlockedWeights> blocked_;  // one per plan
   std::vector<std::unique_ptr<Program>> programs_;
   int64_t reported_bytes_ = 0;
 };
