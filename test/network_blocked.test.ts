@@ -46,7 +46,7 @@ describe.runIf(hasCpu)('blocked CPU lowering: whole networks vs the float64 refe
   ] as const;
   for (const c of cases) {
     describe(`${c.name} x=[${c.shape.join(', ')}]`, () => {
-      const x = randn([...c.shape], { seed: 7 });
+      const x = randn([...c.shape] as number[], { seed: 7 });
       // One model: a forward with another layout rebuilds its engine, packed under the ISA cap then in force.
       const m = model(c.make, 3);
       let ref: Float32Array | null = null;
@@ -78,7 +78,9 @@ describe.runIf(hasCpu)('blocked CPU lowering: whole networks vs the float64 refe
                 expect(info.find((p) => p.name === 'layer3.0.conv1')!.layout).toBe(layout === 'auto' ? 'NCHW' : `NCHW${cbOf(isa)}c`);
               }
               const e = relErr(out[layout], r);
-              console.log(`${c.name} [${c.shape.join(', ')}] isa ${isa} layout ${layout}: ${blocked.length} convs blocked, rel err ${e.toExponential(2)}`);
+              console.log(
+                `${c.name} [${c.shape.join(', ')}] isa ${isa} layout ${layout}: ${blocked.length} convs blocked, rel err ${e.toExponential(2)}`,
+              );
               expect(e).toBeLessThanOrEqual(1e-4);
             }
             expect(relErr(out.auto, out.nchw)).toBeLessThanOrEqual(1e-5);
@@ -154,7 +156,9 @@ describe.runIf(hasCpu)('native Network: blocked step records are checked', () =>
     expect(net.info()[0].blocked).toMatchObject({ cb, impl: `conv1x1_nchw${cb}c_${isas[0]}` });
     expect(net.addProgram([step] as never, 1)).toBe(0);
     expect(() => net.addProgram([{ ...step, cb: 24 - cb }] as never, 1)).toThrow(RangeError);
-    expect(() => net.addProgram([{ ...step, cb: 24 - cb }] as never, 1)).toThrow(new RegExp(`steps\\[0\\]\\.cb: expected ${cb} but received ${24 - cb}`));
+    expect(() => net.addProgram([{ ...step, cb: 24 - cb }] as never, 1)).toThrow(
+      new RegExp(`steps\\[0\\]\\.cb: expected ${cb} but received ${24 - cb}`),
+    );
     expect(() => net.addProgram([{ ...step, output: f(32 * 16 - 1) }] as never, 1)).toThrow(/steps\[0\]\.output/);
     expect(() => net.addProgram([{ ...step, residual: f(32 * 15) }] as never, 1)).toThrow(/steps\[0\]\.residual/);
     // 10 channels take ceil(10 / cb) * cb lanes per pixel in the blocked buffer.
@@ -185,7 +189,8 @@ describe.runIf(hasCpu)('native Network: blocked step records are checked', () =>
     );
     net.run(id, x);
     expect(Array.from(back)).toEqual(Array.from(x));
-    for (let p = 0; p < HW; p++) for (let c = 0; c < Cp; c++) expect(mid[(Math.floor(c / cb) * HW + p) * cb + (c % cb)]).toBe(c < C ? x[c * HW + p] : 0);
+    for (let p = 0; p < HW; p++)
+      for (let c = 0; c < Cp; c++) expect(mid[(Math.floor(c / cb) * HW + p) * cb + (c % cb)]).toBe(c < C ? x[c * HW + p] : 0);
     net.dispose();
   });
 });

@@ -19,7 +19,14 @@ const { binding: ortBinding, initOrt } = require('onnxruntime-node/dist/binding'
 const { networkModel } = require(path.join(root, 'dist', 'cjs', 'onnx', 'export.js'));
 
 function args() {
-  const a = { models: ['resnext50_32x4d', 'resnet50'], batch: [1, 8], rounds: 5, threads: 2, size: 224, layouts: ['auto', 'nchw', 'blocked'] };
+  const a = {
+    models: ['resnext50_32x4d', 'resnet50'],
+    batch: [1, 8],
+    rounds: 5,
+    threads: 2,
+    size: 224,
+    layouts: ['auto', 'nchw', 'blocked'],
+  };
   const argv = process.argv.slice(2);
   for (let i = 0; i < argv.length; i += 2) {
     const k = argv[i].replace(/^--/, ''),
@@ -56,7 +63,9 @@ async function bench(name, N, a) {
   const ref = rx.presets[name]({ seed: 1 });
   const onnx = ortSession(networkModel(ref, N, a.size), a.threads);
   const feeds = { input: new ort.Tensor('float32', x.dataSync(), [N, 3, a.size, a.size]) };
-  const fetches = { logits: new ort.Tensor('float32', new Float32Array(N * ref.architecture.numClasses), [N, ref.architecture.numClasses]) };
+  const fetches = {
+    logits: new ort.Tensor('float32', new Float32Array(N * ref.architecture.numClasses), [N, ref.architecture.numClasses]),
+  };
   variants.push({ label: 'ORT', run: async () => onnx.run(feeds, fetches, {}) });
   for (const layout of a.layouts) {
     const m = rx.presets[name]({ seed: 1 });
@@ -81,7 +90,12 @@ async function bench(name, N, a) {
     }
   }
   const ortMs = median(times[0]);
-  const lines = [`### ${name}, batch ${N}, ${a.threads} threads, ${a.size}x${a.size}, ${a.rounds} rounds`, '', '| variant | median ms | min ms | ORT / variant |', '|---|---|---|---|'];
+  const lines = [
+    `### ${name}, batch ${N}, ${a.threads} threads, ${a.size}x${a.size}, ${a.rounds} rounds`,
+    '',
+    '| variant | median ms | min ms | ORT / variant |',
+    '|---|---|---|---|',
+  ];
   variants.forEach((v, i) => {
     const m = median(times[i]);
     lines.push(`| ${v.label} | ${m.toFixed(2)} | ${Math.min(...times[i]).toFixed(2)} | ${(ortMs / m).toFixed(3)} |`);
