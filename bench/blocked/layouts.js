@@ -2,9 +2,11 @@
 // ('auto': layer1 and layer2 blocked; 'blocked': every stage that has blocked
 // kernels; 'nchw': none) against onnxruntime-node's whole graph, interleaved in
 // one process: each round runs every variant `reps` times and keeps the
-// fastest; the table gives the median over rounds and each variant's ratio to
-// ORT (ORT time / ours, > 1: ours faster). Prints a markdown table; writes
-// nothing. Needs dist/ (node scripts/build-ts.js).
+// fastest; the table gives the median over rounds, each variant's ratio to
+// ORT (ORT time / ours, > 1: ours faster) from the medians and, in brackets,
+// the median of the per-round ratios (robust to a round slowed by another
+// process), and the same two against our 'nchw' layout. Prints a markdown
+// table; writes nothing. Needs dist/ (node scripts/build-ts.js).
 //
 //   node bench/blocked/layouts.js [--models resnext50_32x4d,resnet50] [--batch 1,8]
 //        [--rounds 5] [--threads 2] [--size 224] [--layouts auto,nchw,blocked]
@@ -89,16 +91,21 @@ async function bench(name, N, a) {
       times[k].push(best);
     }
   }
-  const ortMs = median(times[0]);
+  const nchw = variants.findIndex((v) => v.label.startsWith('ours nchw'));
+  const ratio = (base, i) =>
+    base < 0
+      ? '-'
+      : `${(median(times[base]) / median(times[i])).toFixed(3)} (${median(times[i].map((t, r) => times[base][r] / t)).toFixed(3)})`;
   const lines = [
     `### ${name}, batch ${N}, ${a.threads} threads, ${a.size}x${a.size}, ${a.rounds} rounds`,
     '',
-    '| variant | median ms | min ms | ORT / variant |',
-    '|---|---|---|---|',
+    '| variant | median ms | min ms | ORT / variant | ours nchw / variant |',
+    '|---|---|---|---|---|',
   ];
   variants.forEach((v, i) => {
-    const m = median(times[i]);
-    lines.push(`| ${v.label} | ${m.toFixed(2)} | ${Math.min(...times[i]).toFixed(2)} | ${(ortMs / m).toFixed(3)} |`);
+    lines.push(
+      `| ${v.label} | ${median(times[i]).toFixed(2)} | ${Math.min(...times[i]).toFixed(2)} | ${ratio(0, i)} | ${ratio(nchw, i)} |`,
+    );
   });
   return lines.join('\n');
 }
