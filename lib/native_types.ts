@@ -88,8 +88,11 @@ export interface NativeNetworkConv {
   padding: [number, number, number, number];
   activation: 'none' | 'relu';
   algorithm?: 'auto' | 'direct';
-  /** Also pack for the blocked layout when a blocked kernel runs this conv (info()[i].blocked says if one did). */
-  blocked?: boolean;
+  /**
+   * Convs sharing a group number run in the blocked layout all together or not at all: packed for their
+   * blocked kernels when one runs each of them (info()[i].blocked says whether it did).
+   */
+  blockedGroup?: number;
 }
 
 /** input null: the program input x. Blocked buffers hold N * ceil(C / cb) * cb * H * W floats; inputShape stays NCHW. */
@@ -128,7 +131,7 @@ export interface NativeNetwork {
     impl: string;
     isa: string;
     packedBytes: number;
-    /** The conv's blocked kernel, when it was packed for one. */
-    blocked: { impl: string; isa: string; cb: number; packedBytes: number } | null;
+    /** The conv's blocked kernel (then also impl), when it was packed for one. */
+    blocked: { impl: string; cb: number } | null;
   }[];
 }

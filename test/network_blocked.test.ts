@@ -142,13 +142,23 @@ describe.runIf(hasCpu)('native Network: blocked step records are checked', () =>
   const conv = { weight: w, shape: [32, 16, 1, 1], bias: null, groups: 1, stride: [1, 1], padding: [0, 0, 0, 0], activation: 'relu' };
   const cb = cbOf(isas[0]);
   const f = (n: number): Float32Array => new Float32Array(n);
-  const blockedNet = (): NonNullable<typeof b>['Network'] extends (new (...a: infer A) => infer R) | undefined ? R : never =>
-    new b!.Network!([{ ...conv, blocked: true }] as never);
+  type Net = InstanceType<NonNullable<NonNullable<typeof b>['Network']>>;
+  const blockedNet = (): Net => new b!.Network!([{ ...conv, blockedGroup: 0 }] as never);
 
   it('a conv without blocked weights, a wrong cb, wrong blocked buffer sizes and an unknown op are RangeErrors naming the field', () => {
     const plain = new b!.Network!([conv] as never);
     const step = { op: 'blockedConv', conv: 0, input: f(16 * 16), inputShape: [1, 16, 4, 4], output: f(32 * 16), residual: null, cb };
     expect(() => plain.addProgram([step] as never, 1)).toThrow(/steps\[0\]\.conv: conv 0 has no blocked kernel/);
+    // A group is blocked all together or not at all: a 5x5 conv (no blocked kernel) keeps the 1x1 of its group NCHW.
+    const w5 = randn([16, 16, 5, 5], { seed: 2 }).dataSync();
+    const mixed = new b!.Network!([
+      { ...conv, blockedGroup: 3 },
+      { ...conv, weight: w5, shape: [16, 16, 5, 5], padding: [2, 2, 2, 2], blockedGroup: 3 },
+      { ...conv, blockedGroup: 4 },
+    ] as never);
+    expect(mixed.info().map((p) => p.blocked?.cb ?? 0)).toEqual([0, 0, cb]);
+    expect(mixed.info()[0].impl).not.toMatch(/nchw\d+c/);
+    mixed.dispose();
     expect(() => plain.addProgram([{ op: 'toBlocked', input: null, inputShape: [1, 16, 4, 4], output: f(256), cb }] as never, 256)).toThrow(
       /steps\[0\]\.cb: the network has no blocked kernel/,
     );
@@ -167,7 +177,8 @@ describe.runIf(hasCpu)('native Network: blocked step records are checked', () =>
     expect(() => net.addProgram([{ ...to, output: f(10 * 9) }] as never, 1)).toThrow(/steps\[0\]\.output/);
     expect(() => net.addProgram([{ ...to, op: 'fromBlocked' }] as never, 1)).toThrow(/steps\[0\]\.input/);
     expect(() => net.addProgram([{ ...to, op: 'toNHWC' }] as never, 1)).toThrow(/steps\[0\]\.op: expected 'conv', 'blockedConv'/);
-    expect(() => new b!.Network!([{ ...conv, blocked: 1 }] as never)).toThrow(TypeError);
+    expect(() => new b!.Network!([{ ...conv, blockedGroup: -1 }] as never)).toThrow(/convs\[0\]\.blockedGroup/);
+    expect(() => new b!.Network!([{ ...conv, blockedGroup: 'a' }] as never)).toThrow(TypeError);
     net.dispose();
     plain.dispose();
   });

@@ -55,7 +55,7 @@ function stageConvs(net: FusedNetwork): number[][] {
 /** Slot offsets in floats: 16 floats = 64 bytes, one cache line and one AVX-512 vector. */
 const ALIGN = 16;
 
-function convSpec(c: FusedNetwork['convs'][number], algorithm: 'auto' | 'direct', blocked = false): NativeNetworkConv {
+function convSpec(c: FusedNetwork['convs'][number], algorithm: 'auto' | 'direct', blockedGroup?: number): NativeNetworkConv {
   const d = c.def;
   return {
     weight: c.weight.dataSync(),
@@ -66,7 +66,7 @@ function convSpec(c: FusedNetwork['convs'][number], algorithm: 'auto' | 'direct'
     padding: [d.padding, d.padding, d.padding, d.padding],
     activation: c.activation,
     algorithm,
-    blocked,
+    ...(blockedGroup === undefined ? {} : { blockedGroup }),
   };
 }
 
@@ -111,20 +111,18 @@ function logitsOf(plan: NetworkPlan, views: (Float32Array | null)[]): Tensor {
 function programLowering(b: NativeCpuBinding, net: FusedNetwork, algorithm: 'auto' | 'direct', layout: CpuLayout): NetworkLowering {
   if (!b.Network) throw new ResnextError(ERROR_CODES.BACKEND_UNAVAILABLE, 'The cpu addon lacks the native Network class');
   const stages = stageConvs(net);
-  const candidates = new Set(stages.slice(0, layout === 'nchw' ? 0 : layout === 'auto' ? AUTO_BLOCKED_STAGES : stages.length).flat());
+  // Each candidate stage is a blocked group: the native Network packs it blocked only if every conv in it has a kernel.
+  const stageOf = new Map<number, number>();
+  stages.slice(0, layout === 'nchw' ? 0 : layout === 'auto' ? AUTO_BLOCKED_STAGES : stages.length).forEach((convs, s) => {
+    for (const i of convs) stageOf.set(i, s);
+  });
   let network: NativeNetwork;
   try {
-    network = new b.Network(net.convs.map((c, i) => convSpec(c, algorithm, candidates.has(i))));
+    network = new b.Network(net.convs.map((c, i) => convSpec(c, algorithm, stageOf.get(i))));
   } catch (err) {
     rethrowNative(err, 'network (cpu)');
   }
-  // A candidate stage runs blocked only if every conv in it got a blocked kernel (one cb per network).
-  const native = network.info();
-  const convLayouts: Layout[] = net.convs.map(() => 'NCHW');
-  for (const convs of stages) {
-    if (!convs.every((i) => candidates.has(i) && native[i].blocked)) continue;
-    for (const i of convs) convLayouts[i] = native[i].blocked!.cb === 16 ? 'NCHW16c' : 'NCHW8c';
-  }
+  const convLayouts: Layout[] = network.info().map((p) => (p.blocked === null ? 'NCHW' : p.blocked.cb === 16 ? 'NCHW16c' : 'NCHW8c'));
   const fcWeight = net.fc.weight.dataSync(),
     fcBias = net.fc.bias.dataSync();
   return {
@@ -194,12 +192,7 @@ function programLowering(b: NativeCpuBinding, net: FusedNetwork, algorithm: 'aut
         dispose: () => network.dropProgram(id),
       };
     },
-    info: () =>
-      network.info().map((p, i) => {
-        if (convLayouts[i] === 'NCHW' || !p.blocked) return toInfo(net, i, p);
-        // Both packings are held (the NCHW plan validates the conv's shapes).
-        return toInfo(net, i, { ...p.blocked, packedBytes: p.packedBytes + p.blocked.packedBytes }, convLayouts[i]);
-      }),
+    info: () => network.info().map((p, i) => toInfo(net, i, p, convLayouts[i])),
     dispose: () => network.dispose(),
   };
 }

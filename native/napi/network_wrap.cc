@@ -6,10 +6,12 @@
 //
 //   new Network(convs: { weight, shape: [K, C/G, R, S], bias | null, groups,
 //                        stride: [h, w], padding: [t, l, b, r], activation,
-//                        algorithm?, blocked?: boolean }[])
-//     blocked: also pack the conv for the blocked layout NCHW[cb]c when a
-//     blocked kernel of the ISA cap runs it (packed here, once, and shared by
-//     every program); info()[i].blocked says whether it did.
+//                        algorithm?, blockedGroup?: number }[])
+//     blockedGroup (>= 0): the convs sharing the number run in the blocked
+//     layout NCHW[cb]c, all of them or none: when a blocked kernel of the ISA
+//     cap runs every one of them, each is packed for its kernel (here, once,
+//     shared by every program; its plan is that kernel's registry row, so one
+//     packing serves both) and info()[i].blocked names the kernel.
 //   net.addProgram(steps, inputLength): number       (program id)
 //     step: { op: 'conv', conv: index, input | null, inputShape: [N, C, H, W], output, residual | null }
 //         | { op: 'blockedConv', conv, input | null, inputShape: [N, C, H, W], output, residual | null, cb }
@@ -35,6 +37,7 @@
 #include <napi.h>
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -55,13 +58,6 @@ namespace resnext_napi {
 namespace {
 
 constexpr int64_t kMax = resnext::kMaxElements;
-
-// A conv's weights packed for its blocked kernel (kernel null: none).
-struct BlockedWeights {
-  const resnext::BlockedConv* kernel = nullptr;
-  std::vector<float> packed;
-  std::vector<float> bias;  // [K], empty when the conv has none
-};
 
 struct Program {
   std::vector<resnext::LayerStep> steps;
@@ -86,15 +82,27 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     Napi::Env env = info.Env();
     if (info.Length() < 1 || !info[0].IsArray()) ThrowType(env, "Network: expected an array of convolutions");
     Napi::Array convs = info[0].As<Napi::Array>();
+    // Parse and check every spec first: a blocked group is decided on all its members.
+    struct Spec {
+      resnext::ConvParams p;
+      F32View w, b;
+      resnext::ConvPlanOptions popts;
+      int64_t group = -1;
+      const resnext::BlockedConv* kernel = nullptr;
+    };
+    std::vector<Spec> specs;
     for (uint32_t i = 0; i < convs.Length(); ++i) {
       std::string at = "convs[" + std::to_string(i) + "]";
       Napi::Value v = convs.Get(i);
       if (!v.IsObject()) ThrowType(env, at + ": expected an object");
       Napi::Object o = v.As<Napi::Object>();
-      F32View w = GetFloat32Array(o.Get("weight"), (at + ".weight").c_str());
+      Spec sp;
+      F32View& w = sp.w;
+      F32View& b = sp.b;
+      resnext::ConvParams& p = sp.p;
+      w = GetFloat32Array(o.Get("weight"), (at + ".weight").c_str());
       auto ws = GetIntArray<4>(o.Get("shape"), (at + ".shape").c_str(), 1, kMax);
-      F32View b = GetOptionalFloat32Array(o.Get("bias"), (at + ".bias").c_str());
-      resnext::ConvParams p;
+      b = GetOptionalFloat32Array(o.Get("bias"), (at + ".bias").c_str());
       p.K = ws[0], p.R = ws[2], p.S = ws[3];
       p.G = GetInt(o.Get("groups"), (at + ".groups").c_str(), 1, kMax);
       p.C = ws[1] * p.G;
@@ -117,27 +125,32 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
         ThrowRange(env, at + ".weight: expected " + std::to_string(p.WeightSize()) + " elements");
       if (b.data != nullptr && b.length != p.K)
         ThrowRange(env, at + ".bias: expected " + std::to_string(p.K) + " elements");
-      resnext::ConvPlanOptions popts;
-      popts.direct_only = GetDirectOnly(o.Get("algorithm"), (at + ".algorithm").c_str());
+      sp.popts.direct_only = GetDirectOnly(o.Get("algorithm"), (at + ".algorithm").c_str());
+      Napi::Value group = o.Get("blockedGroup");
+      if (!group.IsUndefined()) sp.group = GetInt(group, (at + ".blockedGroup").c_str(), 0, kMax);
+      specs.push_back(std::move(sp));
+    }
+    // A group runs blocked only if a blocked kernel (all of one ISA, so one cb) runs each member.
+    std::map<int64_t, bool> group_ok;
+    for (Spec& sp : specs) {
+      if (sp.group < 0) continue;
+      sp.kernel = resnext::FindBlockedConv(sp.p, resnext::GetIsaCap());
+      auto it = group_ok.emplace(sp.group, true).first;
+      it->second = it->second && sp.kernel != nullptr;
+    }
+    for (Spec& sp : specs) {
+      if (sp.group >= 0 && group_ok[sp.group]) {
+        sp.popts.impl = sp.kernel->name;
+      } else {
+        sp.kernel = nullptr;
+      }
       std::unique_ptr<resnext::ConvPlan> plan;
-      s = resnext::ConvPlan::Create(p, w.data, b.data, popts, &plan);
+      resnext::Status s = resnext::ConvPlan::Create(sp.p, sp.w.data, sp.b.data, sp.popts, &plan);
       if (!s.ok()) ThrowStatus(env, s);
       plans_.push_back(std::move(plan));
-      BlockedWeights bw;
-      Napi::Value want_blocked = o.Get("blocked");
-      if (!want_blocked.IsUndefined() && !want_blocked.IsBoolean()) ThrowType(env, at + ".blocked: expected a boolean");
-      if (want_blocked.IsBoolean() && want_blocked.As<Napi::Boolean>().Value()) {
-        bw.kernel = resnext::FindBlockedConv(p, resnext::GetIsaCap());
-        if (bw.kernel != nullptr) {
-          bw.packed.assign(static_cast<size_t>(bw.kernel->packed_size(p)), 0.0f);
-          bw.kernel->pack(p, w.data, bw.packed.data());
-          if (b.data != nullptr) bw.bias.assign(b.data, b.data + p.K);
-        }
-      }
-      blocked_.push_back(std::move(bw));
+      blocked_.push_back(sp.kernel);
     }
     for (const auto& p : plans_) reported_bytes_ += p->packed_bytes();
-    for (const auto& bw : blocked_) reported_bytes_ += static_cast<int64_t>(bw.packed.size() * sizeof(float));
     Napi::MemoryManagement::AdjustExternalMemory(env, reported_bytes_);
   }
 
@@ -191,17 +204,17 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
         in_size = static_cast<double>(p.InputSize());
         out_size = static_cast<double>(p.OutputSize());
         if (blocked) {
-          const BlockedWeights& bw = blocked_[static_cast<size_t>(idx)];
-          if (bw.kernel == nullptr)
+          const resnext::BlockedConv* kernel = blocked_[static_cast<size_t>(idx)];
+          if (kernel == nullptr)
             ThrowRange(env, at + ".conv: conv " + std::to_string(idx) +
-                                " has no blocked kernel (blocked: false or none runs it)");
+                                " has no blocked kernel (no blockedGroup, or not every conv of its group has one)");
           WantCb(env, o.Get("cb"), at + ".cb");
-          s.blocked = bw.kernel;
+          s.blocked = kernel;
           s.params = p;
-          s.packed = bw.packed.data();
-          s.bias = bw.bias.empty() ? nullptr : bw.bias.data();
-          in_size = static_cast<double>(resnext::BlockedFloats(p.N, p.C, p.H * p.W, bw.kernel->cb));
-          out_size = static_cast<double>(resnext::BlockedFloats(p.N, p.K, p.P() * p.Q(), bw.kernel->cb));
+          s.packed = plan.packed_data();
+          s.bias = plan.bias_data();
+          in_size = static_cast<double>(resnext::BlockedFloats(p.N, p.C, p.H * p.W, kernel->cb));
+          out_size = static_cast<double>(resnext::BlockedFloats(p.N, p.K, p.P() * p.Q(), kernel->cb));
         }
         F32View res = GetOptionalFloat32Array(o.Get("residual"), (at + ".residual").c_str());
         if (res.data != nullptr) {
@@ -279,8 +292,8 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
   // The network's block size: every blocked kernel of the ISA cap in force
   // when the network was made has the same cb (16 with AVX-512, else 8).
   int Cb() const {
-    for (const auto& bw : blocked_)
-      if (bw.kernel != nullptr) return bw.kernel->cb;
+    for (const resnext::BlockedConv* k : blocked_)
+      if (k != nullptr) return k->cb;
     return 0;
   }
 
@@ -368,13 +381,10 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
       o.Set("impl", Napi::String::New(env, plans_[i]->impl().name));
       o.Set("isa", Napi::String::New(env, resnext::IsaName(plans_[i]->impl().isa)));
       o.Set("packedBytes", Napi::Number::New(env, static_cast<double>(plans_[i]->packed_bytes())));
-      const BlockedWeights& bw = blocked_[i];
-      if (bw.kernel != nullptr) {
+      if (const resnext::BlockedConv* k = blocked_[i]) {
         Napi::Object b = Napi::Object::New(env);
-        b.Set("impl", Napi::String::New(env, bw.kernel->name));
-        b.Set("isa", Napi::String::New(env, resnext::IsaName(bw.kernel->isa)));
-        b.Set("cb", Napi::Number::New(env, bw.kernel->cb));
-        b.Set("packedBytes", Napi::Number::New(env, static_cast<double>(bw.packed.size() * sizeof(float))));
+        b.Set("impl", Napi::String::New(env, k->name));
+        b.Set("cb", Napi::Number::New(env, k->cb));
         o.Set("blocked", b);
       } else {
         o.Set("blocked", env.Null());
@@ -385,7 +395,8 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
   }
 
   std::vector<std::unique_ptr<resnext::ConvPlan>> plans_;
-  std::vector<BlockedWeights> blocked_;  // one per plan
+  // One per plan: its blocked kernel, whose packing the plan holds, or null.
+  std::vector<const resnext::BlockedConv*> blocked_;
   std::vector<std::unique_ptr<Program>> programs_;
   int64_t reported_bytes_ = 0;
 };
