@@ -207,13 +207,16 @@ describe.runIf(hasCpu)('native Network: blocked step records are checked', () =>
 });
 
 describe.runIf(hasCpu)('layout option', () => {
-  it("forward and prepare check it: 'auto' | 'blocked' | 'nchw'; a GPU backend refuses it", async () => {
+  it("forward and prepare check it: 'auto' | 'blocked' | 'nchw'; mode 'layer' refuses 'blocked'", async () => {
     const m = resnext({ depth: 50, cardinality: 2, width: 2, numClasses: 4, seed: 1 });
     const x = randn([1, 3, 32, 32], { seed: 2 });
     await expect(m.forward(x, { layout: 'nhwc' as never })).rejects.toThrow(RangeError);
     await expect(m.forward(x, { layout: 'nhwc' as never })).rejects.toThrow(/layout/);
     await expect(m.forward(x, { layout: 3 as never })).rejects.toThrow(TypeError);
     expect(() => m.prepare({ layout: 'NCHW' as never })).toThrow(RangeError);
+    await expect(m.forward(x, { mode: 'layer', layout: 'blocked' })).rejects.toThrow(
+      /with mode 'layer'.* for layout but received 'blocked'/,
+    );
     m.prepare({ layout: 'nchw' });
     expect(m.planInfo().every((p) => p.layout === 'NCHW')).toBe(true);
     m.prepare({ layout: 'blocked' });

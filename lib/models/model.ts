@@ -313,6 +313,8 @@ export class ResNeXtModel {
         throw new ResnextError(ERROR_CODES.UNSUPPORTED, `The unfused forward is not implemented on the ${backend.name} backend`);
       return (await forwardUnfused(this.architecture, this.#state, xt, backend.name, algorithm)) as Tensor<Shape2>;
     }
+    if (options.mode === 'layer' && layout === 'blocked')
+      throw invalidValue('layout', "'auto' or 'nchw' with mode 'layer' (one NCHW kernel call per layer)", layout);
     return (await this.#hostEngineFor(backend, options.mode, algorithm, layout).forward(xt)) as Tensor<Shape2>;
   }
 
