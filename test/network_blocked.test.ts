@@ -215,7 +215,7 @@ describe.runIf(hasCpu)('layout option', () => {
     await expect(m.forward(x, { layout: 3 as never })).rejects.toThrow(TypeError);
     expect(() => m.prepare({ layout: 'NCHW' as never })).toThrow(RangeError);
     await expect(m.forward(x, { mode: 'layer', layout: 'blocked' })).rejects.toThrow(
-      /with mode 'layer'.* for layout but received 'blocked'/,
+      /with mode 'layer'.* for layout but received "blocked"/,
     );
     m.prepare({ layout: 'nchw' });
     expect(m.planInfo().every((p) => p.layout === 'NCHW')).toBe(true);
