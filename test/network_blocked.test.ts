@@ -63,9 +63,13 @@ describe.runIf(hasCpu)('blocked CPU lowering: whole networks vs the float64 refe
               out[layout] = (await m.forward(x, { backend: 'cpu', layout })).dataSync();
               const info = m.planInfo();
               const blocked = info.filter((p) => p.layout !== 'NCHW');
-              if (c.name === 'resnet50' || layout === 'nchw') {
-                // ResNet-50's dense 3x3s have no blocked kernel, so no stage of it runs blocked.
+              if (layout === 'nchw') {
                 expect(blocked).toEqual([]);
+              } else if (c.name === 'resnet50') {
+                // Its dense 3x3s have no blocked kernel: only the 1x1s run blocked (auto: layer1-2's 14 and 2 shortcuts).
+                expect(blocked.length).toBe(layout === 'auto' ? 16 : 36);
+                for (const p of blocked) expect(p.impl).toBe(`conv1x1_nchw${cbOf(isa)}c_${isa}`);
+                expect(info.find((p) => p.name === 'layer1.0.conv2')).toMatchObject({ layout: 'NCHW' });
               } else {
                 // auto: layer1 and layer2 (3 + 4 blocks, 3 convs each, 2 shortcuts); blocked: every conv but the stem.
                 expect(blocked.length).toBe(layout === 'auto' ? 23 : 52);

@@ -195,6 +195,30 @@ describe('compilePlan layouts', () => {
     expectNoSharedLiveSlots(plan);
   });
 
+  it('resnet50 with layer1-2 1x1s blocked and their dense 3x3s NCHW: a reorder pair around each 3x3, nothing else', () => {
+    const m = resnext({ depth: 50, cardinality: 1, width: 64, numClasses: 10, seed: 1 });
+    const net = fuseNetwork(m.architecture, m.stateDict({ copy: true }));
+    const blocked = stageRule(net, 2, 'NCHW16c');
+    const rule: LayoutRule = {
+      layout: 'NCHW',
+      convLayout: (i, shape) => (net.convs[i].def.kernel === 3 ? 'NCHW' : blocked.convLayout!(i, shape)),
+    };
+    const plan = compilePlan(net, [1, 3, 57, 61], rule);
+    const reorders = plan.steps.filter((s) => s.op === 'reorder');
+    // In after the max pool, out before layer3, and out/in around each of layer1-2's 7 3x3s.
+    expect(reorders.length).toBe(2 + 2 * 7);
+    plan.steps.forEach((s, i) => {
+      if (s.op !== 'conv' || net.convs[s.conv].def.kernel !== 3 || !/^layer[12]\./.test(net.convs[s.conv].def.name)) return;
+      expect(plan.steps[i - 1]).toMatchObject({ op: 'reorder', y: s.x });
+      // Its output goes back to NCHW16c for conv3 (after the block's shortcut, when it has one).
+      const back = plan.steps.find((t) => t.op === 'reorder' && t.x === s.y)!;
+      expect(plan.values[back.y].layout).toBe('NCHW16c');
+      const reader = plan.steps.find((t) => t.op === 'conv' && t.x === back.y)!;
+      expect(reader.op === 'conv' && net.convs[reader.conv].def.name).toBe(net.convs[s.conv].def.name.replace('conv2', 'conv3'));
+    });
+    expectNoSharedLiveSlots(plan);
+  });
+
   it('checkPlan refuses a conv that reads a value in another layout, a no-op reorder and a blocked value without its padding', () => {
     const plan = compilePlan(net50, [1, 3, 32, 32], stageRule(net50, 2, 'NCHW16c'));
     const broken = structuredClone(plan);

@@ -46,10 +46,10 @@ export interface ForwardOptions {
    */
   mode?: ForwardMode;
   /**
-   * Fused CPU path, mode 'network' only: where activations are kept in the blocked channel layout
-   * (NCHW16c with AVX-512, NCHW8c otherwise). 'auto' (default): the stages at 56x56 and 28x28 in ImageNet
-   * (layer1, layer2) when every conv in them has a blocked kernel; 'blocked': every stage that has them;
-   * 'nchw': none (to compare). Undefined keeps the prepared engine's choice. See docs/engine.md.
+   * Fused CPU path, mode 'network' only: which convs run in the blocked channel layout (NCHW16c with
+   * AVX-512, NCHW8c otherwise). 'auto' (default): those of the stages at 56x56 and 28x28 in ImageNet
+   * (layer1, layer2) that have a blocked kernel; 'blocked': those of every stage; 'nchw': none (to
+   * compare). Undefined keeps the prepared engine's choice. See docs/engine.md.
    */
   layout?: CpuLayout;
   /**
