@@ -13,8 +13,7 @@
 // NCHW gemm and the grouped Winograd are level or faster
 // (docs/network-profile.md). A conv of those stages without a blocked kernel
 // (ResNet-50's dense 3x3s) runs its NCHW plan between two conversions: for
-// ResNet-50 that measured level at batch 1 and 5% faster at batch 8 than
-// keeping the stages NCHW. 'blocked' runs every stage so, 'nchw' none; the
+// ResNet-50 that measured level (within +-5%) with keeping the stages NCHW. 'blocked' runs every stage so, 'nchw' none; the
 // per-layer mode always runs NCHW.
 // Two ways to run a lowered plan, both off the event loop and on the same
 // kernels and buffers (so they agree bit for bit):
