@@ -88,11 +88,26 @@ export interface NativeNetworkConv {
   padding: [number, number, number, number];
   activation: 'none' | 'relu';
   algorithm?: 'auto' | 'direct';
+  /**
+   * Convs sharing a group number run in the blocked layout all together or not at all: packed for their
+   * blocked kernels when one runs each of them (info()[i].blocked says whether it did).
+   */
+  blockedGroup?: number;
 }
 
-/** input null: the program input x. */
+/** input null: the program input x. Blocked buffers hold N * ceil(C / cb) * cb * H * W floats; inputShape stays NCHW. */
 export type NativeNetworkStep =
   | { op: 'conv'; conv: number; input: Float32Array | null; inputShape: number[]; output: Float32Array; residual: Float32Array | null }
+  | {
+      op: 'blockedConv';
+      conv: number;
+      input: Float32Array | null;
+      inputShape: number[];
+      output: Float32Array;
+      residual: Float32Array | null;
+      cb: number;
+    }
+  | { op: 'toBlocked' | 'fromBlocked'; input: Float32Array | null; inputShape: number[]; output: Float32Array; cb: number }
   | { op: 'maxPool2d'; input: Float32Array | null; inputShape: number[]; output: Float32Array; params: number[] }
   | { op: 'globalAvgPool'; input: Float32Array | null; inputShape: number[]; output: Float32Array }
   | {
@@ -112,5 +127,11 @@ export interface NativeNetwork {
   dropProgram(program: number): void;
   /** Frees the packed weights and programs now instead of at garbage collection. */
   dispose(): void;
-  info(): { impl: string; isa: string; packedBytes: number }[];
+  info(): {
+    impl: string;
+    isa: string;
+    packedBytes: number;
+    /** The conv's blocked kernel (then also impl), when it was packed for one. */
+    blocked: { impl: string; cb: number } | null;
+  }[];
 }

@@ -42,11 +42,22 @@ for (const [xs, ws, o] of cases) {
   for (let i = 0; i < y.length; i++) { d = Math.max(d, Math.abs(y[i] - ref[i])); m = Math.max(m, Math.abs(ref[i])); }
   worst = Math.max(worst, d / m);
 }
-console.log(JSON.stringify({ best: info.best, avx512f: info.features.avx512f, worst, impls }));
+// A whole network in the blocked layout (NCHW8c with AVX2), 12-channel stages leaving padding lanes.
+(async () => {
+  const m = r.resnext({ depth: 50, cardinality: 3, width: 4, numClasses: 10, seed: 1 });
+  const x = r.randn([1, 3, 32, 32], { seed: 4 });
+  const y = (await m.forward(x, { backend: 'cpu', layout: 'blocked' })).dataSync();
+  const layouts = [...new Set(m.planInfo().map((p) => p.layout))];
+  for (const p of m.planInfo()) if (p.layout !== 'NCHW') impls.push(p.impl);
+  const ref = (await m.forward(x, { backend: 'reference' })).dataSync();
+  let d = 0, mm = 0;
+  for (let i = 0; i < y.length; i++) { d = Math.max(d, Math.abs(y[i] - ref[i])); mm = Math.max(mm, Math.abs(ref[i])); }
+  console.log(JSON.stringify({ best: info.best, avx512f: info.features.avx512f, worst, impls, network: d / mm, layouts }));
+})();
 `;
 
 describe.skipIf(!hasValgrind || !built)('no SIGILL without AVX-512 (under valgrind, an AVX2-only CPU)', () => {
-  it('detects AVX2, runs every kernel family on it, and matches the reference', () => {
+  it('detects AVX2, runs every kernel family and a blocked (NCHW8c) network on it, and matches the reference', () => {
     const out = execFileSync('valgrind', ['--tool=none', '-q', process.execPath, '-e', script], {
       cwd: root,
       encoding: 'utf8',
@@ -62,5 +73,7 @@ describe.skipIf(!hasValgrind || !built)('no SIGILL without AVX-512 (under valgri
     expect(res.impls).toContain('conv1x1_nchw8c_avx2');
     expect(res.impls).toContain('grouped3x3_nchw8c_avx2');
     expect(res.worst).toBeLessThanOrEqual(1e-4);
+    expect(res.layouts.sort()).toEqual(['NCHW', 'NCHW8c']);
+    expect(res.network).toBeLessThanOrEqual(1e-4);
   }, 300_000);
 });

@@ -86,8 +86,10 @@ describe('resnext50_32x4d forward, batch 2 of 64x64, random BN statistics', () =
     expect(ef).toBeLessThan(1e-4);
     expect(el).toBeLessThan(1e-4);
     expect(eu).toBeLessThan(1e-4);
-    // The two fused modes run the same kernels on the same buffers.
-    expect(Array.from(layered.dataSync())).toEqual(Array.from(fused.dataSync()));
+    // The per-layer mode runs the NCHW kernels of the network mode's layout 'nchw' on the same buffers.
+    const fusedNchw = await m.forward(x, { backend: backend as 'cpu', mode: 'network', layout: 'nchw' });
+    expect(Array.from(layered.dataSync())).toEqual(Array.from(fusedNchw.dataSync()));
+    await m.forward(x, { backend: backend as 'cpu', mode: 'network', layout: 'auto' });
     // Same result on a second run (buffers reused, nothing stale).
     const again = await m.forward(x, { backend: backend as 'cpu', mode: 'network' });
     expect(Array.from(again.dataSync())).toEqual(Array.from(fused.dataSync()));

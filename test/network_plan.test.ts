@@ -9,7 +9,16 @@ import { describe, expect, it } from 'vitest';
 import { ResnextError } from '../lib/errors';
 import { layerComplexity } from '../lib/models/complexity';
 import { PlanCache } from '../lib/models/engine';
-import { checkPlan, compilePlan, type FusedNetwork, fuseNetwork, type NetworkPlan, stepInputs } from '../lib/models/plan';
+import {
+  checkPlan,
+  compilePlan,
+  type FusedNetwork,
+  fuseNetwork,
+  type Layout,
+  type LayoutRule,
+  type NetworkPlan,
+  stepInputs,
+} from '../lib/models/plan';
 import { resnext, resnext50_32x4d } from '../lib/models/presets';
 
 const m50 = resnext50_32x4d({ seed: 1 });
@@ -107,6 +116,125 @@ describe('compilePlan layouts', () => {
     const plan = compilePlan(net50, [1, 3, 32, 32]);
     expect(plan.steps.some((s) => s.op === 'reorder')).toBe(false);
     expect(plan.steps[0]).toMatchObject({ op: 'conv', x: plan.input });
+  });
+
+  // The CPU lowering's rule for 'auto' (lib/backends/cpu_network.ts), restated: layer1 and layer2 blocked.
+  const stageRule = (net: FusedNetwork, stages: number, layout: Layout): LayoutRule => ({
+    layout: 'NCHW',
+    convLayout: (i) => ((/^layer(\d+)\./.exec(net.convs[i].def.name)?.[1] ?? '9') <= String(stages) ? layout : 'NCHW'),
+  });
+
+  /** Independently of checkPlan: each value's live range [producer, last reader]; two values live at once never share a slot. */
+  function expectNoSharedLiveSlots(plan: NetworkPlan): void {
+    const born = new Map<number, number>(),
+      dies = new Map<number, number>();
+    plan.steps.forEach((s, i) => {
+      born.set(s.y, i);
+      for (const u of stepInputs(s)) dies.set(u, i);
+    });
+    const live = [...born.keys()].map((v) => ({ v, from: born.get(v)!, to: dies.get(v) ?? born.get(v)! }));
+    let pairs = 0;
+    for (const a of live)
+      for (const b of live) {
+        if (a.v >= b.v || plan.values[a.v].slot !== plan.values[b.v].slot) continue;
+        pairs++;
+        // Sharing is fine only if one is dead before the other is written (a step's output may not take its input's slot).
+        expect(a.to < b.from || b.to < a.from, `values ${a.v} and ${b.v} share slot ${plan.values[a.v].slot} while both live`).toBe(true);
+      }
+    expect(pairs).toBeGreaterThan(0); // slots are reused at all
+  }
+
+  it('NCHW16c for layer1-2 (the CPU auto rule): one reorder into the blocked layout, shared by layer1.0.conv1 and its shortcut, one out before layer3', () => {
+    const plan = compilePlan(net50, [2, 3, 64, 64], stageRule(net50, 2, 'NCHW16c'));
+    const reorders = plan.steps.flatMap((s, i) => (s.op === 'reorder' ? [{ i, s }] : []));
+    expect(reorders.map(({ s }) => [plan.values[s.x].layout, plan.values[s.y].layout])).toEqual([
+      ['NCHW', 'NCHW16c'],
+      ['NCHW16c', 'NCHW'],
+    ]);
+    // Into blocked: the max pool's output, read by layer1.0.conv1 and layer1.0.downsample.0.
+    const into = reorders[0].s;
+    expect(plan.steps[reorders[0].i - 1]).toMatchObject({ op: 'maxPool2d', y: into.x });
+    const readers = plan.steps
+      .filter((s) => stepInputs(s).includes(into.y))
+      .map((s) => (s.op === 'conv' ? net50.convs[s.conv].def.name : s.op));
+    expect(readers).toEqual(['layer1.0.conv1', 'layer1.0.downsample.0']);
+    // Out of blocked: layer2.3's output, read by layer3.0.conv1 and layer3.0.downsample.0.
+    const out = reorders[1].s;
+    const producer = plan.steps.find((s) => s.y === out.x)!;
+    expect(producer.op === 'conv' && net50.convs[producer.conv].def.name).toBe('layer2.3.conv3');
+    const outReaders = plan.steps
+      .filter((s) => stepInputs(s).includes(out.y))
+      .map((s) => (s.op === 'conv' ? net50.convs[s.conv].def.name : s.op));
+    expect(outReaders).toEqual(['layer3.0.conv1', 'layer3.0.downsample.0']);
+    // Every conv sees its own layout on x, residual and y.
+    for (const s of plan.steps)
+      if (s.op === 'conv') {
+        const want = /^layer[12]\./.test(net50.convs[s.conv].def.name) ? 'NCHW16c' : 'NCHW';
+        for (const v of [s.x, s.y, ...(s.residual === null ? [] : [s.residual])]) expect(plan.values[v].layout).toBe(want);
+      }
+    expectNoSharedLiveSlots(plan);
+  });
+
+  it('NCHW8c for every stage of resnext50 (C=3, d=4): 12- and 24-channel values padded to whole blocks; a reorder before the average pool', () => {
+    const m = resnext({ depth: 50, cardinality: 3, width: 4, numClasses: 10, seed: 1 });
+    const net = fuseNetwork(m.architecture, m.stateDict({ copy: true }));
+    const plan = compilePlan(net, [1, 3, 57, 61], stageRule(net, 4, 'NCHW8c'));
+    expect(plan.steps.filter((s) => s.op === 'reorder').length).toBe(2);
+    const last = plan.steps.length - 3;
+    expect(plan.steps[last]).toMatchObject({ op: 'reorder' });
+    expect(plan.steps[last + 1]).toMatchObject({ op: 'globalAvgPool', x: plan.steps[last].y });
+    const conv1 = plan.steps.find((s) => s.op === 'conv' && net.convs[s.conv].def.name === 'layer1.0.conv1')!;
+    const v = plan.values[conv1.y];
+    expect(v.shape).toEqual([1, 12, 15, 16]);
+    expect(v.size).toBe(16 * 15 * 16); // 12 channels in 2 blocks of 8
+    const v16 = compilePlan(net, [1, 3, 57, 61], stageRule(net, 4, 'NCHW16c')).values[conv1.y];
+    expect(v16.size).toBe(16 * 15 * 16); // 1 block of 16
+    const l2 = plan.steps.find((s) => s.op === 'conv' && net.convs[s.conv].def.name === 'layer2.0.conv1')!;
+    expect(plan.values[l2.y].size).toBe(24 * 15 * 16);
+    expect(compilePlan(net, [1, 3, 57, 61], stageRule(net, 4, 'NCHW16c')).values[l2.y].size).toBe(32 * 15 * 16);
+    expectNoSharedLiveSlots(plan);
+  });
+
+  it('resnet50 with layer1-2 1x1s blocked and their dense 3x3s NCHW: a reorder pair around each 3x3, nothing else', () => {
+    const m = resnext({ depth: 50, cardinality: 1, width: 64, numClasses: 10, seed: 1 });
+    const net = fuseNetwork(m.architecture, m.stateDict({ copy: true }));
+    const blocked = stageRule(net, 2, 'NCHW16c');
+    const rule: LayoutRule = {
+      layout: 'NCHW',
+      convLayout: (i, shape) => (net.convs[i].def.kernel === 3 ? 'NCHW' : blocked.convLayout!(i, shape)),
+    };
+    const plan = compilePlan(net, [1, 3, 57, 61], rule);
+    const reorders = plan.steps.filter((s) => s.op === 'reorder');
+    // In after the max pool, out before layer3, and out/in around each of layer1-2's 7 3x3s.
+    expect(reorders.length).toBe(2 + 2 * 7);
+    plan.steps.forEach((s, i) => {
+      if (s.op !== 'conv' || net.convs[s.conv].def.kernel !== 3 || !/^layer[12]\./.test(net.convs[s.conv].def.name)) return;
+      expect(plan.steps[i - 1]).toMatchObject({ op: 'reorder', y: s.x });
+      // Its output goes back to NCHW16c for conv3 (after the block's shortcut, when it has one).
+      const back = plan.steps.find((t) => t.op === 'reorder' && t.x === s.y)!;
+      expect(plan.values[back.y].layout).toBe('NCHW16c');
+      const reader = plan.steps.find((t) => t.op === 'conv' && t.x === back.y)!;
+      expect(reader.op === 'conv' && net.convs[reader.conv].def.name).toBe(net.convs[s.conv].def.name.replace('conv2', 'conv3'));
+    });
+    expectNoSharedLiveSlots(plan);
+  });
+
+  it('checkPlan refuses a conv that reads a value in another layout, a no-op reorder and a blocked value without its padding', () => {
+    const plan = compilePlan(net50, [1, 3, 32, 32], stageRule(net50, 2, 'NCHW16c'));
+    const broken = structuredClone(plan);
+    const r = broken.steps.findIndex((s) => s.op === 'reorder');
+    const s = broken.steps[r] as { x: number; y: number };
+    // Skip the reorder: layer1.0.conv1 now reads the NCHW max pool output.
+    for (const t of broken.steps) if (t.op === 'conv' && t.x === s.y) t.x = s.x;
+    expect(() => checkPlan(broken)).toThrow(/expects value \d+ in NCHW16c but it is NCHW/);
+    const noop = structuredClone(plan);
+    noop.values[(noop.steps[r] as { y: number }).y].layout = 'NCHW';
+    expect(() => checkPlan(noop)).toThrow(/keeps layout NCHW|in NCHW16c but it is NCHW/);
+    const small = structuredClone(plan);
+    const c = small.values.findIndex((v) => v.layout === 'NCHW16c');
+    small.values[c] = { ...small.values[c], layout: 'NCHW8c' };
+    expect(() => checkPlan(small)).toThrow(/NCHW16c but it is NCHW8c|elements in NCHW8c/);
+    expect(() => checkPlan(plan)).not.toThrow();
   });
 
   it('CIFAR resnext29: no max pool step on x=[1,3,8,8]', () => {

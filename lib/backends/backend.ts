@@ -6,7 +6,7 @@ import type { NetworkLowering } from '../models/engine';
 import type { FusedNetwork } from '../models/plan';
 import type { ConvSpec, Shape4 } from '../shape';
 import type { Device, DType, Tensor } from '../tensor';
-import type { ForwardMode } from './cpu_network';
+import type { CpuLayout, ForwardMode } from './cpu_network';
 import type { DenseConvImpl } from './cuda_network';
 
 export type BackendName = 'reference' | 'cpu' | 'cuda' | 'cudnn';
@@ -58,6 +58,8 @@ export interface PrepareOptions {
 export interface NetworkOptions {
   /** cpu: one native job per forward ('network', the default) or one async call per layer ('layer'). */
   mode?: ForwardMode;
+  /** cpu, mode 'network': which stages run in the blocked layout (default 'auto'). */
+  layout?: CpuLayout;
   /** cpu: 'direct' excludes transformed algorithms (Winograd). */
   algorithm?: 'auto' | 'direct';
   /** GPU: element type of weights and activations on the device. */

@@ -53,5 +53,6 @@ export const cpuBackend: Backend = {
       dispose: () => p.dispose(),
     };
   },
-  prepareNetwork: (net, options) => cpuNetworkLowering(net, { mode: options.mode, algorithm: options.algorithm ?? 'auto' }),
+  prepareNetwork: (net, options) =>
+    cpuNetworkLowering(net, { mode: options.mode, algorithm: options.algorithm ?? 'auto', layout: options.layout }),
 };

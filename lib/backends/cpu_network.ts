@@ -2,7 +2,19 @@
 // native ConvPlan per folded conv, packed once per model. Per input shape the
 // plan's arena slots become one Float32Array (each slot 64-byte aligned) and
 // every activation an exact-size view of its slot, so a forward allocates only
-// the logits it returns. Activations stay NCHW between layers.
+// the logits it returns.
+// Layouts (option `layout`): with 'auto' (the default) the stages whose
+// activations are 56x56 and 28x28 in ImageNet (torchvision's layer1 and
+// layer2) run in the blocked layout NCHW16c (AVX-512) or NCHW8c (AVX2,
+// scalar): their 1x1, grouped 3x3 and projection convs read and write it
+// directly, and the plan converts once into it (after the stem's max pool)
+// and once out of it (before layer3). There the blocked 1x1 and grouped 3x3
+// kernels beat NCHW gemm and direct kernels by 1.1-1.9x; at 14x14 and 7x7
+// NCHW gemm and the grouped Winograd are level or faster
+// (docs/network-profile.md). A conv of those stages without a blocked kernel
+// (ResNet-50's dense 3x3s) runs its NCHW plan between two conversions: for
+// ResNet-50 that measured level (within +-5%) with keeping the stages NCHW. 'blocked' runs every stage so, 'nchw' none; the
+// per-layer mode always runs NCHW.
 // Two ways to run a lowered plan, both off the event loop and on the same
 // kernels and buffers (so they agree bit for bit):
 //   'network' (default): the plan's steps become one native layer program
@@ -13,22 +25,38 @@
 import { cpuBinding, loadCpuBinding } from '../binding';
 import { ERROR_CODES, ResnextError, rethrowNative } from '../errors';
 import type { ConvPlanInfo, NetworkLowering, NetworkProgram } from '../models/engine';
-import type { FusedNetwork, NetworkPlan, PlanStep } from '../models/plan';
+import { blockSize, type FusedNetwork, type Layout, type NetworkPlan, type PlanStep } from '../models/plan';
 import type { NativeConvPlan, NativeCpuBinding, NativeNetwork, NativeNetworkConv, NativeNetworkStep } from '../native_types';
 import { HostStorage, Tensor } from '../tensor';
 
 export type ForwardMode = 'network' | 'layer';
 
+/** Which stages keep activations in the blocked layout: see the file comment. */
+export type CpuLayout = 'auto' | 'blocked' | 'nchw';
+
 export interface CpuNetworkOptions {
   /** Default 'network'. */
   mode?: ForwardMode;
   algorithm: 'auto' | 'direct';
+  /** Default 'auto'. */
+  layout?: CpuLayout;
+}
+
+/** The stages (the first of arch.stages) 'auto' runs blocked: torchvision's layer1 and layer2. */
+const AUTO_BLOCKED_STAGES = 2;
+
+/** For each stage, the indices of its convs in net.convs. */
+function stageConvs(net: FusedNetwork): number[][] {
+  const index = new Map(net.convs.map((c, i) => [c.def.name, i]));
+  return net.arch.stages.map((blocks) =>
+    blocks.flatMap((b) => [b.conv1, b.conv2, b.conv3, ...(b.downsample ? [b.downsample] : [])].map((d) => index.get(d.name)!)),
+  );
 }
 
 /** Slot offsets in floats: 16 floats = 64 bytes, one cache line and one AVX-512 vector. */
 const ALIGN = 16;
 
-function convSpec(c: FusedNetwork['convs'][number], algorithm: 'auto' | 'direct'): NativeNetworkConv {
+function convSpec(c: FusedNetwork['convs'][number], algorithm: 'auto' | 'direct', blockedGroup?: number): NativeNetworkConv {
   const d = c.def;
   return {
     weight: c.weight.dataSync(),
@@ -39,6 +67,7 @@ function convSpec(c: FusedNetwork['convs'][number], algorithm: 'auto' | 'direct'
     padding: [d.padding, d.padding, d.padding, d.padding],
     activation: c.activation,
     algorithm,
+    ...(blockedGroup === undefined ? {} : { blockedGroup }),
   };
 }
 
@@ -61,11 +90,18 @@ function unsupported(s: PlanStep): never {
 export function cpuNetworkLowering(net: FusedNetwork, options: CpuNetworkOptions): NetworkLowering {
   const b = cpuBinding();
   if (!b) throw new ResnextError(ERROR_CODES.BACKEND_UNAVAILABLE, `The cpu backend is unavailable: ${loadCpuBinding().reason}`);
-  return (options.mode ?? 'network') === 'network' ? programLowering(b, net, options.algorithm) : layerLowering(b, net, options.algorithm);
+  return (options.mode ?? 'network') === 'network'
+    ? programLowering(b, net, options.algorithm, options.layout ?? 'auto')
+    : layerLowering(b, net, options.algorithm);
 }
 
-function toInfo(net: FusedNetwork, i: number, p: { impl: string; isa: string; packedBytes: number }): ConvPlanInfo {
-  return { name: net.convs[i].def.name, backend: 'cpu', impl: p.impl, detail: p.isa, dtype: 'float32', packedBytes: p.packedBytes };
+function toInfo(
+  net: FusedNetwork,
+  i: number,
+  p: { impl: string; isa: string; packedBytes: number },
+  layout: Layout = 'NCHW',
+): ConvPlanInfo {
+  return { name: net.convs[i].def.name, backend: 'cpu', impl: p.impl, detail: p.isa, dtype: 'float32', packedBytes: p.packedBytes, layout };
 }
 
 function logitsOf(plan: NetworkPlan, views: (Float32Array | null)[]): Tensor {
@@ -73,18 +109,23 @@ function logitsOf(plan: NetworkPlan, views: (Float32Array | null)[]): Tensor {
   return new Tensor(new HostStorage(views[plan.output]!.slice()), [...plan.values[plan.output].shape]);
 }
 
-function programLowering(b: NativeCpuBinding, net: FusedNetwork, algorithm: 'auto' | 'direct'): NetworkLowering {
+function programLowering(b: NativeCpuBinding, net: FusedNetwork, algorithm: 'auto' | 'direct', layout: CpuLayout): NetworkLowering {
   if (!b.Network) throw new ResnextError(ERROR_CODES.BACKEND_UNAVAILABLE, 'The cpu addon lacks the native Network class');
+  const stages = stageConvs(net);
+  // Every conv of a candidate stage is its own blocked group: blocked when a blocked kernel runs it, else NCHW.
+  const candidates = new Set(stages.slice(0, layout === 'nchw' ? 0 : layout === 'auto' ? AUTO_BLOCKED_STAGES : stages.length).flat());
   let network: NativeNetwork;
   try {
-    network = new b.Network(net.convs.map((c) => convSpec(c, algorithm)));
+    network = new b.Network(net.convs.map((c, i) => convSpec(c, algorithm, candidates.has(i) ? i : undefined)));
   } catch (err) {
     rethrowNative(err, 'network (cpu)');
   }
+  const convLayouts: Layout[] = network.info().map((p) => (p.blocked === null ? 'NCHW' : p.blocked.cb === 16 ? 'NCHW16c' : 'NCHW8c'));
   const fcWeight = net.fc.weight.dataSync(),
     fcBias = net.fc.bias.dataSync();
   return {
     layout: 'NCHW',
+    convLayout: (i) => convLayouts[i],
     lower(plan): NetworkProgram {
       const views = bindArena(plan);
       const shape = (v: number): number[] => [...plan.values[v].shape];
@@ -92,15 +133,21 @@ function programLowering(b: NativeCpuBinding, net: FusedNetwork, algorithm: 'aut
         const input = views[s.x],
           output = views[s.y]!;
         switch (s.op) {
-          case 'conv':
-            return {
-              op: 'conv',
-              conv: s.conv,
-              input,
-              inputShape: shape(s.x),
-              output,
-              residual: s.residual === null ? null : views[s.residual],
-            };
+          case 'conv': {
+            const cb = blockSize(plan.values[s.y].layout);
+            const residual = s.residual === null ? null : views[s.residual];
+            return cb === 0
+              ? { op: 'conv', conv: s.conv, input, inputShape: shape(s.x), output, residual }
+              : { op: 'blockedConv', conv: s.conv, input, inputShape: shape(s.x), output, residual, cb };
+          }
+          case 'reorder': {
+            const from = plan.values[s.x].layout,
+              to = plan.values[s.y].layout;
+            if (from === 'NCHW' && blockSize(to) > 0) return { op: 'toBlocked', input, inputShape: shape(s.x), output, cb: blockSize(to) };
+            if (blockSize(from) > 0 && to === 'NCHW')
+              return { op: 'fromBlocked', input, inputShape: shape(s.x), output, cb: blockSize(from) };
+            return unsupported(s);
+          }
           case 'maxPool2d':
             return {
               op: 'maxPool2d',
@@ -143,7 +190,7 @@ function programLowering(b: NativeCpuBinding, net: FusedNetwork, algorithm: 'aut
         dispose: () => network.dropProgram(id),
       };
     },
-    info: () => network.info().map((p, i) => toInfo(net, i, p)),
+    info: () => network.info().map((p, i) => toInfo(net, i, p, convLayouts[i])),
     dispose: () => network.dispose(),
   };
 }

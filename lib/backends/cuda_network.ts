@@ -207,7 +207,15 @@ export function cudaNetworkLowering(net: FusedNetwork, options: CudaNetworkOptio
     info: (): ConvPlanInfo[] =>
       plans.map((p, i) => {
         const n = p.info();
-        return { name: net.convs[i].def.name, backend, impl: n.impl, detail: n.detail, dtype, packedBytes: n.packedBytes };
+        return {
+          name: net.convs[i].def.name,
+          backend,
+          impl: n.impl,
+          detail: n.detail,
+          dtype,
+          packedBytes: n.packedBytes,
+          layout: 'NHWC',
+        };
       }),
     dispose() {
       for (const p of plans) p.dispose();

@@ -6,7 +6,7 @@
 
 import { disposedError } from '../errors';
 import type { DType, Tensor } from '../tensor';
-import { compilePlan, type FusedNetwork, type Layout, type NetworkPlan } from './plan';
+import { compilePlan, type FusedNetwork, type Layout, type LayoutRule, type NetworkPlan } from './plan';
 
 /** Per-forward options a lowering may honour (graph: CUDA graph capture and replay). */
 export interface RunOptions {
@@ -31,12 +31,15 @@ export type ConvPlanInfo = {
   detail: string;
   dtype: DType;
   packedBytes: number;
+  /** The layout the conv reads and writes its activations in (e.g. 'NCHW', 'NCHW16c', 'NHWC'). */
+  layout: Layout;
 };
 
-/** A backend's half of a network: the prepared weights, and how to lower a plan onto the device. */
-export interface NetworkLowering {
-  /** The layout this device keeps activations in between layers. */
-  readonly layout: Layout;
+/**
+ * A backend's half of a network: the prepared weights, the layouts it computes in (`layout` between
+ * layers, `convLayout` per conv when some convs run in another), and how to lower a plan onto the device.
+ */
+export interface NetworkLowering extends LayoutRule {
   lower(plan: NetworkPlan): NetworkProgram;
   /** One entry per conv, in the fused network's order. */
   info(): ConvPlanInfo[];
@@ -109,7 +112,7 @@ export class NetworkEngine {
 
   /** The compiled plan for an input shape (for diagnostics and tests; forwards use the cached programs). */
   plan(inputShape: readonly number[]): NetworkPlan {
-    return compilePlan(this.#net, inputShape, this.lowering.layout);
+    return compilePlan(this.#net, inputShape, this.lowering);
   }
 
   /** Runs one forward; forwards are serialised because a program's buffers are shared. x must not be written until it settles. */

@@ -6,7 +6,7 @@
 // dropped whenever the weights may have changed.
 
 import type { Backend, BackendName, NetworkOptions } from '../backends/backend';
-import type { ForwardMode } from '../backends/cpu_network';
+import type { CpuLayout, ForwardMode } from '../backends/cpu_network';
 import type { DenseConvImpl } from '../backends/cuda_network';
 import { backends, resolveBackend } from '../backends/registry';
 import { ERROR_CODES, invalidType, invalidValue, ResnextError } from '../errors';
@@ -21,7 +21,7 @@ import { initialState } from './init';
 import { exportOnnx, type ToOnnxOptions } from '../onnx/export';
 import { fuseNetwork, releaseConvWeights } from './plan';
 
-export type { ForwardMode, DenseConvImpl };
+export type { CpuLayout, ForwardMode, DenseConvImpl };
 
 /** A prepared engine and the settings it was prepared with. */
 interface Prepared {
@@ -45,6 +45,13 @@ export interface ForwardOptions {
    * call per layer (each conv via Conv2dPlan.runAsync).
    */
   mode?: ForwardMode;
+  /**
+   * Fused CPU path, mode 'network' only: which convs run in the blocked channel layout (NCHW16c with
+   * AVX-512, NCHW8c otherwise). 'auto' (default): those of the stages at 56x56 and 28x28 in ImageNet
+   * (layer1, layer2) that have a blocked kernel; 'blocked': those of every stage; 'nchw': none (to
+   * compare). Undefined keeps the prepared engine's choice. See docs/engine.md.
+   */
+  layout?: CpuLayout;
   /**
    * GPU backends only: capture the whole forward into a CUDA graph once per
    * input shape and replay it (batch-1 latency). Default false.
@@ -250,10 +257,20 @@ export class ResNeXtModel {
     checkInputShape(shape, this.architecture.stem.inC, 'x.shape');
     if (typeof options !== 'object' || options === null) throw invalidType('options', 'an options object', options);
     for (const k of Object.keys(options)) {
-      if (k !== 'backend' && k !== 'fuse' && k !== 'mode' && k !== 'graph' && k !== 'dtype' && k !== 'denseConvs' && k !== 'algorithm') {
-        throw invalidValue(`options.${k}`, 'one of the options backend, fuse, mode, graph, dtype, denseConvs, algorithm', k);
+      if (
+        k !== 'backend' &&
+        k !== 'fuse' &&
+        k !== 'mode' &&
+        k !== 'graph' &&
+        k !== 'dtype' &&
+        k !== 'denseConvs' &&
+        k !== 'algorithm' &&
+        k !== 'layout'
+      ) {
+        throw invalidValue(`options.${k}`, 'one of the options backend, fuse, mode, graph, dtype, denseConvs, algorithm, layout', k);
       }
     }
+    const layout = checkLayout(options.layout);
     if (options.mode !== undefined && options.mode !== 'network' && options.mode !== 'layer')
       throw invalidValue('mode', "'network' or 'layer'", options.mode);
     const algorithm = checkAlgorithm(options.algorithm, 'algorithm');
@@ -275,6 +292,7 @@ export class ResNeXtModel {
       if (!fuse) throw new ResnextError(ERROR_CODES.UNSUPPORTED, `The unfused forward is not implemented on the ${backend.name} backend`);
       if (options.mode !== undefined)
         throw invalidValue('mode', 'no mode on a GPU backend (the forward is enqueued on the GPU stream)', options.mode);
+      if (layout !== undefined) throw invalidValue('layout', 'no layout option on a GPU backend (it keeps NHWC)', layout);
       if (options.algorithm !== undefined)
         throw invalidValue(
           'algorithm',
@@ -295,11 +313,15 @@ export class ResNeXtModel {
         throw new ResnextError(ERROR_CODES.UNSUPPORTED, `The unfused forward is not implemented on the ${backend.name} backend`);
       return (await forwardUnfused(this.architecture, this.#state, xt, backend.name, algorithm)) as Tensor<Shape2>;
     }
-    return (await this.#hostEngineFor(backend, options.mode, algorithm).forward(xt)) as Tensor<Shape2>;
+    if (options.mode === 'layer' && layout === 'blocked')
+      throw invalidValue('layout', "'auto' or 'nchw' with mode 'layer' (one NCHW kernel call per layer)", layout);
+    return (await this.#hostEngineFor(backend, options.mode, algorithm, layout).forward(xt)) as Tensor<Shape2>;
   }
 
   /** Prepares the fused engine now (BN folding, weight packing) instead of at the first forward. */
-  prepare(options: { backend?: BackendName; dtype?: DType; algorithm?: ConvAlgorithm; denseConvs?: DenseConvImpl } = {}): this {
+  prepare(
+    options: { backend?: BackendName; dtype?: DType; algorithm?: ConvAlgorithm; denseConvs?: DenseConvImpl; layout?: CpuLayout } = {},
+  ): this {
     if (options.backend === 'cuda' || options.backend === 'cudnn') {
       const be = resolveBackend(options.backend, 'cuda');
       this.#cudaEngineFor(be, options.dtype ?? 'float32', options.denseConvs);
@@ -308,7 +330,8 @@ export class ResNeXtModel {
     if (options.denseConvs !== undefined) throw invalidValue('denseConvs', 'no denseConvs option on a host backend', options.denseConvs);
     const backend = resolveBackend(options.backend, 'cpu');
     const algorithm = checkAlgorithm(options.algorithm, 'algorithm');
-    if (backend.prepareNetwork) this.#hostEngineFor(backend, undefined, algorithm);
+    const layout = checkLayout(options.layout);
+    if (backend.prepareNetwork) this.#hostEngineFor(backend, undefined, algorithm, layout);
     return this;
   }
 
@@ -321,13 +344,19 @@ export class ResNeXtModel {
   }
 
   /** The host engine: kept when its settings match (mode undefined keeps the current one), else rebuilt. */
-  #hostEngineFor(backend: Backend, mode: ForwardMode | undefined, algorithm: ConvAlgorithm): NetworkEngine {
+  #hostEngineFor(backend: Backend, mode: ForwardMode | undefined, algorithm: ConvAlgorithm, layout: CpuLayout | undefined): NetworkEngine {
     if (!backend.prepareNetwork)
       throw new ResnextError(ERROR_CODES.UNSUPPORTED, `The fused forward is not implemented on the ${backend.name} backend`);
     const e = this.#engine;
-    if (e && (e.backend !== backend.name || (mode !== undefined && e.options.mode !== mode) || e.options.algorithm !== algorithm))
+    if (
+      e &&
+      (e.backend !== backend.name ||
+        (mode !== undefined && e.options.mode !== mode) ||
+        (layout !== undefined && e.options.layout !== layout) ||
+        e.options.algorithm !== algorithm)
+    )
       this.#dropEngine();
-    if (!this.#engine) this.#engine = this.#prepare(backend, { mode: mode ?? 'network', algorithm });
+    if (!this.#engine) this.#engine = this.#prepare(backend, { mode: mode ?? 'network', algorithm, layout: layout ?? 'auto' });
     return this.#engine.engine;
   }
 
@@ -364,4 +393,11 @@ export class ResNeXtModel {
   dispose(): void {
     this.#dropEngine();
   }
+}
+
+function checkLayout(layout: unknown): CpuLayout | undefined {
+  if (layout === undefined || layout === 'auto' || layout === 'blocked' || layout === 'nchw') return layout;
+  throw typeof layout === 'string'
+    ? invalidValue('layout', "'auto', 'blocked' or 'nchw'", layout)
+    : invalidType('layout', "'auto', 'blocked' or 'nchw'", layout);
 }

@@ -6,8 +6,11 @@
 //   - the fusion decisions: BatchNorm folded into each conv (fold_bn.ts), the
 //     bias, the residual add and the ReLU in the conv's epilogue;
 //   - every activation's shape and layout, with explicit 'reorder' steps where
-//     a layout changes (only at the network's input today: the caller's x is
-//     NCHW, the lowering picks the layout it keeps between layers);
+//     a layout changes: the caller's x is NCHW; the lowering names the layout
+//     it keeps between layers and may run single convs in another one (the
+//     CPU's blocked NCHW16c / NCHW8c), and the compiler reorders a value only
+//     where its producer's layout differs from its reader's, once per value and
+//     layout (a block's conv1 and its projection shortcut share one reorder);
 //   - buffer liveness: each activation is given an arena slot, reused once its
 //     last reader has run, and no step ever writes a slot it reads (the one
 //     aliasing rule, checked by checkPlan for every compiled plan).
@@ -21,10 +24,36 @@ import { foldBatchNorm } from './fold_bn';
 
 /**
  * How an activation is stored. 'NCHW' (the caller's layout), 'NHWC' (the GPU
- * lowering's), 'NCHW16c' (channels in blocks of 16, innermost; reserved for a
- * blocked CPU lowering) and 'NC' (a rank-2 [N, C] value, after pooling).
+ * lowering's), 'NCHW16c' / 'NCHW8c' (channels in blocks of 16 / 8, innermost,
+ * the channel count rounded up to whole blocks with zero padding: the CPU's
+ * blocked kernels with AVX-512 / AVX2 and scalar) and 'NC' (a rank-2 [N, C]
+ * value, after pooling).
  */
-export type Layout = 'NCHW' | 'NHWC' | 'NCHW16c' | 'NC';
+export type Layout = 'NCHW' | 'NHWC' | 'NCHW16c' | 'NCHW8c' | 'NC';
+
+/** Channels per block of a blocked layout, 0 for the others. */
+export function blockSize(layout: Layout): number {
+  return layout === 'NCHW16c' ? 16 : layout === 'NCHW8c' ? 8 : 0;
+}
+
+/** Elements a value of this logical shape takes in a layout (blocked: channels rounded up to whole blocks). */
+export function layoutSize(shape: readonly number[], layout: Layout): number {
+  const cb = blockSize(layout);
+  if (cb === 0) return product(shape);
+  const [N, C, H, W] = shape;
+  return N * Math.ceil(C / cb) * cb * H * W;
+}
+
+/**
+ * Which layouts a lowering computes in: `layout` for the values it keeps
+ * between layers (the stem's max pool and the global average pool read it),
+ * and, when `convLayout` is given, the layout each conv (an index into the
+ * fused network's convs) reads, writes and takes its residual in.
+ */
+export interface LayoutRule {
+  readonly layout: Layout;
+  convLayout?(conv: number, inputShape: readonly number[]): Layout;
+}
 
 /** One conv with its BatchNorm folded in and its fused epilogue; the network's weights, ready for any backend. */
 export interface FusedConv {
@@ -55,6 +84,7 @@ export interface PlanValue {
 
 export type PlanStep =
   | { op: 'reorder'; x: number; y: number }
+  /** x, residual and y are all in the conv's layout. */
   | { op: 'conv'; conv: number; x: number; y: number; residual: number | null }
   | { op: 'maxPool2d'; x: number; y: number; kernel: number; stride: number; padding: number }
   | { op: 'globalAvgPool'; x: number; y: number }
@@ -63,7 +93,7 @@ export type PlanStep =
 export interface NetworkPlan {
   /** The caller's input shape [N, C, H, W] (NCHW). */
   inputShape: number[];
-  /** The layout activations are kept in between layers. */
+  /** The layout activations are kept in between layers (single convs may run in another, see LayoutRule). */
   layout: Layout;
   values: PlanValue[];
   steps: PlanStep[];
@@ -119,24 +149,36 @@ export function releaseConvWeights(net: FusedNetwork): void {
 class Builder {
   readonly values: PlanValue[] = [];
   readonly steps: PlanStep[] = [];
+  /** Reorders already made: `${value} ${layout}` -> the reordered value. */
+  readonly #reordered = new Map<string, number>();
   constructor(
-    readonly layout: Layout,
+    readonly rule: LayoutRule,
     readonly inputShape: readonly number[],
   ) {}
 
   value(shape: number[], layout: Layout): number {
-    this.values.push({ shape, layout, size: product(shape), slot: -1 });
+    this.values.push({ shape, layout, size: layoutSize(shape, layout), slot: -1 });
     return this.values.length - 1;
   }
 
-  reorder(x: number, layout: Layout): number {
-    const y = this.value([...this.values[x].shape], layout);
-    this.steps.push({ op: 'reorder', x, y });
+  /** x in `layout`: x itself, or a reorder of it (one per value and layout). */
+  as(x: number, layout: Layout): number {
+    if (this.values[x].layout === layout) return x;
+    const key = `${x} ${layout}`;
+    let y = this.#reordered.get(key);
+    if (y === undefined) {
+      y = this.value([...this.values[x].shape], layout);
+      this.steps.push({ op: 'reorder', x, y });
+      this.#reordered.set(key, y);
+    }
     return y;
   }
 
-  conv(net: FusedNetwork, index: number, x: number, residual: number | null = null): number {
+  conv(net: FusedNetwork, index: number, x0: number, residual0: number | null = null): number {
     const d = net.convs[index].def;
+    const layout = this.rule.convLayout?.(index, this.values[x0].shape) ?? this.rule.layout;
+    const x = this.as(x0, layout);
+    const residual = residual0 === null ? null : this.as(residual0, layout);
     const [N, C, H, W] = this.values[x].shape;
     if (C !== d.inC) throw new ResnextError('ERR_RESNEXT_INTERNAL', `plan: ${d.name} expects ${d.inC} channels but receives ${C}`);
     const P = outSize(H, d.kernel, d.stride, d.padding),
@@ -145,26 +187,28 @@ class Builder {
       throw new RangeError(
         `Expected an input large enough for ${d.name} (output ${P}x${Q}) for x.shape but received [${this.inputShape.join(', ')}]`,
       );
-    const y = this.value([N, d.outC, P, Q], this.layout);
+    const y = this.value([N, d.outC, P, Q], layout);
     this.steps.push({ op: 'conv', conv: index, x, y, residual });
     return y;
   }
 }
 
 /**
- * The plan for one input shape [N, C, H, W] with activations kept in `layout`.
- * Pure: the same arguments always give the same plan.
+ * The plan for one input shape [N, C, H, W] with activations kept in `layout`
+ * (or in the layouts a rule gives). Pure: the same arguments always give the same plan.
  */
-export function compilePlan(net: FusedNetwork, inputShape: readonly number[], layout: Layout = 'NCHW'): NetworkPlan {
+export function compilePlan(net: FusedNetwork, inputShape: readonly number[], layouts: Layout | LayoutRule = 'NCHW'): NetworkPlan {
   const arch = net.arch;
-  const g = new Builder(layout, inputShape);
+  const rule: LayoutRule = typeof layouts === 'string' ? { layout: layouts } : layouts;
+  const layout = rule.layout;
+  const g = new Builder(rule, inputShape);
   const index = new Map(net.convs.map((c, i) => [c.def.name, i]));
   const conv = (d: ConvDef, x: number, residual: number | null = null): number => g.conv(net, index.get(d.name)!, x, residual);
 
   const input = g.value([...inputShape], 'NCHW');
-  let x = layout === 'NCHW' ? input : g.reorder(input, layout);
-  x = conv(arch.stem, x);
+  let x = conv(arch.stem, input);
   if (arch.maxPool) {
+    x = g.as(x, layout);
     const [N, C, H, W] = g.values[x].shape;
     const { kernel, stride, padding } = STEM_POOL;
     const y = g.value([N, C, outSize(H, kernel, stride, padding), outSize(W, kernel, stride, padding)], layout);
@@ -178,6 +222,7 @@ export function compilePlan(net: FusedNetwork, inputShape: readonly number[], la
     const shortcut = b.downsample ? conv(b.downsample, x) : x;
     x = conv(b.conv3, t2, shortcut);
   }
+  x = g.as(x, layout);
   const [N, C] = g.values[x].shape;
   const pooled = g.value([N, C], 'NC');
   g.steps.push({ op: 'globalAvgPool', x, y: pooled });
@@ -227,9 +272,12 @@ function assignSlots(values: PlanValue[], steps: PlanStep[], input: number): num
 }
 
 /**
- * The plan's invariants, checked for every compiled plan: each value fits its
- * slot, no step writes a slot one of its inputs lives in, and no value is
- * overwritten before its last reader has run.
+ * The plan's invariants, checked for every compiled plan: each value has its
+ * layout's size and fits its slot, every step sees the layouts it expects (a
+ * conv's input, residual and output share one layout; pooling reads the
+ * plan's layout; a reorder changes the layout and nothing else), no step
+ * writes a slot one of its inputs lives in, and no value is overwritten
+ * before its last reader has run.
  */
 export function checkPlan(plan: NetworkPlan): void {
   const fail = (msg: string): never => {
@@ -239,6 +287,26 @@ export function checkPlan(plan: NetworkPlan): void {
   plan.values.forEach((v, i) => {
     if (i === plan.input ? v.slot !== -1 : v.slot < 0 || v.slot >= plan.slots.length) fail(`value ${i} has slot ${v.slot}`);
     if (v.slot >= 0 && v.size > plan.slots[v.slot]) fail(`value ${i} (${v.size} elements) overflows slot ${v.slot}`);
+    if (v.layout !== 'NC' && v.size !== layoutSize(v.shape, v.layout)) fail(`value ${i} has ${v.size} elements in ${v.layout}`);
+  });
+  const layoutOf = (v: number): Layout => plan.values[v].layout;
+  plan.steps.forEach((s, i) => {
+    const want = (v: number, layout: Layout): void => {
+      if (layoutOf(v) !== layout) fail(`step ${i} (${s.op}) expects value ${v} in ${layout} but it is ${layoutOf(v)}`);
+    };
+    if (s.op === 'conv') {
+      want(s.x, layoutOf(s.y));
+      if (s.residual !== null) want(s.residual, layoutOf(s.y));
+    } else if (s.op === 'reorder') {
+      if (layoutOf(s.x) === layoutOf(s.y)) fail(`step ${i} (reorder) keeps layout ${layoutOf(s.x)}`);
+      if (plan.values[s.x].shape.join() !== plan.values[s.y].shape.join()) fail(`step ${i} (reorder) changes the shape`);
+    } else if (s.op === 'maxPool2d') {
+      want(s.x, plan.layout);
+      want(s.y, plan.layout);
+    } else if (s.op === 'globalAvgPool') {
+      want(s.x, plan.layout);
+      want(s.y, 'NC');
+    }
   });
   const written = new Set<number>([plan.input]);
   plan.steps.forEach((s, i) => {

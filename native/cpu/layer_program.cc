@@ -19,6 +19,15 @@ Status RunLayerProgram(const std::vector<LayerStep>& steps, const float* x, Thre
       case LayerStep::Kind::kConv:
         st = s.conv->Run(s.N, s.H, s.W, in, s.residual, s.output, pool);
         break;
+      case LayerStep::Kind::kBlockedConv:
+        st = s.blocked->run(ConvRunArgs{&s.params, in, s.packed, s.bias, s.residual, s.output}, pool);
+        break;
+      case LayerStep::Kind::kToBlocked:
+        ToBlocked(in, s.output, s.N, s.C, s.hw, s.cb, pool);
+        break;
+      case LayerStep::Kind::kFromBlocked:
+        FromBlocked(in, s.output, s.N, s.C, s.hw, s.cb, pool);
+        break;
       case LayerStep::Kind::kMaxPool2d:
         st = MaxPool2d(s.pool, in, s.output, pool);
         break;

@@ -5,9 +5,20 @@
 // one call (one worker-thread job for runAsync) instead of one per layer.
 //
 //   new Network(convs: { weight, shape: [K, C/G, R, S], bias | null, groups,
-//                        stride: [h, w], padding: [t, l, b, r], activation }[])
+//                        stride: [h, w], padding: [t, l, b, r], activation,
+//                        algorithm?, blockedGroup?: number }[])
+//     blockedGroup (>= 0): the convs sharing the number run in the blocked
+//     layout NCHW[cb]c, all of them or none: when a blocked kernel of the ISA
+//     cap runs every one of them, each is packed for its kernel (here, once,
+//     shared by every program; its plan is that kernel's registry row, so one
+//     packing serves both) and info()[i].blocked names the kernel.
 //   net.addProgram(steps, inputLength): number       (program id)
 //     step: { op: 'conv', conv: index, input | null, inputShape: [N, C, H, W], output, residual | null }
+//         | { op: 'blockedConv', conv, input | null, inputShape: [N, C, H, W], output, residual | null, cb }
+//         | { op: 'toBlocked' | 'fromBlocked', input | null, inputShape: [N, C, H, W], output, cb }
+//     inputShape is always the logical NCHW shape; a blocked buffer holds
+//     BlockedFloats(N, C, H * W, cb) floats (channels rounded up to blocks of
+//     cb, the network's block size: 16 with AVX-512, else 8).
 //         | { op: 'maxPool2d', input | null, inputShape, output, params: [kh, kw, sh, sw, ph, pw] }
 //         | { op: 'globalAvgPool', input | null, inputShape, output }
 //         | { op: 'linear', input | null, inputShape: [N, in], weight, weightShape: [out, in], bias | null, output }
@@ -26,6 +37,7 @@
 #include <napi.h>
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +47,7 @@
 #include "errors.h"
 #include "layer_args.h"
 #include "layer_worker.h"
+#include "resnext/conv_blocked.h"
 #include "resnext/conv_plan.h"
 #include "resnext/cpu_features.h"
 #include "resnext/layer_program.h"
@@ -69,15 +82,27 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     Napi::Env env = info.Env();
     if (info.Length() < 1 || !info[0].IsArray()) ThrowType(env, "Network: expected an array of convolutions");
     Napi::Array convs = info[0].As<Napi::Array>();
+    // Parse and check every spec first: a blocked group is decided on all its members.
+    struct Spec {
+      resnext::ConvParams p;
+      F32View w, b;
+      resnext::ConvPlanOptions popts;
+      int64_t group = -1;
+      const resnext::BlockedConv* kernel = nullptr;
+    };
+    std::vector<Spec> specs;
     for (uint32_t i = 0; i < convs.Length(); ++i) {
       std::string at = "convs[" + std::to_string(i) + "]";
       Napi::Value v = convs.Get(i);
       if (!v.IsObject()) ThrowType(env, at + ": expected an object");
       Napi::Object o = v.As<Napi::Object>();
-      F32View w = GetFloat32Array(o.Get("weight"), (at + ".weight").c_str());
+      Spec sp;
+      F32View& w = sp.w;
+      F32View& b = sp.b;
+      resnext::ConvParams& p = sp.p;
+      w = GetFloat32Array(o.Get("weight"), (at + ".weight").c_str());
       auto ws = GetIntArray<4>(o.Get("shape"), (at + ".shape").c_str(), 1, kMax);
-      F32View b = GetOptionalFloat32Array(o.Get("bias"), (at + ".bias").c_str());
-      resnext::ConvParams p;
+      b = GetOptionalFloat32Array(o.Get("bias"), (at + ".bias").c_str());
       p.K = ws[0], p.R = ws[2], p.S = ws[3];
       p.G = GetInt(o.Get("groups"), (at + ".groups").c_str(), 1, kMax);
       p.C = ws[1] * p.G;
@@ -100,12 +125,30 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
         ThrowRange(env, at + ".weight: expected " + std::to_string(p.WeightSize()) + " elements");
       if (b.data != nullptr && b.length != p.K)
         ThrowRange(env, at + ".bias: expected " + std::to_string(p.K) + " elements");
-      resnext::ConvPlanOptions popts;
-      popts.direct_only = GetDirectOnly(o.Get("algorithm"), (at + ".algorithm").c_str());
+      sp.popts.direct_only = GetDirectOnly(o.Get("algorithm"), (at + ".algorithm").c_str());
+      Napi::Value group = o.Get("blockedGroup");
+      if (!group.IsUndefined()) sp.group = GetInt(group, (at + ".blockedGroup").c_str(), 0, kMax);
+      specs.push_back(std::move(sp));
+    }
+    // A group runs blocked only if a blocked kernel (all of one ISA, so one cb) runs each member.
+    std::map<int64_t, bool> group_ok;
+    for (Spec& sp : specs) {
+      if (sp.group < 0) continue;
+      sp.kernel = resnext::FindBlockedConv(sp.p, resnext::GetIsaCap());
+      auto it = group_ok.emplace(sp.group, true).first;
+      it->second = it->second && sp.kernel != nullptr;
+    }
+    for (Spec& sp : specs) {
+      if (sp.group >= 0 && group_ok[sp.group]) {
+        sp.popts.impl = sp.kernel->name;
+      } else {
+        sp.kernel = nullptr;
+      }
       std::unique_ptr<resnext::ConvPlan> plan;
-      s = resnext::ConvPlan::Create(p, w.data, b.data, popts, &plan);
+      resnext::Status s = resnext::ConvPlan::Create(sp.p, sp.w.data, sp.b.data, sp.popts, &plan);
       if (!s.ok()) ThrowStatus(env, s);
       plans_.push_back(std::move(plan));
+      blocked_.push_back(sp.kernel);
     }
     for (const auto& p : plans_) reported_bytes_ += p->packed_bytes();
     Napi::MemoryManagement::AdjustExternalMemory(env, reported_bytes_);
@@ -121,6 +164,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
 
   void ReleasePlans(Napi::Env env) {
     plans_.clear();
+    blocked_.clear();
     if (reported_bytes_ != 0) napi_adjust_external_memory(env, -reported_bytes_, nullptr);
     reported_bytes_ = 0;
   }
@@ -146,8 +190,9 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
       s.output = out.data;
       double in_size = 0, out_size = 0;
       std::vector<F32View> reads{in};
-      if (op == "conv") {
-        s.kind = resnext::LayerStep::Kind::kConv;
+      if (op == "conv" || op == "blockedConv") {
+        const bool blocked = op == "blockedConv";
+        s.kind = blocked ? resnext::LayerStep::Kind::kBlockedConv : resnext::LayerStep::Kind::kConv;
         int64_t idx = GetInt(o.Get("conv"), (at + ".conv").c_str(), 0, static_cast<int64_t>(plans_.size()) - 1);
         auto shape = GetIntArray<4>(o.Get("inputShape"), (at + ".inputShape").c_str(), 1, kMax);
         const resnext::ConvPlan& plan = *plans_[static_cast<size_t>(idx)];
@@ -156,17 +201,40 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
         resnext::ConvParams p;
         resnext::Status st = plan.Bind(shape[0], shape[2], shape[3], &p);
         if (!st.ok()) ThrowStatus(env, st);
+        in_size = static_cast<double>(p.InputSize());
+        out_size = static_cast<double>(p.OutputSize());
+        if (blocked) {
+          const resnext::BlockedConv* kernel = blocked_[static_cast<size_t>(idx)];
+          if (kernel == nullptr)
+            ThrowRange(env, at + ".conv: conv " + std::to_string(idx) +
+                                " has no blocked kernel (no blockedGroup, or not every conv of its group has one)");
+          WantCb(env, o.Get("cb"), at + ".cb");
+          s.blocked = kernel;
+          s.params = p;
+          s.packed = plan.packed_data();
+          s.bias = plan.bias_data();
+          in_size = static_cast<double>(resnext::BlockedFloats(p.N, p.C, p.H * p.W, kernel->cb));
+          out_size = static_cast<double>(resnext::BlockedFloats(p.N, p.K, p.P() * p.Q(), kernel->cb));
+        }
         F32View res = GetOptionalFloat32Array(o.Get("residual"), (at + ".residual").c_str());
         if (res.data != nullptr) {
-          WantLength(env, res, static_cast<double>(p.OutputSize()), at + ".residual");
+          WantLength(env, res, out_size, at + ".residual");
           if (Overlaps(res, out)) ThrowRange(env, at + ".residual: must not share memory with the output");
           Pin(prog.get(), res);
         }
         s.conv = &plan;
         s.residual = res.data;
         s.N = p.N, s.H = p.H, s.W = p.W;
-        in_size = static_cast<double>(p.InputSize());
-        out_size = static_cast<double>(p.OutputSize());
+      } else if (op == "toBlocked" || op == "fromBlocked") {
+        const bool to = op == "toBlocked";
+        s.kind = to ? resnext::LayerStep::Kind::kToBlocked : resnext::LayerStep::Kind::kFromBlocked;
+        auto shape = GetIntArray<4>(o.Get("inputShape"), (at + ".inputShape").c_str(), 1, kMax);
+        s.cb = WantCb(env, o.Get("cb"), at + ".cb");
+        s.N = shape[0], s.C = shape[1], s.hw = shape[2] * shape[3];
+        const double plain = static_cast<double>(s.N) * s.C * s.hw;
+        const double blocked = static_cast<double>(s.N) * ((s.C + s.cb - 1) / s.cb) * s.cb * s.hw;
+        in_size = to ? plain : blocked;
+        out_size = to ? blocked : plain;
       } else if (op == "maxPool2d") {
         s.kind = resnext::LayerStep::Kind::kMaxPool2d;
         s.pool = GetMaxPoolParams(o.Get("inputShape"), o.Get("params"), at + ".");
@@ -199,8 +267,10 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
         in_size = static_cast<double>(xs[0]) * xs[1];
         out_size = static_cast<double>(xs[0]) * ws[0];
       } else {
-        ThrowRange(env,
-                   at + ".op: expected 'conv', 'maxPool2d', 'globalAvgPool' or 'linear' but received '" + op + "'");
+        ThrowRange(env, at +
+                            ".op: expected 'conv', 'blockedConv', 'toBlocked', 'fromBlocked', 'maxPool2d', "
+                            "'globalAvgPool' or 'linear' but received '" +
+                            op + "'");
       }
       if (in.data != nullptr) {
         WantLength(env, in, in_size, at + ".input");
@@ -217,6 +287,23 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     }
     programs_.push_back(std::move(prog));
     return Napi::Number::New(env, static_cast<double>(programs_.size() - 1));
+  }
+
+  // The network's block size: every blocked kernel of the ISA cap in force
+  // when the network was made has the same cb (16 with AVX-512, else 8).
+  int Cb() const {
+    for (const resnext::BlockedConv* k : blocked_)
+      if (k != nullptr) return k->cb;
+    return 0;
+  }
+
+  // A step's cb, which must be the network's.
+  int WantCb(Napi::Env env, const Napi::Value& v, const std::string& name) const {
+    const int cb = Cb();
+    if (cb == 0) ThrowRange(env, name + ": the network has no blocked kernel (no conv was packed blocked)");
+    int64_t got = GetInt(v, name.c_str(), 1, 64);
+    if (got != cb) ThrowRange(env, name + ": expected " + std::to_string(cb) + " but received " + std::to_string(got));
+    return cb;
   }
 
   // The program to run, checked: live, not running, x of the right size and not aliasing an output.
@@ -294,12 +381,22 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
       o.Set("impl", Napi::String::New(env, plans_[i]->impl().name));
       o.Set("isa", Napi::String::New(env, resnext::IsaName(plans_[i]->impl().isa)));
       o.Set("packedBytes", Napi::Number::New(env, static_cast<double>(plans_[i]->packed_bytes())));
+      if (const resnext::BlockedConv* k = blocked_[i]) {
+        Napi::Object b = Napi::Object::New(env);
+        b.Set("impl", Napi::String::New(env, k->name));
+        b.Set("cb", Napi::Number::New(env, k->cb));
+        o.Set("blocked", b);
+      } else {
+        o.Set("blocked", env.Null());
+      }
       a.Set(static_cast<uint32_t>(i), o);
     }
     return a;
   }
 
   std::vector<std::unique_ptr<resnext::ConvPlan>> plans_;
+  // One per plan: its blocked kernel, whose packing the plan holds, or null.
+  std::vector<const resnext::BlockedConv*> blocked_;
   std::vector<std::unique_ptr<Program>> programs_;
   int64_t reported_bytes_ = 0;
 };

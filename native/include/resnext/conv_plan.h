@@ -45,6 +45,10 @@ class ConvPlan {
   // Why each higher-priority implementation was not chosen, "name: reason" lines.
   const std::vector<std::string>& fallbacks() const { return fallbacks_; }
   int64_t packed_bytes() const { return static_cast<int64_t>(packed_.size() * sizeof(float)); }
+  // The packed weights and bias (null when none), for a caller that runs the
+  // implementation's kernel itself (a network program's blocked steps).
+  const float* packed_data() const { return packed_.data(); }
+  const float* bias_data() const { return bias_.empty() ? nullptr : bias_.data(); }
 
  private:
   ConvParams params_;

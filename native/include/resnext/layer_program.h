@@ -1,5 +1,6 @@
-// A layer program: a fixed list of inference steps (prepared convolutions,
-// max pool, global average pool, linear) over buffers bound once, run as one
+// A layer program: a fixed list of inference steps (prepared convolutions in
+// NCHW or in the blocked layout NCHW[cb]c, conversions between the two, max
+// pool, global average pool, linear) over buffers bound once, run as one
 // unit. Lets a whole network run in a single worker-thread job instead of one
 // round trip through the event loop per layer (about 40 us each here).
 // Steps read and write plain float pointers; a step whose input is null reads
@@ -12,6 +13,7 @@
 #include <memory>
 #include <vector>
 
+#include "resnext/conv_blocked.h"
 #include "resnext/conv_plan.h"
 #include "resnext/max_pool2d.h"
 #include "resnext/status.h"
@@ -20,16 +22,32 @@
 namespace resnext {
 
 struct LayerStep {
-  enum class Kind { kConv, kMaxPool2d, kGlobalAvgPool, kLinear } kind = Kind::kConv;
+  enum class Kind {
+    kConv,
+    kBlockedConv,
+    kToBlocked,
+    kFromBlocked,
+    kMaxPool2d,
+    kGlobalAvgPool,
+    kLinear
+  } kind = Kind::kConv;
   const float* input = nullptr;  // null: the program input x
   float* output = nullptr;
   // kConv
   const ConvPlan* conv = nullptr;
   const float* residual = nullptr;
   int64_t N = 0, H = 0, W = 0;
+  // kBlockedConv: input, residual and output blocked with blocked->cb; params
+  // has N, H, W bound; packed and bias belong to the network (bias may be null).
+  const BlockedConv* blocked = nullptr;
+  ConvParams params;
+  const float* packed = nullptr;
+  // kToBlocked / kFromBlocked: N images of C channels of hw pixels, blocks of cb.
+  int64_t C = 0;
+  int cb = 0;
   // kMaxPool2d
   MaxPool2dParams pool;
-  // kGlobalAvgPool: planes x hw; kLinear: rows x in -> rows x out
+  // kGlobalAvgPool: planes x hw (also hw of kToBlocked / kFromBlocked); kLinear: rows x in -> rows x out
   int64_t planes = 0, hw = 0;
   int64_t rows = 0, in = 0, out = 0;
   const float* weight = nullptr;

@@ -1,0 +1,232 @@
+// The CPU network lowering in the blocked channel layout (NCHW16c with
+// AVX-512, NCHW8c with AVX2 and scalar): whole networks against the float64
+// reference and against the NCHW lowering, for every ISA this CPU has (forced
+// through the addon's ISA cap, which the Network reads when it packs), on
+// even and odd input sizes; channel counts that leave padding lanes; padding
+// lanes after a slot held other values; NaN through the blocked kernels; the
+// native step records' checks; and what planInfo() reports.
+
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { cpuBinding } from '../lib/binding';
+import type { ResNeXtModel } from '../lib/models/model';
+import { resnet50, resnext, resnext50_32x4d } from '../lib/models/presets';
+import { HostStorage, randn, Tensor } from '../lib/tensor';
+import { nativeHostBackends } from './helpers/backends';
+import { relErr } from './helpers/compare';
+import { randomizeBatchNorm } from './helpers/models';
+
+const hasCpu = nativeHostBackends().includes('cpu');
+const b = cpuBinding();
+const isas = ((): string[] => {
+  if (!b) return [];
+  const best = b.setIsaCap('avx512');
+  b.setIsaCap(best);
+  return best === 'avx512' ? ['avx512', 'avx2', 'scalar'] : best === 'avx2' ? ['avx2', 'scalar'] : ['scalar'];
+})();
+
+afterAll(() => {
+  b?.setIsaCap(isas[0] ?? 'scalar');
+});
+
+/** A fresh model (so its engine is packed under the ISA cap in force) with random BN statistics. */
+function model(make: (o: { seed: number }) => ResNeXtModel, seed: number): ResNeXtModel {
+  const m = make({ seed });
+  randomizeBatchNorm(m, seed + 1);
+  return m;
+}
+
+const cbOf = (isa: string): number => (isa === 'avx512' ? 16 : 8);
+
+describe.runIf(hasCpu)('blocked CPU lowering: whole networks vs the float64 reference, every ISA', () => {
+  const cases = [
+    { name: 'resnext50_32x4d', make: resnext50_32x4d, shape: [2, 3, 64, 64] },
+    { name: 'resnext50_32x4d', make: resnext50_32x4d, shape: [1, 3, 57, 61] },
+    { name: 'resnet50', make: resnet50, shape: [1, 3, 57, 61] },
+  ] as const;
+  for (const c of cases) {
+    describe(`${c.name} x=[${c.shape.join(', ')}]`, () => {
+      const x = randn([...c.shape] as number[], { seed: 7 });
+      // One model: a forward with another layout rebuilds its engine, packed under the ISA cap then in force.
+      const m = model(c.make, 3);
+      let ref: Float32Array | null = null;
+      const reference = async (): Promise<Float32Array> => (ref ??= (await m.forward(x, { backend: 'reference' })).dataSync());
+
+      it.each(isas)(
+        "isa %s: layouts 'auto' and 'blocked' agree with the reference <= 1e-4 and with layout 'nchw'",
+        async (isa) => {
+          const r = await reference();
+          b!.setIsaCap(isa);
+          try {
+            const out: Record<string, Float32Array> = {};
+            for (const layout of ['auto', 'blocked', 'nchw'] as const) {
+              out[layout] = (await m.forward(x, { backend: 'cpu', layout })).dataSync();
+              const info = m.planInfo();
+              const blocked = info.filter((p) => p.layout !== 'NCHW');
+              if (layout === 'nchw') {
+                expect(blocked).toEqual([]);
+              } else if (c.name === 'resnet50') {
+                // Its dense 3x3s have no blocked kernel: only the 1x1s run blocked (auto: layer1-2's 14 and 2 shortcuts).
+                expect(blocked.length).toBe(layout === 'auto' ? 16 : 36);
+                for (const p of blocked) expect(p.impl).toBe(`conv1x1_nchw${cbOf(isa)}c_${isa}`);
+                expect(info.find((p) => p.name === 'layer1.0.conv2')).toMatchObject({ layout: 'NCHW' });
+              } else {
+                // auto: layer1 and layer2 (3 + 4 blocks, 3 convs each, 2 shortcuts); blocked: every conv but the stem.
+                expect(blocked.length).toBe(layout === 'auto' ? 23 : 52);
+                for (const p of blocked) {
+                  expect(p.layout).toBe(`NCHW${cbOf(isa)}c`);
+                  expect(p.impl).toMatch(new RegExp(`_nchw${cbOf(isa)}c_${isa}$`));
+                }
+                expect(info.find((p) => p.name === 'layer1.0.conv2')!.impl).toBe(`grouped3x3_nchw${cbOf(isa)}c_${isa}`);
+                expect(info.find((p) => p.name === 'conv1')!.layout).toBe('NCHW');
+                expect(info.find((p) => p.name === 'layer3.0.conv1')!.layout).toBe(layout === 'auto' ? 'NCHW' : `NCHW${cbOf(isa)}c`);
+              }
+              const e = relErr(out[layout], r);
+              console.log(
+                `${c.name} [${c.shape.join(', ')}] isa ${isa} layout ${layout}: ${blocked.length} convs blocked, rel err ${e.toExponential(2)}`,
+              );
+              expect(e).toBeLessThanOrEqual(1e-4);
+            }
+            expect(relErr(out.auto, out.nchw)).toBeLessThanOrEqual(1e-5);
+            expect(relErr(out.blocked, out.nchw)).toBeLessThanOrEqual(1e-5);
+          } finally {
+            b!.setIsaCap(isas[0]);
+          }
+        },
+        120_000,
+      );
+    });
+  }
+});
+
+describe.runIf(hasCpu)('blocked CPU lowering: padding lanes, reused slots, NaN', () => {
+  // 3 groups of 4 channels: conv1 and conv2 of layer1 have 12 channels, so every block of 16 (AVX-512) has
+  // 4 padding lanes, and layer2's 24 channels leave 8 (16) or none (8).
+  const make = (o: { seed: number }): ResNeXtModel => resnext({ depth: 50, cardinality: 3, width: 4, numClasses: 10, ...o });
+
+  it.each(isas)(
+    'isa %s: resnext50 (C=3, d=4) x=[2, 3, 40, 36]: padding lanes are zero after every slot held NaN, and NaN runs through like NCHW',
+    async (isa) => {
+      b!.setIsaCap(isa);
+      try {
+        const x = randn([2, 3, 40, 36], { seed: 5 });
+        const ref = (await model(make, 9).forward(x, { backend: 'reference' })).dataSync();
+        const m = model(make, 9);
+        const nan = new Tensor(new HostStorage(x.dataSync().map(() => NaN)), [...x.shape]);
+        // Every slot of the arena now holds NaN, padding lanes included (the stem and every conv write NaN).
+        const allNan = (await m.forward(nan, { backend: 'cpu', layout: 'blocked' })).dataSync();
+        expect(allNan.every(Number.isNaN)).toBe(true);
+        const y = (await m.forward(x, { backend: 'cpu', layout: 'blocked' })).dataSync();
+        expect(m.planInfo().filter((p) => p.layout !== 'NCHW').length).toBe(52);
+        // A NaN left in a padding lane would reach every logit through the next 1x1 (0 * NaN = NaN).
+        expect(y.every(Number.isFinite)).toBe(true);
+        expect(relErr(y, ref)).toBeLessThanOrEqual(1e-4);
+
+        // One NaN pixel: the blocked and the NCHW lowerings put NaN in the same logits (some, not none).
+        const d = x.dataSync().slice();
+        d[3 * 40 * 36 + 17 * 36 + 5] = NaN; // image 1, channel 0
+        const xn = new Tensor(new HostStorage(d), [...x.shape]);
+        const blocked = (await m.forward(xn, { backend: 'cpu', layout: 'blocked' })).dataSync();
+        const nchw = (await m.forward(xn, { backend: 'cpu', layout: 'nchw' })).dataSync();
+        const mask = (v: Float32Array): boolean[] => Array.from(v, Number.isNaN);
+        expect(mask(blocked)).toEqual(mask(nchw));
+        expect(mask(blocked).slice(10).every(Boolean)).toBe(true);
+        expect(mask(blocked).slice(0, 10).some(Boolean)).toBe(false);
+        expect(relErr(blocked.subarray(0, 10), nchw.subarray(0, 10))).toBeLessThanOrEqual(1e-5);
+      } finally {
+        b!.setIsaCap(isas[0]);
+      }
+    },
+    60_000,
+  );
+});
+
+describe.runIf(hasCpu)('native Network: blocked step records are checked', () => {
+  const w = randn([32, 16, 1, 1], { seed: 1 }).dataSync();
+  const conv = { weight: w, shape: [32, 16, 1, 1], bias: null, groups: 1, stride: [1, 1], padding: [0, 0, 0, 0], activation: 'relu' };
+  const cb = cbOf(isas[0]);
+  const f = (n: number): Float32Array => new Float32Array(n);
+  type Net = InstanceType<NonNullable<NonNullable<typeof b>['Network']>>;
+  const blockedNet = (): Net => new b!.Network!([{ ...conv, blockedGroup: 0 }] as never);
+
+  it('a conv without blocked weights, a wrong cb, wrong blocked buffer sizes and an unknown op are RangeErrors naming the field', () => {
+    const plain = new b!.Network!([conv] as never);
+    const step = { op: 'blockedConv', conv: 0, input: f(16 * 16), inputShape: [1, 16, 4, 4], output: f(32 * 16), residual: null, cb };
+    expect(() => plain.addProgram([step] as never, 1)).toThrow(/steps\[0\]\.conv: conv 0 has no blocked kernel/);
+    // A group is blocked all together or not at all: a 5x5 conv (no blocked kernel) keeps the 1x1 of its group NCHW.
+    const w5 = randn([16, 16, 5, 5], { seed: 2 }).dataSync();
+    const mixed = new b!.Network!([
+      { ...conv, blockedGroup: 3 },
+      { ...conv, weight: w5, shape: [16, 16, 5, 5], padding: [2, 2, 2, 2], blockedGroup: 3 },
+      { ...conv, blockedGroup: 4 },
+    ] as never);
+    expect(mixed.info().map((p) => p.blocked?.cb ?? 0)).toEqual([0, 0, cb]);
+    expect(mixed.info()[0].impl).not.toMatch(/nchw\d+c/);
+    mixed.dispose();
+    expect(() => plain.addProgram([{ op: 'toBlocked', input: null, inputShape: [1, 16, 4, 4], output: f(256), cb }] as never, 256)).toThrow(
+      /steps\[0\]\.cb: the network has no blocked kernel/,
+    );
+    const net = blockedNet();
+    expect(net.info()[0].blocked).toMatchObject({ cb, impl: `conv1x1_nchw${cb}c_${isas[0]}` });
+    expect(net.addProgram([step] as never, 1)).toBe(0);
+    expect(() => net.addProgram([{ ...step, cb: 24 - cb }] as never, 1)).toThrow(RangeError);
+    expect(() => net.addProgram([{ ...step, cb: 24 - cb }] as never, 1)).toThrow(
+      new RegExp(`steps\\[0\\]\\.cb: expected ${cb} but received ${24 - cb}`),
+    );
+    expect(() => net.addProgram([{ ...step, output: f(32 * 16 - 1) }] as never, 1)).toThrow(/steps\[0\]\.output/);
+    expect(() => net.addProgram([{ ...step, residual: f(32 * 15) }] as never, 1)).toThrow(/steps\[0\]\.residual/);
+    // 10 channels take ceil(10 / cb) * cb lanes per pixel in the blocked buffer.
+    const to = { op: 'toBlocked', input: f(10 * 9), inputShape: [1, 10, 3, 3], output: f(Math.ceil(10 / cb) * cb * 9), cb };
+    expect(net.addProgram([to] as never, 1)).toBe(1);
+    expect(() => net.addProgram([{ ...to, output: f(10 * 9) }] as never, 1)).toThrow(/steps\[0\]\.output/);
+    expect(() => net.addProgram([{ ...to, op: 'fromBlocked' }] as never, 1)).toThrow(/steps\[0\]\.input/);
+    expect(() => net.addProgram([{ ...to, op: 'toNHWC' }] as never, 1)).toThrow(/steps\[0\]\.op: expected 'conv', 'blockedConv'/);
+    expect(() => new b!.Network!([{ ...conv, blockedGroup: -1 }] as never)).toThrow(/convs\[0\]\.blockedGroup/);
+    expect(() => new b!.Network!([{ ...conv, blockedGroup: 'a' }] as never)).toThrow(TypeError);
+    net.dispose();
+    plain.dispose();
+  });
+
+  it('toBlocked then fromBlocked through a program round-trips NCHW and zero-fills the padding lanes', () => {
+    const net = blockedNet();
+    const C = 10,
+      HW = 6,
+      Cp = Math.ceil(C / cb) * cb;
+    const x = Float32Array.from({ length: C * HW }, (_, i) => i + 1);
+    const mid = f(Cp * HW).fill(NaN),
+      back = f(C * HW);
+    const id = net.addProgram(
+      [
+        { op: 'toBlocked', input: null, inputShape: [1, C, 2, 3], output: mid, cb },
+        { op: 'fromBlocked', input: mid, inputShape: [1, C, 2, 3], output: back, cb },
+      ] as never,
+      C * HW,
+    );
+    net.run(id, x);
+    expect(Array.from(back)).toEqual(Array.from(x));
+    for (let p = 0; p < HW; p++)
+      for (let c = 0; c < Cp; c++) expect(mid[(Math.floor(c / cb) * HW + p) * cb + (c % cb)]).toBe(c < C ? x[c * HW + p] : 0);
+    net.dispose();
+  });
+});
+
+describe.runIf(hasCpu)('layout option', () => {
+  it("forward and prepare check it: 'auto' | 'blocked' | 'nchw'; mode 'layer' refuses 'blocked'", async () => {
+    const m = resnext({ depth: 50, cardinality: 2, width: 2, numClasses: 4, seed: 1 });
+    const x = randn([1, 3, 32, 32], { seed: 2 });
+    await expect(m.forward(x, { layout: 'nhwc' as never })).rejects.toThrow(RangeError);
+    await expect(m.forward(x, { layout: 'nhwc' as never })).rejects.toThrow(/layout/);
+    await expect(m.forward(x, { layout: 3 as never })).rejects.toThrow(TypeError);
+    expect(() => m.prepare({ layout: 'NCHW' as never })).toThrow(RangeError);
+    await expect(m.forward(x, { mode: 'layer', layout: 'blocked' })).rejects.toThrow(
+      /with mode 'layer'.* for layout but received "blocked"/,
+    );
+    m.prepare({ layout: 'nchw' });
+    expect(m.planInfo().every((p) => p.layout === 'NCHW')).toBe(true);
+    m.prepare({ layout: 'blocked' });
+    expect(m.planInfo().filter((p) => p.layout !== 'NCHW').length).toBe(52);
+    // Undefined keeps the prepared engine's choice.
+    await m.forward(x);
+    expect(m.planInfo().filter((p) => p.layout !== 'NCHW').length).toBe(52);
+  });
+});
