@@ -47,7 +47,7 @@ export type { ToOnnxOptions } from './onnx/export';
 export { loadOnnx, OnnxModel } from './onnx/load';
 export type { OnnxForwardOptions } from './onnx/load';
 export type { ForwardOptions, LoadStateDictResult, ModelOptions } from './models/model';
-export type { ForwardMode } from './backends/cpu_network';
+export type { CpuLayout, ForwardMode } from './backends/cpu_network';
 export type { DenseConvImpl } from './backends/cuda_network';
 export type { ResNeXtConfig, Architecture } from './models/architecture';
 export type { LayerComplexity } from './models/complexity';
