@@ -80,6 +80,8 @@ export interface NativeCpuBinding {
 
 export interface NativeNetworkConv {
   weight: Float32Array;
+  /** [K]: the weights are packed as weight[k] * weightScale[k] (BatchNorm folded while packing). */
+  weightScale?: Float64Array;
   shape: number[];
   bias: Float32Array | null;
   groups: number;

@@ -187,6 +187,30 @@ describe.runIf(hasCpu)('native Network: blocked step records are checked', () =>
     plain.dispose();
   });
 
+  it('weightScale folds a per-output-channel scale while packing: bit for bit the pre-scaled weights; checked like the others', () => {
+    const scale = Float64Array.from({ length: 32 }, (_, k) => 0.5 + k / 7);
+    const scaled = Float32Array.from(w, (v, i) => v * scale[Math.floor(i / 16)]);
+    const x = randn([1, 16, 4, 4], { seed: 3 }).dataSync();
+    const run = (spec: object): Float32Array => {
+      const net = new b!.Network!([spec] as never);
+      const out = f(32 * 16);
+      const id = net.addProgram([{ op: 'conv', conv: 0, input: x, inputShape: [1, 16, 4, 4], output: out, residual: null }] as never, 1);
+      net.run(id, f(1));
+      net.dispose();
+      return out;
+    };
+    for (const group of [{}, { blockedGroup: 0 }]) {
+      const folded = run({ ...conv, ...group, weight: w, weightScale: scale });
+      expect(Array.from(folded)).toEqual(Array.from(run({ ...conv, ...group, weight: scaled })));
+      expect(Array.from(folded)).not.toEqual(Array.from(run({ ...conv, ...group })));
+    }
+    expect(() => new b!.Network!([{ ...conv, weightScale: new Float32Array(32) }] as never)).toThrow(TypeError);
+    expect(() => new b!.Network!([{ ...conv, weightScale: new Float64Array(31) }] as never)).toThrow(
+      /convs\[0\]\.weightScale: expected 32 elements but received 31/,
+    );
+    expect(() => new b!.Network!([{ ...conv, weightScale: new Float64Array(32).fill(NaN) }] as never)).toThrow(RangeError);
+  });
+
   it('toBlocked then fromBlocked through a program round-trips NCHW and zero-fills the padding lanes', () => {
     const net = blockedNet();
     const C = 10,

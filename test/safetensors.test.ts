@@ -191,6 +191,24 @@ describe('state dicts with torchvision names', () => {
     expect(Array.from(yb.dataSync())).toEqual(Array.from(ya.dataSync()));
   });
 
+  it('weights by path: a .safetensors file or a PyTorch checkpoint, through loadStateDict(path) and the weights option', async () => {
+    const opts = { depth: 50, cardinality: 2, width: 2, numClasses: 5 } as const;
+    const sd = resnext({ ...opts, seed: 4 }).stateDict();
+    const file = path.join(dir, 'by-path.safetensors');
+    saveSafetensors(file, sd);
+    const fromOption = resnext({ ...opts, seed: 5, weights: file });
+    const fromCall = resnext({ ...opts, seed: 6 });
+    expect(fromCall.loadStateDict(file)).toEqual({ missing: [], unexpected: [], mismatched: [] });
+    for (const m of [fromOption, fromCall])
+      for (const [k, t] of m.stateDict()) expect(Array.from(t.dataSync())).toEqual(Array.from(sd.get(k)!.dataSync()));
+    // Any other name is read as a PyTorch checkpoint (here a real torch.save file with different keys).
+    const pth = path.join(__dirname, 'fixtures', 'torch', 'float32.pth');
+    expect(resnext({ ...opts, seed: 7 }).loadStateDict(pth, { strict: false }).missing.length).toBe(sd.size);
+    expect(() => resnext({ ...opts, weights: path.join(dir, 'missing.safetensors') })).toThrow(/ENOENT/);
+    expect(() => resnext({ ...opts }).loadStateDict('')).toThrow(TypeError);
+    expect(() => resnext({ ...opts }).loadStateDict(42 as unknown as string)).toThrow(/Map<string, Tensor> or a file path/);
+  });
+
   it('loadStateDict reports every mismatch at once; num_batches_tracked is ignored', () => {
     const m = resnext({ depth: 50, cardinality: 2, width: 2, numClasses: 5 });
     const sd = m.stateDict();

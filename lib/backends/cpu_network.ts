@@ -25,7 +25,7 @@
 import { cpuBinding, loadCpuBinding } from '../binding';
 import { ERROR_CODES, ResnextError, rethrowNative } from '../errors';
 import type { ConvPlanInfo, NetworkLowering, NetworkProgram } from '../models/engine';
-import { blockSize, type FusedNetwork, type Layout, type NetworkPlan, type PlanStep } from '../models/plan';
+import { blockSize, foldedWeight, type FusedNetwork, type Layout, type NetworkPlan, type PlanStep } from '../models/plan';
 import type { NativeConvPlan, NativeCpuBinding, NativeNetwork, NativeNetworkConv, NativeNetworkStep } from '../native_types';
 import { HostStorage, Tensor } from '../tensor';
 
@@ -56,11 +56,22 @@ function stageConvs(net: FusedNetwork): number[][] {
 /** Slot offsets in floats: 16 floats = 64 bytes, one cache line and one AVX-512 vector. */
 const ALIGN = 16;
 
-function convSpec(c: FusedNetwork['convs'][number], algorithm: 'auto' | 'direct', blockedGroup?: number): NativeNetworkConv {
+/**
+ * A conv for the native Network, which folds BatchNorm while it packs (weightScale): the folded weights
+ * never exist in JS. `folded` gives the folded weights instead (a ConvPlan, which takes them as they are).
+ */
+function convSpec(
+  c: FusedNetwork['convs'][number],
+  algorithm: 'auto' | 'direct',
+  blockedGroup?: number,
+  folded = false,
+): NativeNetworkConv {
   const d = c.def;
+  const weight = folded ? foldedWeight(c) : c.rawWeight;
   return {
-    weight: c.weight.dataSync(),
-    shape: [...c.weight.shape],
+    weight: weight.dataSync(),
+    ...(folded ? {} : { weightScale: c.scale }),
+    shape: [...weight.shape],
     bias: c.bias.dataSync(),
     groups: d.groups,
     stride: [d.stride, d.stride],
@@ -202,7 +213,7 @@ function layerLowering(b: NativeCpuBinding, net: FusedNetwork, algorithm: 'auto'
   let plans: NativeConvPlan[];
   try {
     plans = net.convs.map((c) => {
-      const s = convSpec(c, algorithm);
+      const s = convSpec(c, algorithm, undefined, true);
       return new b.ConvPlan(s.weight, s.shape, s.bias, { ...s, dilation: [1, 1] });
     });
   } catch (err) {

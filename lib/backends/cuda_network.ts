@@ -20,7 +20,7 @@ import { CudaStorage } from '../cuda_storage';
 import { DTYPE_CODES, type NativeCudaConvPlan, type NativeCudaGraph, type NativeDeviceBuffer } from '../cuda_types';
 import { ERROR_CODES, ResnextError, rethrowNative } from '../errors';
 import type { ConvPlanInfo, NetworkLowering, NetworkProgram } from '../models/engine';
-import type { FusedNetwork, NetworkPlan } from '../models/plan';
+import { foldedWeight, type FusedNetwork, type NetworkPlan } from '../models/plan';
 import { type DType, HostStorage, Tensor } from '../tensor';
 
 export type CudaModelBackend = 'cuda' | 'cudnn';
@@ -50,7 +50,8 @@ export function cudaNetworkLowering(net: FusedNetwork, options: CudaNetworkOptio
     plans = net.convs.map((c) => {
       const d = c.def;
       try {
-        const p = new b.CudaConvPlan(c.weight.dataSync(), [...c.weight.shape], c.bias.dataSync(), {
+        const w = foldedWeight(c);
+        const p = new b.CudaConvPlan(w.dataSync(), [...w.shape], c.bias.dataSync(), {
           groups: d.groups,
           stride: [d.stride, d.stride],
           dilation: [1, 1],

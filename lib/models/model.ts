@@ -20,6 +20,7 @@ import { type ConvPlanInfo, NetworkEngine } from './engine';
 import { initialState } from './init';
 import { exportOnnx, type ToOnnxOptions } from '../onnx/export';
 import { fuseNetwork, releaseConvWeights } from './plan';
+import { loadWeightsFile } from '../weights/file';
 
 export type { CpuLayout, ForwardMode, DenseConvImpl };
 
@@ -88,8 +89,11 @@ export interface LoadStateDictResult {
 export interface ModelOptions {
   /** Seed of the Kaiming initialisation (used when no weights are given). Default 0. */
   seed?: number;
-  /** Initial weights (torchvision names); checked like loadStateDict. */
-  weights?: Map<string, Tensor>;
+  /**
+   * Initial weights (torchvision names), checked like loadStateDict: a map, or the path of a `.safetensors`
+   * file or a PyTorch checkpoint (read straight into the model, with no second copy).
+   */
+  weights?: Map<string, Tensor> | string;
 }
 
 /** The ungrouped convs of a model on backend 'cuda' go to cuDNN when it is available (see ForwardOptions.denseConvs). */
@@ -160,7 +164,11 @@ export class ResNeXtModel {
   }
 
   /**
-   * Loads weights by torchvision name (values are copied). Keys starting with
+   * Loads weights by torchvision name: a map (its values are copied), or the
+   * path of a `.safetensors` file or a PyTorch checkpoint (`.pth`, read with
+   * loadTorch), whose tensors become the model's own with no second copy
+   * (a forward's peak memory is then the weights once plus their packed
+   * form). Keys starting with
    * `module.` (DataParallel checkpoints) are read without that prefix, and
    * torchvision's `*.num_batches_tracked` counters are ignored. Returns the
    * model keys the map lacks (`missing`), the map keys the model lacks
@@ -169,8 +177,14 @@ export class ResNeXtModel {
    * counts, loading nothing; strict false loads every key that matches and
    * leaves the others as they were.
    */
-  loadStateDict(map: Map<string, Tensor>, options: { strict?: boolean } = {}): LoadStateDictResult {
-    if (!(map instanceof Map)) throw invalidType('stateDict', 'a Map<string, Tensor>', map);
+  loadStateDict(map: Map<string, Tensor> | string, options: { strict?: boolean } = {}): LoadStateDictResult {
+    // A path: the tensors read are the model's own (nobody else holds them), so they are not copied.
+    if (typeof map === 'string') return this.#loadStateDict(loadWeightsFile(map, 'stateDict'), options, false);
+    return this.#loadStateDict(map, options, true);
+  }
+
+  #loadStateDict(map: Map<string, Tensor>, options: { strict?: boolean }, copy: boolean): LoadStateDictResult {
+    if (!(map instanceof Map)) throw invalidType('stateDict', 'a Map<string, Tensor> or a file path string', map);
     if (typeof options !== 'object' || options === null) throw invalidType('options', 'an options object', options);
     const strict = options.strict ?? true;
     if (typeof strict !== 'boolean') throw invalidType('options.strict', 'a boolean', strict);
@@ -221,7 +235,11 @@ export class ResNeXtModel {
     for (const s of this.specs) {
       next.set(
         s.name,
-        skip.has(s.name) ? current!.get(s.name)! : new Tensor(new HostStorage(byName.get(s.name)!.dataSync().slice()), [...s.shape]),
+        skip.has(s.name)
+          ? current!.get(s.name)!
+          : copy
+            ? new Tensor(new HostStorage(byName.get(s.name)!.dataSync().slice()), [...s.shape])
+            : byName.get(s.name)!,
       );
     }
     this.#stateStore = next;

@@ -20,7 +20,7 @@
 import { ResnextError } from '../errors';
 import { HostStorage, Tensor } from '../tensor';
 import { type Architecture, type ConvDef, allConvs, outSize } from './architecture';
-import { foldBatchNorm } from './fold_bn';
+import { batchNormScale, scaleWeight } from './fold_bn';
 
 /**
  * How an activation is stored. 'NCHW' (the caller's layout), 'NHWC' (the GPU
@@ -60,9 +60,20 @@ export interface FusedConv {
   def: ConvDef;
   /** Applied after bias (and residual, when the step has one). */
   activation: 'relu' | 'none';
-  /** Folded weight [K, C/groups, R, S] and bias [K], float32 on the host. */
-  weight: Tensor;
+  /**
+   * The conv's own (unfolded) weight [K, C/groups, R, S] and the BatchNorm scale per output channel that
+   * folds it: folded weight[k] = rawWeight[k] * scale[k] (foldedWeight()). A backend that scales while it
+   * packs (the CPU network) never materialises the folded copy of the whole network at once.
+   */
+  rawWeight: Tensor;
+  scale: Float64Array;
+  /** Folded bias [K], float32. */
   bias: Tensor;
+}
+
+/** A conv's folded weight [K, C/groups, R, S] (a fresh float32 tensor on every call). */
+export function foldedWeight(c: FusedConv): Tensor {
+  return scaleWeight(c.rawWeight, c.scale);
 }
 
 /** The shape-independent half of a compiled network: folded convs (in torchvision's order) and fc. */
@@ -111,11 +122,11 @@ function product(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
-/** BN folded into every conv (once per model and weights), the epilogue each conv fuses, fc copied. */
+/** BN folded into every conv (its scale and bias; the weights scale on use), the epilogue each conv fuses, fc copied. */
 export function fuseNetwork(arch: Architecture, state: Map<string, Tensor>): FusedNetwork {
   const downsamples = new Set(arch.stages.flat().flatMap((b) => (b.downsample ? [b.downsample.name] : [])));
   const convs = allConvs(arch).map((def): FusedConv => {
-    const f = foldBatchNorm(state.get(`${def.name}.weight`)!, {
+    const { scale, bias } = batchNormScale({
       weight: state.get(`${def.bn}.weight`)!,
       bias: state.get(`${def.bn}.bias`)!,
       runningMean: state.get(`${def.bn}.running_mean`)!,
@@ -123,7 +134,8 @@ export function fuseNetwork(arch: Architecture, state: Map<string, Tensor>): Fus
     });
     // The projection shortcut feeds conv3's residual before the ReLU: no activation of its own.
     const activation = downsamples.has(def.name) ? 'none' : 'relu';
-    return { def, activation, weight: f.weight, bias: f.bias };
+    // rawWeight is the model's own tensor, read by the lowering while it is built (and released after).
+    return { def, activation, rawWeight: state.get(`${def.name}.weight`)!, scale, bias };
   });
   // Copies: a prepared engine must not change when the caller writes the model's tensors.
   const copy = (t: Tensor): Tensor => new Tensor(new HostStorage(t.dataSync().slice()), [...t.shape]);
@@ -131,18 +143,18 @@ export function fuseNetwork(arch: Architecture, state: Map<string, Tensor>): Fus
 }
 
 /**
- * Drops the folded conv weights once a backend has built its lowering from
- * them: a lowering reads them only while it is being built (packing them into
- * native or device memory) and the plan compiler needs only the defs, so
- * keeping them would hold a second copy of the model's weights for the life
- * of the engine. Reading one afterwards throws instead of seeing stale data.
+ * Drops the convs' weights once a backend has built its lowering from them: a
+ * lowering reads them only while it is being built (packing them into native
+ * or device memory) and the plan compiler needs only the defs, so keeping
+ * them would pin weights (or, after a write to the model, stale ones) for the
+ * life of the engine. Reading one afterwards throws instead.
  */
 export function releaseConvWeights(net: FusedNetwork): void {
   const released = (): never => {
     throw new ResnextError('ERR_RESNEXT_INTERNAL', 'the folded conv weights are released once the network is lowered');
   };
   for (const c of net.convs) {
-    for (const key of ['weight', 'bias'] as const) Object.defineProperty(c, key, { get: released, configurable: true });
+    for (const key of ['rawWeight', 'scale', 'bias'] as const) Object.defineProperty(c, key, { get: released, configurable: true });
   }
 }
 

@@ -34,6 +34,22 @@ F32View GetOptionalFloat32Array(const Napi::Value& v, const char* name) {
   return GetFloat32Array(v, name);
 }
 
+std::vector<double> GetOptionalFloat64Values(const Napi::Value& v, const char* name, int64_t length) {
+  if (v.IsUndefined() || v.IsNull()) return {};
+  Napi::Env env = v.Env();
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
+    throw Napi::TypeError::New(env, std::string(name) + ": expected a Float64Array");
+  Napi::Float64Array a = v.As<Napi::Float64Array>();
+  if (static_cast<int64_t>(a.ElementLength()) != length)
+    throw Napi::RangeError::New(env, std::string(name) + ": expected " + std::to_string(length) + " elements but received " +
+                                         std::to_string(a.ElementLength()));
+  std::vector<double> out(a.Data(), a.Data() + a.ElementLength());
+  for (double d : out)
+    if (!std::isfinite(d))
+      throw Napi::RangeError::New(env, std::string(name) + ": expected finite values but received " + std::to_string(d));
+  return out;
+}
+
 int64_t GetInt(const Napi::Value& v, const char* name, int64_t min, int64_t max) {
   Napi::Env env = v.Env();
   if (!v.IsNumber()) throw Napi::TypeError::New(env, std::string(name) + ": expected an integer");

@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "resnext/conv_params.h"
 
@@ -25,6 +26,10 @@ struct F32View {
 F32View GetFloat32Array(const Napi::Value& v, const char* name);
 // Same, but undefined/null give an empty view.
 F32View GetOptionalFloat32Array(const Napi::Value& v, const char* name);
+
+// A copy of an optional Float64Array of exactly `length` finite values
+// (undefined/null: empty), e.g. per-channel scales read once at construction.
+std::vector<double> GetOptionalFloat64Values(const Napi::Value& v, const char* name, int64_t length);
 
 // An integer in [min, max] (a JS number with no fractional part).
 int64_t GetInt(const Napi::Value& v, const char* name, int64_t min, int64_t max);

@@ -4,7 +4,7 @@
 // pool/linear kernels to buffers for one input shape, so a whole forward is
 // one call (one worker-thread job for runAsync) instead of one per layer.
 //
-//   new Network(convs: { weight, shape: [K, C/G, R, S], bias | null, groups,
+//   new Network(convs: { weight, weightScale?, shape: [K, C/G, R, S], bias | null, groups,
 //                        stride: [h, w], padding: [t, l, b, r], activation,
 //                        algorithm?, blockedGroup?: number }[])
 //     blockedGroup (>= 0): the convs sharing the number run in the blocked
@@ -12,6 +12,10 @@
 //     cap runs every one of them, each is packed for its kernel (here, once,
 //     shared by every program; its plan is that kernel's registry row, so one
 //     packing serves both) and info()[i].blocked names the kernel.
+//     weightScale (Float64Array [K], optional): the weights are used as
+//     weight[k][...] * weightScale[k], computed in double and rounded to
+//     float32 once, while packing (BatchNorm folded here, one conv at a
+//     time, so a network never holds a folded copy of all its weights).
 //   net.addProgram(steps, inputLength): number       (program id)
 //     step: { op: 'conv', conv: index, input | null, inputShape: [N, C, H, W], output, residual | null }
 //         | { op: 'blockedConv', conv, input | null, inputShape: [N, C, H, W], output, residual | null, cb }
@@ -86,6 +90,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     struct Spec {
       resnext::ConvParams p;
       F32View w, b;
+      std::vector<double> scale;  // [K] or empty
       resnext::ConvPlanOptions popts;
       int64_t group = -1;
       const resnext::BlockedConv* kernel = nullptr;
@@ -125,10 +130,17 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
         ThrowRange(env, at + ".weight: expected " + std::to_string(p.WeightSize()) + " elements");
       if (b.data != nullptr && b.length != p.K)
         ThrowRange(env, at + ".bias: expected " + std::to_string(p.K) + " elements");
+      sp.scale = GetOptionalFloat64Values(o.Get("weightScale"), (at + ".weightScale").c_str(), p.K);
       sp.popts.direct_only = GetDirectOnly(o.Get("algorithm"), (at + ".algorithm").c_str());
       Napi::Value group = o.Get("blockedGroup");
       if (!group.IsUndefined()) sp.group = GetInt(group, (at + ".blockedGroup").c_str(), 0, kMax);
       specs.push_back(std::move(sp));
+    }
+    // Reading later specs can run JS (getters) that detaches an array read earlier.
+    for (size_t i = 0; i < specs.size(); ++i) {
+      const std::string at = "convs[" + std::to_string(i) + "]";
+      Recheck(specs[i].w, (at + ".weight").c_str());
+      if (specs[i].b.data != nullptr) Recheck(specs[i].b, (at + ".bias").c_str());
     }
     // A group runs blocked only if a blocked kernel (all of one ISA, so one cb) runs each member.
     std::map<int64_t, bool> group_ok;
@@ -144,8 +156,19 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
       } else {
         sp.kernel = nullptr;
       }
+      // Scaled weights live only while this conv is packed.
+      std::vector<float> scaled;
+      const float* weight = sp.w.data;
+      if (!sp.scale.empty()) {
+        scaled.resize(static_cast<size_t>(sp.w.length));
+        const int64_t per = sp.w.length / sp.p.K;
+        for (int64_t k = 0; k < sp.p.K; ++k)
+          for (int64_t i = k * per; i < (k + 1) * per; ++i)
+            scaled[static_cast<size_t>(i)] = static_cast<float>(static_cast<double>(sp.w.data[i]) * sp.scale[k]);
+        weight = scaled.data();
+      }
       std::unique_ptr<resnext::ConvPlan> plan;
-      resnext::Status s = resnext::ConvPlan::Create(sp.p, sp.w.data, sp.b.data, sp.popts, &plan);
+      resnext::Status s = resnext::ConvPlan::Create(sp.p, weight, sp.b.data, sp.popts, &plan);
       if (!s.ok()) ThrowStatus(env, s);
       plans_.push_back(std::move(plan));
       blocked_.push_back(sp.kernel);
