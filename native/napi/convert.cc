@@ -41,12 +41,13 @@ std::vector<double> GetOptionalFloat64Values(const Napi::Value& v, const char* n
     throw Napi::TypeError::New(env, std::string(name) + ": expected a Float64Array");
   Napi::Float64Array a = v.As<Napi::Float64Array>();
   if (static_cast<int64_t>(a.ElementLength()) != length)
-    throw Napi::RangeError::New(env, std::string(name) + ": expected " + std::to_string(length) + " elements but received " +
-                                         std::to_string(a.ElementLength()));
+    throw Napi::RangeError::New(env, std::string(name) + ": expected " + std::to_string(length) +
+                                         " elements but received " + std::to_string(a.ElementLength()));
   std::vector<double> out(a.Data(), a.Data() + a.ElementLength());
   for (double d : out)
     if (!std::isfinite(d))
-      throw Napi::RangeError::New(env, std::string(name) + ": expected finite values but received " + std::to_string(d));
+      throw Napi::RangeError::New(env,
+                                  std::string(name) + ": expected finite values but received " + std::to_string(d));
   return out;
 }
 
