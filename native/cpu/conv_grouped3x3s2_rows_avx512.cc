@@ -1,25 +1,28 @@
 // Grouped 3x3 convolution, stride 2, padding 1, dilation 1, with 16 or more
 // channels per group on small images (outputs at most 16 wide): ResNeXt's
-// 512@28 and 1024@14 stride-2 layers. AVX-512 only.
+// 512@28 stride-2 layer (14x14 outputs). AVX-512 only.
 //
 // Why: the GEMM kernel (conv_gemm.inc) copies every task's input into a
 // phase-split slab and, with the output channels in the lanes, transposes
 // its result back into NCHW; at 14x14 and 7x7 outputs those two copies cost
 // about a third of its time. Here nothing is copied: output pixels are in
-// the lanes, one output row per vector (two rows, lanes 0-7 and 8-15, when
-// the output is at most 8 wide), and the stride-2 taps of an input row come
-// straight from the input by one two-source permute each: a row of at most 32
-// input columns is two masked loads (one of at most 16 for paired rows), and
-// lane j of the tap-s vector is input column 2j + s - 1 (left padding and
-// columns past W read as zero). The output rows are stored in place, masked,
-// with bias, residual and ReLU applied in registers.
+// the lanes, one output row per vector, and the stride-2 taps of an input row
+// come straight from the input by one two-source permute each: a row of at
+// most 32 input columns is two masked loads, and lane j of the tap-s vector
+// is input column 2j + s - 1 (left padding and columns past W read as zero).
+// The output rows are stored in place, masked, with bias, residual and ReLU
+// applied in registers.
 //
 // Register block: KB output channels (weights broadcast from the packed
 // panel, embedded in the FMA) x one vector of output rows; per input channel
 // and tap row, two loads and three permutes feed 3 * KB FMAs.
 //
-// Wider outputs (the plan does not know W) run gemm_avx512, whose weights
-// the plan packs after this kernel's.
+// Other widths (the plan does not know W) run gemm_avx512, whose weights the
+// plan packs after this kernel's: past 16 the rows no longer fit a vector,
+// and at 8 or less most lanes would idle. Measured (1 thread, batch 1, same
+// process, min of 9 samples; shared machine): 512@28 (14 wide) 0.295 ms vs
+// gemm 0.431; 1024@14 (7 wide, two rows per vector) 0.318 vs gemm 0.243, so
+// 7x7 outputs stay with gemm, whose channels-in-lanes blocks waste no lanes.
 //
 // Layouts:
 //   packed: [G][ceil(Kg/16) panels][Cg][9 taps][16 output channels] (channels
@@ -35,6 +38,9 @@
 
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma,prefer-vector-width=512")
+// GCC 12 warns that _mm512_setzero_ps reads an uninitialized vector (its
+// inline body starts from a self-initialised one, never read).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 namespace resnext {
 
 extern const ConvImpl kConvGemmAvx512;
@@ -79,18 +85,15 @@ void RowsPack(const ConvParams& p, const float* weight, float* packed) {
   kConvGemmAvx512.pack(p, weight, packed + RowsOwnSize(p));
 }
 
-// Outputs at most 16 wide (one row per vector) read input rows of at most 32
-// columns; at most 8 wide, two rows per vector.
-bool RowsFits(const ConvParams& p) { return p.Q() <= 16 && p.W <= 32; }
+// Outputs 9 to 16 wide: one row per vector, input rows of at most 32 columns.
+bool RowsFits(const ConvParams& p) { return p.Q() > 8 && p.Q() <= 16 && p.W <= 32; }
 
 // Everything a block needs about the geometry.
 struct RowsGeo {
   int64_t H, W, P, Q, HW, PQ;
-  bool paired;       // two output rows per vector (Q <= 8)
-  __m512i idx[3];    // permute indices of taps s = 0, 1, 2
-  __mmask16 zero_s0;  // lanes of tap s = 0 that read the left padding
-  __mmask16 store;    // lanes of a vector's first row (or both rows) that are outputs
-  __mmask16 store1;   // paired: lanes of the first row only
+  __m512i idx[3];              // permute indices of taps s = 0, 1, 2
+  __mmask16 zero_s0;           // lanes of tap s = 0 that do not read the left padding
+  __mmask16 store;             // lanes that are output columns
   __mmask16 lo_cols, hi_cols;  // load masks: input columns 0-15 and 16-31 inside the row
 };
 
@@ -102,66 +105,40 @@ RowsGeo MakeRowsGeo(const ConvParams& p) {
   g.Q = p.Q();
   g.HW = p.H * p.W;
   g.PQ = g.P * g.Q;
-  g.paired = g.Q <= 8;
   alignas(64) int32_t ix[3][16];
-  uint32_t z0 = 0;
   for (int s = 0; s < 3; ++s) {
     for (int j = 0; j < 16; ++j) {
-      // Lane j: output column jj of the vector's row (first or second).
-      const int jj = g.paired ? j % 8 : j;
-      const int base = g.paired && j >= 8 ? 16 : 0;
-      int col = 2 * jj + s - 1;
-      if (col < 0) {
-        if (s == 0) z0 |= 1u << j;
-        col = 0;
-      }
-      if (col > 31 - base) col = 31 - base;  // only lanes past the output
-      ix[s][j] = base + col;
+      const int col = 2 * j + s - 1;  // lane j: output column j
+      ix[s][j] = col < 0 ? 0 : col > 31 ? 31 : col;
     }
     g.idx[s] = _mm512_load_si512(ix[s]);
   }
-  g.zero_s0 = static_cast<__mmask16>(~z0 & 0xffffu);
-  const int64_t q = g.Q;
-  if (g.paired) {
-    g.store1 = static_cast<__mmask16>((1u << q) - 1u);
-    g.store = static_cast<__mmask16>(g.store1 | (g.store1 << 8));
-  } else {
-    g.store = g.store1 = static_cast<__mmask16>(q >= 16 ? 0xffffu : (1u << q) - 1u);
-  }
+  g.zero_s0 = static_cast<__mmask16>(0xfffeu);  // lane 0 of tap 0 is the left padding
+  g.store = static_cast<__mmask16>(g.Q >= 16 ? 0xffffu : (1u << g.Q) - 1u);
   const int64_t lo = g.W < 16 ? g.W : 16, hi = g.W > 16 ? g.W - 16 : 0;
   g.lo_cols = static_cast<__mmask16>((1u << lo) - 1u);
   g.hi_cols = static_cast<__mmask16>((1u << hi) - 1u);
   return g;
 }
 
-// Output rows of vector v: oh = v (single) or 2v, 2v + 1 (paired).
-// The two 16-column halves a permute selects from for tap row r of vector v
-// of channel `chan`: single rows: columns 0-15 and 16-31 of input row 2v + r
-// - 1; paired: columns 0-15 of input rows 4v + r - 1 and 4v + r + 1.
-inline void LoadTapRow(const RowsGeo& g, const float* chan, int64_t v, int r, __m512& a, __m512& b) {
-  if (!g.paired) {
-    const int64_t ih = 2 * v + r - 1;
-    if (ih < 0 || ih >= g.H) {
-      a = b = _mm512_setzero_ps();
-      return;
-    }
-    a = _mm512_maskz_loadu_ps(g.lo_cols, chan + ih * g.W);
-    b = _mm512_maskz_loadu_ps(g.hi_cols, chan + ih * g.W + 16);
+// The two 16-column halves (columns 0-15 and 16-31) of input row 2 oh + r -
+// 1 of channel `chan`, the tap row r of output row oh; zero outside the image.
+inline void LoadTapRow(const RowsGeo& g, const float* chan, int64_t oh, int r, __m512& a, __m512& b) {
+  const int64_t ih = 2 * oh + r - 1;
+  if (ih < 0 || ih >= g.H) {
+    a = b = _mm512_setzero_ps();
     return;
   }
-  const int64_t ih0 = 4 * v + r - 1, ih1 = ih0 + 2;
-  a = ih0 >= 0 && ih0 < g.H ? _mm512_maskz_loadu_ps(g.lo_cols, chan + ih0 * g.W) : _mm512_setzero_ps();
-  // The second row of the last vector may lie past the output (odd P): its
-  // lanes are not stored, and rows past the input read as zero.
-  b = ih1 >= 0 && ih1 < g.H ? _mm512_maskz_loadu_ps(g.lo_cols, chan + ih1 * g.W) : _mm512_setzero_ps();
+  a = _mm512_maskz_loadu_ps(g.lo_cols, chan + ih * g.W);
+  b = _mm512_maskz_loadu_ps(g.hi_cols, chan + ih * g.W + 16);
 }
 
-// One register block: KB output channels of panel `w` (16 per tap) x vector
-// v of output rows, over the group's Cg input channels `in`; out/res point at
-// output channel 0 of the block (plane stride PQ).
+// One register block: KB output channels of panel `w` (16 per tap) x output
+// row oh, over the group's Cg input channels `in`; out/res point at output
+// channel 0 of the block (plane stride PQ).
 template <int KB>
 void RowsBlock(const RowsGeo& g, int64_t Cg, const float* __restrict in, const float* __restrict w,
-               const float* bias, int64_t v, float* out, const float* res, int kbn, bool relu) {
+               const float* bias, int64_t oh, float* out, const float* res, int kbn, bool relu) {
   __m512 acc[KB];
 #pragma GCC unroll 16
   for (int k = 0; k < KB; ++k) acc[k] = _mm512_set1_ps(bias != nullptr && k < kbn ? bias[k] : 0.0f);
@@ -171,7 +148,7 @@ void RowsBlock(const RowsGeo& g, int64_t Cg, const float* __restrict in, const f
 #pragma GCC unroll 3
     for (int r = 0; r < 3; ++r) {
       __m512 a, b;
-      LoadTapRow(g, chan, v, r, a, b);
+      LoadTapRow(g, chan, oh, r, a, b);
       const __m512 x0 = _mm512_maskz_permutex2var_ps(g.zero_s0, a, g.idx[0], b);
       const __m512 x1 = _mm512_permutex2var_ps(a, g.idx[1], b);
       const __m512 x2 = _mm512_permutex2var_ps(a, g.idx[2], b);
@@ -184,34 +161,14 @@ void RowsBlock(const RowsGeo& g, int64_t Cg, const float* __restrict in, const f
       for (int k = 0; k < KB; ++k) acc[k] = _mm512_fmadd_ps(x2, _mm512_set1_ps(wr[2 * kPanel + k]), acc[k]);
     }
   }
-  // Stores: single rows at row v; paired rows 2v (lanes 0-7) and 2v + 1
-  // (lanes 8-15, when it exists).
-  const int64_t oh = g.paired ? 2 * v : v;
-  const bool second = g.paired && oh + 1 < g.P;
-  const __mmask16 m0 = g.store1;
-  const __mmask16 m1 = static_cast<__mmask16>(g.store & ~g.store1);
-  const int64_t off0 = oh * g.Q, off1 = (oh + 1) * g.Q - 8;  // lane 8 + j -> column j of row oh + 1
+  const int64_t off = oh * g.Q;
 #pragma GCC unroll 16
   for (int k = 0; k < KB; ++k) {
     if (k >= kbn) break;
-    float* o = out + k * g.PQ;
-    const float* rs = res != nullptr ? res + k * g.PQ : nullptr;
     __m512 x = acc[k];
-    if (!g.paired) {
-      if (rs != nullptr) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m0, rs + off0));
-      if (relu) x = _mm512_max_ps(_mm512_setzero_ps(), x);
-      _mm512_mask_storeu_ps(o + off0, m0, x);
-    } else {
-      const __mmask16 m = second ? static_cast<__mmask16>(m0 | m1) : m0;
-      if (rs != nullptr) {
-        __m512 r0 = _mm512_maskz_loadu_ps(m0, rs + off0);
-        if (second) r0 = _mm512_mask_loadu_ps(r0, m1, rs + off1);
-        x = _mm512_add_ps(x, r0);
-      }
-      if (relu) x = _mm512_max_ps(_mm512_setzero_ps(), x);
-      _mm512_mask_storeu_ps(o + off0, m0, x);
-      if (second) _mm512_mask_storeu_ps(o + off1, m & static_cast<__mmask16>(0xff00u), x);
-    }
+    if (res != nullptr) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(g.store, res + k * g.PQ + off));
+    if (relu) x = _mm512_max_ps(_mm512_setzero_ps(), x);
+    _mm512_mask_storeu_ps(out + k * g.PQ + off, g.store, x);
   }
 }
 
@@ -224,9 +181,9 @@ Status RowsRun(const ConvRunArgs& a, ThreadPool& pool) {
   }
   const RowsGeo g = MakeRowsGeo(p);
   const int64_t Cg = p.Cg(), Kg = p.Kg(), np = Panels(p);
-  const int64_t nvec = g.paired ? (g.P + 1) / 2 : g.P;
-  // Runs of vectors: at least 8 tasks per thread where the batch allows
-  // (a descheduled worker's share is taken over), each run a few vectors.
+  const int64_t nvec = g.P;  // vectors: one per output row
+  // Runs of rows: at least 8 tasks per thread where the batch allows (a
+  // descheduled worker's share is taken over).
   const int64_t units = p.N * p.G * np;
   const int64_t want = 8 * static_cast<int64_t>(pool.NumThreads());
   int64_t runs = 1;
@@ -235,7 +192,7 @@ Status RowsRun(const ConvRunArgs& a, ThreadPool& pool) {
   pool.Run(units * runs, [&](int64_t task, int) {
     const int64_t run = task % runs, unit = task / runs;
     const int64_t pn = unit % np, grp = (unit / np) % p.G, n = unit / (np * p.G);
-    const int64_t v0 = run * nvec / runs, v1 = (run + 1) * nvec / runs;
+    const int64_t oh0 = run * nvec / runs, oh1 = (run + 1) * nvec / runs;
     const int64_t k0 = grp * Kg + pn * kPanel;
     const int kbn = static_cast<int>(Kg - pn * kPanel < kPanel ? Kg - pn * kPanel : kPanel);
     const float* in = a.input + (n * p.C + grp * Cg) * g.HW;
@@ -243,11 +200,11 @@ Status RowsRun(const ConvRunArgs& a, ThreadPool& pool) {
     const float* bias = a.bias != nullptr ? a.bias + k0 : nullptr;
     float* out = a.output + (n * p.K + k0) * g.PQ;
     const float* res = a.residual != nullptr ? a.residual + (n * p.K + k0) * g.PQ : nullptr;
-    for (int64_t v = v0; v < v1; ++v) {
+    for (int64_t oh = oh0; oh < oh1; ++oh) {
       if (kbn > 8) {
-        RowsBlock<16>(g, Cg, in, w, bias, v, out, res, kbn, relu);
+        RowsBlock<16>(g, Cg, in, w, bias, oh, out, res, kbn, relu);
       } else {
-        RowsBlock<8>(g, Cg, in, w, bias, v, out, res, kbn, relu);
+        RowsBlock<8>(g, Cg, in, w, bias, oh, out, res, kbn, relu);
       }
     }
   });
@@ -260,7 +217,6 @@ extern const ConvImpl kConvGrouped3x3s2RowsAvx512 = {
     "grouped3x3s2_rows_avx512", 81, Isa::kAvx512, RowsUnsupported, RowsPackedSize, RowsPack, RowsRun,
     /*transformed=*/false,
     /*per_run=*/
-    "direct, output rows in the lanes, when the output is at most 16 wide and the input at most 32; "
-    "wider images run gemm_avx512"};
+    "direct, output rows in the lanes, when the output is 9 to 16 wide; other widths run gemm_avx512"};
 }  // namespace resnext
 #pragma GCC pop_options
