@@ -140,8 +140,8 @@ inline void LoadTapRow(const RowsGeo& g, const float* chan, int64_t oh, int r, _
 // row oh, over the group's Cg input channels `in`; out/res point at output
 // channel 0 of the block (plane stride PQ).
 template <int KB>
-void RowsBlock(const RowsGeo& g, int64_t Cg, const float* __restrict in, const float* __restrict w,
-               const float* bias, int64_t oh, float* out, const float* res, int kbn, bool relu) {
+void RowsBlock(const RowsGeo& g, int64_t Cg, const float* __restrict in, const float* __restrict w, const float* bias,
+               int64_t oh, float* out, const float* res, int kbn, bool relu) {
   __m512 acc[KB];
 #pragma GCC unroll 16
   for (int k = 0; k < KB; ++k) acc[k] = _mm512_set1_ps(bias != nullptr && k < kbn ? bias[k] : 0.0f);
@@ -216,7 +216,7 @@ Status RowsRun(const ConvRunArgs& a, ThreadPool& pool) {
 
 }  // namespace
 
-extern const ConvImpl kConvGrouped3x3s2RowsAvx512 = {
+extern const ConvImpl kConvGroupedS2RowsAvx512 = {
     "grouped3x3s2_rows_avx512", 81, Isa::kAvx512, RowsUnsupported, RowsPackedSize, RowsPack, RowsRun,
     /*transformed=*/false,
     /*per_run=*/
