@@ -102,8 +102,9 @@ const s2Cases: Case[] = [
 // 3x3, stride 2, padding 1, 16 or more channels per group (AVX-512 only):
 // outputs 9 to 16 wide (even and odd input widths, the full 16 lanes, the
 // narrowest 9), a second panel of 8 and of 4 output channels (Kg 24, 20),
-// Cg != Kg, batch 5, one row per task (few groups), and the widths it hands
-// to gemm_avx512 (7 and 17 wide, 1x1).
+// Cg != Kg, batch 5, one row per task (few groups), a single output row with
+// a one-channel second panel, and the widths it hands to gemm_avx512 (7 and
+// 17 wide, 1x1).
 const s2RowsCases: Case[] = [
   { n: 1, c: 64, h: 28, w: 28, k: 64, r: 3, s: 3, groups: 4, stride: 2, dilation: 1, padding: 1 },
   { n: 2, c: 32, h: 19, w: 27, k: 48, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
@@ -113,6 +114,8 @@ const s2RowsCases: Case[] = [
   { n: 2, c: 64, h: 14, w: 14, k: 64, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
   { n: 1, c: 32, h: 9, w: 33, k: 32, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
   { n: 1, c: 32, h: 1, w: 1, k: 32, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  // One output row, 9 wide; Kg 17: a second panel of one channel.
+  { n: 3, c: 32, h: 2, w: 18, k: 34, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
 ];
 
 const families: Family[] = [
