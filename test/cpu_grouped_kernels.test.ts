@@ -99,7 +99,8 @@ const s2Cases: Case[] = [
   { n: 1, c: 8, h: 24, w: 24, k: 8, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
 ];
 
-// 3x3, stride 2, padding 1, 16 or more channels per group (AVX-512 only):
+// 3x3, stride 2, padding 1, 16-32 input and 16-24 output channels per group
+// (AVX-512 only):
 // outputs 9 to 16 wide (even and odd input widths, the full 16 lanes, the
 // narrowest 9), a second panel of 8 and of 4 output channels (Kg 24, 20),
 // Cg != Kg, batch 5, one row per task (few groups), a single output row with
@@ -111,7 +112,7 @@ const s2RowsCases: Case[] = [
   { n: 1, c: 34, h: 5, w: 31, k: 40, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
   { n: 5, c: 32, h: 32, w: 32, k: 32, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
   { n: 1, c: 48, h: 3, w: 17, k: 48, r: 3, s: 3, groups: 3, stride: 2, dilation: 1, padding: 1 },
-  { n: 2, c: 64, h: 14, w: 14, k: 64, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 2, c: 64, h: 14, w: 14, k: 48, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
   { n: 1, c: 32, h: 9, w: 33, k: 32, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
   { n: 1, c: 32, h: 1, w: 1, k: 32, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
   // One output row, 9 wide; Kg 17: a second panel of one channel.
@@ -168,6 +169,15 @@ describe.skipIf(!hasAddon)('cpu grouped/depthwise kernel dispatch', () => {
       plan.dispose();
     },
   );
+
+  it.skipIf(best !== 'avx512')('leaves 32 output channels per group to gemm with the reason (w=[1024,32,3,3] g=32 s=2)', () => {
+    const plan = conv2dPlan(randn([1024, 32, 3, 3], { seed: 1 }), { groups: 32, stride: 2, padding: 1, backend: 'cpu' });
+    expect(plan.info().impl).toBe('gemm_avx512');
+    expect(plan.info().fallbacks as string[]).toContain(
+      'grouped3x3s2_rows_avx512: more than 24 output or 32 input channels per group (gemm_avx512 is as fast from 32 output channels on)',
+    );
+    plan.dispose();
+  });
 
   it.skipIf(best !== 'avx512')('leaves 8 channels per group to grouped3x3s2 with the reason (w=[256,8,3,3] g=32 s=2)', () => {
     const plan = conv2dPlan(randn([256, 8, 3, 3], { seed: 1 }), { groups: 32, stride: 2, padding: 1, backend: 'cpu' });

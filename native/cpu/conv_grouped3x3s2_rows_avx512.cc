@@ -1,17 +1,16 @@
-// Grouped 3x3 convolution, stride 2, padding 1, dilation 1, with 16 or more
-// channels per group on small images (outputs at most 16 wide): ResNeXt's
-// 512@28 stride-2 layer (14x14 outputs). AVX-512 only.
+// Grouped 3x3 convolution, stride 2, padding 1, dilation 1, with 16 to 32
+// input and 16 to 24 output channels per group on small images (outputs 9 to
+// 16 wide): ResNeXt-50 32x4d's 512@28 stride-2 layer (14x14 outputs).
+// AVX-512 only.
 //
 // Why: the GEMM kernel (conv_gemm.inc) copies every task's input into a
 // phase-split slab and, with the output channels in the lanes, transposes
-// its result back into NCHW; at 14x14 and 7x7 outputs those two copies cost
-// about a third of its time. Here nothing is copied: output pixels are in
-// the lanes, one output row per vector, and the stride-2 taps of an input row
-// come straight from the input by one two-source permute each: a row of at
-// most 32 input columns is two masked loads, and lane j of the tap-s vector
-// is input column 2j + s - 1 (left padding and columns past W read as zero).
-// The output rows are stored in place, masked, with bias, residual and ReLU
-// applied in registers.
+// its result back into NCHW; at 14x14 outputs with 16 output channels per
+// group (one vector of them) those two copies cost about a third of its time. Here nothing is copied: output pixels are
+// in the lanes, one output row per vector, and the stride-2 taps of an input row come straight from the input by one
+// two-source permute each: a row of at most 32 input columns is two masked loads, and lane j of the tap-s vector is
+// input column 2j + s - 1 (left padding and columns past W read as zero). The output rows are stored in place, masked,
+// with bias, residual and ReLU applied in registers.
 //
 // Register block: KB output channels (weights broadcast from the packed
 // panel, embedded in the FMA) x one vector of output rows; per input channel
@@ -21,8 +20,9 @@
 // plan packs after this kernel's: past 16 the rows no longer fit a vector,
 // and at 8 or less most lanes would idle. Measured (1 thread, batch 1, same
 // process, min of 9 samples; shared machine): 512@28 (14 wide) 0.295 ms vs
-// gemm 0.431; 1024@14 (7 wide, two rows per vector) 0.318 vs gemm 0.243, so
-// 7x7 outputs stay with gemm, whose channels-in-lanes blocks waste no lanes.
+// gemm 0.431; at 7 wide (1024@14, two rows per vector) 0.318 vs gemm 0.243,
+// so 7x7 outputs stay with gemm, whose channels-in-lanes blocks waste no
+// lanes.
 // A channels-in-lanes variant of this kernel for them (pixels broadcast from
 // a zero-bordered copy of the group's input instead of gemm's phase slab)
 // measured 0.261 vs 0.247 ms at batch 1 and 2.10 vs 1.94 at batch 8: no gain.
@@ -57,6 +57,14 @@ const char* RowsUnsupported(const ConvParams& p) {
   // Below 16 channels per group a vector of weights per tap is mostly zero
   // lanes of the panel; grouped3x3s2_* holds 4 and 8 per group in registers.
   if (p.Cg() < 16 || p.Kg() < 16) return "needs 16 or more channels per group (grouped3x3s2_* takes fewer)";
+  // gemm's channels-in-lanes blocks take 32 output channels at a time: with
+  // 16-24 per group they run half-empty and this kernel wins; from 32 on they
+  // do not. Measured (1 thread, batch 1, ms, this kernel vs gemm, 28x28 in):
+  // Cg/Kg 16/16 0.28 vs 0.37, 16/24 0.43 vs 0.50, 32/16 0.53 vs 0.74, 16/32
+  // 0.53 vs 0.56, 32/32 0.95 vs 0.97 (batch 8: 7.3 vs 7.0), 64/64 3.7 vs 3.1.
+  if (p.Kg() > 24 || p.Cg() > 32) {
+    return "more than 24 output or 32 input channels per group (gemm_avx512 is as fast from 32 output channels on)";
+  }
   if (p.R != 3 || p.S != 3) return "needs a 3x3 kernel";
   if (p.stride_h != 2 || p.stride_w != 2) return "needs stride 2";
   if (p.dil_h != 1 || p.dil_w != 1) return "needs dilation 1";
