@@ -32,6 +32,7 @@
         "native/cpu/conv_grouped3x3s2_scalar.cc",
         "native/cpu/conv_grouped3x3s2_avx2.cc",
         "native/cpu/conv_grouped3x3s2_avx512.cc",
+        "native/cpu/conv_grouped3x3s2_rows_avx512.cc",
         "native/cpu/conv_depthwise3x3_scalar.cc",
         "native/cpu/conv_depthwise3x3_avx2.cc",
         "native/cpu/conv_depthwise3x3_avx512.cc",

@@ -1,8 +1,10 @@
 // The CPU kernels for grouped convolutions with few channels per group and
 // for depthwise convolutions: grouped3x3s1_* (3x3, stride 1, pad 1, input read
 // in place), grouped3x3s2_* (3x3, stride 2, pad 1, parity planes),
-// depthwise3x3_* (3x3, stride 1, pad 1) and grouped_* (the plane-copy kernel
-// for every other shape with < 16 channels per group). Every ISA variant of
+// depthwise3x3_* (3x3, stride 1, pad 1), grouped_* (the plane-copy kernel
+// for every other shape with < 16 channels per group) and
+// grouped3x3s2_rows_avx512 (3x3, stride 2, pad 1, 16 or more channels per
+// group, output rows in the lanes; gemm_avx512 for outputs not 9-16 wide). Every ISA variant of
 // every family is forced by name on every shape below and compared with the
 // float64 TS reference (normwise relative error <= 1e-4, see
 // helpers/compare.ts); variants the CPU cannot run are skipped with the reason
@@ -92,6 +94,29 @@ const s2Cases: Case[] = [
   { n: 1, c: 8, h: 11, w: 31, k: 24, r: 3, s: 3, groups: 4, stride: 2, dilation: 1, padding: 1 },
   { n: 5, c: 15, h: 7, w: 33, k: 10, r: 3, s: 3, groups: 5, stride: 2, dilation: 1, padding: 1 },
   { n: 1, c: 24, h: 14, w: 14, k: 24, r: 3, s: 3, groups: 24, stride: 2, dilation: 1, padding: 1 },
+  // Few groups on a small image: chunks of whole vectors leave the last tasks
+  // past the image's end (they must do nothing).
+  { n: 1, c: 8, h: 24, w: 24, k: 8, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+];
+
+// 3x3, stride 2, padding 1, 16-32 input and 16-24 output channels per group
+// (AVX-512 only):
+// outputs 9 to 16 wide (even and odd input widths, the full 16 lanes, the
+// narrowest 9), a second panel of 8 and of 4 output channels (Kg 24, 20),
+// Cg != Kg, batch 5, one row per task (few groups), a single output row with
+// a one-channel second panel, and the widths it hands to gemm_avx512 (7 and
+// 17 wide, 1x1).
+const s2RowsCases: Case[] = [
+  { n: 1, c: 64, h: 28, w: 28, k: 64, r: 3, s: 3, groups: 4, stride: 2, dilation: 1, padding: 1 },
+  { n: 2, c: 32, h: 19, w: 27, k: 48, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 1, c: 34, h: 5, w: 31, k: 40, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 5, c: 32, h: 32, w: 32, k: 32, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 1, c: 48, h: 3, w: 17, k: 48, r: 3, s: 3, groups: 3, stride: 2, dilation: 1, padding: 1 },
+  { n: 2, c: 64, h: 14, w: 14, k: 48, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 1, c: 32, h: 9, w: 33, k: 32, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 1, c: 32, h: 1, w: 1, k: 32, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  // One output row, 9 wide; Kg 17: a second panel of one channel.
+  { n: 3, c: 32, h: 2, w: 18, k: 34, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
 ];
 
 const families: Family[] = [
@@ -103,6 +128,7 @@ const families: Family[] = [
 
 describe.skipIf(!hasAddon)('cpu grouped/depthwise kernels vs float64 reference', () => {
   for (const fam of families) describeVariants(fam.name, fam.cases, 11);
+  describeVariants('grouped3x3s2_rows', s2RowsCases, 31, ['avx512']);
 });
 
 describe.skipIf(!hasAddon)('cpu grouped/depthwise kernel dispatch', () => {
@@ -134,6 +160,33 @@ describe.skipIf(!hasAddon)('cpu grouped/depthwise kernel dispatch', () => {
     plan.dispose();
   });
 
+  it.skipIf(best !== 'avx512')(
+    'picks the row kernel for ResNeXt-50 stage 4 conv2 stride 2 (w=[512,16,3,3] g=32 s=2 p=1) and says when it runs gemm',
+    () => {
+      const plan = conv2dPlan(randn([512, 16, 3, 3], { seed: 1 }), { groups: 32, stride: 2, padding: 1, backend: 'cpu' });
+      expect(plan.info().impl).toBe('grouped3x3s2_rows_avx512');
+      expect(plan.info().perRun).toMatch(/9 to 16 wide; other widths run gemm_avx512/);
+      plan.dispose();
+    },
+  );
+
+  it.skipIf(best !== 'avx512')('leaves 32 output channels per group to gemm with the reason (w=[1024,32,3,3] g=32 s=2)', () => {
+    const plan = conv2dPlan(randn([1024, 32, 3, 3], { seed: 1 }), { groups: 32, stride: 2, padding: 1, backend: 'cpu' });
+    expect(plan.info().impl).toBe('gemm_avx512');
+    expect(plan.info().fallbacks as string[]).toContain(
+      'grouped3x3s2_rows_avx512: more than 24 output or 32 input channels per group (gemm_avx512 is as fast from 32 output channels on)',
+    );
+    plan.dispose();
+  });
+
+  it.skipIf(best !== 'avx512')('leaves 8 channels per group to grouped3x3s2 with the reason (w=[256,8,3,3] g=32 s=2)', () => {
+    const plan = conv2dPlan(randn([256, 8, 3, 3], { seed: 1 }), { groups: 32, stride: 2, padding: 1, backend: 'cpu' });
+    expect(plan.info().fallbacks as string[]).toContain(
+      'grouped3x3s2_rows_avx512: needs 16 or more channels per group (grouped3x3s2_* takes fewer)',
+    );
+    plan.dispose();
+  });
+
   it('falls back to the plane-copy kernel for a 3x3 stride-2 conv without padding (w=[64,4,3,3] g=16 s=2 p=0)', () => {
     const plan = conv2dPlan(randn([64, 4, 3, 3], { seed: 1 }), { groups: 16, stride: 2, padding: 0, backend: 'cpu' });
     expect(plan.info().impl).toBe(`grouped_${best}`);
@@ -141,8 +194,8 @@ describe.skipIf(!hasAddon)('cpu grouped/depthwise kernel dispatch', () => {
     plan.dispose();
   });
 
-  it("explains why the grouped kernel skips 16 channels per group (w=[64,16,3,3] g=4 s=2; stride 1 is winograd_grouped_avx512's)", () => {
-    const plan = conv2dPlan(randn([64, 16, 3, 3], { seed: 1 }), { groups: 4, padding: 1, stride: 2, backend: 'cpu' });
+  it("explains why the grouped kernel skips 16 channels per group (w=[64,16,3,3] g=4 s=2 p=0; p=1 is grouped3x3s2_rows_avx512's)", () => {
+    const plan = conv2dPlan(randn([64, 16, 3, 3], { seed: 1 }), { groups: 4, padding: 0, stride: 2, backend: 'cpu' });
     const fallbacks = plan.info().fallbacks as string[];
     expect(fallbacks.some((f) => /^grouped_\w+: needs fewer than 16 input channels per group/.test(f))).toBe(true);
     expect(plan.info().impl).not.toMatch(/^grouped_/);

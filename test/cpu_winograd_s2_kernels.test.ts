@@ -74,7 +74,7 @@ describe.skipIf(!hasAddon)('cpu stride-2 winograd kernel dispatch', () => {
 
   it('leaves grouped, dilation 2, K < 16 and C*K > 2^16 (w=[512,512,3,3]) to the other kernels, with the reason', () => {
     for (const [shape, opts, why] of [
-      [[64, 16, 3, 3], { padding: 1, stride: 2, groups: 4 }, 'grouped'],
+      [[64, 16, 3, 3], { padding: 0, stride: 2, groups: 4 }, 'grouped'],
       [[64, 64, 3, 3], { padding: 2, stride: 2, dilation: 2 }, 'needs dilation 1'],
       [[8, 64, 3, 3], { padding: 1, stride: 2 }, 'fewer than 16 output channels'],
       [[512, 512, 3, 3], { padding: 1, stride: 2 }, 'C*K > 2^16'],
