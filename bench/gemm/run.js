@@ -39,7 +39,20 @@ function git(args) {
 
 function compile(src, obj, defs = []) {
   const cxx = (process.env.CXX || 'g++').split(' ');
-  const args = [...cxx.slice(1), '-O3', '-std=c++17', '-fno-math-errno', '-pthread', ...defs, '-I', path.join(root, 'native', 'include'), '-c', src, '-o', obj];
+  const args = [
+    ...cxx.slice(1),
+    '-O3',
+    '-std=c++17',
+    '-fno-math-errno',
+    '-pthread',
+    ...defs,
+    '-I',
+    path.join(root, 'native', 'include'),
+    '-c',
+    src,
+    '-o',
+    obj,
+  ];
   execFileSync(cxx[0], args, { stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
@@ -50,7 +63,9 @@ function build(base) {
   fs.mkdirSync(objDir, { recursive: true });
   if (!fs.existsSync(path.join(oldDir, 'done'))) {
     fs.mkdirSync(oldDir, { recursive: true });
-    for (const f of git(['ls-tree', '--name-only', rev, 'native/cpu/']).split('\n').filter((f) => /\.(inc|cc)$/.test(f))) {
+    for (const f of git(['ls-tree', '--name-only', rev, 'native/cpu/'])
+      .split('\n')
+      .filter((f) => /\.(inc|cc)$/.test(f))) {
       fs.writeFileSync(path.join(oldDir, path.basename(f)), git(['show', `${rev}:${f}`]));
     }
     for (const isa of ['avx512', 'avx2']) {
@@ -61,7 +76,10 @@ function build(base) {
   }
   const objs = [path.join(oldDir, 'gemm_avx512.o'), path.join(oldDir, 'gemm_avx2.o')];
   const cpu = path.join(root, 'native', 'cpu');
-  for (const src of [path.join(__dirname, 'bench.cc'), ...['conv_gemm_avx512.cc', 'conv_gemm_avx2.cc', 'thread_pool.cc'].map((f) => path.join(cpu, f))]) {
+  for (const src of [
+    path.join(__dirname, 'bench.cc'),
+    ...['conv_gemm_avx512.cc', 'conv_gemm_avx2.cc', 'thread_pool.cc'].map((f) => path.join(cpu, f)),
+  ]) {
     const obj = path.join(objDir, path.basename(src).replace(/\.cc$/, '.o'));
     compile(src, obj);
     objs.push(obj);
@@ -85,16 +103,21 @@ function main() {
   for (const t of a.threads) {
     if (!a.peak[t]) a.peak[t] = require('../peak/build.js').peakGflops(require('../peak/build.js').measurePeak(2), t);
   }
-  console.log(`old = ${rev.slice(0, 10)} (base), new = working tree; peak fp32 FMA GFLOP/s: ${a.threads.map((t) => `${t} thr ${a.peak[t].toFixed(0)}`).join(', ')}`);
+  console.log(
+    `old = ${rev.slice(0, 10)} (base), new = working tree; peak fp32 FMA GFLOP/s: ${a.threads.map((t) => `${t} thr ${a.peak[t].toFixed(0)}`).join(', ')}`,
+  );
   for (const N of a.batch) {
     for (const t of a.threads) {
       const out = execFileSync(bin, [String(N), String(t), String(a.samples), a.isa, a.set], { encoding: 'utf8' });
       console.log(`\n### batch ${N}, ${t} thread(s), ${a.isa}, ${a.samples} interleaved samples\n`);
-      console.log('| layer | mode | old ms (min) | new ms (min) | old/new (paired) | new GFLOP/s | new % peak | old % peak | max rel diff |');
+      console.log(
+        '| layer | mode | old ms (min) | new ms (min) | old/new (paired) | new GFLOP/s | new % peak | old % peak | max rel diff |',
+      );
       console.log('|---|---|---|---|---|---|---|---|---|');
       for (const line of out.trim().split('\n')) {
         const r = JSON.parse(line);
-        const mo = median(r.old), mn = median(r.new);
+        const mo = median(r.old),
+          mn = median(r.new);
         const paired = median(r.old.map((o, i) => o / r.new[i]));
         const gf = (ms) => (2 * r.macs) / ms / 1e6;
         const name = `${r.net} ${r.R > 1 ? `${r.R}x${r.R} ` : ''}${r.C}->${r.K}@${r.P}${r.stride > 1 ? `/s${r.stride}` : ''}${r.res ? ' +res' : ''}`;
