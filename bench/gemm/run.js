@@ -5,8 +5,9 @@
 // with main; extracted with `git show` into build/bench/gemm/old/), and runs
 // it per batch and thread count. Prints per layer and mode (alone: weights
 // warm; chain: weights cold, see bench.cc) the medians over interleaved
-// samples, new GFLOP/s and % of the measured fp32 FMA peak (bench/peak), and
-// old/new (> 1: new faster): the ratio of the medians and, in brackets, the
+// samples, GFLOP/s and % of the measured fp32 FMA peak (bench/peak) of the
+// median and of the fastest sample (a shared machine's medians include other
+// processes), and old/new (> 1: new faster): the ratio of the medians and, in brackets, the
 // median of the ratios of adjacent samples.
 //
 // Usage: node bench/gemm/run.js [--batch 1,8] [--threads 1,2] [--samples 11]
@@ -113,16 +114,19 @@ function main() {
       console.log(
         '| layer | mode | old ms (min) | new ms (min) | old/new (paired) | new GFLOP/s | new % peak | old % peak | max rel diff |',
       );
+      console.log('(GFLOP/s and % of peak from the fastest sample: on a shared machine the medians include other processes)');
       console.log('|---|---|---|---|---|---|---|---|---|');
       for (const line of out.trim().split('\n')) {
         const r = JSON.parse(line);
         const mo = median(r.old),
           mn = median(r.new);
         const paired = median(r.old.map((o, i) => o / r.new[i]));
+        const bo = Math.min(...r.old),
+          bn = Math.min(...r.new);
         const gf = (ms) => (2 * r.macs) / ms / 1e6;
         const name = `${r.net} ${r.R > 1 ? `${r.R}x${r.R} ` : ''}${r.C}->${r.K}@${r.P}${r.stride > 1 ? `/s${r.stride}` : ''}${r.res ? ' +res' : ''}`;
         console.log(
-          `| ${name} | ${r.mode} | ${mo.toFixed(3)} (${Math.min(...r.old).toFixed(3)}) | ${mn.toFixed(3)} (${Math.min(...r.new).toFixed(3)}) | ${(mo / mn).toFixed(2)} (${paired.toFixed(2)}) | ${gf(mn).toFixed(0)} | ${((100 * gf(mn)) / a.peak[t]).toFixed(0)}% | ${((100 * gf(mo)) / a.peak[t]).toFixed(0)}% | ${r.err.toExponential(1)} |`,
+          `| ${name} | ${r.mode} | ${mo.toFixed(3)} (${bo.toFixed(3)}) | ${mn.toFixed(3)} (${bn.toFixed(3)}) | ${(mo / mn).toFixed(2)} (${paired.toFixed(2)}) | ${gf(mn).toFixed(0)} (${gf(bn).toFixed(0)}) | ${((100 * gf(mn)) / a.peak[t]).toFixed(0)}% (${((100 * gf(bn)) / a.peak[t]).toFixed(0)}%) | ${((100 * gf(mo)) / a.peak[t]).toFixed(0)}% (${((100 * gf(bo)) / a.peak[t]).toFixed(0)}%) | ${r.err.toExponential(1)} |`,
         );
       }
     }
