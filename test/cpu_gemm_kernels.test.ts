@@ -99,6 +99,19 @@ const cases: Case[] = [
   // (ResNeXt's 512@28/s2 shape, scaled down: rows of 15), batch 2; 21x22 input (11x11 output, rows of 12).
   c(2, 32, 28, 28, 32, 3, 3, 2, 2, 1, 1),
   c(2, 64, 21, 22, 64, 3, 3, 2, 2, 1, 1),
+  // 1x1 at small images (channels in the lanes, runs of up to 14 consecutive pixels across rows, two
+  // vectors of channels per call): 7x7 with K = 48 (a block ends in one vector) and three kd blocks (C = 520);
+  // 15x15 (225 pixels: runs of 13 and 14) with K = 272 (several blocks of channels per image, so the next
+  // task's weights are prefetched), batch 2; K = 40 (transposed only with AVX2's 8 lanes).
+  c(1, 520, 7, 7, 48, 1, 1, 1, 1, 1, 0),
+  c(2, 72, 15, 15, 272, 1, 1, 1, 1, 1, 0),
+  c(1, 24, 7, 9, 40, 1, 1, 1, 1, 1, 0),
+  // The same from a slab: 1x1 stride 2 (gathered) to 7x7, batch 3; 1x1 with padding (every border pixel
+  // reads zeros); 1x1 stride 2 pad 1 to 6x6; grouped 1x1 with 32 channels per group at 5x5.
+  c(3, 40, 13, 13, 64, 1, 1, 1, 2, 1, 0),
+  c(1, 36, 6, 5, 32, 1, 1, 1, 1, 1, 1),
+  c(2, 20, 11, 11, 32, 1, 1, 1, 2, 1, 1),
+  c(1, 64, 5, 5, 64, 1, 1, 2, 1, 1, 0),
 ];
 
 describe.skipIf(!hasAddon)('cpu gemm kernels vs float64 reference', () => describeVariants('gemm', cases, 101));

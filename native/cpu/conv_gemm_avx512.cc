@@ -1,7 +1,8 @@
 // Convolution as GEMM (dense convs; grouped with >= 16 channels per group),
 // AVX-512: an 8 x 48 micro-kernel (24 zmm accumulators, 16 pixels per zmm) and
-// for small images a transposed one (12 pixels x 32 channels or 24 x 16),
-// mask registers for the last pixels. Algorithm and layouts: conv_gemm.inc.
+// for small images a transposed one (12 pixels x 32 channels or 24 x 16; for
+// 1x1s 14 x 32), mask registers for the last pixels. Algorithm and layouts:
+// conv_gemm.inc.
 #include <atomic>
 #include <cassert>
 #include <cstdint>
