@@ -43,7 +43,8 @@ describe.runIf(hasCpu)('model.profile on the cpu backend', () => {
       // name, kernel and layout.
       expect(convSteps.map((s) => s.name).sort()).toEqual(info.map((i) => i.name).sort());
       const byName = new Map(info.map((i) => [i.name, i]));
-      for (const s of convSteps) expect({ impl: s.impl, layout: s.layout }).toEqual({ impl: byName.get(s.name)!.impl, layout: byName.get(s.name)!.layout });
+      for (const s of convSteps)
+        expect({ impl: s.impl, layout: s.layout }).toEqual({ impl: byName.get(s.name)!.impl, layout: byName.get(s.name)!.layout });
       expect(p.steps[0]).toMatchObject({ op: 'conv', name: 'conv1', inputShape: [...c.shape] });
       expect(p.steps.at(-1)).toMatchObject({ op: 'linear', name: 'fc', inputShape: [c.shape[0], 2048] });
       const reorders = p.steps.filter((s) => s.op === 'reorder').map((s) => s.layout);
@@ -92,7 +93,15 @@ describe.runIf(hasCpu)('model.profile on the cpu backend', () => {
   it('the native Network checks the timings buffer (type, length) and fills it with one time per step', async () => {
     const N = cpuBinding()!.Network!;
     const net = new N([
-      { weight: new Float32Array(8).fill(1), shape: [2, 4, 1, 1], bias: null, groups: 1, stride: [1, 1], padding: [0, 0, 0, 0], activation: 'relu' },
+      {
+        weight: new Float32Array(8).fill(1),
+        shape: [2, 4, 1, 1],
+        bias: null,
+        groups: 1,
+        stride: [1, 1],
+        padding: [0, 0, 0, 0],
+        activation: 'relu',
+      },
     ]);
     const mid = new Float32Array(18),
       out = new Float32Array(18);
