@@ -25,7 +25,7 @@
 //   Reorder* nodes and our reorder steps -> one row 'reorders' each side.
 // Anything else keeps ORT's name (its row shows 0 for ours).
 //
-// Usage: flock /work/bench.lock node bench/networks/steps.js [--models resnext50_32x4d,resnet50]
+// Usage: node bench/networks/steps.js [--models resnext50_32x4d,resnet50]
 //          [--batch 1[,8]] [--rounds 20] [--threads 2] [--size 224] [--json FILE]
 // Needs `node scripts/build-ts.js` (reads dist/). Writes nothing unless --json
 // (ORT's profile files go to the OS temp folder and are deleted once read).
