@@ -63,7 +63,7 @@ describe.runIf(hasCpu)('model.profile on the cpu backend', () => {
     });
   }
 
-  it('profile after forward with another layout rebuilds the engine like forward; a second profile reuses the program', async () => {
+  it("profile after a mode 'layer' forward runs the network program; repeated profiles agree with each other and with forward", async () => {
     const m = resnext({ depth: 50, cardinality: 2, width: 2, numClasses: 4 });
     const x = randn([1, 3, 32, 32], { seed: 1 });
     await m.forward(x, { backend: 'cpu', mode: 'layer' });
