@@ -124,8 +124,9 @@ export type NativeNetworkStep =
 
 export interface NativeNetwork {
   addProgram(steps: NativeNetworkStep[], inputLength: number): number;
-  run(program: number, x: Float32Array): void;
-  runAsync(program: number, x: Float32Array): Promise<void>;
+  /** timings: one element per step, filled with each step's wall time in nanoseconds. */
+  run(program: number, x: Float32Array, timings?: Float64Array): void;
+  runAsync(program: number, x: Float32Array, timings?: Float64Array): Promise<void>;
   dropProgram(program: number): void;
   /** Frees the packed weights and programs now instead of at garbage collection. */
   dispose(): void;

@@ -24,7 +24,7 @@
 
 import { cpuBinding, loadCpuBinding } from '../binding';
 import { ERROR_CODES, ResnextError, rethrowNative } from '../errors';
-import type { ConvPlanInfo, NetworkLowering, NetworkProgram } from '../models/engine';
+import type { ConvPlanInfo, NetworkLowering, NetworkProgram, ProfileStep } from '../models/engine';
 import { blockSize, foldedWeight, type FusedNetwork, type Layout, type NetworkPlan, type PlanStep } from '../models/plan';
 import type { NativeConvPlan, NativeCpuBinding, NativeNetwork, NativeNetworkConv, NativeNetworkStep } from '../native_types';
 import { HostStorage, Tensor } from '../tensor';
@@ -120,6 +120,22 @@ function logitsOf(plan: NetworkPlan, views: (Float32Array | null)[]): Tensor {
   return new Tensor(new HostStorage(views[plan.output]!.slice()), [...plan.values[plan.output].shape]);
 }
 
+const STEP_NAMES: Record<string, string> = { reorder: 'reorder', maxPool2d: 'maxpool', globalAvgPool: 'avgpool', linear: 'fc' };
+
+/** What model.profile reports for plan step s (see ProfileStep). */
+function profileStep(net: FusedNetwork, plan: NetworkPlan, s: PlanStep, info: { impl: string }[], ms: number): ProfileStep {
+  const x = plan.values[s.x],
+    y = plan.values[s.y];
+  return {
+    op: s.op,
+    name: s.op === 'conv' ? net.convs[s.conv].def.name : (STEP_NAMES[s.op] ?? s.op),
+    layout: s.op === 'reorder' ? `${x.layout}->${y.layout}` : y.layout,
+    ...(s.op === 'conv' ? { impl: info[s.conv].impl } : {}),
+    inputShape: [...x.shape],
+    ms,
+  };
+}
+
 function programLowering(b: NativeCpuBinding, net: FusedNetwork, algorithm: 'auto' | 'direct', layout: CpuLayout): NetworkLowering {
   if (!b.Network) throw new ResnextError(ERROR_CODES.BACKEND_UNAVAILABLE, 'The cpu addon lacks the native Network class');
   const stages = stageConvs(net);
@@ -197,6 +213,22 @@ function programLowering(b: NativeCpuBinding, net: FusedNetwork, algorithm: 'aut
             rethrowNative(err, 'forward (cpu)');
           }
           return logitsOf(plan, views);
+        },
+        async profile(x) {
+          const ns = new Float64Array(steps.length);
+          const t0 = performance.now();
+          try {
+            await network.runAsync(id, x.dataSync(), ns);
+          } catch (err) {
+            rethrowNative(err, 'profile (cpu)');
+          }
+          const totalMs = performance.now() - t0;
+          const info = network.info();
+          return {
+            logits: logitsOf(plan, views),
+            steps: plan.steps.map((s, i) => profileStep(net, plan, s, info, ns[i] / 1e6)),
+            totalMs,
+          };
         },
         dispose: () => network.dropProgram(id),
       };

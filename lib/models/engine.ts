@@ -4,7 +4,7 @@
 // evicts, and runs forwards one at a time (programs own their buffers).
 // What differs per device lives only in the lowering (lib/backends/*_network.ts).
 
-import { disposedError } from '../errors';
+import { disposedError, ERROR_CODES, ResnextError } from '../errors';
 import type { DType, Tensor } from '../tensor';
 import { compilePlan, type FusedNetwork, type Layout, type LayoutRule, type NetworkPlan } from './plan';
 
@@ -13,9 +13,35 @@ export interface RunOptions {
   graph: boolean;
 }
 
+/** One step of a profiled forward (model.profile), in the plan's order. */
+export interface ProfileStep {
+  /** The plan step: 'conv', 'reorder', 'maxPool2d', 'globalAvgPool' or 'linear'. */
+  op: string;
+  /** torchvision module name for a conv (e.g. 'layer1.0.conv2'), else 'maxpool', 'reorder', 'avgpool' or 'fc'. */
+  name: string;
+  /** The layout the step writes (a reorder: 'FROM->TO', e.g. 'NCHW->NCHW16c'). */
+  layout: string;
+  /** The conv's kernel (as planInfo() reports it). */
+  impl?: string;
+  /** The step's logical NCHW (or [N, features]) input shape. */
+  inputShape: number[];
+  /** Wall time of the step inside the native program, steady clock. */
+  ms: number;
+}
+
+/** A forward timed step by step: the same logits a forward gives, each step's time, and the whole call's. */
+export interface NetworkProfile {
+  logits: Tensor;
+  steps: ProfileStep[];
+  /** Wall time of the whole native call as seen from JS (includes the worker-thread hand-off). */
+  totalMs: number;
+}
+
 /** One input shape's plan, lowered onto a device: bound buffers and prepared steps. */
 export interface NetworkProgram {
   run(x: Tensor, options: RunOptions): Promise<Tensor>;
+  /** Runs one forward timing every step; absent where the lowering cannot. */
+  profile?(x: Tensor): Promise<NetworkProfile>;
   /** Frees the program's buffers (and graphs); called only when no run is in flight. */
   dispose(): void;
 }
@@ -121,6 +147,17 @@ export class NetworkEngine {
     return this.#queue.push(() => {
       const program = this.#programs.getOrCreate(x.shape.join('x'), () => this.lowering.lower(this.plan(x.shape)));
       return program.run(x, options);
+    });
+  }
+
+  /** One forward timed step by step (serialised like forward); UNSUPPORTED where the lowering cannot time steps. */
+  profile(x: Tensor): Promise<NetworkProfile> {
+    if (this.#disposed) return Promise.reject(disposedError('model'));
+    return this.#queue.push(() => {
+      const program = this.#programs.getOrCreate(x.shape.join('x'), () => this.lowering.lower(this.plan(x.shape)));
+      if (!program.profile)
+        throw new ResnextError(ERROR_CODES.UNSUPPORTED, 'profile() needs the fused cpu forward in mode network (one native program)');
+      return program.profile(x);
     });
   }
 

@@ -16,13 +16,14 @@ import { checkAlgorithm, type ConvAlgorithm } from '../ops/conv2d';
 import { type Architecture, buildArchitecture, type ResNeXtConfig, stateSpecs, type TensorSpec } from './architecture';
 import { checkInputShape, type LayerComplexity, layerComplexity } from './complexity';
 import { forwardUnfused } from './forward_unfused';
-import { type ConvPlanInfo, NetworkEngine } from './engine';
+import { type ConvPlanInfo, NetworkEngine, type NetworkProfile } from './engine';
 import { initialState } from './init';
 import { exportOnnx, type ToOnnxOptions } from '../onnx/export';
 import { fuseNetwork, releaseConvWeights } from './plan';
 import { loadWeightsFile } from '../weights/file';
 
 export type { CpuLayout, ForwardMode, DenseConvImpl };
+export type { NetworkProfile, ProfileStep } from './engine';
 
 /** A prepared engine and the settings it was prepared with. */
 interface Prepared {
@@ -334,6 +335,39 @@ export class ResNeXtModel {
     if (options.mode === 'layer' && layout === 'blocked')
       throw invalidValue('layout', "'auto' or 'nchw' with mode 'layer' (one NCHW kernel call per layer)", layout);
     return (await this.#hostEngineFor(backend, options.mode, algorithm, layout).forward(xt)) as Tensor<Shape2>;
+  }
+
+  /**
+   * One fused forward timed step by step (backend 'cpu' only; docs/engine.md): the logits (bit for bit
+   * forward's with the same options) and, per step of the compiled plan in order, its wall time inside the
+   * native program. Options as forward's: backend, layout, algorithm.
+   */
+  async profile(
+    x: Tensor,
+    options: { backend?: BackendName; layout?: CpuLayout; algorithm?: ConvAlgorithm } = {},
+  ): Promise<NetworkProfile> {
+    const xt = checkTensor(x, 'x');
+    checkInputShape([...xt.shape], this.architecture.stem.inC, 'x.shape');
+    if (typeof options !== 'object' || options === null) throw invalidType('options', 'an options object', options);
+    for (const k of Object.keys(options))
+      if (k !== 'backend' && k !== 'layout' && k !== 'algorithm')
+        throw invalidValue(`options.${k}`, 'one of the options backend, layout, algorithm', k);
+    if (options.backend === 'cuda' || options.backend === 'cudnn' || xt.device === 'cuda')
+      throw new ResnextError(
+        ERROR_CODES.UNSUPPORTED,
+        'profile() runs on the cpu backend only (the GPU forward is one enqueued stream, not timed per step)',
+      );
+    const layout = checkLayout(options.layout);
+    const algorithm = checkAlgorithm(options.algorithm, 'algorithm');
+    const backend = resolveBackend(options.backend, 'cpu');
+    if (backend.name !== 'cpu')
+      throw new ResnextError(ERROR_CODES.UNSUPPORTED, `profile() runs on the cpu backend only, not on '${backend.name}'`);
+    const key = xt.shape.join('x');
+    if (!this.#checkedShapes.has(key)) {
+      layerComplexity(this.architecture, [...xt.shape]);
+      this.#checkedShapes.add(key);
+    }
+    return this.#hostEngineFor(backend, 'network', algorithm, layout).profile(xt);
   }
 
   /** Prepares the fused engine now (BN folding, weight packing) instead of at the first forward. */

@@ -56,6 +56,17 @@ class LayerWorker : public Napi::AsyncWorker {
     return outputs_.back().buffer.data.get();
   }
 
+  // Native staging for a Float64Array (e.g. per-step timings), copied into it
+  // like Output() when the call succeeds.
+  double* OutputF64(const Napi::Value& target, int64_t length) {
+    StagedF64 s;
+    s.data.assign(static_cast<size_t>(length > 0 ? length : 1), 0.0);
+    s.length = length;
+    s.target = Napi::Persistent(target.As<Napi::Object>());
+    outputs_f64_.push_back(std::move(s));
+    return outputs_f64_.back().data.data();
+  }
+
   ~LayerWorker() override {
     // On the JS thread (node-addon-api destroys a worker after OnOK/OnError).
     for (Buffer& b : inputs_) staging_.Release(std::move(b.data), b.capacity);
@@ -87,20 +98,29 @@ class LayerWorker : public Napi::AsyncWorker {
   void OnOK() override {
     try {
       if (!status_.ok()) return Settle(false, StatusToError(Env(), status_).Value());
-      for (size_t i = 0; i < outputs_.size(); ++i) {
-        Staged& s = outputs_[i];
-        void* data = nullptr;
+      // Every target is checked before any is written: a failed call writes none.
+      std::vector<void*> dst(outputs_.size() + outputs_f64_.size());
+      for (size_t i = 0; i < dst.size(); ++i) {
+        const bool f32 = i < outputs_.size();
+        const Napi::ObjectReference& target = f32 ? outputs_[i].target : outputs_f64_[i - outputs_.size()].target;
+        const int64_t want = f32 ? outputs_[i].length : outputs_f64_[i - outputs_.size()].length;
         size_t length = 0;
         napi_typedarray_type type;
-        if (napi_get_typedarray_info(Env(), s.target.Value(), &type, &length, &data, nullptr, nullptr) != napi_ok ||
-            (data == nullptr && s.length > 0) || static_cast<int64_t>(length) != s.length) {
+        if (napi_get_typedarray_info(Env(), target.Value(), &type, &length, &dst[i], nullptr, nullptr) != napi_ok ||
+            (dst[i] == nullptr && want > 0) || static_cast<int64_t>(length) != want) {
           Napi::Error e = Napi::Error::New(Env(), name_ + ": the output buffer was detached (transferred) or " +
                                                       "resized while the call ran; the result was discarded");
           e.Set("code", Napi::String::New(Env(), "ERR_RESNEXT_DETACHED"));
           return Settle(false, e.Value());
         }
-        if (s.length > 0) std::memcpy(data, s.buffer.data.get(), static_cast<size_t>(s.length) * sizeof(float));
       }
+      for (size_t i = 0; i < outputs_.size(); ++i)
+        if (outputs_[i].length > 0)
+          std::memcpy(dst[i], outputs_[i].buffer.data.get(), static_cast<size_t>(outputs_[i].length) * sizeof(float));
+      for (size_t i = 0; i < outputs_f64_.size(); ++i)
+        if (outputs_f64_[i].length > 0)
+          std::memcpy(dst[outputs_.size() + i], outputs_f64_[i].data.data(),
+                      static_cast<size_t>(outputs_f64_[i].length) * sizeof(double));
       Settle(true, Env().Undefined());
     } catch (...) {
       // The environment is going away: nothing can observe the promise any more.
@@ -121,6 +141,12 @@ class LayerWorker : public Napi::AsyncWorker {
   };
   struct Staged {
     Buffer buffer;
+    int64_t length = 0;
+    Napi::ObjectReference target;
+  };
+
+  struct StagedF64 {
+    std::vector<double> data;
     int64_t length = 0;
     Napi::ObjectReference target;
   };
@@ -153,6 +179,7 @@ class LayerWorker : public Napi::AsyncWorker {
   StagingPool& staging_;
   std::vector<Buffer> inputs_;
   std::vector<Staged> outputs_;
+  std::vector<StagedF64> outputs_f64_;
   std::vector<Napi::ObjectReference> pins_;
 };
 

@@ -27,7 +27,10 @@
 //         | { op: 'globalAvgPool', input | null, inputShape, output }
 //         | { op: 'linear', input | null, inputShape: [N, in], weight, weightShape: [out, in], bias | null, output }
 //     input null means the program input x (inputLength floats).
-//   net.run(id, x) / net.runAsync(id, x): Promise    net.dropProgram(id)    net.info(): per-conv kernel info
+//   net.run(id, x, timings?) / net.runAsync(id, x, timings?): Promise
+//     timings (Float64Array, one element per step): each step's wall time in
+//     nanoseconds (steady clock), written when the run succeeds.
+//   net.dropProgram(id)    net.info(): per-conv kernel info
 //   net.dispose(): frees the plans and programs now (later calls find every program dropped)
 //
 // Every size, index and aliasing rule is checked when a program is added, and
@@ -329,8 +332,9 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     return cb;
   }
 
-  // The program to run, checked: live, not running, x of the right size and not aliasing an output.
-  Program* Bind(const Napi::CallbackInfo& info, F32View* x) {
+  // The program to run, checked: live, not running, x of the right size and not aliasing an output,
+  // timings (info[2], optional) a Float64Array of one element per step (else *timings stays empty).
+  Program* Bind(const Napi::CallbackInfo& info, F32View* x, Napi::Value* timings) {
     Napi::Env env = info.Env();
     if (info.Length() < 2) ThrowType(env, "run: expected (programId, x)");
     int64_t id = GetInt(info[0], "programId", 0, static_cast<int64_t>(programs_.size()) - 1);
@@ -342,6 +346,15 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
                           std::to_string(x->length));
     for (const F32View& o : p->outputs)
       if (Overlaps(*x, o)) ThrowRange(env, "x: must not share memory with the program's buffers");
+    if (info.Length() >= 3 && !info[2].IsUndefined() && !info[2].IsNull()) {
+      if (!info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
+        ThrowType(env, "timings: expected a Float64Array");
+      const size_t n = info[2].As<Napi::Float64Array>().ElementLength();
+      if (n != p->steps.size())
+        ThrowRange(env, "timings: expected " + std::to_string(p->steps.size()) +
+                            " elements (one per step) but received " + std::to_string(n));
+      *timings = info[2];
+    }
     for (size_t i = 0; i < p->pins.size(); ++i) {
       void* data = nullptr;
       size_t length = 0;
@@ -359,8 +372,10 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
 
   Napi::Value Run(const Napi::CallbackInfo& info) {
     F32View x;
-    Program* p = Bind(info, &x);
-    resnext::Status s = resnext::RunLayerProgram(p->steps, x.data, PoolOf(info.Env()));
+    Napi::Value timings;
+    Program* p = Bind(info, &x, &timings);
+    double* ns = timings.IsEmpty() ? nullptr : timings.As<Napi::Float64Array>().Data();
+    resnext::Status s = resnext::RunLayerProgram(p->steps, x.data, PoolOf(info.Env()), ns);
     p->busy.store(false);
     if (!s.ok()) ThrowStatus(info.Env(), s);
     return info.Env().Undefined();
@@ -368,11 +383,13 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
 
   Napi::Value RunAsync(const Napi::CallbackInfo& info) {
     F32View x;
-    Program* p = Bind(info, &x);
+    Napi::Value timings;
+    Program* p = Bind(info, &x, &timings);
     LayerWorker* w = LayerWorker::Create(info.Env(), "resnext:network");
     w->Pin(info.This());  // keeps this wrap, hence its plans and programs, alive
-    return w->Start([p, xd = w->Input(x), pool = &PoolOf(info.Env())]() {
-      resnext::Status s = resnext::RunLayerProgram(p->steps, xd, *pool);
+    double* ns = timings.IsEmpty() ? nullptr : w->OutputF64(timings, static_cast<int64_t>(p->steps.size()));
+    return w->Start([p, xd = w->Input(x), ns, pool = &PoolOf(info.Env())]() {
+      resnext::Status s = resnext::RunLayerProgram(p->steps, xd, *pool, ns);
       p->busy.store(false);
       return s;
     });
