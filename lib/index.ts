@@ -46,7 +46,7 @@ export { ResNeXtModel } from './models/model';
 export type { ToOnnxOptions } from './onnx/export';
 export { loadOnnx, OnnxModel } from './onnx/load';
 export type { OnnxForwardOptions } from './onnx/load';
-export type { ForwardOptions, LoadStateDictResult, ModelOptions } from './models/model';
+export type { ForwardOptions, LoadStateDictResult, ModelOptions, NetworkProfile, ProfileStep } from './models/model';
 export type { CpuLayout, ForwardMode } from './backends/cpu_network';
 export type { DenseConvImpl } from './backends/cuda_network';
 export type { ResNeXtConfig, Architecture } from './models/architecture';
