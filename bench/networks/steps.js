@@ -129,7 +129,11 @@ async function profileModel(name, N, a) {
   const ours = []; // per round: Map key -> ms, and the whole call
   const ourTotal = [];
   let steps = warm.steps;
+  // Both runtimes keep their worker threads spinning for a while after a run (ORT's intra-op pool much longer
+  // than ours): without a pause, the one timed next shares the two cores with the other's spinning threads.
+  const settle = () => new Promise((r) => setTimeout(r, 100));
   for (let r = 0; r < a.rounds; r++) {
+    await settle();
     const p = await model.profile(x);
     steps = p.steps;
     const m = new Map();
@@ -139,6 +143,7 @@ async function profileModel(name, N, a) {
     }
     ours.push(m);
     ourTotal.push(p.totalMs);
+    await settle();
     session.run(feeds, fetches, {});
   }
   // ORT writes its profile (a JSON array of trace events) when profiling ends.
