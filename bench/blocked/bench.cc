@@ -36,22 +36,14 @@
 #include "resnext/conv_blocked.h"
 #include "resnext/conv_plan.h"
 #include "resnext/thread_pool.h"
+#include "../common/bench_util.h"
 
 using namespace resnext;
 
 namespace {
 
-std::vector<float> Random(int64_t n, uint32_t seed, float scale) {
-  std::mt19937 g(seed);
-  std::uniform_real_distribution<float> u(-scale, scale);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (auto& x : v) x = u(g);
-  return v;
-}
-
-double NowMs() {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+using bench::NowMs;
+using bench::Random;
 
 void Check(const Status& s, const char* what) {
   if (!s.ok()) {

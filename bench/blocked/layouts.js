@@ -17,7 +17,7 @@ const path = require('path');
 const root = path.join(__dirname, '..', '..');
 const rx = require(path.join(root, 'dist', 'cjs', 'index.js'));
 const ort = require('onnxruntime-node');
-const { binding: ortBinding, initOrt } = require('onnxruntime-node/dist/binding');
+const { ortNativeSession } = require('../ort_session');
 const { networkModel } = require(path.join(root, 'dist', 'cjs', 'onnx', 'export.js'));
 
 function args() {
@@ -47,23 +47,11 @@ const median = (v) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-function ortSession(bytes, threads) {
-  initOrt();
-  const s = new ortBinding.InferenceSession();
-  s.loadModel(bytes.buffer, bytes.byteOffset, bytes.byteLength, {
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-  });
-  return s;
-}
-
 async function bench(name, N, a) {
   const x = rx.randn([N, 3, a.size, a.size], { seed: 3 });
   const variants = [];
   const ref = rx.presets[name]({ seed: 1 });
-  const onnx = ortSession(networkModel(ref, N, a.size), a.threads);
+  const onnx = ortNativeSession(networkModel(ref, N, a.size), a.threads);
   const feeds = { input: new ort.Tensor('float32', x.dataSync(), [N, 3, a.size, a.size]) };
   const fetches = {
     logits: new ort.Tensor('float32', new Float32Array(N * ref.architecture.numClasses), [N, ref.architecture.numClasses]),

@@ -25,7 +25,7 @@ const path = require('path');
 const root = path.resolve(__dirname, '..', '..');
 const rx = require(path.join(root, 'dist', 'cjs', 'index.js'));
 const ort = require('onnxruntime-node');
-const { binding: ortBinding, initOrt } = require('onnxruntime-node/dist/binding');
+const { ortNativeSession } = require('../ort_session');
 const { attrInt, attrInts, modelProto, node, tensorProto, valueInfo } = require(path.join(root, 'dist', 'cjs', 'onnx', 'proto.js'));
 const { networkModel } = require(path.join(root, 'dist', 'cjs', 'onnx', 'export.js'));
 
@@ -50,18 +50,6 @@ const median = (v) => {
 };
 const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
 const outSize = (n, k, s, p) => Math.floor((n + 2 * p - k) / s) + 1;
-
-function ortSession(bytes, threads) {
-  initOrt();
-  const s = new ortBinding.InferenceSession();
-  s.loadModel(bytes.buffer, bytes.byteOffset, bytes.byteLength, {
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-  });
-  return s;
-}
 
 /** One conv as ORT sees it inside the network: Conv(+bias) [+ Add residual] [+ Relu]. */
 function ortLayer(L, N, threads) {
@@ -104,7 +92,7 @@ function ortLayer(L, N, threads) {
     inputs,
     outputs: [valueInfo('y', [N, c.outC, P, Q])],
   });
-  const s = ortSession(bytes, threads);
+  const s = ortNativeSession(bytes, threads);
   const feeds = { x: new ort.Tensor('float32', rx.randn([N, c.inC, H, W], { seed: 7 }).dataSync(), [N, c.inC, H, W]) };
   if (residual) feeds.r = new ort.Tensor('float32', new Float32Array(N * c.outC * P * Q), [N, c.outC, P, Q]);
   const fetches = { y: new ort.Tensor('float32', new Float32Array(N * c.outC * P * Q), [N, c.outC, P, Q]) };
@@ -198,7 +186,7 @@ async function profile(name, N, rounds, threads) {
   }
   for (const s of steps) if (!s.pool) distinct.get(s.key).count++;
 
-  const ortNet = ortSession(networkModel(model, N, size), threads);
+  const ortNet = ortNativeSession(networkModel(model, N, size), threads);
   const ortFeeds = { input: new ort.Tensor('float32', x.dataSync(), [N, 3, size, size]) };
   const ortFetches = { logits: new ort.Tensor('float32', new Float32Array(N * arch.numClasses), [N, arch.numClasses]) };
 

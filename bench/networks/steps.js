@@ -36,7 +36,7 @@ const path = require('path');
 const root = path.resolve(__dirname, '..', '..');
 const rx = require(path.join(root, 'dist', 'cjs', 'index.js'));
 const ort = require('onnxruntime-node');
-const { binding: ortBinding, initOrt } = require('onnxruntime-node/dist/binding');
+const { ortNativeSession } = require('../ort_session');
 const { networkModel } = require(path.join(root, 'dist', 'cjs', 'onnx', 'export.js'));
 
 function parseArgs(argv) {
@@ -109,17 +109,7 @@ async function profileModel(name, N, a) {
   const x = rx.randn([N, 3, a.size, a.size], { seed: 3 });
   rx.setNumThreads(a.threads);
   const prefix = path.join(os.tmpdir(), `resnext-steps-${process.pid}-${name}-${N}`);
-  initOrt();
-  const session = new ortBinding.InferenceSession();
-  const bytes = networkModel(model, N, a.size);
-  session.loadModel(bytes.buffer, bytes.byteOffset, bytes.byteLength, {
-    intraOpNumThreads: a.threads,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-    enableProfiling: true,
-    profileFilePrefix: prefix,
-  });
+  const session = ortNativeSession(networkModel(model, N, a.size), a.threads, { enableProfiling: true, profileFilePrefix: prefix });
   const feeds = { input: new ort.Tensor('float32', x.dataSync(), [N, 3, a.size, a.size]) };
   const fetches = { logits: new ort.Tensor('float32', new Float32Array(N * 1000), [N, 1000]) };
 
