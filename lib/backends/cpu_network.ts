@@ -11,10 +11,11 @@
 // and once out of it (before layer3). There the blocked 1x1 and grouped 3x3
 // kernels beat NCHW gemm and direct kernels by 1.1-1.9x; at 14x14 and 7x7
 // NCHW gemm and the grouped Winograd are level or faster
-// (docs/network-profile.md). A conv of those stages without a blocked kernel
-// (ResNet-50's dense 3x3s) runs its NCHW plan between two conversions: for
-// ResNet-50 that measured level (within +-5%) with keeping the stages NCHW. 'blocked' runs every stage so, 'nchw' none; the
-// per-layer mode always runs NCHW.
+// (docs/network-profile.md). A stage runs blocked only when a blocked kernel
+// runs every conv of it: ResNet-50's dense 3x3s have none, so its stages stay
+// NCHW (a conversion pair around each 3x3 measured 1-6% slower). 'blocked'
+// runs every conv that has a blocked kernel so, with conversions around the
+// others; 'nchw' none; the per-layer mode always runs NCHW.
 // Two ways to run a lowered plan, both off the event loop and on the same
 // kernels and buffers (so they agree bit for bit):
 //   'network' (default): the plan's steps become one native layer program
@@ -139,11 +140,17 @@ function profileStep(net: FusedNetwork, plan: NetworkPlan, s: PlanStep, info: { 
 function programLowering(b: NativeCpuBinding, net: FusedNetwork, algorithm: 'auto' | 'direct', layout: CpuLayout): NetworkLowering {
   if (!b.Network) throw new ResnextError(ERROR_CODES.BACKEND_UNAVAILABLE, 'The cpu addon lacks the native Network class');
   const stages = stageConvs(net);
-  // Every conv of a candidate stage is its own blocked group: blocked when a blocked kernel runs it, else NCHW.
-  const candidates = new Set(stages.slice(0, layout === 'nchw' ? 0 : layout === 'auto' ? AUTO_BLOCKED_STAGES : stages.length).flat());
+  // 'blocked': every conv of every stage is its own blocked group (blocked when a blocked kernel runs it, else
+  // NCHW between two reorders). 'auto': one group per candidate stage, so a stage runs blocked only when a blocked
+  // kernel runs all of its convs: ResNet-50's layer1-2 (dense 3x3s, no blocked kernel) stay NCHW, where a reorder
+  // pair around each 3x3 measured 1-6% slower than all-NCHW (docs/network-profile.md section 6).
+  const groupOf = new Map<number, number>();
+  stages.slice(0, layout === 'nchw' ? 0 : layout === 'auto' ? AUTO_BLOCKED_STAGES : stages.length).forEach((convs, stage) => {
+    for (const i of convs) groupOf.set(i, layout === 'auto' ? stage : i);
+  });
   let network: NativeNetwork;
   try {
-    network = new b.Network(net.convs.map((c, i) => convSpec(c, algorithm, candidates.has(i) ? i : undefined)));
+    network = new b.Network(net.convs.map((c, i) => convSpec(c, algorithm, groupOf.get(i))));
   } catch (err) {
     rethrowNative(err, 'network (cpu)');
   }
