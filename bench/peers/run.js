@@ -34,7 +34,7 @@ const torchChild = require('../torch_child');
 const root = path.resolve(__dirname, '..', '..');
 const rx = require(path.join(root, 'dist', 'cjs', 'index.js'));
 const ort = require('onnxruntime-node');
-const { binding: ortBinding, initOrt } = require('onnxruntime-node/dist/binding');
+const { ortNativeSession } = require('../ort_session');
 
 function parseArgs(argv) {
   const a = { cases: null, batch: [1, 8], threads: [2, 1], budget: 0.5, out: null, save: false, torch: true };
@@ -178,14 +178,7 @@ class Case {
   ort(threads) {
     const c = this.c;
     const model = convModel({ N: this.N, ...c, stride: c.stride, pad: c.pad }, this.w, this.b);
-    initOrt();
-    const session = new ortBinding.InferenceSession();
-    session.loadModel(model.buffer, model.byteOffset, model.byteLength, {
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-    });
+    const session = ortNativeSession(model, threads);
     const feeds = { x: new ort.Tensor('float32', this.x, [this.N, c.C, c.H, c.W]) };
     const outData = new Float32Array(this.outSize);
     const fetches = { y: new ort.Tensor('float32', outData, this.outShape) };
