@@ -8,7 +8,9 @@
 // part padding), pixel counts not a multiple of the micro-tile, odd H and W,
 // more than one slice of input channels (C > 256), an odd number of output
 // blocks (a single-block micro-tile), stride 2, 1x1 images, batches > 1,
-// groups smaller than a block (lane permutes) and of whole blocks (broadcasts).
+// groups smaller than a block (lane permutes) and of whole blocks (broadcasts),
+// dense 3x3s with more than one output block per micro-tile and a last group
+// of one block, stride 2 on odd sizes, and rows shorter than a micro-tile.
 import { describe, expect, it } from 'vitest';
 
 import { conv2dPlan, randn } from '../lib';
@@ -48,6 +50,16 @@ const grouped3x3: Case[] = [
   c(1, 96, 9, 8, 96, 3, 6, 2), // 16 per group, stride 2: one block per group (AVX-512), two (AVX2, scalar)
 ];
 
+const dense3x3: Case[] = [
+  c(2, 20, 9, 7, 36, 3, 1, 1), // C = 20 -> K = 36: partial first and last blocks, odd 9x7, batch 2
+  c(1, 36, 13, 13, 20, 3, 1, 2), // stride 2 on 13x13 (7x7 output), partial blocks
+  c(2, 20, 9, 7, 36, 3, 1, 2), // stride 2 on 9x7, batch 2
+  c(1, 64, 16, 15, 80, 3, 1, 1), // 5 output blocks (AVX-512: a last group of one), 15 wide: full tiles and a tail
+  c(1, 48, 30, 29, 32, 3, 1, 2), // stride 2, 15 output columns (a full 14-pixel tile plus one), 3 input blocks
+  c(1, 3, 1, 1, 5, 3, 1, 1), // 1x1 image: every tap but the centre is padding
+  c(1, 17, 2, 2, 9, 3, 1, 2), // stride 2 on 2x2: one output pixel reading the corner taps
+];
+
 const variants: [string, Isa][] = [
   ['conv1x1_nchw16c_avx512', 'avx512'],
   ['conv1x1_nchw8c_avx2', 'avx2'],
@@ -55,11 +67,15 @@ const variants: [string, Isa][] = [
   ['grouped3x3_nchw16c_avx512', 'avx512'],
   ['grouped3x3_nchw8c_avx2', 'avx2'],
   ['grouped3x3_nchw8c_scalar', 'scalar'],
+  ['conv3x3_nchw16c_avx512', 'avx512'],
+  ['conv3x3_nchw8c_avx2', 'avx2'],
+  ['conv3x3_nchw8c_scalar', 'scalar'],
 ];
+const casesOf = (impl: string): Case[] => (impl.startsWith('conv1x1') ? oneByOne : impl.startsWith('conv3x3') ? dense3x3 : grouped3x3);
 
 describe.skipIf(!hasAddon)('cpu blocked-layout kernels vs float64 reference', () => {
   variants.forEach(([impl, isa], v) => {
-    const cases = impl.startsWith('conv1x1') ? oneByOne : grouped3x3;
+    const cases = casesOf(impl);
     describe.skipIf(ISA_RANK[isa] > ISA_RANK[best])(`${impl} (needs ${isa}; this CPU: ${best})`, () => {
       cases.forEach((t, i) => {
         const eps = i === 0 ? epilogues : [epilogues[i % epilogues.length]];
@@ -75,33 +91,45 @@ describe.skipIf(!hasAddon)('cpu blocked-layout kernels: ReLU and dispatch', () =
   for (const [impl, isa] of variants) {
     it.skipIf(ISA_RANK[isa] > ISA_RANK[best])(`${impl}: ReLU passes a NaN input through (x < 0 ? 0 : x, not max(x, 0))`, () => {
       const is1x1 = impl.startsWith('conv1x1');
-      const [C, G, k] = is1x1 ? [20, 1, 1] : [20, 5, 3];
+      const dense = is1x1 || impl.startsWith('conv3x3');
+      const [C, G, k] = is1x1 ? [20, 1, 1] : dense ? [20, 1, 3] : [20, 5, 3];
       const x = randn([1, C, 5, 5], { seed: 7 });
       x.dataSync()[2 * 5 + 2] = NaN; // channel 0, pixel (2, 2)
       const w = randn([C, C / G, k, k], { seed: 8 });
       const plan = conv2dPlan(w, { groups: G, padding: (k - 1) / 2, activation: 'relu', backend: 'cpu', impl, isa });
       try {
         const y = plan.run(x).dataSync();
-        // Output channels reading channel 0 (all of them for 1x1, group 0 for the grouped 3x3) at pixel (2, 2).
-        const reading = is1x1 ? C : C / G;
+        // Output channels reading channel 0 (all of them for groups 1, group 0 for the grouped 3x3) at pixel (2, 2).
+        const reading = dense ? C : C / G;
         for (let ch = 0; ch < reading; ch++) expect(y[ch * 25 + 12]).toBeNaN();
         // Channels of other groups do not read it.
-        if (!is1x1) expect(Number.isNaN(y[(C - 1) * 25 + 12])).toBe(false);
+        if (!dense) expect(Number.isNaN(y[(C - 1) * 25 + 12])).toBe(false);
+        // Nor does a 3x3's pixel (0, 0), two rows and columns away.
+        if (k === 3)
+          expect(
+            y
+              .subarray(0, C * 25)
+              .filter((_, i) => i % 25 === 0)
+              .some(Number.isNaN),
+          ).toBe(false);
       } finally {
         plan.dispose();
       }
     });
   }
 
-  it('the blocked kernels are never chosen unforced: a 1x1 (w=[64,48,1,1]) and a grouped 3x3 (w=[128,4,3,3] g=32) pick NCHW kernels', () => {
+  it('the blocked kernels are never chosen unforced: a 1x1 (w=[64,48,1,1]), a grouped 3x3 (w=[128,4,3,3] g=32) and a dense 3x3 (w=[64,64,3,3]) pick NCHW kernels', () => {
     const a = conv2dPlan(randn([64, 48, 1, 1], { seed: 1 }), { backend: 'cpu' });
     const b = conv2dPlan(randn([128, 4, 3, 3], { seed: 1 }), { groups: 32, padding: 1, backend: 'cpu' });
+    const d = conv2dPlan(randn([64, 64, 3, 3], { seed: 1 }), { padding: 1, backend: 'cpu' });
     try {
       expect(String(a.info().impl)).not.toMatch(/nchw(16|8)c/);
       expect(String(b.info().impl)).not.toMatch(/nchw(16|8)c/);
+      expect(String(d.info().impl)).not.toMatch(/nchw(16|8)c/);
     } finally {
       a.dispose();
       b.dispose();
+      d.dispose();
     }
   });
 
@@ -118,6 +146,15 @@ describe.skipIf(!hasAddon)('cpu blocked-layout kernels: ReLU and dispatch', () =
     ).toThrow(/grouped3x3_nchw8c_scalar: needs channels per group dividing the block or a multiple of it/);
     expect(() =>
       conv2dPlan(randn([16, 4, 3, 3], { seed: 1 }), { groups: 4, padding: 1, stride: 3, backend: 'cpu', impl: 'grouped3x3_nchw8c_scalar' }),
+    ).toThrow(/needs stride 1 or 2/);
+    expect(() =>
+      conv2dPlan(randn([16, 8, 3, 3], { seed: 1 }), { groups: 2, padding: 1, backend: 'cpu', impl: 'conv3x3_nchw8c_scalar' }),
+    ).toThrow(/conv3x3_nchw8c_scalar: needs groups 1/);
+    expect(() => conv2dPlan(randn([16, 16, 3, 3], { seed: 1 }), { padding: 0, backend: 'cpu', impl: 'conv3x3_nchw8c_scalar' })).toThrow(
+      /needs padding 1/,
+    );
+    expect(() =>
+      conv2dPlan(randn([16, 16, 3, 3], { seed: 1 }), { padding: 1, stride: 3, backend: 'cpu', impl: 'conv3x3_nchw8c_scalar' }),
     ).toThrow(/needs stride 1 or 2/);
   });
 });

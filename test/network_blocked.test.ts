@@ -65,20 +65,17 @@ describe.runIf(hasCpu)('blocked CPU lowering: whole networks vs the float64 refe
               const blocked = info.filter((p) => p.layout !== 'NCHW');
               if (layout === 'nchw') {
                 expect(blocked).toEqual([]);
-              } else if (c.name === 'resnet50') {
-                // Its dense 3x3s have no blocked kernel: 'auto' keeps every stage NCHW (a stage is blocked only
-                // when all its convs are); 'blocked' runs the 1x1s blocked with reorders around the 3x3s.
-                expect(blocked.length).toBe(layout === 'auto' ? 0 : 36);
-                for (const p of blocked) expect(p.impl).toBe(`conv1x1_nchw${cbOf(isa)}c_${isa}`);
-                expect(info.find((p) => p.name === 'layer1.0.conv2')).toMatchObject({ layout: 'NCHW' });
               } else {
                 // auto: layer1 and layer2 (3 + 4 blocks, 3 convs each, 2 shortcuts); blocked: every conv but the stem.
+                // ResNet-50's dense 3x3s (stride 1, and 2 in layer2.0 and layer3.0) run the blocked dense kernel.
                 expect(blocked.length).toBe(layout === 'auto' ? 23 : 52);
                 for (const p of blocked) {
                   expect(p.layout).toBe(`NCHW${cbOf(isa)}c`);
                   expect(p.impl).toMatch(new RegExp(`_nchw${cbOf(isa)}c_${isa}$`));
                 }
-                expect(info.find((p) => p.name === 'layer1.0.conv2')!.impl).toBe(`grouped3x3_nchw${cbOf(isa)}c_${isa}`);
+                const conv2 = c.name === 'resnet50' ? 'conv3x3' : 'grouped3x3';
+                for (const name of ['layer1.0.conv2', 'layer2.0.conv2', 'layer2.3.conv2'])
+                  expect(info.find((p) => p.name === name)!.impl).toBe(`${conv2}_nchw${cbOf(isa)}c_${isa}`);
                 expect(info.find((p) => p.name === 'conv1')!.layout).toBe('NCHW');
                 expect(info.find((p) => p.name === 'layer3.0.conv1')!.layout).toBe(layout === 'auto' ? 'NCHW' : `NCHW${cbOf(isa)}c`);
               }

@@ -36,6 +36,9 @@ extern const ConvImpl kConvBlocked1x1Scalar;
 extern const ConvImpl kConvBlockedGrouped3x3Avx512;
 extern const ConvImpl kConvBlockedGrouped3x3Avx2;
 extern const ConvImpl kConvBlockedGrouped3x3Scalar;
+extern const ConvImpl kConvBlockedDense3x3Avx512;
+extern const ConvImpl kConvBlockedDense3x3Avx2;
+extern const ConvImpl kConvBlockedDense3x3Scalar;
 
 const ConvImpl* const* ConvImpls(int* count) {
   static const ConvImpl* const kTable[] = {
@@ -74,6 +77,9 @@ const ConvImpl* const* ConvImpls(int* count) {
       &kConvBlockedGrouped3x3Avx512,
       &kConvBlockedGrouped3x3Avx2,
       &kConvBlockedGrouped3x3Scalar,
+      &kConvBlockedDense3x3Avx512,
+      &kConvBlockedDense3x3Avx2,
+      &kConvBlockedDense3x3Scalar,
   };
   *count = static_cast<int>(sizeof(kTable) / sizeof(kTable[0]));
   return kTable;

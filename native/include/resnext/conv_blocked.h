@@ -52,10 +52,11 @@ void FromBlockedImage(const float* src, float* dst, int64_t C, int64_t HW, int c
 using BlockedImageFn = void (*)(const ConvRunArgs& one_image, float* extra);
 Status RunBlockedOnNchw(const ConvRunArgs& args, ThreadPool& pool, int cb, int64_t extra_floats, BlockedImageFn image);
 
-// The blocked kernels for 1x1 convolutions (any stride, no padding, groups 1)
-// and for grouped 3x3 convolutions (pad 1, stride 1 or 2, channels per group
-// dividing cb or a multiple of it, as many outputs as inputs per group): the fastest variant whose
-// ISA is <= cap, or null when none runs p.
+// The blocked kernels for 1x1 convolutions (any stride, no padding, groups 1),
+// grouped 3x3 convolutions (pad 1, stride 1 or 2, channels per group dividing
+// cb or a multiple of it, as many outputs as inputs per group) and dense 3x3
+// convolutions (groups 1, pad 1, stride 1 or 2): the fastest variant whose ISA
+// is <= cap, or null when none runs p.
 const BlockedConv* FindBlockedConv(const ConvParams& p, Isa cap);
 
 extern const BlockedConv kBlockedConv1x1Avx512;
@@ -64,5 +65,8 @@ extern const BlockedConv kBlockedConv1x1Scalar;
 extern const BlockedConv kBlockedConvGrouped3x3Avx512;
 extern const BlockedConv kBlockedConvGrouped3x3Avx2;
 extern const BlockedConv kBlockedConvGrouped3x3Scalar;
+extern const BlockedConv kBlockedConvDense3x3Avx512;
+extern const BlockedConv kBlockedConvDense3x3Avx2;
+extern const BlockedConv kBlockedConvDense3x3Scalar;
 
 }  // namespace resnext

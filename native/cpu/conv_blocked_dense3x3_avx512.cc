@@ -1,0 +1,32 @@
+// Dense 3x3 convolution on NCHW16c, AVX-512: 16 channels per block (one
+// zmm), 14 pixels x 2 output blocks per micro-tile (28 zmm accumulators, 2
+// weight vectors, input broadcast from memory into the FMA). Algorithm and
+// layouts: conv_blocked_dense3x3.inc.
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <utility>
+
+#include <immintrin.h>
+
+#include "resnext/conv_blocked.h"
+
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma,prefer-vector-width=512")
+namespace resnext {
+namespace {
+
+constexpr int NP = 14;
+constexpr int MB = 2;
+#include "blocked_vec_avx512.inc"
+#include "conv_blocked_dense3x3.inc"
+}  // namespace
+
+extern const BlockedConv kBlockedConvDense3x3Avx512 = {
+    "conv3x3_nchw16c_avx512", Isa::kAvx512, CB, BlockedD3Unsupported, BlockedD3PackedSize, BlockedD3Pack, BlockedD3Run};
+extern const ConvImpl kConvBlockedDense3x3Avx512 = {
+    "conv3x3_nchw16c_avx512", 0, Isa::kAvx512, BlockedD3Unsupported, BlockedD3PackedSize, BlockedD3Pack,
+    BlockedD3RunNchw};
+}  // namespace resnext
+#pragma GCC pop_options
