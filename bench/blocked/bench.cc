@@ -14,6 +14,9 @@
 //         downsamples) in order: NCHW plans vs blocked kernels converting only
 //         at the body's input and output; and a hybrid that runs the grouped
 //         3x3s the NCHW registry does by Winograd in NCHW between conversions.
+// With a fifth argument `dense3x3`, only ResNet-50's dense 3x3 layers (bias
+// and ReLU): the NCHW plan's kernel (Winograd or gemm) vs the blocked dense
+// 3x3 kernel.
 // A sample is the mean time of enough back-to-back runs to last ~2 ms;
 // output: one JSON object with per-case medians and minima over samples, the
 // median over samples of the NCHW/blocked ratio of adjacent samples, and the
@@ -21,7 +24,7 @@
 // the blocked kernel run in place, output aliasing the residual, against the
 // same kernel run out of place).
 //
-// Usage: bench <N> <threads> <samples> <isa: avx512|avx2|scalar>
+// Usage: bench <N> <threads> <samples> <isa: avx512|avx2|scalar> [dense3x3]
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -139,6 +142,7 @@ int main(int argc, char** argv) {
   const int samples = argc > 3 ? std::atoi(argv[3]) : 15;
   Isa isa = Isa::kAvx512;
   if (argc > 4 && !ParseIsa(argv[4], &isa)) return 2;
+  const bool dense_only = argc > 5 && std::string(argv[5]) == "dense3x3";
   if (isa > GetCpuFeatures().best) isa = GetCpuFeatures().best;
   ThreadPool pool(threads);
 
@@ -166,7 +170,7 @@ int main(int argc, char** argv) {
     bool res, relu;
   };
   std::vector<L1> ones;
-  for (int s = 0; s < 4; ++s) {
+  for (int s = 0; s < (dense_only ? 0 : 4); ++s) {
     const Stage& st = stages[s];
     const int64_t Hs = s == 0 ? st.H : st.H / 2;  // output size of the stage
     ones.push_back({st.in, st.width, st.H, 1, false, true});       // first block's conv1
@@ -184,6 +188,36 @@ int main(int argc, char** argv) {
   const int CB = FindBlockedConv(MakeConv(16, 16, 1, 1, 1, false, isa, 1).p, isa)->cb;
 
   uint32_t seed = 10;
+  // ResNet-50's dense 3x3s (torchvision v1.5: stride 2 in the 3x3 of each
+  // stage's first block): (C = K, H of the input, stride).
+  struct L3 {
+    int64_t C, H, stride;
+  };
+  const L3 dense[] = {{64, 56, 1}, {128, 56, 2}, {128, 28, 1}, {256, 28, 2}, {256, 14, 1}, {512, 14, 2}, {512, 7, 1}};
+  for (const L3& l : dense) {
+    if (!dense_only) break;
+    convs.push_back(std::make_unique<Conv>(MakeConv(l.C, l.C, 3, 1, l.stride, true, isa, seed++)));
+    Conv* c = convs.back().get();
+    const int64_t P = (l.H - 1) / l.stride + 1;
+    const int64_t in_n = N * l.C * l.H * l.H, out_n = N * l.C * P * P;
+    float* x = buf(in_n, seed++);
+    float* y = buf(out_n, 0);
+    float* xb = buf(BlockedFloats(N, l.C, l.H * l.H, CB), 0);
+    float* yb = buf(BlockedFloats(N, l.C, P * P, CB), 0);
+    ToBlocked(x, xb, N, l.C, l.H * l.H, CB, pool);
+    Check(c->plan->Run(N, l.H, l.H, x, nullptr, y, pool), "run");
+    Check(RunBlocked(*c, N, l.H, l.H, xb, nullptr, yb, pool), "blocked");
+    std::vector<float> back(static_cast<size_t>(out_n)), ref(y, y + out_n);
+    FromBlocked(yb, back.data(), N, l.C, P * P, CB, pool);
+    char name[96];
+    std::snprintf(name, sizeof name, "%lld@%lld%s (%s)", (long long)l.C, (long long)l.H, l.stride == 2 ? " s2" : "",
+                  c->plan->impl().name);
+    results.push_back({"3x3", name, static_cast<double>(N * l.C * P * P * l.C * 9), {}, {}, RelErr(back, ref)});
+    const size_t idx = results.size() - 1;
+    std::function<void()> fa = [=, &pool] { c->plan->Run(N, l.H, l.H, x, nullptr, y, pool); };
+    std::function<void()> fb = [=, &pool] { RunBlocked(*c, N, l.H, l.H, xb, nullptr, yb, pool); };
+    addTimer(idx, fa, ItersFor(fa), fb, ItersFor(fb));
+  }
   for (const L1& l : ones) {
     convs.push_back(std::make_unique<Conv>(MakeConv(l.C, l.K, 1, 1, l.stride, l.relu, isa, seed++)));
     Conv* c = convs.back().get();
@@ -221,7 +255,7 @@ int main(int argc, char** argv) {
   }
 
   // Bottleneck chains, one non-downsampling block per stage.
-  for (int s = 0; s < 4; ++s) {
+  for (int s = 0; s < (dense_only ? 0 : 4); ++s) {
     const Stage& st = stages[s];
     const int64_t H = s == 0 ? st.H : st.H / 2, HW = H * H, Wd = st.width, O = st.out;
     convs.push_back(std::make_unique<Conv>(MakeConv(O, Wd, 1, 1, 1, true, isa, seed++)));
@@ -275,7 +309,7 @@ int main(int argc, char** argv) {
   // The whole body of ResNeXt-50 (16 bottlenecks, 4 downsamples: every conv
   // but the stem), block after block on shared buffers, in each layout; the
   // blocked one converts once at its input and once at its output.
-  {
+  if (!dense_only) {
     const int nblocks[] = {3, 4, 6, 3};
     struct Block {
       Conv *c1, *c2, *c3, *ds;

@@ -8,8 +8,11 @@
 // NCHW/blocked time ratios (> 1: the blocked layout is faster): of the
 // medians, and the median of the ratios of adjacent samples.
 //
+// With --only dense3x3: ResNet-50's dense 3x3 layers instead, NCHW plan
+// (Winograd / gemm) vs the blocked dense 3x3 kernel.
+//
 // Usage: node bench/blocked/run.js [--batch 1,8] [--threads 2,1] [--samples 15]
-//        [--isa avx512|avx2|scalar] [--json out.json]
+//        [--isa avx512|avx2|scalar] [--only dense3x3] [--json out.json]
 // Writes only build/bench/blocked/ and --json.
 const { execFileSync } = require('child_process');
 const fs = require('fs');
@@ -57,13 +60,14 @@ function build() {
 }
 
 function parseArgs(argv) {
-  const a = { batch: [1, 8], threads: [2, 1], samples: 15, isa: 'avx512', json: null };
+  const a = { batch: [1, 8], threads: [2, 1], samples: 15, isa: 'avx512', only: null, json: null };
   for (let i = 0; i < argv.length; i += 2) {
     const k = argv[i].replace(/^--/, '');
     const v = argv[i + 1];
     if (k === 'batch' || k === 'threads') a[k] = v.split(',').map(Number);
     else if (k === 'samples') a.samples = Number(v);
     else if (k === 'isa' || k === 'json') a[k] = v;
+    else if (k === 'only' && v === 'dense3x3') a.only = v;
     else throw new Error(`unknown option --${k}`);
   }
   return a;
@@ -85,19 +89,20 @@ function table(doc) {
           ? `bottleneck ${r.name}`
           : r.kind === 'body'
             ? `**${r.name}**`
-            : `1x1 ${r.name}`;
+            : `${r.kind} ${r.name}`;
     lines.push(
       `| ${label} | ${r.gmac.toFixed(3)} | ${f(r.nchw_med)} (${f(r.nchw_min)}) | ${f(r.blk_med)} (${f(r.blk_min)}) | ${(r.nchw_med / r.blk_med).toFixed(2)} (${r.ratio_med.toFixed(2)}) | ${r.err.toExponential(1)} |`,
     );
   }
   const sum = (kind, key) => doc.results.filter((r) => r.kind === kind).reduce((s, r) => s + r[key], 0);
-  for (const kind of ['1x1', 'chain']) {
+  for (const kind of ['1x1', 'chain', '3x3']) {
+    if (!doc.results.some((r) => r.kind === kind)) continue;
     const a = sum(kind, 'nchw_med'),
       b = sum(kind, 'blk_med');
     const am = sum(kind, 'nchw_min'),
       bm = sum(kind, 'blk_min');
     lines.push(
-      `| **all ${kind === '1x1' ? '1x1 layers' : 'bottlenecks'}** (sum) | | ${f(a)} (${f(am)}) | ${f(b)} (${f(bm)}) | **${(a / b).toFixed(2)}** (minima: ${(am / bm).toFixed(2)}) | |`,
+      `| **all ${kind === 'chain' ? 'bottlenecks' : `${kind} layers`}** (sum) | | ${f(a)} (${f(am)}) | ${f(b)} (${f(bm)}) | **${(a / b).toFixed(2)}** (minima: ${(am / bm).toFixed(2)}) | |`,
     );
   }
   return lines.join('\n');
@@ -109,7 +114,9 @@ function main() {
   const docs = [];
   for (const N of a.batch) {
     for (const t of a.threads) {
-      const doc = JSON.parse(execFileSync(bin, [String(N), String(t), String(a.samples), a.isa], { encoding: 'utf8' }));
+      const doc = JSON.parse(
+        execFileSync(bin, [String(N), String(t), String(a.samples), a.isa, ...(a.only ? [a.only] : [])], { encoding: 'utf8' }),
+      );
       docs.push(doc);
       console.log(table(doc));
       console.log('');

@@ -1,5 +1,5 @@
 // Dense 3x3 convolution on NCHW16c, AVX-512: 16 channels per block (one
-// zmm), 14 pixels x 2 output blocks per micro-tile (28 zmm accumulators, 2
+// zmm), 7 pixels x 4 output blocks per micro-tile (28 zmm accumulators, 4
 // weight vectors, input broadcast from memory into the FMA). Algorithm and
 // layouts: conv_blocked_dense3x3.inc.
 #include <algorithm>
@@ -17,8 +17,8 @@
 namespace resnext {
 namespace {
 
-constexpr int NP = 14;
-constexpr int MB = 2;
+constexpr int NP = 7;
+constexpr int MB = 4;
 #include "blocked_vec_avx512.inc"
 #include "conv_blocked_dense3x3.inc"
 }  // namespace
