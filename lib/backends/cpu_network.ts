@@ -6,14 +6,15 @@
 // Layouts (option `layout`): with 'auto' (the default) the stages whose
 // activations are 56x56 and 28x28 in ImageNet (torchvision's layer1 and
 // layer2) run in the blocked layout NCHW16c (AVX-512) or NCHW8c (AVX2,
-// scalar): their 1x1, grouped 3x3 and projection convs read and write it
-// directly, and the plan converts once into it (after the stem's max pool)
+// scalar): their 1x1, 3x3 (grouped and dense) and projection convs read and
+// write it directly, and the plan converts once into it (after the stem's max pool)
 // and once out of it (before layer3). There the blocked 1x1 and grouped 3x3
 // kernels beat NCHW gemm and direct kernels by 1.1-1.9x; at 14x14 and 7x7
 // NCHW gemm and the grouped Winograd are level or faster
 // (docs/network-profile.md). A stage runs blocked only when a blocked kernel
-// runs every conv of it: ResNet-50's dense 3x3s have none, so its stages stay
-// NCHW (a conversion pair around each 3x3 measured 1-6% slower). 'blocked'
+// runs every conv of it (a conversion pair around an NCHW conv measured 1-6%
+// slower than all-NCHW); ResNet-50's dense 3x3s run the blocked dense 3x3
+// kernel, level with ORT's NCHWc ones there. 'blocked'
 // runs every conv that has a blocked kernel so, with conversions around the
 // others; 'nchw' none; the per-layer mode always runs NCHW.
 // Two ways to run a lowered plan, both off the event loop and on the same
@@ -142,8 +143,8 @@ function programLowering(b: NativeCpuBinding, net: FusedNetwork, algorithm: 'aut
   const stages = stageConvs(net);
   // 'blocked': every conv of every stage is its own blocked group (blocked when a blocked kernel runs it, else
   // NCHW between two reorders). 'auto': one group per candidate stage, so a stage runs blocked only when a blocked
-  // kernel runs all of its convs: ResNet-50's layer1-2 (dense 3x3s, no blocked kernel) stay NCHW, where a reorder
-  // pair around each 3x3 measured 1-6% slower than all-NCHW (docs/network-profile.md section 6).
+  // kernel runs all of its convs (a reorder pair around an NCHW 3x3 measured 1-6% slower than all-NCHW:
+  // docs/network-profile.md section 6); ResNet-50's layer1-2 run blocked with the dense 3x3 kernel (section 7).
   const groupOf = new Map<number, number>();
   stages.slice(0, layout === 'nchw' ? 0 : layout === 'auto' ? AUTO_BLOCKED_STAGES : stages.length).forEach((convs, stage) => {
     for (const i of convs) groupOf.set(i, layout === 'auto' ? stage : i);
