@@ -60,6 +60,15 @@ const dense3x3: Case[] = [
   c(1, 17, 2, 2, 9, 3, 1, 2), // stride 2 on 2x2: one output pixel reading the corner taps
 ];
 
+const winograd3x3: Case[] = [
+  c(2, 20, 9, 7, 36, 3, 1, 1), // C = 20 -> K = 36, odd 9x7: a half tile at the bottom and the right, batch 2
+  c(1, 64, 16, 30, 80, 3, 1, 1), // 5 output blocks (AVX-512: a last group of one), 15 tiles per row: 2 full micro-tiles + 1
+  c(1, 48, 14, 14, 32, 3, 1, 1), // 7 tiles per row, even sizes
+  c(1, 3, 1, 1, 5, 3, 1, 1), // 1x1 image: one tile, three quarters of it outside the output
+  c(2, 17, 2, 3, 9, 3, 1, 1), // 2x3 image, odd C
+  c(1, 40, 29, 13, 24, 3, 1, 1), // 15 rows of tiles with a last half row, 7 tiles per row with a half tile
+];
+
 const variants: [string, Isa][] = [
   ['conv1x1_nchw16c_avx512', 'avx512'],
   ['conv1x1_nchw8c_avx2', 'avx2'],
@@ -70,8 +79,12 @@ const variants: [string, Isa][] = [
   ['conv3x3_nchw16c_avx512', 'avx512'],
   ['conv3x3_nchw8c_avx2', 'avx2'],
   ['conv3x3_nchw8c_scalar', 'scalar'],
+  ['winograd3x3_nchw16c_avx512', 'avx512'],
+  ['winograd3x3_nchw8c_avx2', 'avx2'],
+  ['winograd3x3_nchw8c_scalar', 'scalar'],
 ];
-const casesOf = (impl: string): Case[] => (impl.startsWith('conv1x1') ? oneByOne : impl.startsWith('conv3x3') ? dense3x3 : grouped3x3);
+const casesOf = (impl: string): Case[] =>
+  impl.startsWith('conv1x1') ? oneByOne : impl.startsWith('conv3x3') ? dense3x3 : impl.startsWith('winograd3x3') ? winograd3x3 : grouped3x3;
 
 describe.skipIf(!hasAddon)('cpu blocked-layout kernels vs float64 reference', () => {
   variants.forEach(([impl, isa], v) => {
@@ -91,7 +104,7 @@ describe.skipIf(!hasAddon)('cpu blocked-layout kernels: ReLU and dispatch', () =
   for (const [impl, isa] of variants) {
     it.skipIf(ISA_RANK[isa] > ISA_RANK[best])(`${impl}: ReLU passes a NaN input through (x < 0 ? 0 : x, not max(x, 0))`, () => {
       const is1x1 = impl.startsWith('conv1x1');
-      const dense = is1x1 || impl.startsWith('conv3x3');
+      const dense = is1x1 || impl.startsWith('conv3x3') || impl.startsWith('winograd3x3');
       const [C, G, k] = is1x1 ? [20, 1, 1] : dense ? [20, 1, 3] : [20, 5, 3];
       const x = randn([1, C, 5, 5], { seed: 7 });
       x.dataSync()[2 * 5 + 2] = NaN; // channel 0, pixel (2, 2)
@@ -156,5 +169,8 @@ describe.skipIf(!hasAddon)('cpu blocked-layout kernels: ReLU and dispatch', () =
     expect(() =>
       conv2dPlan(randn([16, 16, 3, 3], { seed: 1 }), { padding: 1, stride: 3, backend: 'cpu', impl: 'conv3x3_nchw8c_scalar' }),
     ).toThrow(/needs stride 1 or 2/);
+    expect(() =>
+      conv2dPlan(randn([16, 16, 3, 3], { seed: 1 }), { padding: 1, stride: 2, backend: 'cpu', impl: 'winograd3x3_nchw8c_scalar' }),
+    ).toThrow(/winograd3x3_nchw8c_scalar: needs stride 1/);
   });
 });

@@ -100,9 +100,10 @@ Status RunBlockedOnNchw(const ConvRunArgs& a, ThreadPool& pool, int cb, int64_t 
 
 const BlockedConv* FindBlockedConv(const ConvParams& p, Isa cap) {
   static const BlockedConv* const kTable[] = {
-      &kBlockedConv1x1Avx512,        &kBlockedConv1x1Avx2,        &kBlockedConv1x1Scalar,
-      &kBlockedConvGrouped3x3Avx512, &kBlockedConvGrouped3x3Avx2, &kBlockedConvGrouped3x3Scalar,
-      &kBlockedConvDense3x3Avx512,   &kBlockedConvDense3x3Avx2,   &kBlockedConvDense3x3Scalar,
+      &kBlockedConv1x1Avx512,         &kBlockedConv1x1Avx2,         &kBlockedConv1x1Scalar,
+      &kBlockedConvGrouped3x3Avx512,  &kBlockedConvGrouped3x3Avx2,  &kBlockedConvGrouped3x3Scalar,
+      &kBlockedConvWinograd3x3Avx512, &kBlockedConvWinograd3x3Avx2, &kBlockedConvWinograd3x3Scalar,
+      &kBlockedConvDense3x3Avx512,    &kBlockedConvDense3x3Avx2,    &kBlockedConvDense3x3Scalar,
   };
   if (cap > GetCpuFeatures().best) cap = GetCpuFeatures().best;
   for (const BlockedConv* k : kTable) {

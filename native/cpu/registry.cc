@@ -39,6 +39,9 @@ extern const ConvImpl kConvBlockedGrouped3x3Scalar;
 extern const ConvImpl kConvBlockedDense3x3Avx512;
 extern const ConvImpl kConvBlockedDense3x3Avx2;
 extern const ConvImpl kConvBlockedDense3x3Scalar;
+extern const ConvImpl kConvBlockedWinograd3x3Avx512;
+extern const ConvImpl kConvBlockedWinograd3x3Avx2;
+extern const ConvImpl kConvBlockedWinograd3x3Scalar;
 
 const ConvImpl* const* ConvImpls(int* count) {
   static const ConvImpl* const kTable[] = {
@@ -80,6 +83,9 @@ const ConvImpl* const* ConvImpls(int* count) {
       &kConvBlockedDense3x3Avx512,
       &kConvBlockedDense3x3Avx2,
       &kConvBlockedDense3x3Scalar,
+      &kConvBlockedWinograd3x3Avx512,
+      &kConvBlockedWinograd3x3Avx2,
+      &kConvBlockedWinograd3x3Scalar,
   };
   *count = static_cast<int>(sizeof(kTable) / sizeof(kTable[0]));
   return kTable;

@@ -68,5 +68,8 @@ extern const BlockedConv kBlockedConvGrouped3x3Scalar;
 extern const BlockedConv kBlockedConvDense3x3Avx512;
 extern const BlockedConv kBlockedConvDense3x3Avx2;
 extern const BlockedConv kBlockedConvDense3x3Scalar;
+extern const BlockedConv kBlockedConvWinograd3x3Avx512;
+extern const BlockedConv kBlockedConvWinograd3x3Avx2;
+extern const BlockedConv kBlockedConvWinograd3x3Scalar;
 
 }  // namespace resnext
