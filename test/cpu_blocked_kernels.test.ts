@@ -172,5 +172,8 @@ describe.skipIf(!hasAddon)('cpu blocked-layout kernels: ReLU and dispatch', () =
     expect(() =>
       conv2dPlan(randn([16, 16, 3, 3], { seed: 1 }), { padding: 1, stride: 2, backend: 'cpu', impl: 'winograd3x3_nchw8c_scalar' }),
     ).toThrow(/winograd3x3_nchw8c_scalar: needs stride 1/);
+    expect(() =>
+      conv2dPlan(randn([512, 512, 3, 3], { seed: 1 }), { padding: 1, backend: 'cpu', impl: 'winograd3x3_nchw8c_scalar' }),
+    ).toThrow(/C\*K >= 2\^18/);
   });
 });

@@ -26,6 +26,7 @@ constexpr int MB = 2;
 extern const BlockedConv kBlockedConvWinograd3x3Avx2 = {
     "winograd3x3_nchw8c_avx2", Isa::kAvx2, CB, BlockedW3Unsupported, BlockedW3PackedSize, BlockedW3Pack, BlockedW3Run};
 extern const ConvImpl kConvBlockedWinograd3x3Avx2 = {
-    "winograd3x3_nchw8c_avx2", 0, Isa::kAvx2, BlockedW3Unsupported, BlockedW3PackedSize, BlockedW3Pack, BlockedW3RunNchw};
+    "winograd3x3_nchw8c_avx2", 0, Isa::kAvx2, BlockedW3Unsupported, BlockedW3PackedSize, BlockedW3Pack,
+    BlockedW3RunNchw};
 }  // namespace resnext
 #pragma GCC pop_options

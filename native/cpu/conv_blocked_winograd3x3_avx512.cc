@@ -24,9 +24,14 @@ constexpr int MB = 4;
 }  // namespace
 
 extern const BlockedConv kBlockedConvWinograd3x3Avx512 = {
-    "winograd3x3_nchw16c_avx512", Isa::kAvx512, CB, BlockedW3Unsupported, BlockedW3PackedSize, BlockedW3Pack, BlockedW3Run};
-extern const ConvImpl kConvBlockedWinograd3x3Avx512 = {
-    "winograd3x3_nchw16c_avx512", 0, Isa::kAvx512, BlockedW3Unsupported, BlockedW3PackedSize, BlockedW3Pack,
-    BlockedW3RunNchw};
+    "winograd3x3_nchw16c_avx512", Isa::kAvx512,  CB,          BlockedW3Unsupported,
+    BlockedW3PackedSize,          BlockedW3Pack, BlockedW3Run};
+extern const ConvImpl kConvBlockedWinograd3x3Avx512 = {"winograd3x3_nchw16c_avx512",
+                                                       0,
+                                                       Isa::kAvx512,
+                                                       BlockedW3Unsupported,
+                                                       BlockedW3PackedSize,
+                                                       BlockedW3Pack,
+                                                       BlockedW3RunNchw};
 }  // namespace resnext
 #pragma GCC pop_options

@@ -19,8 +19,13 @@ constexpr int MB = 2;
 }  // namespace
 
 extern const BlockedConv kBlockedConvWinograd3x3Scalar = {
-    "winograd3x3_nchw8c_scalar", Isa::kScalar, CB, BlockedW3Unsupported, BlockedW3PackedSize, BlockedW3Pack, BlockedW3Run};
-extern const ConvImpl kConvBlockedWinograd3x3Scalar = {
-    "winograd3x3_nchw8c_scalar", 0, Isa::kScalar, BlockedW3Unsupported, BlockedW3PackedSize, BlockedW3Pack,
-    BlockedW3RunNchw};
+    "winograd3x3_nchw8c_scalar", Isa::kScalar,  CB,          BlockedW3Unsupported,
+    BlockedW3PackedSize,         BlockedW3Pack, BlockedW3Run};
+extern const ConvImpl kConvBlockedWinograd3x3Scalar = {"winograd3x3_nchw8c_scalar",
+                                                       0,
+                                                       Isa::kScalar,
+                                                       BlockedW3Unsupported,
+                                                       BlockedW3PackedSize,
+                                                       BlockedW3Pack,
+                                                       BlockedW3RunNchw};
 }  // namespace resnext
