@@ -15,8 +15,9 @@
 //         at the body's input and output; and a hybrid that runs the grouped
 //         3x3s the NCHW registry does by Winograd in NCHW between conversions.
 // With a fifth argument `dense3x3`, only ResNet-50's dense 3x3 layers (bias
-// and ReLU): the NCHW plan's kernel (Winograd or gemm) vs the blocked dense
-// 3x3 kernel.
+// and ReLU): the NCHW plan's kernel (Winograd or gemm) vs the blocked kernel
+// FindBlockedConv picks (Winograd for stride 1 unless C*K >= 2^18, else
+// direct).
 // A sample is the mean time of enough back-to-back runs to last ~2 ms;
 // output: one JSON object with per-case medians and minima over samples, the
 // median over samples of the NCHW/blocked ratio of adjacent samples, and the
@@ -210,8 +211,8 @@ int main(int argc, char** argv) {
     std::vector<float> back(static_cast<size_t>(out_n)), ref(y, y + out_n);
     FromBlocked(yb, back.data(), N, l.C, P * P, CB, pool);
     char name[96];
-    std::snprintf(name, sizeof name, "%lld@%lld%s (%s)", (long long)l.C, (long long)l.H, l.stride == 2 ? " s2" : "",
-                  c->plan->impl().name);
+    std::snprintf(name, sizeof name, "%lld@%lld%s (%s vs %s)", (long long)l.C, (long long)l.H, l.stride == 2 ? " s2" : "",
+                  c->plan->impl().name, c->blk->name);
     results.push_back({"3x3", name, static_cast<double>(N * l.C * P * P * l.C * 9), {}, {}, RelErr(back, ref)});
     const size_t idx = results.size() - 1;
     std::function<void()> fa = [=, &pool] { c->plan->Run(N, l.H, l.H, x, nullptr, y, pool); };
