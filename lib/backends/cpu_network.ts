@@ -13,8 +13,8 @@
 // NCHW gemm and the grouped Winograd are level or faster
 // (docs/network-profile.md). A stage runs blocked only when a blocked kernel
 // runs every conv of it (a conversion pair around an NCHW conv measured 1-6%
-// slower than all-NCHW); ResNet-50's dense 3x3s run the blocked dense 3x3
-// kernel, level with ORT's NCHWc ones there. 'blocked'
+// slower than all-NCHW); ResNet-50's dense 3x3s there run the blocked
+// Winograd (stride 1) and direct (stride 2) kernels. 'blocked'
 // runs every conv that has a blocked kernel so, with conversions around the
 // others; 'nchw' none; the per-layer mode always runs NCHW.
 // Two ways to run a lowered plan, both off the event loop and on the same
@@ -144,7 +144,7 @@ function programLowering(b: NativeCpuBinding, net: FusedNetwork, algorithm: 'aut
   // 'blocked': every conv of every stage is its own blocked group (blocked when a blocked kernel runs it, else
   // NCHW between two reorders). 'auto': one group per candidate stage, so a stage runs blocked only when a blocked
   // kernel runs all of its convs (a reorder pair around an NCHW 3x3 measured 1-6% slower than all-NCHW:
-  // docs/network-profile.md section 6); ResNet-50's layer1-2 run blocked with the dense 3x3 kernel (section 7).
+  // docs/network-profile.md section 6); ResNet-50's layer1-2 run blocked with the dense 3x3 kernels (section 7).
   const groupOf = new Map<number, number>();
   stages.slice(0, layout === 'nchw' ? 0 : layout === 'auto' ? AUTO_BLOCKED_STAGES : stages.length).forEach((convs, stage) => {
     for (const i of convs) groupOf.set(i, layout === 'auto' ? stage : i);
