@@ -55,8 +55,9 @@ Status RunBlockedOnNchw(const ConvRunArgs& args, ThreadPool& pool, int cb, int64
 // The blocked kernels for 1x1 convolutions (any stride, no padding, groups 1),
 // grouped 3x3 convolutions (pad 1, stride 1 or 2, channels per group dividing
 // cb or a multiple of it, as many outputs as inputs per group) and dense 3x3
-// convolutions (groups 1, pad 1, stride 1 or 2): the fastest variant whose ISA
-// is <= cap, or null when none runs p.
+// convolutions (groups 1, pad 1, stride 1 or 2: Winograd F(2x2, 3x3) at stride
+// 1 with C*K < 2^18, else direct): the fastest variant whose ISA is <= cap, or
+// null when none runs p.
 const BlockedConv* FindBlockedConv(const ConvParams& p, Isa cap);
 
 extern const BlockedConv kBlockedConv1x1Avx512;
