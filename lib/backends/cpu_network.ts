@@ -16,6 +16,19 @@
 // NCHW (a conversion pair around each 3x3 measured 1-6% slower). 'blocked'
 // runs every conv that has a blocked kernel so, with conversions around the
 // others; 'nchw' none; the per-layer mode always runs NCHW.
+// Kernel choice by measurement (option `tune`, default on in mode
+// 'network'): where the cost model picked a transformed kernel (Winograd) for
+// an NCHW conv, the network also packs the conv's direct plan. The first
+// forward of an input shape then runs the whole program twice per round, once
+// with the first choices and once with the alternates (one untimed round,
+// then three, interleaved), on the caller's input, and keeps per conv the
+// kernel whose step was faster inside the forward (weights cold from memory,
+// neighbours' data in cache, as in real use; an alternate must win by 3% to
+// displace the cost model's choice). Winners are cached for the process (key:
+// the conv, its input shape, the candidates and the thread count), so another
+// model of the same layers skips the measurement; planInfo() reports the
+// candidates, the times and the choice per shape. With tune: false the cost
+// model's choice stands and the alternates are never packed.
 // Two ways to run a lowered plan, both off the event loop and on the same
 // kernels and buffers (so they agree bit for bit):
 //   'network' (default): the plan's steps become one native layer program
@@ -26,6 +39,9 @@
 import { cpuBinding, loadCpuBinding } from '../binding';
 import { ERROR_CODES, ResnextError, rethrowNative } from '../errors';
 import type { ConvPlanInfo, NetworkLowering, NetworkProgram, ProfileStep } from '../models/engine';
+import { recallWinner, rememberWinner, type TuneChoice } from '../ops/conv2d_tune';
+import type { Shape4 } from '../shape';
+import { getNumThreads } from '../threads';
 import { blockSize, foldedWeight, type FusedNetwork, type Layout, type NetworkPlan, type PlanStep } from '../models/plan';
 import type { NativeConvPlan, NativeCpuBinding, NativeNetwork, NativeNetworkConv, NativeNetworkStep } from '../native_types';
 import { HostStorage, Tensor } from '../tensor';
@@ -41,7 +57,14 @@ export interface CpuNetworkOptions {
   algorithm: 'auto' | 'direct';
   /** Default 'auto'. */
   layout?: CpuLayout;
+  /** Kernel choice by measurement (mode 'network'); default true. See the file comment. */
+  tune?: boolean;
 }
+
+/** Timed rounds per candidate program (after one untimed round); each step keeps its fastest. */
+const TUNE_ROUNDS = 3;
+/** An alternate replaces the cost model's choice only when its step is this much faster. */
+const TUNE_MARGIN = 0.97;
 
 /** The stages (the first of arch.stages) 'auto' runs blocked: torchvision's layer1 and layer2. */
 const AUTO_BLOCKED_STAGES = 2;
@@ -103,7 +126,7 @@ export function cpuNetworkLowering(net: FusedNetwork, options: CpuNetworkOptions
   const b = cpuBinding();
   if (!b) throw new ResnextError(ERROR_CODES.BACKEND_UNAVAILABLE, `The cpu backend is unavailable: ${loadCpuBinding().reason}`);
   return (options.mode ?? 'network') === 'network'
-    ? programLowering(b, net, options.algorithm, options.layout ?? 'auto')
+    ? programLowering(b, net, options.algorithm, options.layout ?? 'auto', options.tune ?? true)
     : layerLowering(b, net, options.algorithm);
 }
 
@@ -116,6 +139,8 @@ function toInfo(
   return { name: net.convs[i].def.name, backend: 'cpu', impl: p.impl, detail: p.isa, dtype: 'float32', packedBytes: p.packedBytes, layout };
 }
 
+type TuningInfo = { candidates: string[]; choices: TuneChoice[] };
+
 function logitsOf(plan: NetworkPlan, views: (Float32Array | null)[]): Tensor {
   // A copy, so the caller's result survives the next forward.
   return new Tensor(new HostStorage(views[plan.output]!.slice()), [...plan.values[plan.output].shape]);
@@ -123,21 +148,27 @@ function logitsOf(plan: NetworkPlan, views: (Float32Array | null)[]): Tensor {
 
 const STEP_NAMES: Record<string, string> = { reorder: 'reorder', maxPool2d: 'maxpool', globalAvgPool: 'avgpool', linear: 'fc' };
 
-/** What model.profile reports for plan step s (see ProfileStep). */
-function profileStep(net: FusedNetwork, plan: NetworkPlan, s: PlanStep, info: { impl: string }[], ms: number): ProfileStep {
+/** What model.profile reports for plan step s (see ProfileStep); impl: the kernel the step's conv ran. */
+function profileStep(net: FusedNetwork, plan: NetworkPlan, s: PlanStep, impl: string | undefined, ms: number): ProfileStep {
   const x = plan.values[s.x],
     y = plan.values[s.y];
   return {
     op: s.op,
     name: s.op === 'conv' ? net.convs[s.conv].def.name : (STEP_NAMES[s.op] ?? s.op),
     layout: s.op === 'reorder' ? `${x.layout}->${y.layout}` : y.layout,
-    ...(s.op === 'conv' ? { impl: info[s.conv].impl } : {}),
+    ...(impl === undefined ? {} : { impl }),
     inputShape: [...x.shape],
     ms,
   };
 }
 
-function programLowering(b: NativeCpuBinding, net: FusedNetwork, algorithm: 'auto' | 'direct', layout: CpuLayout): NetworkLowering {
+function programLowering(
+  b: NativeCpuBinding,
+  net: FusedNetwork,
+  algorithm: 'auto' | 'direct',
+  layout: CpuLayout,
+  tune: boolean,
+): NetworkLowering {
   if (!b.Network) throw new ResnextError(ERROR_CODES.BACKEND_UNAVAILABLE, 'The cpu addon lacks the native Network class');
   const stages = stageConvs(net);
   // 'blocked': every conv of every stage is its own blocked group (blocked when a blocked kernel runs it, else
@@ -150,11 +181,15 @@ function programLowering(b: NativeCpuBinding, net: FusedNetwork, algorithm: 'aut
   });
   let network: NativeNetwork;
   try {
-    network = new b.Network(net.convs.map((c, i) => convSpec(c, algorithm, groupOf.get(i))));
+    network = new b.Network(net.convs.map((c, i) => ({ ...convSpec(c, algorithm, groupOf.get(i)), ...(tune ? { alternate: true } : {}) })));
   } catch (err) {
     rethrowNative(err, 'network (cpu)');
   }
-  const convLayouts: Layout[] = network.info().map((p) => (p.blocked === null ? 'NCHW' : p.blocked.cb === 16 ? 'NCHW16c' : 'NCHW8c'));
+  const packed = network.info();
+  const convLayouts: Layout[] = packed.map((p) => (p.blocked === null ? 'NCHW' : p.blocked.cb === 16 ? 'NCHW16c' : 'NCHW8c'));
+  // Per conv: the candidates and choices so far (null: one candidate), and the kernel of the latest lowered shape.
+  const tuning: (TuningInfo | null)[] = packed.map((p) => (p.alternate ? { candidates: [p.impl, p.alternate.impl], choices: [] } : null));
+  const latest: string[] = packed.map((p) => p.impl);
   const fcWeight = net.fc.weight.dataSync(),
     fcBias = net.fc.bias.dataSync();
   return {
@@ -206,14 +241,80 @@ function programLowering(b: NativeCpuBinding, net: FusedNetwork, algorithm: 'aut
             return unsupported(s);
         }
       });
-      let id: number;
-      try {
-        id = network.addProgram(steps, plan.values[plan.input].size);
-      } catch (err) {
-        rethrowNative(err, 'network (cpu)');
-      }
+      const inputLength = plan.values[plan.input].size;
+      const add = (programSteps: NativeNetworkStep[]): number => {
+        try {
+          return network.addProgram(programSteps, inputLength);
+        } catch (err) {
+          rethrowNative(err, 'network (cpu)');
+        }
+      };
+      let id = add(steps);
+      // The kernel each step's conv runs in program `id`.
+      let impls: (string | undefined)[] = plan.steps.map((s) => (s.op === 'conv' ? packed[s.conv].impl : undefined));
+      // Steps whose conv has an alternate: NCHW convs (a blocked step's plan has none).
+      const tunable = steps.flatMap((s, i) => (s.op === 'conv' && packed[s.conv].alternate ? [i] : []));
+      let tuned = tunable.length === 0;
+
+      /** Chooses per tunable step (measured, or the process's earlier winner) and rebinds `id` to the choices. */
+      const tuneOn = async (x: Float32Array): Promise<void> => {
+        const threads = getNumThreads();
+        const keys = tunable.map((i) => tuneKey(net, plan, i, packed, threads));
+        const known = keys.map((k) => recallWinner(k));
+        const measure = tunable.filter((_, j) => known[j] === undefined);
+        const best = new Map<number, [number, number]>(measure.map((i) => [i, [Infinity, Infinity]]));
+        if (measure.length > 0) {
+          const alt = add(steps.map((s, i) => (best.has(i) ? { ...s, alternate: true } : s)));
+          try {
+            for (let r = 0; r <= TUNE_ROUNDS; r++) {
+              const a = new Float64Array(steps.length),
+                c = new Float64Array(steps.length);
+              await network.runAsync(id, x, a);
+              await network.runAsync(alt, x, c);
+              // Round 0 warms caches and pages up, untimed.
+              if (r > 0) for (const [i, t] of best) best.set(i, [Math.min(t[0], a[i] / 1e6), Math.min(t[1], c[i] / 1e6)]);
+            }
+          } catch (err) {
+            rethrowNative(err, 'forward (cpu)');
+          } finally {
+            network.dropProgram(alt);
+          }
+        }
+        const useAlternate = new Set<number>();
+        tunable.forEach((i, j) => {
+          const s = plan.steps[i] as Extract<PlanStep, { op: 'conv' }>;
+          const [first, second] = tuning[s.conv]!.candidates;
+          let choice: TuneChoice;
+          const k = known[j];
+          if (k) {
+            choice = { inputShape: shape4(plan, s.x), chosen: k.chosen, timingsMs: { ...k.timingsMs }, source: 'cached' };
+          } else {
+            const [ta, tb] = best.get(i)!;
+            const timingsMs = { [first]: ta, [second]: tb };
+            const chosen = tb < TUNE_MARGIN * ta ? second : first;
+            rememberWinner(keys[j], chosen, timingsMs);
+            choice = { inputShape: shape4(plan, s.x), chosen, timingsMs, source: 'measured' };
+          }
+          if (choice.chosen === second) useAlternate.add(i);
+          const list = tuning[s.conv]!.choices;
+          const at = list.findIndex((c) => c.inputShape.join('x') === choice.inputShape.join('x'));
+          if (at >= 0) list.splice(at, 1);
+          list.push(choice);
+          latest[s.conv] = choice.chosen;
+        });
+        if (useAlternate.size > 0) {
+          const next = add(steps.map((s, i) => (useAlternate.has(i) ? { ...s, alternate: true } : s)));
+          network.dropProgram(id);
+          id = next;
+          impls = impls.map((impl, i) => (useAlternate.has(i) ? packed[(plan.steps[i] as { conv: number }).conv].alternate!.impl : impl));
+        }
+        tuned = true;
+      };
+      for (const i of tunable) latest[(plan.steps[i] as { conv: number }).conv] = packed[(plan.steps[i] as { conv: number }).conv].impl;
+
       return {
         async run(x) {
+          if (!tuned) await tuneOn(x.dataSync());
           try {
             await network.runAsync(id, x.dataSync());
           } catch (err) {
@@ -222,6 +323,7 @@ function programLowering(b: NativeCpuBinding, net: FusedNetwork, algorithm: 'aut
           return logitsOf(plan, views);
         },
         async profile(x) {
+          if (!tuned) await tuneOn(x.dataSync());
           const ns = new Float64Array(steps.length);
           const t0 = performance.now();
           try {
@@ -230,19 +332,56 @@ function programLowering(b: NativeCpuBinding, net: FusedNetwork, algorithm: 'aut
             rethrowNative(err, 'profile (cpu)');
           }
           const totalMs = performance.now() - t0;
-          const info = network.info();
           return {
             logits: logitsOf(plan, views),
-            steps: plan.steps.map((s, i) => profileStep(net, plan, s, info, ns[i] / 1e6)),
+            steps: plan.steps.map((s, i) => profileStep(net, plan, s, impls[i], ns[i] / 1e6)),
             totalMs,
           };
         },
         dispose: () => network.dropProgram(id),
       };
     },
-    info: () => network.info().map((p, i) => toInfo(net, i, p, convLayouts[i])),
+    info: () =>
+      packed.map((p, i) => {
+        const t = tuning[i];
+        return {
+          ...toInfo(net, i, p, convLayouts[i]),
+          impl: latest[i],
+          // What the conv holds: both candidates' packings when it has an alternate.
+          packedBytes: p.packedBytes + (p.alternate?.packedBytes ?? 0),
+          ...(t ? { tuning: { candidates: [...t.candidates], choices: t.choices.map((c) => ({ ...c })) } } : {}),
+        };
+      }),
     dispose: () => network.dispose(),
   };
+}
+
+/** The conv input shape of plan value v (NCHW). */
+function shape4(plan: NetworkPlan, v: number): Shape4 {
+  return [...plan.values[v].shape] as unknown as Shape4;
+}
+
+/** The process-wide key of a tunable step's measurement: the conv, its input, its candidates, the threads. */
+function tuneKey(net: FusedNetwork, plan: NetworkPlan, i: number, packed: ReturnType<NativeNetwork['info']>, threads: number): string {
+  const s = plan.steps[i] as Extract<PlanStep, { op: 'conv' }>;
+  const c = net.convs[s.conv];
+  const d = c.def;
+  const p = packed[s.conv];
+  return JSON.stringify([
+    'network',
+    d.inC,
+    d.outC,
+    d.kernel,
+    d.groups,
+    d.stride,
+    d.padding,
+    c.activation,
+    s.residual !== null,
+    plan.values[s.x].shape,
+    p.impl,
+    p.alternate?.impl,
+    threads,
+  ]);
 }
 
 function layerLowering(b: NativeCpuBinding, net: FusedNetwork, algorithm: 'auto' | 'direct'): NetworkLowering {

@@ -34,9 +34,23 @@ interface Candidate {
 
 const winners = new Map<string, { chosen: string; timingsMs: Record<string, number> }>();
 
-/** Forgets the per-process winners (tests). */
+/** Forgets the per-process winners (tests): conv2dPlan's and the network engine's. */
 export function clearTuneCache(): void {
   winners.clear();
+}
+
+/** A winner measured earlier in this process under key (the network engine's keys start with 'network|'). */
+export function recallWinner(key: string): { chosen: string; timingsMs: Record<string, number> } | undefined {
+  return winners.get(key);
+}
+
+export function rememberWinner(key: string, chosen: string, timingsMs: Record<string, number>): void {
+  winners.set(key, { chosen, timingsMs });
+}
+
+/** The keys of the winners kept so far (tests: to alter a choice and check a later plan follows it). */
+export function tuneCacheKeys(): string[] {
+  return [...winners.keys()];
 }
 
 const now = (): number => Number(process.hrtime.bigint()) / 1e6;
