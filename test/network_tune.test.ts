@@ -187,7 +187,12 @@ describe.runIf(hasCpu)('native Network: alternate plans', () => {
       padding: [1, 1, 1, 1] as [number, number, number, number],
       activation: 'none' as const,
     };
-    const one = { ...spec, weight: randn([K, C, 1, 1], { seed: 2 }).dataSync(), shape: [K, C, 1, 1], padding: [0, 0, 0, 0] as [number, number, number, number] };
+    const one = {
+      ...spec,
+      weight: randn([K, C, 1, 1], { seed: 2 }).dataSync(),
+      shape: [K, C, 1, 1],
+      padding: [0, 0, 0, 0] as [number, number, number, number],
+    };
     const net = new b.Network!([
       { ...spec, alternate: true },
       { ...one, alternate: true },
@@ -203,7 +208,10 @@ describe.runIf(hasCpu)('native Network: alternate plans', () => {
     const x = randn([1, C, H, H], { seed: 3 }).dataSync();
     const outs = [new Float32Array(K * H * H), new Float32Array(K * H * H)];
     const ids = [false, true].map((alternate, j) =>
-      net.addProgram([{ op: 'conv', conv: 0, input: null, inputShape: [1, C, H, H], output: outs[j], residual: null, alternate }], x.length),
+      net.addProgram(
+        [{ op: 'conv', conv: 0, input: null, inputShape: [1, C, H, H], output: outs[j], residual: null, alternate }],
+        x.length,
+      ),
     );
     net.run(ids[0], x);
     net.run(ids[1], x);

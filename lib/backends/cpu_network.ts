@@ -24,7 +24,8 @@
 // then three, interleaved), on the caller's input, and keeps per conv the
 // kernel whose step was faster inside the forward (weights cold from memory,
 // neighbours' data in cache, as in real use; an alternate must win by 3% to
-// displace the cost model's choice). Winners are cached for the process (key:
+// displace the cost model's choice; repeated layers with the same input pool
+// their times and share one choice). Winners are cached for the process (key:
 // the conv, its input shape, the candidates and the thread count), so another
 // model of the same layers skips the measurement; planInfo() reports the
 // candidates, the times and the choice per shape. With tune: false the cost
@@ -280,22 +281,33 @@ function programLowering(
             network.dropProgram(alt);
           }
         }
+        // One decision per key: repeated layers (same conv, same input) pool their steps' times and share a choice.
+        const decided = new Map<string, { chosen: string; timingsMs: Record<string, number>; source: TuneChoice['source'] }>();
+        tunable.forEach((i, j) => {
+          const k = known[j];
+          if (k) decided.set(keys[j], { chosen: k.chosen, timingsMs: { ...k.timingsMs }, source: 'cached' });
+        });
+        const pooled = new Map<string, [number, number]>();
+        tunable.forEach((i, j) => {
+          const t = best.get(i);
+          if (!t) return;
+          const p = pooled.get(keys[j]) ?? [Infinity, Infinity];
+          pooled.set(keys[j], [Math.min(p[0], t[0]), Math.min(p[1], t[1])]);
+        });
+        for (const [key, [ta, tb]] of pooled) {
+          const i = tunable[keys.indexOf(key)];
+          const [first, second] = tuning[(plan.steps[i] as { conv: number }).conv]!.candidates;
+          const timingsMs = { [first]: ta, [second]: tb };
+          const chosen = tb < TUNE_MARGIN * ta ? second : first;
+          rememberWinner(key, chosen, timingsMs);
+          decided.set(key, { chosen, timingsMs, source: 'measured' });
+        }
         const useAlternate = new Set<number>();
         tunable.forEach((i, j) => {
           const s = plan.steps[i] as Extract<PlanStep, { op: 'conv' }>;
-          const [first, second] = tuning[s.conv]!.candidates;
-          let choice: TuneChoice;
-          const k = known[j];
-          if (k) {
-            choice = { inputShape: shape4(plan, s.x), chosen: k.chosen, timingsMs: { ...k.timingsMs }, source: 'cached' };
-          } else {
-            const [ta, tb] = best.get(i)!;
-            const timingsMs = { [first]: ta, [second]: tb };
-            const chosen = tb < TUNE_MARGIN * ta ? second : first;
-            rememberWinner(keys[j], chosen, timingsMs);
-            choice = { inputShape: shape4(plan, s.x), chosen, timingsMs, source: 'measured' };
-          }
-          if (choice.chosen === second) useAlternate.add(i);
+          const d = decided.get(keys[j])!;
+          const choice: TuneChoice = { inputShape: shape4(plan, s.x), chosen: d.chosen, timingsMs: { ...d.timingsMs }, source: d.source };
+          if (choice.chosen === tuning[s.conv]!.candidates[1]) useAlternate.add(i);
           const list = tuning[s.conv]!.choices;
           const at = list.findIndex((c) => c.inputShape.join('x') === choice.inputShape.join('x'));
           if (at >= 0) list.splice(at, 1);
