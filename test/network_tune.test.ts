@@ -149,6 +149,32 @@ describe.runIf(hasCpu)('network kernel choice by measurement (cpu, tune)', () =>
     probe.dispose();
   });
 
+  it('a batch over 8 (x=[10, 3, 24, 24]) is timed on its first 8 images; batch 8 of the same size then finds the choices cached', async () => {
+    const m = denseModel(12);
+    const x = randn([10, 3, 24, 24], { seed: 13 });
+    const out = (await m.forward(x)).dataSync();
+    const tuned = m.planInfo().filter((p) => p.tuning);
+    expect(tuned.length).toBeGreaterThan(0);
+    for (const p of tuned) {
+      const c = p.tuning!.choices[0];
+      expect(c.inputShape[0]).toBe(10);
+      expect(c.measuredOn![0]).toBe(8);
+      expect(c.measuredOn!.slice(1)).toEqual(c.inputShape.slice(1));
+      expect(c.source).toBe('measured');
+    }
+    const ref = (await m.forward(x, { backend: 'reference' })).dataSync();
+    expect(relErr(out, ref)).toBeLessThanOrEqual(REL_TOL);
+    await m.forward(randn([8, 3, 24, 24], { seed: 14 }));
+    for (const p of m.planInfo().filter((q) => q.tuning)) {
+      const c = p.tuning!.choices[1];
+      expect(c.inputShape[0]).toBe(8);
+      expect(c.source).toBe('cached');
+      expect(c.measuredOn).toBeUndefined();
+      expect(c.chosen).toBe(p.tuning!.choices[0].chosen);
+    }
+    m.dispose();
+  });
+
   it('checks tune: a non-boolean is a TypeError; tune: true with mode layer a RangeError; changing it re-prepares', async () => {
     const m = denseModel(1);
     const x = randn([1, 3, 32, 32], { seed: 2 });

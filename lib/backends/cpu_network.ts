@@ -43,7 +43,7 @@ import type { ConvPlanInfo, NetworkLowering, NetworkProgram, ProfileStep } from 
 import { recallWinner, rememberWinner, type TuneChoice } from '../ops/conv2d_tune';
 import type { Shape4 } from '../shape';
 import { getNumThreads } from '../threads';
-import { blockSize, foldedWeight, type FusedNetwork, type Layout, type NetworkPlan, type PlanStep } from '../models/plan';
+import { blockSize, compilePlan, foldedWeight, type FusedNetwork, type Layout, type NetworkPlan, type PlanStep } from '../models/plan';
 import type { NativeConvPlan, NativeCpuBinding, NativeNetwork, NativeNetworkConv, NativeNetworkStep } from '../native_types';
 import { HostStorage, Tensor } from '../tensor';
 
@@ -63,7 +63,9 @@ export interface CpuNetworkOptions {
 }
 
 /** Timed rounds per candidate program (after one untimed round); each step keeps its fastest. */
-const TUNE_ROUNDS = 3;
+const TUNE_ROUNDS = 2;
+/** Larger batches are timed on this many images (the choice at batch 8 and at 64 rarely differ; the cost does). */
+const TUNE_MAX_BATCH = 8;
 /** An alternate replaces the cost model's choice only when its step is this much faster. */
 const TUNE_MARGIN = 0.97;
 
@@ -193,136 +195,183 @@ function programLowering(
   const latest: string[] = packed.map((p) => p.impl);
   const fcWeight = net.fc.weight.dataSync(),
     fcBias = net.fc.bias.dataSync();
-  return {
+
+  /** The native step records of a plan bound to views (alternate: the steps whose conv runs its alternate plan). */
+  const stepsOf = (plan: NetworkPlan, views: (Float32Array | null)[], alternate: Set<number> = new Set()): NativeNetworkStep[] => {
+    const shape = (v: number): number[] => [...plan.values[v].shape];
+    return plan.steps.map((s, i): NativeNetworkStep => {
+      const input = views[s.x],
+        output = views[s.y]!;
+      switch (s.op) {
+        case 'conv': {
+          const cb = blockSize(plan.values[s.y].layout);
+          const residual = s.residual === null ? null : views[s.residual];
+          if (cb !== 0) return { op: 'blockedConv', conv: s.conv, input, inputShape: shape(s.x), output, residual, cb };
+          return {
+            op: 'conv',
+            conv: s.conv,
+            input,
+            inputShape: shape(s.x),
+            output,
+            residual,
+            ...(alternate.has(i) ? { alternate: true } : {}),
+          };
+        }
+        case 'reorder': {
+          const from = plan.values[s.x].layout,
+            to = plan.values[s.y].layout;
+          if (from === 'NCHW' && blockSize(to) > 0) return { op: 'toBlocked', input, inputShape: shape(s.x), output, cb: blockSize(to) };
+          if (blockSize(from) > 0 && to === 'NCHW')
+            return { op: 'fromBlocked', input, inputShape: shape(s.x), output, cb: blockSize(from) };
+          return unsupported(s);
+        }
+        case 'maxPool2d':
+          return {
+            op: 'maxPool2d',
+            input,
+            inputShape: shape(s.x),
+            output,
+            params: [s.kernel, s.kernel, s.stride, s.stride, s.padding, s.padding],
+          };
+        case 'globalAvgPool':
+          return { op: 'globalAvgPool', input, inputShape: shape(s.x), output };
+        case 'linear':
+          return {
+            op: 'linear',
+            input,
+            inputShape: shape(s.x),
+            weight: fcWeight,
+            weightShape: [...net.fc.weight.shape],
+            bias: fcBias,
+            output,
+          };
+        default:
+          return unsupported(s);
+      }
+    });
+  };
+  const add = (plan: NetworkPlan, steps: NativeNetworkStep[]): number => {
+    try {
+      return network.addProgram(steps, plan.values[plan.input].size);
+    } catch (err) {
+      rethrowNative(err, 'network (cpu)');
+    }
+  };
+  /** Steps whose conv has an alternate: NCHW convs (a blocked step's plan has none). */
+  const tunableSteps = (plan: NetworkPlan): number[] =>
+    plan.steps.flatMap((s, i) => (s.op === 'conv' && blockSize(plan.values[s.y].layout) === 0 && packed[s.conv].alternate ? [i] : []));
+
+  /**
+   * Per tunable conv of `plan`, the kernel to run: the process's earlier winner, or measured now by running
+   * `plan` (bound to `views`) with the first choices and with the alternates on input x.
+   */
+  const choose = async (plan: NetworkPlan, views: (Float32Array | null)[], x: Float32Array): Promise<Map<number, Decision>> => {
+    const tunable = tunableSteps(plan);
+    const threads = getNumThreads();
+    const keys = tunable.map((i) => tuneKey(net, plan, i, packed, threads));
+    const out = new Map<number, Decision>();
+    const measureSteps = new Set<number>();
+    tunable.forEach((i, j) => {
+      const k = recallWinner(keys[j]);
+      if (k)
+        out.set(convOf(plan, i), {
+          chosen: k.chosen,
+          timingsMs: { ...k.timingsMs },
+          source: 'cached',
+          shape: shape4(plan, plan.steps[i].x),
+        });
+      else measureSteps.add(i);
+    });
+    if (measureSteps.size === 0) return out;
+    const best = new Map<number, [number, number]>([...measureSteps].map((i) => [i, [Infinity, Infinity]]));
+    const first = add(plan, stepsOf(plan, views));
+    const second = add(plan, stepsOf(plan, views, measureSteps));
+    try {
+      for (let r = 0; r <= TUNE_ROUNDS; r++) {
+        const a = new Float64Array(plan.steps.length),
+          c = new Float64Array(plan.steps.length);
+        await network.runAsync(first, x, a);
+        await network.runAsync(second, x, c);
+        // Round 0 warms caches and pages up, untimed.
+        if (r > 0) for (const [i, t] of best) best.set(i, [Math.min(t[0], a[i] / 1e6), Math.min(t[1], c[i] / 1e6)]);
+      }
+    } catch (err) {
+      rethrowNative(err, 'forward (cpu)');
+    } finally {
+      network.dropProgram(first);
+      network.dropProgram(second);
+    }
+    // One decision per key: repeated layers (same conv, same input) pool their steps' times and share a choice.
+    const pooled = new Map<string, { steps: number[]; t: [number, number] }>();
+    tunable.forEach((i, j) => {
+      const t = best.get(i);
+      if (!t) return;
+      const p = pooled.get(keys[j]) ?? { steps: [], t: [Infinity, Infinity] };
+      p.steps.push(i);
+      p.t = [Math.min(p.t[0], t[0]), Math.min(p.t[1], t[1])];
+      pooled.set(keys[j], p);
+    });
+    for (const [key, { steps, t }] of pooled) {
+      const [c1, c2] = tuning[convOf(plan, steps[0])]!.candidates;
+      const timingsMs = { [c1]: t[0], [c2]: t[1] };
+      const chosen = t[1] < TUNE_MARGIN * t[0] ? c2 : c1;
+      rememberWinner(key, chosen, timingsMs);
+      for (const i of steps) out.set(convOf(plan, i), { chosen, timingsMs, source: 'measured', shape: shape4(plan, plan.steps[i].x) });
+    }
+    return out;
+  };
+
+  const lowering: NetworkLowering = {
     layout: 'NCHW',
     convLayout: (i) => convLayouts[i],
     lower(plan): NetworkProgram {
       const views = bindArena(plan);
-      const shape = (v: number): number[] => [...plan.values[v].shape];
-      const steps = plan.steps.map((s): NativeNetworkStep => {
-        const input = views[s.x],
-          output = views[s.y]!;
-        switch (s.op) {
-          case 'conv': {
-            const cb = blockSize(plan.values[s.y].layout);
-            const residual = s.residual === null ? null : views[s.residual];
-            return cb === 0
-              ? { op: 'conv', conv: s.conv, input, inputShape: shape(s.x), output, residual }
-              : { op: 'blockedConv', conv: s.conv, input, inputShape: shape(s.x), output, residual, cb };
-          }
-          case 'reorder': {
-            const from = plan.values[s.x].layout,
-              to = plan.values[s.y].layout;
-            if (from === 'NCHW' && blockSize(to) > 0) return { op: 'toBlocked', input, inputShape: shape(s.x), output, cb: blockSize(to) };
-            if (blockSize(from) > 0 && to === 'NCHW')
-              return { op: 'fromBlocked', input, inputShape: shape(s.x), output, cb: blockSize(from) };
-            return unsupported(s);
-          }
-          case 'maxPool2d':
-            return {
-              op: 'maxPool2d',
-              input,
-              inputShape: shape(s.x),
-              output,
-              params: [s.kernel, s.kernel, s.stride, s.stride, s.padding, s.padding],
-            };
-          case 'globalAvgPool':
-            return { op: 'globalAvgPool', input, inputShape: shape(s.x), output };
-          case 'linear':
-            return {
-              op: 'linear',
-              input,
-              inputShape: shape(s.x),
-              weight: fcWeight,
-              weightShape: [...net.fc.weight.shape],
-              bias: fcBias,
-              output,
-            };
-          default:
-            return unsupported(s);
-        }
-      });
-      const inputLength = plan.values[plan.input].size;
-      const add = (programSteps: NativeNetworkStep[]): number => {
-        try {
-          return network.addProgram(programSteps, inputLength);
-        } catch (err) {
-          rethrowNative(err, 'network (cpu)');
-        }
-      };
-      let id = add(steps);
-      // The kernel each step's conv runs in program `id`.
-      let impls: (string | undefined)[] = plan.steps.map((s) => (s.op === 'conv' ? packed[s.conv].impl : undefined));
-      // Steps whose conv has an alternate: NCHW convs (a blocked step's plan has none).
-      const tunable = steps.flatMap((s, i) => (s.op === 'conv' && packed[s.conv].alternate ? [i] : []));
+      let alternate = new Set<number>();
+      let id = add(plan, stepsOf(plan, views));
+      const tunable = tunableSteps(plan);
+      for (const i of tunable) latest[convOf(plan, i)] = packed[convOf(plan, i)].impl;
       let tuned = tunable.length === 0;
 
-      /** Chooses per tunable step (measured, or the process's earlier winner) and rebinds `id` to the choices. */
+      /** Chooses the kernel of each tunable step and rebinds `id` to the choices. */
       const tuneOn = async (x: Float32Array): Promise<void> => {
-        const threads = getNumThreads();
-        const keys = tunable.map((i) => tuneKey(net, plan, i, packed, threads));
-        const known = keys.map((k) => recallWinner(k));
-        const measure = tunable.filter((_, j) => known[j] === undefined);
-        const best = new Map<number, [number, number]>(measure.map((i) => [i, [Infinity, Infinity]]));
-        if (measure.length > 0) {
-          const alt = add(steps.map((s, i) => (best.has(i) ? { ...s, alternate: true } : s)));
-          try {
-            for (let r = 0; r <= TUNE_ROUNDS; r++) {
-              const a = new Float64Array(steps.length),
-                c = new Float64Array(steps.length);
-              await network.runAsync(id, x, a);
-              await network.runAsync(alt, x, c);
-              // Round 0 warms caches and pages up, untimed.
-              if (r > 0) for (const [i, t] of best) best.set(i, [Math.min(t[0], a[i] / 1e6), Math.min(t[1], c[i] / 1e6)]);
-            }
-          } catch (err) {
-            rethrowNative(err, 'forward (cpu)');
-          } finally {
-            network.dropProgram(alt);
-          }
+        const [N, ...chw] = plan.values[plan.input].shape;
+        let decisions: Map<number, Decision>;
+        if (N <= TUNE_MAX_BATCH) {
+          decisions = await choose(plan, views, x);
+        } else {
+          // A large batch is timed on its first TUNE_MAX_BATCH images (a plan and buffers of that size, freed after).
+          const sub = compilePlan(net, [TUNE_MAX_BATCH, ...chw], lowering);
+          decisions = await choose(sub, bindArena(sub), x.subarray(0, sub.values[sub.input].size));
         }
-        // One decision per key: repeated layers (same conv, same input) pool their steps' times and share a choice.
-        const decided = new Map<string, { chosen: string; timingsMs: Record<string, number>; source: TuneChoice['source'] }>();
-        tunable.forEach((i, j) => {
-          const k = known[j];
-          if (k) decided.set(keys[j], { chosen: k.chosen, timingsMs: { ...k.timingsMs }, source: 'cached' });
-        });
-        const pooled = new Map<string, [number, number]>();
-        tunable.forEach((i, j) => {
-          const t = best.get(i);
-          if (!t) return;
-          const p = pooled.get(keys[j]) ?? [Infinity, Infinity];
-          pooled.set(keys[j], [Math.min(p[0], t[0]), Math.min(p[1], t[1])]);
-        });
-        for (const [key, [ta, tb]] of pooled) {
-          const i = tunable[keys.indexOf(key)];
-          const [first, second] = tuning[(plan.steps[i] as { conv: number }).conv]!.candidates;
-          const timingsMs = { [first]: ta, [second]: tb };
-          const chosen = tb < TUNE_MARGIN * ta ? second : first;
-          rememberWinner(key, chosen, timingsMs);
-          decided.set(key, { chosen, timingsMs, source: 'measured' });
-        }
-        const useAlternate = new Set<number>();
-        tunable.forEach((i, j) => {
+        for (const i of tunable) {
           const s = plan.steps[i] as Extract<PlanStep, { op: 'conv' }>;
-          const d = decided.get(keys[j])!;
-          const choice: TuneChoice = { inputShape: shape4(plan, s.x), chosen: d.chosen, timingsMs: { ...d.timingsMs }, source: d.source };
-          if (choice.chosen === tuning[s.conv]!.candidates[1]) useAlternate.add(i);
+          const d = decisions.get(s.conv)!;
+          const inputShape = shape4(plan, s.x);
+          const choice: TuneChoice = {
+            inputShape,
+            chosen: d.chosen,
+            timingsMs: { ...d.timingsMs },
+            source: d.source,
+            ...(d.shape.join('x') === inputShape.join('x') ? {} : { measuredOn: d.shape }),
+          };
+          if (choice.chosen === tuning[s.conv]!.candidates[1]) alternate.add(i);
           const list = tuning[s.conv]!.choices;
-          const at = list.findIndex((c) => c.inputShape.join('x') === choice.inputShape.join('x'));
+          const at = list.findIndex((c) => c.inputShape.join('x') === inputShape.join('x'));
           if (at >= 0) list.splice(at, 1);
           list.push(choice);
           latest[s.conv] = choice.chosen;
-        });
-        if (useAlternate.size > 0) {
-          const next = add(steps.map((s, i) => (useAlternate.has(i) ? { ...s, alternate: true } : s)));
+        }
+        if (alternate.size > 0) {
+          const next = add(plan, stepsOf(plan, views, alternate));
           network.dropProgram(id);
           id = next;
-          impls = impls.map((impl, i) => (useAlternate.has(i) ? packed[(plan.steps[i] as { conv: number }).conv].alternate!.impl : impl));
+        } else {
+          alternate = new Set();
         }
         tuned = true;
       };
-      for (const i of tunable) latest[(plan.steps[i] as { conv: number }).conv] = packed[(plan.steps[i] as { conv: number }).conv].impl;
+      const implOf = (s: PlanStep, i: number): string | undefined =>
+        s.op !== 'conv' ? undefined : alternate.has(i) ? packed[s.conv].alternate!.impl : packed[s.conv].impl;
 
       return {
         async run(x) {
@@ -336,7 +385,7 @@ function programLowering(
         },
         async profile(x) {
           if (!tuned) await tuneOn(x.dataSync());
-          const ns = new Float64Array(steps.length);
+          const ns = new Float64Array(plan.steps.length);
           const t0 = performance.now();
           try {
             await network.runAsync(id, x.dataSync(), ns);
@@ -346,7 +395,7 @@ function programLowering(
           const totalMs = performance.now() - t0;
           return {
             logits: logitsOf(plan, views),
-            steps: plan.steps.map((s, i) => profileStep(net, plan, s, impls[i], ns[i] / 1e6)),
+            steps: plan.steps.map((s, i) => profileStep(net, plan, s, implOf(s, i), ns[i] / 1e6)),
             totalMs,
           };
         },
@@ -366,6 +415,19 @@ function programLowering(
       }),
     dispose: () => network.dispose(),
   };
+  return lowering;
+}
+
+/** A tuned conv's kernel for one shape, and the shape it was timed on. */
+interface Decision {
+  chosen: string;
+  timingsMs: Record<string, number>;
+  source: TuneChoice['source'];
+  shape: Shape4;
+}
+
+function convOf(plan: NetworkPlan, i: number): number {
+  return (plan.steps[i] as Extract<PlanStep, { op: 'conv' }>).conv;
 }
 
 /** The conv input shape of plan value v (NCHW). */

@@ -25,6 +25,8 @@ export interface TuneChoice {
   timingsMs: Record<string, number>;
   /** 'measured' by this plan, or 'cached' from an earlier plan of the same layer in this process. */
   source: 'measured' | 'cached';
+  /** The input shape the times were taken on, where not inputShape (a network times batches over 8 at batch 8). */
+  measuredOn?: Shape4;
 }
 
 interface Candidate {
