@@ -15,7 +15,7 @@
 // (chunks of blocks spanning images), one, two and three blocks per task, a
 // wide image (blocks in a row), 128 channels per group, and the fused
 // epilogue (bias, residual, ReLU); and dense convs (one group of 14 to 128
-// channels, which it runs too: ResNet's 64@56 and 128@28 3x3s).
+// channels, which it runs too: ResNet's 64@56, 128@28 and 256@14 3x3s).
 import { describe, expect, it } from 'vitest';
 
 import { conv2dPlan, randn } from '../lib';
@@ -66,6 +66,9 @@ const cases: Case[] = [
   c(2, 128, 28, 28, 128, 1, 1),
   c(1, 20, 7, 7, 36, 1, 1),
   c(2, 14, 12, 10, 14, 1, 0),
+  // Dense 256 channels (the dense limit, ResNet-50's layer3 scaled to 11x13), 200 in and 256 out.
+  c(1, 256, 11, 13, 256, 1, 1),
+  c(1, 200, 10, 9, 256, 1, 1),
 ];
 
 describe.skipIf(!hasAddon)('cpu grouped winograd kernel vs float64 reference', () =>
@@ -93,29 +96,27 @@ describe.skipIf(!hasAddon)('cpu grouped winograd kernel dispatch', () => {
     },
   );
 
-  it.skipIf(best !== 'avx512')(
-    'picks it for dense 3x3s of 64 and 128 channels (w=[64,64,3,3], w=[128,128,3,3] p=1), not 256 (w=[256,256,3,3])',
-    () => {
-      for (const [k, impl] of [
-        [64, 'winograd_grouped_avx512'],
-        [128, 'winograd_grouped_avx512'],
-        [256, 'winograd_avx512'],
-      ] as const) {
-        const p = plan([k, k, 3, 3], { padding: 1 });
-        expect(p.info().impl).toBe(impl);
-        p.dispose();
-      }
-    },
-  );
+  it.skipIf(best !== 'avx512')('picks it for dense 3x3s of 64, 128 and 256 channels (w=[K,K,3,3] p=1), not 288 (w=[288,288,3,3])', () => {
+    for (const [k, impl] of [
+      [64, 'winograd_grouped_avx512'],
+      [128, 'winograd_grouped_avx512'],
+      [256, 'winograd_grouped_avx512'],
+      [288, 'winograd_avx512'],
+    ] as const) {
+      const p = plan([k, k, 3, 3], { padding: 1 });
+      expect(p.info().impl).toBe(impl);
+      p.dispose();
+    }
+  });
 
   it.skipIf(best !== 'avx512')(
-    'refuses stride 2, dilation 2, 8 and 256 channels per group (dense 8 and 256 too) when forced, with the reason',
+    'refuses stride 2, dilation 2, 8 and 256 channels per group (dense 8 and 288) when forced, with the reason',
     () => {
       for (const [shape, opts, why] of [
         [[512, 16, 3, 3], { groups: 32, padding: 1, stride: 2 }, 'needs stride 1'],
         [[512, 16, 3, 3], { groups: 32, padding: 2, dilation: 2 }, 'needs dilation 1'],
         [[8, 8, 3, 3], { padding: 1 }, 'fewer than 14 channels per group'],
-        [[256, 256, 3, 3], { padding: 1 }, 'more than 128 channels per group'],
+        [[288, 288, 3, 3], { padding: 1 }, 'dense with more than 256 channels'],
         [[256, 8, 3, 3], { groups: 32, padding: 1 }, 'fewer than 14 channels per group'],
         [[512, 256, 3, 3], { groups: 2, padding: 1 }, 'more than 128 channels per group'],
       ] as const) {
