@@ -64,6 +64,7 @@ const Layer kLarge[] = {
     {"resnext50", 128, 256, 56, 1, 1, true, true},   {"resnext50", 256, 512, 56, 1, 2, false, false},
     {"resnext50", 512, 256, 28, 1, 1, false, true},  {"resnext50", 256, 512, 28, 1, 1, true, true},
     {"resnext50", 512, 512, 28, 1, 1, false, true},  {"resnet50", 256, 64, 56, 1, 1, false, true},
+    {"resnet50", 64, 256, 56, 1, 1, true, true},
     {"resnet50", 128, 512, 28, 1, 1, true, true},    {"resnet50", 512, 128, 28, 1, 1, false, true},
     {"stem", 3, 64, 224, 7, 2, false, true},
 };
