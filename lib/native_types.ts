@@ -95,11 +95,22 @@ export interface NativeNetworkConv {
    * blocked kernels when one runs each of them (info()[i].blocked says whether it did).
    */
   blockedGroup?: number;
+  /** Also pack the direct plan where the conv's plan is transformed (Winograd) and not blocked (info()[i].alternate). */
+  alternate?: boolean;
 }
 
 /** input null: the program input x. Blocked buffers hold N * ceil(C / cb) * cb * H * W floats; inputShape stays NCHW. */
 export type NativeNetworkStep =
-  | { op: 'conv'; conv: number; input: Float32Array | null; inputShape: number[]; output: Float32Array; residual: Float32Array | null }
+  | {
+      op: 'conv';
+      conv: number;
+      input: Float32Array | null;
+      inputShape: number[];
+      output: Float32Array;
+      residual: Float32Array | null;
+      /** Run the conv's alternate (direct) plan instead of its first choice. */
+      alternate?: boolean;
+    }
   | {
       op: 'blockedConv';
       conv: number;
@@ -136,5 +147,7 @@ export interface NativeNetwork {
     packedBytes: number;
     /** The conv's blocked kernel (then also impl), when it was packed for one. */
     blocked: { impl: string; cb: number } | null;
+    /** The direct plan also packed (conv spec `alternate`), or null. */
+    alternate: { impl: string; isa: string; packedBytes: number } | null;
   }[];
 }

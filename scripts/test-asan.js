@@ -52,6 +52,7 @@ const NATIVE_SUITES = [
   'test/cpu_winograd_grouped_kernels.test.ts',
   'test/nonfinite.test.ts',
   'test/models_forward.test.ts',
+  'test/network_tune.test.ts',
   'test/safetensors.test.ts',
   'test/tensor.test.ts',
   'test/lifetimes.test.ts',

@@ -11,9 +11,9 @@ import { best, hasAddon, ISA_RANK, type Isa } from './helpers/kernel_cases';
 
 const isas = (['avx512', 'avx2', 'scalar'] as const).filter((i) => ISA_RANK[i] <= ISA_RANK[best]);
 
-// Dense 3x3 stride 1 with K >= 16: Winograd F(2x2,3x3) against gemm at every ISA.
-const w = randn([32, 32, 3, 3], { seed: 1 });
-const x = randn([1, 32, 12, 12], { seed: 2 });
+// Dense 3x3 stride 1 with more than 256 channels: Winograd F(2x2,3x3) against gemm at every ISA.
+const w = randn([288, 288, 3, 3], { seed: 1 });
+const x = randn([1, 288, 12, 12], { seed: 2 });
 const opts = { padding: 1 } as const;
 
 interface Tuning {
@@ -30,7 +30,7 @@ function tuning(info: Record<string, unknown>): Tuning {
 describe.skipIf(!hasAddon)('conv2dPlan tune option (cpu)', () => {
   beforeEach(() => clearTuneCache());
 
-  it.each(isas.map((i) => [i] as const))('tune: true times winograd and gemm on x [1,32,12,12], w [32,32,3,3] (%s)', (isa: Isa) => {
+  it.each(isas.map((i) => [i] as const))('tune: true times winograd and gemm on x [1,288,12,12], w [288,288,3,3] (%s)', (isa: Isa) => {
     const plan = conv2dPlan(w, { ...opts, isa, tune: true });
     expect(tuning(plan.info())).toMatchObject({ enabled: true, candidates: [`winograd_${isa}`, `gemm_${isa}`], choices: [] });
     const y = plan.run(x);
@@ -38,7 +38,7 @@ describe.skipIf(!hasAddon)('conv2dPlan tune option (cpu)', () => {
     expect(t.choices).toHaveLength(1);
     const c = t.choices![0];
     expect(c.source).toBe('measured');
-    expect(c.inputShape).toEqual([1, 32, 12, 12]);
+    expect(c.inputShape).toEqual([1, 288, 12, 12]);
     expect(Object.keys(c.timingsMs).sort()).toEqual([`gemm_${isa}`, `winograd_${isa}`]);
     for (const ms of Object.values(c.timingsMs)) expect(ms).toBeGreaterThan(0);
     const fastest = Object.entries(c.timingsMs).sort((a, b) => a[1] - b[1])[0][0];
@@ -59,14 +59,14 @@ describe.skipIf(!hasAddon)('conv2dPlan tune option (cpu)', () => {
     }
   });
 
-  it('measures each input shape once and caches winners per process (x [1,32,12,12] then [2,32,20,20])', async () => {
+  it('measures each input shape once and caches winners per process (x [1,288,12,12] then [2,288,20,20])', async () => {
     const a = conv2dPlan(w, { ...opts, tune: true });
     a.run(x);
-    const x2 = randn([2, 32, 20, 20], { seed: 3 });
+    const x2 = randn([2, 288, 20, 20], { seed: 3 });
     const y2 = await a.runAsync(x2);
     expect(tuning(a.info()).choices!.map((c) => c.inputShape)).toEqual([
-      [1, 32, 12, 12],
-      [2, 32, 20, 20],
+      [1, 288, 12, 12],
+      [2, 288, 20, 20],
     ]);
     const r2 = conv2d(x2, w, { ...opts, backend: 'reference' });
     expect(relErr(y2.dataSync(), r2.dataSync())).toBeLessThanOrEqual(REL_TOL);
@@ -83,8 +83,8 @@ describe.skipIf(!hasAddon)('conv2dPlan tune option (cpu)', () => {
   });
 
   it('writes out once, with the fused epilogue, after timing (bias, residual, relu)', () => {
-    const bias = randn([32], { seed: 4 });
-    const residual = randn([1, 32, 12, 12], { seed: 5 });
+    const bias = randn([288], { seed: 4 });
+    const residual = randn([1, 288, 12, 12], { seed: 5 });
     const plan = conv2dPlan(w, { ...opts, bias, activation: 'relu', tune: true });
     const y = plan.run(x, { residual });
     const r = conv2d(x, w, { ...opts, bias, residual, activation: 'relu', backend: 'reference' });

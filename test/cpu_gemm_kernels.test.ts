@@ -47,6 +47,11 @@ const cases: Case[] = [
   c(1, 33, 9, 13, 17, 1, 1, 1, 1, 1, 0),
   // 1x1 stride 1 with several pixel chunks (B straight from the input, last chunk from the slab), batch 5.
   c(5, 20, 16, 21, 40, 1, 1, 1, 1, 1, 0),
+  // 1x1 stride 1 on the normal path with several strips per chunk and tiles of output channels (K = 37: the
+  // last tile partial), batch 3: each tile prefetches the next tile's output and residual rows and the next
+  // strip's input rows, across tile, strip and image boundaries. Same shape at C = 64, K = 19.
+  c(3, 24, 20, 23, 37, 1, 1, 1, 1, 1, 0),
+  c(2, 64, 17, 31, 19, 1, 1, 1, 1, 1, 0),
   // 1x1 stride 2 (subsampled), odd everything.
   c(1, 17, 15, 15, 33, 1, 1, 1, 2, 1, 0),
   // 1x1 stride 2 whose bottom padding adds an output row past the input (must read zeros, not the next rows).

@@ -14,7 +14,8 @@
 // column of a tile dropped), pad 0, pad 2 and asymmetric padding, batch 5
 // (chunks of blocks spanning images), one, two and three blocks per task, a
 // wide image (blocks in a row), 128 channels per group, and the fused
-// epilogue (bias, residual, ReLU).
+// epilogue (bias, residual, ReLU); and dense convs (one group of 14 to 128
+// channels, which it runs too: ResNet's 64@56, 128@28 and 256@14 3x3s).
 import { describe, expect, it } from 'vitest';
 
 import { conv2dPlan, randn } from '../lib';
@@ -59,6 +60,15 @@ const cases: Case[] = [
   // F(4x4): 128 and 64 per group (one block per task), the 64 on a 2x2 grid of partial blocks with asymmetric padding.
   c(1, 256, 11, 12, 256, 2, [1, 0, 1, 0]),
   c(2, 128, 33, 18, 128, 2, [0, 2, 1, 1]),
+  // Dense (one group): ResNet-50's 64@56 scaled to 19x23 (F(4x4), partial blocks), 128 channels on 28x28 at batch 2,
+  // 20 in and 36 out (K past a panel) on 7x7 (F(2x2)), 14 channels (the lower limit) with pad 0.
+  c(1, 64, 19, 23, 64, 1, 1),
+  c(2, 128, 28, 28, 128, 1, 1),
+  c(1, 20, 7, 7, 36, 1, 1),
+  c(2, 14, 12, 10, 14, 1, 0),
+  // Dense 256 channels (the dense limit, ResNet-50's layer3 scaled to 11x13), 200 in and 256 out.
+  c(1, 256, 11, 13, 256, 1, 1),
+  c(1, 200, 10, 9, 256, 1, 1),
 ];
 
 describe.skipIf(!hasAddon)('cpu grouped winograd kernel vs float64 reference', () =>
@@ -86,22 +96,39 @@ describe.skipIf(!hasAddon)('cpu grouped winograd kernel dispatch', () => {
     },
   );
 
-  it.skipIf(best !== 'avx512')('refuses stride 2, dilation 2, dense, 8 and 256 channels per group when forced, with the reason', () => {
-    for (const [shape, opts, why] of [
-      [[512, 16, 3, 3], { groups: 32, padding: 1, stride: 2 }, 'needs stride 1'],
-      [[512, 16, 3, 3], { groups: 32, padding: 2, dilation: 2 }, 'needs dilation 1'],
-      [[64, 64, 3, 3], { padding: 1 }, 'dense'],
-      [[256, 8, 3, 3], { groups: 32, padding: 1 }, 'fewer than 14 channels per group'],
-      [[512, 256, 3, 3], { groups: 2, padding: 1 }, 'more than 128 channels per group'],
+  it.skipIf(best !== 'avx512')('picks it for dense 3x3s of 64, 128 and 256 channels (w=[K,K,3,3] p=1), not 288 (w=[288,288,3,3])', () => {
+    for (const [k, impl] of [
+      [64, 'winograd_grouped_avx512'],
+      [128, 'winograd_grouped_avx512'],
+      [256, 'winograd_grouped_avx512'],
+      [288, 'winograd_avx512'],
     ] as const) {
-      expect(() => plan([...shape] as [number, number, number, number], { ...opts, impl: 'winograd_grouped_avx512' })).toThrow(
-        `winograd_grouped_avx512: ${why}`,
-      );
-      const p = plan([...shape] as [number, number, number, number], opts);
-      expect(p.info().impl).not.toBe('winograd_grouped_avx512');
+      const p = plan([k, k, 3, 3], { padding: 1 });
+      expect(p.info().impl).toBe(impl);
       p.dispose();
     }
   });
+
+  it.skipIf(best !== 'avx512')(
+    'refuses stride 2, dilation 2, 8 and 256 channels per group (dense 8 and 288) when forced, with the reason',
+    () => {
+      for (const [shape, opts, why] of [
+        [[512, 16, 3, 3], { groups: 32, padding: 1, stride: 2 }, 'needs stride 1'],
+        [[512, 16, 3, 3], { groups: 32, padding: 2, dilation: 2 }, 'needs dilation 1'],
+        [[8, 8, 3, 3], { padding: 1 }, 'fewer than 14 channels per group'],
+        [[288, 288, 3, 3], { padding: 1 }, 'dense with more than 256 channels'],
+        [[256, 8, 3, 3], { groups: 32, padding: 1 }, 'fewer than 14 channels per group'],
+        [[512, 256, 3, 3], { groups: 2, padding: 1 }, 'more than 128 channels per group'],
+      ] as const) {
+        expect(() => plan([...shape] as [number, number, number, number], { ...opts, impl: 'winograd_grouped_avx512' })).toThrow(
+          `winograd_grouped_avx512: ${why}`,
+        );
+        const p = plan([...shape] as [number, number, number, number], opts);
+        expect(p.info().impl).not.toBe('winograd_grouped_avx512');
+        p.dispose();
+      }
+    },
+  );
 
   it("algorithm 'direct' skips it (w=[1024,32,3,3] g=32), and an ISA cap of avx2 falls back to gemm_avx2 with the reason", () => {
     const d = plan([1024, 32, 3, 3], { groups: 32, padding: 1, algorithm: 'direct' });

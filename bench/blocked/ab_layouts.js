@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 'use strict';
-// Two CPU layouts of one network's whole forward, interleaved in one process:
-// each round times one forward of each (after an untimed one), in alternating
-// order, and the table gives both medians and the median of the per-round
-// ratios (robust when the machine's speed drifts between rounds).
-// Usage: node bench/blocked/ab_layouts.js [--model resnet50] [--threads 2] [--batch 1] [--rounds 25] [--layouts auto,nchw]
+// Two forward settings of one network (two CPU layouts, or tune on and off),
+// interleaved in one process: each setting has its own model instance (same
+// weights, prepared once), each round times one forward of each (after an
+// untimed one), in alternating order, and the table gives both medians and
+// the median of the per-round ratios (robust when the machine's speed drifts
+// between rounds).
+// Usage: node bench/blocked/ab_layouts.js [--model resnet50] [--threads 2] [--batch 1] [--rounds 25]
+//          [--layouts auto,nchw | --tune on,off]
 // Needs `node scripts/build-ts.js`; writes nothing.
 const path = require('path');
 
@@ -17,23 +20,33 @@ const model = arg('model', 'resnet50');
 const threads = Number(arg('threads', 2));
 const N = Number(arg('batch', 1));
 const rounds = Number(arg('rounds', 25));
-const [A, B] = arg('layouts', 'auto,nchw').split(',');
+const tune = arg('tune', null);
+// Each setting: a label and the forward options it runs with.
+const settings = tune
+  ? tune.split(',').map((v) => ({ label: `tune ${v}`, options: { tune: v === 'on' } }))
+  : arg('layouts', 'auto,nchw')
+      .split(',')
+      .map((l) => ({ label: l, options: { layout: l } }));
+const [A, B] = settings.map((s) => s.label);
 const med = (v) => [...v].sort((a, b) => a - b)[v.length >> 1];
 
 (async () => {
   rx.setNumThreads(threads);
-  const m = rx.presets[model]({ seed: 1 });
   const x = rx.randn([N, 3, 224, 224], { seed: 2 });
+  for (const s of settings) {
+    s.model = rx.presets[model]({ seed: 1 });
+    await s.model.forward(x, s.options);
+  }
   const t = { [A]: [], [B]: [] };
   const ratio = [];
   for (let r = 0; r < rounds; r++) {
     const cur = {};
-    for (const l of r % 2 ? [A, B] : [B, A]) {
-      await m.forward(x, { layout: l });
+    for (const s of r % 2 ? settings : [...settings].reverse()) {
+      await s.model.forward(x, s.options);
       const t0 = process.hrtime.bigint();
-      await m.forward(x, { layout: l });
-      cur[l] = Number(process.hrtime.bigint() - t0) / 1e6;
-      t[l].push(cur[l]);
+      await s.model.forward(x, s.options);
+      cur[s.label] = Number(process.hrtime.bigint() - t0) / 1e6;
+      t[s.label].push(cur[s.label]);
     }
     ratio.push(cur[B] / cur[A]);
   }

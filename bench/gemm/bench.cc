@@ -14,7 +14,13 @@
 // one JSON object per line (layer, mode, per-sample ms of both builds), and the
 // max relative difference of the two builds' outputs.
 //
-// Usage: bench <N> <threads> <samples> <isa: avx512|avx2> <set: small|large|all> [layer index]
+// With kernel "blocked1x1" (7th argument) the two builds are those of the
+// blocked 1x1 kernel (conv_blocked1x1_<isa>.cc) on NCHW16c / NCHW8c tensors
+// (every layer's C and K are whole blocks, so the sizes are the NCHW ones);
+// 1x1 layers only.
+//
+// Usage: bench <N> <threads> <samples> <isa: avx512|avx2> <set: small|large|all> [layer index|-1]
+//        [kernel: gemm|blocked1x1]
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -25,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "resnext/conv_blocked.h"
 #include "resnext/conv_kernel.h"
 #include "resnext/thread_pool.h"
 #include "../common/bench_util.h"
@@ -34,6 +41,16 @@ extern const ConvImpl kConvGemmAvx512;
 extern const ConvImpl kConvGemmAvx512Old;
 extern const ConvImpl kConvGemmAvx2;
 extern const ConvImpl kConvGemmAvx2Old;
+extern const BlockedConv kBlockedConv1x1Avx512;
+extern const BlockedConv kBlockedConv1x1Avx512Old;
+extern const BlockedConv kBlockedConv1x1Avx2;
+extern const BlockedConv kBlockedConv1x1Avx2Old;
+// The blocked 1x1 files also define their NCHW wrappers (for forced tests),
+// which call this; the benchmark never runs them, so it does not link
+// conv_blocked_layout.cc (and the whole blocked registry) for it.
+Status RunBlockedOnNchw(const ConvRunArgs&, ThreadPool&, int, int64_t, BlockedImageFn) {
+  return Status::InvalidArgument("not linked into the benchmark");
+}
 }  // namespace resnext
 
 using namespace resnext;
@@ -64,12 +81,24 @@ const Layer kLarge[] = {
     {"resnext50", 128, 256, 56, 1, 1, true, true},   {"resnext50", 256, 512, 56, 1, 2, false, false},
     {"resnext50", 512, 256, 28, 1, 1, false, true},  {"resnext50", 256, 512, 28, 1, 1, true, true},
     {"resnext50", 512, 512, 28, 1, 1, false, true},  {"resnet50", 256, 64, 56, 1, 1, false, true},
+    {"resnet50", 64, 256, 56, 1, 1, true, true},
     {"resnet50", 128, 512, 28, 1, 1, true, true},    {"resnet50", 512, 128, 28, 1, 1, false, true},
     {"stem", 3, 64, 224, 7, 2, false, true},
 };
 
+// What the benchmark calls of a kernel (a ConvImpl's or a BlockedConv's).
+struct Kernel {
+  int64_t (*packed_size)(const ConvParams& p);
+  void (*pack)(const ConvParams& p, const float* weight, float* packed);
+  Status (*run)(const ConvRunArgs& args, ThreadPool& pool);
+};
+template <typename T>
+Kernel KernelOf(const T& k) {
+  return {k.packed_size, k.pack, k.run};
+}
+
 struct Run {
-  const ConvImpl* impl;
+  const Kernel* impl;
   std::vector<std::vector<float>> packed;  // copies
   size_t next = 0;
 };
@@ -89,8 +118,13 @@ int main(int argc, char** argv) {
   const std::string isa = argc > 4 ? argv[4] : "avx512";
   const std::string set = argc > 5 ? argv[5] : "small";
   const int only = argc > 6 ? std::atoi(argv[6]) : -1;  // one layer of the set (profiling)
-  const ConvImpl* impl_new = isa == "avx2" ? &kConvGemmAvx2 : &kConvGemmAvx512;
-  const ConvImpl* impl_old = isa == "avx2" ? &kConvGemmAvx2Old : &kConvGemmAvx512Old;
+  const bool blocked = argc > 7 && std::string(argv[7]) == "blocked1x1";
+  const Kernel k_new = blocked ? KernelOf(isa == "avx2" ? kBlockedConv1x1Avx2 : kBlockedConv1x1Avx512)
+                               : KernelOf(isa == "avx2" ? kConvGemmAvx2 : kConvGemmAvx512);
+  const Kernel k_old = blocked ? KernelOf(isa == "avx2" ? kBlockedConv1x1Avx2Old : kBlockedConv1x1Avx512Old)
+                               : KernelOf(isa == "avx2" ? kConvGemmAvx2Old : kConvGemmAvx512Old);
+  const Kernel* impl_new = &k_new;
+  const Kernel* impl_old = &k_old;
   ThreadPool pool(threads);
   std::vector<Layer> layers;
   if (set != "large") layers.insert(layers.end(), std::begin(kSmall), std::end(kSmall));
@@ -99,7 +133,7 @@ int main(int argc, char** argv) {
   uint32_t seed = 1;
   for (size_t li = 0; li < layers.size(); ++li) {
     const Layer& l = layers[li];
-    if (only >= 0 && static_cast<size_t>(only) != li) {
+    if ((only >= 0 && static_cast<size_t>(only) != li) || (blocked && l.R != 1)) {
       seed += 4;
       continue;
     }

@@ -12,6 +12,9 @@
 //
 // Usage: node bench/gemm/run.js [--batch 1,8] [--threads 1,2] [--samples 11]
 //        [--isa avx512|avx2] [--set small|large|all] [--base REV] [--peak1 G --peak2 G]
+//        [--kernel gemm|blocked1x1]
+// --kernel blocked1x1 compares the two builds of the blocked 1x1 kernel
+// (conv_blocked1x1_<isa>.cc) on blocked tensors instead, 1x1 layers only.
 // Writes only build/bench/gemm/.
 const { execFileSync } = require('child_process');
 const fs = require('fs');
@@ -21,13 +24,13 @@ const root = path.resolve(__dirname, '..', '..');
 const outDir = path.join(root, 'build', 'bench', 'gemm');
 
 function parseArgs(argv) {
-  const a = { batch: [1, 8], threads: [1, 2], samples: 11, isa: 'avx512', set: 'small', base: null, peak: {} };
+  const a = { batch: [1, 8], threads: [1, 2], samples: 11, isa: 'avx512', set: 'small', base: null, peak: {}, kernel: 'gemm' };
   for (let i = 0; i < argv.length; i += 2) {
     const k = argv[i].replace(/^--/, '');
     const v = argv[i + 1];
     if (k === 'batch' || k === 'threads') a[k] = v.split(',').map(Number);
     else if (k === 'samples') a.samples = Number(v);
-    else if (k === 'isa' || k === 'set' || k === 'base') a[k] = v;
+    else if (k === 'isa' || k === 'set' || k === 'base' || k === 'kernel') a[k] = v;
     else if (k === 'peak1' || k === 'peak2') a.peak[Number(k.slice(4))] = Number(v);
     else throw new Error(`unknown option --${k}`);
   }
@@ -62,7 +65,8 @@ function build(base) {
   const oldDir = path.join(outDir, 'old', rev);
   const objDir = path.join(outDir, 'obj');
   fs.mkdirSync(objDir, { recursive: true });
-  if (!fs.existsSync(path.join(oldDir, 'done'))) {
+  const objs = ['gemm_avx512', 'gemm_avx2', 'blocked1x1_avx512', 'blocked1x1_avx2'].map((f) => path.join(oldDir, `${f}.o`));
+  if (!fs.existsSync(path.join(oldDir, 'done')) || !objs.every((f) => fs.existsSync(f))) {
     fs.mkdirSync(oldDir, { recursive: true });
     for (const f of git(['ls-tree', '--name-only', rev, 'native/cpu/'])
       .split('\n')
@@ -72,14 +76,21 @@ function build(base) {
     for (const isa of ['avx512', 'avx2']) {
       const impl = isa === 'avx512' ? 'kConvGemmAvx512' : 'kConvGemmAvx2';
       compile(path.join(oldDir, `conv_gemm_${isa}.cc`), path.join(oldDir, `gemm_${isa}.o`), [`-D${impl}=${impl}Old`]);
+      const blocked = isa === 'avx512' ? 'kBlockedConv1x1Avx512' : 'kBlockedConv1x1Avx2';
+      const nchw = isa === 'avx512' ? 'kConvBlocked1x1Avx512' : 'kConvBlocked1x1Avx2';
+      compile(path.join(oldDir, `conv_blocked1x1_${isa}.cc`), path.join(oldDir, `blocked1x1_${isa}.o`), [
+        `-D${blocked}=${blocked}Old`,
+        `-D${nchw}=${nchw}Old`,
+      ]);
     }
     fs.writeFileSync(path.join(oldDir, 'done'), rev);
   }
-  const objs = [path.join(oldDir, 'gemm_avx512.o'), path.join(oldDir, 'gemm_avx2.o')];
   const cpu = path.join(root, 'native', 'cpu');
   for (const src of [
     path.join(__dirname, 'bench.cc'),
-    ...['conv_gemm_avx512.cc', 'conv_gemm_avx2.cc', 'thread_pool.cc'].map((f) => path.join(cpu, f)),
+    ...['conv_gemm_avx512.cc', 'conv_gemm_avx2.cc', 'conv_blocked1x1_avx512.cc', 'conv_blocked1x1_avx2.cc', 'thread_pool.cc'].map((f) =>
+      path.join(cpu, f),
+    ),
   ]) {
     const obj = path.join(objDir, path.basename(src).replace(/\.cc$/, '.o'));
     compile(src, obj);
@@ -109,8 +120,10 @@ function main() {
   );
   for (const N of a.batch) {
     for (const t of a.threads) {
-      const out = execFileSync(bin, [String(N), String(t), String(a.samples), a.isa, a.set], { encoding: 'utf8' });
-      console.log(`\n### batch ${N}, ${t} thread(s), ${a.isa}, ${a.samples} interleaved samples\n`);
+      const out = execFileSync(bin, [String(N), String(t), String(a.samples), a.isa, a.set, '-1', a.kernel], {
+        encoding: 'utf8',
+      });
+      console.log(`\n### ${a.kernel}, batch ${N}, ${t} thread(s), ${a.isa}, ${a.samples} interleaved samples\n`);
       console.log(
         '| layer | mode | old ms (min) | new ms (min) | old/new (paired) | new GFLOP/s | new % peak | old % peak | max rel diff |',
       );

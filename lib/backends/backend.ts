@@ -62,6 +62,8 @@ export interface NetworkOptions {
   layout?: CpuLayout;
   /** cpu: 'direct' excludes transformed algorithms (Winograd). */
   algorithm?: 'auto' | 'direct';
+  /** cpu, mode 'network': kernel choice by measurement (default true). */
+  tune?: boolean;
   /** GPU: element type of weights and activations on the device. */
   dtype?: DType;
   /** 'cuda': where the ungrouped convs run. */

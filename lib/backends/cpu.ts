@@ -54,5 +54,5 @@ export const cpuBackend: Backend = {
     };
   },
   prepareNetwork: (net, options) =>
-    cpuNetworkLowering(net, { mode: options.mode, algorithm: options.algorithm ?? 'auto', layout: options.layout }),
+    cpuNetworkLowering(net, { mode: options.mode, algorithm: options.algorithm ?? 'auto', layout: options.layout, tune: options.tune }),
 };

@@ -17,6 +17,20 @@
 // Winograd (stride 1) and direct (stride 2) kernels. 'blocked'
 // runs every conv that has a blocked kernel so, with conversions around the
 // others; 'nchw' none; the per-layer mode always runs NCHW.
+// Kernel choice by measurement (option `tune`, default on in mode
+// 'network'): where the cost model picked a transformed kernel (Winograd) for
+// an NCHW conv, the network also packs the conv's direct plan. The first
+// forward of an input shape then runs the whole program twice per round, once
+// with the first choices and once with the alternates (one untimed round,
+// then three, interleaved), on the caller's input, and keeps per conv the
+// kernel whose step was faster inside the forward (weights cold from memory,
+// neighbours' data in cache, as in real use; an alternate must win by 3% to
+// displace the cost model's choice; repeated layers with the same input pool
+// their times and share one choice). Winners are cached for the process (key:
+// the conv, its input shape, the candidates and the thread count), so another
+// model of the same layers skips the measurement; planInfo() reports the
+// candidates, the times and the choice per shape. With tune: false the cost
+// model's choice stands and the alternates are never packed.
 // Two ways to run a lowered plan, both off the event loop and on the same
 // kernels and buffers (so they agree bit for bit):
 //   'network' (default): the plan's steps become one native layer program
@@ -27,7 +41,10 @@
 import { cpuBinding, loadCpuBinding } from '../binding';
 import { ERROR_CODES, ResnextError, rethrowNative } from '../errors';
 import type { ConvPlanInfo, NetworkLowering, NetworkProgram, ProfileStep } from '../models/engine';
-import { blockSize, foldedWeight, type FusedNetwork, type Layout, type NetworkPlan, type PlanStep } from '../models/plan';
+import { recallWinner, rememberWinner, type TuneChoice } from '../ops/conv2d_tune';
+import type { Shape4 } from '../shape';
+import { getNumThreads } from '../threads';
+import { blockSize, compilePlan, foldedWeight, type FusedNetwork, type Layout, type NetworkPlan, type PlanStep } from '../models/plan';
 import type { NativeConvPlan, NativeCpuBinding, NativeNetwork, NativeNetworkConv, NativeNetworkStep } from '../native_types';
 import { HostStorage, Tensor } from '../tensor';
 
@@ -42,7 +59,16 @@ export interface CpuNetworkOptions {
   algorithm: 'auto' | 'direct';
   /** Default 'auto'. */
   layout?: CpuLayout;
+  /** Kernel choice by measurement (mode 'network'); default true. See the file comment. */
+  tune?: boolean;
 }
+
+/** Timed rounds per candidate program (after one untimed round); each step keeps its fastest. */
+const TUNE_ROUNDS = 2;
+/** Larger batches are timed on this many images (the choice at batch 8 and at 64 rarely differ; the cost does). */
+const TUNE_MAX_BATCH = 8;
+/** An alternate replaces the cost model's choice only when its step is this much faster. */
+const TUNE_MARGIN = 0.97;
 
 /** The stages (the first of arch.stages) 'auto' runs blocked: torchvision's layer1 and layer2. */
 const AUTO_BLOCKED_STAGES = 2;
@@ -104,7 +130,7 @@ export function cpuNetworkLowering(net: FusedNetwork, options: CpuNetworkOptions
   const b = cpuBinding();
   if (!b) throw new ResnextError(ERROR_CODES.BACKEND_UNAVAILABLE, `The cpu backend is unavailable: ${loadCpuBinding().reason}`);
   return (options.mode ?? 'network') === 'network'
-    ? programLowering(b, net, options.algorithm, options.layout ?? 'auto')
+    ? programLowering(b, net, options.algorithm, options.layout ?? 'auto', options.tune ?? true)
     : layerLowering(b, net, options.algorithm);
 }
 
@@ -117,6 +143,8 @@ function toInfo(
   return { name: net.convs[i].def.name, backend: 'cpu', impl: p.impl, detail: p.isa, dtype: 'float32', packedBytes: p.packedBytes, layout };
 }
 
+type TuningInfo = { candidates: string[]; choices: TuneChoice[] };
+
 function logitsOf(plan: NetworkPlan, views: (Float32Array | null)[]): Tensor {
   // A copy, so the caller's result survives the next forward.
   return new Tensor(new HostStorage(views[plan.output]!.slice()), [...plan.values[plan.output].shape]);
@@ -124,97 +152,231 @@ function logitsOf(plan: NetworkPlan, views: (Float32Array | null)[]): Tensor {
 
 const STEP_NAMES: Record<string, string> = { reorder: 'reorder', maxPool2d: 'maxpool', globalAvgPool: 'avgpool', linear: 'fc' };
 
-/** What model.profile reports for plan step s (see ProfileStep). */
-function profileStep(net: FusedNetwork, plan: NetworkPlan, s: PlanStep, info: { impl: string }[], ms: number): ProfileStep {
+/** What model.profile reports for plan step s (see ProfileStep); impl: the kernel the step's conv ran. */
+function profileStep(net: FusedNetwork, plan: NetworkPlan, s: PlanStep, impl: string | undefined, ms: number): ProfileStep {
   const x = plan.values[s.x],
     y = plan.values[s.y];
   return {
     op: s.op,
     name: s.op === 'conv' ? net.convs[s.conv].def.name : (STEP_NAMES[s.op] ?? s.op),
     layout: s.op === 'reorder' ? `${x.layout}->${y.layout}` : y.layout,
-    ...(s.op === 'conv' ? { impl: info[s.conv].impl } : {}),
+    ...(impl === undefined ? {} : { impl }),
     inputShape: [...x.shape],
     ms,
   };
 }
 
-function programLowering(b: NativeCpuBinding, net: FusedNetwork, algorithm: 'auto' | 'direct', layout: CpuLayout): NetworkLowering {
+function programLowering(
+  b: NativeCpuBinding,
+  net: FusedNetwork,
+  algorithm: 'auto' | 'direct',
+  layout: CpuLayout,
+  tune: boolean,
+): NetworkLowering {
   if (!b.Network) throw new ResnextError(ERROR_CODES.BACKEND_UNAVAILABLE, 'The cpu addon lacks the native Network class');
   const stages = stageConvs(net);
   // 'blocked': every conv of every stage is its own blocked group (blocked when a blocked kernel runs it, else
   // NCHW between two reorders). 'auto': one group per candidate stage, so a stage runs blocked only when a blocked
   // kernel runs all of its convs (a reorder pair around an NCHW 3x3 measured 1-6% slower than all-NCHW:
-  // docs/network-profile.md section 6); ResNet-50's layer1-2 run blocked with the dense 3x3 kernels (section 7).
+  // docs/network-profile.md section 6); ResNet-50's layer1-2 run blocked with the dense 3x3 kernels (section 9).
   const groupOf = new Map<number, number>();
   stages.slice(0, layout === 'nchw' ? 0 : layout === 'auto' ? AUTO_BLOCKED_STAGES : stages.length).forEach((convs, stage) => {
     for (const i of convs) groupOf.set(i, layout === 'auto' ? stage : i);
   });
   let network: NativeNetwork;
   try {
-    network = new b.Network(net.convs.map((c, i) => convSpec(c, algorithm, groupOf.get(i))));
+    network = new b.Network(net.convs.map((c, i) => ({ ...convSpec(c, algorithm, groupOf.get(i)), ...(tune ? { alternate: true } : {}) })));
   } catch (err) {
     rethrowNative(err, 'network (cpu)');
   }
-  const convLayouts: Layout[] = network.info().map((p) => (p.blocked === null ? 'NCHW' : p.blocked.cb === 16 ? 'NCHW16c' : 'NCHW8c'));
+  const packed = network.info();
+  const convLayouts: Layout[] = packed.map((p) => (p.blocked === null ? 'NCHW' : p.blocked.cb === 16 ? 'NCHW16c' : 'NCHW8c'));
+  // Per conv: the candidates and choices so far (null: one candidate), and the kernel of the latest lowered shape.
+  const tuning: (TuningInfo | null)[] = packed.map((p) => (p.alternate ? { candidates: [p.impl, p.alternate.impl], choices: [] } : null));
+  const latest: string[] = packed.map((p) => p.impl);
   const fcWeight = net.fc.weight.dataSync(),
     fcBias = net.fc.bias.dataSync();
-  return {
+
+  /** The native step records of a plan bound to views (alternate: the steps whose conv runs its alternate plan). */
+  const stepsOf = (plan: NetworkPlan, views: (Float32Array | null)[], alternate: Set<number> = new Set()): NativeNetworkStep[] => {
+    const shape = (v: number): number[] => [...plan.values[v].shape];
+    return plan.steps.map((s, i): NativeNetworkStep => {
+      const input = views[s.x],
+        output = views[s.y]!;
+      switch (s.op) {
+        case 'conv': {
+          const cb = blockSize(plan.values[s.y].layout);
+          const residual = s.residual === null ? null : views[s.residual];
+          if (cb !== 0) return { op: 'blockedConv', conv: s.conv, input, inputShape: shape(s.x), output, residual, cb };
+          return {
+            op: 'conv',
+            conv: s.conv,
+            input,
+            inputShape: shape(s.x),
+            output,
+            residual,
+            ...(alternate.has(i) ? { alternate: true } : {}),
+          };
+        }
+        case 'reorder': {
+          const from = plan.values[s.x].layout,
+            to = plan.values[s.y].layout;
+          if (from === 'NCHW' && blockSize(to) > 0) return { op: 'toBlocked', input, inputShape: shape(s.x), output, cb: blockSize(to) };
+          if (blockSize(from) > 0 && to === 'NCHW')
+            return { op: 'fromBlocked', input, inputShape: shape(s.x), output, cb: blockSize(from) };
+          return unsupported(s);
+        }
+        case 'maxPool2d':
+          return {
+            op: 'maxPool2d',
+            input,
+            inputShape: shape(s.x),
+            output,
+            params: [s.kernel, s.kernel, s.stride, s.stride, s.padding, s.padding],
+          };
+        case 'globalAvgPool':
+          return { op: 'globalAvgPool', input, inputShape: shape(s.x), output };
+        case 'linear':
+          return {
+            op: 'linear',
+            input,
+            inputShape: shape(s.x),
+            weight: fcWeight,
+            weightShape: [...net.fc.weight.shape],
+            bias: fcBias,
+            output,
+          };
+        default:
+          return unsupported(s);
+      }
+    });
+  };
+  const add = (plan: NetworkPlan, steps: NativeNetworkStep[]): number => {
+    try {
+      return network.addProgram(steps, plan.values[plan.input].size);
+    } catch (err) {
+      rethrowNative(err, 'network (cpu)');
+    }
+  };
+  /** Steps whose conv has an alternate: NCHW convs (a blocked step's plan has none). */
+  const tunableSteps = (plan: NetworkPlan): number[] =>
+    plan.steps.flatMap((s, i) => (s.op === 'conv' && blockSize(plan.values[s.y].layout) === 0 && packed[s.conv].alternate ? [i] : []));
+
+  /**
+   * Per tunable conv of `plan`, the kernel to run: the process's earlier winner, or measured now by running
+   * `plan` (bound to `views`) with the first choices and with the alternates on input x.
+   */
+  const choose = async (plan: NetworkPlan, views: (Float32Array | null)[], x: Float32Array): Promise<Map<number, Decision>> => {
+    const tunable = tunableSteps(plan);
+    const threads = getNumThreads();
+    const keys = tunable.map((i) => tuneKey(net, plan, i, packed, threads));
+    const out = new Map<number, Decision>();
+    const measureSteps = new Set<number>();
+    tunable.forEach((i, j) => {
+      const k = recallWinner(keys[j]);
+      if (k)
+        out.set(convOf(plan, i), {
+          chosen: k.chosen,
+          timingsMs: { ...k.timingsMs },
+          source: 'cached',
+          shape: shape4(plan, plan.steps[i].x),
+        });
+      else measureSteps.add(i);
+    });
+    if (measureSteps.size === 0) return out;
+    const best = new Map<number, [number, number]>([...measureSteps].map((i) => [i, [Infinity, Infinity]]));
+    const first = add(plan, stepsOf(plan, views));
+    const second = add(plan, stepsOf(plan, views, measureSteps));
+    try {
+      for (let r = 0; r <= TUNE_ROUNDS; r++) {
+        const a = new Float64Array(plan.steps.length),
+          c = new Float64Array(plan.steps.length);
+        await network.runAsync(first, x, a);
+        await network.runAsync(second, x, c);
+        // Round 0 warms caches and pages up, untimed.
+        if (r > 0) for (const [i, t] of best) best.set(i, [Math.min(t[0], a[i] / 1e6), Math.min(t[1], c[i] / 1e6)]);
+      }
+    } catch (err) {
+      rethrowNative(err, 'forward (cpu)');
+    } finally {
+      network.dropProgram(first);
+      network.dropProgram(second);
+    }
+    // One decision per key: repeated layers (same conv, same input) pool their steps' times and share a choice.
+    const pooled = new Map<string, { steps: number[]; t: [number, number] }>();
+    tunable.forEach((i, j) => {
+      const t = best.get(i);
+      if (!t) return;
+      const p = pooled.get(keys[j]) ?? { steps: [], t: [Infinity, Infinity] };
+      p.steps.push(i);
+      p.t = [Math.min(p.t[0], t[0]), Math.min(p.t[1], t[1])];
+      pooled.set(keys[j], p);
+    });
+    for (const [key, { steps, t }] of pooled) {
+      const [c1, c2] = tuning[convOf(plan, steps[0])]!.candidates;
+      const timingsMs = { [c1]: t[0], [c2]: t[1] };
+      const chosen = t[1] < TUNE_MARGIN * t[0] ? c2 : c1;
+      rememberWinner(key, chosen, timingsMs);
+      for (const i of steps) out.set(convOf(plan, i), { chosen, timingsMs, source: 'measured', shape: shape4(plan, plan.steps[i].x) });
+    }
+    return out;
+  };
+
+  const lowering: NetworkLowering = {
     layout: 'NCHW',
     convLayout: (i) => convLayouts[i],
     lower(plan): NetworkProgram {
       const views = bindArena(plan);
-      const shape = (v: number): number[] => [...plan.values[v].shape];
-      const steps = plan.steps.map((s): NativeNetworkStep => {
-        const input = views[s.x],
-          output = views[s.y]!;
-        switch (s.op) {
-          case 'conv': {
-            const cb = blockSize(plan.values[s.y].layout);
-            const residual = s.residual === null ? null : views[s.residual];
-            return cb === 0
-              ? { op: 'conv', conv: s.conv, input, inputShape: shape(s.x), output, residual }
-              : { op: 'blockedConv', conv: s.conv, input, inputShape: shape(s.x), output, residual, cb };
-          }
-          case 'reorder': {
-            const from = plan.values[s.x].layout,
-              to = plan.values[s.y].layout;
-            if (from === 'NCHW' && blockSize(to) > 0) return { op: 'toBlocked', input, inputShape: shape(s.x), output, cb: blockSize(to) };
-            if (blockSize(from) > 0 && to === 'NCHW')
-              return { op: 'fromBlocked', input, inputShape: shape(s.x), output, cb: blockSize(from) };
-            return unsupported(s);
-          }
-          case 'maxPool2d':
-            return {
-              op: 'maxPool2d',
-              input,
-              inputShape: shape(s.x),
-              output,
-              params: [s.kernel, s.kernel, s.stride, s.stride, s.padding, s.padding],
-            };
-          case 'globalAvgPool':
-            return { op: 'globalAvgPool', input, inputShape: shape(s.x), output };
-          case 'linear':
-            return {
-              op: 'linear',
-              input,
-              inputShape: shape(s.x),
-              weight: fcWeight,
-              weightShape: [...net.fc.weight.shape],
-              bias: fcBias,
-              output,
-            };
-          default:
-            return unsupported(s);
+      let alternate = new Set<number>();
+      let id = add(plan, stepsOf(plan, views));
+      const tunable = tunableSteps(plan);
+      for (const i of tunable) latest[convOf(plan, i)] = packed[convOf(plan, i)].impl;
+      let tuned = tunable.length === 0;
+
+      /** Chooses the kernel of each tunable step and rebinds `id` to the choices. */
+      const tuneOn = async (x: Float32Array): Promise<void> => {
+        const [N, ...chw] = plan.values[plan.input].shape;
+        let decisions: Map<number, Decision>;
+        if (N <= TUNE_MAX_BATCH) {
+          decisions = await choose(plan, views, x);
+        } else {
+          // A large batch is timed on its first TUNE_MAX_BATCH images (a plan and buffers of that size, freed after).
+          const sub = compilePlan(net, [TUNE_MAX_BATCH, ...chw], lowering);
+          decisions = await choose(sub, bindArena(sub), x.subarray(0, sub.values[sub.input].size));
         }
-      });
-      let id: number;
-      try {
-        id = network.addProgram(steps, plan.values[plan.input].size);
-      } catch (err) {
-        rethrowNative(err, 'network (cpu)');
-      }
+        for (const i of tunable) {
+          const s = plan.steps[i] as Extract<PlanStep, { op: 'conv' }>;
+          const d = decisions.get(s.conv)!;
+          const inputShape = shape4(plan, s.x);
+          const choice: TuneChoice = {
+            inputShape,
+            chosen: d.chosen,
+            timingsMs: { ...d.timingsMs },
+            source: d.source,
+            ...(d.shape.join('x') === inputShape.join('x') ? {} : { measuredOn: d.shape }),
+          };
+          if (choice.chosen === tuning[s.conv]!.candidates[1]) alternate.add(i);
+          const list = tuning[s.conv]!.choices;
+          const at = list.findIndex((c) => c.inputShape.join('x') === inputShape.join('x'));
+          if (at >= 0) list.splice(at, 1);
+          list.push(choice);
+          latest[s.conv] = choice.chosen;
+        }
+        if (alternate.size > 0) {
+          const next = add(plan, stepsOf(plan, views, alternate));
+          network.dropProgram(id);
+          id = next;
+        } else {
+          alternate = new Set();
+        }
+        tuned = true;
+      };
+      const implOf = (s: PlanStep, i: number): string | undefined =>
+        s.op !== 'conv' ? undefined : alternate.has(i) ? packed[s.conv].alternate!.impl : packed[s.conv].impl;
+
       return {
         async run(x) {
+          if (!tuned) await tuneOn(x.dataSync());
           try {
             await network.runAsync(id, x.dataSync());
           } catch (err) {
@@ -223,7 +385,8 @@ function programLowering(b: NativeCpuBinding, net: FusedNetwork, algorithm: 'aut
           return logitsOf(plan, views);
         },
         async profile(x) {
-          const ns = new Float64Array(steps.length);
+          if (!tuned) await tuneOn(x.dataSync());
+          const ns = new Float64Array(plan.steps.length);
           const t0 = performance.now();
           try {
             await network.runAsync(id, x.dataSync(), ns);
@@ -231,19 +394,69 @@ function programLowering(b: NativeCpuBinding, net: FusedNetwork, algorithm: 'aut
             rethrowNative(err, 'profile (cpu)');
           }
           const totalMs = performance.now() - t0;
-          const info = network.info();
           return {
             logits: logitsOf(plan, views),
-            steps: plan.steps.map((s, i) => profileStep(net, plan, s, info, ns[i] / 1e6)),
+            steps: plan.steps.map((s, i) => profileStep(net, plan, s, implOf(s, i), ns[i] / 1e6)),
             totalMs,
           };
         },
         dispose: () => network.dropProgram(id),
       };
     },
-    info: () => network.info().map((p, i) => toInfo(net, i, p, convLayouts[i])),
+    info: () =>
+      packed.map((p, i) => {
+        const t = tuning[i];
+        return {
+          ...toInfo(net, i, p, convLayouts[i]),
+          impl: latest[i],
+          // What the conv holds: both candidates' packings when it has an alternate.
+          packedBytes: p.packedBytes + (p.alternate?.packedBytes ?? 0),
+          ...(t ? { tuning: { candidates: [...t.candidates], choices: t.choices.map((c) => ({ ...c })) } } : {}),
+        };
+      }),
     dispose: () => network.dispose(),
   };
+  return lowering;
+}
+
+/** A tuned conv's kernel for one shape, and the shape it was timed on. */
+interface Decision {
+  chosen: string;
+  timingsMs: Record<string, number>;
+  source: TuneChoice['source'];
+  shape: Shape4;
+}
+
+function convOf(plan: NetworkPlan, i: number): number {
+  return (plan.steps[i] as Extract<PlanStep, { op: 'conv' }>).conv;
+}
+
+/** The conv input shape of plan value v (NCHW). */
+function shape4(plan: NetworkPlan, v: number): Shape4 {
+  return [...plan.values[v].shape] as unknown as Shape4;
+}
+
+/** The process-wide key of a tunable step's measurement: the conv, its input, its candidates, the threads. */
+function tuneKey(net: FusedNetwork, plan: NetworkPlan, i: number, packed: ReturnType<NativeNetwork['info']>, threads: number): string {
+  const s = plan.steps[i] as Extract<PlanStep, { op: 'conv' }>;
+  const c = net.convs[s.conv];
+  const d = c.def;
+  const p = packed[s.conv];
+  return JSON.stringify([
+    'network',
+    d.inC,
+    d.outC,
+    d.kernel,
+    d.groups,
+    d.stride,
+    d.padding,
+    c.activation,
+    s.residual !== null,
+    plan.values[s.x].shape,
+    p.impl,
+    p.alternate?.impl,
+    threads,
+  ]);
 }
 
 function layerLowering(b: NativeCpuBinding, net: FusedNetwork, algorithm: 'auto' | 'direct'): NetworkLowering {

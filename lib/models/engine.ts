@@ -6,6 +6,7 @@
 
 import { disposedError, ERROR_CODES, ResnextError } from '../errors';
 import type { DType, Tensor } from '../tensor';
+import type { TuneChoice } from '../ops/conv2d_tune';
 import { compilePlan, type FusedNetwork, type Layout, type LayoutRule, type NetworkPlan } from './plan';
 
 /** Per-forward options a lowering may honour (graph: CUDA graph capture and replay). */
@@ -59,6 +60,12 @@ export type ConvPlanInfo = {
   packedBytes: number;
   /** The layout the conv reads and writes its activations in (e.g. 'NCHW', 'NCHW16c', 'NHWC'). */
   layout: Layout;
+  /**
+   * Kernel choice by measurement (cpu, option `tune`), for a conv with more than one candidate kernel: the
+   * candidates (the cost model's first) and, per input shape lowered so far, the chosen kernel and each
+   * candidate's time inside the whole forward. `impl` is the choice for the latest shape.
+   */
+  tuning?: { candidates: string[]; choices: TuneChoice[] };
 };
 
 /**

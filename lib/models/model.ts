@@ -75,6 +75,14 @@ export interface ForwardOptions {
    * premise). See conv2dPlan's `algorithm`.
    */
   algorithm?: ConvAlgorithm;
+  /**
+   * Fused CPU path, mode 'network' only: kernel choice by measurement (default true). Where the cost model
+   * picked Winograd for a conv, the first forward of each input shape times it against the direct kernel
+   * inside the whole forward and keeps the faster (cached for the process; planInfo() reports the timings).
+   * false keeps the cost model's choice, the same on every run and machine. Undefined keeps the prepared
+   * engine's choice. See docs/engine.md.
+   */
+  tune?: boolean;
 }
 
 /** What model.loadStateDict() matched: keys by torchvision name. */
@@ -284,12 +292,14 @@ export class ResNeXtModel {
         k !== 'dtype' &&
         k !== 'denseConvs' &&
         k !== 'algorithm' &&
-        k !== 'layout'
+        k !== 'layout' &&
+        k !== 'tune'
       ) {
-        throw invalidValue(`options.${k}`, 'one of the options backend, fuse, mode, graph, dtype, denseConvs, algorithm, layout', k);
+        throw invalidValue(`options.${k}`, 'one of the options backend, fuse, mode, graph, dtype, denseConvs, algorithm, layout, tune', k);
       }
     }
     const layout = checkLayout(options.layout);
+    const tune = checkTune(options.tune);
     if (options.mode !== undefined && options.mode !== 'network' && options.mode !== 'layer')
       throw invalidValue('mode', "'network' or 'layer'", options.mode);
     const algorithm = checkAlgorithm(options.algorithm, 'algorithm');
@@ -312,6 +322,7 @@ export class ResNeXtModel {
       if (options.mode !== undefined)
         throw invalidValue('mode', 'no mode on a GPU backend (the forward is enqueued on the GPU stream)', options.mode);
       if (layout !== undefined) throw invalidValue('layout', 'no layout option on a GPU backend (it keeps NHWC)', layout);
+      if (tune !== undefined) throw invalidValue('tune', 'no tune option on a GPU backend', tune);
       if (options.algorithm !== undefined)
         throw invalidValue(
           'algorithm',
@@ -334,30 +345,33 @@ export class ResNeXtModel {
     }
     if (options.mode === 'layer' && layout === 'blocked')
       throw invalidValue('layout', "'auto' or 'nchw' with mode 'layer' (one NCHW kernel call per layer)", layout);
-    return (await this.#hostEngineFor(backend, options.mode, algorithm, layout).forward(xt)) as Tensor<Shape2>;
+    if (options.mode === 'layer' && tune === true)
+      throw invalidValue('tune', "false or nothing with mode 'layer' (kernel choice by measurement times a whole program)", tune);
+    return (await this.#hostEngineFor(backend, options.mode, algorithm, layout, tune).forward(xt)) as Tensor<Shape2>;
   }
 
   /**
    * One fused forward timed step by step (backend 'cpu' only; docs/engine.md): the logits (bit for bit
    * forward's with the same options) and, per step of the compiled plan in order, its wall time inside the
-   * native program. Options as forward's: backend, layout, algorithm.
+   * native program. Options as forward's: backend, layout, algorithm, tune.
    */
   async profile(
     x: Tensor,
-    options: { backend?: BackendName; layout?: CpuLayout; algorithm?: ConvAlgorithm } = {},
+    options: { backend?: BackendName; layout?: CpuLayout; algorithm?: ConvAlgorithm; tune?: boolean } = {},
   ): Promise<NetworkProfile> {
     const xt = checkTensor(x, 'x');
     checkInputShape([...xt.shape], this.architecture.stem.inC, 'x.shape');
     if (typeof options !== 'object' || options === null) throw invalidType('options', 'an options object', options);
     for (const k of Object.keys(options))
-      if (k !== 'backend' && k !== 'layout' && k !== 'algorithm')
-        throw invalidValue(`options.${k}`, 'one of the options backend, layout, algorithm', k);
+      if (k !== 'backend' && k !== 'layout' && k !== 'algorithm' && k !== 'tune')
+        throw invalidValue(`options.${k}`, 'one of the options backend, layout, algorithm, tune', k);
     if (options.backend === 'cuda' || options.backend === 'cudnn' || xt.device === 'cuda')
       throw new ResnextError(
         ERROR_CODES.UNSUPPORTED,
         'profile() runs on the cpu backend only (the GPU forward is one enqueued stream, not timed per step)',
       );
     const layout = checkLayout(options.layout);
+    const tune = checkTune(options.tune);
     const algorithm = checkAlgorithm(options.algorithm, 'algorithm');
     const backend = resolveBackend(options.backend, 'cpu');
     if (backend.name !== 'cpu')
@@ -367,12 +381,19 @@ export class ResNeXtModel {
       layerComplexity(this.architecture, [...xt.shape]);
       this.#checkedShapes.add(key);
     }
-    return this.#hostEngineFor(backend, 'network', algorithm, layout).profile(xt);
+    return this.#hostEngineFor(backend, 'network', algorithm, layout, tune).profile(xt);
   }
 
   /** Prepares the fused engine now (BN folding, weight packing) instead of at the first forward. */
   prepare(
-    options: { backend?: BackendName; dtype?: DType; algorithm?: ConvAlgorithm; denseConvs?: DenseConvImpl; layout?: CpuLayout } = {},
+    options: {
+      backend?: BackendName;
+      dtype?: DType;
+      algorithm?: ConvAlgorithm;
+      denseConvs?: DenseConvImpl;
+      layout?: CpuLayout;
+      tune?: boolean;
+    } = {},
   ): this {
     if (options.backend === 'cuda' || options.backend === 'cudnn') {
       const be = resolveBackend(options.backend, 'cuda');
@@ -383,7 +404,8 @@ export class ResNeXtModel {
     const backend = resolveBackend(options.backend, 'cpu');
     const algorithm = checkAlgorithm(options.algorithm, 'algorithm');
     const layout = checkLayout(options.layout);
-    if (backend.prepareNetwork) this.#hostEngineFor(backend, undefined, algorithm, layout);
+    const tune = checkTune(options.tune);
+    if (backend.prepareNetwork) this.#hostEngineFor(backend, undefined, algorithm, layout, tune);
     return this;
   }
 
@@ -396,7 +418,13 @@ export class ResNeXtModel {
   }
 
   /** The host engine: kept when its settings match (mode undefined keeps the current one), else rebuilt. */
-  #hostEngineFor(backend: Backend, mode: ForwardMode | undefined, algorithm: ConvAlgorithm, layout: CpuLayout | undefined): NetworkEngine {
+  #hostEngineFor(
+    backend: Backend,
+    mode: ForwardMode | undefined,
+    algorithm: ConvAlgorithm,
+    layout: CpuLayout | undefined,
+    tune: boolean | undefined,
+  ): NetworkEngine {
     if (!backend.prepareNetwork)
       throw new ResnextError(ERROR_CODES.UNSUPPORTED, `The fused forward is not implemented on the ${backend.name} backend`);
     const e = this.#engine;
@@ -405,10 +433,14 @@ export class ResNeXtModel {
       (e.backend !== backend.name ||
         (mode !== undefined && e.options.mode !== mode) ||
         (layout !== undefined && e.options.layout !== layout) ||
+        (tune !== undefined && e.options.tune !== tune) ||
         e.options.algorithm !== algorithm)
     )
       this.#dropEngine();
-    if (!this.#engine) this.#engine = this.#prepare(backend, { mode: mode ?? 'network', algorithm, layout: layout ?? 'auto' });
+    if (!this.#engine) {
+      const m = mode ?? 'network';
+      this.#engine = this.#prepare(backend, { mode: m, algorithm, layout: layout ?? 'auto', tune: tune ?? m === 'network' });
+    }
     return this.#engine.engine;
   }
 
@@ -445,6 +477,11 @@ export class ResNeXtModel {
   dispose(): void {
     this.#dropEngine();
   }
+}
+
+function checkTune(tune: unknown): boolean | undefined {
+  if (tune === undefined || typeof tune === 'boolean') return tune;
+  throw invalidType('tune', 'a boolean', tune);
 }
 
 function checkLayout(layout: unknown): CpuLayout | undefined {

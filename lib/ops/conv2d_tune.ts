@@ -25,6 +25,8 @@ export interface TuneChoice {
   timingsMs: Record<string, number>;
   /** 'measured' by this plan, or 'cached' from an earlier plan of the same layer in this process. */
   source: 'measured' | 'cached';
+  /** The input shape the times were taken on, where not inputShape (a network times batches over 8 at batch 8). */
+  measuredOn?: Shape4;
 }
 
 interface Candidate {
@@ -34,9 +36,23 @@ interface Candidate {
 
 const winners = new Map<string, { chosen: string; timingsMs: Record<string, number> }>();
 
-/** Forgets the per-process winners (tests). */
+/** Forgets the per-process winners (tests): conv2dPlan's and the network engine's. */
 export function clearTuneCache(): void {
   winners.clear();
+}
+
+/** A winner measured earlier in this process under key (the network engine's keys start with 'network|'). */
+export function recallWinner(key: string): { chosen: string; timingsMs: Record<string, number> } | undefined {
+  return winners.get(key);
+}
+
+export function rememberWinner(key: string, chosen: string, timingsMs: Record<string, number>): void {
+  winners.set(key, { chosen, timingsMs });
+}
+
+/** The keys of the winners kept so far (tests: to alter a choice and check a later plan follows it). */
+export function tuneCacheKeys(): string[] {
+  return [...winners.keys()];
 }
 
 const now = (): number => Number(process.hrtime.bigint()) / 1e6;

@@ -6,7 +6,7 @@
 //
 //   new Network(convs: { weight, weightScale?, shape: [K, C/G, R, S], bias | null, groups,
 //                        stride: [h, w], padding: [t, l, b, r], activation,
-//                        algorithm?, blockedGroup?: number }[])
+//                        algorithm?, blockedGroup?: number, alternate?: boolean }[])
 //     blockedGroup (>= 0): the convs sharing the number run in the blocked
 //     layout NCHW[cb]c, all of them or none: when a blocked kernel of the ISA
 //     cap runs every one of them, each is packed for its kernel (here, once,
@@ -16,8 +16,14 @@
 //     weight[k][...] * weightScale[k], computed in double and rounded to
 //     float32 once, while packing (BatchNorm folded here, one conv at a
 //     time, so a network never holds a folded copy of all its weights).
+//     alternate (optional): where the conv's plan is a transformed kernel
+//     (Winograd) and the conv is not blocked, also pack its direct plan (the
+//     registry's choice with algorithm 'direct'), so a program can run either
+//     (a step's `alternate: true`; kernel choice by measurement in
+//     lib/backends/cpu_network.ts). info()[i].alternate names it, or is null.
 //   net.addProgram(steps, inputLength): number       (program id)
-//     step: { op: 'conv', conv: index, input | null, inputShape: [N, C, H, W], output, residual | null }
+//     step: { op: 'conv', conv: index, input | null, inputShape: [N, C, H, W], output, residual | null,
+//             alternate?: boolean }
 //         | { op: 'blockedConv', conv, input | null, inputShape: [N, C, H, W], output, residual | null, cb }
 //         | { op: 'toBlocked' | 'fromBlocked', input | null, inputShape: [N, C, H, W], output, cb }
 //     inputShape is always the logical NCHW shape; a blocked buffer holds
@@ -96,6 +102,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
       std::vector<double> scale;  // [K] or empty
       resnext::ConvPlanOptions popts;
       int64_t group = -1;
+      bool alternate = false;
       const resnext::BlockedConv* kernel = nullptr;
     };
     std::vector<Spec> specs;
@@ -137,6 +144,11 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
       sp.popts.direct_only = GetDirectOnly(o.Get("algorithm"), (at + ".algorithm").c_str());
       Napi::Value group = o.Get("blockedGroup");
       if (!group.IsUndefined()) sp.group = GetInt(group, (at + ".blockedGroup").c_str(), 0, kMax);
+      Napi::Value alt = o.Get("alternate");
+      if (!alt.IsUndefined()) {
+        if (!alt.IsBoolean()) ThrowType(env, at + ".alternate: expected a boolean");
+        sp.alternate = alt.As<Napi::Boolean>().Value();
+      }
       specs.push_back(std::move(sp));
     }
     // Reading later specs can run JS (getters) that detaches an array read earlier.
@@ -173,10 +185,21 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
       std::unique_ptr<resnext::ConvPlan> plan;
       resnext::Status s = resnext::ConvPlan::Create(sp.p, weight, sp.b.data, sp.popts, &plan);
       if (!s.ok()) ThrowStatus(env, s);
+      // The direct alternative, only where it differs: a transformed plan outside the blocked layout.
+      std::unique_ptr<resnext::ConvPlan> alt;
+      if (sp.alternate && sp.kernel == nullptr && plan->impl().transformed) {
+        resnext::ConvPlanOptions direct = sp.popts;
+        direct.direct_only = true;
+        s = resnext::ConvPlan::Create(sp.p, weight, sp.b.data, direct, &alt);
+        if (!s.ok()) ThrowStatus(env, s);
+      }
       plans_.push_back(std::move(plan));
+      alternates_.push_back(std::move(alt));
       blocked_.push_back(sp.kernel);
     }
     for (const auto& p : plans_) reported_bytes_ += p->packed_bytes();
+    for (const auto& p : alternates_)
+      if (p) reported_bytes_ += p->packed_bytes();
     Napi::MemoryManagement::AdjustExternalMemory(env, reported_bytes_);
   }
 
@@ -190,6 +213,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
 
   void ReleasePlans(Napi::Env env) {
     plans_.clear();
+    alternates_.clear();
     blocked_.clear();
     if (reported_bytes_ != 0) napi_adjust_external_memory(env, -reported_bytes_, nullptr);
     reported_bytes_ = 0;
@@ -221,7 +245,17 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
         s.kind = blocked ? resnext::LayerStep::Kind::kBlockedConv : resnext::LayerStep::Kind::kConv;
         int64_t idx = GetInt(o.Get("conv"), (at + ".conv").c_str(), 0, static_cast<int64_t>(plans_.size()) - 1);
         auto shape = GetIntArray<4>(o.Get("inputShape"), (at + ".inputShape").c_str(), 1, kMax);
-        const resnext::ConvPlan& plan = *plans_[static_cast<size_t>(idx)];
+        bool use_alt = false;
+        Napi::Value altv = o.Get("alternate");
+        if (!altv.IsUndefined()) {
+          if (!altv.IsBoolean()) ThrowType(env, at + ".alternate: expected a boolean");
+          use_alt = altv.As<Napi::Boolean>().Value();
+        }
+        if (use_alt && (blocked || !alternates_[static_cast<size_t>(idx)]))
+          ThrowRange(env, at + ".alternate: conv " + std::to_string(idx) +
+                              " has no alternate plan (made without alternate, blocked, or not a transformed kernel)");
+        const resnext::ConvPlan& plan =
+            use_alt ? *alternates_[static_cast<size_t>(idx)] : *plans_[static_cast<size_t>(idx)];
         if (shape[1] != plan.params().C)
           ThrowRange(env, at + ".inputShape[1]: expected " + std::to_string(plan.params().C) + " channels");
         resnext::ConvParams p;
@@ -429,12 +463,23 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
       } else {
         o.Set("blocked", env.Null());
       }
+      if (const resnext::ConvPlan* alt = alternates_[i].get()) {
+        Napi::Object b = Napi::Object::New(env);
+        b.Set("impl", Napi::String::New(env, alt->impl().name));
+        b.Set("isa", Napi::String::New(env, resnext::IsaName(alt->impl().isa)));
+        b.Set("packedBytes", Napi::Number::New(env, static_cast<double>(alt->packed_bytes())));
+        o.Set("alternate", b);
+      } else {
+        o.Set("alternate", env.Null());
+      }
       a.Set(static_cast<uint32_t>(i), o);
     }
     return a;
   }
 
   std::vector<std::unique_ptr<resnext::ConvPlan>> plans_;
+  // One per plan: its direct alternative (conv spec `alternate`), or null.
+  std::vector<std::unique_ptr<resnext::ConvPlan>> alternates_;
   // One per plan: its blocked kernel, whose packing the plan holds, or null.
   std::vector<const resnext::BlockedConv*> blocked_;
   std::vector<std::unique_ptr<Program>> programs_;

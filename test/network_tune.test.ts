@@ -1,0 +1,256 @@
+// Kernel choice by measurement in the CPU network (forward option `tune`,
+// default on in mode 'network'): where the cost model picked Winograd for an
+// NCHW conv, the first forward of a shape times it against the direct kernel
+// inside the whole forward and keeps the faster per conv; winners are cached
+// for the process; planInfo() reports candidates, times and choices per
+// shape; tune: false keeps the cost model's choice and packs no alternates.
+// Choices forced through the process cache check that a program running the
+// alternates is bound right (the reference agrees, profile names them). The
+// native half: the Network's `alternate` conv spec and step field.
+
+import { beforeEach, describe, expect, it } from 'vitest';
+
+import { cpuBinding } from '../lib/binding';
+import type { ResNeXtModel } from '../lib/models/model';
+import { resnext } from '../lib/models/presets';
+import { clearTuneCache, recallWinner, rememberWinner, tuneCacheKeys } from '../lib/ops/conv2d_tune';
+import { randn } from '../lib/tensor';
+import { nativeHostBackends } from './helpers/backends';
+import { REL_TOL, relErr } from './helpers/compare';
+import { randomizeBatchNorm } from './helpers/models';
+
+const hasCpu = nativeHostBackends().includes('cpu');
+
+/** A ResNet-style model (cardinality 1: dense 3x3s, which the cost model runs as Winograd) with random BN statistics. */
+function denseModel(seed: number): ResNeXtModel {
+  const m = resnext({ depth: 50, cardinality: 1, width: 16, numClasses: 10, seed });
+  randomizeBatchNorm(m, seed + 1);
+  return m;
+}
+
+describe.runIf(hasCpu)('network kernel choice by measurement (cpu, tune)', () => {
+  beforeEach(() => clearTuneCache());
+
+  it('dense 3x3 model x=[1, 3, 64, 64]: each Winograd conv measured against direct, choice reported, reference agrees', async () => {
+    const m = denseModel(3);
+    const x = randn([1, 3, 64, 64], { seed: 4 });
+    const out = (await m.forward(x, { backend: 'cpu' })).dataSync();
+    const info = m.planInfo();
+    const tuned = info.filter((p) => p.tuning);
+    // The model exists to exercise tuning: its dense 3x3s must have had two candidates.
+    expect(tuned.length).toBeGreaterThan(0);
+    for (const p of tuned) {
+      const t = p.tuning!;
+      expect(t.candidates).toHaveLength(2);
+      expect(t.candidates[0]).toMatch(/^winograd/);
+      expect(t.candidates[1]).not.toMatch(/^winograd/);
+      expect(t.choices).toHaveLength(1);
+      const c = t.choices[0];
+      expect(c.source).toBe('measured');
+      expect(c.inputShape[0]).toBe(1);
+      expect(t.candidates).toContain(c.chosen);
+      expect(p.impl).toBe(c.chosen);
+      expect(Object.keys(c.timingsMs).sort()).toEqual([...t.candidates].sort());
+      for (const ms of Object.values(c.timingsMs)) expect(ms > 0 && Number.isFinite(ms)).toBe(true);
+      // The 3% margin: the alternate is chosen only when clearly faster.
+      const [first, second] = t.candidates;
+      expect(c.chosen).toBe(c.timingsMs[second] < 0.97 * c.timingsMs[first] ? second : first);
+    }
+    // Convs with one candidate (1x1s, the stem) report none; blocked-layout convs (layer1-2 under 'auto') run the
+    // blocked kernel FindBlockedConv picks, untimed.
+    expect(info.filter((p) => !p.tuning && p.layout === 'NCHW').every((p) => !/^winograd/.test(p.impl))).toBe(true);
+    const ref = (await m.forward(x, { backend: 'reference' })).dataSync();
+    expect(relErr(out, ref)).toBeLessThanOrEqual(REL_TOL);
+    // Later forwards of the shape run the chosen program without measuring again.
+    expect((await m.forward(x)).dataSync()).toEqual(out);
+    expect(m.planInfo().filter((p) => p.tuning)).toEqual(tuned);
+    m.dispose();
+  });
+
+  it('tune: false keeps the cost model (Winograd) and packs no alternates; the choice is the same on every run', async () => {
+    const a = denseModel(3);
+    const x = randn([1, 3, 40, 40], { seed: 4 });
+    const outA = (await a.forward(x, { tune: false })).dataSync();
+    const infoA = a.planInfo();
+    expect(infoA.some((p) => p.tuning)).toBe(false);
+    expect(infoA.some((p) => /^winograd/.test(p.impl))).toBe(true);
+    const b = denseModel(3);
+    expect((await b.forward(x, { tune: false })).dataSync()).toEqual(outA);
+    expect(b.planInfo()).toEqual(infoA);
+    // tune: false packs less than tune: true (no direct copies of the Winograd convs' weights): planInfo's
+    // packedBytes counts both packings of a conv with an alternate.
+    const c = denseModel(3);
+    c.prepare({ tune: true });
+    const infoC = c.planInfo();
+    infoA.forEach((p, i) => {
+      if (infoC[i].tuning) expect(infoC[i].packedBytes).toBeGreaterThan(p.packedBytes);
+      else expect(infoC[i].packedBytes).toBe(p.packedBytes);
+    });
+    expect(tuneCacheKeys()).toEqual([]);
+    for (const m of [a, b, c]) m.dispose();
+  });
+
+  it('winners are cached for the process: a second model of the same layers and shape does not measure', async () => {
+    const x = randn([1, 3, 48, 48], { seed: 5 });
+    const a = denseModel(7);
+    await a.forward(x);
+    const keys = tuneCacheKeys();
+    expect(keys.length).toBeGreaterThan(0);
+    const b = denseModel(8);
+    await b.forward(x);
+    const chosenA = a.planInfo().map((p) => p.tuning?.choices[0].chosen);
+    const tunedB = b.planInfo().filter((p) => p.tuning);
+    expect(tunedB.length).toBeGreaterThan(0);
+    for (const p of tunedB) expect(p.tuning!.choices[0].source).toBe('cached');
+    expect(b.planInfo().map((p) => p.tuning?.choices[0].chosen)).toEqual(chosenA);
+    expect(tuneCacheKeys()).toEqual(keys);
+    // Another input shape is measured afresh, and both shapes' choices are reported.
+    await b.forward(randn([2, 3, 40, 40], { seed: 6 }));
+    for (const p of b.planInfo().filter((q) => q.tuning)) {
+      expect(p.tuning!.choices.map((c) => [c.inputShape[0], c.source])).toEqual([
+        [1, 'cached'],
+        [2, 'measured'],
+      ]);
+      expect(p.impl).toBe(p.tuning!.choices[1].chosen);
+    }
+    a.dispose();
+    b.dispose();
+  });
+
+  it('choices forced through the cache: every conv on its direct alternate, then every conv on Winograd; reference agrees', async () => {
+    const x = randn([2, 3, 56, 52], { seed: 9 });
+    const probe = denseModel(11);
+    await probe.forward(x);
+    const ref = (await probe.forward(x, { backend: 'reference' })).dataSync();
+    const candidates = probe.planInfo().flatMap((p) => (p.tuning ? [p.tuning.candidates] : []));
+    // One key per distinct layer and input shape (repeated blocks share theirs).
+    const keys = tuneCacheKeys();
+    expect(keys.length).toBeGreaterThan(0);
+    expect(keys.length).toBeLessThanOrEqual(candidates.length);
+    for (const pick of [1, 0]) {
+      for (const k of keys) {
+        const w = recallWinner(k)!;
+        const names = Object.keys(w.timingsMs);
+        const cand = candidates.find((c) => names.includes(c[0]) && names.includes(c[1]))!;
+        rememberWinner(k, cand[pick], w.timingsMs);
+      }
+      const m = denseModel(11);
+      const out = (await m.forward(x)).dataSync();
+      expect(relErr(out, ref)).toBeLessThanOrEqual(REL_TOL);
+      const tuned = m.planInfo().filter((p) => p.tuning);
+      expect(tuned.map((p) => p.impl)).toEqual(tuned.map((p) => p.tuning!.candidates[pick]));
+      expect(tuned.every((p) => p.tuning!.choices[0].source === 'cached')).toBe(true);
+      // profile() runs the same program: its steps name the kernels planInfo reports.
+      const prof = await m.profile(x);
+      expect(prof.logits.dataSync()).toEqual(out);
+      const byName = new Map(m.planInfo().map((p) => [p.name, p.impl]));
+      for (const s of prof.steps.filter((q) => q.op === 'conv')) expect(s.impl).toBe(byName.get(s.name));
+      m.dispose();
+    }
+    probe.dispose();
+  });
+
+  it('a batch over 8 (x=[10, 3, 24, 24]) is timed on its first 8 images; batch 8 of the same size then finds the choices cached', async () => {
+    const m = denseModel(12);
+    const x = randn([10, 3, 24, 24], { seed: 13 });
+    const out = (await m.forward(x)).dataSync();
+    const tuned = m.planInfo().filter((p) => p.tuning);
+    expect(tuned.length).toBeGreaterThan(0);
+    for (const p of tuned) {
+      const c = p.tuning!.choices[0];
+      expect(c.inputShape[0]).toBe(10);
+      expect(c.measuredOn![0]).toBe(8);
+      expect(c.measuredOn!.slice(1)).toEqual(c.inputShape.slice(1));
+      expect(c.source).toBe('measured');
+    }
+    const ref = (await m.forward(x, { backend: 'reference' })).dataSync();
+    expect(relErr(out, ref)).toBeLessThanOrEqual(REL_TOL);
+    await m.forward(randn([8, 3, 24, 24], { seed: 14 }));
+    for (const p of m.planInfo().filter((q) => q.tuning)) {
+      const c = p.tuning!.choices[1];
+      expect(c.inputShape[0]).toBe(8);
+      expect(c.source).toBe('cached');
+      expect(c.measuredOn).toBeUndefined();
+      expect(c.chosen).toBe(p.tuning!.choices[0].chosen);
+    }
+    m.dispose();
+  });
+
+  it('checks tune: a non-boolean is a TypeError; tune: true with mode layer a RangeError; changing it re-prepares', async () => {
+    const m = denseModel(1);
+    const x = randn([1, 3, 32, 32], { seed: 2 });
+    // @ts-expect-error: a string
+    await expect(m.forward(x, { tune: 'yes' })).rejects.toThrow(TypeError);
+    // @ts-expect-error: a number
+    await expect(m.profile(x, { tune: 1 })).rejects.toThrow(/tune/);
+    // @ts-expect-error: null
+    expect(() => m.prepare({ tune: null })).toThrow(TypeError);
+    await expect(m.forward(x, { mode: 'layer', tune: true })).rejects.toThrow(RangeError);
+    await m.forward(x, { tune: false });
+    expect(m.planInfo().some((p) => p.tuning)).toBe(false);
+    await m.forward(x, { tune: true });
+    expect(m.planInfo().some((p) => p.tuning)).toBe(true);
+    // Undefined keeps the prepared engine's setting.
+    await m.forward(x);
+    expect(m.planInfo().some((p) => p.tuning)).toBe(true);
+    m.dispose();
+  });
+});
+
+describe.runIf(hasCpu)('native Network: alternate plans', () => {
+  const b = cpuBinding()!;
+
+  it('a Winograd conv packs its direct alternate; steps run either; both agree; bad uses are refused', () => {
+    const K = 32,
+      C = 32,
+      H = 14;
+    const w = randn([K, C, 3, 3], { seed: 1 }).dataSync();
+    const spec = {
+      weight: w,
+      shape: [K, C, 3, 3],
+      bias: null,
+      groups: 1,
+      stride: [1, 1] as [number, number],
+      padding: [1, 1, 1, 1] as [number, number, number, number],
+      activation: 'none' as const,
+    };
+    const one = {
+      ...spec,
+      weight: randn([K, C, 1, 1], { seed: 2 }).dataSync(),
+      shape: [K, C, 1, 1],
+      padding: [0, 0, 0, 0] as [number, number, number, number],
+    };
+    const net = new b.Network!([
+      { ...spec, alternate: true },
+      { ...one, alternate: true },
+      { ...spec, alternate: false },
+    ]);
+    const info = net.info();
+    expect(info[0].impl).toMatch(/^winograd/);
+    expect(info[0].alternate).toMatchObject({ impl: expect.not.stringMatching(/^winograd/) });
+    expect(info[0].alternate!.packedBytes).toBeGreaterThan(0);
+    // A 1x1 (not transformed) and a conv made without `alternate` have none.
+    expect(info[1].alternate).toBeNull();
+    expect(info[2].alternate).toBeNull();
+    const x = randn([1, C, H, H], { seed: 3 }).dataSync();
+    const outs = [new Float32Array(K * H * H), new Float32Array(K * H * H)];
+    const ids = [false, true].map((alternate, j) =>
+      net.addProgram(
+        [{ op: 'conv', conv: 0, input: null, inputShape: [1, C, H, H], output: outs[j], residual: null, alternate }],
+        x.length,
+      ),
+    );
+    net.run(ids[0], x);
+    net.run(ids[1], x);
+    expect(relErr(outs[1], outs[0])).toBeLessThanOrEqual(REL_TOL);
+    expect(outs[1].some((v) => v !== 0)).toBe(true);
+    const step = (conv: number, alternate: unknown) => [
+      { op: 'conv', conv, input: null, inputShape: [1, C, H, H], output: new Float32Array(K * H * H), residual: null, alternate },
+    ];
+    expect(() => net.addProgram(step(2, true) as never, x.length)).toThrow(/steps\[0\]\.alternate: conv 2 has no alternate plan/);
+    expect(() => net.addProgram(step(0, 'yes') as never, x.length)).toThrow(TypeError);
+    // @ts-expect-error: not a boolean
+    expect(() => new b.Network!([{ ...spec, alternate: 1 }])).toThrow(/convs\[0\]\.alternate: expected a boolean/);
+    net.dispose();
+  });
+});
