@@ -98,7 +98,7 @@ Status RunBlockedOnNchw(const ConvRunArgs& a, ThreadPool& pool, int cb, int64_t 
   return Status::Ok();
 }
 
-const BlockedConv* FindBlockedConv(const ConvParams& p, Isa cap) {
+const BlockedConv* FindBlockedConv(const ConvParams& p, Isa cap, bool direct_only) {
   static const BlockedConv* const kTable[] = {
       &kBlockedConv1x1Avx512,         &kBlockedConv1x1Avx2,         &kBlockedConv1x1Scalar,
       &kBlockedConvGrouped3x3Avx512,  &kBlockedConvGrouped3x3Avx2,  &kBlockedConvGrouped3x3Scalar,
@@ -107,7 +107,7 @@ const BlockedConv* FindBlockedConv(const ConvParams& p, Isa cap) {
   };
   if (cap > GetCpuFeatures().best) cap = GetCpuFeatures().best;
   for (const BlockedConv* k : kTable) {
-    if (k->isa <= cap && k->unsupported(p) == nullptr) return k;
+    if (k->isa <= cap && !(direct_only && k->transformed) && k->unsupported(p) == nullptr) return k;
   }
   return nullptr;
 }

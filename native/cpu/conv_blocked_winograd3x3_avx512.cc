@@ -24,14 +24,15 @@ constexpr int MB = 4;
 }  // namespace
 
 extern const BlockedConv kBlockedConvWinograd3x3Avx512 = {
-    "winograd3x3_nchw16c_avx512", Isa::kAvx512,  CB,          BlockedW3Unsupported,
-    BlockedW3PackedSize,          BlockedW3Pack, BlockedW3Run};
+    "winograd3x3_nchw16c_avx512", Isa::kAvx512,  CB,           BlockedW3Unsupported,
+    BlockedW3PackedSize,          BlockedW3Pack, BlockedW3Run, /*transformed=*/true};
 extern const ConvImpl kConvBlockedWinograd3x3Avx512 = {"winograd3x3_nchw16c_avx512",
                                                        0,
                                                        Isa::kAvx512,
                                                        BlockedW3Unsupported,
                                                        BlockedW3PackedSize,
                                                        BlockedW3Pack,
-                                                       BlockedW3RunNchw};
+                                                       BlockedW3RunNchw,
+                                                       /*transformed=*/true};
 }  // namespace resnext
 #pragma GCC pop_options

@@ -19,13 +19,14 @@ constexpr int MB = 2;
 }  // namespace
 
 extern const BlockedConv kBlockedConvWinograd3x3Scalar = {
-    "winograd3x3_nchw8c_scalar", Isa::kScalar,  CB,          BlockedW3Unsupported,
-    BlockedW3PackedSize,         BlockedW3Pack, BlockedW3Run};
+    "winograd3x3_nchw8c_scalar", Isa::kScalar,  CB,           BlockedW3Unsupported,
+    BlockedW3PackedSize,         BlockedW3Pack, BlockedW3Run, /*transformed=*/true};
 extern const ConvImpl kConvBlockedWinograd3x3Scalar = {"winograd3x3_nchw8c_scalar",
                                                        0,
                                                        Isa::kScalar,
                                                        BlockedW3Unsupported,
                                                        BlockedW3PackedSize,
                                                        BlockedW3Pack,
-                                                       BlockedW3RunNchw};
+                                                       BlockedW3RunNchw,
+                                                       /*transformed=*/true};
 }  // namespace resnext

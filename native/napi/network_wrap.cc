@@ -161,7 +161,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     std::map<int64_t, bool> group_ok;
     for (Spec& sp : specs) {
       if (sp.group < 0) continue;
-      sp.kernel = resnext::FindBlockedConv(sp.p, resnext::GetIsaCap());
+      sp.kernel = resnext::FindBlockedConv(sp.p, resnext::GetIsaCap(), sp.popts.direct_only);
       auto it = group_ok.emplace(sp.group, true).first;
       it->second = it->second && sp.kernel != nullptr;
     }

@@ -33,6 +33,8 @@ struct BlockedConv {
   // residual and output [N][ceil(K/cb)][P][Q][cb]. Output must not alias the
   // input; it may alias the residual.
   Status (*run)(const ConvRunArgs& args, ThreadPool& pool);
+  // Winograd (as ConvImpl::transformed): skipped under algorithm 'direct'.
+  bool transformed = false;
 };
 
 // Floats of an [N][ceil(C/cb)][HW][cb] tensor.
@@ -57,8 +59,8 @@ Status RunBlockedOnNchw(const ConvRunArgs& args, ThreadPool& pool, int cb, int64
 // cb or a multiple of it, as many outputs as inputs per group) and dense 3x3
 // convolutions (groups 1, pad 1, stride 1 or 2: Winograd F(2x2, 3x3) at stride
 // 1 with C*K < 2^18, else direct): the fastest variant whose ISA is <= cap, or
-// null when none runs p.
-const BlockedConv* FindBlockedConv(const ConvParams& p, Isa cap);
+// null when none runs p. direct_only skips the transformed (Winograd) ones.
+const BlockedConv* FindBlockedConv(const ConvParams& p, Isa cap, bool direct_only = false);
 
 extern const BlockedConv kBlockedConv1x1Avx512;
 extern const BlockedConv kBlockedConv1x1Avx2;
