@@ -26,13 +26,9 @@ constexpr int MB = 2;
 extern const BlockedConv kBlockedConvWinograd3x3Avx2 = {
     "winograd3x3_nchw8c_avx2", Isa::kAvx2,    CB,           BlockedW3Unsupported,
     BlockedW3PackedSize,       BlockedW3Pack, BlockedW3Run, /*transformed=*/true};
-extern const ConvImpl kConvBlockedWinograd3x3Avx2 = {"winograd3x3_nchw8c_avx2",
-                                                     0,
-                                                     Isa::kAvx2,
-                                                     BlockedW3Unsupported,
-                                                     BlockedW3PackedSize,
-                                                     BlockedW3Pack,
-                                                     BlockedW3RunNchw,
-                                                     /*transformed=*/true};
+extern const ConvImpl kConvBlockedWinograd3x3Avx2 = {
+    "winograd3x3_nchw8c_avx2", 0, Isa::kAvx2, BlockedW3Unsupported, BlockedW3PackedSize, BlockedW3Pack,
+    BlockedW3RunNchw,
+    /*transformed=*/true};
 }  // namespace resnext
 #pragma GCC pop_options
