@@ -327,7 +327,8 @@ function programLowering(
     convLayout: (i) => convLayouts[i],
     lower(plan): NetworkProgram {
       const views = bindArena(plan);
-      let alternate = new Set<number>();
+      // The tunable steps that run their conv's alternate (direct) plan in program `id`.
+      const alternate = new Set<number>();
       let id = add(plan, stepsOf(plan, views));
       const tunable = tunableSteps(plan);
       for (const i of tunable) latest[convOf(plan, i)] = packed[convOf(plan, i)].impl;
@@ -366,8 +367,6 @@ function programLowering(
           const next = add(plan, stepsOf(plan, views, alternate));
           network.dropProgram(id);
           id = next;
-        } else {
-          alternate = new Set();
         }
         tuned = true;
       };
