@@ -18,7 +18,8 @@
 // channels, which it runs too: ResNet's 64@56, 128@28 and 256@14 3x3s).
 import { describe, expect, it } from 'vitest';
 
-import { conv2dPlan, randn } from '../lib';
+import { conv2d, conv2dPlan, getNumThreads, randn, setNumThreads } from '../lib';
+import { relErr, REL_TOL } from './helpers/compare';
 import { best, type Case, describeVariants, hasAddon } from './helpers/kernel_cases';
 
 const c = (n: number, ch: number, h: number, w: number, k: number, groups: number, padding: Case['padding']): Case => ({
@@ -74,6 +75,47 @@ const cases: Case[] = [
 describe.skipIf(!hasAddon)('cpu grouped winograd kernel vs float64 reference', () =>
   describeVariants('winograd_grouped', cases, 401, ['avx512']),
 );
+
+// A run with fewer (group, chunk of blocks) tasks than two per thread splits
+// each task's output panels (16 channels) into ranges across the threads: a
+// dense conv on a 14x14 or 7x7 image at batch 1 is one task. Every output is
+// computed the same way whatever the split, so the result must be bit for bit
+// the same at 1, 2, 3 and 7 threads, and agree with the reference.
+describe.skipIf(!hasAddon || best !== 'avx512')('cpu grouped winograd kernel: output channels split across threads', () => {
+  const shapes: [string, number[], number[], number][] = [
+    // [name, x, w, groups]: one F(4x4) block, 16 panels (ResNet-50 layer3's 256@14 at batch 1)
+    ['x=[1,256,14,14] w=[256,256,3,3] (one F(4x4) block, 16 panels)', [1, 256, 14, 14], [256, 256, 3, 3], 1],
+    // one F(2x2) block, 3 panels, the last of 4 channels
+    ['x=[1,20,7,7] w=[36,20,3,3] (one F(2x2) block, 2.25 panels)', [1, 20, 7, 7], [36, 20, 3, 3], 1],
+    // two groups of one block: 2 tasks, split at 3 and 7 threads
+    ['x=[1,64,5,6] w=[80,32,3,3] g=2 (2 groups x 1 block, 2.5 panels each)', [1, 64, 5, 6], [80, 32, 3, 3], 2],
+  ];
+  for (const [name, xs, ws, groups] of shapes) {
+    it(`${name}: bias, residual, ReLU; threads 1, 2, 3, 7 bit-identical and <= 1e-4 of the reference`, () => {
+      const initial = getNumThreads();
+      const x = randn(xs, { seed: 11 });
+      const w = randn(ws, { seed: 12 });
+      const bias = randn([ws[0]], { seed: 13 });
+      const outShape = [xs[0], ws[0], xs[2], xs[3]];
+      const residual = randn(outShape, { seed: 14 });
+      const opts = { groups, padding: 1, bias, activation: 'relu' as const };
+      const ref = conv2d(x, w, { ...opts, residual, backend: 'reference' }).dataSync();
+      const plan = conv2dPlan(w, { ...opts, backend: 'cpu', impl: 'winograd_grouped_avx512' });
+      try {
+        const outs: Float32Array[] = [];
+        for (const t of [1, 2, 3, 7]) {
+          setNumThreads(t);
+          outs.push(plan.run(x, { residual }).dataSync());
+        }
+        expect(relErr(outs[0], ref)).toBeLessThanOrEqual(REL_TOL);
+        for (const o of outs.slice(1)) expect(Buffer.from(o.buffer).equals(Buffer.from(outs[0].buffer))).toBe(true);
+      } finally {
+        setNumThreads(initial);
+        plan.dispose();
+      }
+    });
+  }
+});
 
 describe.skipIf(!hasAddon)('cpu grouped winograd kernel dispatch', () => {
   const plan = (shape: [number, number, number, number], opts: Record<string, unknown>) =>

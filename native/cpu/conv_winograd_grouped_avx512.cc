@@ -33,9 +33,11 @@
 //   scratch:  V [Cg][nv][16 pos][16] | M [ceil16(Kg)][nv][16 pos][16]: the 16
 //             positions of a channel and block adjacent, so the transforms
 //             address them by constant offsets.
-// Task = (group, chunk of at most 3 blocks), chunks of one group consecutive
-// (neighbouring blocks share input lines): input transform into V, 16 GEMMs
-// M[pos] = U[pos] V[pos] (16 x 1 or 8 x nv register blocks), output transform.
+// Task = (group, chunk of at most 3 blocks, range of output panels), chunks
+// of one group consecutive (neighbouring blocks share input lines): input
+// transform into V, 16 GEMMs M[pos] = U[pos] V[pos] (16 x 1 or 8 x nv register
+// blocks) for the range's panels, output transform. The panels are split only
+// when there are fewer than two (group, chunk) tasks per thread (WgPanelSplit).
 #include <atomic>
 #include <cstdint>
 
@@ -203,14 +205,14 @@ void WgInput(const ConvParams& p, const float* input, int64_t grp, const Block* 
   }
 }
 
-// y = A^T m A (A^T = [1 1 1 0; 0 1 -1 -1]) for output channels [0, Kg) of the
+// y = A^T m A (A^T = [1 1 1 0; 0 1 -1 -1]) for output channels [k0, k1) of the
 // group and the task's blocks, with the epilogue. Both halves of the
 // transform are lane-wise (tiles stay in the lanes): Y[r][s] holds output
 // row 2ii + r, column 2jj + s of tile (ii, jj). Interleaving s (unpack within
 // 128-bit chunks) makes chunk ii of lo / hi columns 0-3 / 4-7 of row 2ii + r;
 // one two-source permute pairs them into two 8-column rows per vector.
-void WgOutput(const ConvParams& p, const ConvRunArgs& a, int64_t grp, const Block* blocks, int64_t nv,
-              const float* Mb) {
+void WgOutput(const ConvParams& p, const ConvRunArgs& a, int64_t grp, const Block* blocks, int64_t nv, const float* Mb,
+              int64_t k0, int64_t k1) {
   const int64_t Kg = p.Kg(), P = p.P(), Q = p.Q();
   const bool relu = p.activation == Activation::kRelu;
   const __m512i rows01 = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
@@ -222,7 +224,7 @@ void WgOutput(const ConvParams& p, const ConvRunArgs& a, int64_t grp, const Bloc
     int64_t roff[8];
     for (int q = 0; q < 8; ++q) roff[q] = bk.oh0 + q < P ? (bk.oh0 + q) * Q + bk.ow0 : -1;
     const __mmask16 upper = static_cast<__mmask16>(bk.out_cols << 8);
-    for (int64_t k = 0; k < Kg; ++k) {
+    for (int64_t k = k0; k < k1; ++k) {
       const int64_t ko = grp * Kg + k;
       const float* m = Mb + (k * nv + v) * 16 * VL;
       V t[2][4];  // [r][b], lanes (ii, jj)

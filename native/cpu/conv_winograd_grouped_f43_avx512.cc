@@ -158,16 +158,16 @@ void F43Input(const ConvParams& p, const float* input, int64_t grp, const Block*
   }
 }
 
-// y = A^T m A for output channels [0, Kg) of the group and the task's blocks,
+// y = A^T m A for output channels [k0, k1) of the group and the task's blocks,
 // with the epilogue.
-void F43Output(const ConvParams& p, const ConvRunArgs& a, int64_t grp, const Block* blocks, int64_t nv,
-               const float* Mb) {
+void F43Output(const ConvParams& p, const ConvRunArgs& a, int64_t grp, const Block* blocks, int64_t nv, const float* Mb,
+               int64_t k0, int64_t k1) {
   const int64_t Kg = p.Kg(), P = p.P(), Q = p.Q();
   const bool relu = p.activation == Activation::kRelu;
   for (int64_t v = 0; v < nv; ++v) {
     const Block& bk = blocks[v];
     int64_t nrows = P - bk.oh0 < 16 ? P - bk.oh0 : 16;
-    for (int64_t k = 0; k < Kg; ++k) {
+    for (int64_t k = k0; k < k1; ++k) {
       const int64_t ko = grp * Kg + k;
       const float* m = Mb + (k * nv + v) * kPos * VL;
       V t[4][6];  // [r][b]: vertical transform of column b
