@@ -16,7 +16,13 @@
 #include <limits>
 #include <string>
 
+#include "resnext/cpu_features.h"
+
 namespace resnext {
+
+// The 3x3 stride-2 pad-1 plane kernel (max_pool3x3s2_avx512.cc).
+int64_t MaxPool3x3s2ScratchFloats(int64_t W);
+void MaxPool3x3s2PlaneAvx512(const MaxPool2dParams& p, const float* x, float* y, float* scratch);
 
 namespace {
 
@@ -105,7 +111,10 @@ Status MaxPool2d(const MaxPool2dParams& p, const float* x, float* y, ThreadPool&
   // About 64 KiB of input per task keeps scheduling overhead negligible.
   const int64_t per_task = std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(1, in_plane));
   const int64_t tasks = (planes + per_task - 1) / per_task;
-  const int64_t scratch = ScratchFloats(p);
+  // The stem's pool (3x3, stride 2, pad 1) has an AVX-512 kernel; the ISA cap lowers it to the generic one.
+  const bool fast = p.kh == 3 && p.kw == 3 && p.sh == 2 && p.sw == 2 && p.ph == 1 && p.pw == 1 &&
+                    GetIsaCap() >= Isa::kAvx512 && GetCpuFeatures().best >= Isa::kAvx512;
+  const int64_t scratch = fast ? MaxPool3x3s2ScratchFloats(p.W) : ScratchFloats(p);
   std::atomic<bool> no_memory{false};
   pool.Run(tasks, [&](int64_t t, int thread) {
     float* col = pool.Scratch(thread, scratch);
@@ -114,7 +123,13 @@ Status MaxPool2d(const MaxPool2dParams& p, const float* x, float* y, ThreadPool&
       return;
     }
     const int64_t end = std::min(planes, (t + 1) * per_task);
-    for (int64_t i = t * per_task; i < end; ++i) PoolPlane(p, x + i * in_plane, y + i * out_plane, col);
+    for (int64_t i = t * per_task; i < end; ++i) {
+      if (fast) {
+        MaxPool3x3s2PlaneAvx512(p, x + i * in_plane, y + i * out_plane, col);
+      } else {
+        PoolPlane(p, x + i * in_plane, y + i * out_plane, col);
+      }
+    }
   });
   if (no_memory)
     return Status::OutOfMemory("maxPool2d: could not allocate " + std::to_string(scratch * 4) + " bytes of scratch");

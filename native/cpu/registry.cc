@@ -24,6 +24,9 @@ extern const ConvImpl kConvWinogradScalar;
 extern const ConvImpl kConvWinogradS2Avx512;
 extern const ConvImpl kConvWinogradS2Avx2;
 extern const ConvImpl kConvWinogradS2Scalar;
+extern const ConvImpl kConvStemAvx512;
+extern const ConvImpl kConvStemAvx2;
+extern const ConvImpl kConvStemScalar;
 extern const ConvImpl kConvGemmAvx512;
 extern const ConvImpl kConvGemmAvx2;
 extern const ConvImpl kConvGemmScalar;
@@ -59,12 +62,15 @@ const ConvImpl* const* ConvImpls(int* count) {
       &kConvGroupedAvx512,          // 60: groups > 1, Cg < 16
       &kConvGroupedAvx2,            // 50
       &kConvGroupedScalar,          // 40
+      &kConvStemAvx512,             // 38: groups 1, at most 4 input channels (the stem)
       &kConvWinogradAvx512,         // 37: dense 3x3 stride 1, K >= 16
       &kConvWinogradS2Avx512,       // 36: dense 3x3 stride 2, K >= 16
       &kConvGemmAvx512,             // 35: dense, and grouped with Cg >= 16
+      &kConvStemAvx2,               // 33
       &kConvWinogradAvx2,           // 32
       &kConvWinogradS2Avx2,         // 31
       &kConvGemmAvx2,               // 30
+      &kConvStemScalar,             // 28
       &kConvWinogradScalar,         // 27
       &kConvWinogradS2Scalar,       // 26
       &kConvGemmScalar,             // 25

@@ -45,6 +45,7 @@ export const KERNEL_SHAPES: KernelShape[] = [
   { family: 'grouped', isas: ALL, t: c(2, 12, 9, 10, 18, 5, 3, 1, 2) },
   { family: 'winograd', isas: ALL, t: c(1, 16, 20, 17, 24, 3, 1, 1, 1), transformed: true },
   { family: 'winograd_s2', isas: ALL, t: c(1, 32, 56, 56, 32, 3, 1, 2, 1), transformed: true },
+  { family: 'stem', isas: ALL, t: c(2, 3, 19, 23, 24, 7, 1, 2, 3) },
   { family: 'gemm', isas: ALL, t: c(2, 20, 9, 11, 33, 3, 1, 1, 1) },
   { family: 'direct', isas: ALL, t: c(2, 6, 9, 10, 7, 3, 1, 1, 1) },
 ];

@@ -1,0 +1,73 @@
+// Max pooling 3x3, stride 2, padding 1 (the stem's pool) over one NCHW plane,
+// AVX-512. Per output row: the up-to-3 input rows of the window are reduced
+// column-wise into a scratch row (16 columns per zmm), stored one to the
+// right of a -inf column so the left padding is a real element that never
+// wins; then 16 outputs at a time take the maximum of the scratch row's even,
+// odd and next-even columns, deinterleaved from two zmm with a two-source
+// permute (no strided loads, no phase copies). NaN propagates (torch
+// semantics): each maximum keeps its first operand where that is NaN.
+// Called by max_pool2d.cc when the ISA cap allows AVX-512.
+#include <cstdint>
+#include <limits>
+
+#include <immintrin.h>
+
+#include "resnext/max_pool2d.h"
+
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma,prefer-vector-width=512")
+namespace resnext {
+
+namespace {
+
+// max(a, b), NaN if either is: VMAXPS returns b when either is NaN, so lanes where a is NaN take a.
+inline __m512 MaxNan(__m512 a, __m512 b) {
+  return _mm512_mask_mov_ps(_mm512_max_ps(a, b), _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q), a);
+}
+
+inline __mmask16 Lanes(int64_t n) { return n >= 16 ? __mmask16(0xffff) : __mmask16((1u << n) - 1u); }
+
+}  // namespace
+
+// Floats of scratch MaxPool3x3s2PlaneAvx512 needs for a plane of width W.
+int64_t MaxPool3x3s2ScratchFloats(int64_t W) {
+  const int64_t Q = (W - 1) / 2 + 1;
+  return 32 * ((Q + 15) / 16) + 48;
+}
+
+void MaxPool3x3s2PlaneAvx512(const MaxPool2dParams& p, const float* x, float* y, float* scratch) {
+  const int64_t H = p.H, W = p.W, P = p.P(), Q = p.Q();
+  const __m512 ninf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+  // col[0] is the left padding; col[1 + w] the column maxima; -inf past the row.
+  float* col = scratch;
+  const int64_t col_len = MaxPool3x3s2ScratchFloats(W);
+  for (int64_t i = 0; i < col_len; i += 16) _mm512_storeu_ps(col + i, ninf);
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+  for (int64_t oh = 0; oh < P; ++oh) {
+    const int64_t h0 = 2 * oh - 1;
+    const int64_t hb = h0 < 0 ? 0 : h0, he = h0 + 3 < H ? h0 + 3 : H;
+    const float* r0 = x + hb * W;
+    const int64_t nrows = he - hb;  // 1 (H = 1), 2 or 3
+    for (int64_t w = 0; w < W; w += 16) {
+      const __mmask16 m = Lanes(W - w);
+      __m512 v = _mm512_maskz_loadu_ps(m, r0 + w);
+      if (nrows >= 2) v = MaxNan(v, _mm512_maskz_loadu_ps(m, r0 + W + w));
+      if (nrows == 3) v = MaxNan(v, _mm512_maskz_loadu_ps(m, r0 + 2 * W + w));
+      _mm512_mask_storeu_ps(col + 1 + w, m, v);
+    }
+    float* yr = y + oh * Q;
+    for (int64_t q = 0; q < Q; q += 16) {
+      // Output q reads col[2q], col[2q + 1], col[2q + 2].
+      const float* c = col + 2 * q;
+      const __m512 a = _mm512_loadu_ps(c), b = _mm512_loadu_ps(c + 16);
+      const __m512 a2 = _mm512_loadu_ps(c + 2), b2 = _mm512_loadu_ps(c + 18);
+      __m512 v = MaxNan(_mm512_permutex2var_ps(a, even, b), _mm512_permutex2var_ps(a, odd, b));
+      v = MaxNan(v, _mm512_permutex2var_ps(a2, even, b2));
+      _mm512_mask_storeu_ps(yr + q, Lanes(Q - q), v);
+    }
+  }
+}
+
+}  // namespace resnext
+#pragma GCC pop_options
