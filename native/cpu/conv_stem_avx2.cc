@@ -1,6 +1,6 @@
 // Direct convolution for at most 4 input channels (the network stem), output
-// pixels in the lanes and output channels in registers; AVX2: 8 columns per ymm, tiles of 4 channels x 3 vectors (12 accumulators of 16 ymm).
-// Algorithm and layouts: conv_stem.inc.
+// pixels in the lanes and output channels in registers; AVX2: 8 columns per ymm, tiles of 4 channels x 3 vectors (12
+// accumulators of 16 ymm). Algorithm and layouts: conv_stem.inc.
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
@@ -21,7 +21,6 @@ constexpr int kStemKB = 4, kStemT = 3;
 
 }  // namespace
 
-extern const ConvImpl kConvStemAvx2 = {"stem_avx2",    33,      Isa::kAvx2, StemUnsupported,
-                                      StemPackedSize, StemPack, StemRun};
+extern const ConvImpl kConvStemAvx2 = {"stem_avx2", 33, Isa::kAvx2, StemUnsupported, StemPackedSize, StemPack, StemRun};
 }  // namespace resnext
 #pragma GCC pop_options

@@ -1,6 +1,6 @@
 // Direct convolution for at most 4 input channels (the network stem), output
-// pixels in the lanes and output channels in registers; AVX-512: 16 columns per zmm, tiles of 8 channels x 3 vectors (24 accumulators).
-// Algorithm and layouts: conv_stem.inc.
+// pixels in the lanes and output channels in registers; AVX-512: 16 columns per zmm, tiles of 8 channels x 3 vectors
+// (24 accumulators). Algorithm and layouts: conv_stem.inc.
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
@@ -21,7 +21,7 @@ constexpr int kStemKB = 8, kStemT = 3;
 
 }  // namespace
 
-extern const ConvImpl kConvStemAvx512 = {"stem_avx512",    38,      Isa::kAvx512, StemUnsupported,
-                                      StemPackedSize, StemPack, StemRun};
+extern const ConvImpl kConvStemAvx512 = {"stem_avx512",  38,       Isa::kAvx512, StemUnsupported,
+                                         StemPackedSize, StemPack, StemRun};
 }  // namespace resnext
 #pragma GCC pop_options
