@@ -33,6 +33,8 @@ const cases: Case[] = [
   c(2, 3, 45, 61, 64, 7, 2, 3),
   // The real stem geometry on one image: 224x224 in, 112x112 out (7 vectors a row, 14 bands).
   c(1, 3, 224, 224, 64, 7, 2, 3),
+  // Rows of 75 outputs (5 vectors of 16: tiles of 3 and 2) and 10 output rows (a band of 8, then 2).
+  c(1, 3, 20, 150, 32, 7, 2, 3),
   // K = 13 (a partial channel tile), 5x5 stride 2 on 37x53 (19x27 out).
   c(3, 3, 37, 53, 13, 5, 2, 2),
   // One input channel, 3x3 stride 1 pad 1, rows of 7 (less than one vector), K = 20.
