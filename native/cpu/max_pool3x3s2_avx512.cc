@@ -51,6 +51,9 @@ void MaxPool3x3s2PlaneAvx512(const MaxPool2dParams& p, const float* x, float* y,
     const int64_t nrows = he - hb;  // 1 (H = 1), 2 or 3
     for (int64_t w = 0; w < W; w += 16) {
       const __mmask16 m = Lanes(W - w);
+      // The next output row's two new input rows (L3 -> L1 while this row pools; past the plane: the next plane).
+      _mm_prefetch(reinterpret_cast<const char*>(r0 + 3 * W + w), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(r0 + 4 * W + w), _MM_HINT_T0);
       __m512 v = _mm512_maskz_loadu_ps(m, r0 + w);
       if (nrows >= 2) v = MaxNan(v, _mm512_maskz_loadu_ps(m, r0 + W + w));
       if (nrows == 3) v = MaxNan(v, _mm512_maskz_loadu_ps(m, r0 + 2 * W + w));
