@@ -48,6 +48,9 @@ export const KERNEL_SHAPES: KernelShape[] = [
   { family: 'stem', isas: ALL, t: c(2, 3, 19, 23, 24, 7, 1, 2, 3) },
   { family: 'gemm', isas: ALL, t: c(2, 20, 9, 11, 33, 3, 1, 1, 1) },
   { family: 'direct', isas: ALL, t: c(2, 6, 9, 10, 7, 3, 1, 1, 1) },
+  // The blocked Winograd kernels, forced on NCHW tensors ({cb}: nchw16c with AVX-512, nchw8c otherwise).
+  { family: 'winograd3x3_{cb}', isas: ALL, t: c(2, 20, 11, 9, 24, 3, 1, 1, 1), transformed: true },
+  { family: 'winograd43_{cb}', isas: ALL, t: c(2, 20, 13, 10, 24, 3, 1, 1, 1), transformed: true },
 ];
 
 export type Poison = 'nan' | 'inf';
