@@ -144,6 +144,6 @@ inline void PermutePlanes(float* __restrict dst, const float* __restrict src, co
 }  // namespace
 
 extern const ConvImpl kConvGemmAvx512 = {"gemm_avx512",  35,       Isa::kAvx512, GemmUnsupported,
-                                         GemmPackedSize, GemmPack, GemmRun};
+                                         GemmPackedSize, GemmPack, GemmRun, false, nullptr, &GemmResidualInPlace};
 }  // namespace resnext
 #pragma GCC pop_options

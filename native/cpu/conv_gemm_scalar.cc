@@ -44,6 +44,6 @@ inline V VGatherN(const float* base, int64_t, int n) { return n > 0 ? *base : 0.
 }  // namespace
 
 extern const ConvImpl kConvGemmScalar = {"gemm_scalar",  25,       Isa::kScalar, GemmUnsupported,
-                                         GemmPackedSize, GemmPack, GemmRun};
+                                         GemmPackedSize, GemmPack, GemmRun, false, nullptr, &GemmResidualInPlace};
 }  // namespace resnext
 #pragma GCC pop_options
