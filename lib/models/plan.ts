@@ -373,7 +373,8 @@ export function checkPlan(plan: NetworkPlan): void {
       if (r === null || r === plan.input || plan.values[r].slot !== plan.values[s.y].slot)
         fail(`step ${i} (conv) is inPlace but does not write its residual's slot`);
       else if (plan.values[r].size !== plan.values[s.y].size) fail(`step ${i} (conv) is inPlace but its residual's size differs`);
-      else if (plan.steps.some((t, j) => j > i && stepInputs(t).includes(r))) fail(`step ${i} (conv) is inPlace but value ${r} is read later`);
+      else if (plan.steps.some((t, j) => j > i && stepInputs(t).includes(r)))
+        fail(`step ${i} (conv) is inPlace but value ${r} is read later`);
     }
     if (written.has(s.y)) fail(`value ${s.y} is written twice`);
     written.add(s.y);

@@ -24,11 +24,17 @@ constexpr int64_t KCB = 256 / CB;
 #include "conv_blocked1x1.inc"
 }  // namespace
 
-extern const BlockedConv kBlockedConv1x1Avx512 = {
-    "conv1x1_nchw16c_avx512", Isa::kAvx512,   CB,           Blocked1x1Unsupported,
-    Blocked1x1PackedSize,     Blocked1x1Pack, Blocked1x1Run, false, true};
+extern const BlockedConv kBlockedConv1x1Avx512 = {"conv1x1_nchw16c_avx512",
+                                                  Isa::kAvx512,
+                                                  CB,
+                                                  Blocked1x1Unsupported,
+                                                  Blocked1x1PackedSize,
+                                                  Blocked1x1Pack,
+                                                  Blocked1x1Run,
+                                                  false,
+                                                  true};
 extern const ConvImpl kConvBlocked1x1Avx512 = {
-    "conv1x1_nchw16c_avx512", 0, Isa::kAvx512, Blocked1x1Unsupported, Blocked1x1PackedSize, Blocked1x1Pack,
-    Blocked1x1RunNchw, false, nullptr, &Blocked1x1ResidualInPlace};
+    "conv1x1_nchw16c_avx512", 0,     Isa::kAvx512, Blocked1x1Unsupported,     Blocked1x1PackedSize, Blocked1x1Pack,
+    Blocked1x1RunNchw,        false, nullptr,      &Blocked1x1ResidualInPlace};
 }  // namespace resnext
 #pragma GCC pop_options

@@ -283,7 +283,8 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
         if (res.data != nullptr) {
           WantLength(env, res, out_size, at + ".residual");
           // The output may be the residual itself (same start and size) when the step's kernel says it may.
-          const bool in_place = blocked ? blocked_[static_cast<size_t>(idx)]->residual_in_place : plan.residual_in_place();
+          const bool in_place =
+              blocked ? blocked_[static_cast<size_t>(idx)]->residual_in_place : plan.residual_in_place();
           if (Overlaps(res, out) && !(in_place && SameView(res, out)))
             ThrowRange(env, at + ".residual: must not share memory with the output" +
                                 std::string(in_place ? " unless it is the output itself (same start and size)"
@@ -476,10 +477,10 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
       }
       // Whether a step may write the conv's output over its residual: every kernel a step may run it with allows it.
       const resnext::ConvPlan* alt_plan = alternates_[i].get();
-      o.Set("residualInPlace",
-            Napi::Boolean::New(env, blocked_[i] != nullptr ? blocked_[i]->residual_in_place
-                                                           : plans_[i]->residual_in_place() &&
-                                                                 (alt_plan == nullptr || alt_plan->residual_in_place())));
+      o.Set("residualInPlace", Napi::Boolean::New(env, blocked_[i] != nullptr ? blocked_[i]->residual_in_place
+                                                                              : plans_[i]->residual_in_place() &&
+                                                                                    (alt_plan == nullptr ||
+                                                                                     alt_plan->residual_in_place())));
       if (const resnext::ConvPlan* alt = alternates_[i].get()) {
         Napi::Object b = Napi::Object::New(env);
         b.Set("impl", Napi::String::New(env, alt->impl().name));
