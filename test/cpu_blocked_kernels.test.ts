@@ -69,6 +69,16 @@ const winograd3x3: Case[] = [
   c(1, 40, 29, 13, 24, 3, 1, 1), // 15 rows of tiles with a last half row, 7 tiles per row with a half tile
 ];
 
+// F(4x4): tiles of 4x4 outputs from 6x6 input patches; partial tiles at every edge.
+const winograd43: Case[] = [
+  c(2, 20, 9, 7, 36, 3, 1, 1), // C = 20 -> K = 36, odd 9x7: 3 x 2 tiles, the last row of tiles one output high, batch 2
+  c(1, 64, 16, 30, 80, 3, 1, 1), // 5 output blocks (AVX-512: a last group of one), 8 tiles per row: a full micro-tile + 1
+  c(1, 48, 14, 14, 32, 3, 1, 1), // ResNet's 56 and 28 scaled: 4 x 4 tiles, the last ones half outside
+  c(1, 3, 1, 1, 5, 3, 1, 1), // 1x1 image: one tile, 15 of its 16 outputs outside
+  c(2, 17, 5, 6, 9, 3, 1, 1), // 5x6 image, odd C: 2 x 2 tiles, one output row and two columns in the last ones
+  c(1, 40, 29, 13, 24, 3, 1, 1), // 8 rows of tiles with a last one of one row, 4 tiles per row with one of one column
+];
+
 const variants: [string, Isa][] = [
   ['conv1x1_nchw16c_avx512', 'avx512'],
   ['conv1x1_nchw8c_avx2', 'avx2'],
@@ -82,9 +92,20 @@ const variants: [string, Isa][] = [
   ['winograd3x3_nchw16c_avx512', 'avx512'],
   ['winograd3x3_nchw8c_avx2', 'avx2'],
   ['winograd3x3_nchw8c_scalar', 'scalar'],
+  ['winograd43_nchw16c_avx512', 'avx512'],
+  ['winograd43_nchw8c_avx2', 'avx2'],
+  ['winograd43_nchw8c_scalar', 'scalar'],
 ];
 const casesOf = (impl: string): Case[] =>
-  impl.startsWith('conv1x1') ? oneByOne : impl.startsWith('conv3x3') ? dense3x3 : impl.startsWith('winograd3x3') ? winograd3x3 : grouped3x3;
+  impl.startsWith('conv1x1')
+    ? oneByOne
+    : impl.startsWith('conv3x3')
+      ? dense3x3
+      : impl.startsWith('winograd3x3')
+        ? winograd3x3
+        : impl.startsWith('winograd43')
+          ? winograd43
+          : grouped3x3;
 
 describe.skipIf(!hasAddon)('cpu blocked-layout kernels vs float64 reference', () => {
   variants.forEach(([impl, isa], v) => {
@@ -104,7 +125,7 @@ describe.skipIf(!hasAddon)('cpu blocked-layout kernels: ReLU and dispatch', () =
   for (const [impl, isa] of variants) {
     it.skipIf(ISA_RANK[isa] > ISA_RANK[best])(`${impl}: ReLU passes a NaN input through (x < 0 ? 0 : x, not max(x, 0))`, () => {
       const is1x1 = impl.startsWith('conv1x1');
-      const dense = is1x1 || impl.startsWith('conv3x3') || impl.startsWith('winograd3x3');
+      const dense = is1x1 || impl.startsWith('conv3x3') || impl.startsWith('winograd');
       const [C, G, k] = is1x1 ? [20, 1, 1] : dense ? [20, 1, 3] : [20, 5, 3];
       const x = randn([1, C, 5, 5], { seed: 7 });
       x.dataSync()[2 * 5 + 2] = NaN; // channel 0, pixel (2, 2)
@@ -117,12 +138,15 @@ describe.skipIf(!hasAddon)('cpu blocked-layout kernels: ReLU and dispatch', () =
         for (let ch = 0; ch < reading; ch++) expect(y[ch * 25 + 12]).toBeNaN();
         // Channels of other groups do not read it.
         if (!dense) expect(Number.isNaN(y[(C - 1) * 25 + 12])).toBe(false);
-        // Nor does a 3x3's pixel (0, 0), two rows and columns away.
+        // Nor does a 3x3's pixel (0, 0), two rows and columns away; with F(4x4) Winograd it shares the NaN's tile
+        // (outputs 0-3 x 0-3, whose transforms mix the whole 6x6 patch: docs/safety.md), so check pixel (4, 4),
+        // in the next tile, instead.
+        const far = impl.startsWith('winograd43') ? 4 * 5 + 4 : 0;
         if (k === 3)
           expect(
             y
               .subarray(0, C * 25)
-              .filter((_, i) => i % 25 === 0)
+              .filter((_, i) => i % 25 === far)
               .some(Number.isNaN),
           ).toBe(false);
       } finally {
@@ -175,5 +199,11 @@ describe.skipIf(!hasAddon)('cpu blocked-layout kernels: ReLU and dispatch', () =
     expect(() =>
       conv2dPlan(randn([512, 512, 3, 3], { seed: 1 }), { padding: 1, backend: 'cpu', impl: 'winograd3x3_nchw8c_scalar' }),
     ).toThrow(/C\*K >= 2\^18/);
+    expect(() =>
+      conv2dPlan(randn([256, 256, 3, 3], { seed: 1 }), { padding: 1, backend: 'cpu', impl: 'winograd43_nchw8c_scalar' }),
+    ).toThrow(/winograd43_nchw8c_scalar: C\*K >= 2\^16/);
+    expect(() =>
+      conv2dPlan(randn([16, 16, 3, 3], { seed: 1 }), { padding: 1, stride: 2, backend: 'cpu', impl: 'winograd43_nchw8c_scalar' }),
+    ).toThrow(/winograd43_nchw8c_scalar: needs stride 1/);
   });
 });

@@ -67,14 +67,15 @@ describe.runIf(hasCpu)('blocked CPU lowering: whole networks vs the float64 refe
                 expect(blocked).toEqual([]);
               } else {
                 // auto: layer1 and layer2 (3 + 4 blocks, 3 convs each, 2 shortcuts); blocked: every conv but the stem.
-                // ResNet-50's dense 3x3s run the blocked Winograd kernel (stride 1) or the direct one (stride 2 in
-                // layer2.0 and layer3.0).
+                // ResNet-50's dense 3x3s run the blocked Winograd kernels (stride 1: F(4x4) at 64 and 128 channels,
+                // layer1-2; F(2x2) at 256, layer3) or the direct one (stride 2 in layer2.0 and layer3.0, and 512
+                // channels).
                 expect(blocked.length).toBe(layout === 'auto' ? 23 : 52);
                 for (const p of blocked) {
                   expect(p.layout).toBe(`NCHW${cbOf(isa)}c`);
                   expect(p.impl).toMatch(new RegExp(`_nchw${cbOf(isa)}c_${isa}$`));
                 }
-                const conv2 = (stride: number): string => (c.name !== 'resnet50' ? 'grouped3x3' : stride === 1 ? 'winograd3x3' : 'conv3x3');
+                const conv2 = (stride: number): string => (c.name !== 'resnet50' ? 'grouped3x3' : stride === 1 ? 'winograd43' : 'conv3x3');
                 for (const [name, stride] of [
                   ['layer1.0.conv2', 1],
                   ['layer2.0.conv2', 2],
@@ -83,6 +84,8 @@ describe.runIf(hasCpu)('blocked CPU lowering: whole networks vs the float64 refe
                   expect(info.find((p) => p.name === name)!.impl).toBe(`${conv2(stride)}_nchw${cbOf(isa)}c_${isa}`);
                 expect(info.find((p) => p.name === 'conv1')!.layout).toBe('NCHW');
                 expect(info.find((p) => p.name === 'layer3.0.conv1')!.layout).toBe(layout === 'auto' ? 'NCHW' : `NCHW${cbOf(isa)}c`);
+                if (c.name === 'resnet50' && layout === 'blocked')
+                  expect(info.find((p) => p.name === 'layer3.1.conv2')!.impl).toBe(`winograd3x3_nchw${cbOf(isa)}c_${isa}`);
               }
               const e = relErr(out[layout], r);
               console.log(

@@ -11,7 +11,8 @@ import { best, caseName, hasAddon, ISA_RANK } from './helpers/kernel_cases';
 describe.skipIf(!hasAddon)('non-finite inputs through every CPU kernel (bias + ReLU epilogue) vs the reference', () => {
   for (const k of KERNEL_SHAPES) {
     for (const isa of k.isas) {
-      const impl = k.family === 'winograd_grouped' ? 'winograd_grouped_avx512' : `${k.family}_${isa}`;
+      const family = k.family.replace('{cb}', isa === 'avx512' ? 'nchw16c' : 'nchw8c');
+      const impl = family === 'winograd_grouped' ? 'winograd_grouped_avx512' : `${family}_${isa}`;
       for (const what of ['nan', 'inf'] as const) {
         it.skipIf(ISA_RANK[isa] > ISA_RANK[best])(`${impl} ${caseName(k.t)} ${what === 'nan' ? 'NaN' : '+-Inf'} inputs`, () =>
           checkNonFinite(k, impl, isa, what, 100),

@@ -102,6 +102,7 @@ const BlockedConv* FindBlockedConv(const ConvParams& p, Isa cap, bool direct_onl
   static const BlockedConv* const kTable[] = {
       &kBlockedConv1x1Avx512,         &kBlockedConv1x1Avx2,         &kBlockedConv1x1Scalar,
       &kBlockedConvGrouped3x3Avx512,  &kBlockedConvGrouped3x3Avx2,  &kBlockedConvGrouped3x3Scalar,
+      &kBlockedConvWinograd43Avx512,  &kBlockedConvWinograd43Avx2,  &kBlockedConvWinograd43Scalar,
       &kBlockedConvWinograd3x3Avx512, &kBlockedConvWinograd3x3Avx2, &kBlockedConvWinograd3x3Scalar,
       &kBlockedConvDense3x3Avx512,    &kBlockedConvDense3x3Avx2,    &kBlockedConvDense3x3Scalar,
   };

@@ -1,4 +1,4 @@
-// Winograd F(2x2, 3x3) convolution on NCHW8c, AVX2 + FMA: 8 channels per
+// Winograd F(2x2, 3x3) and F(4x4, 3x3) convolution on NCHW8c, AVX2 + FMA: 8 channels per
 // block (one ymm), products of 6 tiles x 2 output blocks per micro-tile (12
 // ymm accumulators, 2 weight vectors, 1 broadcast). Algorithm and layouts:
 // conv_blocked_winograd3x3.inc.
@@ -23,12 +23,32 @@ constexpr int MB = 2;
 #include "conv_blocked_winograd3x3.inc"
 }  // namespace
 
-extern const BlockedConv kBlockedConvWinograd3x3Avx2 = {
-    "winograd3x3_nchw8c_avx2", Isa::kAvx2,    CB,           BlockedW3Unsupported,
-    BlockedW3PackedSize,       BlockedW3Pack, BlockedW3Run, /*transformed=*/true};
-extern const ConvImpl kConvBlockedWinograd3x3Avx2 = {
-    "winograd3x3_nchw8c_avx2", 0, Isa::kAvx2, BlockedW3Unsupported, BlockedW3PackedSize, BlockedW3Pack,
-    BlockedW3RunNchw,
-    /*transformed=*/true};
+extern const BlockedConv kBlockedConvWinograd3x3Avx2 = {"winograd3x3_nchw8c_avx2",
+                                                        Isa::kAvx2,
+                                                        CB,
+                                                        BlockedWUnsupported<2>,
+                                                        BlockedWPackedSize<2>,
+                                                        BlockedWPack<2>,
+                                                        BlockedWRun<2>,
+                                                        /*transformed=*/true};
+extern const BlockedConv kBlockedConvWinograd43Avx2 = {
+    "winograd43_nchw8c_avx2", Isa::kAvx2,          CB, BlockedWUnsupported<4>, BlockedWPackedSize<4>, BlockedWPack<4>,
+    BlockedWRun<4>,           /*transformed=*/true};
+extern const ConvImpl kConvBlockedWinograd3x3Avx2 = {"winograd3x3_nchw8c_avx2",
+                                                     0,
+                                                     Isa::kAvx2,
+                                                     BlockedWUnsupported<2>,
+                                                     BlockedWPackedSize<2>,
+                                                     BlockedWPack<2>,
+                                                     BlockedWRunNchw<2>,
+                                                     /*transformed=*/true};
+extern const ConvImpl kConvBlockedWinograd43Avx2 = {"winograd43_nchw8c_avx2",
+                                                    0,
+                                                    Isa::kAvx2,
+                                                    BlockedWUnsupported<4>,
+                                                    BlockedWPackedSize<4>,
+                                                    BlockedWPack<4>,
+                                                    BlockedWRunNchw<4>,
+                                                    /*transformed=*/true};
 }  // namespace resnext
 #pragma GCC pop_options

@@ -42,6 +42,9 @@ extern const ConvImpl kConvBlockedDense3x3Scalar;
 extern const ConvImpl kConvBlockedWinograd3x3Avx512;
 extern const ConvImpl kConvBlockedWinograd3x3Avx2;
 extern const ConvImpl kConvBlockedWinograd3x3Scalar;
+extern const ConvImpl kConvBlockedWinograd43Avx512;
+extern const ConvImpl kConvBlockedWinograd43Avx2;
+extern const ConvImpl kConvBlockedWinograd43Scalar;
 
 const ConvImpl* const* ConvImpls(int* count) {
   static const ConvImpl* const kTable[] = {
@@ -86,6 +89,9 @@ const ConvImpl* const* ConvImpls(int* count) {
       &kConvBlockedWinograd3x3Avx512,
       &kConvBlockedWinograd3x3Avx2,
       &kConvBlockedWinograd3x3Scalar,
+      &kConvBlockedWinograd43Avx512,
+      &kConvBlockedWinograd43Avx2,
+      &kConvBlockedWinograd43Scalar,
   };
   *count = static_cast<int>(sizeof(kTable) / sizeof(kTable[0]));
   return kTable;

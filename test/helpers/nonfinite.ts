@@ -47,6 +47,9 @@ export const KERNEL_SHAPES: KernelShape[] = [
   { family: 'winograd_s2', isas: ALL, t: c(1, 32, 56, 56, 32, 3, 1, 2, 1), transformed: true },
   { family: 'gemm', isas: ALL, t: c(2, 20, 9, 11, 33, 3, 1, 1, 1) },
   { family: 'direct', isas: ALL, t: c(2, 6, 9, 10, 7, 3, 1, 1, 1) },
+  // The blocked Winograd kernels, forced on NCHW tensors ({cb}: nchw16c with AVX-512, nchw8c otherwise).
+  { family: 'winograd3x3_{cb}', isas: ALL, t: c(2, 20, 11, 9, 24, 3, 1, 1, 1), transformed: true },
+  { family: 'winograd43_{cb}', isas: ALL, t: c(2, 20, 13, 10, 24, 3, 1, 1, 1), transformed: true },
 ];
 
 export type Poison = 'nan' | 'inf';

@@ -60,8 +60,9 @@ Status RunBlockedOnNchw(const ConvRunArgs& args, ThreadPool& pool, int cb, int64
 // The blocked kernels for 1x1 convolutions (any stride, no padding, groups 1),
 // grouped 3x3 convolutions (pad 1, stride 1 or 2, channels per group dividing
 // cb or a multiple of it, as many outputs as inputs per group) and dense 3x3
-// convolutions (groups 1, pad 1, stride 1 or 2: Winograd F(2x2, 3x3) at stride
-// 1 with C*K < 2^18, else direct): the fastest variant whose ISA is <= cap, or
+// convolutions (groups 1, pad 1, stride 1 or 2: Winograd at stride 1,
+// F(4x4, 3x3) with C*K < 2^16, F(2x2, 3x3) with C*K < 2^18, else direct):
+// the fastest variant whose ISA is <= cap, or
 // null when none runs p. direct_only skips the transformed (Winograd) ones.
 const BlockedConv* FindBlockedConv(const ConvParams& p, Isa cap, bool direct_only = false);
 
@@ -77,5 +78,8 @@ extern const BlockedConv kBlockedConvDense3x3Scalar;
 extern const BlockedConv kBlockedConvWinograd3x3Avx512;
 extern const BlockedConv kBlockedConvWinograd3x3Avx2;
 extern const BlockedConv kBlockedConvWinograd3x3Scalar;
+extern const BlockedConv kBlockedConvWinograd43Avx512;
+extern const BlockedConv kBlockedConvWinograd43Avx2;
+extern const BlockedConv kBlockedConvWinograd43Scalar;
 
 }  // namespace resnext
