@@ -294,7 +294,7 @@ describe.runIf(hasCpu)('in-place residuals: a conv3 writes over its residual whe
   });
 
   it.each(['auto', 'blocked'] as const)(
-    'layout %s: the lowering gives each allowed conv3 one buffer as residual and output (resnext50_32x4d x=[1, 3, 57, 61])',
+    'layout %s: the lowering gives each blocked conv3 one buffer as residual and output (resnext50_32x4d x=[1, 3, 57, 61])',
     async (layout) => {
       const Original = b!.Network!;
       const inPlace: number[] = [];
@@ -311,8 +311,9 @@ describe.runIf(hasCpu)('in-place residuals: a conv3 writes over its residual whe
       try {
         const m = model(resnext50_32x4d, 5);
         await m.forward(randn([1, 3, 57, 61], { seed: 6 }), { backend: 'cpu', layout, tune: false });
-        // Every conv3 but, with 'auto', layer4's three (NCHW gemm with 1024 input channels: two kd blocks).
-        expect(inPlace).toEqual([layout === 'auto' ? 13 : 16]);
+        // The blocked conv3s: layer1-2's (3 + 4) with 'auto', all 16 with 'blocked' (NCHW gemm allows it, with one
+        // kd block, but the lowering keeps NCHW convs out of place: it measured no faster there).
+        expect(inPlace).toEqual([layout === 'auto' ? 7 : 16]);
         m.dispose();
       } finally {
         b!.Network = Original;

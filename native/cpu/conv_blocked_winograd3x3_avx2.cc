@@ -23,32 +23,20 @@ constexpr int MB = 2;
 #include "conv_blocked_winograd3x3.inc"
 }  // namespace
 
-extern const BlockedConv kBlockedConvWinograd3x3Avx2 = {"winograd3x3_nchw8c_avx2",
-                                                        Isa::kAvx2,
-                                                        CB,
-                                                        BlockedWUnsupported<2>,
-                                                        BlockedWPackedSize<2>,
-                                                        BlockedWPack<2>,
-                                                        BlockedWRun<2>,
-                                                        /*transformed=*/true};
+extern const BlockedConv kBlockedConvWinograd3x3Avx2 = {
+    "winograd3x3_nchw8c_avx2", Isa::kAvx2,     CB, BlockedWUnsupported<2>, BlockedWPackedSize<2>,
+    BlockedWPack<2>,           BlockedWRun<2>,
+    /*transformed=*/true};
 extern const BlockedConv kBlockedConvWinograd43Avx2 = {
     "winograd43_nchw8c_avx2", Isa::kAvx2,          CB, BlockedWUnsupported<4>, BlockedWPackedSize<4>, BlockedWPack<4>,
     BlockedWRun<4>,           /*transformed=*/true};
-extern const ConvImpl kConvBlockedWinograd3x3Avx2 = {"winograd3x3_nchw8c_avx2",
-                                                     0,
-                                                     Isa::kAvx2,
-                                                     BlockedWUnsupported<2>,
-                                                     BlockedWPackedSize<2>,
-                                                     BlockedWPack<2>,
-                                                     BlockedWRunNchw<2>,
-                                                     /*transformed=*/true};
-extern const ConvImpl kConvBlockedWinograd43Avx2 = {"winograd43_nchw8c_avx2",
-                                                    0,
-                                                    Isa::kAvx2,
-                                                    BlockedWUnsupported<4>,
-                                                    BlockedWPackedSize<4>,
-                                                    BlockedWPack<4>,
-                                                    BlockedWRunNchw<4>,
-                                                    /*transformed=*/true};
+extern const ConvImpl kConvBlockedWinograd3x3Avx2 = {
+    "winograd3x3_nchw8c_avx2", 0, Isa::kAvx2, BlockedWUnsupported<2>, BlockedWPackedSize<2>, BlockedWPack<2>,
+    BlockedWRunNchw<2>,
+    /*transformed=*/true};
+extern const ConvImpl kConvBlockedWinograd43Avx2 = {
+    "winograd43_nchw8c_avx2", 0, Isa::kAvx2, BlockedWUnsupported<4>, BlockedWPackedSize<4>, BlockedWPack<4>,
+    BlockedWRunNchw<4>,
+    /*transformed=*/true};
 }  // namespace resnext
 #pragma GCC pop_options

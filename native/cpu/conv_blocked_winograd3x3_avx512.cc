@@ -39,21 +39,13 @@ extern const BlockedConv kBlockedConvWinograd43Avx512 = {"winograd43_nchw16c_avx
                                                          BlockedWPack<4>,
                                                          BlockedWRun<4>,
                                                          /*transformed=*/true};
-extern const ConvImpl kConvBlockedWinograd3x3Avx512 = {"winograd3x3_nchw16c_avx512",
-                                                       0,
-                                                       Isa::kAvx512,
-                                                       BlockedWUnsupported<2>,
-                                                       BlockedWPackedSize<2>,
-                                                       BlockedWPack<2>,
-                                                       BlockedWRunNchw<2>,
-                                                       /*transformed=*/true};
-extern const ConvImpl kConvBlockedWinograd43Avx512 = {"winograd43_nchw16c_avx512",
-                                                      0,
-                                                      Isa::kAvx512,
-                                                      BlockedWUnsupported<4>,
-                                                      BlockedWPackedSize<4>,
-                                                      BlockedWPack<4>,
-                                                      BlockedWRunNchw<4>,
-                                                      /*transformed=*/true};
+extern const ConvImpl kConvBlockedWinograd3x3Avx512 = {
+    "winograd3x3_nchw16c_avx512", 0, Isa::kAvx512, BlockedWUnsupported<2>, BlockedWPackedSize<2>, BlockedWPack<2>,
+    BlockedWRunNchw<2>,
+    /*transformed=*/true};
+extern const ConvImpl kConvBlockedWinograd43Avx512 = {
+    "winograd43_nchw16c_avx512", 0, Isa::kAvx512, BlockedWUnsupported<4>, BlockedWPackedSize<4>, BlockedWPack<4>,
+    BlockedWRunNchw<4>,
+    /*transformed=*/true};
 }  // namespace resnext
 #pragma GCC pop_options

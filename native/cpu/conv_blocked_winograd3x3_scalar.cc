@@ -34,20 +34,12 @@ extern const BlockedConv kBlockedConvWinograd43Scalar = {"winograd43_nchw8c_scal
                                                          BlockedWPack<4>,
                                                          BlockedWRun<4>,
                                                          /*transformed=*/true};
-extern const ConvImpl kConvBlockedWinograd3x3Scalar = {"winograd3x3_nchw8c_scalar",
-                                                       0,
-                                                       Isa::kScalar,
-                                                       BlockedWUnsupported<2>,
-                                                       BlockedWPackedSize<2>,
-                                                       BlockedWPack<2>,
-                                                       BlockedWRunNchw<2>,
-                                                       /*transformed=*/true};
-extern const ConvImpl kConvBlockedWinograd43Scalar = {"winograd43_nchw8c_scalar",
-                                                      0,
-                                                      Isa::kScalar,
-                                                      BlockedWUnsupported<4>,
-                                                      BlockedWPackedSize<4>,
-                                                      BlockedWPack<4>,
-                                                      BlockedWRunNchw<4>,
-                                                      /*transformed=*/true};
+extern const ConvImpl kConvBlockedWinograd3x3Scalar = {
+    "winograd3x3_nchw8c_scalar", 0, Isa::kScalar, BlockedWUnsupported<2>, BlockedWPackedSize<2>, BlockedWPack<2>,
+    BlockedWRunNchw<2>,
+    /*transformed=*/true};
+extern const ConvImpl kConvBlockedWinograd43Scalar = {
+    "winograd43_nchw8c_scalar", 0, Isa::kScalar, BlockedWUnsupported<4>, BlockedWPackedSize<4>, BlockedWPack<4>,
+    BlockedWRunNchw<4>,
+    /*transformed=*/true};
 }  // namespace resnext
