@@ -331,7 +331,7 @@ function programLowering(
     // A +residual conv whose kernels read each residual element before writing over it takes its residual's slot
     // (plan.ts): two arrays streamed instead of three. Only the blocked convs: there it measured 1.03-1.12x on the
     // +residual 1x1s at batches 1 and 8, while NCHW gemm, which also allows it, measured 0.96-0.97x at 14x14
-    // batch 1 and level elsewhere (docs/network-profile.md section 11).
+    // batch 1 and level elsewhere (docs/network-profile.md section 12).
     residualInPlace: (i) => packed[i].blocked !== null && packed[i].residualInPlace,
     lower(plan): NetworkProgram {
       const views = bindArena(plan);
