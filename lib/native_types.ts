@@ -149,5 +149,7 @@ export interface NativeNetwork {
     blocked: { impl: string; cb: number } | null;
     /** The direct plan also packed (conv spec `alternate`), or null. */
     alternate: { impl: string; isa: string; packedBytes: number } | null;
+    /** Whether a step of this conv may write its output over its residual (the same view): its kernels allow it. */
+    residualInPlace: boolean;
   }[];
 }

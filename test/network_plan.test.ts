@@ -274,6 +274,66 @@ describe('checkPlan refuses broken plans', () => {
   });
 });
 
+describe('in-place residuals (LayoutRule.residualInPlace)', () => {
+  const conv3s = (plan: NetworkPlan) => plan.steps.filter((s) => s.op === 'conv' && s.residual !== null);
+  // The CPU auto rule's layouts (layer1-2 blocked), with every conv allowed to write over its residual.
+  const blocked = new Set(net50.convs.flatMap((c, i) => (/^layer[12]\./.test(c.def.name) ? [i] : [])));
+  const rule: LayoutRule = { layout: 'NCHW', convLayout: (i) => (blocked.has(i) ? 'NCHW16c' : 'NCHW'), residualInPlace: () => true };
+
+  it("every conv3 (its residual's last reader) writes into its residual's slot; checkPlan accepts it; the arena is no larger", () => {
+    const plan = compilePlan(net50, [2, 3, 64, 64], rule);
+    const plain = compilePlan(net50, [2, 3, 64, 64], { ...rule, residualInPlace: undefined });
+    expect(conv3s(plan).length).toBe(16);
+    for (const s of conv3s(plan)) {
+      if (s.op !== 'conv' || s.residual === null) throw new Error('unreachable');
+      expect(s.inPlace).toBe(true);
+      expect(plan.values[s.y].slot).toBe(plan.values[s.residual].slot);
+      expect(plan.values[s.x].slot).not.toBe(plan.values[s.y].slot);
+    }
+    expect(conv3s(plain).some((s) => s.op === 'conv' && s.inPlace)).toBe(false);
+    expect(() => checkPlan(plan)).not.toThrow();
+    const total = (p: NetworkPlan): number => p.slots.reduce((a, b) => a + b, 0);
+    expect(total(plan)).toBeLessThanOrEqual(total(plain));
+  });
+
+  it('only the convs the rule allows; never without a rule (the default plan)', () => {
+    const allowed = net50.convs.findIndex((c) => c.def.name === 'layer2.1.conv3');
+    const plan = compilePlan(net50, [1, 3, 32, 32], { ...rule, residualInPlace: (i) => i === allowed });
+    expect(conv3s(plan).flatMap((s) => (s.op === 'conv' && s.inPlace ? [net50.convs[s.conv].def.name] : []))).toEqual(['layer2.1.conv3']);
+    expect(compilePlan(net50, [1, 3, 32, 32]).steps.some((s) => s.op === 'conv' && s.inPlace)).toBe(false);
+  });
+
+  it('checkPlan refuses an inPlace conv that writes elsewhere, whose residual is read later, or that writes its x', () => {
+    const fresh = (): NetworkPlan => structuredClone(compilePlan(net50, [1, 3, 32, 32], rule));
+    const at = (plan: NetworkPlan, name: string): number =>
+      plan.steps.findIndex((t) => t.op === 'conv' && net50.convs[t.conv].def.name === name);
+    // Writes a fresh slot while marked inPlace.
+    let plan = fresh();
+    let i = at(plan, 'layer1.1.conv3');
+    let s = plan.steps[i];
+    if (s.op !== 'conv' || s.residual === null) throw new Error('unreachable');
+    plan.values[s.y].slot = plan.slots.length;
+    plan.slots.push(plan.values[s.y].size);
+    expect(() => checkPlan(plan)).toThrow(/inPlace but does not write its residual's slot/);
+    // A later step reads the residual the conv wrote over.
+    plan = fresh();
+    i = at(plan, 'layer1.1.conv3');
+    s = plan.steps[i];
+    if (s.op !== 'conv' || s.residual === null) throw new Error('unreachable');
+    const next = plan.steps[i + 1];
+    if (next.op !== 'conv') throw new Error('unreachable');
+    next.residual = s.residual;
+    expect(() => checkPlan(plan)).toThrow(/inPlace but value \d+ is read later/);
+    // The conv also reads its output slot as x.
+    plan = fresh();
+    i = at(plan, 'layer3.1.conv3');
+    s = plan.steps[i];
+    if (s.op !== 'conv' || s.residual === null) throw new Error('unreachable');
+    plan.values[s.x].slot = plan.values[s.y].slot;
+    expect(() => checkPlan(plan)).toThrow(ResnextError);
+  });
+});
+
 describe('PlanCache (the per-input-shape program cache of every device)', () => {
   const entry = (log: string[], name: string) => ({ name, dispose: () => log.push(name) });
 

@@ -8,7 +8,7 @@
 // addon (two .node files, two thread pools). Per model and batch, each round
 // runs model.profile() once per build (same weights and input), in alternating
 // order, after a 100 ms pause (a thread pool keeps spinning briefly after a
-// run). Prints per kind of step (1x1 convs by input size, shortcuts apart,
+// run). Prints per kind of step (1x1 convs by input size, +residual and shortcuts apart,
 // 3x3s, the rest) the medians of the per-round sums of both builds and the
 // median of the per-round ratios old/new (> 1: new faster; robust when the
 // machine's speed drifts between rounds), then the whole forward.
@@ -37,13 +37,15 @@ const med = (v) => {
 };
 const settle = () => new Promise((r) => setTimeout(r, 100));
 
-// The kind of a profile step: 1x1 convs by input size (conv1, conv3, the projection shortcut), the rest by name.
+// The kind of a profile step: 1x1 convs by input size (conv1; conv3, which adds the residual; the projection
+// shortcut), the rest by name.
 function kind(s) {
   if (s.op === 'reorder') return 'reorders';
   if (s.op !== 'conv') return s.name;
   const at = `@${s.inputShape[2]}`;
   if (/downsample/.test(s.name)) return `1x1 ${at} (shortcut)`;
-  if (/conv[13]$/.test(s.name) && s.name.includes('.')) return `1x1 ${at}`;
+  if (/conv3$/.test(s.name)) return `1x1 ${at} +res`;
+  if (/conv1$/.test(s.name) && s.name.includes('.')) return `1x1 ${at}`;
   if (/conv2$/.test(s.name)) return `3x3 ${at}`;
   return s.name === 'conv1' ? 'stem' : s.name;
 }

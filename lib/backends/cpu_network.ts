@@ -31,6 +31,9 @@
 // model of the same layers skips the measurement; planInfo() reports the
 // candidates, the times and the choice per shape. With tune: false the cost
 // model's choice stands and the alternates are never packed.
+// In-place residuals: a blocked +residual conv whose kernel allows it (the
+// blocked 1x1) writes its output over its residual when it is the residual's
+// last reader (plan.ts, NetworkPlan step inPlace).
 // Two ways to run a lowered plan, both off the event loop and on the same
 // kernels and buffers (so they agree bit for bit):
 //   'network' (default): the plan's steps become one native layer program
@@ -325,6 +328,11 @@ function programLowering(
   const lowering: NetworkLowering = {
     layout: 'NCHW',
     convLayout: (i) => convLayouts[i],
+    // A +residual conv whose kernels read each residual element before writing over it takes its residual's slot
+    // (plan.ts): two arrays streamed instead of three. Only the blocked convs: there it measured 1.03-1.12x on the
+    // +residual 1x1s at batches 1 and 8, while NCHW gemm, which also allows it, measured 0.96-0.97x at 14x14
+    // batch 1 and level elsewhere (docs/network-profile.md section 13).
+    residualInPlace: (i) => packed[i].blocked !== null && packed[i].residualInPlace,
     lower(plan): NetworkProgram {
       const views = bindArena(plan);
       // The tunable steps that run their conv's alternate (direct) plan in program `id`.

@@ -12,8 +12,12 @@
 //     where its producer's layout differs from its reader's, once per value and
 //     layout (a block's conv1 and its projection shortcut share one reorder);
 //   - buffer liveness: each activation is given an arena slot, reused once its
-//     last reader has run, and no step ever writes a slot it reads (the one
-//     aliasing rule, checked by checkPlan for every compiled plan).
+//     last reader has run, and no step writes a slot it reads, with one
+//     exception: a conv whose kernels may write over their residual
+//     (LayoutRule.residualInPlace) and that is its residual's last reader
+//     writes its output into the residual's slot (step.inPlace), as
+//     onnxruntime does with a Sum input; the output then streams through one
+//     array instead of two. checkPlan checks both rules for every plan.
 // The unfused forward (forward_unfused.ts) deliberately shares none of this:
 // it is the oracle that catches a wrong step order or shape here.
 
@@ -53,6 +57,8 @@ export function layoutSize(shape: readonly number[], layout: Layout): number {
 export interface LayoutRule {
   readonly layout: Layout;
   convLayout?(conv: number, inputShape: readonly number[]): Layout;
+  /** Whether conv `conv` may write its output over its residual (the same buffer); absent: never. */
+  residualInPlace?(conv: number): boolean;
 }
 
 /** One conv with its BatchNorm folded in and its fused epilogue; the network's weights, ready for any backend. */
@@ -95,8 +101,11 @@ export interface PlanValue {
 
 export type PlanStep =
   | { op: 'reorder'; x: number; y: number }
-  /** x, residual and y are all in the conv's layout. */
-  | { op: 'conv'; conv: number; x: number; y: number; residual: number | null }
+  /**
+   * x, residual and y are all in the conv's layout. inPlace: y takes the residual's slot (the conv is the
+   * residual's last reader and its kernels allow it), so the lowering passes one buffer as both.
+   */
+  | { op: 'conv'; conv: number; x: number; y: number; residual: number | null; inPlace?: true }
   | { op: 'maxPool2d'; x: number; y: number; kernel: number; stride: number; padding: number }
   | { op: 'globalAvgPool'; x: number; y: number }
   | { op: 'linear'; x: number; y: number };
@@ -241,6 +250,7 @@ export function compilePlan(net: FusedNetwork, inputShape: readonly number[], la
   const logits = g.value([N, arch.numClasses], 'NC');
   g.steps.push({ op: 'linear', x: pooled, y: logits });
 
+  markInPlace(g.values, g.steps, input, rule);
   const slots = assignSlots(g.values, g.steps, input);
   const plan: NetworkPlan = { inputShape: [...inputShape], layout, values: g.values, steps: g.steps, slots, input, output: logits };
   checkPlan(plan);
@@ -253,20 +263,47 @@ export function stepInputs(s: PlanStep): number[] {
 }
 
 /**
- * Liveness: a value takes a free slot when it is produced (the smallest free
- * one that holds it, else the largest free one, grown) and gives it back after
- * its last reader. A step's inputs are released only after its output has a
- * slot, so no step writes a slot it reads.
+ * Sets inPlace on each conv step that may write over its residual: the rule
+ * allows it for the conv, the step is the residual's last reader, the
+ * residual is not the network input (the caller's), not also the step's x,
+ * and has the output's size (it always has: same shape and layout).
  */
-function assignSlots(values: PlanValue[], steps: PlanStep[], input: number): number[] {
+function markInPlace(values: PlanValue[], steps: PlanStep[], input: number, rule: LayoutRule): void {
+  if (!rule.residualInPlace) return;
+  const lastUse = lastUses(values, steps);
+  steps.forEach((s, i) => {
+    if (s.op !== 'conv' || s.residual === null || s.residual === input || s.residual === s.x) return;
+    if (lastUse[s.residual] !== i || values[s.residual].size !== values[s.y].size) return;
+    if (rule.residualInPlace!(s.conv)) s.inPlace = true;
+  });
+}
+
+function lastUses(values: PlanValue[], steps: PlanStep[]): number[] {
   const lastUse = new Array<number>(values.length).fill(-1);
   steps.forEach((s, i) => {
     for (const v of stepInputs(s)) lastUse[v] = i;
   });
+  return lastUse;
+}
+
+/**
+ * Liveness: a value takes a free slot when it is produced (the smallest free
+ * one that holds it, else the largest free one, grown) and gives it back after
+ * its last reader. A step's inputs are released only after its output has a
+ * slot, so no step writes a slot it reads, except an inPlace conv, whose
+ * output takes its residual's slot (which passes to the output, not freed).
+ */
+function assignSlots(values: PlanValue[], steps: PlanStep[], input: number): number[] {
+  const lastUse = lastUses(values, steps);
   const slots: number[] = [];
   const free: number[] = [];
   steps.forEach((s, i) => {
     const v = values[s.y];
+    if (s.op === 'conv' && s.inPlace && s.residual !== null) {
+      v.slot = values[s.residual].slot;
+      if (lastUse[s.x] === i && s.x !== input) free.push(values[s.x].slot);
+      return;
+    }
     let pick = -1;
     for (const f of free) {
       if (slots[f] >= v.size && (pick < 0 || slots[f] < slots[pick])) pick = f;
@@ -288,8 +325,10 @@ function assignSlots(values: PlanValue[], steps: PlanStep[], input: number): num
  * layout's size and fits its slot, every step sees the layouts it expects (a
  * conv's input, residual and output share one layout; pooling reads the
  * plan's layout; a reorder changes the layout and nothing else), no step
- * writes a slot one of its inputs lives in, and no value is overwritten
- * before its last reader has run.
+ * writes a slot one of its inputs lives in (an inPlace conv writes exactly
+ * its residual's slot and nothing else of its inputs', and is that
+ * residual's last reader), and no value is overwritten before its last reader
+ * has run.
  */
 export function checkPlan(plan: NetworkPlan): void {
   const fail = (msg: string): never => {
@@ -322,10 +361,20 @@ export function checkPlan(plan: NetworkPlan): void {
   });
   const written = new Set<number>([plan.input]);
   plan.steps.forEach((s, i) => {
+    // The one slot an inPlace conv may write among its inputs': its residual's.
+    const mayOverwrite = s.op === 'conv' && s.inPlace && s.residual !== s.x ? s.residual : null;
     for (const u of stepInputs(s)) {
       if (!written.has(u)) fail(`step ${i} (${s.op}) reads value ${u} before it is written`);
       if (u !== plan.input && owner[plan.values[u].slot] !== u) fail(`step ${i} (${s.op}) reads value ${u} after its slot was reused`);
-      if (plan.values[u].slot === plan.values[s.y].slot) fail(`step ${i} (${s.op}) writes the slot it reads`);
+      if (plan.values[u].slot === plan.values[s.y].slot && u !== mayOverwrite) fail(`step ${i} (${s.op}) writes the slot it reads`);
+    }
+    if (s.op === 'conv' && s.inPlace) {
+      const r = s.residual;
+      if (r === null || r === plan.input || plan.values[r].slot !== plan.values[s.y].slot)
+        fail(`step ${i} (conv) is inPlace but does not write its residual's slot`);
+      else if (plan.values[r].size !== plan.values[s.y].size) fail(`step ${i} (conv) is inPlace but its residual's size differs`);
+      else if (plan.steps.some((t, j) => j > i && stepInputs(t).includes(r)))
+        fail(`step ${i} (conv) is inPlace but value ${r} is read later`);
     }
     if (written.has(s.y)) fail(`value ${s.y} is written twice`);
     written.add(s.y);

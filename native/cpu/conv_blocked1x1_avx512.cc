@@ -24,11 +24,24 @@ constexpr int64_t KCB = 256 / CB;
 #include "conv_blocked1x1.inc"
 }  // namespace
 
-extern const BlockedConv kBlockedConv1x1Avx512 = {
-    "conv1x1_nchw16c_avx512", Isa::kAvx512,   CB,           Blocked1x1Unsupported,
-    Blocked1x1PackedSize,     Blocked1x1Pack, Blocked1x1Run};
-extern const ConvImpl kConvBlocked1x1Avx512 = {
-    "conv1x1_nchw16c_avx512", 0, Isa::kAvx512, Blocked1x1Unsupported, Blocked1x1PackedSize, Blocked1x1Pack,
-    Blocked1x1RunNchw};
+extern const BlockedConv kBlockedConv1x1Avx512 = {"conv1x1_nchw16c_avx512",
+                                                  Isa::kAvx512,
+                                                  CB,
+                                                  Blocked1x1Unsupported,
+                                                  Blocked1x1PackedSize,
+                                                  Blocked1x1Pack,
+                                                  Blocked1x1Run,
+                                                  /*transformed=*/false,
+                                                  /*residual_in_place=*/true};
+extern const ConvImpl kConvBlocked1x1Avx512 = {"conv1x1_nchw16c_avx512",
+                                               0,
+                                               Isa::kAvx512,
+                                               Blocked1x1Unsupported,
+                                               Blocked1x1PackedSize,
+                                               Blocked1x1Pack,
+                                               Blocked1x1RunNchw,
+                                               /*transformed=*/false,
+                                               /*per_run=*/nullptr,
+                                               /*residual_in_place=*/&Blocked1x1ResidualInPlace};
 }  // namespace resnext
 #pragma GCC pop_options

@@ -21,9 +21,17 @@ constexpr int64_t KCB = 256 / CB;
 }  // namespace
 
 extern const BlockedConv kBlockedConv1x1Scalar = {
-    "conv1x1_nchw8c_scalar", Isa::kScalar,   CB,           Blocked1x1Unsupported,
-    Blocked1x1PackedSize,    Blocked1x1Pack, Blocked1x1Run};
-extern const ConvImpl kConvBlocked1x1Scalar = {
-    "conv1x1_nchw8c_scalar", 0, Isa::kScalar, Blocked1x1Unsupported, Blocked1x1PackedSize, Blocked1x1Pack,
-    Blocked1x1RunNchw};
+    "conv1x1_nchw8c_scalar", Isa::kScalar,          CB,
+    Blocked1x1Unsupported,   Blocked1x1PackedSize,  Blocked1x1Pack,
+    Blocked1x1Run,           /*transformed=*/false, /*residual_in_place=*/true};
+extern const ConvImpl kConvBlocked1x1Scalar = {"conv1x1_nchw8c_scalar",
+                                               0,
+                                               Isa::kScalar,
+                                               Blocked1x1Unsupported,
+                                               Blocked1x1PackedSize,
+                                               Blocked1x1Pack,
+                                               Blocked1x1RunNchw,
+                                               /*transformed=*/false,
+                                               /*per_run=*/nullptr,
+                                               /*residual_in_place=*/&Blocked1x1ResidualInPlace};
 }  // namespace resnext

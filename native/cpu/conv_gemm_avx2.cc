@@ -52,6 +52,15 @@ inline V VGatherN(const float* base, __m256i idx, int n) {
 #include "conv_gemm.inc"
 }  // namespace
 
-extern const ConvImpl kConvGemmAvx2 = {"gemm_avx2", 30, Isa::kAvx2, GemmUnsupported, GemmPackedSize, GemmPack, GemmRun};
+extern const ConvImpl kConvGemmAvx2 = {"gemm_avx2",
+                                       30,
+                                       Isa::kAvx2,
+                                       GemmUnsupported,
+                                       GemmPackedSize,
+                                       GemmPack,
+                                       GemmRun,
+                                       /*transformed=*/false,
+                                       /*per_run=*/nullptr,
+                                       /*residual_in_place=*/&GemmResidualInPlace};
 }  // namespace resnext
 #pragma GCC pop_options

@@ -143,7 +143,8 @@ inline void PermutePlanes(float* __restrict dst, const float* __restrict src, co
 #include "conv_gemm.inc"
 }  // namespace
 
-extern const ConvImpl kConvGemmAvx512 = {"gemm_avx512",  35,       Isa::kAvx512, GemmUnsupported,
-                                         GemmPackedSize, GemmPack, GemmRun};
+extern const ConvImpl kConvGemmAvx512 = {
+    "gemm_avx512", 35,      Isa::kAvx512,          GemmUnsupported,     GemmPackedSize,
+    GemmPack,      GemmRun, /*transformed=*/false, /*per_run=*/nullptr, /*residual_in_place=*/&GemmResidualInPlace};
 }  // namespace resnext
 #pragma GCC pop_options

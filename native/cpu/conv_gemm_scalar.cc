@@ -43,7 +43,8 @@ inline V VGatherN(const float* base, int64_t, int n) { return n > 0 ? *base : 0.
 #include "conv_gemm.inc"
 }  // namespace
 
-extern const ConvImpl kConvGemmScalar = {"gemm_scalar",  25,       Isa::kScalar, GemmUnsupported,
-                                         GemmPackedSize, GemmPack, GemmRun};
+extern const ConvImpl kConvGemmScalar = {
+    "gemm_scalar", 25,      Isa::kScalar,          GemmUnsupported,     GemmPackedSize,
+    GemmPack,      GemmRun, /*transformed=*/false, /*per_run=*/nullptr, /*residual_in_place=*/&GemmResidualInPlace};
 }  // namespace resnext
 #pragma GCC pop_options

@@ -6,6 +6,7 @@
 #include "conv_plan_wrap.h"
 
 #include <string>
+#include <vector>
 
 #include "addon_data.h"
 #include "convert.h"
@@ -148,7 +149,16 @@ const resnext::ConvPlan& ConvPlanWrap::Live(Napi::Env env) const {
 Napi::Value ConvPlanWrap::Run(const Napi::CallbackInfo& info) {
   const resnext::ConvPlan& plan = Live(info.Env());
   RunArgs a = ParseRunArgs(info, plan);
-  resnext::Status s = plan.Run(a.N, a.H, a.W, a.input.data, a.residual.data, a.output.data, PoolOf(info.Env()));
+  // The output may be the residual (out === residual): in place when the kernel reads each residual element before
+  // writing there (ConvImpl::residual_in_place), else from a copy (e.g. the gemm with several kd blocks keeps
+  // partial sums in the output, and the direct kernel writes it before the epilogue).
+  const float* residual = a.residual.data;
+  std::vector<float> residual_copy;
+  if (Overlaps(a.residual, a.output) && !(SameView(a.residual, a.output) && plan.residual_in_place())) {
+    residual_copy.assign(a.residual.data, a.residual.data + a.residual.length);
+    residual = residual_copy.data();
+  }
+  resnext::Status s = plan.Run(a.N, a.H, a.W, a.input.data, residual, a.output.data, PoolOf(info.Env()));
   if (!s.ok()) ThrowStatus(info.Env(), s);
   return info.Env().Undefined();
 }

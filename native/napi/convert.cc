@@ -115,4 +115,8 @@ bool Overlaps(const F32View& a, const F32View& b) {
   return a0 < b1 && b0 < a1;
 }
 
+bool SameView(const F32View& a, const F32View& b) {
+  return a.data != nullptr && a.data == b.data && a.length == b.length;
+}
+
 }  // namespace resnext_napi

@@ -69,5 +69,7 @@ void Recheck(const F32View& v, const char* name);
 
 // True when the two views' bytes overlap (same ArrayBuffer memory).
 bool Overlaps(const F32View& a, const F32View& b);
+// True when the two views are the same floats: same start and length.
+bool SameView(const F32View& a, const F32View& b);
 
 }  // namespace resnext_napi

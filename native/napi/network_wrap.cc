@@ -36,6 +36,9 @@
 //   net.run(id, x, timings?) / net.runAsync(id, x, timings?): Promise
 //     timings (Float64Array, one element per step): each step's wall time in
 //     nanoseconds (steady clock), written when the run succeeds.
+//     A conv step's residual may be its output itself (the same start and
+//     size; never a partial overlap) when the step's kernel allows it
+//     (ConvImpl / BlockedConv residual_in_place; info()[i].residualInPlace).
 //   net.dropProgram(id)    net.info(): per-conv kernel info
 //   net.dispose(): frees the plans and programs now (later calls find every program dropped)
 //
@@ -279,7 +282,16 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
         F32View res = GetOptionalFloat32Array(o.Get("residual"), (at + ".residual").c_str());
         if (res.data != nullptr) {
           WantLength(env, res, out_size, at + ".residual");
-          if (Overlaps(res, out)) ThrowRange(env, at + ".residual: must not share memory with the output");
+          // The output may be the residual itself (same start and size) when the step's kernel says it may.
+          const bool in_place =
+              blocked ? blocked_[static_cast<size_t>(idx)]->residual_in_place : plan.residual_in_place();
+          if (Overlaps(res, out) && !(in_place && SameView(res, out)))
+            ThrowRange(env, at + ".residual: must not share memory with the output" +
+                                std::string(in_place ? " unless it is the output itself (same start and size)"
+                                                     : " (conv " + std::to_string(idx) + "'s kernel " +
+                                                           (blocked ? blocked_[static_cast<size_t>(idx)]->name
+                                                                    : plan.impl().name) +
+                                                           " cannot write over its residual)"));
           Pin(prog.get(), res);
         }
         s.conv = &plan;
@@ -463,6 +475,12 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
       } else {
         o.Set("blocked", env.Null());
       }
+      // Whether a step may write the conv's output over its residual: every kernel a step may run it with allows it.
+      const resnext::ConvPlan* alt_plan = alternates_[i].get();
+      o.Set("residualInPlace", Napi::Boolean::New(env, blocked_[i] != nullptr ? blocked_[i]->residual_in_place
+                                                                              : plans_[i]->residual_in_place() &&
+                                                                                    (alt_plan == nullptr ||
+                                                                                     alt_plan->residual_in_place())));
       if (const resnext::ConvPlan* alt = alternates_[i].get()) {
         Napi::Object b = Napi::Object::New(env);
         b.Set("impl", Napi::String::New(env, alt->impl().name));

@@ -2,10 +2,11 @@
 // the case description, its name spelling out the shape, the epilogue
 // variants, and the check that forces one kernel by name and ISA and compares
 // it with the float64 reference (normwise relative error <= 1e-4), twice into
-// the same output so a run cannot depend on what the previous one left there.
+// the same output so a run cannot depend on what the previous one left there,
+// and with a residual once more with out === residual (in place).
 import { describe, expect, it } from 'vitest';
 
-import { conv2d, conv2dPlan, cpuInfo, randn, type Tensor } from '../../lib';
+import { conv2d, conv2dPlan, cpuInfo, randn, type Tensor, tensor } from '../../lib';
 import { REL_TOL, relErr } from './compare';
 
 export type Pair = number | [number, number];
@@ -99,6 +100,12 @@ export function checkKernel(t: Case, impl: string, isa: Isa, e: Epilogue, seed: 
     expect(relErr(y.dataSync(), r.dataSync())).toBeLessThanOrEqual(REL_TOL);
     plan.run(x, { residual, out: y });
     expect(relErr(y.dataSync(), r.dataSync())).toBeLessThanOrEqual(REL_TOL);
+    if (residual) {
+      // out === residual: in place where the kernel allows it (ConvImpl::residual_in_place), else from a copy.
+      const inout = tensor(residual.dataSync().slice(), residual.shape);
+      plan.run(x, { residual: inout, out: inout });
+      expect(relErr(inout.dataSync(), r.dataSync())).toBeLessThanOrEqual(REL_TOL);
+    }
   } finally {
     plan.dispose();
   }

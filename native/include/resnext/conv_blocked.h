@@ -35,6 +35,9 @@ struct BlockedConv {
   Status (*run)(const ConvRunArgs& args, ThreadPool& pool);
   // Winograd (as ConvImpl::transformed): skipped under algorithm 'direct'.
   bool transformed = false;
+  // run() may be given output == residual (as ConvImpl::residual_in_place,
+  // for every p the kernel supports).
+  bool residual_in_place = false;
 };
 
 // Floats of an [N][ceil(C/cb)][HW][cb] tensor.

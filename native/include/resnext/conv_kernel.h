@@ -50,6 +50,12 @@ struct ConvImpl {
   // Set when a run may compute differently from what the name says, chosen
   // from N, H and W (which a plan does not know): plan.info() shows it.
   const char* per_run = nullptr;
+  // Non-null when run() may be given output == residual (the same start and
+  // size, never a partial overlap) for this p (N, H, W unknown): every
+  // residual element is read before the output element at its position is
+  // written, and no output element is written before that. A network lets
+  // such a conv write over its residual's buffer (lib/models/plan.ts).
+  bool (*residual_in_place)(const ConvParams& p) = nullptr;
 };
 
 // The registry, highest priority first.

@@ -42,6 +42,8 @@ class ConvPlan {
 
   const ConvParams& params() const { return params_; }
   const ConvImpl& impl() const { return *impl_; }
+  // Whether Run may be given output == residual (ConvImpl::residual_in_place).
+  bool residual_in_place() const { return impl_->residual_in_place != nullptr && impl_->residual_in_place(params_); }
   // Why each higher-priority implementation was not chosen, "name: reason" lines.
   const std::vector<std::string>& fallbacks() const { return fallbacks_; }
   int64_t packed_bytes() const { return static_cast<int64_t>(packed_.size() * sizeof(float)); }
