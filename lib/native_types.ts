@@ -95,7 +95,10 @@ export interface NativeNetworkConv {
    * blocked kernels when one runs each of them (info()[i].blocked says whether it did).
    */
   blockedGroup?: number;
-  /** Also pack the direct plan where the conv's plan is transformed (Winograd) and not blocked (info()[i].alternate). */
+  /**
+   * Also pack the direct plan where the conv's plan is transformed (Winograd): NCHW, or for a blocked conv the blocked
+   * direct kernel of the same block size when there is one (info()[i].alternate).
+   */
   alternate?: boolean;
 }
 
@@ -119,6 +122,8 @@ export type NativeNetworkStep =
       output: Float32Array;
       residual: Float32Array | null;
       cb: number;
+      /** Run the conv's alternate (blocked direct) plan instead of its first choice. */
+      alternate?: boolean;
     }
   | { op: 'toBlocked' | 'fromBlocked'; input: Float32Array | null; inputShape: number[]; output: Float32Array; cb: number }
   | { op: 'maxPool2d'; input: Float32Array | null; inputShape: number[]; output: Float32Array; params: number[] }

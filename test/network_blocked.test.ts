@@ -60,7 +60,8 @@ describe.runIf(hasCpu)('blocked CPU lowering: whole networks vs the float64 refe
           try {
             const out: Record<string, Float32Array> = {};
             for (const layout of ['auto', 'blocked', 'nchw'] as const) {
-              out[layout] = (await m.forward(x, { backend: 'cpu', layout })).dataSync();
+              // tune: false: the kernels below are the cost model's (tune may time Winograd against direct).
+              out[layout] = (await m.forward(x, { backend: 'cpu', layout, tune: false })).dataSync();
               const info = m.planInfo();
               const blocked = info.filter((p) => p.layout !== 'NCHW');
               if (layout === 'nchw') {

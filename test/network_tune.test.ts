@@ -1,6 +1,6 @@
 // Kernel choice by measurement in the CPU network (forward option `tune`,
-// default on in mode 'network'): where the cost model picked Winograd for an
-// NCHW conv, the first forward of a shape times it against the direct kernel
+// default on in mode 'network'): where the cost model picked Winograd for a
+// conv (NCHW, or blocked), the first forward of a shape times it against the direct kernel
 // inside the whole forward and keeps the faster per conv; winners are cached
 // for the process; planInfo() reports candidates, times and choices per
 // shape; tune: false keeps the cost model's choice and packs no alternates.
@@ -56,9 +56,12 @@ describe.runIf(hasCpu)('network kernel choice by measurement (cpu, tune)', () =>
       const [first, second] = t.candidates;
       expect(c.chosen).toBe(c.timingsMs[second] < 0.97 * c.timingsMs[first] ? second : first);
     }
-    // Convs with one candidate (1x1s, the stem) report none; blocked-layout convs (layer1-2 under 'auto') run the
-    // blocked kernel FindBlockedConv picks, untimed.
-    expect(info.filter((p) => !p.tuning && p.layout === 'NCHW').every((p) => !/^winograd/.test(p.impl))).toBe(true);
+    // Convs with one candidate (1x1s, the stem) report none; the blocked-layout 3x3s (layer1-2 under 'auto') are
+    // timed too, the blocked Winograd against the blocked direct kernel.
+    expect(info.filter((p) => !p.tuning).every((p) => !/^winograd/.test(p.impl))).toBe(true);
+    const blockedTuned = tuned.filter((p) => p.layout !== 'NCHW');
+    expect(blockedTuned.length).toBeGreaterThan(0);
+    for (const p of blockedTuned) expect(p.tuning!.candidates.every((c) => /_nchw(16|8)c_/.test(c))).toBe(true);
     const ref = (await m.forward(x, { backend: 'reference' })).dataSync();
     expect(relErr(out, ref)).toBeLessThanOrEqual(REL_TOL);
     // Later forwards of the shape run the chosen program without measuring again.
@@ -251,6 +254,64 @@ describe.runIf(hasCpu)('native Network: alternate plans', () => {
     expect(() => net.addProgram(step(0, 'yes') as never, x.length)).toThrow(TypeError);
     // @ts-expect-error: not a boolean
     expect(() => new b.Network!([{ ...spec, alternate: 1 }])).toThrow(/convs\[0\]\.alternate: expected a boolean/);
+    net.dispose();
+  });
+
+  it('a blocked Winograd conv (C=K=32, 3x3, 13x13) packs the blocked direct kernel as its alternate; both agree', () => {
+    const K = 32,
+      C = 32,
+      H = 13;
+    const spec = {
+      weight: randn([K, C, 3, 3], { seed: 5 }).dataSync(),
+      shape: [K, C, 3, 3],
+      bias: randn([K], { seed: 6 }).dataSync(),
+      groups: 1,
+      stride: [1, 1] as [number, number],
+      padding: [1, 1, 1, 1] as [number, number, number, number],
+      activation: 'relu' as const,
+      blockedGroup: 0,
+    };
+    const net = new b.Network!([
+      { ...spec, alternate: true },
+      { ...spec, blockedGroup: 1 },
+    ]);
+    const info = net.info();
+    const cb = info[0].blocked!.cb;
+    expect(info[0].blocked!.impl).toMatch(/^winograd.*_nchw(16|8)c_/);
+    expect(info[0].alternate).toMatchObject({ impl: expect.stringMatching(/^conv3x3_nchw(16|8)c_/) });
+    expect(info[0].alternate!.packedBytes).toBeGreaterThan(0);
+    expect(info[1].alternate).toBeNull();
+    const x = randn([2, C, H, H], { seed: 7 }).dataSync();
+    const blockedLen = 2 * Math.ceil(C / cb) * cb * H * H;
+    const outs = [new Float32Array(x.length), new Float32Array(x.length)];
+    const ids = [false, true].map((alternate, j) => {
+      const xb = new Float32Array(blockedLen),
+        yb = new Float32Array(blockedLen);
+      return net.addProgram(
+        [
+          { op: 'toBlocked', input: null, inputShape: [2, C, H, H], output: xb, cb },
+          { op: 'blockedConv', conv: 0, input: xb, inputShape: [2, C, H, H], output: yb, residual: null, cb, alternate },
+          { op: 'fromBlocked', input: yb, inputShape: [2, K, H, H], output: outs[j], cb },
+        ],
+        x.length,
+      );
+    });
+    net.run(ids[0], x);
+    net.run(ids[1], x);
+    expect(outs[1].some((v) => v !== 0)).toBe(true);
+    expect(relErr(outs[1], outs[0])).toBeLessThanOrEqual(REL_TOL);
+    // The alternate runs in its own layout only; a conv packed without `alternate` has none.
+    const nchw = { op: 'conv', conv: 0, input: null, inputShape: [2, C, H, H], output: new Float32Array(x.length), residual: null };
+    expect(() => net.addProgram([{ ...nchw, alternate: true }] as never, x.length)).toThrow(/alternate plan runs blocked, not NCHW/);
+    const blockedStep = {
+      ...nchw,
+      op: 'blockedConv',
+      conv: 1,
+      input: new Float32Array(blockedLen),
+      output: new Float32Array(blockedLen),
+      cb,
+    };
+    expect(() => net.addProgram([{ ...blockedStep, alternate: true }] as never, x.length)).toThrow(/conv 1 has no alternate plan/);
     net.dispose();
   });
 });

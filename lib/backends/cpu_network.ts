@@ -19,7 +19,9 @@
 // others; 'nchw' none; the per-layer mode always runs NCHW.
 // Kernel choice by measurement (option `tune`, default on in mode
 // 'network'): where the cost model picked a transformed kernel (Winograd) for
-// an NCHW conv, the network also packs the conv's direct plan. The first
+// a conv, the network also packs the conv's direct plan (in the blocked
+// layout: the blocked direct kernel, e.g. ResNet-50's layer1-2 3x3s, F(4x4)
+// against direct). The first
 // forward of an input shape then runs the whole program twice per round, once
 // with the first choices and once with the alternates (one untimed round,
 // then three, interleaved), on the caller's input, and keeps per conv the
@@ -210,7 +212,8 @@ function programLowering(
         case 'conv': {
           const cb = blockSize(plan.values[s.y].layout);
           const residual = s.residual === null ? null : views[s.residual];
-          if (cb !== 0) return { op: 'blockedConv', conv: s.conv, input, inputShape: shape(s.x), output, residual, cb };
+          const alt = alternate.has(i) ? { alternate: true } : {};
+          if (cb !== 0) return { op: 'blockedConv', conv: s.conv, input, inputShape: shape(s.x), output, residual, cb, ...alt };
           return {
             op: 'conv',
             conv: s.conv,
@@ -218,7 +221,7 @@ function programLowering(
             inputShape: shape(s.x),
             output,
             residual,
-            ...(alternate.has(i) ? { alternate: true } : {}),
+            ...alt,
           };
         }
         case 'reorder': {
@@ -261,9 +264,9 @@ function programLowering(
       rethrowNative(err, 'network (cpu)');
     }
   };
-  /** Steps whose conv has an alternate: NCHW convs (a blocked step's plan has none). */
+  /** Steps whose conv has an alternate (NCHW, or blocked in the same block size: the native Network decided). */
   const tunableSteps = (plan: NetworkPlan): number[] =>
-    plan.steps.flatMap((s, i) => (s.op === 'conv' && blockSize(plan.values[s.y].layout) === 0 && packed[s.conv].alternate ? [i] : []));
+    plan.steps.flatMap((s, i) => (s.op === 'conv' && packed[s.conv].alternate ? [i] : []));
 
   /**
    * Per tunable conv of `plan`, the kernel to run: the process's earlier winner, or measured now by running

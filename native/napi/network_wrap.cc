@@ -17,14 +17,16 @@
 //     float32 once, while packing (BatchNorm folded here, one conv at a
 //     time, so a network never holds a folded copy of all its weights).
 //     alternate (optional): where the conv's plan is a transformed kernel
-//     (Winograd) and the conv is not blocked, also pack its direct plan (the
-//     registry's choice with algorithm 'direct'), so a program can run either
-//     (a step's `alternate: true`; kernel choice by measurement in
+//     (Winograd), also pack its direct plan (the registry's choice with
+//     algorithm 'direct'; for a blocked conv the blocked direct kernel of the
+//     same block size, when there is one), so a program can run either (a
+//     step's `alternate: true`; kernel choice by measurement in
 //     lib/backends/cpu_network.ts). info()[i].alternate names it, or is null.
 //   net.addProgram(steps, inputLength): number       (program id)
 //     step: { op: 'conv', conv: index, input | null, inputShape: [N, C, H, W], output, residual | null,
 //             alternate?: boolean }
-//         | { op: 'blockedConv', conv, input | null, inputShape: [N, C, H, W], output, residual | null, cb }
+//         | { op: 'blockedConv', conv, input | null, inputShape: [N, C, H, W], output, residual | null, cb,
+//             alternate?: boolean }
 //         | { op: 'toBlocked' | 'fromBlocked', input | null, inputShape: [N, C, H, W], output, cb }
 //     inputShape is always the logical NCHW shape; a blocked buffer holds
 //     BlockedFloats(N, C, H * W, cb) floats (channels rounded up to blocks of
@@ -188,17 +190,27 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
       std::unique_ptr<resnext::ConvPlan> plan;
       resnext::Status s = resnext::ConvPlan::Create(sp.p, weight, sp.b.data, sp.popts, &plan);
       if (!s.ok()) ThrowStatus(env, s);
-      // The direct alternative, only where it differs: a transformed plan outside the blocked layout.
+      // The direct alternative, only where it differs: a transformed plan. In the blocked layout it is the
+      // blocked direct kernel of the same block size (none: no alternate).
       std::unique_ptr<resnext::ConvPlan> alt;
-      if (sp.alternate && sp.kernel == nullptr && plan->impl().transformed) {
+      const resnext::BlockedConv* alt_kernel = nullptr;
+      if (sp.alternate && plan->impl().transformed) {
         resnext::ConvPlanOptions direct = sp.popts;
         direct.direct_only = true;
-        s = resnext::ConvPlan::Create(sp.p, weight, sp.b.data, direct, &alt);
-        if (!s.ok()) ThrowStatus(env, s);
+        if (sp.kernel != nullptr) {
+          alt_kernel = resnext::FindBlockedConv(sp.p, resnext::GetIsaCap(), true);
+          if (alt_kernel != nullptr && alt_kernel->cb != sp.kernel->cb) alt_kernel = nullptr;
+          if (alt_kernel != nullptr) direct.impl = alt_kernel->name;
+        }
+        if (sp.kernel == nullptr || alt_kernel != nullptr) {
+          s = resnext::ConvPlan::Create(sp.p, weight, sp.b.data, direct, &alt);
+          if (!s.ok()) ThrowStatus(env, s);
+        }
       }
       plans_.push_back(std::move(plan));
       alternates_.push_back(std::move(alt));
       blocked_.push_back(sp.kernel);
+      alt_blocked_.push_back(alt_kernel);
     }
     for (const auto& p : plans_) reported_bytes_ += p->packed_bytes();
     for (const auto& p : alternates_)
@@ -218,6 +230,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     plans_.clear();
     alternates_.clear();
     blocked_.clear();
+    alt_blocked_.clear();
     if (reported_bytes_ != 0) napi_adjust_external_memory(env, -reported_bytes_, nullptr);
     reported_bytes_ = 0;
   }
@@ -254,9 +267,12 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
           if (!altv.IsBoolean()) ThrowType(env, at + ".alternate: expected a boolean");
           use_alt = altv.As<Napi::Boolean>().Value();
         }
-        if (use_alt && (blocked || !alternates_[static_cast<size_t>(idx)]))
+        if (use_alt && !alternates_[static_cast<size_t>(idx)])
           ThrowRange(env, at + ".alternate: conv " + std::to_string(idx) +
-                              " has no alternate plan (made without alternate, blocked, or not a transformed kernel)");
+                              " has no alternate plan (made without alternate, or not a transformed kernel)");
+        if (use_alt && blocked != (alt_blocked_[static_cast<size_t>(idx)] != nullptr))
+          ThrowRange(env, at + ".alternate: conv " + std::to_string(idx) + "'s alternate plan runs " +
+                              (blocked ? "NCHW, not blocked" : "blocked, not NCHW"));
         const resnext::ConvPlan& plan =
             use_alt ? *alternates_[static_cast<size_t>(idx)] : *plans_[static_cast<size_t>(idx)];
         if (shape[1] != plan.params().C)
@@ -267,7 +283,8 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
         in_size = static_cast<double>(p.InputSize());
         out_size = static_cast<double>(p.OutputSize());
         if (blocked) {
-          const resnext::BlockedConv* kernel = blocked_[static_cast<size_t>(idx)];
+          const resnext::BlockedConv* kernel =
+              use_alt ? alt_blocked_[static_cast<size_t>(idx)] : blocked_[static_cast<size_t>(idx)];
           if (kernel == nullptr)
             ThrowRange(env, at + ".conv: conv " + std::to_string(idx) +
                                 " has no blocked kernel (no blockedGroup, or not every conv of its group has one)");
@@ -283,14 +300,12 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
         if (res.data != nullptr) {
           WantLength(env, res, out_size, at + ".residual");
           // The output may be the residual itself (same start and size) when the step's kernel says it may.
-          const bool in_place =
-              blocked ? blocked_[static_cast<size_t>(idx)]->residual_in_place : plan.residual_in_place();
+          const bool in_place = blocked ? s.blocked->residual_in_place : plan.residual_in_place();
           if (Overlaps(res, out) && !(in_place && SameView(res, out)))
             ThrowRange(env, at + ".residual: must not share memory with the output" +
                                 std::string(in_place ? " unless it is the output itself (same start and size)"
                                                      : " (conv " + std::to_string(idx) + "'s kernel " +
-                                                           (blocked ? blocked_[static_cast<size_t>(idx)]->name
-                                                                    : plan.impl().name) +
+                                                           (blocked ? s.blocked->name : plan.impl().name) +
                                                            " cannot write over its residual)"));
           Pin(prog.get(), res);
         }
@@ -477,13 +492,15 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
       }
       // Whether a step may write the conv's output over its residual: every kernel a step may run it with allows it.
       const resnext::ConvPlan* alt_plan = alternates_[i].get();
-      o.Set("residualInPlace", Napi::Boolean::New(env, blocked_[i] != nullptr ? blocked_[i]->residual_in_place
-                                                                              : plans_[i]->residual_in_place() &&
-                                                                                    (alt_plan == nullptr ||
-                                                                                     alt_plan->residual_in_place())));
+      const resnext::BlockedConv* alt_k = alt_blocked_[i];
+      o.Set("residualInPlace",
+            Napi::Boolean::New(
+                env, blocked_[i] != nullptr
+                         ? blocked_[i]->residual_in_place && (alt_k == nullptr || alt_k->residual_in_place)
+                         : plans_[i]->residual_in_place() && (alt_plan == nullptr || alt_plan->residual_in_place())));
       if (const resnext::ConvPlan* alt = alternates_[i].get()) {
         Napi::Object b = Napi::Object::New(env);
-        b.Set("impl", Napi::String::New(env, alt->impl().name));
+        b.Set("impl", Napi::String::New(env, alt_k != nullptr ? alt_k->name : alt->impl().name));
         b.Set("isa", Napi::String::New(env, resnext::IsaName(alt->impl().isa)));
         b.Set("packedBytes", Napi::Number::New(env, static_cast<double>(alt->packed_bytes())));
         o.Set("alternate", b);
@@ -500,6 +517,8 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
   std::vector<std::unique_ptr<resnext::ConvPlan>> alternates_;
   // One per plan: its blocked kernel, whose packing the plan holds, or null.
   std::vector<const resnext::BlockedConv*> blocked_;
+  // One per plan: its alternate's blocked kernel (the alternate plan holds its packing), or null.
+  std::vector<const resnext::BlockedConv*> alt_blocked_;
   std::vector<std::unique_ptr<Program>> programs_;
   int64_t reported_bytes_ = 0;
 };
