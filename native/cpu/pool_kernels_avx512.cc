@@ -9,7 +9,6 @@
 namespace resnext {
 namespace {
 
-constexpr int kAvgLanes = 16;
 #include "pool_kernels.inc"
 
 }  // namespace

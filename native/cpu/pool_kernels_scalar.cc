@@ -8,7 +8,6 @@
 namespace resnext {
 namespace {
 
-constexpr int kAvgLanes = 4;
 #include "pool_kernels.inc"
 
 }  // namespace
