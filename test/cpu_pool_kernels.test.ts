@@ -36,6 +36,8 @@ const poolCases: { shape: Shape; win: Window }[] = [
   { shape: [1, 20, 17, 23], win: [3, 3, 2, 2, 1, 1] },
   { shape: [2, 16, 14, 14], win: [3, 3, 2, 2, 1, 1] },
   { shape: [1, 3, 1, 9], win: [3, 3, 2, 2, 1, 1] },
+  // 35 output columns (two full vectors and a part), output rows in more than one task.
+  { shape: [1, 18, 70, 69], win: [3, 3, 2, 2, 1, 1] },
   { shape: [2, 33, 9, 8], win: [3, 3, 1, 1, 1, 1] },
   { shape: [1, 7, 10, 11], win: [2, 2, 2, 2, 0, 0] },
   { shape: [1, 9, 12, 13], win: [5, 3, 3, 2, 2, 0] },
@@ -72,7 +74,9 @@ describe.skipIf(isas.length === 0)('max pool on the blocked layout on cpu equals
           const name = `ISA cap ${isa}, cb ${cb}: x [${shape}] window ${win[0]}x${win[1]} stride ${win[2]},${win[3]} pad ${win[4]},${win[5]}${what}`;
           it(name, () => {
             b!.setIsaCap(isa);
-            let d = randn(shape, { seed: shape[1] * 10 + shape[3] }).dataSync().slice();
+            let d = randn(shape, { seed: shape[1] * 10 + shape[3] })
+              .dataSync()
+              .slice();
             if (nonfinite) d = poison(d, shape);
             const ref = referencePool(d, shape, win);
             const ys = pooledShape(shape, win);
@@ -97,13 +101,21 @@ describe.skipIf(isas.length === 0)('max pool on the blocked layout on cpu equals
     const x = new Float32Array(16 * 64),
       y = new Float32Array(16 * 16);
     const win: Window = [3, 3, 2, 2, 1, 1];
-    expect(() => b!.maxPool2d!(x, shape, y, win, [16, 0])).toThrow(/layouts: expected a blocked input to give an output of the same block size/);
+    expect(() => b!.maxPool2d!(x, shape, y, win, [16, 0])).toThrow(
+      /layouts: expected a blocked input to give an output of the same block size/,
+    );
     expect(() => b!.maxPool2d!(x, shape, y, win, [8, 16])).toThrow(RangeError);
-    expect(() => b!.maxPool2d!(x, shape, y, win, [0, 4])).toThrow(/layouts: expected block sizes of 0 \(NCHW\), 8 or 16 but received \[0, 4\]/);
+    expect(() => b!.maxPool2d!(x, shape, y, win, [0, 4])).toThrow(
+      /layouts: expected block sizes of 0 \(NCHW\), 8 or 16 but received \[0, 4\]/,
+    );
     // 20 channels blocked by 16 take 32 channels' room.
     const s20: Shape = [1, 20, 8, 8];
-    expect(() => b!.maxPool2d!(new Float32Array(20 * 64), s20, new Float32Array(32 * 16), win, [16, 16])).toThrow(/input: expected 2048 elements/);
-    expect(() => b!.maxPool2d!(new Float32Array(20 * 64), s20, new Float32Array(20 * 16), win, [0, 16])).toThrow(/output: expected 512 elements/);
+    expect(() => b!.maxPool2d!(new Float32Array(20 * 64), s20, new Float32Array(32 * 16), win, [16, 16])).toThrow(
+      /input: expected 2048 elements/,
+    );
+    expect(() => b!.maxPool2d!(new Float32Array(20 * 64), s20, new Float32Array(20 * 16), win, [0, 16])).toThrow(
+      /output: expected 512 elements/,
+    );
   });
 });
 
@@ -119,7 +131,9 @@ describe.skipIf(isas.length === 0)('global average pool on cpu, NCHW and blocked
       for (const nonfinite of [false, true]) {
         it(`ISA cap ${isa}: x [${shape}]${nonfinite ? ' with NaN, +Inf, -Inf' : ''}, NCHW and cb 16 / 8`, () => {
           b!.setIsaCap(isa);
-          let d = randn(shape, { seed: shape[1] + shape[3] }).dataSync().slice();
+          let d = randn(shape, { seed: shape[1] + shape[3] })
+            .dataSync()
+            .slice();
           if (nonfinite) d = poison(d, shape);
           const ref = globalAvgPool(tensor(d, shape), { backend: 'reference' }).dataSync();
           const got = globalAvgPool(tensor(d, shape), { backend: 'cpu' }).dataSync();
@@ -147,7 +161,9 @@ describe.skipIf(isas.length === 0)('global average pool on cpu, NCHW and blocked
   it('a blocked input of the wrong size or a cb other than 0, 8, 16 is a RangeError naming it', () => {
     const shape: Shape = [1, 20, 7, 7];
     expect(() => b!.globalAvgPool!(new Float32Array(20 * 49), shape, new Float32Array(20), 16)).toThrow(/input: expected 1568 elements/);
-    expect(() => b!.globalAvgPool!(new Float32Array(20 * 49), shape, new Float32Array(20), 4)).toThrow(/cb: expected 0 \(NCHW\), 8 or 16 but received 4/);
+    expect(() => b!.globalAvgPool!(new Float32Array(20 * 49), shape, new Float32Array(20), 4)).toThrow(
+      /cb: expected 0 \(NCHW\), 8 or 16 but received 4/,
+    );
   });
 });
 

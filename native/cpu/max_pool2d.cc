@@ -29,6 +29,9 @@ namespace resnext {
 // The 3x3 stride-2 pad-1 plane kernel (max_pool3x3s2_avx512.cc).
 int64_t MaxPool3x3s2ScratchFloats(int64_t W);
 void MaxPool3x3s2PlaneAvx512(const MaxPool2dParams& p, const float* x, float* y, float* scratch);
+int64_t MaxPool3x3s2ToBlocked16ScratchFloats(int64_t W);
+void MaxPool3x3s2ToBlocked16Avx512(const MaxPool2dParams& p, const float* x, int64_t lanes, float* y, int64_t p0,
+                                   int64_t p1, float* scratch);
 
 namespace {
 
@@ -155,6 +158,26 @@ Status PoolNchwToBlocked(const MaxPool2dParams& p, const float* x, float* y, Thr
   const int64_t Cb = (p.C + cb - 1) / cb;
   const int64_t in_plane = p.H * p.W, out_plane = p.P() * p.Q();
   const bool fast = UseFast3x3s2(p);
+  if (fast && cb == 16) {
+    // The AVX-512 kernel pools and transposes row by row in registers: tasks (image, block, band of rows).
+    const int64_t P = p.P();
+    const int64_t rows = std::max<int64_t>(1, (1 << 12) / std::max<int64_t>(1, 2 * p.W));
+    const int64_t bands = (P + rows - 1) / rows;
+    const int64_t scratch = MaxPool3x3s2ToBlocked16ScratchFloats(p.W);
+    std::atomic<bool> no_memory{false};
+    pool.Run(p.N * Cb * bands, [&](int64_t t, int thread) {
+      float* buf = pool.Scratch(thread, scratch);
+      if (buf == nullptr) {
+        no_memory = true;
+        return;
+      }
+      const int64_t blk = t / bands, band = t % bands;
+      const int64_t n = blk / Cb, b = blk % Cb;
+      MaxPool3x3s2ToBlocked16Avx512(p, x + (n * p.C + b * cb) * in_plane, std::min<int64_t>(cb, p.C - b * cb),
+                                    y + blk * cb * out_plane, band * rows, std::min(P, (band + 1) * rows), buf);
+    });
+    return no_memory ? NoScratch(scratch) : Status::Ok();
+  }
   const int64_t plane_scratch = fast ? MaxPool3x3s2ScratchFloats(p.W) : ScratchFloats(p);
   // The pooled planes first, 64-byte aligned, then the plane kernel's scratch.
   const int64_t pooled = (cb * out_plane + 15) / 16 * 16;

@@ -8,8 +8,7 @@ export function toBlockedData(x: ArrayLike<number>, shape: readonly number[], cb
     HW = H * W;
   const out = new Float32Array(N * Cb * cb * HW).fill(pad);
   for (let n = 0; n < N; n++)
-    for (let c = 0; c < C; c++)
-      for (let p = 0; p < HW; p++) out[blockedIndex(shape, cb, n, c, p)] = x[(n * C + c) * HW + p];
+    for (let c = 0; c < C; c++) for (let p = 0; p < HW; p++) out[blockedIndex(shape, cb, n, c, p)] = x[(n * C + c) * HW + p];
   return out;
 }
 
