@@ -7,8 +7,9 @@
 // activations are 56x56 and 28x28 in ImageNet (torchvision's layer1 and
 // layer2) run in the blocked layout NCHW16c (AVX-512) or NCHW8c (AVX2,
 // scalar): their 1x1, 3x3 (grouped and dense) and projection convs read and
-// write it directly, and the plan converts once into it (after the stem's max pool)
-// and once out of it (before layer3). There the blocked 1x1 and grouped 3x3
+// write it directly, the stem's max pool writes it from the stem's NCHW output
+// (LayoutRule.blockedPools: no conversion into it), and the plan converts once
+// out of it (before layer3). There the blocked 1x1 and grouped 3x3
 // kernels beat NCHW gemm and direct kernels by 1.1-1.9x; at 14x14 and 7x7
 // NCHW gemm and the grouped Winograd are level or faster
 // (docs/network-profile.md). A stage runs blocked only when a blocked kernel
