@@ -44,7 +44,7 @@ const poolCases: { shape: Shape; win: Window }[] = [
 ];
 
 /** Poisons some elements (NaN, +Inf, -Inf) and one whole plane with -Inf. */
-function poison(d: Float32Array, shape: Shape): Float32Array {
+function poison<T extends Float32Array<ArrayBufferLike>>(d: T, shape: Shape): T {
   for (let i = 0; i < d.length; i += 37) d[i] = NaN;
   for (let i = 5; i < d.length; i += 43) d[i] = Infinity;
   for (let i = 11; i < d.length; i += 29) d[i] = -Infinity;
