@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <cassert>
 #include <limits>
 #include <string>
@@ -32,6 +33,9 @@ void MaxPool3x3s2PlaneAvx512(const MaxPool2dParams& p, const float* x, float* y,
 int64_t MaxPool3x3s2ToBlocked16ScratchFloats(int64_t W);
 void MaxPool3x3s2ToBlocked16Avx512(const MaxPool2dParams& p, const float* x, int64_t lanes, float* y, int64_t p0,
                                    int64_t p1, float* scratch);
+int64_t MaxPool3x3s2BandFloats(int64_t W, int64_t rows);
+void MaxPool3x3s2ToBlocked16BandAvx512(const MaxPool2dParams& p, const float* x, int64_t lanes, float* y, int64_t p0,
+                                       int64_t p1, float* scratch);
 
 namespace {
 
@@ -161,9 +165,13 @@ Status PoolNchwToBlocked(const MaxPool2dParams& p, const float* x, float* y, Thr
   if (fast && cb == 16) {
     // The AVX-512 kernel pools and transposes row by row in registers: tasks (image, block, band of rows).
     const int64_t P = p.P();
-    const int64_t rows = std::max<int64_t>(1, (1 << 12) / std::max<int64_t>(1, 2 * p.W));
+    static const bool band_variant = getenv("RESNEXT_POOL_BAND") != nullptr;
+    const int64_t Qpad = (p.Q() + 15) / 16 * 16;
+    const int64_t rows = band_variant ? std::max<int64_t>(1, 8192 / (16 * Qpad))
+                                      : std::max<int64_t>(1, (1 << 12) / std::max<int64_t>(1, 2 * p.W));
     const int64_t bands = (P + rows - 1) / rows;
-    const int64_t scratch = MaxPool3x3s2ToBlocked16ScratchFloats(p.W);
+    const int64_t scratch =
+        band_variant ? MaxPool3x3s2BandFloats(p.W, rows) : MaxPool3x3s2ToBlocked16ScratchFloats(p.W);
     std::atomic<bool> no_memory{false};
     pool.Run(p.N * Cb * bands, [&](int64_t t, int thread) {
       float* buf = pool.Scratch(thread, scratch);
@@ -173,8 +181,9 @@ Status PoolNchwToBlocked(const MaxPool2dParams& p, const float* x, float* y, Thr
       }
       const int64_t blk = t / bands, band = t % bands;
       const int64_t n = blk / Cb, b = blk % Cb;
-      MaxPool3x3s2ToBlocked16Avx512(p, x + (n * p.C + b * cb) * in_plane, std::min<int64_t>(cb, p.C - b * cb),
-                                    y + blk * cb * out_plane, band * rows, std::min(P, (band + 1) * rows), buf);
+      (band_variant ? MaxPool3x3s2ToBlocked16BandAvx512 : MaxPool3x3s2ToBlocked16Avx512)(
+          p, x + (n * p.C + b * cb) * in_plane, std::min<int64_t>(cb, p.C - b * cb), y + blk * cb * out_plane,
+          band * rows, std::min(P, (band + 1) * rows), buf);
     });
     return no_memory ? NoScratch(scratch) : Status::Ok();
   }

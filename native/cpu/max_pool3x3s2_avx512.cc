@@ -36,8 +36,12 @@ int64_t MaxPool3x3s2ScratchFloats(int64_t W) {
   return 32 * ((Q + 15) / 16) + 48;
 }
 
-void MaxPool3x3s2PlaneAvx512(const MaxPool2dParams& p, const float* x, float* y, float* scratch) {
-  const int64_t H = p.H, W = p.W, P = p.P(), Q = p.Q();
+namespace {
+
+// Output rows [p0, p1) of one plane; row oh goes to y + (oh - p0) * ldy.
+void PoolRows(const MaxPool2dParams& p, const float* x, float* y, int64_t ldy, int64_t p0, int64_t p1,
+              float* scratch) {
+  const int64_t H = p.H, W = p.W, Q = p.Q();
   const __m512 ninf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
   // col[0] is the left padding; col[1 + w] the column maxima; -inf past the row.
   float* col = scratch;
@@ -45,7 +49,7 @@ void MaxPool3x3s2PlaneAvx512(const MaxPool2dParams& p, const float* x, float* y,
   for (int64_t i = 0; i < col_len; i += 16) _mm512_storeu_ps(col + i, ninf);
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-  for (int64_t oh = 0; oh < P; ++oh) {
+  for (int64_t oh = p0; oh < p1; ++oh) {
     const int64_t h0 = 2 * oh - 1;
     const int64_t hb = h0 < 0 ? 0 : h0, he = h0 + 3 < H ? h0 + 3 : H;
     const float* r0 = x + hb * W;
@@ -60,7 +64,7 @@ void MaxPool3x3s2PlaneAvx512(const MaxPool2dParams& p, const float* x, float* y,
       if (nrows == 3) v = MaxNan(v, _mm512_maskz_loadu_ps(m, r0 + 2 * W + w));
       _mm512_mask_storeu_ps(col + 1 + w, m, v);
     }
-    float* yr = y + oh * Q;
+    float* yr = y + (oh - p0) * ldy;
     for (int64_t q = 0; q < Q; q += 16) {
       // Output q reads col[2q], col[2q + 1], col[2q + 2].
       const float* c = col + 2 * q;
@@ -71,6 +75,12 @@ void MaxPool3x3s2PlaneAvx512(const MaxPool2dParams& p, const float* x, float* y,
       _mm512_mask_storeu_ps(yr + q, Lanes(Q - q), v);
     }
   }
+}
+
+}  // namespace
+
+void MaxPool3x3s2PlaneAvx512(const MaxPool2dParams& p, const float* x, float* y, float* scratch) {
+  PoolRows(p, x, y, p.Q(), 0, p.P(), scratch);
 }
 
 namespace {
@@ -148,6 +158,32 @@ void MaxPool3x3s2ToBlocked16Avx512(const MaxPool2dParams& p, const float* x, int
       TransposeStage<1>(r);
       const int64_t n = Q - q < 16 ? Q - q : 16;
       for (int64_t i = 0; i < n; ++i) _mm512_storeu_ps(yr + (q + i) * 16, r[i]);
+    }
+  }
+}
+
+int64_t MaxPool3x3s2BandFloats(int64_t W, int64_t rows) {
+  const int64_t Q = (W - 1) / 2 + 1, Qpad = (Q + 15) / 16 * 16;
+  return MaxPool3x3s2ScratchFloats(W) + 16 * rows * Qpad;
+}
+
+void MaxPool3x3s2ToBlocked16BandAvx512(const MaxPool2dParams& p, const float* x, int64_t lanes, float* y, int64_t p0,
+                                       int64_t p1, float* scratch) {
+  const int64_t Q = p.Q(), Qpad = (Q + 15) / 16 * 16, plane = p.H * p.W, rows = p1 - p0;
+  float* tile = scratch + MaxPool3x3s2ScratchFloats(p.W);
+  for (int64_t j = 0; j < lanes; ++j) PoolRows(p, x + j * plane, tile + j * rows * Qpad, Qpad, p0, p1, scratch);
+  for (int64_t r = 0; r < rows; ++r) {
+    float* yr = y + (p0 + r) * Q * 16;
+    for (int64_t q = 0; q < Q; q += 16) {
+      __m512 v[16];
+      for (int64_t j = 0; j < 16; ++j)
+        v[j] = j < lanes ? _mm512_loadu_ps(tile + (j * rows + r) * Qpad + q) : _mm512_setzero_ps();
+      TransposeStage<8>(v);
+      TransposeStage<4>(v);
+      TransposeStage<2>(v);
+      TransposeStage<1>(v);
+      const int64_t n = Q - q < 16 ? Q - q : 16;
+      for (int64_t i = 0; i < n; ++i) _mm512_storeu_ps(yr + (q + i) * 16, v[i]);
     }
   }
 }
