@@ -9,14 +9,14 @@
 // One task per block of planes. Padding never wins: windows are clipped to
 // the input (torch's -inf padding).
 // Layouts (MaxPool2dParams cb_in / cb_out): NCHW -> NCHW (above);
-// NCHW -> blocked [N][C/cb][P][Q][cb], the same plane kernels followed by an
-// in-cache transpose per channel block; blocked -> blocked, the per-ISA
-// kernels of pool_kernels.inc (channels in the lanes).
+// NCHW -> blocked [N][C/cb][P][Q][cb], the same plane kernels followed by a
+// transpose per channel block (in registers for 3x3/2 into NCHW16c);
+// blocked -> blocked, the per-ISA kernels of pool_kernels.inc (channels in
+// the lanes).
 #include "resnext/max_pool2d.h"
 
 #include <algorithm>
 #include <atomic>
-#include <cstdlib>
 #include <cassert>
 #include <limits>
 #include <string>
@@ -33,9 +33,6 @@ void MaxPool3x3s2PlaneAvx512(const MaxPool2dParams& p, const float* x, float* y,
 int64_t MaxPool3x3s2ToBlocked16ScratchFloats(int64_t W);
 void MaxPool3x3s2ToBlocked16Avx512(const MaxPool2dParams& p, const float* x, int64_t lanes, float* y, int64_t p0,
                                    int64_t p1, float* scratch);
-int64_t MaxPool3x3s2BandFloats(int64_t W, int64_t rows);
-void MaxPool3x3s2ToBlocked16BandAvx512(const MaxPool2dParams& p, const float* x, int64_t lanes, float* y, int64_t p0,
-                                       int64_t p1, float* scratch);
 
 namespace {
 
@@ -154,9 +151,10 @@ Status PoolNchw(const MaxPool2dParams& p, const float* x, float* y, ThreadPool& 
 }
 
 // NCHW -> blocked (the stem's pool feeding a blocked stage: the layout change rides on the pool, so the
-// larger input is never reordered). One task per (image, channel block): the block's planes are pooled
-// by the NCHW plane kernels into the thread's scratch (cb pooled planes, a quarter of the input's size
-// for stride 2, L2-resident), then transposed into the blocked output while still in cache.
+// larger input is never reordered and the output is written once). 3x3/2 into NCHW16c with AVX-512:
+// MaxPool3x3s2ToBlocked16Avx512, 16 planes per output row, transposed in registers. Otherwise one task
+// per (image, channel block): the block's planes are pooled by the NCHW plane kernels into the thread's
+// scratch (cb pooled planes, L2-resident), then transposed into the blocked output while still in cache.
 Status PoolNchwToBlocked(const MaxPool2dParams& p, const float* x, float* y, ThreadPool& pool) {
   const int cb = p.cb_out;
   const int64_t Cb = (p.C + cb - 1) / cb;
@@ -165,13 +163,10 @@ Status PoolNchwToBlocked(const MaxPool2dParams& p, const float* x, float* y, Thr
   if (fast && cb == 16) {
     // The AVX-512 kernel pools and transposes row by row in registers: tasks (image, block, band of rows).
     const int64_t P = p.P();
-    static const bool band_variant = getenv("RESNEXT_POOL_BAND") != nullptr;
-    const int64_t Qpad = (p.Q() + 15) / 16 * 16;
-    const int64_t rows = band_variant ? std::max<int64_t>(1, 8192 / (16 * Qpad))
-                                      : std::max<int64_t>(1, (1 << 12) / std::max<int64_t>(1, 2 * p.W));
+    // About 16 KiB of each plane's input rows per task.
+    const int64_t rows = std::max<int64_t>(1, (1 << 12) / std::max<int64_t>(1, 2 * p.W));
     const int64_t bands = (P + rows - 1) / rows;
-    const int64_t scratch =
-        band_variant ? MaxPool3x3s2BandFloats(p.W, rows) : MaxPool3x3s2ToBlocked16ScratchFloats(p.W);
+    const int64_t scratch = MaxPool3x3s2ToBlocked16ScratchFloats(p.W);
     std::atomic<bool> no_memory{false};
     pool.Run(p.N * Cb * bands, [&](int64_t t, int thread) {
       float* buf = pool.Scratch(thread, scratch);
@@ -181,9 +176,8 @@ Status PoolNchwToBlocked(const MaxPool2dParams& p, const float* x, float* y, Thr
       }
       const int64_t blk = t / bands, band = t % bands;
       const int64_t n = blk / Cb, b = blk % Cb;
-      (band_variant ? MaxPool3x3s2ToBlocked16BandAvx512 : MaxPool3x3s2ToBlocked16Avx512)(
-          p, x + (n * p.C + b * cb) * in_plane, std::min<int64_t>(cb, p.C - b * cb), y + blk * cb * out_plane,
-          band * rows, std::min(P, (band + 1) * rows), buf);
+      MaxPool3x3s2ToBlocked16Avx512(p, x + (n * p.C + b * cb) * in_plane, std::min<int64_t>(cb, p.C - b * cb),
+                                    y + blk * cb * out_plane, band * rows, std::min(P, (band + 1) * rows), buf);
     });
     return no_memory ? NoScratch(scratch) : Status::Ok();
   }

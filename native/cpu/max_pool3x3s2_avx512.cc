@@ -39,8 +39,7 @@ int64_t MaxPool3x3s2ScratchFloats(int64_t W) {
 namespace {
 
 // Output rows [p0, p1) of one plane; row oh goes to y + (oh - p0) * ldy.
-void PoolRows(const MaxPool2dParams& p, const float* x, float* y, int64_t ldy, int64_t p0, int64_t p1,
-              float* scratch) {
+void PoolRows(const MaxPool2dParams& p, const float* x, float* y, int64_t ldy, int64_t p0, int64_t p1, float* scratch) {
   const int64_t H = p.H, W = p.W, Q = p.Q();
   const __m512 ninf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
   // col[0] is the left padding; col[1 + w] the column maxima; -inf past the row.
@@ -158,32 +157,6 @@ void MaxPool3x3s2ToBlocked16Avx512(const MaxPool2dParams& p, const float* x, int
       TransposeStage<1>(r);
       const int64_t n = Q - q < 16 ? Q - q : 16;
       for (int64_t i = 0; i < n; ++i) _mm512_storeu_ps(yr + (q + i) * 16, r[i]);
-    }
-  }
-}
-
-int64_t MaxPool3x3s2BandFloats(int64_t W, int64_t rows) {
-  const int64_t Q = (W - 1) / 2 + 1, Qpad = (Q + 15) / 16 * 16;
-  return MaxPool3x3s2ScratchFloats(W) + 16 * rows * Qpad;
-}
-
-void MaxPool3x3s2ToBlocked16BandAvx512(const MaxPool2dParams& p, const float* x, int64_t lanes, float* y, int64_t p0,
-                                       int64_t p1, float* scratch) {
-  const int64_t Q = p.Q(), Qpad = (Q + 15) / 16 * 16, plane = p.H * p.W, rows = p1 - p0;
-  float* tile = scratch + MaxPool3x3s2ScratchFloats(p.W);
-  for (int64_t j = 0; j < lanes; ++j) PoolRows(p, x + j * plane, tile + j * rows * Qpad, Qpad, p0, p1, scratch);
-  for (int64_t r = 0; r < rows; ++r) {
-    float* yr = y + (p0 + r) * Q * 16;
-    for (int64_t q = 0; q < Q; q += 16) {
-      __m512 v[16];
-      for (int64_t j = 0; j < 16; ++j)
-        v[j] = j < lanes ? _mm512_loadu_ps(tile + (j * rows + r) * Qpad + q) : _mm512_setzero_ps();
-      TransposeStage<8>(v);
-      TransposeStage<4>(v);
-      TransposeStage<2>(v);
-      TransposeStage<1>(v);
-      const int64_t n = Q - q < 16 ? Q - q : 16;
-      for (int64_t i = 0; i < n; ++i) _mm512_storeu_ps(yr + (q + i) * 16, v[i]);
     }
   }
 }
