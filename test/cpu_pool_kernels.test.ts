@@ -13,16 +13,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { globalAvgPool, linear, maxPool2d, randn, tensor } from '../lib';
 import { cpuBinding } from '../lib/binding';
+import { cpuIsaCaps } from './helpers/backends';
 import { toBlockedData } from './helpers/blocked';
 import { relErr } from './helpers/compare';
 
 const b = cpuBinding();
-const isas = ((): string[] => {
-  if (!b) return [];
-  const best = b.setIsaCap('avx512');
-  b.setIsaCap(best);
-  return best === 'avx512' ? ['avx512', 'avx2', 'scalar'] : best === 'avx2' ? ['avx2', 'scalar'] : ['scalar'];
-})();
+const isas = cpuIsaCaps();
 
 afterAll(() => {
   if (isas.length > 0) b?.setIsaCap(isas[0]);

@@ -28,6 +28,31 @@ inline __m512 MaxNan(__m512 a, __m512 b) {
 
 inline __mmask16 Lanes(int64_t n) { return n >= 16 ? __mmask16(0xffff) : __mmask16((1u << n) - 1u); }
 
+// col[1 + w] = the maximum of the window's nrows (1 at H = 1, 2 at an edge, else 3) input rows from r0.
+inline void ReduceRows(const float* r0, int64_t W, int64_t nrows, float* col) {
+  for (int64_t w = 0; w < W; w += 16) {
+    const __mmask16 m = Lanes(W - w);
+    // The next output row's two new input rows (L3 -> L1 while this row pools; past the plane: the next plane).
+    _mm_prefetch(reinterpret_cast<const char*>(r0 + 3 * W + w), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(r0 + 4 * W + w), _MM_HINT_T0);
+    __m512 v = _mm512_maskz_loadu_ps(m, r0 + w);
+    if (nrows >= 2) v = MaxNan(v, _mm512_maskz_loadu_ps(m, r0 + W + w));
+    if (nrows == 3) v = MaxNan(v, _mm512_maskz_loadu_ps(m, r0 + 2 * W + w));
+    _mm512_mask_storeu_ps(col + 1 + w, m, v);
+  }
+}
+
+// 16 outputs from a reduced row: output q reads c[2q], c[2q + 1], c[2q + 2] (c = col + 2 * q0), the even,
+// odd and next-even columns deinterleaved from two zmm by two-source permutes.
+inline __m512 Pool16(const float* c) {
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+  const __m512 a = _mm512_loadu_ps(c), b = _mm512_loadu_ps(c + 16);
+  const __m512 a2 = _mm512_loadu_ps(c + 2), b2 = _mm512_loadu_ps(c + 18);
+  const __m512 v = MaxNan(_mm512_permutex2var_ps(a, even, b), _mm512_permutex2var_ps(a, odd, b));
+  return MaxNan(v, _mm512_permutex2var_ps(a2, even, b2));
+}
+
 }  // namespace
 
 // Floats of scratch MaxPool3x3s2PlaneAvx512 needs for a plane of width W.
@@ -46,32 +71,13 @@ void PoolRows(const MaxPool2dParams& p, const float* x, float* y, int64_t ldy, i
   float* col = scratch;
   const int64_t col_len = MaxPool3x3s2ScratchFloats(W);
   for (int64_t i = 0; i < col_len; i += 16) _mm512_storeu_ps(col + i, ninf);
-  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-  const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
   for (int64_t oh = p0; oh < p1; ++oh) {
     const int64_t h0 = 2 * oh - 1;
     const int64_t hb = h0 < 0 ? 0 : h0, he = h0 + 3 < H ? h0 + 3 : H;
-    const float* r0 = x + hb * W;
-    const int64_t nrows = he - hb;  // 1 (H = 1), 2 or 3
-    for (int64_t w = 0; w < W; w += 16) {
-      const __mmask16 m = Lanes(W - w);
-      // The next output row's two new input rows (L3 -> L1 while this row pools; past the plane: the next plane).
-      _mm_prefetch(reinterpret_cast<const char*>(r0 + 3 * W + w), _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(r0 + 4 * W + w), _MM_HINT_T0);
-      __m512 v = _mm512_maskz_loadu_ps(m, r0 + w);
-      if (nrows >= 2) v = MaxNan(v, _mm512_maskz_loadu_ps(m, r0 + W + w));
-      if (nrows == 3) v = MaxNan(v, _mm512_maskz_loadu_ps(m, r0 + 2 * W + w));
-      _mm512_mask_storeu_ps(col + 1 + w, m, v);
-    }
+    ReduceRows(x + hb * W, W, he - hb, col);
     float* yr = y + (oh - p0) * ldy;
     for (int64_t q = 0; q < Q; q += 16) {
-      // Output q reads col[2q], col[2q + 1], col[2q + 2].
-      const float* c = col + 2 * q;
-      const __m512 a = _mm512_loadu_ps(c), b = _mm512_loadu_ps(c + 16);
-      const __m512 a2 = _mm512_loadu_ps(c + 2), b2 = _mm512_loadu_ps(c + 18);
-      __m512 v = MaxNan(_mm512_permutex2var_ps(a, even, b), _mm512_permutex2var_ps(a, odd, b));
-      v = MaxNan(v, _mm512_permutex2var_ps(a2, even, b2));
-      _mm512_mask_storeu_ps(yr + q, Lanes(Q - q), v);
+      _mm512_mask_storeu_ps(yr + q, Lanes(Q - q), Pool16(col + 2 * q));
     }
   }
 }
@@ -117,26 +123,10 @@ void MaxPool3x3s2ToBlocked16Avx512(const MaxPool2dParams& p, const float* x, int
   const int64_t col_len = MaxPool3x3s2ScratchFloats(W);
   const __m512 ninf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
   for (int64_t i = 0; i < lanes * col_len; i += 16) _mm512_storeu_ps(scratch + i, ninf);
-  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-  const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
   for (int64_t oh = p0; oh < p1; ++oh) {
     const int64_t h0 = 2 * oh - 1;
     const int64_t hb = h0 < 0 ? 0 : h0, he = h0 + 3 < H ? h0 + 3 : H;
-    const int64_t nrows = he - hb;
-    for (int64_t j = 0; j < lanes; ++j) {
-      const float* r0 = x + j * plane + hb * W;
-      float* col = scratch + j * col_len;
-      for (int64_t w = 0; w < W; w += 16) {
-        const __mmask16 m = Lanes(W - w);
-        // As in the plane kernel: the next output row's two new input rows, while this one pools.
-        _mm_prefetch(reinterpret_cast<const char*>(r0 + 3 * W + w), _MM_HINT_T0);
-        _mm_prefetch(reinterpret_cast<const char*>(r0 + 4 * W + w), _MM_HINT_T0);
-        __m512 v = _mm512_maskz_loadu_ps(m, r0 + w);
-        if (nrows >= 2) v = MaxNan(v, _mm512_maskz_loadu_ps(m, r0 + W + w));
-        if (nrows == 3) v = MaxNan(v, _mm512_maskz_loadu_ps(m, r0 + 2 * W + w));
-        _mm512_mask_storeu_ps(col + 1 + w, m, v);
-      }
-    }
+    for (int64_t j = 0; j < lanes; ++j) ReduceRows(x + j * plane + hb * W, W, he - hb, scratch + j * col_len);
     float* yr = y + oh * Q * 16;
     for (int64_t q = 0; q < Q; q += 16) {
       __m512 r[16];
@@ -145,11 +135,7 @@ void MaxPool3x3s2ToBlocked16Avx512(const MaxPool2dParams& p, const float* x, int
           r[j] = _mm512_setzero_ps();
           continue;
         }
-        const float* c = scratch + j * col_len + 2 * q;
-        const __m512 a = _mm512_loadu_ps(c), b = _mm512_loadu_ps(c + 16);
-        const __m512 a2 = _mm512_loadu_ps(c + 2), b2 = _mm512_loadu_ps(c + 18);
-        const __m512 v = MaxNan(_mm512_permutex2var_ps(a, even, b), _mm512_permutex2var_ps(a, odd, b));
-        r[j] = MaxNan(v, _mm512_permutex2var_ps(a2, even, b2));
+        r[j] = Pool16(scratch + j * col_len + 2 * q);
       }
       TransposeStage<8>(r);
       TransposeStage<4>(r);
