@@ -220,3 +220,53 @@ describe.skipIf(isas.length === 0)('linear (fc) on cpu equals the float64 refere
     });
   }
 });
+
+describe.skipIf(isas.length === 0)("native Network: the pool steps' layouts are checked and run", () => {
+  const conv = {
+    weight: randn([32, 16, 1, 1], { seed: 1 }).dataSync(),
+    shape: [32, 16, 1, 1],
+    bias: null,
+    groups: 1,
+    stride: [1, 1],
+    padding: [0, 0, 0, 0],
+    activation: 'relu',
+    blockedGroup: 0,
+  };
+  const f = (n: number): Float32Array => new Float32Array(n);
+
+  it("maxPool2d cbIn / cbOut and globalAvgPool cb: the network's cb or absent; sizes follow the layout; results as the standalone kernels", () => {
+    b!.setIsaCap(isas[0]);
+    const net = new b!.Network!([conv] as never);
+    const cb = net.info()[0].blocked!.cb;
+    const shape: Shape = [2, 20, 9, 11];
+    const ys = pooledShape(shape, [3, 3, 2, 2, 1, 1]);
+    const blockedOut = ys[0] * Math.ceil(20 / cb) * cb * ys[2] * ys[3];
+    const pool = { op: 'maxPool2d', input: null, inputShape: shape, output: f(blockedOut), params: [3, 3, 2, 2, 1, 1], cbOut: cb };
+    const x = randn(shape, { seed: 4 }).dataSync();
+    const avgOut = f(2 * 20);
+    const avg = { op: 'globalAvgPool', input: pool.output, inputShape: ys, output: avgOut, cb };
+    const id = net.addProgram([pool, avg] as never, x.length);
+    net.run(id, x);
+    const want = f(blockedOut);
+    b!.maxPool2d!(x, shape, want, [3, 3, 2, 2, 1, 1], [0, cb]);
+    expect(Array.from(pool.output)).toEqual(Array.from(want));
+    const wantAvg = f(40);
+    b!.globalAvgPool!(want, ys, wantAvg, cb);
+    expect(Array.from(avgOut)).toEqual(Array.from(wantAvg));
+    // Another block size, a blocked input to an NCHW output, and NCHW-sized buffers are RangeErrors naming the field.
+    expect(() => net.addProgram([{ ...pool, cbOut: 24 - cb }] as never, x.length)).toThrow(
+      new RegExp(`steps\\[0\\]\\.cbOut: expected ${cb} but received ${24 - cb}`),
+    );
+    expect(() => net.addProgram([{ ...pool, cbIn: cb, cbOut: 0 }] as never, blockedOut)).toThrow(
+      /steps\[0\]\.layouts: expected a blocked input/,
+    );
+    expect(() => net.addProgram([{ ...pool, output: f(2 * 20 * ys[2] * ys[3]) }] as never, x.length)).toThrow(/steps\[0\]\.output/);
+    expect(() => net.addProgram([{ ...avg, input: f(2 * 20 * ys[2] * ys[3]) }] as never, 1)).toThrow(/steps\[0\]\.input/);
+    expect(() => net.addProgram([{ ...avg, cb: 24 - cb }] as never, 1)).toThrow(/steps\[0\]\.cb: expected/);
+    // A network with no blocked conv has no cb to give.
+    const plain = new b!.Network!([{ ...conv, blockedGroup: undefined }] as never);
+    expect(() => plain.addProgram([pool] as never, x.length)).toThrow(/steps\[0\]\.cbOut: the network has no blocked kernel/);
+    plain.dispose();
+    net.dispose();
+  });
+});
