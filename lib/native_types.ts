@@ -51,13 +51,15 @@ export interface NativeCpuBinding {
   setIsaCap(isa: string): string;
   // Inference layers (native/napi/*_wrap.cc); optional so an older build falls back to TS loops.
   /** params: [kh, kw, sh, sw, ph, pw] */
-  maxPool2d?(input: Float32Array, shape: number[], output: Float32Array, params: number[]): void;
-  maxPool2dAsync?(input: Float32Array, shape: number[], output: Float32Array, params: number[]): Promise<void>;
+  /** layouts: [cbIn, cbOut] (default [0, 0]): 0 NCHW, 8 or 16 the blocked layout; NCHW->NCHW, NCHW->blocked, blocked->blocked. */
+  maxPool2d?(input: Float32Array, shape: number[], output: Float32Array, params: number[], layouts?: number[]): void;
+  maxPool2dAsync?(input: Float32Array, shape: number[], output: Float32Array, params: number[], layouts?: number[]): Promise<void>;
   /** params: [kh, kw, sh, sw, pt, pl, pb, pr, P, Q, countIncludePad (0 or 1)] */
   avgPool2d?(input: Float32Array, shape: number[], output: Float32Array, params: number[]): void;
   avgPool2dAsync?(input: Float32Array, shape: number[], output: Float32Array, params: number[]): Promise<void>;
-  globalAvgPool?(input: Float32Array, shape: number[], output: Float32Array): void;
-  globalAvgPoolAsync?(input: Float32Array, shape: number[], output: Float32Array): Promise<void>;
+  /** cb (default 0): 0 for an NCHW input, 8 or 16 for the blocked layout. */
+  globalAvgPool?(input: Float32Array, shape: number[], output: Float32Array, cb?: number): void;
+  globalAvgPoolAsync?(input: Float32Array, shape: number[], output: Float32Array, cb?: number): Promise<void>;
   linear?(
     input: Float32Array,
     shape: number[],
@@ -126,8 +128,18 @@ export type NativeNetworkStep =
       alternate?: boolean;
     }
   | { op: 'toBlocked' | 'fromBlocked'; input: Float32Array | null; inputShape: number[]; output: Float32Array; cb: number }
-  | { op: 'maxPool2d'; input: Float32Array | null; inputShape: number[]; output: Float32Array; params: number[] }
-  | { op: 'globalAvgPool'; input: Float32Array | null; inputShape: number[]; output: Float32Array }
+  /** cbIn / cbOut: absent or 0 NCHW, else the network's block size (NCHW->blocked or blocked->blocked). */
+  | {
+      op: 'maxPool2d';
+      input: Float32Array | null;
+      inputShape: number[];
+      output: Float32Array;
+      params: number[];
+      cbIn?: number;
+      cbOut?: number;
+    }
+  /** cb: a blocked input (the network's block size). */
+  | { op: 'globalAvgPool'; input: Float32Array | null; inputShape: number[]; output: Float32Array; cb?: number }
   | {
       op: 'linear';
       input: Float32Array | null;

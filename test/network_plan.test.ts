@@ -195,6 +195,37 @@ describe('compilePlan layouts', () => {
     expectNoSharedLiveSlots(plan);
   });
 
+  it('blockedPools (the CPU lowering): the max pool writes layer1 NCHW16c from the NCHW stem (no reorder there), one reorder out before layer3', () => {
+    const plan = compilePlan(net50, [2, 3, 64, 64], { ...stageRule(net50, 2, 'NCHW16c'), blockedPools: true });
+    const reorders = plan.steps.filter((s) => s.op === 'reorder');
+    expect(reorders.map((s) => [plan.values[s.x].layout, plan.values[s.y].layout])).toEqual([['NCHW16c', 'NCHW']]);
+    const pool = plan.steps.findIndex((s) => s.op === 'maxPool2d');
+    const ps = plan.steps[pool];
+    expect(plan.values[ps.x].layout).toBe('NCHW');
+    expect(plan.values[ps.y]).toMatchObject({ layout: 'NCHW16c', shape: [2, 64, 16, 16], size: 2 * 64 * 16 * 16 });
+    const readers = plan.steps
+      .filter((s) => stepInputs(s).includes(ps.y))
+      .map((s) => (s.op === 'conv' ? net50.convs[s.conv].def.name : s.op));
+    expect(readers).toEqual(['layer1.0.conv1', 'layer1.0.downsample.0']);
+    expectNoSharedLiveSlots(plan);
+  });
+
+  it('blockedPools with every stage blocked (NCHW8c, 12 channels after the stem): no reorder at all; the average pool reads layer4 blocked', () => {
+    const m = resnext({ depth: 50, cardinality: 3, width: 4, numClasses: 10, seed: 1 });
+    const net = fuseNetwork(m.architecture, m.stateDict({ copy: true }));
+    const plan = compilePlan(net, [1, 3, 57, 61], { ...stageRule(net, 4, 'NCHW8c'), blockedPools: true });
+    expect(plan.steps.some((s) => s.op === 'reorder')).toBe(false);
+    const pool = plan.steps.find((s) => s.op === 'maxPool2d')!;
+    expect(plan.values[pool.y].layout).toBe('NCHW8c');
+    const avg = plan.steps.find((s) => s.op === 'globalAvgPool')!;
+    expect(plan.values[avg.x].layout).toBe('NCHW8c');
+    expect(plan.values[avg.y].layout).toBe('NC');
+    // Without the flag the same rule keeps both pools NCHW, with a reorder after the one and before the other.
+    const plain = compilePlan(net, [1, 3, 57, 61], stageRule(net, 4, 'NCHW8c'));
+    expect(plain.steps.filter((s) => s.op === 'reorder').length).toBe(2);
+    expectNoSharedLiveSlots(plan);
+  });
+
   it('resnet50 with layer1-2 1x1s blocked and their dense 3x3s NCHW: a reorder pair around each 3x3, nothing else', () => {
     const m = resnext({ depth: 50, cardinality: 1, width: 64, numClasses: 10, seed: 1 });
     const net = fuseNetwork(m.architecture, m.stateDict({ copy: true }));

@@ -34,7 +34,7 @@ describe.runIf(hasCpu)('model.profile on the cpu backend', () => {
       const info = m.planInfo();
       // The plan compiled independently with the layouts planInfo reports: profile covers each step once, in order.
       const net = fuseNetwork(m.architecture, m.stateDict({ copy: true }));
-      const plan = compilePlan(net, c.shape, { layout: 'NCHW', convLayout: (i) => info[i].layout }).steps;
+      const plan = compilePlan(net, c.shape, { layout: 'NCHW', convLayout: (i) => info[i].layout, blockedPools: true }).steps;
       expect(p.steps.map((s) => s.op)).toEqual(plan.map((s) => s.op));
       const names: Record<string, string> = { reorder: 'reorder', maxPool2d: 'maxpool', globalAvgPool: 'avgpool', linear: 'fc' };
       expect(p.steps.map((s) => s.name)).toEqual(plan.map((s) => (s.op === 'conv' ? info[s.conv].name : names[s.op])));
@@ -50,6 +50,10 @@ describe.runIf(hasCpu)('model.profile on the cpu backend', () => {
       const reorders = p.steps.filter((s) => s.op === 'reorder').map((s) => s.layout);
       if (c.layout === 'nchw') expect(reorders).toEqual([]);
       else for (const r of reorders) expect(r).toMatch(/^NCHW->NCHW(8|16)c$|^NCHW(8|16)c->NCHW$/);
+      // The max pool writes layer1's layout itself (blocked unless 'nchw'): nothing reorders into layer1.
+      const pool = p.steps.find((s) => s.op === 'maxPool2d')!;
+      expect(pool.layout).toBe(info.find((i) => i.name === 'layer1.0.conv1')!.layout);
+      if (c.layout !== 'nchw') expect(pool.layout).toMatch(/^NCHW(8|16)c$/);
       let sum = 0;
       for (const s of p.steps) {
         expect(s.ms).toBeGreaterThanOrEqual(0);

@@ -7,8 +7,9 @@
 // activations are 56x56 and 28x28 in ImageNet (torchvision's layer1 and
 // layer2) run in the blocked layout NCHW16c (AVX-512) or NCHW8c (AVX2,
 // scalar): their 1x1, 3x3 (grouped and dense) and projection convs read and
-// write it directly, and the plan converts once into it (after the stem's max pool)
-// and once out of it (before layer3). There the blocked 1x1 and grouped 3x3
+// write it directly, the stem's max pool writes it from the stem's NCHW output
+// (LayoutRule.blockedPools: no conversion into it), and the plan converts once
+// out of it (before layer3). There the blocked 1x1 and grouped 3x3
 // kernels beat NCHW gemm and direct kernels by 1.1-1.9x; at 14x14 and 7x7
 // NCHW gemm and the grouped Winograd are level or faster
 // (docs/network-profile.md). A stage runs blocked only when a blocked kernel
@@ -232,16 +233,23 @@ function programLowering(
             return { op: 'fromBlocked', input, inputShape: shape(s.x), output, cb: blockSize(from) };
           return unsupported(s);
         }
-        case 'maxPool2d':
+        case 'maxPool2d': {
+          const cbIn = blockSize(plan.values[s.x].layout),
+            cbOut = blockSize(plan.values[s.y].layout);
           return {
             op: 'maxPool2d',
             input,
             inputShape: shape(s.x),
             output,
             params: [s.kernel, s.kernel, s.stride, s.stride, s.padding, s.padding],
+            ...(cbIn ? { cbIn } : {}),
+            ...(cbOut ? { cbOut } : {}),
           };
-        case 'globalAvgPool':
-          return { op: 'globalAvgPool', input, inputShape: shape(s.x), output };
+        }
+        case 'globalAvgPool': {
+          const cb = blockSize(plan.values[s.x].layout);
+          return { op: 'globalAvgPool', input, inputShape: shape(s.x), output, ...(cb ? { cb } : {}) };
+        }
         case 'linear':
           return {
             op: 'linear',
@@ -336,6 +344,9 @@ function programLowering(
     // +residual 1x1s at batches 1 and 8, while NCHW gemm, which also allows it, measured 0.96-0.97x at 14x14
     // batch 1 and level elsewhere (docs/network-profile.md section 13).
     residualInPlace: (i) => packed[i].blocked !== null && packed[i].residualInPlace,
+    // The stem's max pool writes the first stage's blocked layout itself (no reorder of its 4x larger input, and
+    // none after it), and the global average pool reads a blocked last stage directly.
+    blockedPools: true,
     lower(plan): NetworkProgram {
       const views = bindArena(plan);
       // The tunable steps that run their conv's alternate (direct) plan in program `id`.

@@ -59,6 +59,11 @@ export interface LayoutRule {
   convLayout?(conv: number, inputShape: readonly number[]): Layout;
   /** Whether conv `conv` may write its output over its residual (the same buffer); absent: never. */
   residualInPlace?(conv: number): boolean;
+  /**
+   * Whether the lowering's max pool may write (from `layout`) the blocked layout its first reader's conv
+   * runs in, and its global average pool read a blocked value; absent: both stay in `layout`.
+   */
+  blockedPools?: boolean;
 }
 
 /** One conv with its BatchNorm folded in and its fused epilogue; the network's weights, ready for any backend. */
@@ -228,11 +233,15 @@ export function compilePlan(net: FusedNetwork, inputShape: readonly number[], la
 
   const input = g.value([...inputShape], 'NCHW');
   let x = conv(arch.stem, input);
+  const firstConv = arch.stages.flat()[0]?.conv1;
   if (arch.maxPool) {
     x = g.as(x, layout);
     const [N, C, H, W] = g.values[x].shape;
     const { kernel, stride, padding } = STEM_POOL;
-    const y = g.value([N, C, outSize(H, kernel, stride, padding), outSize(W, kernel, stride, padding)], layout);
+    const pooled = [N, C, outSize(H, kernel, stride, padding), outSize(W, kernel, stride, padding)];
+    // The pool writes its first reader's layout when that is blocked and the lowering allows it.
+    const next = firstConv && rule.blockedPools ? (rule.convLayout?.(index.get(firstConv.name)!, pooled) ?? layout) : layout;
+    const y = g.value(pooled, blockSize(next) > 0 ? next : layout);
     g.steps.push({ op: 'maxPool2d', x, y, kernel, stride, padding });
     x = y;
   }
@@ -243,7 +252,7 @@ export function compilePlan(net: FusedNetwork, inputShape: readonly number[], la
     const shortcut = b.downsample ? conv(b.downsample, x) : x;
     x = conv(b.conv3, t2, shortcut);
   }
-  x = g.as(x, layout);
+  if (!(rule.blockedPools && blockSize(g.values[x].layout) > 0)) x = g.as(x, layout);
   const [N, C] = g.values[x].shape;
   const pooled = g.value([N, C], 'NC');
   g.steps.push({ op: 'globalAvgPool', x, y: pooled });
@@ -323,8 +332,9 @@ function assignSlots(values: PlanValue[], steps: PlanStep[], input: number): num
 /**
  * The plan's invariants, checked for every compiled plan: each value has its
  * layout's size and fits its slot, every step sees the layouts it expects (a
- * conv's input, residual and output share one layout; pooling reads the
- * plan's layout; a reorder changes the layout and nothing else), no step
+ * conv's input, residual and output share one layout; the max pool reads the
+ * plan's layout and writes it or a blocked one, the global average pool reads
+ * either; a reorder changes the layout and nothing else), no step
  * writes a slot one of its inputs lives in (an inPlace conv writes exactly
  * its residual's slot and nothing else of its inputs', and is that
  * residual's last reader), and no value is overwritten before its last reader
@@ -353,9 +363,9 @@ export function checkPlan(plan: NetworkPlan): void {
       if (plan.values[s.x].shape.join() !== plan.values[s.y].shape.join()) fail(`step ${i} (reorder) changes the shape`);
     } else if (s.op === 'maxPool2d') {
       want(s.x, plan.layout);
-      want(s.y, plan.layout);
+      if (blockSize(layoutOf(s.y)) === 0) want(s.y, plan.layout);
     } else if (s.op === 'globalAvgPool') {
-      want(s.x, plan.layout);
+      if (blockSize(layoutOf(s.x)) === 0) want(s.x, plan.layout);
       want(s.y, 'NC');
     }
   });

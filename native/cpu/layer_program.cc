@@ -34,7 +34,8 @@ Status RunStep(const LayerStep& s, const float* x, ThreadPool& pool) {
       st = MaxPool2d(s.pool, in, s.output, pool);
       break;
     case LayerStep::Kind::kGlobalAvgPool:
-      st = GlobalAvgPool(s.planes, s.hw, in, s.output, pool);
+      st = s.cb == 0 ? GlobalAvgPool(s.planes, s.hw, in, s.output, pool)
+                     : GlobalAvgPoolBlocked(s.N, s.C, s.hw, s.cb, in, s.output, pool);
       break;
     case LayerStep::Kind::kLinear:
       st = Linear(s.rows, s.in, s.out, in, s.weight, s.bias, s.output, pool);

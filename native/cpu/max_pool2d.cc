@@ -8,6 +8,11 @@
 // vectorisable one: kw + kh comparisons per output instead of kw * kh.
 // One task per block of planes. Padding never wins: windows are clipped to
 // the input (torch's -inf padding).
+// Layouts (MaxPool2dParams cb_in / cb_out): NCHW -> NCHW (above);
+// NCHW -> blocked [N][C/cb][P][Q][cb], the same plane kernels followed by a
+// transpose per channel block (in registers for 3x3/2 into NCHW16c);
+// blocked -> blocked, the per-ISA kernels of pool_kernels.inc (channels in
+// the lanes).
 #include "resnext/max_pool2d.h"
 
 #include <algorithm>
@@ -16,13 +21,18 @@
 #include <limits>
 #include <string>
 
+#include "resnext/conv_blocked.h"
 #include "resnext/cpu_features.h"
+#include "resnext/pool_kernels.h"
 
 namespace resnext {
 
 // The 3x3 stride-2 pad-1 plane kernel (max_pool3x3s2_avx512.cc).
 int64_t MaxPool3x3s2ScratchFloats(int64_t W);
 void MaxPool3x3s2PlaneAvx512(const MaxPool2dParams& p, const float* x, float* y, float* scratch);
+int64_t MaxPool3x3s2ToBlocked16ScratchFloats(int64_t W);
+void MaxPool3x3s2ToBlocked16Avx512(const MaxPool2dParams& p, const float* x, int64_t lanes, float* y, int64_t p0,
+                                   int64_t p1, float* scratch);
 
 namespace {
 
@@ -102,18 +112,24 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void PoolPlane(cons
   }
 }
 
-}  // namespace
+// The 3x3 stride-2 pad-1 plane kernel (AVX-512) when the shape and the ISA cap allow it.
+bool UseFast3x3s2(const MaxPool2dParams& p) {
+  return p.kh == 3 && p.kw == 3 && p.sh == 2 && p.sw == 2 && p.ph == 1 && p.pw == 1 && GetIsaCap() >= Isa::kAvx512 &&
+         GetCpuFeatures().best >= Isa::kAvx512;
+}
 
-Status MaxPool2d(const MaxPool2dParams& p, const float* x, float* y, ThreadPool& pool) {
-  assert(p.P() >= 1 && p.Q() >= 1 && 2 * p.ph <= p.kh && 2 * p.pw <= p.kw);
+Status NoScratch(int64_t floats) {
+  return Status::OutOfMemory("maxPool2d: could not allocate " + std::to_string(floats * 4) + " bytes of scratch");
+}
+
+// NCHW -> NCHW: one task per group of planes.
+Status PoolNchw(const MaxPool2dParams& p, const float* x, float* y, ThreadPool& pool) {
   const int64_t planes = p.N * p.C;
   const int64_t in_plane = p.H * p.W, out_plane = p.P() * p.Q();
   // About 64 KiB of input per task keeps scheduling overhead negligible.
   const int64_t per_task = std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(1, in_plane));
   const int64_t tasks = (planes + per_task - 1) / per_task;
-  // The stem's pool (3x3, stride 2, pad 1) has an AVX-512 kernel; the ISA cap lowers it to the generic one.
-  const bool fast = p.kh == 3 && p.kw == 3 && p.sh == 2 && p.sw == 2 && p.ph == 1 && p.pw == 1 &&
-                    GetIsaCap() >= Isa::kAvx512 && GetCpuFeatures().best >= Isa::kAvx512;
+  const bool fast = UseFast3x3s2(p);
   const int64_t scratch = fast ? MaxPool3x3s2ScratchFloats(p.W) : ScratchFloats(p);
   std::atomic<bool> no_memory{false};
   pool.Run(tasks, [&](int64_t t, int thread) {
@@ -131,9 +147,111 @@ Status MaxPool2d(const MaxPool2dParams& p, const float* x, float* y, ThreadPool&
       }
     }
   });
-  if (no_memory)
-    return Status::OutOfMemory("maxPool2d: could not allocate " + std::to_string(scratch * 4) + " bytes of scratch");
-  return Status::Ok();
+  return no_memory ? NoScratch(scratch) : Status::Ok();
+}
+
+// NCHW -> blocked (the stem's pool feeding a blocked stage: the layout change rides on the pool, so the
+// larger input is never reordered and the output is written once). 3x3/2 into NCHW16c with AVX-512:
+// MaxPool3x3s2ToBlocked16Avx512, 16 planes per output row, transposed in registers. Otherwise one task
+// per (image, channel block): the block's planes are pooled by the NCHW plane kernels into the thread's
+// scratch (cb pooled planes, L2-resident), then transposed into the blocked output while still in cache.
+Status PoolNchwToBlocked(const MaxPool2dParams& p, const float* x, float* y, ThreadPool& pool) {
+  const int cb = p.cb_out;
+  const int64_t Cb = (p.C + cb - 1) / cb;
+  const int64_t in_plane = p.H * p.W, out_plane = p.P() * p.Q();
+  const bool fast = UseFast3x3s2(p);
+  if (fast && cb == 16) {
+    // The AVX-512 kernel pools and transposes row by row in registers: tasks (image, block, band of rows).
+    const int64_t P = p.P();
+    // About 16 KiB of each plane's input rows per task.
+    const int64_t rows = std::max<int64_t>(1, (1 << 12) / std::max<int64_t>(1, 2 * p.W));
+    const int64_t bands = (P + rows - 1) / rows;
+    const int64_t scratch = MaxPool3x3s2ToBlocked16ScratchFloats(p.W);
+    std::atomic<bool> no_memory{false};
+    pool.Run(p.N * Cb * bands, [&](int64_t t, int thread) {
+      float* buf = pool.Scratch(thread, scratch);
+      if (buf == nullptr) {
+        no_memory = true;
+        return;
+      }
+      const int64_t blk = t / bands, band = t % bands;
+      const int64_t n = blk / Cb, b = blk % Cb;
+      MaxPool3x3s2ToBlocked16Avx512(p, x + (n * p.C + b * cb) * in_plane, std::min<int64_t>(cb, p.C - b * cb),
+                                    y + blk * cb * out_plane, band * rows, std::min(P, (band + 1) * rows), buf);
+    });
+    return no_memory ? NoScratch(scratch) : Status::Ok();
+  }
+  const int64_t plane_scratch = fast ? MaxPool3x3s2ScratchFloats(p.W) : ScratchFloats(p);
+  // The pooled planes first, 64-byte aligned, then the plane kernel's scratch.
+  const int64_t pooled = (cb * out_plane + 15) / 16 * 16;
+  const int64_t scratch = pooled + plane_scratch;
+  std::atomic<bool> no_memory{false};
+  pool.Run(p.N * Cb, [&](int64_t t, int thread) {
+    float* buf = pool.Scratch(thread, scratch);
+    if (buf == nullptr) {
+      no_memory = true;
+      return;
+    }
+    const int64_t n = t / Cb, b = t % Cb;
+    const int64_t lanes = std::min<int64_t>(cb, p.C - b * cb);
+    const float* xb = x + (n * p.C + b * cb) * in_plane;
+    for (int64_t j = 0; j < lanes; ++j) {
+      if (fast) {
+        MaxPool3x3s2PlaneAvx512(p, xb + j * in_plane, buf + j * out_plane, buf + pooled);
+      } else {
+        PoolPlane(p, xb + j * in_plane, buf + j * out_plane, buf + pooled);
+      }
+    }
+    ToBlockedImage(buf, y + (n * Cb + b) * cb * out_plane, lanes, out_plane, cb);
+  });
+  return no_memory ? NoScratch(scratch) : Status::Ok();
+}
+
+// Blocked -> blocked (pool_kernels.inc): one task per (image, channel block, band of output rows).
+Status PoolBlocked(const MaxPool2dParams& p, const float* x, float* y, ThreadPool& pool) {
+  const int cb = p.cb_in;
+  const PoolKernels& k = FindPoolKernels();
+  const int64_t Cb = (p.C + cb - 1) / cb;
+  const int64_t P = p.P(), Q = p.Q();
+  const int64_t in_block = p.H * p.W * cb, out_block = P * Q * cb;
+  // About 64 KiB of input rows per task.
+  const int64_t rows = std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(1, p.sh * p.W * cb));
+  const int64_t bands = (P + rows - 1) / rows;
+  const int64_t scratch = p.W * cb;
+  std::atomic<bool> no_memory{false};
+  pool.Run(p.N * Cb * bands, [&](int64_t t, int thread) {
+    float* col = pool.Scratch(thread, scratch);
+    if (col == nullptr) {
+      no_memory = true;
+      return;
+    }
+    const int64_t blk = t / bands, band = t % bands;
+    k.max_pool_block(p, cb, x + blk * in_block, y + blk * out_block, band * rows, std::min(P, (band + 1) * rows), col);
+  });
+  return no_memory ? NoScratch(scratch) : Status::Ok();
+}
+
+}  // namespace
+
+extern const PoolKernels kPoolKernelsAvx512;
+extern const PoolKernels kPoolKernelsAvx2;
+extern const PoolKernels kPoolKernelsScalar;
+
+const PoolKernels& FindPoolKernels() {
+  static const PoolKernels* const kTable[] = {&kPoolKernelsAvx512, &kPoolKernelsAvx2, &kPoolKernelsScalar};
+  Isa cap = GetIsaCap();
+  if (cap > GetCpuFeatures().best) cap = GetCpuFeatures().best;
+  for (const PoolKernels* k : kTable)
+    if (k->isa <= cap) return *k;
+  return kPoolKernelsScalar;
+}
+
+Status MaxPool2d(const MaxPool2dParams& p, const float* x, float* y, ThreadPool& pool) {
+  assert(p.P() >= 1 && p.Q() >= 1 && 2 * p.ph <= p.kh && 2 * p.pw <= p.kw);
+  assert((p.cb_out == 0 || p.cb_out == 8 || p.cb_out == 16) && (p.cb_in == 0 || p.cb_in == p.cb_out));
+  if (p.cb_out == 0) return PoolNchw(p, x, y, pool);
+  if (p.cb_in == 0) return PoolNchwToBlocked(p, x, y, pool);
+  return PoolBlocked(p, x, y, pool);
 }
 
 }  // namespace resnext

@@ -40,4 +40,22 @@ inline resnext::MaxPool2dParams GetMaxPoolParams(const Napi::Value& shape_v, con
   return p;
 }
 
+// A max pool's layouts (p->cb_in, p->cb_out: 0 NCHW, else 8 or 16), checked: NCHW -> NCHW,
+// NCHW -> blocked or blocked -> blocked with the same block size.
+inline void CheckMaxPoolLayouts(Napi::Env env, const resnext::MaxPool2dParams& p, const std::string& at) {
+  auto valid = [](int cb) { return cb == 0 || cb == 8 || cb == 16; };
+  if (!valid(p.cb_in) || !valid(p.cb_out))
+    ThrowRange(env, at + "layouts: expected block sizes of 0 (NCHW), 8 or 16 but received [" + std::to_string(p.cb_in) +
+                        ", " + std::to_string(p.cb_out) + "]");
+  if (p.cb_in != 0 && p.cb_in != p.cb_out)
+    ThrowRange(env, at + "layouts: expected a blocked input to give an output of the same block size but received [" +
+                        std::to_string(p.cb_in) + ", " + std::to_string(p.cb_out) + "]");
+}
+
+// Floats of an [N, C, H, W] activation in a layout (cb 0: NCHW; else channels rounded up to blocks of cb).
+inline double LayoutFloats(int64_t N, int64_t C, int64_t H, int64_t W, int cb) {
+  const int64_t c = cb == 0 ? C : (C + cb - 1) / cb * cb;
+  return static_cast<double>(N) * c * H * W;
+}
+
 }  // namespace resnext_napi

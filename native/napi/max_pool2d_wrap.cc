@@ -1,5 +1,7 @@
-// maxPool2d(input, [N, C, H, W], output, [kh, kw, sh, sw, ph, pw]) and
+// maxPool2d(input, [N, C, H, W], output, [kh, kw, sh, sw, ph, pw], layouts?) and
 // maxPool2dAsync(...) -> Promise: the N-API face of native/cpu/max_pool2d.cc.
+// layouts: [cbIn, cbOut] (default [0, 0]): 0 NCHW, 8 or 16 the blocked layout
+// [N][ceil(C/cb)][H][W][cb]; NCHW -> NCHW, NCHW -> blocked or blocked -> blocked.
 // Every argument is re-checked here (sizes, window fits, no aliasing) so a
 // direct call cannot make the kernel read or write out of bounds.
 #include <string>
@@ -25,8 +27,13 @@ Args Parse(const Napi::CallbackInfo& info) {
   a.in = GetFloat32Array(info[0], "input");
   a.out = GetFloat32Array(info[2], "output");
   a.p = GetMaxPoolParams(info[1], info[3], "");
-  CheckPoolBuffers(env, a, static_cast<double>(a.p.N) * a.p.C * a.p.H * a.p.W,
-                   static_cast<double>(a.p.N) * a.p.C * a.p.P() * a.p.Q());
+  if (info.Length() >= 5 && !info[4].IsUndefined()) {
+    auto cb = GetIntArray<2>(info[4], "layouts", 0, 16);
+    a.p.cb_in = static_cast<int>(cb[0]), a.p.cb_out = static_cast<int>(cb[1]);
+    CheckMaxPoolLayouts(env, a.p, "");
+  }
+  CheckPoolBuffers(env, a, LayoutFloats(a.p.N, a.p.C, a.p.H, a.p.W, a.p.cb_in),
+                   LayoutFloats(a.p.N, a.p.C, a.p.P(), a.p.Q(), a.p.cb_out));
   return a;
 }
 

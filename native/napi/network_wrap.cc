@@ -31,8 +31,9 @@
 //     inputShape is always the logical NCHW shape; a blocked buffer holds
 //     BlockedFloats(N, C, H * W, cb) floats (channels rounded up to blocks of
 //     cb, the network's block size: 16 with AVX-512, else 8).
-//         | { op: 'maxPool2d', input | null, inputShape, output, params: [kh, kw, sh, sw, ph, pw] }
-//         | { op: 'globalAvgPool', input | null, inputShape, output }
+//         | { op: 'maxPool2d', input | null, inputShape, output, params: [kh, kw, sh, sw, ph, pw],
+//             cbIn?, cbOut? }   (absent or 0: NCHW; else the network's cb: NCHW -> blocked, blocked -> blocked)
+//         | { op: 'globalAvgPool', input | null, inputShape, output, cb? }   (cb: a blocked input)
 //         | { op: 'linear', input | null, inputShape: [N, in], weight, weightShape: [out, in], bias | null, output }
 //     input null means the program input x (inputLength floats).
 //   net.run(id, x, timings?) / net.runAsync(id, x, timings?): Promise
@@ -325,15 +326,20 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
       } else if (op == "maxPool2d") {
         s.kind = resnext::LayerStep::Kind::kMaxPool2d;
         s.pool = GetMaxPoolParams(o.Get("inputShape"), o.Get("params"), at + ".");
+        s.pool.cb_in = OptionalCb(env, o.Get("cbIn"), at + ".cbIn");
+        s.pool.cb_out = OptionalCb(env, o.Get("cbOut"), at + ".cbOut");
         const resnext::MaxPool2dParams& p = s.pool;
-        in_size = static_cast<double>(p.N) * p.C * p.H * p.W;
-        out_size = static_cast<double>(p.N) * p.C * p.P() * p.Q();
+        CheckMaxPoolLayouts(env, p, at + ".");
+        in_size = LayoutFloats(p.N, p.C, p.H, p.W, p.cb_in);
+        out_size = LayoutFloats(p.N, p.C, p.P(), p.Q(), p.cb_out);
       } else if (op == "globalAvgPool") {
         s.kind = resnext::LayerStep::Kind::kGlobalAvgPool;
         auto shape = GetIntArray<4>(o.Get("inputShape"), (at + ".inputShape").c_str(), 1, kMax);
         s.planes = shape[0] * shape[1];
         s.hw = shape[2] * shape[3];
-        in_size = static_cast<double>(s.planes) * s.hw;
+        s.N = shape[0], s.C = shape[1];
+        s.cb = OptionalCb(env, o.Get("cb"), at + ".cb");
+        in_size = LayoutFloats(shape[0], shape[1], shape[2], shape[3], s.cb);
         out_size = static_cast<double>(s.planes);
       } else if (op == "linear") {
         s.kind = resnext::LayerStep::Kind::kLinear;
@@ -391,6 +397,12 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     int64_t got = GetInt(v, name.c_str(), 1, 64);
     if (got != cb) ThrowRange(env, name + ": expected " + std::to_string(cb) + " but received " + std::to_string(got));
     return cb;
+  }
+
+  // An optional step cb: absent or 0 means NCHW, anything else must be the network's cb.
+  int OptionalCb(Napi::Env env, const Napi::Value& v, const std::string& name) const {
+    if (v.IsUndefined() || (v.IsNumber() && v.As<Napi::Number>().DoubleValue() == 0)) return 0;
+    return WantCb(env, v, name);
   }
 
   // The program to run, checked: live, not running, x of the right size and not aliasing an output,

@@ -11,4 +11,7 @@ namespace resnext {
 
 Status GlobalAvgPool(int64_t planes, int64_t hw, const float* x, float* y, ThreadPool& pool);
 
+// The same from the blocked layout: x [N][ceil(C/cb)][hw][cb] (cb 8 or 16; padding lanes ignored) -> y [N][C].
+Status GlobalAvgPoolBlocked(int64_t N, int64_t C, int64_t hw, int cb, const float* x, float* y, ThreadPool& pool);
+
 }  // namespace resnext

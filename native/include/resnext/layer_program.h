@@ -42,10 +42,11 @@ struct LayerStep {
   const BlockedConv* blocked = nullptr;
   ConvParams params;
   const float* packed = nullptr;
-  // kToBlocked / kFromBlocked: N images of C channels of hw pixels, blocks of cb.
+  // kToBlocked / kFromBlocked: N images of C channels of hw pixels, blocks of cb; kGlobalAvgPool
+  // reads the blocked layout when cb > 0 (N, C, hw), else NCHW (planes, hw).
   int64_t C = 0;
   int cb = 0;
-  // kMaxPool2d
+  // kMaxPool2d (pool.cb_in / cb_out give the layouts)
   MaxPool2dParams pool;
   // kGlobalAvgPool: planes x hw (also hw of kToBlocked / kFromBlocked); kLinear: rows x in -> rows x out
   int64_t planes = 0, hw = 0;
