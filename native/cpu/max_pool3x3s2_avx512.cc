@@ -17,6 +17,11 @@
 
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma,prefer-vector-width=512")
+// GCC 12 warns that some AVX-512 intrinsics (masked moves, permutes) read an
+// uninitialized vector: their inline bodies start from _mm512_undefined_ps(),
+// which is never read.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 namespace resnext {
 
 namespace {
