@@ -38,9 +38,11 @@
 
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma,prefer-vector-width=512")
-// GCC 12 warns that _mm512_shuffle_f32x4 reads an uninitialized vector: its
-// inline body starts from _mm512_undefined_ps(), which is never read.
+// GCC 12 warns that _mm512_shuffle_f32x4 and _mm512_shuffle_f64x2 read an
+// uninitialized vector: their inline bodies start from _mm512_undefined_ps()
+// or _pd(), which is never read.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 namespace resnext {
 namespace {
 
@@ -57,86 +59,35 @@ int64_t MaxBlocksPerTask(const ConvParams& p) { return p.Cg() > 48 || p.Kg() > 4
 // Four images of the batch and the edge masks they share.
 struct Block {
   int64_t n0, nimg;     // first image, images in the block (1..4)
-  int64_t ih0, iw0;     // input row and column of padded row and column 0
-  __mmask16 in_cols;    // lanes l < 10 with input column iw0 + l inside the row
+  Wg43Patch patch;      // the padded input patch every image reads
   __mmask16 out_cols;   // output columns l < Q
-  unsigned rows_in;     // bit r: input row ih0 + r inside the image (r < 10)
 };
 
 Block MakeBlock(const ConvParams& p, int64_t /*bw*/, int64_t /*nb*/, int64_t b) {
   Block k;
   k.n0 = b * kImages;
   k.nimg = p.N - k.n0 < kImages ? p.N - k.n0 : kImages;
-  k.ih0 = -p.pad_top;
-  k.iw0 = -p.pad_left;
-  unsigned m = 0, rows = 0;
-  for (int l = 0; l < 10; ++l) {
-    if (k.iw0 + l >= 0 && k.iw0 + l < p.W) m |= 1u << l;
-    if (k.ih0 + l >= 0 && k.ih0 + l < p.H) rows |= 1u << l;
-  }
-  k.in_cols = static_cast<__mmask16>(m);
-  k.rows_in = rows;
+  k.patch = MakeWg43Patch(p);
   k.out_cols = static_cast<__mmask16>((1u << p.Q()) - 1u);
   return k;
 }
 
-inline __m512d AsPd(V x) { return _mm512_castps_pd(x); }
-inline V AsPs(__m512d x) { return _mm512_castpd_ps(x); }
-
-// V[c][v][pos] for input channels [0, Cg) of the group and the task's blocks.
+// V[c][v][pos] for input channels [0, Cg) of the group and the task's blocks:
+// Wg43Input4 on the block's images.
 void F43x4Input(const ConvParams& p, const float* input, int64_t grp, const Block* blocks, int64_t nv, float* Vb) {
-  const int64_t Cg = p.Cg(), HW = p.H * p.W, W = p.W;
-  // Lane 2 x + tj takes column 4 tj + x (x < 6); lanes 12-15 are never read.
-  const __m512i sel = _mm512_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7, 4, 8, 5, 9, 0, 0, 0, 0);
+  const int64_t Cg = p.Cg(), HW = p.H * p.W;
   for (int64_t v = 0; v < nv; ++v) {
     const Block& bk = blocks[v];
     for (int64_t c = 0; c < Cg; ++c) {
-      // z[a][2 i + ti]: vertical transform of image i's tile row ti; element
-      // x (64 bits) holds tile columns 0 and 1.
-      V z[6][8];
-      for (int64_t i = 0; i < kImages; ++i) {
-        if (i >= bk.nimg) {
-          for (int a = 0; a < 6; ++a) z[a][2 * i] = z[a][2 * i + 1] = VZero();
-          continue;
-        }
-        const float* image = input + ((bk.n0 + i) * p.C + grp * Cg + c) * HW;
-        const float* chan = image + bk.ih0 * W + bk.iw0;
+      const float* src[4] = {nullptr, nullptr, nullptr, nullptr};
+      for (int64_t i = 0; i < bk.nimg; ++i) {
+        src[i] = input + ((bk.n0 + i) * p.C + grp * Cg + c) * HW;
         if (c + 1 < Cg) {
-          const char* nx = reinterpret_cast<const char*>(image + HW);
+          const char* nx = reinterpret_cast<const char*>(src[i] + HW);
           for (int64_t off = 0; off < HW * 4; off += 64) _mm_prefetch(nx + off, _MM_HINT_T0);
         }
-        V d[10];
-        for (int r = 0; r < 10; ++r) {
-          d[r] = (bk.rows_in >> r) & 1u ? _mm512_permutexvar_ps(sel, _mm512_maskz_loadu_ps(bk.in_cols, chan + r * W))
-                                        : VZero();
-        }
-        V t[6];
-        Bt6(d[0], d[1], d[2], d[3], d[4], d[5], t);
-        for (int a = 0; a < 6; ++a) z[a][2 * i] = t[a];
-        Bt6(d[4], d[5], d[6], d[7], d[8], d[9], t);
-        for (int a = 0; a < 6; ++a) z[a][2 * i + 1] = t[a];
       }
-      float* dst = Vb + (c * nv + v) * kPos * VL;
-      for (int a = 0; a < 6; ++a) {
-        // 8x8 transpose of 64-bit elements: z[a][k] element x -> xx element k.
-        __m512d u[8];
-        for (int h = 0; h < 4; ++h) {
-          u[2 * h] = _mm512_unpacklo_pd(AsPd(z[a][2 * h]), AsPd(z[a][2 * h + 1]));      // x = 0, 2, 4, 6
-          u[2 * h + 1] = _mm512_unpackhi_pd(AsPd(z[a][2 * h]), AsPd(z[a][2 * h + 1]));  // x = 1, 3, 5, 7
-        }
-        // w[q]: rows 0-3 (q < 4) or 4-7, chunks (x = e, x = e + 4) for e by q.
-        const __m512d w0 = _mm512_shuffle_f64x2(u[0], u[2], 0x88), w1 = _mm512_shuffle_f64x2(u[0], u[2], 0xDD);
-        const __m512d w2 = _mm512_shuffle_f64x2(u[1], u[3], 0x88), w3 = _mm512_shuffle_f64x2(u[1], u[3], 0xDD);
-        const __m512d w4 = _mm512_shuffle_f64x2(u[4], u[6], 0x88), w5 = _mm512_shuffle_f64x2(u[4], u[6], 0xDD);
-        const __m512d w6 = _mm512_shuffle_f64x2(u[5], u[7], 0x88), w7 = _mm512_shuffle_f64x2(u[5], u[7], 0xDD);
-        const V x0 = AsPs(_mm512_shuffle_f64x2(w0, w4, 0x88)), x4 = AsPs(_mm512_shuffle_f64x2(w0, w4, 0xDD));
-        const V x2 = AsPs(_mm512_shuffle_f64x2(w1, w5, 0x88));
-        const V x1 = AsPs(_mm512_shuffle_f64x2(w2, w6, 0x88)), x5 = AsPs(_mm512_shuffle_f64x2(w2, w6, 0xDD));
-        const V x3 = AsPs(_mm512_shuffle_f64x2(w3, w7, 0x88));
-        V t[6];
-        Bt6(x0, x1, x2, x3, x4, x5, t);
-        for (int b = 0; b < 6; ++b) VStore(dst + (a * 6 + b) * VL, t[b]);
-      }
+      Wg43Input4(src, bk.patch, Vb + (c * nv + v) * kPos * VL);
     }
   }
 }
