@@ -102,9 +102,7 @@ bool WgPrefersF43(const ConvParams& p) {
 // 4 F(4x4) tiles: F(4x4) with four images per vector then needs a block per
 // four images against one per image, by the same rule 3 and more (at 1024@7,
 // 32 groups, batch 8, 2 threads: see docs/network-profile.md).
-bool WgPrefersF43x4(const ConvParams& p) {
-  return WinogradGroupedF43x4Fits(p) && 11 * CeilDiv(p.N, 4) < 4 * p.N;
-}
+bool WgPrefersF43x4(const ConvParams& p) { return WinogradGroupedF43x4Fits(p) && 11 * CeilDiv(p.N, 4) < 4 * p.N; }
 
 void WgPack(const ConvParams& p, const float* weight, float* packed) {
   const int64_t Cg = p.Cg(), np = WgPanels(p);

@@ -56,11 +56,88 @@ constexpr int64_t kImages = 4;
 // stay in L2 up to 48 channels per group.
 int64_t MaxBlocksPerTask(const ConvParams& p) { return p.Cg() > 48 || p.Kg() > 48 ? 1 : 3; }
 
+// Where the 10x10 padded input patch of an output of at most 8x8 (2x2 F(4x4)
+// tiles) sits: input row ih0 + r, column iw0 + l for r, l < 10.
+struct Wg43Patch {
+  int64_t ih0, iw0, W;
+  __mmask16 in_cols;  // lanes l < 10 with input column iw0 + l inside the row
+  unsigned rows_in;   // bit r: input row ih0 + r inside the image
+};
+
+inline Wg43Patch MakeWg43Patch(const ConvParams& p) {
+  Wg43Patch k;
+  k.ih0 = -p.pad_top;
+  k.iw0 = -p.pad_left;
+  k.W = p.W;
+  unsigned m = 0, rows = 0;
+  for (int l = 0; l < 10; ++l) {
+    if (k.iw0 + l >= 0 && k.iw0 + l < p.W) m |= 1u << l;
+    if (k.ih0 + l >= 0 && k.ih0 + l < p.H) rows |= 1u << l;
+  }
+  k.in_cols = static_cast<__mmask16>(m);
+  k.rows_in = rows;
+  return k;
+}
+
+inline __m512d WgAsPd(V x) { return _mm512_castps_pd(x); }
+inline V WgAsPs(__m512d x) { return _mm512_castpd_ps(x); }
+
+// The F(4x4) input transform of four small planes (here: one channel of four images) (src[i]: plane i's input
+// row 0, column 0; null: a zero plane) at once: dst[(a * 6 + b) * 16 + 4 i +
+// 2 ti + tj] = (B^T d B)[a][b] of plane i's tile (ti, tj). Each padded row is
+// loaded once (masked) and one permute puts column 4 tj + x in lane 2 x + tj
+// (x < 6); the vertical transform of tile rows 0 and 1 (padded rows 0-5 and
+// 4-9) is lane-wise, giving per (plane, tile row) a vector whose 64-bit
+// element x holds both tile columns; an 8x8 transpose of 64-bit elements
+// across the 8 (plane, tile row) vectors puts them in the lanes, and the
+// horizontal transform is lane-wise too.
+inline void Wg43Input4(const float* const src[4], const Wg43Patch& pt, float* dst) {
+  const __m512i sel = _mm512_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7, 4, 8, 5, 9, 0, 0, 0, 0);  // lanes 12-15 unread
+  V z[6][8];                                                                              // [a][2 i + ti]
+  for (int i = 0; i < 4; ++i) {
+    if (src[i] == nullptr) {
+      for (int a = 0; a < 6; ++a) z[a][2 * i] = z[a][2 * i + 1] = VZero();
+      continue;
+    }
+    const float* row0 = src[i] + pt.ih0 * pt.W + pt.iw0;
+    V d[10];
+    for (int r = 0; r < 10; ++r) {
+      d[r] = (pt.rows_in >> r) & 1u ? _mm512_permutexvar_ps(sel, _mm512_maskz_loadu_ps(pt.in_cols, row0 + r * pt.W))
+                                    : VZero();
+    }
+    V t[6];
+    Bt6(d[0], d[1], d[2], d[3], d[4], d[5], t);
+    for (int a = 0; a < 6; ++a) z[a][2 * i] = t[a];
+    Bt6(d[4], d[5], d[6], d[7], d[8], d[9], t);
+    for (int a = 0; a < 6; ++a) z[a][2 * i + 1] = t[a];
+  }
+  for (int a = 0; a < 6; ++a) {
+    // 8x8 transpose of 64-bit elements: z[a][k] element x -> xx element k.
+    __m512d u[8];
+    for (int h = 0; h < 4; ++h) {
+      u[2 * h] = _mm512_unpacklo_pd(WgAsPd(z[a][2 * h]), WgAsPd(z[a][2 * h + 1]));      // x = 0, 2, 4, 6
+      u[2 * h + 1] = _mm512_unpackhi_pd(WgAsPd(z[a][2 * h]), WgAsPd(z[a][2 * h + 1]));  // x = 1, 3, 5, 7
+    }
+    // w: planes 0-1 and 2-3 (w0-w3) or 4-7, chunks (x = e, e + 4).
+    const __m512d w0 = _mm512_shuffle_f64x2(u[0], u[2], 0x88), w1 = _mm512_shuffle_f64x2(u[0], u[2], 0xDD);
+    const __m512d w2 = _mm512_shuffle_f64x2(u[1], u[3], 0x88), w3 = _mm512_shuffle_f64x2(u[1], u[3], 0xDD);
+    const __m512d w4 = _mm512_shuffle_f64x2(u[4], u[6], 0x88), w5 = _mm512_shuffle_f64x2(u[4], u[6], 0xDD);
+    const __m512d w6 = _mm512_shuffle_f64x2(u[5], u[7], 0x88), w7 = _mm512_shuffle_f64x2(u[5], u[7], 0xDD);
+    const V x0 = WgAsPs(_mm512_shuffle_f64x2(w0, w4, 0x88)), x4 = WgAsPs(_mm512_shuffle_f64x2(w0, w4, 0xDD));
+    const V x2 = WgAsPs(_mm512_shuffle_f64x2(w1, w5, 0x88));
+    const V x1 = WgAsPs(_mm512_shuffle_f64x2(w2, w6, 0x88)), x5 = WgAsPs(_mm512_shuffle_f64x2(w2, w6, 0xDD));
+    const V x3 = WgAsPs(_mm512_shuffle_f64x2(w3, w7, 0x88));
+    V t[6];
+    Bt6(x0, x1, x2, x3, x4, x5, t);
+    for (int b = 0; b < 6; ++b) VStore(dst + (a * 6 + b) * VL, t[b]);
+  }
+}
+
 // Four images of the batch and the edge masks they share.
 struct Block {
-  int64_t n0, nimg;     // first image, images in the block (1..4)
-  Wg43Patch patch;      // the padded input patch every image reads
-  __mmask16 out_cols;   // output columns l < Q
+  int64_t n0, nimg;    // first image, images in the block (1..4)
+  Wg43Patch patch;     // the padded input patch every image reads
+  __mmask16 out_cols;  // output columns l < Q
 };
 
 Block MakeBlock(const ConvParams& p, int64_t /*bw*/, int64_t /*nb*/, int64_t b) {
@@ -131,7 +208,8 @@ void F43x4Output(const ConvParams& p, const ConvRunArgs& a, int64_t grp, const B
           if (a.residual) {
             const float* res = a.residual + base;
             const __m256 r0 = _mm256_maskz_loadu_ps(static_cast<__mmask8>(lo), res);
-            const __m256 r1 = upper ? _mm256_maskz_loadu_ps(static_cast<__mmask8>(lo), res + 4 * Q) : _mm256_setzero_ps();
+            const __m256 r1 =
+                upper ? _mm256_maskz_loadu_ps(static_cast<__mmask8>(lo), res + 4 * Q) : _mm256_setzero_ps();
             x = VAdd(x, _mm512_insertf32x8(_mm512_castps256_ps512(r0), r1, 1));
           }
           if (relu) x = VRelu(x);
