@@ -4,7 +4,9 @@
 // sizes and each run picks one from the output size (WgPrefersF43): F(4x4,
 // 3x3) (conv_winograd_grouped_f43_avx512.cc) wherever its 16x16 blocks of
 // outputs waste no more lanes than F(2x2)'s 8x8 ones (14x14: 0.157 vs 0.244
-// ms, one thread), F(2x2, 3x3), in this file, on 7x7 and 8x8 outputs. The
+// ms, one thread), F(2x2, 3x3), in this file, on 7x7 and 8x8 outputs, except
+// at batch 3 and more, where F(4x4) with four images' 2x2 tiles in one vector
+// (conv_winograd_grouped_f43x4_avx512.cc) fills the lanes. The
 // dense kernel (conv_winograd.inc)
 // goes through phase planes and transformed tiles in memory; at 16-32
 // channels per group that traffic cost as much as the multiplies saved. Here
@@ -100,8 +102,8 @@ bool WgPrefersF43(const ConvParams& p) {
 
 // Outputs of at most 8x8 are one F(2x2) block (16 tiles) per image but only
 // 4 F(4x4) tiles: F(4x4) with four images per vector then needs a block per
-// four images against one per image, by the same rule 3 and more (at 1024@7,
-// 32 groups, batch 8, 2 threads: see docs/network-profile.md).
+// four images against one per image: by the same rule, from batch 3 on
+// (1024@7, 32 groups, 2 threads, alone: 1.45x F(2x2) at batch 4 and 8; docs/network-profile.md section 14).
 bool WgPrefersF43x4(const ConvParams& p) { return WinogradGroupedF43x4Fits(p) && 11 * CeilDiv(p.N, 4) < 4 * p.N; }
 
 void WgPack(const ConvParams& p, const float* weight, float* packed) {
