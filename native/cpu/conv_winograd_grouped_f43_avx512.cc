@@ -144,16 +144,8 @@ void F43Output(const ConvParams& p, const ConvRunArgs& a, int64_t grp, const Blo
     for (int64_t k = k0; k < k1; ++k) {
       const int64_t ko = grp * Kg + k;
       const float* m = Mb + (k * nv + v) * kPos * VL;
-      V t[4][6];  // [r][b]: vertical transform of column b
-      for (int b = 0; b < 6; ++b) {
-        V m1 = VLoad(m + (6 + b) * VL);
-        // Column 1 of A^T is all ones: the bias added at position (1, 1) reaches every output once.
-        if (b == 1 && a.bias) m1 = VAdd(m1, VSet1(a.bias[ko]));
-        V y[4];
-        At6(VLoad(m + b * VL), m1, VLoad(m + (12 + b) * VL), VLoad(m + (18 + b) * VL), VLoad(m + (24 + b) * VL),
-            VLoad(m + (30 + b) * VL), y);
-        for (int r = 0; r < 4; ++r) t[r][b] = y[r];
-      }
+      V t[4][6];  // [r][b]: vertical transform of column b, with the bias
+      Wg43OutVertical(m, a.bias ? a.bias + ko : nullptr, t);
       float* out = a.output + (bk.n * p.K + ko) * P * Q + bk.oh0 * Q + bk.ow0;
       const float* res = a.residual ? a.residual + (bk.n * p.K + ko) * P * Q + bk.oh0 * Q + bk.ow0 : nullptr;
       for (int r = 0; r < 4; ++r) {

@@ -181,16 +181,8 @@ void F43x4Output(const ConvParams& p, const ConvRunArgs& a, int64_t grp, const B
     for (int64_t k = k0; k < k1; ++k) {
       const int64_t ko = grp * Kg + k;
       const float* m = Mb + (k * nv + v) * kPos * VL;
-      V t[4][6];  // [r][b]: vertical transform of column b
-      for (int b = 0; b < 6; ++b) {
-        V m1 = VLoad(m + (6 + b) * VL);
-        // Column 1 of A^T is all ones: the bias added at position (1, 1) reaches every output once.
-        if (b == 1 && a.bias) m1 = VAdd(m1, VSet1(a.bias[ko]));
-        V y[4];
-        At6(VLoad(m + b * VL), m1, VLoad(m + (12 + b) * VL), VLoad(m + (18 + b) * VL), VLoad(m + (24 + b) * VL),
-            VLoad(m + (30 + b) * VL), y);
-        for (int r = 0; r < 4; ++r) t[r][b] = y[r];
-      }
+      V t[4][6];  // [r][b]: vertical transform of column b, with the bias
+      Wg43OutVertical(m, a.bias ? a.bias + ko : nullptr, t);
       for (int r = 0; r < 4; ++r) {
         if (r >= P) break;
         V y[4];  // [s], lane 4 i + 2 ti + tj: image i, output row 4 ti + r, column 4 tj + s
