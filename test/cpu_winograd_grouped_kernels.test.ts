@@ -14,8 +14,11 @@
 // column of a tile dropped), pad 0, pad 2 and asymmetric padding, batch 5
 // (chunks of blocks spanning images), one, two and three blocks per task, a
 // wide image (blocks in a row), 128 channels per group, and the fused
-// epilogue (bias, residual, ReLU); and dense convs (one group of 14 to 128
-// channels, which it runs too: ResNet's 64@56, 128@28 and 256@14 3x3s).
+// epilogue (bias, residual, ReLU); dense convs (one group of 14 to 128
+// channels, which it runs too: ResNet's 64@56, 128@28 and 256@14 3x3s); and
+// outputs of at most 8x8 at batch 3 and more, which run F(4x4) with four
+// images per vector (conv_winograd_grouped_f43x4_avx512.cc): full and partial
+// blocks of images, odd sizes, padding 0 and 2 and asymmetric.
 import { describe, expect, it } from 'vitest';
 
 import { conv2d, conv2dPlan, getNumThreads, randn, setNumThreads } from '../lib';
@@ -70,6 +73,20 @@ const cases: Case[] = [
   // Dense 256 channels (the dense limit, ResNet-50's layer3 scaled to 11x13), 200 in and 256 out.
   c(1, 256, 11, 13, 256, 1, 1),
   c(1, 200, 10, 9, 256, 1, 1),
+  // F(4x4) with four images per vector (outputs of at most 8x8 at batch 3 and more): ResNeXt-50 conv5 scaled down in
+  // groups at batch 8 (two full blocks of four images, one task's chunk), batch 6 (a block of two images), batch 3
+  // (one block of three) with 17 in and 20 out per group (K past a panel) on 5x5, 7x5 outputs with pad 0 at batch 7.
+  c(8, 128, 7, 7, 128, 4, 1),
+  c(6, 64, 7, 7, 64, 2, 1),
+  c(3, 34, 5, 5, 40, 2, 1),
+  c(7, 32, 9, 7, 32, 2, 0),
+  // Four images per vector: pad 2 (7x8 out), asymmetric padding [2, 1, 0, 1] with 14 per group (the lower limit,
+  // 6x8 out), 128 per group (one block per task), and dense 64 channels on 3x3 at batch 9 (three blocks, the last
+  // with one image; three one-block tasks, so the output panels are split across the threads).
+  c(4, 48, 5, 6, 48, 3, 2),
+  c(3, 28, 6, 8, 28, 2, [2, 1, 0, 1]),
+  c(4, 256, 4, 4, 256, 2, 1),
+  c(9, 64, 3, 3, 64, 1, 1),
 ];
 
 describe.skipIf(!hasAddon)('cpu grouped winograd kernel vs float64 reference', () =>
@@ -89,6 +106,8 @@ describe.skipIf(!hasAddon || best !== 'avx512')('cpu grouped winograd kernel: ou
     ['x=[1,20,7,7] w=[36,20,3,3] (one F(2x2) block, 2.25 panels)', [1, 20, 7, 7], [36, 20, 3, 3], 1],
     // two groups of one block: 2 tasks, split at 3 and 7 threads
     ['x=[1,64,5,6] w=[80,32,3,3] g=2 (2 groups x 1 block, 2.5 panels each)', [1, 64, 5, 6], [80, 32, 3, 3], 2],
+    // F(4x4) four images per vector: two blocks of one dense group (64 channels: one block per task), 4 panels
+    ['x=[5,64,7,7] w=[64,64,3,3] (two four-image F(4x4) blocks, 4 panels)', [5, 64, 7, 7], [64, 64, 3, 3], 1],
   ];
   for (const [name, xs, ws, groups] of shapes) {
     it(`${name}: bias, residual, ReLU; threads 1, 2, 3, 7 bit-identical and <= 1e-4 of the reference`, () => {

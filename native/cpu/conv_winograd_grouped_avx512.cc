@@ -4,7 +4,9 @@
 // sizes and each run picks one from the output size (WgPrefersF43): F(4x4,
 // 3x3) (conv_winograd_grouped_f43_avx512.cc) wherever its 16x16 blocks of
 // outputs waste no more lanes than F(2x2)'s 8x8 ones (14x14: 0.157 vs 0.244
-// ms, one thread), F(2x2, 3x3), in this file, on 7x7 and 8x8 outputs. The
+// ms, one thread), F(2x2, 3x3), in this file, on 7x7 and 8x8 outputs, except
+// at batch 3 and more, where F(4x4) with four images' 2x2 tiles in one vector
+// (conv_winograd_grouped_f43x4_avx512.cc) fills the lanes. The
 // dense kernel (conv_winograd.inc)
 // goes through phase planes and transformed tiles in memory; at 16-32
 // channels per group that traffic cost as much as the multiplies saved. Here
@@ -97,6 +99,12 @@ bool WgPrefersF43(const ConvParams& p) {
   const int64_t nb22 = CeilDiv(p.P(), 8) * CeilDiv(p.Q(), 8), nb43 = CeilDiv(p.P(), 16) * CeilDiv(p.Q(), 16);
   return 11 * nb43 < 4 * nb22;
 }
+
+// Outputs of at most 8x8 are one F(2x2) block (16 tiles) per image but only
+// 4 F(4x4) tiles: F(4x4) with four images per vector then needs a block per
+// four images against one per image: by the same rule, from batch 3 on
+// (1024@7, 32 groups, 2 threads, alone: 1.45x F(2x2) at batch 4 and 8; docs/network-profile.md section 15).
+bool WgPrefersF43x4(const ConvParams& p) { return WinogradGroupedF43x4Fits(p) && 11 * CeilDiv(p.N, 4) < 4 * p.N; }
 
 void WgPack(const ConvParams& p, const float* weight, float* packed) {
   const int64_t Cg = p.Cg(), np = WgPanels(p);
@@ -263,10 +271,11 @@ void WgOutput(const ConvParams& p, const ConvRunArgs& a, int64_t grp, const Bloc
 
 Status WgRun(const ConvRunArgs& a, ThreadPool& pool) {
   const ConvParams& p = *a.p;
-  if (WgPrefersF43(p)) {
+  const bool x4 = WgPrefersF43x4(p);
+  if (x4 || WgPrefersF43(p)) {
     ConvRunArgs a43 = a;
     a43.packed_weights = a.packed_weights + WgF22PackedSize(p);
-    return WinogradGroupedF43Run(a43, pool);
+    return x4 ? WinogradGroupedF43x4Run(a43, pool) : WinogradGroupedF43Run(a43, pool);
   }
   // Blocks of 4x4 tiles of 2x2 outputs.
   return WgRunBlocks<16, Block, MakeBlock, WgInput, WgOutput>(
@@ -280,6 +289,7 @@ extern const ConvImpl kConvWinogradGroupedAvx512 = {
     /*transformed=*/true,
     /*per_run=*/
     "F(4x4,3x3) tiles; F(2x2,3x3) when 16x16 blocks of outputs waste many more lanes than 8x8 ones "
-    "(outputs of at most 8 rows or columns)"};
+    "(outputs of at most 8 rows or columns), except outputs of at most 8x8 at batch 3 and more: F(4x4,3x3) with four "
+    "images per vector"};
 }  // namespace resnext
 #pragma GCC pop_options

@@ -49,32 +49,6 @@ constexpr int kPos = 36;
 // but V and M of three blocks must stay in the 1 MB L2 at 64+ channels.
 int64_t MaxBlocksPerTask(const ConvParams& p) { return p.Cg() > 48 || p.Kg() > 48 ? 1 : 3; }
 
-// y = B^T d for d = (d0..d5) (the rows or columns of a 6x6 patch).
-inline void Bt6(V d0, V d1, V d2, V d3, V d4, V d5, V t[6]) {
-  const V four = VSet1(4.0f), five = VSet1(5.0f), two = VSet1(2.0f);
-  t[0] = VFma(four, d0, _mm512_fnmadd_ps(five, d2, d4));
-  const V p = _mm512_fnmadd_ps(four, d2, d4), q = _mm512_fmsub_ps(four, d1, d3);
-  t[1] = VSub(p, q);
-  t[2] = VAdd(p, q);
-  const V r = VSub(d4, d2), s = VSub(d1, d3);
-  t[3] = _mm512_fnmadd_ps(two, s, r);
-  t[4] = VFma(two, s, r);
-  t[5] = VFma(four, d1, _mm512_fnmadd_ps(five, d3, d5));
-}
-
-// y = A^T m for m = (m0..m5), A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1].
-inline void At6(V m0, V m1, V m2, V m3, V m4, V m5, V y[4]) {
-  const V s12 = VAdd(m1, m2), d12 = VSub(m1, m2), s34 = VAdd(m3, m4), d34 = VSub(m3, m4);
-  y[0] = VAdd(VAdd(m0, s12), s34);
-  y[1] = VFma(VSet1(2.0f), d34, d12);
-  y[2] = VFma(VSet1(4.0f), s34, s12);
-  y[3] = VAdd(VFma(VSet1(8.0f), d34, d12), m5);
-}
-
-// Lower and upper 64-bit halves of each 128-bit chunk of x and z, interleaved.
-inline V Lo64(V x, V z) { return _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(x), _mm512_castps_pd(z))); }
-inline V Hi64(V x, V z) { return _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(x), _mm512_castps_pd(z))); }
-
 // Where one block of tiles sits in the batch, and its edge masks.
 struct Block {
   int64_t n, oh0, ow0;  // image, first output row and column (16 of each)
@@ -170,16 +144,8 @@ void F43Output(const ConvParams& p, const ConvRunArgs& a, int64_t grp, const Blo
     for (int64_t k = k0; k < k1; ++k) {
       const int64_t ko = grp * Kg + k;
       const float* m = Mb + (k * nv + v) * kPos * VL;
-      V t[4][6];  // [r][b]: vertical transform of column b
-      for (int b = 0; b < 6; ++b) {
-        V m1 = VLoad(m + (6 + b) * VL);
-        // Column 1 of A^T is all ones: the bias added at position (1, 1) reaches every output once.
-        if (b == 1 && a.bias) m1 = VAdd(m1, VSet1(a.bias[ko]));
-        V y[4];
-        At6(VLoad(m + b * VL), m1, VLoad(m + (12 + b) * VL), VLoad(m + (18 + b) * VL), VLoad(m + (24 + b) * VL),
-            VLoad(m + (30 + b) * VL), y);
-        for (int r = 0; r < 4; ++r) t[r][b] = y[r];
-      }
+      V t[4][6];  // [r][b]: vertical transform of column b, with the bias
+      Wg43OutVertical(m, a.bias ? a.bias + ko : nullptr, t);
       float* out = a.output + (bk.n * p.K + ko) * P * Q + bk.oh0 * Q + bk.ow0;
       const float* res = a.residual ? a.residual + (bk.n * p.K + ko) * P * Q + bk.oh0 * Q + bk.ow0 : nullptr;
       for (int r = 0; r < 4; ++r) {

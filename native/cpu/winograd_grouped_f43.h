@@ -1,5 +1,5 @@
-// Entry points of the grouped Winograd F(4x4, 3x3) kernel
-// (conv_winograd_grouped_f43_avx512.cc). It is not a registry row of its
+// Entry points of the grouped Winograd F(4x4, 3x3) kernels
+// (conv_winograd_grouped_f43_avx512.cc, conv_winograd_grouped_f43x4_avx512.cc). It is not a registry row of its
 // own: winograd_grouped_avx512 packs both tile sizes and picks one per run
 // from the output size, which a plan does not know when it is created.
 #pragma once
@@ -17,5 +17,10 @@ void WinogradGroupedF43Pack(const ConvParams& p, const float* weight, float* pac
 // preconditions as winograd_grouped_avx512 (3x3, stride 1, dilation 1,
 // groups > 1, 14..128 channels per group); needs AVX-512.
 Status WinogradGroupedF43Run(const ConvRunArgs& a, ThreadPool& pool);
+
+// F(4x4) with four images per vector (conv_winograd_grouped_f43x4_avx512.cc),
+// for outputs of at most 8x8 (Fits); same weights and preconditions.
+bool WinogradGroupedF43x4Fits(const ConvParams& p);
+Status WinogradGroupedF43x4Run(const ConvRunArgs& a, ThreadPool& pool);
 
 }  // namespace resnext

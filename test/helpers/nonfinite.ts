@@ -35,10 +35,12 @@ const c = (n: number, ch: number, h: number, w: number, k: number, r: number, gr
 });
 const ALL: readonly Isa[] = ['avx512', 'avx2', 'scalar'];
 
-/** One supported shape per CPU kernel family (every kernel of native/cpu/registry.cc). */
+/** One supported shape per CPU kernel family (every kernel of native/cpu/registry.cc; two for a kernel with two paths). */
 export const KERNEL_SHAPES: KernelShape[] = [
   { family: 'depthwise3x3', isas: ALL, t: c(2, 19, 9, 11, 19, 3, 19, 1, 1) },
   { family: 'winograd_grouped', isas: ['avx512'], t: c(2, 64, 14, 14, 64, 3, 4, 1, 1), transformed: true },
+  // Its F(4x4) with four images per vector (outputs of at most 8x8 at batch 3 and more).
+  { family: 'winograd_grouped', isas: ['avx512'], t: c(5, 64, 7, 7, 64, 3, 4, 1, 1), transformed: true },
   { family: 'grouped3x3s1', isas: ALL, t: c(2, 24, 9, 13, 24, 3, 4, 1, 1) },
   { family: 'grouped3x3s2', isas: ALL, t: c(2, 24, 11, 13, 24, 3, 4, 2, 1) },
   { family: 'grouped3x3s2_rows', isas: ['avx512'], t: c(2, 32, 19, 27, 32, 3, 2, 2, 1) },
