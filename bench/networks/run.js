@@ -199,7 +199,7 @@ function markdown(doc) {
     '',
   );
   L.push(
-    '"ours" is the default forward (one native job per call; 3x3 convs run Winograd where it is faster, F(4x4,3x3) or F(2x2,3x3), and stride-2 dense ones by parity decomposition; the first forward of each shape times Winograd against direct convolution per NCHW conv (tune) and keeps the faster; the kernels each plan chose are listed below); "ours, direct" is the same with algorithm \'direct\' (direct convolution only, so every model is timed at its multiply count; batch 1 only); "ours, per-layer" runs the same fused network as one async native call per layer (batch 1 only). "load" is the 1-minute load average after the row (2 cores; other processes, and this VM\'s host, share the cores at times).',
+    '"ours" is the default forward (one native job per call; 3x3 convs run Winograd where it is faster, F(4x4,3x3) or F(2x2,3x3), and stride-2 dense ones by parity decomposition; the first forward of each shape times Winograd against direct convolution per conv, in either layout (tune), and keeps the faster; the kernels each plan chose are listed below); "ours, direct" is the same with algorithm \'direct\' (direct convolution only, so every model is timed at its multiply count; batch 1 only); "ours, per-layer" runs the same fused network as one async native call per layer (batch 1 only). "load" is the 1-minute load average after the row (2 cores; other processes, and this VM\'s host, share the cores at times).',
     '',
   );
   if (doc.peakGflops)
