@@ -33,6 +33,8 @@ out = sys.argv[1]
 torch.manual_seed(0)
 x = torch.randn(1, 3, 64, 64)
 x.numpy().tofile(out + "/x.bin")
+x4 = torch.randn(4, 3, 64, 64)
+x4.numpy().tofile(out + "/x4.bin")
 for name in ["resnet50", "resnext50_32x4d"]:
     m = getattr(torchvision.models, name)()
     with torch.no_grad():
@@ -46,6 +48,7 @@ for name in ["resnet50", "resnext50_32x4d"]:
     torch.save(m.state_dict(), out + "/" + name + ".pth")
     with torch.no_grad():
         m(x).numpy().tofile(out + "/" + name + ".logits")
+        m(x4).numpy().tofile(out + "/" + name + ".logits4")
     if name == "resnext50_32x4d":
         torch.onnx.export(m, x, out + "/" + name + ".onnx", opset_version=13, input_names=["input"], output_names=["logits"],
                           dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
@@ -77,6 +80,19 @@ describe.skipIf(!hasTorch)('torchvision checkpoints and logits (torch present)',
         const y = await model.forward(tensor(read('x.bin'), [1, 3, 64, 64]), { backend });
         const err = relErr(y.dataSync(), read(`${name}.logits`));
         console.log(`${name} on ${backend}: normwise relative error vs torchvision ${err.toExponential(2)}`);
+        expect(err).toBeLessThanOrEqual(REL_TOL);
+      }, 240_000);
+    }
+    // Batch 4: the batch paths of the native kernels (at 64x64 the 2x2 layer4 3x3s of resnext50_32x4d run
+    // F(4x4) with four images per vector where tune keeps Winograd; the blocked pools, fc's row tiles).
+    for (const backend of nativeHostBackends() as BackendName[]) {
+      it(`${name}: loadTorch(torch.save(state_dict())) x [4, 3, 64, 64] on ${backend}: logits equal torchvision's`, async () => {
+        generate();
+        const model = presets[name]();
+        model.loadStateDict(loadTorch(path.join(dir, `${name}.pth`)));
+        const y = await model.forward(tensor(read('x4.bin'), [4, 3, 64, 64]), { backend });
+        const err = relErr(y.dataSync(), read(`${name}.logits4`));
+        console.log(`${name} batch 4 on ${backend}: normwise relative error vs torchvision ${err.toExponential(2)}`);
         expect(err).toBeLessThanOrEqual(REL_TOL);
       }, 240_000);
     }
