@@ -10,11 +10,7 @@
 const path = require('path');
 
 const rx = require(path.join(__dirname, '..', '..', 'dist', 'cjs', 'index.js'));
-
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i < 0 ? dflt : process.argv[i + 1];
-};
+const { arg } = require('./ab_common');
 
 async function main() {
   const name = arg('model', 'resnet50');
