@@ -10,6 +10,7 @@
 //          (>= 24 MiB, at least 4) that every call finds its weights in L3 or
 //          DRAM, as in a network forward where each weight set is touched
 //          once; input and residual stay warm (the previous layer wrote them).
+//          BENCH_CHAIN_MIB=N sets the copies' total (N MiB).
 // A sample is the mean time of enough back-to-back calls to last ~2 ms. Output:
 // one JSON object per line (layer, mode, per-sample ms of both builds), and the
 // max relative difference of the two builds' outputs.
@@ -130,6 +131,10 @@ int main(int argc, char** argv) {
   if (set != "large") layers.insert(layers.end(), std::begin(kSmall), std::end(kSmall));
   if (set != "small") layers.insert(layers.end(), std::begin(kLarge), std::end(kLarge));
 
+  // BENCH_CHAIN_MIB: the chain's total size of weight copies (default 24 MiB:
+  // L3; a few hundred MiB pass this machine's L3, as a whole network's do).
+  const char* chain_env = std::getenv("BENCH_CHAIN_MIB");
+  const int64_t chain_mib = chain_env && std::atoll(chain_env) > 0 ? std::atoll(chain_env) : 24;
   uint32_t seed = 1;
   for (size_t li = 0; li < layers.size(); ++li) {
     const Layer& l = layers[li];
@@ -153,7 +158,7 @@ int main(int argc, char** argv) {
     const std::vector<float> r = Random(p.OutputSize(), seed++, 1.0f);
     std::vector<float> y_old(static_cast<size_t>(p.OutputSize())), y_new(y_old.size());
     const int64_t wbytes = impl_new->packed_size(p) * 4;
-    const int copies = static_cast<int>(std::max<int64_t>(4, (int64_t{24} << 20) / std::max<int64_t>(wbytes, 1) + 1));
+    const int copies = static_cast<int>(std::max<int64_t>(4, (chain_mib << 20) / std::max<int64_t>(wbytes, 1) + 1));
     Run runs[2] = {{impl_old, {}, 0}, {impl_new, {}, 0}};
     for (Run& run : runs) {
       for (int c = 0; c < copies; ++c) {

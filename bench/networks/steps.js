@@ -26,7 +26,11 @@
 // Anything else keeps ORT's name (its row shows 0 for ours).
 //
 // Usage: node bench/networks/steps.js [--models resnext50_32x4d,resnet50]
-//          [--batch 1[,8]] [--rounds 20] [--threads 2] [--size 224] [--json FILE]
+//          [--batch 1[,8]] [--rounds 20] [--threads 2] [--size 224] [--json FILE] [--warm 0|1]
+// Each round times each runtime's forward after a 100 ms pause (so that neither
+// shares the cores with the other's spinning threads): a run after an idle
+// gap. --warm 1 runs one untimed forward after the pause, so the timed one is
+// back to back with it (bench:networks' steady state).
 // Needs `node scripts/build-ts.js` (reads dist/). Writes nothing unless --json
 // (ORT's profile files go to the OS temp folder and are deleted once read).
 
@@ -40,7 +44,7 @@ const { ortNativeSession } = require('../ort_session');
 const { networkModel } = require(path.join(root, 'dist', 'cjs', 'onnx', 'export.js'));
 
 function parseArgs(argv) {
-  const a = { models: ['resnext50_32x4d', 'resnet50'], batch: [1], rounds: 20, threads: 2, size: 224, json: null };
+  const a = { models: ['resnext50_32x4d', 'resnet50'], batch: [1], rounds: 20, threads: 2, size: 224, json: null, warm: 0 };
   for (let i = 0; i < argv.length; i += 2) {
     const k = argv[i].replace(/^--/, '');
     const v = argv[i + 1];
@@ -51,6 +55,7 @@ function parseArgs(argv) {
     else if (k === 'threads') a.threads = Number(v);
     else if (k === 'size') a.size = Number(v);
     else if (k === 'json') a.json = v;
+    else if (k === 'warm') a.warm = Number(v);
     else throw new Error(`unknown option --${k}`);
   }
   return a;
@@ -124,6 +129,7 @@ async function profileModel(name, N, a) {
   const settle = () => new Promise((r) => setTimeout(r, 100));
   for (let r = 0; r < a.rounds; r++) {
     await settle();
+    if (a.warm) await model.profile(x);
     const p = await model.profile(x);
     steps = p.steps;
     const m = new Map();
@@ -134,6 +140,7 @@ async function profileModel(name, N, a) {
     ours.push(m);
     ourTotal.push(p.totalMs);
     await settle();
+    if (a.warm) session.run(feeds, fetches, {});
     session.run(feeds, fetches, {});
   }
   // ORT writes its profile (a JSON array of trace events) when profiling ends.
@@ -148,7 +155,8 @@ async function profileModel(name, N, a) {
   session.dispose();
   const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').sort((p, q) => p.ts - q.ts);
   // The first model_run is the warm-up.
-  const timed = runs.slice(1);
+  // With --warm 1 each round's first run is untimed too.
+  const timed = runs.slice(1).filter((_, i) => !a.warm || i % 2 === 1);
   const ortRuns = timed.map(() => new Map());
   const ortOps = new Map();
   for (const e of events) {
