@@ -85,20 +85,26 @@ void SmallPack(const ConvParams& p, const float* weight, float* packed) {
   kConvGemmAvx512.pack(p, weight, packed + SmallOwnSize(p));
 }
 
-// Outputs at most 8 wide and 64 pixels (the tile), input rows of at most 32
-// columns (two masked loads feed one permute per plane row).
-bool SmallFits(const ConvParams& p) { return p.Q() <= 8 && p.P() * p.Q() <= kPixMax && p.W <= 32; }
+// Inputs at most 16 wide (two rows feed one permute; outputs at most 8 wide)
+// and outputs of at most 64 pixels (the tile) and 16 rows.
+bool SmallFits(const ConvParams& p) { return p.W <= 16 && p.P() <= 16 && p.P() * p.Q() <= kPixMax; }
 
 // Everything the fill and the blocks need about the geometry.
+constexpr int kMaxPairs = 2 * 9;  // (row parity, pair of plane rows): P + 1 <= 17 rows per plane
+
 struct SmallGeo {
   int64_t H, W, P, Q, HW, PQ;
-  int64_t pad_top;
-  int64_t plane;    // floats per plane: (P + 1) * Q
-  int64_t chan;     // floats per channel: 6 planes
-  __m512i idx[3];   // permute indices of tap columns s = 0, 1, 2 into the row's two halves
-  __mmask16 ok[3];  // lanes of tap column s that are output columns inside the input row
-  __mmask16 store;  // the Q lanes of a plane row
-  __mmask16 lo_cols, hi_cols;  // load masks: input columns 0-15 and 16-31 inside the row
+  int64_t plane;   // floats per plane: (P + 1) * Q
+  int64_t chan;    // floats per channel: 6 planes
+  __m512i idx[3];  // tap column s: lanes [0, Q) read row A's columns 2j + s - pad_left, lanes [Q, 2Q) row B's
+  __mmask16 ok[3];  // lanes of tap column s inside the input rows (the rest, and lanes from 2Q on, are zero)
+  // Plane rows i and i + 1 of row parity a (input rows ih and ih + 2): per
+  // pair, the two rows' offsets in a channel and load masks (zero for rows
+  // in the padding), where the pair goes in the parity's first plane, and
+  // the store mask (2Q lanes, or Q for a last row alone).
+  int npairs;
+  int32_t off_a[kMaxPairs], off_b[kMaxPairs], dst[kMaxPairs];
+  __mmask16 m_a[kMaxPairs], m_b[kMaxPairs], m_store[kMaxPairs];
 };
 
 SmallGeo MakeSmallGeo(const ConvParams& p) {
@@ -109,50 +115,57 @@ SmallGeo MakeSmallGeo(const ConvParams& p) {
   g.Q = p.Q();
   g.HW = p.H * p.W;
   g.PQ = g.P * g.Q;
-  g.pad_top = p.pad_top;
   g.plane = (g.P + 1) * g.Q;
   g.chan = 6 * g.plane;
   alignas(64) int32_t ix[16];
   for (int s = 0; s < 3; ++s) {
     unsigned ok = 0;
     for (int j = 0; j < 16; ++j) {
-      const int64_t col = 2 * j + s - p.pad_left;  // lane j: output column j
-      ix[j] = static_cast<int32_t>(col < 0 ? 0 : col > 31 ? 31 : col);
-      if (j < g.Q && col >= 0 && col < g.W) ok |= 1u << j;
+      const int64_t ow = j < g.Q ? j : j - g.Q;  // lanes [Q, 2Q): the second row's columns
+      const int64_t col = 2 * ow + s - p.pad_left;
+      const int64_t in_col = col < 0 ? 0 : col > 15 ? 15 : col;
+      ix[j] = static_cast<int32_t>(j < g.Q ? in_col : 16 + in_col);
+      if (j < 2 * g.Q && col >= 0 && col < g.W) ok |= 1u << j;
     }
     g.idx[s] = _mm512_load_si512(ix);
     g.ok[s] = static_cast<__mmask16>(ok);
   }
-  g.store = static_cast<__mmask16>((1u << g.Q) - 1u);
-  const int64_t lo = g.W < 16 ? g.W : 16, hi = g.W > 16 ? g.W - 16 : 0;
-  g.lo_cols = static_cast<__mmask16>((1u << lo) - 1u);
-  g.hi_cols = static_cast<__mmask16>((1u << hi) - 1u);
+  const auto row_mask = [&](int64_t ih) {
+    return static_cast<__mmask16>(ih >= 0 && ih < g.H ? (1u << g.W) - 1u : 0u);
+  };
+  g.npairs = 0;
+  for (int a = 0; a < 2; ++a) {
+    for (int64_t i = 0; i <= g.P; i += 2) {
+      const int64_t ih = 2 * i + a - p.pad_top;  // plane row i + 1 reads ih + 2
+      const int k = g.npairs++;
+      g.m_a[k] = row_mask(ih);
+      g.m_b[k] = row_mask(ih + 2);
+      // Rows in the padding are never read (their load mask is zero).
+      g.off_a[k] = static_cast<int32_t>(g.m_a[k] != 0 ? ih * g.W : 0);
+      g.off_b[k] = static_cast<int32_t>(g.m_b[k] != 0 ? (ih + 2) * g.W : 0);
+      g.dst[k] = static_cast<int32_t>(a * 3 * g.plane + i * g.Q);
+      g.m_store[k] = static_cast<__mmask16>((1u << ((i + 1 <= g.P ? 2 : 1) * g.Q)) - 1u);
+    }
+  }
   return g;
 }
 
-// The six planes of Cg channels of one (image, group) input `in`.
+// The six planes of Cg channels of one (image, group) input `in`: per pair
+// of plane rows (input rows ih and ih + 2, each at most 16 wide), two masked
+// loads and one permute and store per tap column.
 void FillPlanes(const SmallGeo& g, int64_t Cg, const float* __restrict in, float* __restrict planes) {
-  const __m512 zero = _mm512_setzero_ps();
+  const int64_t plane = g.plane;
   for (int64_t c = 0; c < Cg; ++c) {
     const float* chan = in + c * g.HW;
     float* dst = planes + c * g.chan;
-    for (int a = 0; a < 2; ++a) {
-      float* pa = dst + a * 3 * g.plane;
-      for (int64_t i = 0; i <= g.P; ++i) {
-        const int64_t ih = 2 * i + a - g.pad_top;
-        float* row = pa + i * g.Q;
-        if (ih < 0 || ih >= g.H) {
-          _mm512_mask_storeu_ps(row, g.store, zero);
-          _mm512_mask_storeu_ps(row + g.plane, g.store, zero);
-          _mm512_mask_storeu_ps(row + 2 * g.plane, g.store, zero);
-          continue;
-        }
-        const __m512 lo = _mm512_maskz_loadu_ps(g.lo_cols, chan + ih * g.W);
-        const __m512 hi = _mm512_maskz_loadu_ps(g.hi_cols, chan + ih * g.W + 16);
-        _mm512_mask_storeu_ps(row, g.store, _mm512_maskz_permutex2var_ps(g.ok[0], lo, g.idx[0], hi));
-        _mm512_mask_storeu_ps(row + g.plane, g.store, _mm512_maskz_permutex2var_ps(g.ok[1], lo, g.idx[1], hi));
-        _mm512_mask_storeu_ps(row + 2 * g.plane, g.store, _mm512_maskz_permutex2var_ps(g.ok[2], lo, g.idx[2], hi));
-      }
+    for (int k = 0; k < g.npairs; ++k) {
+      const __m512 ra = _mm512_maskz_loadu_ps(g.m_a[k], chan + g.off_a[k]);
+      const __m512 rb = _mm512_maskz_loadu_ps(g.m_b[k], chan + g.off_b[k]);
+      float* d = dst + g.dst[k];
+      const __mmask16 m = g.m_store[k];
+      _mm512_mask_storeu_ps(d, m, _mm512_maskz_permutex2var_ps(g.ok[0], ra, g.idx[0], rb));
+      _mm512_mask_storeu_ps(d + plane, m, _mm512_maskz_permutex2var_ps(g.ok[1], ra, g.idx[1], rb));
+      _mm512_mask_storeu_ps(d + 2 * plane, m, _mm512_maskz_permutex2var_ps(g.ok[2], ra, g.idx[2], rb));
     }
   }
 }
@@ -361,7 +374,7 @@ extern const ConvImpl kConvGroupedS2SmallAvx512 = {
     "grouped3x3s2_small_avx512", 81, Isa::kAvx512, SmallUnsupported, SmallPackedSize, SmallPack, SmallRun,
     /*transformed=*/false,
     /*per_run=*/
-    "direct, output channels in the lanes, when the output is at most 8 wide and 64 pixels and the input at most 32 "
-    "wide; other sizes run gemm_avx512"};
+    "direct, output channels in the lanes, when the input is at most 16 wide and the output at most 64 pixels; "
+    "other sizes run gemm_avx512"};
 }  // namespace resnext
 #pragma GCC pop_options
