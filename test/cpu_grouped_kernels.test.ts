@@ -4,7 +4,10 @@
 // depthwise3x3_* (3x3, stride 1, pad 1), grouped_* (the plane-copy kernel
 // for every other shape with < 16 channels per group) and
 // grouped3x3s2_rows_avx512 (3x3, stride 2, pad 1, 16 or more channels per
-// group, output rows in the lanes; gemm_avx512 for outputs not 9-16 wide). Every ISA variant of
+// group, output rows in the lanes; gemm_avx512 for outputs not 9-16 wide) and
+// grouped3x3s2_small_avx512 (3x3, stride 2, pad 0 or 1, 25-32 output channels
+// per group, output channels in the lanes; gemm_avx512 at batch 1 and for
+// inputs wider than 16 or outputs past 64 pixels). Every ISA variant of
 // every family is forced by name on every shape below and compared with the
 // float64 TS reference (normwise relative error <= 1e-4, see
 // helpers/compare.ts); variants the CPU cannot run are skipped with the reason
@@ -119,6 +122,27 @@ const s2RowsCases: Case[] = [
   { n: 3, c: 32, h: 2, w: 18, k: 34, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
 ];
 
+// 3x3, stride 2, padding 0 and 1, 16-64 input and 25-32 output channels per
+// group (AVX-512 only): ResNeXt-50's 7x7 outputs, odd inputs (13x13, 15x9),
+// a last block of 4 input channels (Cg 20) and a panel with idle lanes (Kg
+// 25, 28), the largest tile (8x8 outputs) and the most plane rows (17: 16
+// output rows), one output pixel, batch 5, and the sizes it hands to
+// gemm_avx512 (batch 1, 17 wide, 85 output pixels).
+const s2SmallCases: Case[] = [
+  { n: 2, c: 64, h: 14, w: 14, k: 64, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 3, c: 64, h: 13, w: 13, k: 64, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 0 },
+  { n: 2, c: 64, h: 13, w: 13, k: 64, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 2, c: 32, h: 15, w: 9, k: 56, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 5, c: 40, h: 15, w: 9, k: 50, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 0 },
+  { n: 2, c: 96, h: 16, w: 16, k: 64, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 2, c: 64, h: 31, w: 3, k: 64, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 2, c: 128, h: 3, w: 5, k: 64, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 2, c: 64, h: 1, w: 1, k: 64, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 1, c: 64, h: 14, w: 14, k: 64, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 2, c: 64, h: 17, w: 17, k: 64, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 2, c: 64, h: 34, w: 9, k: 64, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+];
+
 const families: Family[] = [
   { name: 'grouped3x3s2', cases: s2Cases },
   { name: 'depthwise3x3', cases: dwCases },
@@ -129,6 +153,7 @@ const families: Family[] = [
 describe.skipIf(!hasAddon)('cpu grouped/depthwise kernels vs float64 reference', () => {
   for (const fam of families) describeVariants(fam.name, fam.cases, 11);
   describeVariants('grouped3x3s2_rows', s2RowsCases, 31, ['avx512']);
+  describeVariants('grouped3x3s2_small', s2SmallCases, 41, ['avx512']);
 });
 
 describe.skipIf(!hasAddon)('cpu grouped/depthwise kernel dispatch', () => {
@@ -170,13 +195,35 @@ describe.skipIf(!hasAddon)('cpu grouped/depthwise kernel dispatch', () => {
     },
   );
 
-  it.skipIf(best !== 'avx512')('leaves 32 output channels per group to gemm with the reason (w=[1024,32,3,3] g=32 s=2)', () => {
-    const plan = conv2dPlan(randn([1024, 32, 3, 3], { seed: 1 }), { groups: 32, stride: 2, padding: 1, backend: 'cpu' });
+  it.skipIf(best !== 'avx512')(
+    'picks the small-output kernel for ResNeXt-50 stage 5 conv2 stride 2 (w=[1024,32,3,3] g=32 s=2 p=1), with the reason the row kernel skips it, and says when it runs gemm',
+    () => {
+      const plan = conv2dPlan(randn([1024, 32, 3, 3], { seed: 1 }), { groups: 32, stride: 2, padding: 1, backend: 'cpu' });
+      expect(plan.info().impl).toBe('grouped3x3s2_small_avx512');
+      expect(plan.info().perRun).toMatch(/batches of 2 or more .*; batch 1 and other sizes run gemm_avx512/);
+      expect(plan.info().fallbacks as string[]).toContain(
+        'grouped3x3s2_rows_avx512: more than 24 output or 32 input channels per group (gemm_avx512 is as fast from 32 output channels on)',
+      );
+      plan.dispose();
+    },
+  );
+
+  it.skipIf(best !== 'avx512')('leaves 64 output channels per group to gemm with the reason (w=[2048,64,3,3] g=32 s=2)', () => {
+    const plan = conv2dPlan(randn([2048, 64, 3, 3], { seed: 1 }), { groups: 32, stride: 2, padding: 1, backend: 'cpu' });
     expect(plan.info().impl).toBe('gemm_avx512');
-    expect(plan.info().fallbacks as string[]).toContain(
-      'grouped3x3s2_rows_avx512: more than 24 output or 32 input channels per group (gemm_avx512 is as fast from 32 output channels on)',
-    );
+    expect(plan.info().fallbacks as string[]).toContain('grouped3x3s2_small_avx512: needs 25 to 32 output channels per group');
     plan.dispose();
+  });
+
+  it.skipIf(best !== 'avx512')('refuses a forced small-output kernel on stride 1 and on 16 output channels per group, with the reason', () => {
+    const w = randn([64, 32, 3, 3], { seed: 1 });
+    expect(() => conv2dPlan(w, { groups: 2, padding: 1, backend: 'cpu', impl: 'grouped3x3s2_small_avx512' })).toThrow(
+      /grouped3x3s2_small_avx512: needs stride 2/,
+    );
+    const w16 = randn([32, 32, 3, 3], { seed: 1 });
+    expect(() =>
+      conv2dPlan(w16, { groups: 2, stride: 2, padding: 1, backend: 'cpu', impl: 'grouped3x3s2_small_avx512' }),
+    ).toThrow(/grouped3x3s2_small_avx512: needs 25 to 32 output channels per group/);
   });
 
   it.skipIf(best !== 'avx512')('leaves 8 channels per group to grouped3x3s2 with the reason (w=[256,8,3,3] g=32 s=2)', () => {
