@@ -215,16 +215,19 @@ describe.skipIf(!hasAddon)('cpu grouped/depthwise kernel dispatch', () => {
     plan.dispose();
   });
 
-  it.skipIf(best !== 'avx512')('refuses a forced small-output kernel on stride 1 and on 16 output channels per group, with the reason', () => {
-    const w = randn([64, 32, 3, 3], { seed: 1 });
-    expect(() => conv2dPlan(w, { groups: 2, padding: 1, backend: 'cpu', impl: 'grouped3x3s2_small_avx512' })).toThrow(
-      /grouped3x3s2_small_avx512: needs stride 2/,
-    );
-    const w16 = randn([32, 32, 3, 3], { seed: 1 });
-    expect(() =>
-      conv2dPlan(w16, { groups: 2, stride: 2, padding: 1, backend: 'cpu', impl: 'grouped3x3s2_small_avx512' }),
-    ).toThrow(/grouped3x3s2_small_avx512: needs 25 to 32 output channels per group/);
-  });
+  it.skipIf(best !== 'avx512')(
+    'refuses a forced small-output kernel on stride 1 and on 16 output channels per group, with the reason',
+    () => {
+      const w = randn([64, 32, 3, 3], { seed: 1 });
+      expect(() => conv2dPlan(w, { groups: 2, padding: 1, backend: 'cpu', impl: 'grouped3x3s2_small_avx512' })).toThrow(
+        /grouped3x3s2_small_avx512: needs stride 2/,
+      );
+      const w16 = randn([32, 32, 3, 3], { seed: 1 });
+      expect(() => conv2dPlan(w16, { groups: 2, stride: 2, padding: 1, backend: 'cpu', impl: 'grouped3x3s2_small_avx512' })).toThrow(
+        /grouped3x3s2_small_avx512: needs 25 to 32 output channels per group/,
+      );
+    },
+  );
 
   it.skipIf(best !== 'avx512')('leaves 8 channels per group to grouped3x3s2 with the reason (w=[256,8,3,3] g=32 s=2)', () => {
     const plan = conv2dPlan(randn([256, 8, 3, 3], { seed: 1 }), { groups: 32, stride: 2, padding: 1, backend: 'cpu' });

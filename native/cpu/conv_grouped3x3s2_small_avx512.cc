@@ -52,9 +52,9 @@ extern const ConvImpl kConvGemmAvx512;
 
 namespace {
 
-constexpr int64_t kPanel = 32;   // output channels per packed panel: two vectors
-constexpr int kRunMax = 14;      // pixels per register block (2 x 14 accumulators)
-constexpr int64_t kPixMax = 64;  // output pixels per image at most (the tile's rows)
+constexpr int64_t kPanel = 32;     // output channels per packed panel: two vectors
+constexpr int kRunMax = 14;        // pixels per register block (2 x 14 accumulators)
+constexpr int64_t kPixMax = 64;    // output pixels per image at most (the tile's rows)
 constexpr int64_t kChanBlock = 8;  // input channels per block of planes
 
 const char* SmallUnsupported(const ConvParams& p) {
@@ -96,18 +96,16 @@ void SmallPack(const ConvParams& p, const float* weight, float* packed) {
 // Batches of 2 or more (see the file comment), inputs at most 16 wide (two
 // rows feed one permute; outputs at most 8 wide) and outputs of at most 64
 // pixels (the tile) and 16 rows.
-bool SmallFits(const ConvParams& p) {
-  return p.N >= 2 && p.W <= 16 && p.P() <= 16 && p.P() * p.Q() <= kPixMax;
-}
+bool SmallFits(const ConvParams& p) { return p.N >= 2 && p.W <= 16 && p.P() <= 16 && p.P() * p.Q() <= kPixMax; }
 
 // Everything the fill and the blocks need about the geometry.
 constexpr int kMaxPairs = 2 * 9;  // (row parity, pair of plane rows): P + 1 <= 17 rows per plane
 
 struct SmallGeo {
   int64_t H, W, P, Q, HW, PQ;
-  int64_t plane;   // floats per plane: (P + 1) * Q
-  int64_t chan;    // floats per channel: 6 planes
-  __m512i idx[3];  // tap column s: lanes [0, Q) read row A's columns 2j + s - pad_left, lanes [Q, 2Q) row B's
+  int64_t plane;    // floats per plane: (P + 1) * Q
+  int64_t chan;     // floats per channel: 6 planes
+  __m512i idx[3];   // tap column s: lanes [0, Q) read row A's columns 2j + s - pad_left, lanes [Q, 2Q) row B's
   __mmask16 ok[3];  // lanes of tap column s inside the input rows (the rest, and lanes from 2Q on, are zero)
   // Plane rows i and i + 1 of row parity a (input rows ih and ih + 2): per
   // pair, the two rows' offsets in a channel and load masks (zero for rows
@@ -141,9 +139,7 @@ SmallGeo MakeSmallGeo(const ConvParams& p) {
     g.idx[s] = _mm512_load_si512(ix);
     g.ok[s] = static_cast<__mmask16>(ok);
   }
-  const auto row_mask = [&](int64_t ih) {
-    return static_cast<__mmask16>(ih >= 0 && ih < g.H ? (1u << g.W) - 1u : 0u);
-  };
+  const auto row_mask = [&](int64_t ih) { return static_cast<__mmask16>(ih >= 0 && ih < g.H ? (1u << g.W) - 1u : 0u); };
   g.npairs = 0;
   for (int a = 0; a < 2; ++a) {
     for (int64_t i = 0; i <= g.P; i += 2) {
@@ -264,9 +260,9 @@ void SmallBlock(const SmallGeo& g, int64_t Cg, const float* __restrict planes, c
 
 using BlockFn = void (*)(const SmallGeo&, int64_t, const float*, const float*, int64_t, float*, bool, Prefetch&);
 constexpr BlockFn kBlocks[kRunMax + 1] = {
-    nullptr,          SmallBlock<1>,  SmallBlock<2>,  SmallBlock<3>,  SmallBlock<4>,
-    SmallBlock<5>,    SmallBlock<6>,  SmallBlock<7>,  SmallBlock<8>,  SmallBlock<9>,
-    SmallBlock<10>,   SmallBlock<11>, SmallBlock<12>, SmallBlock<13>, SmallBlock<14>,
+    nullptr,        SmallBlock<1>,  SmallBlock<2>,  SmallBlock<3>,  SmallBlock<4>,
+    SmallBlock<5>,  SmallBlock<6>,  SmallBlock<7>,  SmallBlock<8>,  SmallBlock<9>,
+    SmallBlock<10>, SmallBlock<11>, SmallBlock<12>, SmallBlock<13>, SmallBlock<14>,
 };
 
 // r[c] = column c of the 16 x 16 block whose row i is r[i].
