@@ -28,7 +28,7 @@
 // measured 0.261 vs 0.247 ms at batch 1 and 2.10 vs 1.94 at batch 8: no gain.
 //
 // Layouts:
-//   packed: [G][ceil(Kg/16) panels][Cg][9 taps][16 output channels] (channels
+//   packed: (conv_s2_panels.inc) [G][ceil(Kg/16) panels][Cg][9 taps][16 output channels] (channels
 //           past Kg zero), then gemm_avx512's packed weights.
 //   tasks:  (image, group, panel, run of vectors of output rows), runs of one
 //           panel consecutive (they share its weights in L1).
@@ -74,27 +74,7 @@ const char* RowsUnsupported(const ConvParams& p) {
   return kConvGemmAvx512.unsupported(p);
 }
 
-int64_t Panels(const ConvParams& p) { return (p.Kg() + kPanel - 1) / kPanel; }
-int64_t RowsOwnSize(const ConvParams& p) { return p.G * Panels(p) * p.Cg() * 9 * kPanel; }
-int64_t RowsPackedSize(const ConvParams& p) { return RowsOwnSize(p) + kConvGemmAvx512.packed_size(p); }
-
-void RowsPack(const ConvParams& p, const float* weight, float* packed) {
-  const int64_t Kg = p.Kg(), Cg = p.Cg(), np = Panels(p);
-  for (int64_t g = 0; g < p.G; ++g) {
-    for (int64_t pn = 0; pn < np; ++pn) {
-      float* dst = packed + (g * np + pn) * Cg * 9 * kPanel;
-      for (int64_t c = 0; c < Cg; ++c) {
-        for (int64_t t = 0; t < 9; ++t) {
-          for (int64_t l = 0; l < kPanel; ++l) {
-            const int64_t k = pn * kPanel + l;
-            dst[(c * 9 + t) * kPanel + l] = k < Kg ? weight[((g * Kg + k) * Cg + c) * 9 + t] : 0.0f;
-          }
-        }
-      }
-    }
-  }
-  kConvGemmAvx512.pack(p, weight, packed + RowsOwnSize(p));
-}
+#include "conv_s2_panels.inc"
 
 // Outputs 9 to 16 wide: one row per vector, input rows of at most 32 columns.
 bool RowsFits(const ConvParams& p) { return p.Q() > 8 && p.Q() <= 16 && p.W <= 32; }
@@ -187,7 +167,7 @@ Status RowsRun(const ConvRunArgs& a, ThreadPool& pool) {
   const ConvParams& p = *a.p;
   if (!RowsFits(p)) {
     ConvRunArgs ag = a;
-    ag.packed_weights = a.packed_weights + RowsOwnSize(p);
+    ag.packed_weights = a.packed_weights + PanelsOwnSize(p);
     return kConvGemmAvx512.run(ag, pool);
   }
   const RowsGeo g = MakeRowsGeo(p);
@@ -225,7 +205,7 @@ Status RowsRun(const ConvRunArgs& a, ThreadPool& pool) {
 }  // namespace
 
 extern const ConvImpl kConvGroupedS2RowsAvx512 = {
-    "grouped3x3s2_rows_avx512", 81, Isa::kAvx512, RowsUnsupported, RowsPackedSize, RowsPack, RowsRun,
+    "grouped3x3s2_rows_avx512", 81, Isa::kAvx512, RowsUnsupported, PanelsPackedSize, PanelsPack, RowsRun,
     /*transformed=*/false,
     /*per_run=*/
     "direct, output rows in the lanes, when the output is 9 to 16 wide; other widths run gemm_avx512"};

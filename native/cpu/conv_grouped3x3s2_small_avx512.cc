@@ -29,7 +29,7 @@
 // gemm_avx512, whose weights the plan packs after this kernel's.
 //
 // Layouts:
-//   packed:  [G][ceil(Kg/32) panels][Cg][9 taps][32 output channels]
+//   packed:  (conv_s2_panels.inc) [G][ceil(Kg/32) panels][Cg][9 taps][32 output channels]
 //            (channels past Kg zero), then gemm_avx512's packed weights.
 //   scratch: planes [8][2][3][P + 1][Q] | tile [64][32], per thread.
 //   tasks:   (group, image), images innermost: a thread's consecutive tasks
@@ -71,27 +71,7 @@ const char* SmallUnsupported(const ConvParams& p) {
   return kConvGemmAvx512.unsupported(p);
 }
 
-int64_t Panels(const ConvParams& p) { return (p.Kg() + kPanel - 1) / kPanel; }
-int64_t SmallOwnSize(const ConvParams& p) { return p.G * Panels(p) * p.Cg() * 9 * kPanel; }
-int64_t SmallPackedSize(const ConvParams& p) { return SmallOwnSize(p) + kConvGemmAvx512.packed_size(p); }
-
-void SmallPack(const ConvParams& p, const float* weight, float* packed) {
-  const int64_t Kg = p.Kg(), Cg = p.Cg(), np = Panels(p);
-  for (int64_t g = 0; g < p.G; ++g) {
-    for (int64_t pn = 0; pn < np; ++pn) {
-      float* dst = packed + (g * np + pn) * Cg * 9 * kPanel;
-      for (int64_t c = 0; c < Cg; ++c) {
-        for (int64_t t = 0; t < 9; ++t) {
-          for (int64_t l = 0; l < kPanel; ++l) {
-            const int64_t k = pn * kPanel + l;
-            dst[(c * 9 + t) * kPanel + l] = k < Kg ? weight[((g * Kg + k) * Cg + c) * 9 + t] : 0.0f;
-          }
-        }
-      }
-    }
-  }
-  kConvGemmAvx512.pack(p, weight, packed + SmallOwnSize(p));
-}
+#include "conv_s2_panels.inc"
 
 // Batches of 2 or more (see the file comment), inputs at most 16 wide (two
 // rows feed one permute; outputs at most 8 wide) and outputs of at most 64
@@ -265,30 +245,7 @@ constexpr BlockFn kBlocks[kRunMax + 1] = {
     SmallBlock<10>, SmallBlock<11>, SmallBlock<12>, SmallBlock<13>, SmallBlock<14>,
 };
 
-// r[c] = column c of the 16 x 16 block whose row i is r[i].
-inline void Transpose16(__m512 r[16]) {
-  __m512 t[16], u[16], v[16];
-  for (int i = 0; i < 16; i += 2) {
-    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
-  }
-  for (int i = 0; i < 16; i += 4) {
-    u[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
-    u[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xEE);
-    u[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
-    u[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
-  }
-  for (int i = 0; i < 16; i += 8) {
-    for (int j = 0; j < 4; ++j) {
-      v[i + j] = _mm512_shuffle_f32x4(u[i + j], u[i + 4 + j], 0x88);
-      v[i + 4 + j] = _mm512_shuffle_f32x4(u[i + j], u[i + 4 + j], 0xDD);
-    }
-  }
-  for (int j = 0; j < 8; ++j) {
-    r[j] = _mm512_shuffle_f32x4(v[j], v[8 + j], 0x88);
-    r[8 + j] = _mm512_shuffle_f32x4(v[j], v[8 + j], 0xDD);
-  }
-}
+#include "transpose16_avx512.inc"
 
 // The epilogue: the tile [PQ][32] transposed into kn output channels
 // (plane stride PQ) with bias, residual and ReLU.
@@ -318,7 +275,7 @@ Status SmallRun(const ConvRunArgs& a, ThreadPool& pool) {
   const ConvParams& p = *a.p;
   if (!SmallFits(p)) {
     ConvRunArgs ag = a;
-    ag.packed_weights = a.packed_weights + SmallOwnSize(p);
+    ag.packed_weights = a.packed_weights + PanelsOwnSize(p);
     return kConvGemmAvx512.run(ag, pool);
   }
   const SmallGeo g = MakeSmallGeo(p);
@@ -377,7 +334,7 @@ Status SmallRun(const ConvRunArgs& a, ThreadPool& pool) {
 }  // namespace
 
 extern const ConvImpl kConvGroupedS2SmallAvx512 = {
-    "grouped3x3s2_small_avx512", 81, Isa::kAvx512, SmallUnsupported, SmallPackedSize, SmallPack, SmallRun,
+    "grouped3x3s2_small_avx512", 81, Isa::kAvx512, SmallUnsupported, PanelsPackedSize, PanelsPack, SmallRun,
     /*transformed=*/false,
     /*per_run=*/
     "direct, output channels in the lanes, for batches of 2 or more with inputs at most 16 wide and outputs of at "
