@@ -18,12 +18,11 @@
 // residual, ReLU) transposes into the NCHW output in 16 x 16 blocks.
 //
 // Measured against gemm_avx512 (whose transposed two-row kernel does the same
-// multiply-adds from a slab with 8-wide rows), same process, interleaved,
-// 2 threads, shared machine: 1.03-1.06x at batch 8 and 0.95-0.97x at batch 1
-// (there the weights come from L3 once per image and gemm overlaps its slab
-// fill better), so batch 1 runs gemm_avx512. Per (image, group) at batch 8,
-// 1 thread: the FMAs take about 80% of the time, the plane fill 15%, the
-// epilogue 5%.
+// multiply-adds from its phase slab), same process, interleaved, 2 threads,
+// shared machine: 1.03-1.09x at batch 8, 1.03x at batch 2 and 0.95-0.97x at
+// batch 1, so batch 1 runs gemm_avx512. Per (image, group) at batch 8, 1
+// thread: the FMAs take about 80% of the time, the plane fill 15% (bound by
+// its own permutes and stores, not by reading the input), the epilogue 5%.
 //
 // Batch 1 and other sizes (the plan does not know N, H and W) run
 // gemm_avx512, whose weights the plan packs after this kernel's.
