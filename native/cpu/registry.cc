@@ -18,6 +18,7 @@ extern const ConvImpl kConvGroupedAvx512;
 extern const ConvImpl kConvGroupedAvx2;
 extern const ConvImpl kConvGroupedScalar;
 extern const ConvImpl kConvWinogradGroupedAvx512;
+extern const ConvImpl kConvWinograd43OtfAvx512;
 extern const ConvImpl kConvWinogradAvx512;
 extern const ConvImpl kConvWinogradAvx2;
 extern const ConvImpl kConvWinogradScalar;
@@ -98,6 +99,9 @@ const ConvImpl* const* ConvImpls(int* count) {
       &kConvBlockedWinograd43Avx512,
       &kConvBlockedWinograd43Avx2,
       &kConvBlockedWinograd43Scalar,
+      // 0: dense F(4x4) with the weights transformed per run; a network times it against
+      // winograd_grouped_avx512 (ConvImpl::alternate).
+      &kConvWinograd43OtfAvx512,
   };
   *count = static_cast<int>(sizeof(kTable) / sizeof(kTable[0]));
   return kTable;
