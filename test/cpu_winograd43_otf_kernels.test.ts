@@ -101,7 +101,7 @@ describe.skipIf(!hasAddon)('cpu dense F(4x4) per-run transforms: dispatch', () =
       [[288, 288, 3, 3], { padding: 1 }, 'needs at most 256 input and output channels'],
       [[64, 64, 1, 1], {}, 'needs a 3x3 kernel'],
     ] as const) {
-      const w = randn([...shape], { seed: 1 });
+      const w = randn([...shape] as number[], { seed: 1 });
       expect(() => conv2dPlan(w, { ...opts, backend: 'cpu', impl: 'winograd43_otf_avx512' })).toThrow(`winograd43_otf_avx512: ${why}`);
     }
   });

@@ -41,10 +41,7 @@ function parseArgs(argv) {
     else if (k === '--rounds') a.rounds = Number(v);
     else if (k === '--calls') a.calls = Number(v);
     else if (k === '--threads') a.threads = Number(v);
-    else
-      throw new RangeError(
-        `Expected one of --old, --impl, --shape, --batch, --copies, --rounds, --calls, --threads but received ${k}`,
-      );
+    else throw new RangeError(`Expected one of --old, --impl, --shape, --batch, --copies, --rounds, --calls, --threads but received ${k}`);
   }
   for (const s of a.shapes) {
     if (!/^\d+@\d+$/.test(s)) throw new RangeError(`Expected --shape C@H (e.g. 256@14) but received ${s}`);

@@ -224,8 +224,10 @@ Status OtfRun(const ConvRunArgs& a, ThreadPool& pool) {
 
 }  // namespace
 
+// Never the registry's pick (priority 0): forced by name, or a network's rival to winograd_grouped_avx512.
 extern const ConvImpl kConvWinograd43OtfAvx512 = {
     "winograd43_otf_avx512", 0, Isa::kAvx512, OtfUnsupported, OtfPackedSize, OtfPack, OtfRun,
-    /*transformed=*/true};
+    /*transformed=*/true,
+};
 }  // namespace resnext
 #pragma GCC pop_options
