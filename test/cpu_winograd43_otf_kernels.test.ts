@@ -16,9 +16,8 @@
 // at batch 3; 48 channels over 18 blocks), pad 0, pad 2 and asymmetric padding.
 import { describe, expect, it } from 'vitest';
 
-import { conv2d, conv2dPlan, getNumThreads, randn, setNumThreads } from '../lib';
-import { relErr, REL_TOL } from './helpers/compare';
-import { best, type Case, describeVariants, hasAddon } from './helpers/kernel_cases';
+import { conv2dPlan, randn } from '../lib';
+import { best, type Case, checkThreadSplit, describeVariants, hasAddon } from './helpers/kernel_cases';
 
 const c = (n: number, ch: number, h: number, w: number, k: number, padding: Case['padding']): Case => ({
   n,
@@ -66,28 +65,8 @@ describe.skipIf(!hasAddon || best !== 'avx512')('cpu dense F(4x4) per-run transf
     [1, 256, 14, 14],
     [2, 48, 13, 13],
   ]) {
-    it(`x=[${N},${C},${H},${W}] w=[${C},${C},3,3] p=1: bias, residual, ReLU; threads 1, 2, 3, 7 bit-identical and <= 1e-4 of the reference`, () => {
-      const initial = getNumThreads();
-      const x = randn([N, C, H, W], { seed: 31 });
-      const w = randn([C, C, 3, 3], { seed: 32 });
-      const bias = randn([C], { seed: 33 });
-      const residual = randn([N, C, H, W], { seed: 34 });
-      const opts = { padding: 1, bias, activation: 'relu' as const };
-      const ref = conv2d(x, w, { ...opts, residual, backend: 'reference' }).dataSync();
-      const plan = conv2dPlan(w, { ...opts, backend: 'cpu', impl: 'winograd43_otf_avx512' });
-      try {
-        const outs: Float32Array[] = [];
-        for (const t of [1, 2, 3, 7]) {
-          setNumThreads(t);
-          outs.push(plan.run(x, { residual }).dataSync());
-        }
-        expect(relErr(outs[0], ref)).toBeLessThanOrEqual(REL_TOL);
-        for (const o of outs.slice(1)) expect(Buffer.from(o.buffer).equals(Buffer.from(outs[0].buffer))).toBe(true);
-      } finally {
-        setNumThreads(initial);
-        plan.dispose();
-      }
-    });
+    it(`x=[${N},${C},${H},${W}] w=[${C},${C},3,3] p=1: bias, residual, ReLU; threads 1, 2, 3, 7 bit-identical and <= 1e-4 of the reference`, () =>
+      checkThreadSplit('winograd43_otf_avx512', [N, C, H, W], [C, C, 3, 3], 1));
   }
 });
 
