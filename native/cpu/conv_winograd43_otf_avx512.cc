@@ -112,12 +112,15 @@ inline void Gp3(V x0, V x1, V x2, V o[6]) {
   o[5] = x2;
 }
 
-// U[pos][c][16] = G' g G'^T of input channels [c0, c0 + nc) of one panel's raw taps.
-void TransformWeights(const float* taps, int64_t c0, int64_t nc, float* U) {
+// U[pos][c][16] = G' g G'^T of input channels [c0, c0 + nc) of one panel's raw
+// taps; the prefetch runs on into the next panel's taps, up to `end`.
+void TransformWeights(const float* taps, int64_t c0, int64_t nc, const float* end, float* U) {
   for (int64_t c = 0; c < nc; ++c) {
     const float* g = taps + (c0 + c) * 9 * 16;
-    const char* next = reinterpret_cast<const char*>(g + kTapPrefetch * 9 * 16);
-    for (int j = 0; j < 9; ++j) _mm_prefetch(next + j * 64, _MM_HINT_T0);
+    if (end - g > kTapPrefetch * 9 * 16) {
+      const char* next = reinterpret_cast<const char*>(g + kTapPrefetch * 9 * 16);
+      for (int j = 0; j < 9; ++j) _mm_prefetch(next + j * 64, _MM_HINT_T0);
+    }
     V t[6][3];  // [a][s] = (G' g)[a][s]
     for (int s = 0; s < 3; ++s) {
       V o[6];
@@ -202,11 +205,12 @@ Status OtfRun(const ConvRunArgs& a, ThreadPool& pool) {
     float* U = Mb + m_floats;
     F43Input(p, a.input, 0, blocks, nv, Vb);
     ScaleInput(C, nv, Vb);
+    const float* taps_end = a.packed_weights + np * C * 9 * 16;
     for (int64_t pan = pan0; pan < pan1; ++pan) {
       const float* taps = a.packed_weights + pan * C * 9 * 16;
       for (int64_t c0 = 0; c0 < C; c0 += kCBlock) {
         const int64_t nc = C - c0 < kCBlock ? C - c0 : kCBlock;
-        TransformWeights(taps, c0, nc, U);
+        TransformWeights(taps, c0, nc, taps_end, U);
         const float* Vc = Vb + c0 * nv * kPos * VL;
         if (c0 == 0) {
           PanelGemm<false>(nc, U, Vc, nv, Mb);
