@@ -98,8 +98,9 @@ export interface NativeNetworkConv {
    */
   blockedGroup?: number;
   /**
-   * Also pack the direct plan where the conv's plan is transformed (Winograd): NCHW, or for a blocked conv the blocked
-   * direct kernel of the same block size when there is one (info()[i].alternate).
+   * Also pack the direct plan where the conv's plan is transformed (Winograd): NCHW (or the rival row its kernel names,
+   * ConvImpl::alternate: winograd43_otf_avx512 for winograd_grouped_avx512's dense 128+ channel convs), or for a
+   * blocked conv the blocked direct kernel of the same block size when there is one (info()[i].alternate).
    */
   alternate?: boolean;
 }
@@ -113,7 +114,7 @@ export type NativeNetworkStep =
       inputShape: number[];
       output: Float32Array;
       residual: Float32Array | null;
-      /** Run the conv's alternate (direct) plan instead of its first choice. */
+      /** Run the conv's alternate plan (direct, or its kernel's named rival) instead of its first choice. */
       alternate?: boolean;
     }
   | {
@@ -164,7 +165,7 @@ export interface NativeNetwork {
     packedBytes: number;
     /** The conv's blocked kernel (then also impl), when it was packed for one. */
     blocked: { impl: string; cb: number } | null;
-    /** The direct plan also packed (conv spec `alternate`), or null. */
+    /** The alternate plan also packed (conv spec `alternate`: direct, or the kernel's named rival), or null. */
     alternate: { impl: string; isa: string; packedBytes: number } | null;
     /** Whether a step of this conv may write its output over its residual (the same view): its kernels allow it. */
     residualInPlace: boolean;

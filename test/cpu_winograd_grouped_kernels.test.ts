@@ -21,9 +21,8 @@
 // blocks of images, odd sizes, padding 0 and 2 and asymmetric.
 import { describe, expect, it } from 'vitest';
 
-import { conv2d, conv2dPlan, getNumThreads, randn, setNumThreads } from '../lib';
-import { relErr, REL_TOL } from './helpers/compare';
-import { best, type Case, describeVariants, hasAddon } from './helpers/kernel_cases';
+import { conv2dPlan, randn } from '../lib';
+import { best, type Case, checkThreadSplit, describeVariants, hasAddon } from './helpers/kernel_cases';
 
 const c = (n: number, ch: number, h: number, w: number, k: number, groups: number, padding: Case['padding']): Case => ({
   n,
@@ -110,29 +109,8 @@ describe.skipIf(!hasAddon || best !== 'avx512')('cpu grouped winograd kernel: ou
     ['x=[5,64,7,7] w=[64,64,3,3] (two four-image F(4x4) blocks, 4 panels)', [5, 64, 7, 7], [64, 64, 3, 3], 1],
   ];
   for (const [name, xs, ws, groups] of shapes) {
-    it(`${name}: bias, residual, ReLU; threads 1, 2, 3, 7 bit-identical and <= 1e-4 of the reference`, () => {
-      const initial = getNumThreads();
-      const x = randn(xs, { seed: 11 });
-      const w = randn(ws, { seed: 12 });
-      const bias = randn([ws[0]], { seed: 13 });
-      const outShape = [xs[0], ws[0], xs[2], xs[3]];
-      const residual = randn(outShape, { seed: 14 });
-      const opts = { groups, padding: 1, bias, activation: 'relu' as const };
-      const ref = conv2d(x, w, { ...opts, residual, backend: 'reference' }).dataSync();
-      const plan = conv2dPlan(w, { ...opts, backend: 'cpu', impl: 'winograd_grouped_avx512' });
-      try {
-        const outs: Float32Array[] = [];
-        for (const t of [1, 2, 3, 7]) {
-          setNumThreads(t);
-          outs.push(plan.run(x, { residual }).dataSync());
-        }
-        expect(relErr(outs[0], ref)).toBeLessThanOrEqual(REL_TOL);
-        for (const o of outs.slice(1)) expect(Buffer.from(o.buffer).equals(Buffer.from(outs[0].buffer))).toBe(true);
-      } finally {
-        setNumThreads(initial);
-        plan.dispose();
-      }
-    });
+    it(`${name}: bias, residual, ReLU; threads 1, 2, 3, 7 bit-identical and <= 1e-4 of the reference`, () =>
+      checkThreadSplit('winograd_grouped_avx512', xs, ws, groups));
   }
 });
 

@@ -10,6 +10,7 @@
 
 import { beforeEach, describe, expect, it } from 'vitest';
 
+import { conv2d, cpuInfo } from '../lib';
 import { cpuBinding } from '../lib/binding';
 import type { ResNeXtModel } from '../lib/models/model';
 import { resnext } from '../lib/models/presets';
@@ -43,7 +44,10 @@ describe.runIf(hasCpu)('network kernel choice by measurement (cpu, tune)', () =>
       const t = p.tuning!;
       expect(t.candidates).toHaveLength(2);
       expect(t.candidates[0]).toMatch(/^winograd/);
-      expect(t.candidates[1]).not.toMatch(/^winograd/);
+      // The direct kernel, except where the dense F(4x4) kernel's packed weights pass 1 MiB (128+ channels): the
+      // same F(4x4) with its weights transformed per run from the raw 3x3 taps (ConvImpl::alternate).
+      if (t.candidates[1] === 'winograd43_otf_avx512') expect(t.candidates[0]).toBe('winograd_grouped_avx512');
+      else expect(t.candidates[1]).not.toMatch(/^winograd/);
       expect(t.choices).toHaveLength(1);
       const c = t.choices[0];
       expect(c.source).toBe('measured');
@@ -56,6 +60,8 @@ describe.runIf(hasCpu)('network kernel choice by measurement (cpu, tune)', () =>
       const [first, second] = t.candidates;
       expect(c.chosen).toBe(c.timingsMs[second] < 0.97 * c.timingsMs[first] ? second : first);
     }
+    // Its 128-channel 3x3s (layer4, NCHW) have the per-run transform as their rival with AVX-512.
+    if (cpuInfo()?.best === 'avx512') expect(tuned.some((p) => p.tuning!.candidates[1] === 'winograd43_otf_avx512')).toBe(true);
     // Convs with one candidate (1x1s, the stem) report none; the blocked-layout 3x3s (layer1-2 under 'auto') are
     // timed too, the blocked Winograd against the blocked direct kernel.
     expect(info.filter((p) => !p.tuning).every((p) => !/^winograd/.test(p.impl))).toBe(true);
@@ -256,6 +262,51 @@ describe.runIf(hasCpu)('native Network: alternate plans', () => {
     expect(() => new b.Network!([{ ...spec, alternate: 1 }])).toThrow(/convs\[0\]\.alternate: expected a boolean/);
     net.dispose();
   });
+
+  it.runIf(cpuInfo()?.best === 'avx512')(
+    'a dense 3x3 conv C=K=128 (F(4x4) weights past 1 MiB) packs winograd43_otf_avx512 (raw taps) as its alternate; x=[1,128,13,13] and x=[2,128,9,15] agree with the reference',
+    () => {
+      const K = 128,
+        C = 128;
+      const wt = randn([K, C, 3, 3], { seed: 21 });
+      const bias = randn([K], { seed: 22 });
+      const net = new b.Network!([
+        {
+          weight: wt.dataSync(),
+          shape: [K, C, 3, 3],
+          bias: bias.dataSync(),
+          groups: 1,
+          stride: [1, 1],
+          padding: [1, 1, 1, 1],
+          activation: 'relu',
+          alternate: true,
+        },
+      ]);
+      const info = net.info();
+      expect(info[0].impl).toBe('winograd_grouped_avx512');
+      // The raw taps in panels of 16 output channels: a quarter of F(4x4)'s 36 positions' bytes.
+      expect(info[0].alternate).toMatchObject({ impl: 'winograd43_otf_avx512', packedBytes: K * C * 9 * 4 });
+      for (const [N, H, W] of [
+        [1, 13, 13],
+        [2, 9, 15],
+      ]) {
+        const x = randn([N, C, H, W], { seed: 23 });
+        const ref = conv2d(x, wt, { padding: 1, bias, activation: 'relu', backend: 'reference' }).dataSync();
+        const outs = [false, true].map((alternate) => {
+          const out = new Float32Array(N * K * H * W);
+          const id = net.addProgram(
+            [{ op: 'conv', conv: 0, input: null, inputShape: [N, C, H, W], output: out, residual: null, alternate }],
+            x.size,
+          );
+          net.run(id, x.dataSync());
+          net.dropProgram(id);
+          return out;
+        });
+        for (const o of outs) expect(relErr(o, ref)).toBeLessThanOrEqual(REL_TOL);
+      }
+      net.dispose();
+    },
+  );
 
   it('a blocked Winograd conv (C=K=32, 3x3, 13x13) packs the blocked direct kernel as its alternate; both agree', () => {
     const K = 32,

@@ -22,7 +22,9 @@
 // 'network'): where the cost model picked a transformed kernel (Winograd) for
 // a conv, the network also packs the conv's direct plan (in the blocked
 // layout: the blocked direct kernel, e.g. ResNet-50's layer1-2 3x3s, F(4x4)
-// against direct). The first
+// against direct; where the kernel names a rival, that instead: ResNet-50's
+// layer3 3x3s, packed F(4x4) against F(4x4) transforming the raw weights per
+// run). The first
 // forward of an input shape then runs the whole program twice per round, once
 // with the first choices and once with the alternates (one untimed round,
 // then three, interleaved), on the caller's input, and keeps per conv the

@@ -282,6 +282,18 @@ Status WgRun(const ConvRunArgs& a, ThreadPool& pool) {
       a, pool, 8, kWgMaxBlocksPerTask, "conv winograd_grouped: out of memory for the per-thread scratch");
 }
 
+// Dense convs whose F(4x4) weights pass 1 MiB (WgGemm's bound for streaming
+// them: 128+ channels) are timed inside a network against
+// winograd43_otf_avx512, which reads the raw 3x3 weights (a quarter of the
+// bytes) and transforms them per run: at batch 1 the packed weights come from
+// memory and bound the run (conv_winograd43_otf_avx512.cc). The direct plan is
+// no candidate there: gemm_avx512 lost to F(4x4) by 2x at batches 1 and 8
+// (ResNet-50's layer3, docs/network-profile.md section 17).
+const char* WgAlternate(const ConvParams& p) {
+  if (p.G != 1 || WinogradGroupedF43PackedSize(p) * int64_t{sizeof(float)} <= (int64_t{1} << 20)) return nullptr;
+  return "winograd43_otf_avx512";
+}
+
 }  // namespace
 
 extern const ConvImpl kConvWinogradGroupedAvx512 = {
@@ -290,6 +302,7 @@ extern const ConvImpl kConvWinogradGroupedAvx512 = {
     /*per_run=*/
     "F(4x4,3x3) tiles; F(2x2,3x3) when 16x16 blocks of outputs waste many more lanes than 8x8 ones "
     "(outputs of at most 8 rows or columns), except outputs of at most 8x8 at batch 3 and more: F(4x4,3x3) with four "
-    "images per vector"};
+    "images per vector",
+    /*residual_in_place=*/nullptr, WgAlternate};
 }  // namespace resnext
 #pragma GCC pop_options

@@ -19,6 +19,7 @@ extern const ConvImpl kConvGroupedAvx512;
 extern const ConvImpl kConvGroupedAvx2;
 extern const ConvImpl kConvGroupedScalar;
 extern const ConvImpl kConvWinogradGroupedAvx512;
+extern const ConvImpl kConvWinograd43OtfAvx512;
 extern const ConvImpl kConvWinogradAvx512;
 extern const ConvImpl kConvWinogradAvx2;
 extern const ConvImpl kConvWinogradScalar;
@@ -56,7 +57,7 @@ const ConvImpl* const* ConvImpls(int* count) {
       &kConvDepthwise3x3Avx2,       // 85
       &kConvWinogradGroupedAvx512,  // 82: groups > 1, 14 <= Cg, Kg <= 128, 3x3 stride 1
       &kConvGroupedS2RowsAvx512,    // 81: groups > 1, Cg, Kg >= 16, 3x3 stride 2 pad 1 (gemm unless 9-16 wide)
-      &kConvGroupedS2SmallAvx512,   // 81: groups > 1, Kg 25-32, 3x3 stride 2 (gemm unless at most 8 wide)
+      &kConvGroupedS2SmallAvx512,   // 81: groups > 1, Kg 25-32, 3x3 stride 2 (gemm at batch 1 or past 16 wide)
       &kConvGrouped3x3s1Avx512,     // 80: groups > 1, Cg < 16, 3x3 stride 1 pad 1
       &kConvGrouped3x3s2Avx512,     // 80: groups > 1, Cg < 16, 3x3 stride 2 pad 1
       &kConvDepthwise3x3Scalar,     // 75
@@ -100,6 +101,9 @@ const ConvImpl* const* ConvImpls(int* count) {
       &kConvBlockedWinograd43Avx512,
       &kConvBlockedWinograd43Avx2,
       &kConvBlockedWinograd43Scalar,
+      // 0: dense F(4x4) with the weights transformed per run; a network times it against
+      // winograd_grouped_avx512 (ConvImpl::alternate).
+      &kConvWinograd43OtfAvx512,
   };
   *count = static_cast<int>(sizeof(kTable) / sizeof(kTable[0]));
   return kTable;

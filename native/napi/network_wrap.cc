@@ -19,7 +19,8 @@
 //     alternate (optional): where the conv's plan is a transformed kernel
 //     (Winograd), also pack its direct plan (the registry's choice with
 //     algorithm 'direct'; for a blocked conv the blocked direct kernel of the
-//     same block size, when there is one), so a program can run either (a
+//     same block size, when there is one; for an NCHW conv whose kernel names
+//     a rival, ConvImpl::alternate, that row instead), so a program can run either (a
 //     step's `alternate: true`; kernel choice by measurement in
 //     lib/backends/cpu_network.ts). info()[i].alternate names it, or is null.
 //   net.addProgram(steps, inputLength): number       (program id)
@@ -197,7 +198,12 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
       const resnext::BlockedConv* alt_kernel = nullptr;
       if (sp.alternate && plan->impl().transformed) {
         resnext::ConvPlanOptions direct = sp.popts;
-        direct.direct_only = true;
+        const char* other = plan->impl().alternate != nullptr ? plan->impl().alternate(sp.p) : nullptr;
+        if (sp.kernel == nullptr && other != nullptr) {
+          direct.impl = other;  // the kernel's own choice of rival (ConvImpl::alternate)
+        } else {
+          direct.direct_only = true;
+        }
         if (sp.kernel != nullptr) {
           alt_kernel = resnext::FindBlockedConv(sp.p, resnext::GetIsaCap(), true);
           if (alt_kernel != nullptr && alt_kernel->cb != sp.kernel->cb) alt_kernel = nullptr;

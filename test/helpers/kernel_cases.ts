@@ -6,7 +6,7 @@
 // and with a residual once more with out === residual (in place).
 import { describe, expect, it } from 'vitest';
 
-import { conv2d, conv2dPlan, cpuInfo, randn, type Tensor, tensor } from '../../lib';
+import { conv2d, conv2dPlan, cpuInfo, getNumThreads, randn, setNumThreads, type Tensor, tensor } from '../../lib';
 import { REL_TOL, relErr } from './compare';
 
 export type Pair = number | [number, number];
@@ -107,6 +107,34 @@ export function checkKernel(t: Case, impl: string, isa: Isa, e: Epilogue, seed: 
       expect(relErr(inout.dataSync(), r.dataSync())).toBeLessThanOrEqual(REL_TOL);
     }
   } finally {
+    plan.dispose();
+  }
+}
+
+/**
+ * Forces kernel `impl` on x of shape xs and weights ws (3x3, padding 1, bias, residual, ReLU) at 1, 2, 3 and 7
+ * threads: for kernels whose threads split the output channels, every output is computed the same way whatever
+ * the split, so the runs must be bit for bit the same, and agree with the float64 reference.
+ */
+export function checkThreadSplit(impl: string, xs: number[], ws: number[], groups: number): void {
+  const initial = getNumThreads();
+  const x = randn(xs, { seed: 11 });
+  const w = randn(ws, { seed: 12 });
+  const bias = randn([ws[0]], { seed: 13 });
+  const residual = randn([xs[0], ws[0], xs[2], xs[3]], { seed: 14 });
+  const opts = { groups, padding: 1, bias, activation: 'relu' as const };
+  const ref = conv2d(x, w, { ...opts, residual, backend: 'reference' }).dataSync();
+  const plan = conv2dPlan(w, { ...opts, backend: 'cpu', impl });
+  try {
+    const outs: Float32Array[] = [];
+    for (const t of [1, 2, 3, 7]) {
+      setNumThreads(t);
+      outs.push(plan.run(x, { residual }).dataSync());
+    }
+    expect(relErr(outs[0], ref)).toBeLessThanOrEqual(REL_TOL);
+    for (const o of outs.slice(1)) expect(Buffer.from(o.buffer).equals(Buffer.from(outs[0].buffer))).toBe(true);
+  } finally {
+    setNumThreads(initial);
     plan.dispose();
   }
 }

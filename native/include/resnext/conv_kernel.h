@@ -56,6 +56,11 @@ struct ConvImpl {
   // written, and no output element is written before that. A network lets
   // such a conv write over its residual's buffer (lib/models/plan.ts).
   bool (*residual_in_place)(const ConvParams& p) = nullptr;
+  // Non-null when, for this p, a network should time this plan against
+  // another registry row (by name) instead of the direct plan (ConvPlanOptions
+  // direct_only), e.g. a variant that trades arithmetic for weight traffic,
+  // which only shows inside a whole forward; nullptr keeps the direct plan.
+  const char* (*alternate)(const ConvParams& p) = nullptr;
 };
 
 // The registry, highest priority first.
