@@ -324,6 +324,39 @@ describe.runIf(hasCpu)('in-place residuals: a conv3 writes over its residual whe
   );
 });
 
+describe.runIf(hasCpu)("layout 'auto': the first NCHW block's conv1 and shortcut read the blocked stage's output", () => {
+  it.each([1, 2])(
+    'resnext50_32x4d x=[%i, 3, 64, 64]: blocked (the reorder after them) from batch 2, NCHW (the reorder before) at batch 1',
+    async (n) => {
+      const m = model(resnext50_32x4d, 11);
+      const x = randn([n, 3, 64, 64], { seed: 12 });
+      const p = await m.profile(x, { backend: 'cpu', layout: 'auto', tune: false });
+      const names = p.steps.map((s) => (s.op === 'reorder' ? 'reorder' : s.name));
+      const impl = (name: string): string => p.steps.find((s) => s.name === name)!.impl ?? '';
+      const blocked = /nchw(16|8)c/;
+      const at = (name: string): number => names.indexOf(name);
+      const reorders = names.flatMap((v, i) => (v === 'reorder' ? [i] : []));
+      if (n === 1) {
+        expect(impl('layer3.0.conv1')).not.toMatch(blocked);
+        expect(impl('layer3.0.downsample.0')).not.toMatch(blocked);
+        expect(reorders).toEqual([at('layer3.0.conv1') - 1]);
+      } else {
+        expect(impl('layer3.0.conv1')).toMatch(blocked);
+        expect(impl('layer3.0.downsample.0')).toMatch(blocked);
+        // One reorder each for conv1's output (conv2's input) and the shortcut's (conv3's residual), none before.
+        expect(reorders).toHaveLength(2);
+        expect(Math.min(...reorders)).toBeGreaterThan(Math.min(at('layer3.0.conv1'), at('layer3.0.downsample.0')));
+        expect(Math.max(...reorders)).toBeLessThan(at('layer3.0.conv3'));
+      }
+      expect(impl('layer3.0.conv2')).not.toMatch(blocked);
+      const ref = (await m.forward(x, { backend: 'reference' })).dataSync();
+      expect(relErr(p.logits.dataSync(), ref)).toBeLessThanOrEqual(1e-4);
+      m.dispose();
+    },
+    60_000,
+  );
+});
+
 describe.runIf(hasCpu)('layout option', () => {
   it("forward and prepare check it: 'auto' | 'blocked' | 'nchw'; mode 'layer' refuses 'blocked'", async () => {
     const m = resnext({ depth: 50, cardinality: 2, width: 2, numClasses: 4, seed: 1 });

@@ -9,7 +9,11 @@
 // scalar): their 1x1, 3x3 (grouped and dense) and projection convs read and
 // write it directly, the stem's max pool writes it from the stem's NCHW output
 // (LayoutRule.blockedPools: no conversion into it), and the plan converts once
-// out of it (before layer3). There the blocked 1x1 and grouped 3x3
+// out of it (before layer3; from batch 2, after layer3's first conv1 and
+// projection shortcut, which read the blocked layout through blocked twins
+// packed beside their NCHW plans: the blocked 1x1 is 1.15-1.2x the NCHW gemm
+// there, which outweighs converting their two outputs instead of their one
+// input). There the blocked 1x1 and grouped 3x3
 // kernels beat NCHW gemm and direct kernels by 1.1-1.9x; at 14x14 and 7x7
 // NCHW gemm and the grouped Winograd are level or faster
 // (docs/network-profile.md). A stage runs blocked only when a blocked kernel
@@ -88,6 +92,13 @@ function stageConvs(net: FusedNetwork): number[][] {
     blocks.flatMap((b) => [b.conv1, b.conv2, b.conv3, ...(b.downsample ? [b.downsample] : [])].map((d) => index.get(d.name)!)),
   );
 }
+
+/**
+ * The batch from which the twins (file comment) run: at batches 2-8 conv1, shortcut and reorders together took
+ * 4-6% less time, at batch 1 the blocked stride-2 shortcut and the larger reorders cost what conv1 gains
+ * (docs/network-profile.md section 20).
+ */
+const BLOCKED_TWIN_MIN_BATCH = 2;
 
 /** Slot offsets in floats: 16 floats = 64 bytes, one cache line and one AVX-512 vector. */
 const ALIGN = 16;
@@ -191,14 +202,37 @@ function programLowering(
   stages.slice(0, layout === 'nchw' ? 0 : layout === 'auto' ? AUTO_BLOCKED_STAGES : stages.length).forEach((convs, stage) => {
     for (const i of convs) groupOf.set(i, layout === 'auto' ? stage : i);
   });
+  const specs = net.convs.map((c, i) => ({ ...convSpec(c, algorithm, groupOf.get(i)), ...(tune ? { alternate: true } : {}) }));
+  // The first block after the blocked stages: its conv1 and projection shortcut also get a blocked twin, which a
+  // batch of BLOCKED_TWIN_MIN_BATCH or more runs on the last blocked stage's output (the reorder moves after them).
+  const twinOf = new Map<number, number>();
+  const next = layout === 'auto' ? net.arch.stages[AUTO_BLOCKED_STAGES]?.[0] : undefined;
+  if (next?.downsample) {
+    const index = new Map(net.convs.map((c, i) => [c.def.name, i]));
+    for (const d of [next.conv1, next.downsample]) {
+      const i = index.get(d.name)!;
+      twinOf.set(i, specs.length);
+      // Their own group: AUTO_BLOCKED_STAGES is no stage group's number under 'auto'.
+      specs.push({ ...convSpec(net.convs[i], algorithm, AUTO_BLOCKED_STAGES), ...(tune ? { alternate: true } : {}) });
+    }
+  }
   let network: NativeNetwork;
   try {
-    network = new b.Network(net.convs.map((c, i) => ({ ...convSpec(c, algorithm, groupOf.get(i)), ...(tune ? { alternate: true } : {}) })));
+    network = new b.Network(specs);
   } catch (err) {
     rethrowNative(err, 'network (cpu)');
   }
   const packed = network.info();
   const convLayouts: Layout[] = packed.map((p) => (p.blocked === null ? 'NCHW' : p.blocked.cb === 16 ? 'NCHW16c' : 'NCHW8c'));
+  // The twins run only where both are blocked in the layout the last blocked stage ends in.
+  const lastBlocked = stages[AUTO_BLOCKED_STAGES - 1]?.at(-1);
+  const twinLayout = lastBlocked === undefined ? 'NCHW' : convLayouts[lastBlocked];
+  if (twinLayout === 'NCHW' || [...twinOf.values()].some((t) => convLayouts[t] !== twinLayout)) twinOf.clear();
+  /** The native conv a plan's conv step runs: the blocked twin when the plan gave it a blocked layout. */
+  const nativeConv = (plan: NetworkPlan, i: number): number => {
+    const s = plan.steps[i] as Extract<PlanStep, { op: 'conv' }>;
+    return blockSize(plan.values[s.y].layout) > 0 ? (twinOf.get(s.conv) ?? s.conv) : s.conv;
+  };
   // Per conv: the candidates and choices so far (null: one candidate), and the kernel of the latest lowered shape.
   const tuning: (TuningInfo | null)[] = packed.map((p) => (p.alternate ? { candidates: [p.impl, p.alternate.impl], choices: [] } : null));
   const latest: string[] = packed.map((p) => p.impl);
@@ -216,7 +250,8 @@ function programLowering(
           const cb = blockSize(plan.values[s.y].layout);
           const residual = s.residual === null ? null : views[s.residual];
           const alt = alternate.has(i) ? { alternate: true } : {};
-          if (cb !== 0) return { op: 'blockedConv', conv: s.conv, input, inputShape: shape(s.x), output, residual, cb, ...alt };
+          if (cb !== 0)
+            return { op: 'blockedConv', conv: nativeConv(plan, i), input, inputShape: shape(s.x), output, residual, cb, ...alt };
           return {
             op: 'conv',
             conv: s.conv,
@@ -274,9 +309,12 @@ function programLowering(
       rethrowNative(err, 'network (cpu)');
     }
   };
-  /** Steps whose conv has an alternate (NCHW, or blocked in the same block size: the native Network decided). */
+  /**
+   * Steps whose conv has an alternate (NCHW, or blocked in the same block size: the native Network decided); a
+   * blocked twin (a 1x1, never transformed) has none.
+   */
   const tunableSteps = (plan: NetworkPlan): number[] =>
-    plan.steps.flatMap((s, i) => (s.op === 'conv' && packed[s.conv].alternate ? [i] : []));
+    plan.steps.flatMap((s, i) => (s.op === 'conv' && nativeConv(plan, i) === s.conv && packed[s.conv].alternate ? [i] : []));
 
   /**
    * Per tunable conv of `plan`, the kernel to run: the process's earlier winner, or measured now by running
@@ -340,7 +378,7 @@ function programLowering(
 
   const lowering: NetworkLowering = {
     layout: 'NCHW',
-    convLayout: (i) => convLayouts[i],
+    convLayout: (i, inputShape) => (twinOf.has(i) && inputShape[0] >= BLOCKED_TWIN_MIN_BATCH ? twinLayout : convLayouts[i]),
     // A +residual conv whose kernels read each residual element before writing over it takes its residual's slot
     // (plan.ts): two arrays streamed instead of three. Only the blocked convs: there it measured 1.03-1.12x on the
     // +residual 1x1s at batches 1 and 8, while NCHW gemm, which also allows it, measured 0.96-0.97x at 14x14
@@ -356,6 +394,9 @@ function programLowering(
       let id = add(plan, stepsOf(plan, views));
       const tunable = tunableSteps(plan);
       for (const i of tunable) latest[convOf(plan, i)] = packed[convOf(plan, i)].impl;
+      plan.steps.forEach((s, i) => {
+        if (s.op === 'conv' && nativeConv(plan, i) !== s.conv) latest[s.conv] = packed[nativeConv(plan, i)].impl;
+      });
       let tuned = tunable.length === 0;
 
       /** Chooses the kernel of each tunable step and rebinds `id` to the choices. */
@@ -395,7 +436,7 @@ function programLowering(
         tuned = true;
       };
       const implOf = (s: PlanStep, i: number): string | undefined =>
-        s.op !== 'conv' ? undefined : alternate.has(i) ? packed[s.conv].alternate!.impl : packed[s.conv].impl;
+        s.op !== 'conv' ? undefined : alternate.has(i) ? packed[s.conv].alternate!.impl : packed[nativeConv(plan, i)].impl;
 
       return {
         async run(x) {
@@ -427,13 +468,16 @@ function programLowering(
       };
     },
     info: () =>
-      packed.map((p, i) => {
+      packed.slice(0, net.convs.length).map((p, i) => {
         const t = tuning[i];
         return {
           ...toInfo(net, i, p, convLayouts[i]),
           impl: latest[i],
           // What the conv holds: both candidates' packings when it has an alternate.
-          packedBytes: p.packedBytes + (p.alternate?.packedBytes ?? 0),
+          packedBytes: [p, ...(twinOf.has(i) ? [packed[twinOf.get(i)!]] : [])].reduce(
+            (n, q) => n + q.packedBytes + (q.alternate?.packedBytes ?? 0),
+            0,
+          ),
           ...(t ? { tuning: { candidates: [...t.candidates], choices: t.choices.map((c) => ({ ...c })) } } : {}),
         };
       }),
