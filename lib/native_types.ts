@@ -49,6 +49,8 @@ export interface NativeCpuBinding {
   setNumThreads(n: number): number;
   getNumThreads(): number;
   setIsaCap(isa: string): string;
+  /** Elements from a's start to its first element at a multiple of `bytes` (optional: an older build lacks it). */
+  alignOffset?(a: Float32Array, bytes: number): number;
   // Inference layers (native/napi/*_wrap.cc); optional so an older build falls back to TS loops.
   /** params: [kh, kw, sh, sw, ph, pw] */
   /** layouts: [cbIn, cbOut] (default [0, 0]): 0 NCHW, 8 or 16 the blocked layout; NCHW->NCHW, NCHW->blocked, blocked->blocked. */

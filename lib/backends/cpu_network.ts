@@ -129,15 +129,22 @@ function convSpec(
   };
 }
 
-/** One Float32Array for the plan's slots; views[v] is value v's exact-size view (null for the network input). */
-function bindArena(plan: NetworkPlan): (Float32Array | null)[] {
+/**
+ * One Float32Array for the plan's slots, starting at a 64-byte boundary; views[v] is value v's exact-size view (null
+ * for the network input).
+ */
+function bindArena(b: NativeCpuBinding, plan: NetworkPlan): (Float32Array | null)[] {
   const offsets: number[] = [];
   let total = 0;
   for (const n of plan.slots) {
     offsets.push(total);
     total += Math.ceil(n / ALIGN) * ALIGN;
   }
-  const arena = new Float32Array(Math.max(total, 1));
+  // A typed array's data starts only 16-byte aligned (malloc's header), so one ALIGN more and the first
+  // 64-byte boundary in it: a 16-lane vector of an activation is then one cache line, not two.
+  const raw = new Float32Array(Math.max(total, 1) + ALIGN);
+  const skip = b.alignOffset?.(raw, ALIGN * 4) ?? 0;
+  const arena = raw.subarray(skip, skip + Math.max(total, 1));
   return plan.values.map((v) => (v.slot < 0 ? null : arena.subarray(offsets[v.slot], offsets[v.slot] + v.size)));
 }
 
@@ -388,7 +395,7 @@ function programLowering(
     // none after it), and the global average pool reads a blocked last stage directly.
     blockedPools: true,
     lower(plan): NetworkProgram {
-      const views = bindArena(plan);
+      const views = bindArena(b, plan);
       // The tunable steps that run their conv's alternate (direct) plan in program `id`.
       const alternate = new Set<number>();
       let id = add(plan, stepsOf(plan, views));
@@ -408,7 +415,7 @@ function programLowering(
         } else {
           // A large batch is timed on its first TUNE_MAX_BATCH images (a plan and buffers of that size, freed after).
           const sub = compilePlan(net, [TUNE_MAX_BATCH, ...chw], lowering);
-          decisions = await choose(sub, bindArena(sub), x.subarray(0, sub.values[sub.input].size));
+          decisions = await choose(sub, bindArena(b, sub), x.subarray(0, sub.values[sub.input].size));
         }
         for (const i of tunable) {
           const s = plan.steps[i] as Extract<PlanStep, { op: 'conv' }>;
@@ -544,7 +551,7 @@ function layerLowering(b: NativeCpuBinding, net: FusedNetwork, algorithm: 'auto'
   return {
     layout: 'NCHW',
     lower(plan): NetworkProgram {
-      const views = bindArena(plan);
+      const views = bindArena(b, plan);
       const shape = (v: number): number[] => [...plan.values[v].shape];
       return {
         async run(x) {

@@ -7,6 +7,8 @@
 //     Both concern the calling environment's pool only (addon_data.h): every
 //     JS environment (main thread, each worker) has its own.
 //   setIsaCap(name: 'scalar' | 'avx2' | 'avx512'): string   (returns the cap in force)
+//   alignOffset(a: Float32Array, bytes: number): number   (elements from a's start to its first
+//     element at a multiple of bytes, a power of two from 4 to 4096: typed arrays start only 16-byte aligned)
 //   maxPool2d / avgPool2d / globalAvgPool / linear (+ *Async): inference layers, see *_wrap.cc
 //   Network: whole-network layer programs (fused CPU forward), see network_wrap.cc
 #include <napi.h>
@@ -78,6 +80,18 @@ Napi::Value SetIsaCap(const Napi::CallbackInfo& info) {
   return Napi::String::New(env, resnext::IsaName(resnext::SetIsaCap(isa)));
 }
 
+Napi::Value AlignOffset(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32View a = GetFloat32Array(info[0], "a");
+  const int64_t bytes = GetInt(info[1], "bytes", 4, 4096);
+  if ((bytes & (bytes - 1)) != 0)
+    ThrowRange(env, "bytes: expected a power of two but received " + std::to_string(bytes));
+  const uintptr_t addr = reinterpret_cast<uintptr_t>(a.data);
+  const uintptr_t pad =
+      (static_cast<uintptr_t>(bytes) - addr % static_cast<uintptr_t>(bytes)) % static_cast<uintptr_t>(bytes);
+  return Napi::Number::New(env, static_cast<double>(pad / sizeof(float)));
+}
+
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -87,6 +101,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));
   exports.Set("setIsaCap", Napi::Function::New(env, SetIsaCap, "setIsaCap"));
+  exports.Set("alignOffset", Napi::Function::New(env, AlignOffset, "alignOffset"));
   RegisterMaxPool2d(env, exports);
   RegisterAvgPool2d(env, exports);
   RegisterGlobalAvgPool(env, exports);
