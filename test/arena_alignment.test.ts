@@ -7,6 +7,7 @@ import { cpuBinding } from '../lib/binding';
 import { resnext50_32x4d } from '../lib/models/presets';
 import { randn } from '../lib/tensor';
 import { nativeHostBackends } from './helpers/backends';
+import { type SpiedStep, withProgramSpy } from './helpers/program_spy';
 
 const hasCpu = nativeHostBackends().includes('cpu');
 const b = cpuBinding();
@@ -37,22 +38,15 @@ describe.runIf(hasCpu)('network arena', () => {
   it.each([1, 2])(
     'resnext50_32x4d x=[%i, 3, 32, 32]: every step buffer of the program starts at a 64-byte boundary',
     async (n) => {
-      const Original = b!.Network!;
       const offsets: number[] = [];
-      b!.Network = class extends (Original as unknown as new (...a: unknown[]) => { addProgram(...a: unknown[]): number }) {
-        override addProgram(...a: unknown[]): number {
-          for (const s of a[0] as { input?: Float32Array | null; output: Float32Array; residual?: Float32Array | null }[])
-            for (const v of [s.input, s.output, s.residual]) if (v) offsets.push(b!.alignOffset!(v, 64));
-          return super.addProgram(...a);
-        }
-      } as unknown as typeof Original;
-      try {
+      const onProgram = (steps: SpiedStep[]): void => {
+        for (const s of steps) for (const v of [s.input, s.output, s.residual]) if (v) offsets.push(b!.alignOffset!(v, 64));
+      };
+      await withProgramSpy(b!, onProgram, async () => {
         const m = resnext50_32x4d({ seed: 1 });
         await m.forward(randn([n, 3, 32, 32], { seed: 2 }), { backend: 'cpu', tune: false });
         m.dispose();
-      } finally {
-        b!.Network = Original;
-      }
+      });
       expect(offsets.length).toBeGreaterThan(50);
       // The network input (the caller's tensor) is not the arena's: every other buffer is.
       expect(offsets.filter((o) => o !== 0).length).toBeLessThanOrEqual(1);
