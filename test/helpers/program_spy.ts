@@ -11,7 +11,11 @@ export interface SpiedStep {
   residual?: Float32Array | null;
 }
 
-export async function withProgramSpy(b: NativeCpuBinding, onProgram: (steps: SpiedStep[]) => void, body: () => Promise<void>): Promise<void> {
+export async function withProgramSpy(
+  b: NativeCpuBinding,
+  onProgram: (steps: SpiedStep[]) => void,
+  body: () => Promise<void>,
+): Promise<void> {
   const Original = b.Network!;
   b.Network = class extends (Original as unknown as new (...a: unknown[]) => { addProgram(...a: unknown[]): number }) {
     override addProgram(...a: unknown[]): number {
