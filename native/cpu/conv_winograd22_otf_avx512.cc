@@ -26,7 +26,7 @@
 // Layouts (floats):
 //   packed:  raw taps [ceil(K/16) panels][C][9 taps][16 output channels],
 //            channels past K zero.
-//   scratch: V [C][nv][16 pos][16] | M [16][nv][16 pos][16] (one panel) |
+//   scratch: V [16 pos][C][nv][16] | M [16][16 pos][nv][16] (one panel) |
 //            U [16 pos][kCBlock input channels + 1][16] (one panel, one channel
 //            block; the extra line keeps the positions out of one L1 set).
 // Task = (chunk of at most kMaxBlocks blocks, range of output panels): input
@@ -130,19 +130,37 @@ void TransformWeights(const float* taps, int64_t c0, int64_t nc, const float* en
   }
 }
 
-// V[c][v][pos] *= D[a] D[b] (pos = 4 a + b) for the chunk's nv blocks.
+// V[pos][c][v] *= D[a] D[b] (pos = 4 a + b) for the chunk's nv blocks.
 void ScaleInput(int64_t C, int64_t nv, float* Vb) {
   static const float kD[4] = {1.0f, 0.5f, 0.5f, 1.0f};
-  V d[kPos22];
-  for (int a = 0; a < 4; ++a)
-    for (int b = 0; b < 4; ++b) d[a * 4 + b] = VSet1(kD[a] * kD[b]);
-  for (int64_t i = 0; i < C * nv; ++i) {
-    float* x = Vb + i * kPos22 * VL;
-    for (int pos = 0; pos < kPos22; ++pos) {
-      if (pos == 0 || pos == 3 || pos == 12 || pos == 15) continue;  // D[a] D[b] = 1
-      VStore(x + pos * VL, _mm512_mul_ps(VLoad(x + pos * VL), d[pos]));
+  for (int a = 0; a < 4; ++a) {
+    for (int b = 0; b < 4; ++b) {
+      if (kD[a] * kD[b] == 1.0f) continue;
+      const V d = VSet1(kD[a] * kD[b]);
+      float* x = Vb + (a * 4 + b) * C * nv * VL;
+      for (int64_t i = 0; i < C * nv; ++i) VStore(x + i * VL, _mm512_mul_ps(VLoad(x + i * VL), d));
     }
   }
+}
+
+// WgMicro<16, 1> (one block, 16 output channels) that also prefetches the
+// first `pf_lines` lines from `pf` into L2, one per input channel: spread
+// over the FMAs, the weight stream's misses do not pile up in the fill
+// buffers as a burst of prefetches does.
+template <bool ACC>
+void Micro16x1Pf(int64_t nc, const float* __restrict U, const float* __restrict Vp, int64_t ldv, float* __restrict M,
+                 int64_t ldm, const char* pf, int64_t pf_lines) {
+  V acc[16];
+#pragma GCC unroll 16
+  for (int i = 0; i < 16; ++i) acc[i] = ACC ? VLoad(M + i * ldm) : VZero();
+  for (int64_t c = 0; c < nc; ++c) {
+    if (c < pf_lines) _mm_prefetch(pf + c * 64, _MM_HINT_T1);
+    const V b = VLoad(Vp + c * ldv);
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; ++i) acc[i] = VFma(_mm512_set1_ps(U[c * 16 + i]), b, acc[i]);
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < 16; ++i) VStore(M + i * ldm, acc[i]);
 }
 
 // M[pos] (+)= U[pos] V[pos] over nc input channels for the chunk's nv blocks,
@@ -150,28 +168,37 @@ void ScaleInput(int64_t C, int64_t nv, float* Vb) {
 // each position's GEMM, 1/16 of the lines [pf, pf_end) are prefetched into L2
 // (the next channel block's raw taps: 36 KiB at 64 channels), so that stream
 // runs under the FMAs instead of between them.
+// Vc: V at the block's first input channel (position 0); V's positions are
+// ld_pos floats apart.
 template <bool ACC>
-void PanelGemm(int64_t nc, const float* U, const float* Vc, int64_t nv, float* M, const char* pf, const char* pf_end) {
-  const int64_t ldb = kPos22 * VL, ld = nv * ldb;  // between input channels in V, output channels in M
+void PanelGemm(int64_t nc, const float* U, const float* Vc, int64_t ld_pos, int64_t nv, float* M, const char* pf,
+               const char* pf_end) {
+  const int64_t ld = nv * VL;           // between input channels in V, and positions in M
+  const int64_t ldm = kPos22 * nv * VL;  // between output channels in M
   const int64_t lines = pf < pf_end ? (pf_end - pf) / 64 : 0;
   for (int pos = 0; pos < kPos22; ++pos) {
-    for (int64_t l = pos * lines / kPos22; l < (pos + 1) * lines / kPos22; ++l) _mm_prefetch(pf + l * 64, _MM_HINT_T1);
+    const int64_t l0 = pos * lines / kPos22, l1 = (pos + 1) * lines / kPos22;
     const float* Up = U + pos * ULd(nc);
+    if (nv == 1) {
+      Micro16x1Pf<ACC>(nc, Up, Vc + pos * ld_pos, ld, M + pos * ld, ldm, pf + l0 * 64, l1 - l0);
+      continue;
+    }
+    for (int64_t l = l0; l < l1; ++l) _mm_prefetch(pf + l * 64, _MM_HINT_T1);
     for (int64_t v0 = 0; v0 < nv; v0 += 3) {
       const int64_t n = nv - v0 < 3 ? nv - v0 : 3;
-      const float* Vp = Vc + v0 * ldb + pos * VL;
-      float* Mp = M + v0 * ldb + pos * VL;
+      const float* Vp = Vc + pos * ld_pos + v0 * VL;
+      float* Mp = M + pos * ld + v0 * VL;
       switch (n) {
         case 1:
-          WgMicro<16, 1, false, ACC>(nc, Up, Vp, ld, ldb, Mp, ld);
+          WgMicro<16, 1, false, ACC>(nc, Up, Vp, ld, VL, Mp, ldm);
           break;
         case 2:
-          WgMicro<8, 2, false, ACC>(nc, Up, Vp, ld, ldb, Mp, ld);
-          WgMicro<8, 2, false, ACC>(nc, Up + 8, Vp, ld, ldb, Mp + 8 * ld, ld);
+          WgMicro<8, 2, false, ACC>(nc, Up, Vp, ld, VL, Mp, ldm);
+          WgMicro<8, 2, false, ACC>(nc, Up + 8, Vp, ld, VL, Mp + 8 * ldm, ldm);
           break;
         default:
-          WgMicro<8, 3, false, ACC>(nc, Up, Vp, ld, ldb, Mp, ld);
-          WgMicro<8, 3, false, ACC>(nc, Up + 8, Vp, ld, ldb, Mp + 8 * ld, ld);
+          WgMicro<8, 3, false, ACC>(nc, Up, Vp, ld, VL, Mp, ldm);
+          WgMicro<8, 3, false, ACC>(nc, Up + 8, Vp, ld, VL, Mp + 8 * ldm, ldm);
           break;
       }
     }
@@ -204,7 +231,8 @@ Status Otf22Run(const ConvRunArgs& a, ThreadPool& pool) {
     float* Vb = scratch;
     float* Mb = scratch + v_floats;
     float* U = Mb + m_floats;
-    F22Input(p, a.input, 0, blocks, nv, Vb);
+    const int64_t ld_pos = C * nv * VL;  // V [16 pos][C][nv][16]
+    F22Input(p, a.input, 0, blocks, nv, Vb, ld_pos, VL);
     ScaleInput(C, nv, Vb);
     const float* taps_end = a.packed_weights + np * C * 9 * 16;
     // This range's taps are contiguous: [pan0, pan1) panels of C x 9 x 16.
@@ -216,15 +244,15 @@ Status Otf22Run(const ConvRunArgs& a, ThreadPool& pool) {
         TransformWeights(taps, c0, nc, taps_end, U);
         const char* pf = reinterpret_cast<const char*>(taps + (c0 + nc) * 9 * 16);
         const char* pf_end = pf + kCBlock * 9 * 64 < range_end ? pf + kCBlock * 9 * 64 : range_end;
-        const float* Vc = Vb + c0 * nv * kPos22 * VL;
+        const float* Vc = Vb + c0 * nv * VL;
         if (c0 == 0) {
-          PanelGemm<false>(nc, U, Vc, nv, Mb, pf, pf_end);
+          PanelGemm<false>(nc, U, Vc, ld_pos, nv, Mb, pf, pf_end);
         } else {
-          PanelGemm<true>(nc, U, Vc, nv, Mb, pf, pf_end);
+          PanelGemm<true>(nc, U, Vc, ld_pos, nv, Mb, pf, pf_end);
         }
       }
       const int64_t k0 = pan * 16, k1 = k0 + 16 < K ? k0 + 16 : K;
-      F22Output(p, a, 0, blocks, nv, Mb, k0, k1);
+      F22Output(p, a, 0, blocks, nv, Mb, k0, k1, nv * VL, VL);  // M [16 k][16 pos][nv][16]
     }
   });
   if (oom) return Status::OutOfMemory("conv winograd22_otf_avx512: out of memory for the per-thread scratch");

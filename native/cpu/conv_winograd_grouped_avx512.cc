@@ -149,6 +149,10 @@ void WgPack(const ConvParams& p, const float* weight, float* packed) {
 
 #include "winograd_f22_blocks_avx512.inc"
 
+void WgInput(const ConvParams& p, const float* input, int64_t grp, const Block* blocks, int64_t nv, float* Vb) {
+  F22Input(p, input, grp, blocks, nv, Vb);
+}
+
 void WgOutput(const ConvParams& p, const ConvRunArgs& a, int64_t grp, const Block* blocks, int64_t nv, const float* Mb,
               int64_t k0, int64_t k1) {
   F22Output(p, a, grp, blocks, nv, Mb + k0 * nv * 16 * VL, k0, k1);
@@ -163,7 +167,7 @@ Status WgRun(const ConvRunArgs& a, ThreadPool& pool) {
     return x4 ? WinogradGroupedF43x4Run(a43, pool) : WinogradGroupedF43Run(a43, pool);
   }
   // Blocks of 4x4 tiles of 2x2 outputs.
-  return WgRunBlocks<16, Block, MakeBlock, F22Input, WgOutput>(
+  return WgRunBlocks<16, Block, MakeBlock, WgInput, WgOutput>(
       a, pool, 8, kWgMaxBlocksPerTask, "conv winograd_grouped: out of memory for the per-thread scratch");
 }
 
