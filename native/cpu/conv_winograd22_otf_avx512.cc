@@ -55,8 +55,11 @@ namespace {
 
 constexpr int kPos22 = 16;
 constexpr int64_t kMinChannels = 14;
-// Input channels per weight transform: U is 16 x 65 x 16 floats (65 KiB, L2).
-constexpr int64_t kCBlock = 64;
+// Input channels per weight transform: U is 16 x 33 x 16 floats (33 KiB, L1).
+// 512@7, batch 1, 2 threads, weights from memory (48 copies), gemm_avx512's
+// time over this kernel's: 16 channels 1.29, 32 1.21-1.30, 64 1.12-1.13, 128
+// 1.12-1.16 (a shared machine, 7 rounds each).
+constexpr int64_t kCBlock = 32;
 // Floats between U's positions: one line more than its channels, so that the
 // 16 lines a channel's transform writes do not share an L1 set.
 inline int64_t ULd(int64_t nc) { return (nc + 1) * 16; }
@@ -166,7 +169,7 @@ void Micro16x1Pf(int64_t nc, const float* __restrict U, const float* __restrict 
 // M[pos] (+)= U[pos] V[pos] over nc input channels for the chunk's nv blocks,
 // in register blocks of at most 3 blocks. ACC: add to what M holds. Before
 // each position's GEMM, 1/16 of the lines [pf, pf_end) are prefetched into L2
-// (the next channel block's raw taps: 36 KiB at 64 channels), so that stream
+// (the next channel block's raw taps: 18 KiB at 32 channels), so that stream
 // runs under the FMAs instead of between them.
 // Vc: V at the block's first input channel (position 0); V's positions are
 // ld_pos floats apart.
