@@ -6,10 +6,10 @@
 // (normwise relative error <= 1e-4, helpers/compare.ts), with the fused
 // epilogue (bias, residual, ReLU); skipped with the reason on a CPU without
 // AVX-512.
-// The shapes stress what it special-cases: ResNet-50's layer4 (512@7: 8 blocks
-// of 64 input channels, one 8x8 block per image) at batch 1 and 2 (one chunk)
+// The shapes stress what it special-cases: ResNet-50's layer4 (512@7: 16 blocks
+// of 32 input channels, one 8x8 block per image) at batch 1 and 2 (one chunk)
 // and 3 (two chunks, each transforming the weights), input channels not a
-// multiple of 64 (100: a 36-channel last block) and output channels not a
+// multiple of 32 (100: a 4-channel last block) and output channels not a
 // multiple of the 16-channel panel (40, 17), 14 channels (the lower limit),
 // odd outputs (13x13, 9x15: partial 8x8 blocks, several per image), pad 0,
 // pad 2 and asymmetric padding.
@@ -40,7 +40,7 @@ const cases: Case[] = [
   // 13x13 and 9x15 outputs (partial blocks, several per image), 48 channels.
   c(1, 48, 13, 13, 48, 1),
   c(2, 48, 9, 15, 48, 1),
-  // 100 in (a last block of 36 input channels), 40 out (two and a half panels), 7x7.
+  // 100 in (a last block of 4 input channels), 40 out (two and a half panels), 7x7.
   c(2, 100, 7, 7, 40, 1),
   // 17 out (a panel and one channel), 48 in, asymmetric padding [top, left, bottom, right] = [2, 1, 0, 3].
   c(2, 48, 11, 10, 17, [2, 1, 0, 3]),

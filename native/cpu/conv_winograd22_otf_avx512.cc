@@ -176,7 +176,7 @@ void Micro16x1Pf(int64_t nc, const float* __restrict U, const float* __restrict 
 template <bool ACC>
 void PanelGemm(int64_t nc, const float* U, const float* Vc, int64_t ld_pos, int64_t nv, float* M, const char* pf,
                const char* pf_end) {
-  const int64_t ld = nv * VL;           // between input channels in V, and positions in M
+  const int64_t ld = nv * VL;            // between input channels in V, and positions in M
   const int64_t ldm = kPos22 * nv * VL;  // between output channels in M
   const int64_t lines = pf < pf_end ? (pf_end - pf) / 64 : 0;
   for (int pos = 0; pos < kPos22; ++pos) {
