@@ -7,10 +7,13 @@
 // whole network forward its weights come from memory, and F(2x2)'s packed
 // weights (16 positions) are 1.8x the raw taps (9 positions: 9.4 MB at 512
 // channels). Here each thread reads only its output panels' raw taps, once
-// per chunk of blocks, and transforms them into an L2-sized buffer right
+// per chunk of blocks, and transforms them into an L1-sized buffer right
 // before the multiplies; while one channel block multiplies, the next one's
 // taps are prefetched into L2, spread over the 16 positions' GEMMs, so the
-// weight stream overlaps the FMAs.
+// weight stream overlaps the FMAs. With the weights in cache it only ties
+// gemm_avx512 (about half of its FMA bound); from memory (48 copies, batch 1,
+// 2 threads) it took 0.73 ms against gemm's 0.95 (docs/network-profile.md
+// section 19).
 // Registry priority 0: never picked by the cost model. A network times it
 // against winograd_avx512's packed F(2x2) inside the whole forward
 // (ConvImpl::alternate, `tune`), which is where the traffic it saves shows.
@@ -150,10 +153,12 @@ void Micro16x1Pf(int64_t nc, const float* __restrict U, const float* __restrict 
 }
 
 // M[pos] (+)= U[pos] V[pos] over nc input channels for the chunk's nv blocks,
-// in register blocks of at most 3 blocks. ACC: add to what M holds. Before
-// each position's GEMM, 1/16 of the lines [pf, pf_end) are prefetched into L2
-// (the next channel block's raw taps: 18 KiB at 32 channels), so that stream
-// runs under the FMAs instead of between them.
+// in register blocks of at most 3 blocks. ACC: add to what M holds. Each
+// position's GEMM prefetches 1/16 of the lines [pf, pf_end) into L2 (the next
+// channel block's raw taps: 18 KiB at 32 channels), so that stream runs under
+// the FMAs instead of between them: one line per input channel inside the
+// micro-kernel for one block (batch 1 at 7x7), before the GEMM for more.
+// 512@7, batch 1, 2 threads, 24 copies: 1.78 ms with it, 2.14 without.
 // Vc: V at the block's first input channel (position 0); V's positions are
 // ld_pos floats apart.
 template <bool ACC>
