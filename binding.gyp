@@ -24,6 +24,7 @@
         "native/cpu/conv_winograd_grouped_avx512.cc",
         "native/cpu/conv_winograd_grouped_f43_avx512.cc",
         "native/cpu/conv_winograd43_otf_avx512.cc",
+        "native/cpu/conv_winograd22_otf_avx512.cc",
         "native/cpu/conv_winograd_grouped_f43x4_avx512.cc",
         "native/cpu/conv_grouped_scalar.cc",
         "native/cpu/conv_grouped_avx2.cc",

@@ -46,7 +46,9 @@ describe.runIf(hasCpu)('network kernel choice by measurement (cpu, tune)', () =>
       expect(t.candidates[0]).toMatch(/^winograd/);
       // The direct kernel, except where the dense F(4x4) kernel's packed weights pass 1 MiB (128+ channels): the
       // same F(4x4) with its weights transformed per run from the raw 3x3 taps (ConvImpl::alternate).
+      // Likewise dense F(2x2) (winograd_avx512: more than 256 channels) against winograd22_otf_avx512.
       if (t.candidates[1] === 'winograd43_otf_avx512') expect(t.candidates[0]).toBe('winograd_grouped_avx512');
+      else if (t.candidates[1] === 'winograd22_otf_avx512') expect(t.candidates[0]).toBe('winograd_avx512');
       else expect(t.candidates[1]).not.toMatch(/^winograd/);
       expect(t.choices).toHaveLength(1);
       const c = t.choices[0];
@@ -263,50 +265,68 @@ describe.runIf(hasCpu)('native Network: alternate plans', () => {
     net.dispose();
   });
 
-  it.runIf(cpuInfo()?.best === 'avx512')(
-    'a dense 3x3 conv C=K=128 (F(4x4) weights past 1 MiB) packs winograd43_otf_avx512 (raw taps) as its alternate; x=[1,128,13,13] and x=[2,128,9,15] agree with the reference',
-    () => {
-      const K = 128,
-        C = 128;
-      const wt = randn([K, C, 3, 3], { seed: 21 });
-      const bias = randn([K], { seed: 22 });
-      const net = new b.Network!([
-        {
-          weight: wt.dataSync(),
-          shape: [K, C, 3, 3],
-          bias: bias.dataSync(),
-          groups: 1,
-          stride: [1, 1],
-          padding: [1, 1, 1, 1],
-          activation: 'relu',
-          alternate: true,
-        },
-      ]);
-      const info = net.info();
-      expect(info[0].impl).toBe('winograd_grouped_avx512');
-      // The raw taps in panels of 16 output channels: a quarter of F(4x4)'s 36 positions' bytes.
-      expect(info[0].alternate).toMatchObject({ impl: 'winograd43_otf_avx512', packedBytes: K * C * 9 * 4 });
-      for (const [N, H, W] of [
+  // Dense 3x3s whose packed Winograd weights pass 1 MiB: the same tiles with the weights transformed per run from the
+  // raw taps in panels of 16 output channels (9 of F(4x4)'s 36 / F(2x2)'s 16 positions' bytes) as the alternate.
+  for (const [C, impl, alt, shapes] of [
+    [
+      128,
+      'winograd_grouped_avx512',
+      'winograd43_otf_avx512',
+      [
         [1, 13, 13],
         [2, 9, 15],
-      ]) {
-        const x = randn([N, C, H, W], { seed: 23 });
-        const ref = conv2d(x, wt, { padding: 1, bias, activation: 'relu', backend: 'reference' }).dataSync();
-        const outs = [false, true].map((alternate) => {
-          const out = new Float32Array(N * K * H * W);
-          const id = net.addProgram(
-            [{ op: 'conv', conv: 0, input: null, inputShape: [N, C, H, W], output: out, residual: null, alternate }],
-            x.size,
-          );
-          net.run(id, x.dataSync());
-          net.dropProgram(id);
-          return out;
-        });
-        for (const o of outs) expect(relErr(o, ref)).toBeLessThanOrEqual(REL_TOL);
-      }
-      net.dispose();
-    },
-  );
+      ],
+    ],
+    [
+      288,
+      'winograd_avx512',
+      'winograd22_otf_avx512',
+      [
+        [1, 7, 7],
+        [2, 9, 15],
+      ],
+    ],
+  ] as const) {
+    it.runIf(cpuInfo()?.best === 'avx512')(
+      `a dense 3x3 conv C=K=${C} (${impl}) packs ${alt} (raw taps) as its alternate; x=${shapes.map(([n, h, w]) => `[${n},${C},${h},${w}]`).join(' and ')} agree with the reference`,
+      () => {
+        const K = C;
+        const wt = randn([K, C, 3, 3], { seed: 21 });
+        const bias = randn([K], { seed: 22 });
+        const net = new b.Network!([
+          {
+            weight: wt.dataSync(),
+            shape: [K, C, 3, 3],
+            bias: bias.dataSync(),
+            groups: 1,
+            stride: [1, 1],
+            padding: [1, 1, 1, 1],
+            activation: 'relu',
+            alternate: true,
+          },
+        ]);
+        const info = net.info();
+        expect(info[0].impl).toBe(impl);
+        expect(info[0].alternate).toMatchObject({ impl: alt, packedBytes: K * C * 9 * 4 });
+        for (const [N, H, W] of shapes) {
+          const x = randn([N, C, H, W], { seed: 23 });
+          const ref = conv2d(x, wt, { padding: 1, bias, activation: 'relu', backend: 'reference' }).dataSync();
+          const outs = [false, true].map((alternate) => {
+            const out = new Float32Array(N * K * H * W);
+            const id = net.addProgram(
+              [{ op: 'conv', conv: 0, input: null, inputShape: [N, C, H, W], output: out, residual: null, alternate }],
+              x.size,
+            );
+            net.run(id, x.dataSync());
+            net.dropProgram(id);
+            return out;
+          });
+          for (const o of outs) expect(relErr(o, ref)).toBeLessThanOrEqual(REL_TOL);
+        }
+        net.dispose();
+      },
+    );
+  }
 
   it('a blocked Winograd conv (C=K=32, 3x3, 13x13) packs the blocked direct kernel as its alternate; both agree', () => {
     const K = 32,

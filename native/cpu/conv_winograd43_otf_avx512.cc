@@ -84,23 +84,6 @@ int64_t MaxBlocks(const ConvParams& p) {
   return n < 1 ? 1 : n > kMaxBlocks ? kMaxBlocks : n;
 }
 
-int64_t OtfPackedSize(const ConvParams& p) { return WgPanels(p) * p.C * 9 * 16; }
-
-void OtfPack(const ConvParams& p, const float* weight, float* packed) {
-  const int64_t C = p.C, K = p.K, np = WgPanels(p);
-  for (int64_t kp = 0; kp < np; ++kp) {
-    for (int64_t c = 0; c < C; ++c) {
-      float* dst = packed + (kp * C + c) * 9 * 16;
-      for (int j = 0; j < 9; ++j) {
-        for (int64_t kk = 0; kk < 16; ++kk) {
-          const int64_t k = kp * 16 + kk;
-          dst[j * 16 + kk] = k < K ? weight[(k * C + c) * 9 + j] : 0.0f;
-        }
-      }
-    }
-  }
-}
-
 // o = G' (x0, x1, x2): G' = [1 0 0; 1 1 1; 1 -1 1; 1 2 4; 1 -2 4; 0 0 1].
 inline void Gp3(V x0, V x1, V x2, V o[6]) {
   const V s = VAdd(x0, x2), a = VFma(VSet1(4.0f), x2, x0), b = VAdd(x1, x1);
@@ -230,7 +213,7 @@ Status OtfRun(const ConvRunArgs& a, ThreadPool& pool) {
 
 // Never the registry's pick (priority 0): forced by name, or a network's rival to winograd_grouped_avx512.
 extern const ConvImpl kConvWinograd43OtfAvx512 = {
-    "winograd43_otf_avx512", 0, Isa::kAvx512, OtfUnsupported, OtfPackedSize, OtfPack, OtfRun,
+    "winograd43_otf_avx512", 0, Isa::kAvx512, OtfUnsupported, WgRawTapsSize, WgPackRawTaps, OtfRun,
     /*transformed=*/true,
 };
 }  // namespace resnext

@@ -159,10 +159,32 @@ inline void IsaSplitBy4(const float* row, int64_t W, int64_t x0, int64_t tw, flo
 // Small stride-2 runs go to gemm (conv_winograd_s2.inc).
 constexpr const ConvImpl* kWinoS2Fallback = &kConvGemmAvx512;
 #include "conv_winograd_s2.inc"
+
+// Dense convs whose packed F(2x2) weights pass 1 MiB are timed inside a
+// network against winograd22_otf_avx512, the same F(2x2) on the raw 3x3
+// weights (9/16 of the bytes, transformed per run, the next channel block's
+// taps prefetched under the multiplies): inside a whole forward at batch 1
+// the weights come from memory. In place of the direct plan (gemm_avx512),
+// which does 27.6 multiplies per (input, output channel) at 7x7 against
+// F(2x2)'s 16 (ResNet-50's layer4, docs/network-profile.md section 19).
+const char* WinogradAlternate(const ConvParams& p) {
+  if (p.G != 1 || WinogradPackedSize(p) * int64_t{sizeof(float)} <= (int64_t{1} << 20)) return nullptr;
+  return "winograd22_otf_avx512";
+}
+
 }  // namespace
 
-extern const ConvImpl kConvWinogradAvx512 = {"winograd_avx512",  37,           Isa::kAvx512, WinogradUnsupported,
-                                             WinogradPackedSize, WinogradPack, WinogradRun,  /*transformed=*/true};
+extern const ConvImpl kConvWinogradAvx512 = {"winograd_avx512",
+                                             37,
+                                             Isa::kAvx512,
+                                             WinogradUnsupported,
+                                             WinogradPackedSize,
+                                             WinogradPack,
+                                             WinogradRun,
+                                             /*transformed=*/true,
+                                             /*per_run=*/nullptr,
+                                             /*residual_in_place=*/nullptr,
+                                             WinogradAlternate};
 extern const ConvImpl kConvWinogradS2Avx512 = {
     "winograd_s2_avx512",
     36,

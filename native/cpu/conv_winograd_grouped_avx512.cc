@@ -147,126 +147,15 @@ void WgPack(const ConvParams& p, const float* weight, float* packed) {
   }
 }
 
-// Where one block of tiles sits in the batch, and its edge masks.
-struct Block {
-  int64_t n, oh0, ow0;  // image, first output row and column (8 of each)
-  int64_t ih0, iw0;     // input row and column of the first padded row and column read
-  __mmask16 in_cols;    // lanes l < 10 with input column iw0 + l inside the row
-  __mmask8 out_cols;    // output columns ow0 + l < Q
-};
+#include "winograd_f22_blocks_avx512.inc"
 
-Block MakeBlock(const ConvParams& p, int64_t bw, int64_t nb, int64_t b) {
-  Block k;
-  k.n = b / nb;
-  const int64_t lb = b % nb, bi = lb / bw, bj = lb % bw;
-  k.oh0 = 8 * bi;
-  k.ow0 = 8 * bj;
-  k.ih0 = k.oh0 - p.pad_top;
-  k.iw0 = k.ow0 - p.pad_left;
-  unsigned m = 0;
-  for (int l = 0; l < 10; ++l) {
-    if (k.iw0 + l >= 0 && k.iw0 + l < p.W) m |= 1u << l;
-  }
-  k.in_cols = static_cast<__mmask16>(m);
-  const int64_t nc = p.Q() - k.ow0 < 8 ? p.Q() - k.ow0 : 8;
-  k.out_cols = static_cast<__mmask8>((1u << nc) - 1u);
-  return k;
-}
-
-// V[pos][c][v] for input channels [0, Cg) of the group and the task's blocks.
-// Each padded row is loaded once (masked) and deinterleaved by one permute
-// into lanes (x, jj) = column 2jj + x; the vertical transform combines rows
-// lane-wise into Z[a][ii]; a 4x4 transpose of 128-bit chunks gives T[a][x]
-// with the tiles (ii, jj) in the lanes, and the horizontal transform is then
-// lane-wise too.
 void WgInput(const ConvParams& p, const float* input, int64_t grp, const Block* blocks, int64_t nv, float* Vb) {
-  const int64_t Cg = p.Cg(), H = p.H, W = p.W;
-  const __m512i deint = _mm512_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7, 2, 4, 6, 8, 3, 5, 7, 9);
-  for (int64_t v = 0; v < nv; ++v) {
-    const Block& bk = blocks[v];
-    bool row_in[10];
-    for (int r = 0; r < 10; ++r) row_in[r] = bk.ih0 + r >= 0 && bk.ih0 + r < H;
-    for (int64_t c = 0; c < Cg; ++c) {
-      const float* chan = input + (bk.n * p.C + grp * Cg + c) * H * W + bk.ih0 * W + bk.iw0;
-      if (c + 1 < Cg) {
-        const char* nx = reinterpret_cast<const char*>(chan + H * W);
-        for (int r = 0; r < 10; ++r) _mm_prefetch(nx + r * W * 4, _MM_HINT_T0);
-      }
-      V d[10];
-      for (int r = 0; r < 10; ++r) {
-        d[r] = row_in[r] ? _mm512_permutexvar_ps(deint, _mm512_maskz_loadu_ps(bk.in_cols, chan + r * W)) : VZero();
-      }
-      float* dst = Vb + (c * nv + v) * 16 * VL;
-      for (int a = 0; a < 4; ++a) {
-        V z[4];  // [ii], lanes (x, jj)
-        for (int ii = 0; ii < 4; ++ii) {
-          const V d0 = d[2 * ii], d1 = d[2 * ii + 1], d2 = d[2 * ii + 2], d3 = d[2 * ii + 3];
-          z[ii] = a == 0 ? VSub(d0, d2) : a == 1 ? VAdd(d1, d2) : a == 2 ? VSub(d2, d1) : VSub(d1, d3);
-        }
-        Transpose4x4Chunks(z[0], z[1], z[2], z[3]);  // now [x], lanes (ii, jj)
-        VStore(dst + (a * 4 + 0) * VL, VSub(z[0], z[2]));
-        VStore(dst + (a * 4 + 1) * VL, VAdd(z[1], z[2]));
-        VStore(dst + (a * 4 + 2) * VL, VSub(z[2], z[1]));
-        VStore(dst + (a * 4 + 3) * VL, VSub(z[1], z[3]));
-      }
-    }
-  }
+  F22Input(p, input, grp, blocks, nv, Vb);
 }
 
-// y = A^T m A (A^T = [1 1 1 0; 0 1 -1 -1]) for output channels [k0, k1) of the
-// group and the task's blocks, with the epilogue. Both halves of the
-// transform are lane-wise (tiles stay in the lanes): Y[r][s] holds output
-// row 2ii + r, column 2jj + s of tile (ii, jj). Interleaving s (unpack within
-// 128-bit chunks) makes chunk ii of lo / hi columns 0-3 / 4-7 of row 2ii + r;
-// one two-source permute pairs them into two 8-column rows per vector.
 void WgOutput(const ConvParams& p, const ConvRunArgs& a, int64_t grp, const Block* blocks, int64_t nv, const float* Mb,
               int64_t k0, int64_t k1) {
-  const int64_t Kg = p.Kg(), P = p.P(), Q = p.Q();
-  const bool relu = p.activation == Activation::kRelu;
-  const __m512i rows01 = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
-  const __m512i rows23 = _mm512_setr_epi32(8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
-  for (int64_t v = 0; v < nv; ++v) {
-    const Block& bk = blocks[v];
-    // Output row oh0 + 2 q + r is the lower (q even) or upper (q odd) half of
-    // vector [r][q / 2]; offsets of rows past P are -1.
-    int64_t roff[8];
-    for (int q = 0; q < 8; ++q) roff[q] = bk.oh0 + q < P ? (bk.oh0 + q) * Q + bk.ow0 : -1;
-    const __mmask16 upper = static_cast<__mmask16>(bk.out_cols << 8);
-    for (int64_t k = k0; k < k1; ++k) {
-      const int64_t ko = grp * Kg + k;
-      const float* m = Mb + (k * nv + v) * 16 * VL;
-      V t[2][4];  // [r][b], lanes (ii, jj)
-      for (int b = 0; b < 4; ++b) {
-        const V m0 = VLoad(m + (0 + b) * VL), m1 = VLoad(m + (4 + b) * VL);
-        const V m2 = VLoad(m + (8 + b) * VL), m3 = VLoad(m + (12 + b) * VL);
-        t[0][b] = VAdd(VAdd(m0, m1), m2);
-        t[1][b] = VSub(VSub(m1, m2), m3);
-      }
-      const V bv = VSet1(a.bias ? a.bias[ko] : 0.0f);
-      float* out = a.output + (bk.n * p.K + ko) * P * Q;
-      const float* res = a.residual ? a.residual + (bk.n * p.K + ko) * P * Q : nullptr;
-      for (int r = 0; r < 2; ++r) {
-        const V t1 = VAdd(t[r][1], bv);
-        const V y0 = VAdd(VAdd(t[r][0], t1), t[r][2]);
-        const V y1 = VSub(VSub(t1, t[r][2]), t[r][3]);
-        const V lo = _mm512_unpacklo_ps(y0, y1), hi = _mm512_unpackhi_ps(y0, y1);
-        V rows[2] = {_mm512_permutex2var_ps(lo, rows01, hi), _mm512_permutex2var_ps(lo, rows23, hi)};
-        for (int h = 0; h < 2; ++h) {
-          const int64_t o0 = roff[4 * h + r], o1 = roff[4 * h + 2 + r];  // tile rows 2h and 2h + 1
-          if (o0 < 0) break;
-          V x = rows[h];
-          if (res) {
-            const __m256 r0 = _mm256_maskz_loadu_ps(bk.out_cols, res + o0);
-            const __m256 r1 = o1 >= 0 ? _mm256_maskz_loadu_ps(bk.out_cols, res + o1) : _mm256_setzero_ps();
-            x = VAdd(x, _mm512_insertf32x8(_mm512_castps256_ps512(r0), r1, 1));
-          }
-          if (relu) x = VRelu(x);
-          _mm256_mask_storeu_ps(out + o0, bk.out_cols, _mm512_castps512_ps256(x));
-          if (o1 >= 0) _mm512_mask_storeu_ps(out + o1 - 8, upper, x);
-        }
-      }
-    }
-  }
+  F22Output(p, a, grp, blocks, nv, Mb + k0 * nv * 16 * VL, k0, k1);
 }
 
 Status WgRun(const ConvRunArgs& a, ThreadPool& pool) {

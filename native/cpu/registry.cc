@@ -20,6 +20,7 @@ extern const ConvImpl kConvGroupedAvx2;
 extern const ConvImpl kConvGroupedScalar;
 extern const ConvImpl kConvWinogradGroupedAvx512;
 extern const ConvImpl kConvWinograd43OtfAvx512;
+extern const ConvImpl kConvWinograd22OtfAvx512;
 extern const ConvImpl kConvWinogradAvx512;
 extern const ConvImpl kConvWinogradAvx2;
 extern const ConvImpl kConvWinogradScalar;
@@ -104,6 +105,9 @@ const ConvImpl* const* ConvImpls(int* count) {
       // 0: dense F(4x4) with the weights transformed per run; a network times it against
       // winograd_grouped_avx512 (ConvImpl::alternate).
       &kConvWinograd43OtfAvx512,
+      // 0: dense F(2x2) with the weights transformed per run; a network times it against
+      // winograd_avx512 (ConvImpl::alternate).
+      &kConvWinograd22OtfAvx512,
   };
   *count = static_cast<int>(sizeof(kTable) / sizeof(kTable[0]));
   return kTable;
