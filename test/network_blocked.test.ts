@@ -107,6 +107,42 @@ describe.runIf(hasCpu)('blocked CPU lowering: whole networks vs the float64 refe
   }
 });
 
+describe.runIf(hasCpu)('blocked CPU lowering: a conv whose blocked kernel has another block size runs NCHW', () => {
+  // The paper's Table 2 widths 2x40d and 4x24d: 40 and 24 channels per group have no grouped 3x3 kernel in 16-channel
+  // blocks, only the AVX2 one in 8-channel blocks. With AVX-512 the program keeps one block size: that conv (with its
+  // 'auto' stage) runs NCHW instead of asking for a conversion between two block sizes (which `npx resnext bench`
+  // hit: "the cpu lowering has no step 'reorder'").
+  for (const [cardinality, width] of [
+    [2, 40],
+    [4, 24],
+  ] as const) {
+    it.each(isas)(
+      `resnext50 ${cardinality}x${width}d x=[1, 3, 64, 64], isa %s: 'auto' and 'blocked' agree with the reference <= 1e-4`,
+      async (isa) => {
+        const m = model((o) => resnext({ ...o, depth: 50, cardinality, width }), 5);
+        const x = randn([1, 3, 64, 64], { seed: 9 });
+        const r = (await m.forward(x, { backend: 'reference' })).dataSync();
+        b!.setIsaCap(isa);
+        try {
+          for (const layout of ['auto', 'blocked'] as const) {
+            const y = (await m.forward(x, { backend: 'cpu', layout, tune: false })).dataSync();
+            expect(relErr(y, r)).toBeLessThanOrEqual(1e-4);
+            const info = m.planInfo();
+            const layouts = new Set(info.filter((p) => p.layout !== 'NCHW').map((p) => p.layout));
+            expect([...layouts]).toEqual([`NCHW${cbOf(isa)}c`]);
+            // layer1's grouped 3x3 (channels per group 40 or 24) runs blocked only where the block size allows it.
+            const g = info.find((p) => p.name === 'layer1.0.conv2')!;
+            expect(g.layout).toBe(width % cbOf(isa) === 0 ? `NCHW${cbOf(isa)}c` : 'NCHW');
+          }
+        } finally {
+          b!.setIsaCap(isas[0]);
+        }
+      },
+      120_000,
+    );
+  }
+});
+
 describe.runIf(hasCpu)('blocked CPU lowering: padding lanes, reused slots, NaN', () => {
   // 3 groups of 4 channels: conv1 and conv2 of layer1 have 12 channels, so every block of 16 (AVX-512) has
   // 4 padding lanes, and layer2's 24 channels leave 8 (16) or none (8).

@@ -250,7 +250,7 @@ describe('compilePlan layouts', () => {
     expectNoSharedLiveSlots(plan);
   });
 
-  it('checkPlan refuses a conv that reads a value in another layout, a no-op reorder and a blocked value without its padding', () => {
+  it('checkPlan refuses a conv that reads a value in another layout, a no-op reorder, a blocked value without its padding and a reorder between block sizes', () => {
     const plan = compilePlan(net50, [1, 3, 32, 32], stageRule(net50, 2, 'NCHW16c'));
     const broken = structuredClone(plan);
     const r = broken.steps.findIndex((s) => s.op === 'reorder');
@@ -265,6 +265,10 @@ describe('compilePlan layouts', () => {
     const c = small.values.findIndex((v) => v.layout === 'NCHW16c');
     small.values[c] = { ...small.values[c], layout: 'NCHW8c' };
     expect(() => checkPlan(small)).toThrow(/NCHW16c but it is NCHW8c|elements in NCHW8c/);
+    // A reorder between two block sizes (the native program has one): the max pool writing NCHW8c.
+    const twoBlocked = structuredClone(plan);
+    twoBlocked.values[(twoBlocked.steps[r] as { x: number }).x].layout = 'NCHW8c';
+    expect(() => checkPlan(twoBlocked)).toThrow(/converts NCHW8c to NCHW16c: a program has one block size/);
     expect(() => checkPlan(plan)).not.toThrow();
   });
 

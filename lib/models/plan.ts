@@ -360,6 +360,9 @@ export function checkPlan(plan: NetworkPlan): void {
       if (s.residual !== null) want(s.residual, layoutOf(s.y));
     } else if (s.op === 'reorder') {
       if (layoutOf(s.x) === layoutOf(s.y)) fail(`step ${i} (reorder) keeps layout ${layoutOf(s.x)}`);
+      // A program has one block size (the native Network's): no conversion between two blocked layouts.
+      if (blockSize(layoutOf(s.x)) > 0 && blockSize(layoutOf(s.y)) > 0)
+        fail(`step ${i} (reorder) converts ${layoutOf(s.x)} to ${layoutOf(s.y)}: a program has one block size`);
       if (plan.values[s.x].shape.join() !== plan.values[s.y].shape.join()) fail(`step ${i} (reorder) changes the shape`);
     } else if (s.op === 'maxPool2d') {
       want(s.x, plan.layout);

@@ -164,13 +164,19 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
       Recheck(specs[i].w, (at + ".weight").c_str());
       if (specs[i].b.data != nullptr) Recheck(specs[i].b, (at + ".bias").c_str());
     }
-    // A group runs blocked only if a blocked kernel (all of one ISA, so one cb) runs each member.
+    // A group runs blocked only if a blocked kernel of the network's block size (that of the ISA in force:
+    // 16 with AVX-512, else 8) runs each member. FindBlockedConv may fall back to a lower ISA for one conv (an
+    // AVX2 NCHW8c kernel for 40 channels per group where the AVX-512 ones take 16-channel blocks); such a
+    // group runs NCHW, so that a program has one block size (Cb(), WantCb()).
+    resnext::Isa isa = resnext::GetIsaCap();
+    if (isa > resnext::GetCpuFeatures().best) isa = resnext::GetCpuFeatures().best;
+    const int network_cb = isa == resnext::Isa::kAvx512 ? 16 : 8;
     std::map<int64_t, bool> group_ok;
     for (Spec& sp : specs) {
       if (sp.group < 0) continue;
       sp.kernel = resnext::FindBlockedConv(sp.p, resnext::GetIsaCap(), sp.popts.direct_only);
       auto it = group_ok.emplace(sp.group, true).first;
-      it->second = it->second && sp.kernel != nullptr;
+      it->second = it->second && sp.kernel != nullptr && sp.kernel->cb == network_cb;
     }
     for (Spec& sp : specs) {
       if (sp.group >= 0 && group_ok[sp.group]) {
