@@ -16,21 +16,9 @@
 import { describe, expect, it } from 'vitest';
 
 import { conv2dPlan, randn } from '../lib';
-import { best, type Case, checkThreadSplit, describeVariants, hasAddon } from './helpers/kernel_cases';
+import { best, type Case, checkThreadSplit, describeVariants, hasAddon, dense3x3Case } from './helpers/kernel_cases';
 
-const c = (n: number, ch: number, h: number, w: number, k: number, padding: Case['padding']): Case => ({
-  n,
-  c: ch,
-  h,
-  w,
-  k,
-  r: 3,
-  s: 3,
-  groups: 1,
-  stride: 1,
-  dilation: 1,
-  padding,
-});
+const c = dense3x3Case(1);
 
 const cases: Case[] = [
   // ResNet-50's layer4 (512@7) at batch 1, 2 and 3.

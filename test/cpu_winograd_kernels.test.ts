@@ -14,21 +14,9 @@
 import { describe, expect, it } from 'vitest';
 
 import { conv2dPlan, randn } from '../lib';
-import { best, type Case, describeVariants, hasAddon, ISA_RANK, type Pad } from './helpers/kernel_cases';
+import { best, type Case, describeVariants, hasAddon, ISA_RANK, dense3x3Case } from './helpers/kernel_cases';
 
-const c = (n: number, ch: number, h: number, w: number, k: number, padding: Pad): Case => ({
-  n,
-  c: ch,
-  h,
-  w,
-  k,
-  r: 3,
-  s: 3,
-  groups: 1,
-  stride: 1,
-  dilation: 1,
-  padding,
-});
+const c = dense3x3Case(1);
 
 const cases: Case[] = [
   // Odd C and K, odd H and W (partial edge tiles).

@@ -27,6 +27,23 @@ export interface Case {
   padding: Pad;
 }
 
+/** A dense 3x3 case (groups 1, dilation 1) at `stride`: (n, c, h, w, k, padding) -> Case. */
+export const dense3x3Case =
+  (stride: number) =>
+  (n: number, c: number, h: number, w: number, k: number, padding: Pad): Case => ({
+    n,
+    c,
+    h,
+    w,
+    k,
+    r: 3,
+    s: 3,
+    groups: 1,
+    stride,
+    dilation: 1,
+    padding,
+  });
+
 const fmt = (v: unknown) => (Array.isArray(v) ? `[${v.join(',')}]` : String(v));
 export function caseName(t: Case): string {
   return `x=[${t.n},${t.c},${t.h},${t.w}] w=[${t.k},${t.c / t.groups},${t.r},${t.s}] g=${t.groups} s=${fmt(t.stride)} d=${fmt(t.dilation)} p=${fmt(t.padding)}`;
