@@ -179,19 +179,7 @@ void PanelGemm(int64_t nc, const float* U, const float* Vc, int64_t ld_pos, int6
       const int64_t n = nv - v0 < 3 ? nv - v0 : 3;
       const float* Vp = Vc + pos * ld_pos + v0 * VL;
       float* Mp = M + pos * ld + v0 * VL;
-      switch (n) {
-        case 1:
-          WgMicro<16, 1, false, ACC>(nc, Up, Vp, ld, VL, Mp, ldm);
-          break;
-        case 2:
-          WgMicro<8, 2, false, ACC>(nc, Up, Vp, ld, VL, Mp, ldm);
-          WgMicro<8, 2, false, ACC>(nc, Up + 8, Vp, ld, VL, Mp + 8 * ldm, ldm);
-          break;
-        default:
-          WgMicro<8, 3, false, ACC>(nc, Up, Vp, ld, VL, Mp, ldm);
-          WgMicro<8, 3, false, ACC>(nc, Up + 8, Vp, ld, VL, Mp + 8 * ldm, ldm);
-          break;
-      }
+      WgPanel<false, ACC>(nc, Up, Vp, ld, VL, Mp, ldm, n);
     }
   }
 }

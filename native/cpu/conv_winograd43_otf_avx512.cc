@@ -141,19 +141,7 @@ void PanelGemm(int64_t nc, const float* U, const float* Vc, int64_t nv, float* M
       const int64_t n = nv - v0 < 3 ? nv - v0 : 3;
       const float* Vp = Vc + v0 * ldb + pos * VL;
       float* Mp = M + v0 * ldb + pos * VL;
-      switch (n) {
-        case 1:
-          WgMicro<16, 1, false, ACC>(nc, Up, Vp, ld, ldb, Mp, ld);
-          break;
-        case 2:
-          WgMicro<8, 2, false, ACC>(nc, Up, Vp, ld, ldb, Mp, ld);
-          WgMicro<8, 2, false, ACC>(nc, Up + 8, Vp, ld, ldb, Mp + 8 * ld, ld);
-          break;
-        default:
-          WgMicro<8, 3, false, ACC>(nc, Up, Vp, ld, ldb, Mp, ld);
-          WgMicro<8, 3, false, ACC>(nc, Up + 8, Vp, ld, ldb, Mp + 8 * ld, ld);
-          break;
-      }
+      WgPanel<false, ACC>(nc, Up, Vp, ld, ldb, Mp, ld, n);
     }
   }
 }
