@@ -11,6 +11,7 @@
 //          DRAM, as in a network forward where each weight set is touched
 //          once; input and residual stay warm (the previous layer wrote them).
 //          BENCH_CHAIN_MIB=N sets the copies' total (N MiB).
+// BENCH_INPLACE=1: +residual layers write over their residual (out == res).
 // A sample is the mean time of enough back-to-back calls to last ~2 ms. Output:
 // one JSON object per line (layer, mode, per-sample ms of both builds), and the
 // max relative difference of the two builds' outputs.
@@ -156,7 +157,11 @@ int main(int argc, char** argv) {
     const std::vector<float> b = Random(l.K, seed++, 0.1f);
     const std::vector<float> x = Random(p.InputSize(), seed++, 1.0f);
     const std::vector<float> r = Random(p.OutputSize(), seed++, 1.0f);
-    std::vector<float> y_old(static_cast<size_t>(p.OutputSize())), y_new(y_old.size());
+    // BENCH_INPLACE=1: a +residual layer writes over its residual (as the
+    // network's in-place conv3s do; each call adds to the last one's output).
+    const bool in_place = l.res && std::getenv("BENCH_INPLACE") && std::atoi(std::getenv("BENCH_INPLACE")) > 0;
+    std::vector<float> y_old = in_place ? r : std::vector<float>(static_cast<size_t>(p.OutputSize()));
+    std::vector<float> y_new = y_old;
     const int64_t wbytes = impl_new->packed_size(p) * 4;
     const int copies = static_cast<int>(std::max<int64_t>(4, (chain_mib << 20) / std::max<int64_t>(wbytes, 1) + 1));
     Run runs[2] = {{impl_old, {}, 0}, {impl_new, {}, 0}};
@@ -170,7 +175,7 @@ int main(int argc, char** argv) {
     auto call = [&](int v, bool chain) {
       Run& run = runs[v];
       const std::vector<float>& pk = run.packed[chain ? run.next++ % run.packed.size() : 0];
-      ConvRunArgs a{&p, x.data(), pk.data(), b.data(), l.res ? r.data() : nullptr, ys[v]};
+      ConvRunArgs a{&p, x.data(), pk.data(), b.data(), l.res ? (in_place ? ys[v] : r.data()) : nullptr, ys[v]};
       const Status s = run.impl->run(a, pool);
       if (!s.ok()) {
         std::fprintf(stderr, "run: %s\n", s.message.c_str());
