@@ -11,6 +11,7 @@
         "native/core/conv_plan.cc",
         "native/cpu/cpu_features.cc",
         "native/cpu/thread_pool.cc",
+        "native/cpu/malloc_policy.cc",
         "native/cpu/registry.cc",
         "native/cpu/conv_direct_scalar.cc",
         "native/cpu/conv_direct_avx2.cc",
