@@ -4,7 +4,6 @@
 #include "resnext/thread_pool.h"
 
 #include <chrono>
-#include <cstdio>
 #include <cstdlib>
 #include <new>
 
@@ -61,34 +60,6 @@ bool SpinForNewGeneration(const std::atomic<uint64_t>& generation, uint64_t seen
 }
 
 uint64_t PackRange(uint64_t lo, uint64_t hi) { return lo | (hi << 32); }
-
-// Cache lines a thread prefetches after each task (SetPrefetch): what is left
-// of its slice spread over its share of the run's tasks, at least kMin (so a
-// later run, or stolen tasks, go on with it) and at most the max (a burst of
-// prefetches fills the core's miss buffers and stalls its next loads).
-constexpr int64_t kMinPrefetchLines = 8;
-constexpr int64_t kDefaultMaxPrefetchLines = 256;
-
-int64_t MaxPrefetchLines() {
-  static const int64_t n = [] {
-    int64_t v = kDefaultMaxPrefetchLines;
-    if (const char* env = std::getenv("RESNEXT_PREFETCH_LINES")) {
-      char* end = nullptr;
-      const long long x = std::strtoll(env, &end, 10);
-      if (end != env && x > 0) v = x;
-    }
-    return v;
-  }();
-  return n;
-}
-
-inline void PrefetchLineL2(const char* p) {
-#if defined(__x86_64__) || defined(__i386__)
-  _mm_prefetch(p, _MM_HINT_T1);
-#else
-  __builtin_prefetch(p, 0, 2);
-#endif
-}
 }  // namespace
 
 int ThreadPool::HardwareThreads() {
@@ -108,7 +79,6 @@ ThreadPool::ThreadPool(int num_threads) {
   num_threads_ = num_threads < 1 ? HardwareThreads() : num_threads;
   scratch_.resize(num_threads_);
   ranges_.reset(new TaskRange[num_threads_]);
-  prefetch_.reset(new PrefetchSlice[num_threads_]);
   StartWorkers();
 }
 
@@ -144,57 +114,7 @@ void ThreadPool::SetNumThreads(int n) {
   num_threads_ = n;
   if (static_cast<int>(scratch_.size()) < n) scratch_.resize(n);
   ranges_.reset(new TaskRange[n]);
-  prefetch_.reset(new PrefetchSlice[n]);
-  prefetching_ = false;
   StartWorkers();
-}
-
-void ThreadPool::SetPrefetch(const void* data, int64_t bytes, int64_t max_bytes_per_thread) {
-  ClearPrefetch();
-  if (data == nullptr || bytes <= 0 || max_bytes_per_thread <= 0) return;
-  const char* base = static_cast<const char*>(data);
-  const int n = num_threads_;
-  for (int t = 0; t < n; ++t) {
-    const int64_t lo = t * bytes / n, hi = (t + 1) * bytes / n;
-    prefetch_[t].next = base + lo;
-    prefetch_[t].end = base + (hi - lo < max_bytes_per_thread ? hi : lo + max_bytes_per_thread);
-  }
-  prefetching_ = true;
-  per_task_ = !std::getenv("RESNEXT_PF_TASK") || std::atoi(std::getenv("RESNEXT_PF_TASK")) != 0;
-}
-
-void ThreadPool::SpreadPrefetch(int thread_index, int64_t share_tasks) {
-  PrefetchSlice& s = prefetch_[thread_index];
-  const int64_t left = (s.end - s.next + 63) / 64;
-  static const int late_pct = std::getenv("RESNEXT_PF_LATE") ? std::atoi(std::getenv("RESNEXT_PF_LATE")) : 0;
-  s.skip = share_tasks * late_pct / 100;
-  share_tasks -= s.skip;
-  int64_t per = share_tasks > 0 ? (left + share_tasks - 1) / share_tasks : left;
-  if (per < kMinPrefetchLines) per = kMinPrefetchLines;
-  if (per > MaxPrefetchLines()) per = MaxPrefetchLines();
-  s.lines_per_task = per;
-}
-
-void ThreadPool::ClearPrefetch() {
-  if (!prefetching_) return;
-  for (int t = 0; t < num_threads_; ++t) prefetch_[t] = PrefetchSlice{};
-  prefetching_ = false;
-}
-
-// After each task rather than before: the task's own misses go first, and the
-// prefetches of the last tasks are still in flight when the next job starts.
-void ThreadPool::PrefetchAfterTask(int thread_index) {
-  if (!per_task_) return;
-  PrefetchSlice& s = prefetch_[thread_index];
-  if (s.next >= s.end) return;
-  if (s.skip > 0) {
-    --s.skip;
-    return;
-  }
-  const char* stop = s.next + s.lines_per_task * 64;
-  if (stop > s.end) stop = s.end;
-  for (const char* p = s.next; p < stop; p += 64) PrefetchLineL2(p);
-  s.next = stop;
 }
 
 float* ThreadPool::Scratch(int thread_index, int64_t floats) {
@@ -249,11 +169,7 @@ void ThreadPool::Drain(int thread_index) {
       }
       if (!r.compare_exchange_weak(v, nv, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
       const TaskFn& task = *task_;
-      const bool pf = prefetching_;
-      for (uint64_t j = b; j < e; ++j) {
-        task(static_cast<int64_t>(j), thread_index);
-        if (pf) PrefetchAfterTask(thread_index);
-      }
+      for (uint64_t j = b; j < e; ++j) task(static_cast<int64_t>(j), thread_index);
       ran += static_cast<int64_t>(e - b);
       v = r.load(std::memory_order_acquire);
     }
@@ -290,13 +206,8 @@ void ThreadPool::Run(int64_t n_tasks, const TaskFn& task) {
     return;
   }
   std::lock_guard<std::mutex> run_lock(run_mutex_);
-  if (std::getenv("RESNEXT_DBG_TASKS")) fprintf(stderr, "run %lld%s\n", (long long)n_tasks, prefetching_ ? " pf" : "");
   if (num_threads_ == 1 || n_tasks == 1) {
-    if (prefetching_) SpreadPrefetch(0, n_tasks);
-    for (int64_t i = 0; i < n_tasks; ++i) {
-      task(i, 0);
-      if (prefetching_) PrefetchAfterTask(0);
-    }
+    for (int64_t i = 0; i < n_tasks; ++i) task(i, 0);
     return;
   }
   {
@@ -308,7 +219,6 @@ void ThreadPool::Run(int64_t n_tasks, const TaskFn& task) {
     for (int t = 0; t < num_threads_; ++t) {
       const uint64_t lo = static_cast<uint64_t>(t * n_tasks / num_threads_);
       const uint64_t hi = static_cast<uint64_t>((t + 1) * n_tasks / num_threads_);
-      if (prefetching_) SpreadPrefetch(t, static_cast<int64_t>(hi - lo));
       ranges_[t].v.store(PackRange(lo, hi), std::memory_order_release);
     }
     generation_.fetch_add(1, std::memory_order_release);

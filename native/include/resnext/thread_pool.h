@@ -54,30 +54,6 @@ class ThreadPool {
 
   static int HardwareThreads();
 
-  // Prefetch alongside the next runs (until ClearPrefetch): thread t takes
-  // the t-th contiguous slice of [data, data + bytes), at most
-  // max_bytes_per_thread from its front, and after each task it runs it
-  // issues a prefetch to its core's L2 for the next few cache lines of its
-  // slice. For a caller that knows what the following job will read (a
-  // network's next conv's packed weights) and wants the misses to overlap
-  // the current job's compute. Hints only: nothing is read or written.
-  // Call between runs, from the thread that calls Run.
-  void SetPrefetch(const void* data, int64_t bytes, int64_t max_bytes_per_thread);
-  void ClearPrefetch();
-  // For a kernel that interleaves that prefetch with its own loop (finer than
-  // one burst per task): takes up to max_lines lines off the front of
-  // thread_index's slice; returns how many (0 when none) and the first in *at.
-  int64_t TakePrefetch(int thread_index, int64_t max_lines, const char** at) {
-    if (!prefetching_) return 0;
-    PrefetchSlice& s = prefetch_[thread_index];
-    if (s.next >= s.end) return 0;
-    int64_t n = (s.end - s.next + 63) / 64;
-    if (n > max_lines) n = max_lines;
-    *at = s.next;
-    s.next += n * 64;
-    return n;
-  }
-
  private:
   struct ScratchBuf {
     float* data = nullptr;
@@ -87,24 +63,11 @@ class ThreadPool {
   void StopWorkers();
   void WorkerLoop(int index, uint64_t seen);
   void Drain(int thread_index);
-  void PrefetchAfterTask(int thread_index);
-  void SpreadPrefetch(int thread_index, int64_t share_tasks);
 
   int num_threads_ = 1;
   std::mutex run_mutex_;  // serialises Run and SetNumThreads
   std::vector<std::thread> workers_;
   std::vector<ScratchBuf> scratch_;
-  // Thread t's part of the prefetch (SetPrefetch): the next line and the end.
-  // Written by the caller between runs and by thread t inside one.
-  struct alignas(64) PrefetchSlice {
-    const char* next = nullptr;
-    const char* end = nullptr;
-    int64_t lines_per_task = 0;
-    int64_t skip = 0;
-  };
-  std::unique_ptr<PrefetchSlice[]> prefetch_;
-  bool prefetching_ = false;
-  bool per_task_ = true;  // any slice set; read by every thread inside a run
 
   std::mutex mu_;
   std::condition_variable cv_;
