@@ -1,0 +1,226 @@
+// Grouped 3x3 convolution, stride 2, padding 1, dilation 1, with exactly 16
+// output and 16 to 32 input channels per group, on outputs 9 to 14 wide:
+// ResNeXt-50 32x4d's 512@28 stride-2 layer (14x14 outputs). AVX-512 only.
+//
+// Why: grouped3x3s2_rows_avx512 keeps output pixels in the lanes, so a
+// 14-wide row leaves 2 of 16 lanes idle and every tap row costs three
+// permutes on the FMA port: at most 82% of the FMA peak (it measured 74% on
+// one thread). With exactly 16 output channels per group the channels fill one
+// vector, so here they are the lanes and each input pixel is broadcast from
+// the input in place (embedded in the FMA): no idle lanes, no permutes, one
+// load per FMA as before. The 3x3 window's padding costs nothing: the left
+// padding column is left out at compile time, rows above and below the image
+// (and below a last odd output row, computed but not stored) read a zero row,
+// and the right padding column of odd widths is left out by a template flag.
+// The price is a 16 x 16 register transpose per output row before the NCHW
+// stores (about 5% of the FMAs' time).
+//
+// Register block: two output rows x NQ (= Q, 9 to 14) pixels, 16 output
+// channels each: 28 accumulators at 14 wide; per input channel and tap, one
+// weight vector load feeds 2 * NQ FMAs, each with its input pixel broadcast.
+//
+// Other widths, and Kg other than 16, run grouped3x3s2_rows_avx512 (whose
+// panel layout with one 16-channel panel is this kernel's, so the weights are
+// packed once for both) and from there gemm_avx512.
+//
+// Layouts:
+//   packed: grouped3x3s2_rows_avx512's: [G][Cg][9 taps][16 output channels],
+//           then gemm_avx512's packed weights.
+//   tasks:  (image, group, run of row pairs); at batches of 2 or more a task
+//           prefetches the next (image, group)'s input into L2 (it follows
+//           this one's in memory) while it computes.
+#include <cstdint>
+
+#include <immintrin.h>
+
+#include "resnext/conv_kernel.h"
+
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma,prefer-vector-width=512")
+// GCC 12 warns that _mm512_setzero_ps reads an uninitialized vector (its
+// inline body starts from a self-initialised one, never read).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+namespace resnext {
+
+extern const ConvImpl kConvGroupedS2RowsAvx512;
+
+namespace {
+
+#include "transpose16_avx512.inc"
+
+constexpr int kLanes = 16;  // output channels per group = lanes
+constexpr int kMinQ = 9, kMaxQ = 14;
+
+const char* BcastUnsupported(const ConvParams& p) {
+  if (p.G < 2) return "needs groups > 1 (dense convolutions use the GEMM and Winograd kernels)";
+  if (p.Kg() != kLanes) return "needs exactly 16 output channels per group (one vector of them)";
+  // The rest (Cg 16-32, 3x3, stride 2, padding 1) is what the row kernel,
+  // which runs the other widths, accepts.
+  return kConvGroupedS2RowsAvx512.unsupported(p);
+}
+
+// Outputs 9 to 14 wide (inputs 17 to 28): two rows of them fill 28 of the 32
+// vector registers. Narrower rows would leave too few accumulators to hide the
+// FMA latency behind one weight load; wider ones do not fit.
+bool BcastFits(const ConvParams& p) { return p.Q() >= kMinQ && p.Q() <= kMaxQ; }
+
+// A row of zeros read for input rows outside the image (columns 0 to 2 * 14 - 1).
+alignas(64) const float kZeroRow[32] = {};
+
+struct BcastGeo {
+  int64_t H, W, P, Q, HW, PQ;
+  __mmask16 store;  // lanes that are output columns
+};
+
+// acc + w * x[0] with x[0] broadcast by the FMA's memory operand. In asm so
+// that the compiler cannot share one broadcast between the taps that read the
+// same input column (it then keeps them in registers and spills the
+// accumulators).
+inline __m512 FmaBcast(__m512 acc, __m512 w, const float* x) {
+  asm("vfmadd231ps %[x]%{1to16%}, %[w], %[acc]" : [acc] "+v"(acc) : [w] "v"(w), [x] "m"(*x));
+  return acc;
+}
+
+inline const float* InputRow(const BcastGeo& g, const float* chan, int64_t ih) {
+  return ih < 0 || ih >= g.H ? kZeroRow : chan + ih * g.W;
+}
+
+// Output rows oh and oh + 1 (the second only when it exists, `two`) of the
+// group's 16 output channels at `out` (plane stride PQ), over its Cg input
+// channels `in` with weights w ([Cg][9][16]). kRight: the last output column's
+// right tap is the padding (odd input widths).
+template <int NQ, bool kRight>
+void BcastBlock(const BcastGeo& g, int64_t Cg, const float* __restrict in, const float* __restrict w,
+                const float* bias, int64_t oh, bool two, float* out, const float* res, bool relu) {
+  __m512 acc[2][NQ];
+  const __m512 b0 = bias != nullptr ? _mm512_loadu_ps(bias) : _mm512_setzero_ps();
+#pragma GCC unroll 16
+  for (int j = 0; j < NQ; ++j) acc[0][j] = acc[1][j] = b0;
+  for (int64_t c = 0; c < Cg; ++c) {
+    const float* chan = in + c * g.HW;
+    const float* wc = w + c * 9 * kLanes;
+#pragma GCC unroll 3
+    for (int r = 0; r < 3; ++r) {
+      const float* x0 = InputRow(g, chan, 2 * oh + r - 1);
+      const float* x1 = InputRow(g, chan, 2 * oh + r + 1);
+#pragma GCC unroll 3
+      for (int s = 0; s < 3; ++s) {
+        const __m512 wv = _mm512_loadu_ps(wc + (r * 3 + s) * kLanes);
+        // Output column j reads input column 2 j + s - 1: column -1 (j = 0,
+        // s = 0) and, with kRight, column W (j = NQ - 1, s = 2) are padding.
+        const int j0 = s == 0 ? 1 : 0, j1 = s == 2 && kRight ? NQ - 1 : NQ;
+#pragma GCC unroll 16
+        for (int j = j0; j < j1; ++j) {
+          acc[0][j] = FmaBcast(acc[0][j], wv, x0 + 2 * j + s - 1);
+          acc[1][j] = FmaBcast(acc[1][j], wv, x1 + 2 * j + s - 1);
+        }
+      }
+    }
+  }
+#pragma GCC unroll 2
+  for (int i = 0; i < 2; ++i) {
+    if (i == 1 && !two) break;
+    __m512 t[16];
+#pragma GCC unroll 16
+    for (int j = 0; j < 16; ++j) t[j] = j < NQ ? acc[i][j] : _mm512_setzero_ps();
+    Transpose16(t);  // t[k]: output channel k along the row
+    const int64_t off = (oh + i) * g.Q;
+#pragma GCC unroll 16
+    for (int k = 0; k < kLanes; ++k) {
+      __m512 x = t[k];
+      if (res != nullptr) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(g.store, res + k * g.PQ + off));
+      if (relu) x = _mm512_max_ps(_mm512_setzero_ps(), x);
+      _mm512_mask_storeu_ps(out + k * g.PQ + off, g.store, x);
+    }
+  }
+}
+
+// The row kernel's weight layout (see the file comment).
+int64_t BcastPackedSize(const ConvParams& p) { return kConvGroupedS2RowsAvx512.packed_size(p); }
+void BcastPack(const ConvParams& p, const float* weight, float* packed) {
+  kConvGroupedS2RowsAvx512.pack(p, weight, packed);
+}
+
+using BlockFn = void (*)(const BcastGeo&, int64_t, const float*, const float*, const float*, int64_t, bool, float*,
+                         const float*, bool);
+
+template <int NQ>
+BlockFn PickBlock(int64_t q, bool right) {
+  if constexpr (NQ > kMaxQ) {
+    return nullptr;
+  } else {
+    if (q != NQ) return PickBlock<NQ + 1>(q, right);
+    return right ? BcastBlock<NQ, true> : BcastBlock<NQ, false>;
+  }
+}
+
+Status BcastRun(const ConvRunArgs& a, ThreadPool& pool) {
+  const ConvParams& p = *a.p;
+  if (!BcastFits(p)) return kConvGroupedS2RowsAvx512.run(a, pool);
+  BcastGeo g;
+  g.H = p.H;
+  g.W = p.W;
+  g.P = p.P();
+  g.Q = p.Q();
+  g.HW = p.H * p.W;
+  g.PQ = g.P * g.Q;
+  g.store = static_cast<__mmask16>((1u << g.Q) - 1u);
+  // Input column 2 (Q - 1) + 1 is past the image when W is odd (W = 2 Q - 1).
+  const BlockFn block = PickBlock<kMinQ>(g.Q, 2 * g.Q - 1 >= g.W);
+  const int64_t Cg = p.Cg();
+  const int64_t pairs = (g.P + 1) / 2;
+  // Runs of row pairs: at least 8 tasks per thread where the batch allows (a
+  // descheduled worker's share is taken over).
+  const int64_t units = p.N * p.G;
+  const int64_t want = 8 * static_cast<int64_t>(pool.NumThreads());
+  int64_t runs = 1;
+  while (units * runs < want && runs < pairs) ++runs;
+  const bool relu = p.activation == Activation::kRelu;
+  // Prefetching the next unit's input (runs == 1 only: then a thread's next
+  // task is usually the next unit) spreads its lines over this task's input
+  // channels. At batch 1 the input fits the two cores' L2 and stays there
+  // between runs of a layer; past it each task's 50 KiB come from L3.
+  const int64_t unit_floats = Cg * g.HW;
+  const int64_t pf_lines = runs == 1 && p.N > 1 ? (unit_floats * 4 + 63) / 64 : 0;
+  const int64_t pf_step = (pf_lines + pairs * Cg - 1) / (pairs * Cg);
+  pool.Run(units * runs, [&](int64_t task, int) {
+    const int64_t run = task % runs, unit = task / runs;
+    const int64_t grp = unit % p.G, n = unit / p.G;
+    const int64_t pr0 = run * pairs / runs, pr1 = (run + 1) * pairs / runs;
+    const int64_t k0 = grp * kLanes;
+    const float* in = a.input + (n * p.C + grp * Cg) * g.HW;
+    const float* w = a.packed_weights + grp * Cg * 9 * kLanes;
+    const float* bias = a.bias != nullptr ? a.bias + k0 : nullptr;
+    float* out = a.output + (n * p.K + k0) * g.PQ;
+    const float* res = a.residual != nullptr ? a.residual + (n * p.K + k0) * g.PQ : nullptr;
+    const bool pf = pf_lines > 0 && unit + 1 < units;
+    const char* next = reinterpret_cast<const char*>(in + unit_floats);
+    int64_t line = 0;
+    for (int64_t pr = pr0; pr < pr1; ++pr) {
+      if (pf) {
+        for (int64_t i = 0; i < pf_step * Cg && line < pf_lines; ++i, ++line) {
+          _mm_prefetch(next + line * 64, _MM_HINT_T1);
+        }
+      }
+      block(g, Cg, in, w, bias, 2 * pr, 2 * pr + 1 < g.P, out, res, relu);
+    }
+  });
+  return Status::Ok();
+}
+
+}  // namespace
+
+extern const ConvImpl kConvGroupedS2BcastAvx512 = {
+    "grouped3x3s2_bcast_avx512",
+    82,
+    Isa::kAvx512,
+    BcastUnsupported,
+    BcastPackedSize,
+    BcastPack,
+    BcastRun,
+    /*transformed=*/false,
+    /*per_run=*/
+    "direct, output channels in the lanes, when the output is 9 to 14 wide; other widths run "
+    "grouped3x3s2_rows_avx512"};
+}  // namespace resnext
+#pragma GCC pop_options
