@@ -38,8 +38,10 @@
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma,prefer-vector-width=512")
 // GCC 12 warns that _mm512_setzero_ps reads an uninitialized vector (its
-// inline body starts from a self-initialised one, never read).
+// inline body starts from a self-initialised one, never read), also as
+// "is used uninitialized" where the zero fills the transpose's idle rows.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 namespace resnext {
 
 extern const ConvImpl kConvGroupedS2RowsAvx512;
@@ -90,8 +92,8 @@ inline const float* InputRow(const BcastGeo& g, const float* chan, int64_t ih) {
 // channels `in` with weights w ([Cg][9][16]). kRight: the last output column's
 // right tap is the padding (odd input widths).
 template <int NQ, bool kRight>
-void BcastBlock(const BcastGeo& g, int64_t Cg, const float* __restrict in, const float* __restrict w,
-                const float* bias, int64_t oh, bool two, float* out, const float* res, bool relu) {
+void BcastBlock(const BcastGeo& g, int64_t Cg, const float* __restrict in, const float* __restrict w, const float* bias,
+                int64_t oh, bool two, float* out, const float* res, bool relu) {
   __m512 acc[2][NQ];
   const __m512 b0 = bias != nullptr ? _mm512_loadu_ps(bias) : _mm512_setzero_ps();
 #pragma GCC unroll 16
@@ -211,13 +213,7 @@ Status BcastRun(const ConvRunArgs& a, ThreadPool& pool) {
 }  // namespace
 
 extern const ConvImpl kConvGroupedS2BcastAvx512 = {
-    "grouped3x3s2_bcast_avx512",
-    82,
-    Isa::kAvx512,
-    BcastUnsupported,
-    BcastPackedSize,
-    BcastPack,
-    BcastRun,
+    "grouped3x3s2_bcast_avx512", 82, Isa::kAvx512, BcastUnsupported, BcastPackedSize, BcastPack, BcastRun,
     /*transformed=*/false,
     /*per_run=*/
     "direct, output channels in the lanes, when the output is 9 to 14 wide; other widths run "
