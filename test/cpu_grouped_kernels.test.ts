@@ -6,8 +6,8 @@
 // grouped3x3s2_rows_avx512 (3x3, stride 2, pad 1, 16 or more channels per
 // group, output rows in the lanes; gemm_avx512 for outputs not 9-16 wide),
 // grouped3x3s2_bcast_avx512 (the same with exactly 16 output channels per
-// group, output channels in the lanes; the row kernel for outputs not 9-14
-// wide) and
+// group, output channels in the lanes; the row kernel for outputs narrower
+// than 7, 15 or 16, or wider than 224) and
 // grouped3x3s2_small_avx512 (3x3, stride 2, pad 0 or 1, 25-32 output channels
 // per group, output channels in the lanes; gemm_avx512 at batch 1 and for
 // inputs wider than 16 or outputs past 64 pixels). Every ISA variant of
@@ -129,9 +129,11 @@ const s2RowsCases: Case[] = [
 // group (AVX-512 only): outputs 9 to 14 wide, each width once (even input
 // widths, and odd ones whose last column's right tap is the padding), odd
 // output heights (a last row pair of one row), one output row, Cg 16, 20 and
-// 32, batches 1-3, few groups (several tasks per group), and the widths it
-// hands to grouped3x3s2_rows_avx512 (15 and 16 wide) and from there to
-// gemm_avx512 (7 and 17 wide, 1x1).
+// 32, batches 1-3, few groups (several tasks per group); rows of 7 and 8 (one
+// narrow block) and 17 to 29 (two or three column blocks, the last with the
+// right padding on odd widths); and the widths it hands to
+// grouped3x3s2_rows_avx512 (15 and 16 wide) and from there to gemm_avx512 (6
+// wide, 1x1, 225 wide).
 const s2BcastCases: Case[] = [
   { n: 1, c: 64, h: 28, w: 28, k: 64, r: 3, s: 3, groups: 4, stride: 2, dilation: 1, padding: 1 },
   { n: 2, c: 32, h: 27, w: 27, k: 32, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
@@ -141,11 +143,16 @@ const s2BcastCases: Case[] = [
   { n: 2, c: 48, h: 22, w: 24, k: 48, r: 3, s: 3, groups: 3, stride: 2, dilation: 1, padding: 1 },
   { n: 1, c: 32, h: 2, w: 22, k: 32, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
   { n: 3, c: 96, h: 12, w: 21, k: 64, r: 3, s: 3, groups: 4, stride: 2, dilation: 1, padding: 1 },
+  { n: 2, c: 32, h: 14, w: 14, k: 32, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 1, c: 40, h: 9, w: 15, k: 32, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
   { n: 2, c: 32, h: 9, w: 30, k: 32, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
   { n: 1, c: 32, h: 6, w: 31, k: 32, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
-  { n: 2, c: 32, h: 14, w: 14, k: 32, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
   { n: 1, c: 32, h: 5, w: 34, k: 32, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 2, c: 64, h: 11, w: 56, k: 32, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 1, c: 32, h: 7, w: 57, k: 32, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 2, c: 32, h: 12, w: 12, k: 32, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
   { n: 2, c: 32, h: 1, w: 1, k: 32, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 1, c: 32, h: 3, w: 449, k: 32, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
 ];
 
 // 3x3, stride 2, padding 0 and 1, 16-64 input and 25-32 output channels per
@@ -217,7 +224,7 @@ describe.skipIf(!hasAddon)('cpu grouped/depthwise kernel dispatch', () => {
     () => {
       const plan = conv2dPlan(randn([512, 16, 3, 3], { seed: 1 }), { groups: 32, stride: 2, padding: 1, backend: 'cpu' });
       expect(plan.info().impl).toBe('grouped3x3s2_bcast_avx512');
-      expect(plan.info().perRun).toMatch(/9 to 14 wide; other widths run grouped3x3s2_rows_avx512/);
+      expect(plan.info().perRun).toMatch(/7 to 224 wide but not 15 or 16; other widths run grouped3x3s2_rows_avx512/);
       plan.dispose();
     },
   );
