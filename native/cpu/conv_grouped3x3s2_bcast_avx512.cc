@@ -107,7 +107,10 @@ inline const float* InputRow(const BcastGeo& g, const float* chan, int64_t ih, i
 // one's right tap is (the row's end on odd input widths).
 template <int NQ, bool kLeft, bool kRight>
 void BcastBlock(const BcastGeo& g, int64_t Cg, const float* __restrict in, const float* __restrict w, const float* bias,
-                int64_t oh, bool two, int64_t q0, float* out, const float* res, bool relu) {
+                int64_t oh, bool two, int64_t q_first, float* out, const float* res, bool relu) {
+  // kLeft means the first block: a constant 0 spares the one-block rows the
+  // column offset's registers in the loop (2-3% at 14 wide).
+  const int64_t q0 = kLeft ? 0 : q_first;
   __m512 acc[2][NQ];
   const __m512 b0 = bias != nullptr ? _mm512_loadu_ps(bias) : _mm512_setzero_ps();
 #pragma GCC unroll 16
