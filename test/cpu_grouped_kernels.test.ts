@@ -22,7 +22,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { conv2dPlan, randn } from '../lib';
-import { best, type Case, describeVariants, hasAddon } from './helpers/kernel_cases';
+import { best, type Case, checkThreadSplit, describeVariants, hasAddon } from './helpers/kernel_cases';
 
 interface Family {
   name: string;
@@ -188,6 +188,21 @@ describe.skipIf(!hasAddon)('cpu grouped/depthwise kernels vs float64 reference',
   describeVariants('grouped3x3s2_rows', s2RowsCases, 31, ['avx512']);
   describeVariants('grouped3x3s2_bcast', s2BcastCases, 51, ['avx512']);
   describeVariants('grouped3x3s2_small', s2SmallCases, 41, ['avx512']);
+});
+
+// grouped3x3s2_bcast_avx512 splits an image's groups into runs of row pairs
+// when there are fewer than 8 (image, group)s per thread: 1, 2, 3 and 7
+// threads give 2, 4, 6 and 7 runs of the 7 row pairs here, and each output is
+// summed in the same order whatever the split.
+describe.skipIf(!hasAddon || best !== 'avx512')('grouped3x3s2_bcast_avx512 thread split', () => {
+  const shapes: [string, number[], number[], number][] = [
+    ['x=[1,64,28,28] w=[64,16,3,3] g=4 s=2 (one 14-wide block per row)', [1, 64, 28, 28], [64, 16, 3, 3], 4],
+    ['x=[1,32,13,35] w=[32,16,3,3] g=2 s=2 (two column blocks, odd width)', [1, 32, 13, 35], [32, 16, 3, 3], 2],
+  ];
+  for (const [name, xs, ws, groups] of shapes) {
+    it(`${name}: bias, residual, ReLU; threads 1, 2, 3, 7 bit-identical and <= 1e-4 of the reference`, () =>
+      checkThreadSplit('grouped3x3s2_bcast_avx512', xs, ws, groups, 2));
+  }
 });
 
 describe.skipIf(!hasAddon)('cpu grouped/depthwise kernel dispatch', () => {
