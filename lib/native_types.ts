@@ -41,6 +41,11 @@ export interface NativeCpuInfo {
   features: Record<string, boolean>;
   threads: number;
   hardwareThreads: number;
+  /**
+   * The glibc malloc thresholds the addon set when it loaded, so that freed outputs are reused instead of
+   * page-faulted back in (native/include/resnext/malloc_policy.h); absent in an older build.
+   */
+  allocator?: { tuned: boolean; reason: string; mmapThreshold: number; trimThreshold: number };
 }
 
 export interface NativeCpuBinding {

@@ -4,7 +4,10 @@
 // depthwise3x3_* (3x3, stride 1, pad 1), grouped_* (the plane-copy kernel
 // for every other shape with < 16 channels per group) and
 // grouped3x3s2_rows_avx512 (3x3, stride 2, pad 1, 16 or more channels per
-// group, output rows in the lanes; gemm_avx512 for outputs not 9-16 wide) and
+// group, output rows in the lanes; gemm_avx512 for outputs not 9-16 wide),
+// grouped3x3s2_bcast_avx512 (the same with exactly 16 output channels per
+// group, output channels in the lanes; the row kernel for outputs narrower
+// than 7, 15 or 16, or wider than 224) and
 // grouped3x3s2_small_avx512 (3x3, stride 2, pad 0 or 1, 25-32 output channels
 // per group, output channels in the lanes; gemm_avx512 at batch 1 and for
 // inputs wider than 16 or outputs past 64 pixels). Every ISA variant of
@@ -19,7 +22,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { conv2dPlan, randn } from '../lib';
-import { best, type Case, describeVariants, hasAddon } from './helpers/kernel_cases';
+import { best, type Case, checkThreadSplit, describeVariants, hasAddon } from './helpers/kernel_cases';
 
 interface Family {
   name: string;
@@ -122,6 +125,36 @@ const s2RowsCases: Case[] = [
   { n: 3, c: 32, h: 2, w: 18, k: 34, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
 ];
 
+// 3x3, stride 2, padding 1, 16-32 input and exactly 16 output channels per
+// group (AVX-512 only): outputs 9 to 14 wide, each width once (even input
+// widths, and odd ones whose last column's right tap is the padding), odd
+// output heights (a last row pair of one row), one output row, Cg 16, 20 and
+// 32, batches 1-3, few groups (several tasks per group); rows of 7 and 8 (one
+// narrow block) and 17 to 29 (two or three column blocks, the last with the
+// right padding on odd widths); and the widths it hands to
+// grouped3x3s2_rows_avx512 (15 and 16 wide) and from there to gemm_avx512 (6
+// wide, 1x1, 225 wide).
+const s2BcastCases: Case[] = [
+  { n: 1, c: 64, h: 28, w: 28, k: 64, r: 3, s: 3, groups: 4, stride: 2, dilation: 1, padding: 1 },
+  { n: 2, c: 32, h: 27, w: 27, k: 32, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 3, c: 40, h: 17, w: 17, k: 32, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 1, c: 64, h: 5, w: 26, k: 32, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 2, c: 32, h: 1, w: 19, k: 32, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 2, c: 48, h: 22, w: 24, k: 48, r: 3, s: 3, groups: 3, stride: 2, dilation: 1, padding: 1 },
+  { n: 1, c: 32, h: 2, w: 22, k: 32, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 3, c: 96, h: 12, w: 21, k: 64, r: 3, s: 3, groups: 4, stride: 2, dilation: 1, padding: 1 },
+  { n: 2, c: 32, h: 14, w: 14, k: 32, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 1, c: 40, h: 9, w: 15, k: 32, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 2, c: 32, h: 9, w: 30, k: 32, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 1, c: 32, h: 6, w: 31, k: 32, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 1, c: 32, h: 5, w: 34, k: 32, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 2, c: 64, h: 11, w: 56, k: 32, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 1, c: 32, h: 7, w: 57, k: 32, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 2, c: 32, h: 12, w: 12, k: 32, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 2, c: 32, h: 1, w: 1, k: 32, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 1, c: 32, h: 3, w: 449, k: 32, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+];
+
 // 3x3, stride 2, padding 0 and 1, 16-64 input and 25-32 output channels per
 // group (AVX-512 only): ResNeXt-50's 7x7 outputs, odd inputs (13x13, 15x9),
 // a last block of 4 input channels (Cg 20) and a panel with idle lanes (Kg
@@ -153,7 +186,23 @@ const families: Family[] = [
 describe.skipIf(!hasAddon)('cpu grouped/depthwise kernels vs float64 reference', () => {
   for (const fam of families) describeVariants(fam.name, fam.cases, 11);
   describeVariants('grouped3x3s2_rows', s2RowsCases, 31, ['avx512']);
+  describeVariants('grouped3x3s2_bcast', s2BcastCases, 51, ['avx512']);
   describeVariants('grouped3x3s2_small', s2SmallCases, 41, ['avx512']);
+});
+
+// grouped3x3s2_bcast_avx512 splits an image's groups into runs of row pairs
+// when there are fewer than 8 (image, group)s per thread: 1, 2, 3 and 7
+// threads give 2, 4, 6 and 7 runs of the 7 row pairs here, and each output is
+// summed in the same order whatever the split.
+describe.skipIf(!hasAddon || best !== 'avx512')('grouped3x3s2_bcast_avx512 thread split', () => {
+  const shapes: [string, number[], number[], number][] = [
+    ['x=[1,64,28,28] w=[64,16,3,3] g=4 s=2 (one 14-wide block per row)', [1, 64, 28, 28], [64, 16, 3, 3], 4],
+    ['x=[1,32,13,35] w=[32,16,3,3] g=2 s=2 (two column blocks, odd width)', [1, 32, 13, 35], [32, 16, 3, 3], 2],
+  ];
+  for (const [name, xs, ws, groups] of shapes) {
+    it(`${name}: bias, residual, ReLU; threads 1, 2, 3, 7 bit-identical and <= 1e-4 of the reference`, () =>
+      checkThreadSplit('grouped3x3s2_bcast_avx512', xs, ws, groups, 2));
+  }
 });
 
 describe.skipIf(!hasAddon)('cpu grouped/depthwise kernel dispatch', () => {
@@ -186,12 +235,43 @@ describe.skipIf(!hasAddon)('cpu grouped/depthwise kernel dispatch', () => {
   });
 
   it.skipIf(best !== 'avx512')(
-    'picks the row kernel for ResNeXt-50 stage 4 conv2 stride 2 (w=[512,16,3,3] g=32 s=2 p=1) and says when it runs gemm',
+    'picks the channels-in-lanes kernel for ResNeXt-50 stage 4 conv2 stride 2 (w=[512,16,3,3] g=32 s=2 p=1) and says when it runs the row kernel',
     () => {
       const plan = conv2dPlan(randn([512, 16, 3, 3], { seed: 1 }), { groups: 32, stride: 2, padding: 1, backend: 'cpu' });
+      expect(plan.info().impl).toBe('grouped3x3s2_bcast_avx512');
+      expect(plan.info().perRun).toMatch(/7 to 224 wide but not 15 or 16; other widths run grouped3x3s2_rows_avx512/);
+      plan.dispose();
+    },
+  );
+
+  it.skipIf(best !== 'avx512')(
+    'picks the row kernel for 24 output channels per group (w=[48,16,3,3] g=2 s=2 p=1) with the reason the channels-in-lanes kernel skips it',
+    () => {
+      const plan = conv2dPlan(randn([48, 16, 3, 3], { seed: 1 }), { groups: 2, stride: 2, padding: 1, backend: 'cpu' });
       expect(plan.info().impl).toBe('grouped3x3s2_rows_avx512');
       expect(plan.info().perRun).toMatch(/9 to 16 wide; other widths run gemm_avx512/);
+      expect(plan.info().fallbacks as string[]).toContain(
+        'grouped3x3s2_bcast_avx512: needs exactly 16 output channels per group (one vector of them)',
+      );
       plan.dispose();
+    },
+  );
+
+  it.skipIf(best !== 'avx512')(
+    'refuses a forced channels-in-lanes kernel on 8 input channels per group and on stride 1, with the reason',
+    () => {
+      expect(() =>
+        conv2dPlan(randn([32, 8, 3, 3], { seed: 1 }), {
+          groups: 2,
+          stride: 2,
+          padding: 1,
+          backend: 'cpu',
+          impl: 'grouped3x3s2_bcast_avx512',
+        }),
+      ).toThrow(/grouped3x3s2_bcast_avx512: needs 16 or more channels per group/);
+      expect(() =>
+        conv2dPlan(randn([32, 16, 3, 3], { seed: 1 }), { groups: 2, padding: 1, backend: 'cpu', impl: 'grouped3x3s2_bcast_avx512' }),
+      ).toThrow(/grouped3x3s2_bcast_avx512: needs stride 2/);
     },
   );
 

@@ -23,6 +23,15 @@ export function runInfo(args: InfoArgs, out: Output): number {
   }
   lines.push(`Threads: ${m.threads} (change with setNumThreads() or bench --threads)`);
   lines.push(`Native CPU addon: ${m.addons?.cpu ?? 'not loaded (see the cpu backend below)'}`);
+  if (m.allocator) {
+    const a = m.allocator;
+    const mib = (b: number): string => `${b / 2 ** 20} MiB`;
+    lines.push(
+      a.tuned
+        ? `malloc: glibc mmap threshold ${mib(a.mmapThreshold)}, trim threshold ${mib(a.trimThreshold)} (freed outputs reused; RESNEXT_MALLOC_TUNING=0 leaves glibc's)`
+        : `malloc: left as it was (${a.reason})`,
+    );
+  }
   if (m.addons?.cuda) lines.push(`CUDA addon: ${m.addons.cuda}`);
   lines.push('Backends:');
   for (const b of m.backends)

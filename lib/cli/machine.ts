@@ -27,6 +27,8 @@ export interface MachineInfo {
   backends: { name: string; available: boolean; reason?: string }[];
   /** The native addon files that were loaded (null: none). */
   addons?: { cpu: string | null; cuda: string | null };
+  /** The malloc thresholds the CPU addon set when it loaded (docs/performance.md); absent without the addon. */
+  allocator?: { tuned: boolean; reason: string; mmapThreshold: number; trimThreshold: number };
   onnxruntime: string | null;
   date: string;
 }
@@ -80,6 +82,7 @@ export function machineInfo(): MachineInfo {
     threads: getNumThreads(),
     backends: backends().map((b) => ({ name: b.name, available: b.available, ...(b.reason ? { reason: b.reason } : {}) })),
     addons: { cpu: loadedPath(loadCpuBinding()), cuda: cudaAddonPath() },
+    ...(ci?.allocator ? { allocator: ci.allocator } : {}),
     onnxruntime: onnxruntimeVersion(),
     date: new Date().toISOString(),
   };

@@ -1,7 +1,9 @@
 // Grouped 3x3 convolution, stride 2, padding 1, dilation 1, with 16 to 32
 // input and 16 to 24 output channels per group on small images (outputs 9 to
-// 16 wide): ResNeXt-50 32x4d's 512@28 stride-2 layer (14x14 outputs).
-// AVX-512 only.
+// 16 wide). AVX-512 only. With exactly 16 output channels per group and
+// outputs 9 to 14 wide (ResNeXt-50 32x4d's 512@28 stride-2 layer),
+// grouped3x3s2_bcast_avx512 runs instead (channels in the lanes, no idle
+// lanes or permutes) and hands the other widths to this kernel.
 //
 // Why: the GEMM kernel (conv_gemm.inc) copies every task's input into a
 // phase-split slab and, with the output channels in the lanes, transposes

@@ -1,7 +1,9 @@
 // The CPU addon's entry point: the list of exports and nothing else.
 //
 //   ConvPlan                      class, see conv_plan_wrap.h
-//   cpuInfo(): { brand, best, cap, features: {...}, threads, hardwareThreads }
+//   cpuInfo(): { brand, best, cap, features: {...}, threads, hardwareThreads,
+//                allocator: { tuned, reason, mmapThreshold, trimThreshold } }
+//     allocator: the malloc policy the addon applied when it loaded (resnext/malloc_policy.h)
 //   setNumThreads(n: number): number    (n < 1 = one per core; returns the count)
 //   getNumThreads(): number
 //     Both concern the calling environment's pool only (addon_data.h): every
@@ -19,6 +21,7 @@
 #include "convert.h"
 #include "errors.h"
 #include "resnext/cpu_features.h"
+#include "resnext/malloc_policy.h"
 #include "resnext/thread_pool.h"
 
 namespace resnext_napi {
@@ -56,6 +59,13 @@ Napi::Value CpuInfo(const Napi::CallbackInfo& info) {
   o.Set("features", feats);
   o.Set("threads", Napi::Number::New(env, PoolOf(env).NumThreads()));
   o.Set("hardwareThreads", Napi::Number::New(env, resnext::ThreadPool::HardwareThreads()));
+  const resnext::MallocPolicy& m = resnext::ApplyMallocPolicy();
+  Napi::Object alloc = Napi::Object::New(env);
+  alloc.Set("tuned", m.tuned);
+  alloc.Set("reason", Napi::String::New(env, m.reason));
+  alloc.Set("mmapThreshold", Napi::Number::New(env, static_cast<double>(m.mmap_threshold)));
+  alloc.Set("trimThreshold", Napi::Number::New(env, static_cast<double>(m.trim_threshold)));
+  o.Set("allocator", alloc);
   return o;
 }
 
@@ -95,6 +105,7 @@ Napi::Value AlignOffset(const Napi::CallbackInfo& info) {
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  resnext::ApplyMallocPolicy();  // once per process, before the first output is allocated
   InitAddonData(env);
   exports.Set("ConvPlan", ConvPlanWrap::Define(env));
   exports.Set("cpuInfo", Napi::Function::New(env, CpuInfo, "cpuInfo"));

@@ -129,17 +129,22 @@ export function checkKernel(t: Case, impl: string, isa: Isa, e: Epilogue, seed: 
 }
 
 /**
- * Forces kernel `impl` on x of shape xs and weights ws (3x3, padding 1, bias, residual, ReLU) at 1, 2, 3 and 7
- * threads: for kernels whose threads split the output channels, every output is computed the same way whatever
- * the split, so the runs must be bit for bit the same, and agree with the float64 reference.
+ * Forces kernel `impl` on x of shape xs and weights ws (3x3, padding 1, stride `stride`, bias, residual, ReLU) at
+ * 1, 2, 3 and 7 threads: for kernels whose threads split the output channels or rows, every output is computed the
+ * same way whatever the split, so the runs must be bit for bit the same, and agree with the float64 reference.
  */
-export function checkThreadSplit(impl: string, xs: number[], ws: number[], groups: number): void {
+export function checkThreadSplit(impl: string, xs: number[], ws: number[], groups: number, stride = 1): void {
   const initial = getNumThreads();
   const x = randn(xs, { seed: 11 });
   const w = randn(ws, { seed: 12 });
   const bias = randn([ws[0]], { seed: 13 });
-  const residual = randn([xs[0], ws[0], xs[2], xs[3]], { seed: 14 });
-  const opts = { groups, padding: 1, bias, activation: 'relu' as const };
+  const residual = randn(
+    outShape({ n: xs[0], c: xs[1], h: xs[2], w: xs[3], k: ws[0], r: 3, s: 3, groups, stride, dilation: 1, padding: 1 }),
+    {
+      seed: 14,
+    },
+  );
+  const opts = { groups, stride, padding: 1, bias, activation: 'relu' as const };
   const ref = conv2d(x, w, { ...opts, residual, backend: 'reference' }).dataSync();
   const plan = conv2dPlan(w, { ...opts, backend: 'cpu', impl });
   try {
