@@ -91,9 +91,10 @@ inline const float* InputRow(const Bcast32Geo& g, const float* chan, int64_t ih)
 
 // Output rows oh to oh + R - 1, all NQ = Q columns, of the group's 32 output
 // channels at `out` (plane stride PQ), over its Cg input channels `in` with
-// weights w ([Cg][9][32]). kRight: the last column's right tap is the padding
-// (odd input widths).
-template <int NQ, int R, bool kRight>
+// weights w ([Cg][9][32]). kTop: oh = 0, whose top tap row is the padding
+// (left out: 1 of the 6 tap rows of a two-row block); kRight: the last
+// column's right tap is the padding (odd input widths).
+template <int NQ, int R, bool kTop, bool kRight>
 void Bcast32Block(const Bcast32Geo& g, int64_t Cg, const float* __restrict in, const float* __restrict w,
                   const float* bias, int64_t oh, float* out, const float* res, bool relu) {
   static_assert(2 * R * NQ <= 28, "accumulators must leave registers for the weights");
@@ -126,7 +127,7 @@ void Bcast32Block(const Bcast32Geo& g, int64_t Cg, const float* __restrict in, c
 #pragma GCC unroll 16
         for (int j = j0; j < j1; ++j) {
 #pragma GCC unroll 2
-          for (int i = 0; i < R; ++i) {
+          for (int i = kTop && r == 0 ? 1 : 0; i < R; ++i) {
             acc[i][0][j] = FmaBcast(acc[i][0][j], w0, x[i] + 2 * j + s - 1);
             acc[i][1][j] = FmaBcast(acc[i][1][j], w1, x[i] + 2 * j + s - 1);
           }
@@ -168,16 +169,26 @@ using BlockFn = void (*)(const Bcast32Geo&, int64_t, const float*, const float*,
 // wide), else one.
 constexpr int RowsPerBlock(int nq) { return 4 * nq <= 28 ? 2 : 1; }
 
+template <int NQ, int R, bool kTop>
+BlockFn PickRight(bool right) {
+  return right ? Bcast32Block<NQ, R, kTop, true> : Bcast32Block<NQ, R, kTop, false>;
+}
+
+template <int NQ, int R>
+BlockFn PickTop(bool top, bool right) {
+  return top ? PickRight<NQ, R, true>(right) : PickRight<NQ, R, false>(right);
+}
+
 template <int NQ>
-BlockFn PickBlock(int64_t nq, int rows, bool right) {
+BlockFn PickBlock(int64_t nq, int rows, bool top, bool right) {
   if constexpr (NQ > kMaxNQ) {
     return nullptr;
   } else {
-    if (nq != NQ) return PickBlock<NQ + 1>(nq, rows, right);
+    if (nq != NQ) return PickBlock<NQ + 1>(nq, rows, top, right);
     if constexpr (RowsPerBlock(NQ) == 2) {
-      if (rows == 2) return right ? Bcast32Block<NQ, 2, true> : Bcast32Block<NQ, 2, false>;
+      if (rows == 2) return PickTop<NQ, 2>(top, right);
     }
-    return right ? Bcast32Block<NQ, 1, true> : Bcast32Block<NQ, 1, false>;
+    return PickTop<NQ, 1>(top, right);
   }
 }
 
@@ -194,9 +205,13 @@ Status Bcast32Run(const ConvRunArgs& a, ThreadPool& pool) {
   const int rpb = RowsPerBlock(static_cast<int>(g.Q));
   // Input column 2 (Q - 1) + 1 is past the image when W is odd (W = 2 Q - 1).
   const bool right = 2 * g.Q - 1 >= g.W;
-  const BlockFn full = PickBlock<kMinNQ>(g.Q, rpb, right);
-  const BlockFn last = PickBlock<kMinNQ>(g.Q, static_cast<int>(g.P - (g.P - 1) / rpb * rpb), right);
   const int64_t nblocks = (g.P + rpb - 1) / rpb;
+  const int last_rows = static_cast<int>(g.P - (nblocks - 1) * rpb);
+  // Functions of the first, middle and last row blocks (one block: the first
+  // with the last one's rows).
+  const BlockFn first = PickBlock<kMinNQ>(g.Q, nblocks == 1 ? last_rows : rpb, true, right);
+  const BlockFn middle = PickBlock<kMinNQ>(g.Q, rpb, false, right);
+  const BlockFn last = PickBlock<kMinNQ>(g.Q, last_rows, false, right);
   const int64_t Cg = p.Cg();
   // Runs of row blocks: at least 8 tasks per thread where the batch allows (a
   // descheduled worker's share is taken over).
@@ -216,7 +231,8 @@ Status Bcast32Run(const ConvRunArgs& a, ThreadPool& pool) {
     float* out = a.output + (n * p.K + k0) * g.PQ;
     const float* res = a.residual != nullptr ? a.residual + (n * p.K + k0) * g.PQ : nullptr;
     for (int64_t b = b0; b < b1; ++b) {
-      (b == nblocks - 1 ? last : full)(g, Cg, in, w, bias, b * rpb, out, res, relu);
+      const BlockFn fn = b == 0 ? first : b == nblocks - 1 ? last : middle;
+      fn(g, Cg, in, w, bias, b * rpb, out, res, relu);
     }
   });
   return Status::Ok();
