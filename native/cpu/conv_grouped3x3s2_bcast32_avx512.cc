@@ -240,7 +240,7 @@ Status Bcast32Run(const ConvRunArgs& a, ThreadPool& pool) {
 
 }  // namespace
 
-extern const ConvImpl kConvGroupedS2Bcast32Avx512 = {
+extern const ConvImpl kConvGroupedS2B32Avx512 = {
     "grouped3x3s2_bcast32_avx512", 82, Isa::kAvx512, Bcast32Unsupported, Bcast32PackedSize, Bcast32Pack, Bcast32Run,
     /*transformed=*/false,
     /*per_run=*/
