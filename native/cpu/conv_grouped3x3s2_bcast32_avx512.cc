@@ -31,9 +31,12 @@
 //   tasks:  (group, image, run of row blocks), images inside groups: a
 //           thread's consecutive tasks share the group's weights (36 KiB at
 //           Cg 32) in L1/L2 (at batch 8 on 2 threads 3-4% faster than groups
-//           inside images). Prefetching the next task's input into L2 during
-//           its first row block made batch 8 slower (0.74-0.77 vs 0.70-0.75
-//           ms): the hardware prefetchers follow its contiguous planes.
+//           inside images). A group's first task prefetches the next group's
+//           weights into L2 (in a network they come from memory: layer4.0.conv2
+//           in ResNeXt-50's forward 0-15% faster at batch 1, 2-6% at batch 8).
+//           Prefetching the next task's input into L2 during its first row
+//           block made batch 8 slower (0.74-0.77 vs 0.70-0.75 ms): the
+//           hardware prefetchers follow its contiguous planes.
 #include <cstdint>
 
 #include <immintrin.h>
@@ -98,10 +101,11 @@ inline const float* InputRow(const Bcast32Geo& g, const float* chan, int64_t ih)
 // channels at `out` (plane stride PQ), over its Cg input channels `in` with
 // weights w ([Cg][9][32]). kTop: oh = 0, whose top tap row is the padding
 // (left out: 1 of the 6 tap rows of a two-row block); kRight: the last
-// column's right tap is the padding (odd input widths).
+// column's right tap is the padding (odd input widths). pf: the next group's
+// weights (same layout) to prefetch into L2 under this block's FMAs, or null.
 template <int NQ, int R, bool kTop, bool kRight>
 void Bcast32Block(const Bcast32Geo& g, int64_t Cg, const float* __restrict in, const float* __restrict w,
-                  const float* bias, int64_t oh, float* out, const float* res, bool relu) {
+                  const float* bias, int64_t oh, float* out, const float* res, bool relu, const float* pf) {
   static_assert(2 * R * NQ <= 28, "accumulators must leave registers for the weights");
   __m512 acc[R][2][NQ];
   const __m512 b0 = bias != nullptr ? _mm512_loadu_ps(bias) : _mm512_setzero_ps();
@@ -117,6 +121,10 @@ void Bcast32Block(const Bcast32Geo& g, int64_t Cg, const float* __restrict in, c
   for (int64_t c = 0; c < Cg; ++c) {
     const float* chan = in + c * g.HW;
     const float* wc = w + c * 9 * kKg;
+    if (pf != nullptr) {
+      const char* pc = reinterpret_cast<const char*>(pf + c * 9 * kKg);
+      for (int o = 0; o < 9 * kKg * 4; o += 64) _mm_prefetch(pc + o, _MM_HINT_T1);
+    }
 #pragma GCC unroll 3
     for (int r = 0; r < 3; ++r) {
       const float* x[R];
@@ -168,7 +176,7 @@ void Bcast32Pack(const ConvParams& p, const float* weight, float* packed) {
 }
 
 using BlockFn = void (*)(const Bcast32Geo&, int64_t, const float*, const float*, const float*, int64_t, float*,
-                         const float*, bool);
+                         const float*, bool, const float*);
 
 // Rows per block at NQ columns: two where 2 x 2 x NQ accumulators fit (7
 // wide), else one.
@@ -237,7 +245,10 @@ Status Bcast32Run(const ConvRunArgs& a, ThreadPool& pool) {
     const float* res = a.residual != nullptr ? a.residual + (n * p.K + k0) * g.PQ : nullptr;
     for (int64_t b = b0; b < b1; ++b) {
       const BlockFn fn = b == 0 ? first : b == nblocks - 1 ? last : middle;
-      fn(g, Cg, in, w, bias, b * rpb, out, res, relu);
+      // The first image's first block of a group prefetches the next group's
+      // weights, read N tasks later (in a network they come from memory).
+      const bool pf = n == 0 && b == 0 && grp + 1 < p.G;
+      fn(g, Cg, in, w, bias, b * rpb, out, res, relu, pf ? w + Cg * 9 * kKg : nullptr);
     }
   });
   return Status::Ok();
