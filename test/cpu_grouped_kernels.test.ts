@@ -218,34 +218,35 @@ describe.skipIf(!hasAddon)('cpu grouped/depthwise kernels vs float64 reference',
   describeVariants('grouped3x3s2_bcast32', s2Bcast32Cases, 61, ['avx512']);
 });
 
-// grouped3x3s2_bcast32_avx512 splits an image's groups into runs of row
-// blocks when there are fewer than 8 (image, group)s per thread: at 2 groups,
-// 1, 2, 3 and 7 threads give 4, 7, 7 and 7 runs of the 7 two-row blocks of a
-// 14 x 7 output, and 4, 8, 12 and 13 runs of the 13 one-row blocks of a
-// 13 x 8 one; each output is summed in the same order whatever the split.
-describe.skipIf(!hasAddon || best !== 'avx512')('grouped3x3s2_bcast32_avx512 thread split', () => {
-  const shapes: [string, number[], number[], number][] = [
-    ['x=[1,64,27,14] w=[64,32,3,3] g=2 s=2 (two-row blocks, 7 wide)', [1, 64, 27, 14], [64, 32, 3, 3], 2],
-    ['x=[1,64,25,15] w=[64,32,3,3] g=2 s=2 (one-row blocks, 8 wide, odd width)', [1, 64, 25, 15], [64, 32, 3, 3], 2],
+// The channels-in-lanes stride-2 kernels split an image's groups into runs of
+// rows when there are fewer than 8 (image, group)s per thread, and each output
+// is summed in the same order whatever the split. grouped3x3s2_bcast_avx512:
+// 1, 2, 3 and 7 threads give 2, 4, 6 and 7 runs of the 7 row pairs of the
+// first shape. grouped3x3s2_bcast32_avx512 (2 groups): 4, 7, 7 and 7 runs of
+// the 7 two-row blocks of a 14 x 7 output, and 4, 8, 12 and 13 runs of the 13
+// one-row blocks of a 13 x 8 one.
+describe.skipIf(!hasAddon || best !== 'avx512')('grouped3x3s2 channels-in-lanes kernels thread split', () => {
+  const shapes: [string, string, number[], number[], number][] = [
+    ['grouped3x3s2_bcast_avx512', 'x=[1,64,28,28] w=[64,16,3,3] g=4 s=2 (one 14-wide block per row)', [1, 64, 28, 28], [64, 16, 3, 3], 4],
+    [
+      'grouped3x3s2_bcast_avx512',
+      'x=[1,32,13,35] w=[32,16,3,3] g=2 s=2 (two column blocks, odd width)',
+      [1, 32, 13, 35],
+      [32, 16, 3, 3],
+      2,
+    ],
+    ['grouped3x3s2_bcast32_avx512', 'x=[1,64,27,14] w=[64,32,3,3] g=2 s=2 (two-row blocks, 7 wide)', [1, 64, 27, 14], [64, 32, 3, 3], 2],
+    [
+      'grouped3x3s2_bcast32_avx512',
+      'x=[1,64,25,15] w=[64,32,3,3] g=2 s=2 (one-row blocks, 8 wide, odd width)',
+      [1, 64, 25, 15],
+      [64, 32, 3, 3],
+      2,
+    ],
   ];
-  for (const [name, xs, ws, groups] of shapes) {
-    it(`${name}: bias, residual, ReLU; threads 1, 2, 3, 7 bit-identical and <= 1e-4 of the reference`, () =>
-      checkThreadSplit('grouped3x3s2_bcast32_avx512', xs, ws, groups, 2));
-  }
-});
-
-// grouped3x3s2_bcast_avx512 splits an image's groups into runs of row pairs
-// when there are fewer than 8 (image, group)s per thread: 1, 2, 3 and 7
-// threads give 2, 4, 6 and 7 runs of the 7 row pairs here, and each output is
-// summed in the same order whatever the split.
-describe.skipIf(!hasAddon || best !== 'avx512')('grouped3x3s2_bcast_avx512 thread split', () => {
-  const shapes: [string, number[], number[], number][] = [
-    ['x=[1,64,28,28] w=[64,16,3,3] g=4 s=2 (one 14-wide block per row)', [1, 64, 28, 28], [64, 16, 3, 3], 4],
-    ['x=[1,32,13,35] w=[32,16,3,3] g=2 s=2 (two column blocks, odd width)', [1, 32, 13, 35], [32, 16, 3, 3], 2],
-  ];
-  for (const [name, xs, ws, groups] of shapes) {
-    it(`${name}: bias, residual, ReLU; threads 1, 2, 3, 7 bit-identical and <= 1e-4 of the reference`, () =>
-      checkThreadSplit('grouped3x3s2_bcast_avx512', xs, ws, groups, 2));
+  for (const [impl, name, xs, ws, groups] of shapes) {
+    it(`${impl} ${name}: bias, residual, ReLU; threads 1, 2, 3, 7 bit-identical and <= 1e-4 of the reference`, () =>
+      checkThreadSplit(impl, xs, ws, groups, 2));
   }
 });
 

@@ -30,7 +30,7 @@
 //           then gemm_avx512's packed weights.
 //   tasks:  (group, image, run of row blocks), images inside groups: a
 //           thread's consecutive tasks share the group's weights (36 KiB at
-//           Cg 32) in L1/L2 (at batch 8 on 2 threads 3-4% faster than groups
+//           Cg 32) in L1/L2 (at batch 8 on 2 threads about 3% faster than groups
 //           inside images). A group's first task prefetches the next group's
 //           weights into L2 (in a network they come from memory: layer4.0.conv2
 //           in ResNeXt-50's forward 0-15% faster at batch 1, 2-6% at batch 8).
