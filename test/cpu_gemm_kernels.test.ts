@@ -133,7 +133,7 @@ describe.skipIf(!hasAddon)('cpu gemm kernel dispatch', () => {
     }
   });
 
-  it(`picks gemm_${best} for ResNeXt-50 conv4 (w=[512,16,3,3] g=32) and conv5 (w=[1024,32,3,3] g=32) with algorithm 'direct', and for their stride-2 forms (on AVX-512 conv4's is grouped3x3s2_bcast_avx512's, conv5's grouped3x3s2_small_avx512's)`, () => {
+  it(`picks gemm_${best} for ResNeXt-50 conv4 (w=[512,16,3,3] g=32) and conv5 (w=[1024,32,3,3] g=32) with algorithm 'direct', and for their stride-2 forms (on AVX-512 conv4's is grouped3x3s2_bcast_avx512's, conv5's grouped3x3s2_bcast32_avx512's)`, () => {
     for (const [shape, stride, algorithm] of [
       [[512, 16, 3, 3], 1, 'direct'],
       [[1024, 32, 3, 3], 1, 'direct'],
@@ -148,7 +148,7 @@ describe.skipIf(!hasAddon)('cpu gemm kernel dispatch', () => {
         backend: 'cpu',
       });
       const s2 = stride === 2 && best === 'avx512';
-      const want = s2 ? (shape[1] === 16 ? 'grouped3x3s2_bcast_avx512' : 'grouped3x3s2_small_avx512') : `gemm_${best}`;
+      const want = s2 ? (shape[1] === 16 ? 'grouped3x3s2_bcast_avx512' : 'grouped3x3s2_bcast32_avx512') : `gemm_${best}`;
       expect(plan.info().impl).toBe(want);
       plan.dispose();
     }

@@ -10,7 +10,10 @@
 // than 7, 15 or 16, or wider than 224) and
 // grouped3x3s2_small_avx512 (3x3, stride 2, pad 0 or 1, 25-32 output channels
 // per group, output channels in the lanes; gemm_avx512 at batch 1 and for
-// inputs wider than 16 or outputs past 64 pixels). Every ISA variant of
+// inputs wider than 16 or outputs past 64 pixels) and
+// grouped3x3s2_bcast32_avx512 (exactly 32 output channels per group in two
+// vectors, pixels broadcast in place; the small kernel for padding other than
+// 1 and outputs not 7-14 wide). Every ISA variant of
 // every family is forced by name on every shape below and compared with the
 // float64 TS reference (normwise relative error <= 1e-4, see
 // helpers/compare.ts); variants the CPU cannot run are skipped with the reason
@@ -155,6 +158,30 @@ const s2BcastCases: Case[] = [
   { n: 1, c: 32, h: 3, w: 449, k: 32, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
 ];
 
+// 3x3, stride 2, exactly 32 output and 16-64 input channels per group
+// (AVX-512 only): ResNeXt-50's 7x7 outputs at batches 1-3 (three two-row
+// blocks and a one-row block; the first leaves out the top padding row), odd
+// inputs (13x13: the right padding column left out), 8 to 14 wide outputs
+// (one-row blocks), 16 and 64 input channels per group, one or two output
+// rows, batch 5, and the sizes it hands to grouped3x3s2_small_avx512
+// (padding 0, outputs 6, 15, 17 and 1 wide).
+const s2Bcast32Cases: Case[] = [
+  { n: 2, c: 64, h: 14, w: 14, k: 64, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 1, c: 64, h: 14, w: 14, k: 64, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 3, c: 64, h: 13, w: 13, k: 64, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 2, c: 32, h: 9, w: 15, k: 64, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 1, c: 128, h: 11, w: 28, k: 64, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 2, c: 96, h: 16, w: 16, k: 64, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 3, c: 96, h: 3, w: 13, k: 64, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 2, c: 64, h: 1, w: 14, k: 64, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 5, c: 72, h: 10, w: 21, k: 96, r: 3, s: 3, groups: 3, stride: 2, dilation: 1, padding: 1 },
+  { n: 2, c: 64, h: 13, w: 13, k: 64, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 0 },
+  { n: 2, c: 64, h: 7, w: 12, k: 64, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 2, c: 64, h: 5, w: 29, k: 64, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 1, c: 64, h: 5, w: 33, k: 64, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 2, c: 64, h: 1, w: 1, k: 64, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+];
+
 // 3x3, stride 2, padding 0 and 1, 16-64 input and 25-32 output channels per
 // group (AVX-512 only): ResNeXt-50's 7x7 outputs, odd inputs (13x13, 15x9),
 // a last block of 4 input channels (Cg 20) and a panel with idle lanes (Kg
@@ -188,20 +215,38 @@ describe.skipIf(!hasAddon)('cpu grouped/depthwise kernels vs float64 reference',
   describeVariants('grouped3x3s2_rows', s2RowsCases, 31, ['avx512']);
   describeVariants('grouped3x3s2_bcast', s2BcastCases, 51, ['avx512']);
   describeVariants('grouped3x3s2_small', s2SmallCases, 41, ['avx512']);
+  describeVariants('grouped3x3s2_bcast32', s2Bcast32Cases, 61, ['avx512']);
 });
 
-// grouped3x3s2_bcast_avx512 splits an image's groups into runs of row pairs
-// when there are fewer than 8 (image, group)s per thread: 1, 2, 3 and 7
-// threads give 2, 4, 6 and 7 runs of the 7 row pairs here, and each output is
-// summed in the same order whatever the split.
-describe.skipIf(!hasAddon || best !== 'avx512')('grouped3x3s2_bcast_avx512 thread split', () => {
-  const shapes: [string, number[], number[], number][] = [
-    ['x=[1,64,28,28] w=[64,16,3,3] g=4 s=2 (one 14-wide block per row)', [1, 64, 28, 28], [64, 16, 3, 3], 4],
-    ['x=[1,32,13,35] w=[32,16,3,3] g=2 s=2 (two column blocks, odd width)', [1, 32, 13, 35], [32, 16, 3, 3], 2],
+// The channels-in-lanes stride-2 kernels split an image's groups into runs of
+// rows when there are fewer than 8 (image, group)s per thread, and each output
+// is summed in the same order whatever the split. grouped3x3s2_bcast_avx512:
+// 1, 2, 3 and 7 threads give 2, 4, 6 and 7 runs of the 7 row pairs of the
+// first shape. grouped3x3s2_bcast32_avx512 (2 groups): 4, 7, 7 and 7 runs of
+// the 7 two-row blocks of a 14 x 7 output, and 4, 8, 12 and 13 runs of the 13
+// one-row blocks of a 13 x 8 one.
+describe.skipIf(!hasAddon || best !== 'avx512')('grouped3x3s2 channels-in-lanes kernels thread split', () => {
+  const shapes: [string, string, number[], number[], number][] = [
+    ['grouped3x3s2_bcast_avx512', 'x=[1,64,28,28] w=[64,16,3,3] g=4 s=2 (one 14-wide block per row)', [1, 64, 28, 28], [64, 16, 3, 3], 4],
+    [
+      'grouped3x3s2_bcast_avx512',
+      'x=[1,32,13,35] w=[32,16,3,3] g=2 s=2 (two column blocks, odd width)',
+      [1, 32, 13, 35],
+      [32, 16, 3, 3],
+      2,
+    ],
+    ['grouped3x3s2_bcast32_avx512', 'x=[1,64,27,14] w=[64,32,3,3] g=2 s=2 (two-row blocks, 7 wide)', [1, 64, 27, 14], [64, 32, 3, 3], 2],
+    [
+      'grouped3x3s2_bcast32_avx512',
+      'x=[1,64,25,15] w=[64,32,3,3] g=2 s=2 (one-row blocks, 8 wide, odd width)',
+      [1, 64, 25, 15],
+      [64, 32, 3, 3],
+      2,
+    ],
   ];
-  for (const [name, xs, ws, groups] of shapes) {
-    it(`${name}: bias, residual, ReLU; threads 1, 2, 3, 7 bit-identical and <= 1e-4 of the reference`, () =>
-      checkThreadSplit('grouped3x3s2_bcast_avx512', xs, ws, groups, 2));
+  for (const [impl, name, xs, ws, groups] of shapes) {
+    it(`${impl} ${name}: bias, residual, ReLU; threads 1, 2, 3, 7 bit-identical and <= 1e-4 of the reference`, () =>
+      checkThreadSplit(impl, xs, ws, groups, 2));
   }
 });
 
@@ -276,17 +321,45 @@ describe.skipIf(!hasAddon)('cpu grouped/depthwise kernel dispatch', () => {
   );
 
   it.skipIf(best !== 'avx512')(
-    'picks the small-output kernel for ResNeXt-50 stage 5 conv2 stride 2 (w=[1024,32,3,3] g=32 s=2 p=1), with the reason the row kernel skips it, and says when it runs gemm',
+    'picks the two-vector channels-in-lanes kernel for ResNeXt-50 stage 5 conv2 stride 2 (w=[1024,32,3,3] g=32 s=2 p=1) and says when it runs the small-output kernel',
     () => {
       const plan = conv2dPlan(randn([1024, 32, 3, 3], { seed: 1 }), { groups: 32, stride: 2, padding: 1, backend: 'cpu' });
+      expect(plan.info().impl).toBe('grouped3x3s2_bcast32_avx512');
+      expect(plan.info().perRun).toMatch(/padding is 1 and the output is 7 to 14 wide; other sizes run grouped3x3s2_small_avx512/);
+      plan.dispose();
+    },
+  );
+
+  it.skipIf(best !== 'avx512')(
+    'picks the small-output kernel for 28 output channels per group (w=[56,32,3,3] g=2 s=2 p=1), with the reasons the two-vector and row kernels skip it, and says when it runs gemm',
+    () => {
+      const plan = conv2dPlan(randn([56, 32, 3, 3], { seed: 1 }), { groups: 2, stride: 2, padding: 1, backend: 'cpu' });
       expect(plan.info().impl).toBe('grouped3x3s2_small_avx512');
       expect(plan.info().perRun).toMatch(/batches of 2 or more .*; batch 1 and other sizes run gemm_avx512/);
+      expect(plan.info().fallbacks as string[]).toContain(
+        'grouped3x3s2_bcast32_avx512: needs exactly 32 output channels per group (two vectors of them)',
+      );
       expect(plan.info().fallbacks as string[]).toContain(
         'grouped3x3s2_rows_avx512: more than 24 output or 32 input channels per group (gemm_avx512 is as fast from 32 output channels on)',
       );
       plan.dispose();
     },
   );
+
+  it.skipIf(best !== 'avx512')('refuses a forced two-vector kernel on 8 input channels per group and on stride 1, with the reason', () => {
+    expect(() =>
+      conv2dPlan(randn([64, 8, 3, 3], { seed: 1 }), {
+        groups: 2,
+        stride: 2,
+        padding: 1,
+        backend: 'cpu',
+        impl: 'grouped3x3s2_bcast32_avx512',
+      }),
+    ).toThrow(/grouped3x3s2_bcast32_avx512: needs 16 to 64 input channels per group/);
+    expect(() =>
+      conv2dPlan(randn([64, 32, 3, 3], { seed: 1 }), { groups: 2, padding: 1, backend: 'cpu', impl: 'grouped3x3s2_bcast32_avx512' }),
+    ).toThrow(/grouped3x3s2_bcast32_avx512: needs stride 2/);
+  });
 
   it.skipIf(best !== 'avx512')('leaves 64 output channels per group to gemm with the reason (w=[2048,64,3,3] g=32 s=2)', () => {
     const plan = conv2dPlan(randn([2048, 64, 3, 3], { seed: 1 }), { groups: 32, stride: 2, padding: 1, backend: 'cpu' });

@@ -3,6 +3,10 @@
 // (inputs at most 16 wide, outputs at most 64 pixels): ResNeXt-50 32x4d's
 // 1024@14 stride-2 layer (7x7 outputs, 32 channels per group) at batch > 1.
 // AVX-512 only.
+// With exactly 32 output channels per group, padding 1 and outputs 7 to 14
+// wide (that layer among them, at every batch),
+// grouped3x3s2_bcast32_avx512 runs instead (pixels broadcast from the input in
+// place, no plane copy) and hands the other sizes to this kernel.
 //
 // Every (image, group) input is copied, a block of 8 channels at a time, into
 // six stride-phase planes per channel, one per (input row parity a, tap

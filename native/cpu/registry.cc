@@ -8,6 +8,7 @@ extern const ConvImpl kConvDepthwise3x3Avx512;
 extern const ConvImpl kConvDepthwise3x3Avx2;
 extern const ConvImpl kConvDepthwise3x3Scalar;
 extern const ConvImpl kConvGroupedS2BcastAvx512;
+extern const ConvImpl kConvGroupedS2B32Avx512;
 extern const ConvImpl kConvGroupedS2RowsAvx512;
 extern const ConvImpl kConvGroupedS2SmallAvx512;
 extern const ConvImpl kConvGrouped3x3s2Avx512;
@@ -59,6 +60,7 @@ const ConvImpl* const* ConvImpls(int* count) {
       &kConvDepthwise3x3Avx2,       // 85
       &kConvWinogradGroupedAvx512,  // 82: groups > 1, 14 <= Cg, Kg <= 128, 3x3 stride 1
       &kConvGroupedS2BcastAvx512,   // 82: groups > 1, Kg 16, 3x3 s2 pad 1: channels fill the lanes (rows at 15-16 wide)
+      &kConvGroupedS2B32Avx512,     // 82: groups > 1, Kg 32, 3x3 s2: two vectors of channels (else the small one)
       &kConvGroupedS2RowsAvx512,    // 81: groups > 1, Cg, Kg >= 16, 3x3 stride 2 pad 1 (gemm unless 9-16 wide)
       &kConvGroupedS2SmallAvx512,   // 81: groups > 1, Kg 25-32, 3x3 stride 2 (gemm at batch 1 or past 16 wide)
       &kConvGrouped3x3s1Avx512,     // 80: groups > 1, Cg < 16, 3x3 stride 1 pad 1

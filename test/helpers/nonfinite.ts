@@ -50,6 +50,9 @@ export const KERNEL_SHAPES: KernelShape[] = [
   { family: 'grouped3x3s2_rows', isas: ['avx512'], t: c(2, 32, 19, 27, 32, 3, 2, 2, 1) },
   { family: 'grouped3x3s2_bcast', isas: ['avx512'], t: c(2, 32, 19, 27, 32, 3, 2, 2, 1) },
   { family: 'grouped3x3s2_small', isas: ['avx512'], t: c(2, 64, 13, 13, 64, 3, 2, 2, 1) },
+  { family: 'grouped3x3s2_bcast32', isas: ['avx512'], t: c(2, 64, 13, 15, 64, 3, 2, 2, 1) },
+  // Its two-row blocks at 7 wide (the first leaves out the top padding row).
+  { family: 'grouped3x3s2_bcast32', isas: ['avx512'], t: c(3, 64, 14, 14, 64, 3, 2, 2, 1) },
   { family: 'grouped', isas: ALL, t: c(2, 12, 9, 10, 18, 5, 3, 1, 2) },
   { family: 'winograd', isas: ALL, t: c(1, 16, 20, 17, 24, 3, 1, 1, 1), transformed: true },
   { family: 'winograd_s2', isas: ALL, t: c(1, 32, 56, 56, 32, 3, 1, 2, 1), transformed: true },
