@@ -79,18 +79,9 @@ bool Bcast32Fits(const ConvParams& p) {
 // -1 to 2 NQ - 1.
 alignas(64) const float kZeroRow[2 * kMaxNQ + 4] = {};
 
-struct Bcast32Geo {
-  int64_t H, W, P, Q, HW, PQ;
-};
+#include "conv_s2_common_avx512.inc"
 
-// acc + w * x[0] with x[0] broadcast by the FMA's memory operand. In asm so
-// that the compiler cannot share one broadcast between the FMAs that read the
-// same input pixel (it then keeps them in registers and spills the
-// accumulators).
-inline __m512 FmaBcast(__m512 acc, __m512 w, const float* x) {
-  asm("vfmadd231ps %[x]%{1to16%}, %[w], %[acc]" : [acc] "+v"(acc) : [w] "v"(w), [x] "m"(*x));
-  return acc;
-}
+using Bcast32Geo = S2Geo;
 
 // Input row ih (x[-1] is column -1), or zeros outside the image.
 inline const float* InputRow(const Bcast32Geo& g, const float* chan, int64_t ih) {
@@ -208,13 +199,7 @@ BlockFn PickBlock(int64_t nq, int rows, bool top, bool right) {
 Status Bcast32Run(const ConvRunArgs& a, ThreadPool& pool) {
   const ConvParams& p = *a.p;
   if (!Bcast32Fits(p)) return kConvGroupedS2SmallAvx512.run(a, pool);
-  Bcast32Geo g;
-  g.H = p.H;
-  g.W = p.W;
-  g.P = p.P();
-  g.Q = p.Q();
-  g.HW = p.H * p.W;
-  g.PQ = g.P * g.Q;
+  const Bcast32Geo g = MakeS2Geo(p);
   const int rpb = RowsPerBlock(static_cast<int>(g.Q));
   // Input column 2 (Q - 1) + 1 is past the image when W is odd (W = 2 Q - 1).
   const bool right = 2 * g.Q - 1 >= g.W;
@@ -226,12 +211,9 @@ Status Bcast32Run(const ConvRunArgs& a, ThreadPool& pool) {
   const BlockFn middle = PickBlock<kMinNQ>(g.Q, rpb, false, right);
   const BlockFn last = PickBlock<kMinNQ>(g.Q, last_rows, false, right);
   const int64_t Cg = p.Cg();
-  // Runs of row blocks: at least 8 tasks per thread where the batch allows (a
-  // descheduled worker's share is taken over).
+  // Runs of row blocks.
   const int64_t units = p.G * p.N;
-  const int64_t want = 8 * static_cast<int64_t>(pool.NumThreads());
-  int64_t runs = 1;
-  while (units * runs < want && runs < nblocks) ++runs;
+  const int64_t runs = RunsPerUnit(units, nblocks, pool.NumThreads());
   const bool relu = p.activation == Activation::kRelu;
   pool.Run(units * runs, [&](int64_t task, int) {
     const int64_t run = task % runs, unit = task / runs;

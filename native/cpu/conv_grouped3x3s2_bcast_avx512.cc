@@ -81,18 +81,9 @@ bool BcastFits(const ConvParams& p) {
 // -1 to 2 NQ - 1 of its own.
 alignas(64) const float kZeroRow[2 * kMaxNQ + 4] = {};
 
-struct BcastGeo {
-  int64_t H, W, P, Q, HW, PQ;
-};
+#include "conv_s2_common_avx512.inc"
 
-// acc + w * x[0] with x[0] broadcast by the FMA's memory operand. In asm so
-// that the compiler cannot share one broadcast between the taps that read the
-// same input column (it then keeps them in registers and spills the
-// accumulators).
-inline __m512 FmaBcast(__m512 acc, __m512 w, const float* x) {
-  asm("vfmadd231ps %[x]%{1to16%}, %[w], %[acc]" : [acc] "+v"(acc) : [w] "v"(w), [x] "m"(*x));
-  return acc;
-}
+using BcastGeo = S2Geo;
 
 // Input row ih from column c0 on (x[-1] is column c0 - 1), or zeros outside
 // the image.
@@ -185,13 +176,7 @@ struct ColumnBlock {
 Status BcastRun(const ConvRunArgs& a, ThreadPool& pool) {
   const ConvParams& p = *a.p;
   if (!BcastFits(p)) return kConvGroupedS2RowsAvx512.run(a, pool);
-  BcastGeo g;
-  g.H = p.H;
-  g.W = p.W;
-  g.P = p.P();
-  g.Q = p.Q();
-  g.HW = p.H * p.W;
-  g.PQ = g.P * g.Q;
+  const BcastGeo g = MakeS2Geo(p);
   const int64_t nb = (g.Q + kMaxNQ - 1) / kMaxNQ;
   ColumnBlock blocks[kMaxBlocks];
   for (int64_t b = 0, q0 = 0; b < nb; ++b) {
@@ -202,12 +187,9 @@ Status BcastRun(const ConvRunArgs& a, ThreadPool& pool) {
   }
   const int64_t Cg = p.Cg();
   const int64_t pairs = (g.P + 1) / 2;
-  // Runs of row pairs: at least 8 tasks per thread where the batch allows (a
-  // descheduled worker's share is taken over).
+  // Runs of row pairs.
   const int64_t units = p.N * p.G;
-  const int64_t want = 8 * static_cast<int64_t>(pool.NumThreads());
-  int64_t runs = 1;
-  while (units * runs < want && runs < pairs) ++runs;
+  const int64_t runs = RunsPerUnit(units, pairs, pool.NumThreads());
   const bool relu = p.activation == Activation::kRelu;
   pool.Run(units * runs, [&](int64_t task, int) {
     const int64_t run = task % runs, unit = task / runs;

@@ -81,9 +81,10 @@ const char* RowsUnsupported(const ConvParams& p) {
 // Outputs 9 to 16 wide: one row per vector, input rows of at most 32 columns.
 bool RowsFits(const ConvParams& p) { return p.Q() > 8 && p.Q() <= 16 && p.W <= 32; }
 
+#include "conv_s2_common_avx512.inc"
+
 // Everything a block needs about the geometry.
-struct RowsGeo {
-  int64_t H, W, P, Q, HW, PQ;
+struct RowsGeo : S2Geo {
   __m512i idx[3];              // permute indices of taps s = 0, 1, 2
   __mmask16 zero_s0;           // lanes of tap s = 0 that do not read the left padding
   __mmask16 store;             // lanes that are output columns
@@ -92,12 +93,7 @@ struct RowsGeo {
 
 RowsGeo MakeRowsGeo(const ConvParams& p) {
   RowsGeo g;
-  g.H = p.H;
-  g.W = p.W;
-  g.P = p.P();
-  g.Q = p.Q();
-  g.HW = p.H * p.W;
-  g.PQ = g.P * g.Q;
+  static_cast<S2Geo&>(g) = MakeS2Geo(p);
   alignas(64) int32_t ix[3][16];
   for (int s = 0; s < 3; ++s) {
     for (int j = 0; j < 16; ++j) {

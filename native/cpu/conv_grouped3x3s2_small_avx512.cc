@@ -84,8 +84,9 @@ bool SmallFits(const ConvParams& p) { return p.N >= 2 && p.W <= 16 && p.P() <= 1
 // Everything the fill and the blocks need about the geometry.
 constexpr int kMaxPairs = 2 * 9;  // (row parity, pair of plane rows): P + 1 <= 17 rows per plane
 
-struct SmallGeo {
-  int64_t H, W, P, Q, HW, PQ;
+#include "conv_s2_common_avx512.inc"
+
+struct SmallGeo : S2Geo {
   int64_t plane;    // floats per plane: (P + 1) * Q
   int64_t chan;     // floats per channel: 6 planes
   __m512i idx[3];   // tap column s: lanes [0, Q) read row A's columns 2j + s - pad_left, lanes [Q, 2Q) row B's
@@ -101,12 +102,7 @@ struct SmallGeo {
 
 SmallGeo MakeSmallGeo(const ConvParams& p) {
   SmallGeo g;
-  g.H = p.H;
-  g.W = p.W;
-  g.P = p.P();
-  g.Q = p.Q();
-  g.HW = p.H * p.W;
-  g.PQ = g.P * g.Q;
+  static_cast<S2Geo&>(g) = MakeS2Geo(p);
   g.plane = (g.P + 1) * g.Q;
   g.chan = 6 * g.plane;
   alignas(64) int32_t ix[16];
