@@ -85,6 +85,57 @@ describe.skipIf(!built)('resnext bin (dist/)', () => {
     for (const label of ['1x16d', '4x4d', '8x2d']) expect(svg).toContain(`>${label}<`);
     fs.rmSync(dir, { recursive: true, force: true });
   });
+  it.skipIf(!cpuAvailable)(
+    'bench with a cached peak that the rows beat (measured on a busy machine) measures the peak again and keeps the best',
+    () => {
+      // Own temp folder for the peak cache (os.tmpdir()/resnext-peak), one thread (a 4 s measurement).
+      const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'resnext-peakcache-'));
+      const env = { ...process.env, TMPDIR: tmp };
+      const bench = (extra: string[]) =>
+        spawnSync(
+          process.execPath,
+          [
+            bin,
+            'bench',
+            '--suite',
+            'tiny',
+            '--size',
+            '32',
+            '--runs',
+            '3',
+            '--warmup',
+            '1',
+            '--threads',
+            '1',
+            ...extra,
+            '--json',
+            path.join(tmp, 'r.json'),
+          ],
+          { cwd: root, encoding: 'utf8', timeout: 120_000, env },
+        );
+      const first = bench(['--peak', 'measure']);
+      expect(first.status, first.stderr).toBe(0);
+      const cacheDir = path.join(tmp, 'resnext-peak');
+      const cacheFile = fs.readdirSync(cacheDir).find((f) => f.endsWith('.json'));
+      expect(cacheFile).toBeDefined();
+      const cache = JSON.parse(fs.readFileSync(path.join(cacheDir, cacheFile!), 'utf8'));
+      const real = JSON.parse(fs.readFileSync(path.join(tmp, 'r.json'), 'utf8')).peak.gflops as number;
+      expect(real).toBeGreaterThan(1);
+      // As if the cached measurement had run while the machine was busy: 1 GFLOP/s.
+      for (const e of cache.entries) e.gflops_best = e.gflops_median = 0.001;
+      fs.writeFileSync(path.join(cacheDir, cacheFile!), JSON.stringify(cache));
+      const second = bench([]);
+      expect(second.status, second.stderr).toBe(0);
+      const j = JSON.parse(fs.readFileSync(path.join(tmp, 'r.json'), 'utf8'));
+      expect(j.peak.source).toMatch(/best of 2 measurements/);
+      expect(j.peak.gflops).toBeGreaterThan(1);
+      for (const n of j.networks) if (n.pctPeak !== null) expect(n.pctPeak).toBeLessThan(100);
+      expect(j.notes.join('\n')).not.toMatch(/above 100% of the peak/);
+      expect(JSON.parse(fs.readFileSync(path.join(cacheDir, cacheFile!), 'utf8')).runs).toBe(2);
+    },
+    180_000,
+  );
+
   it('a bad flag exits 2 with a one-line message and no stack trace', () => {
     const r = spawnSync(process.execPath, [bin, 'bench', '--batch', 'eight'], { cwd: root, encoding: 'utf8' });
     expect(r.status).toBe(2);

@@ -449,6 +449,14 @@ export async function runBench(args: BenchArgs, out: Output): Promise<number> {
     return { model: n.model, backend: n.backend, batch: n.batch, networkMs: summarize(n.cfg.samples).median, convSumMs };
   });
 
+  // A cached peak that a row beats was likely measured on a busy machine (a
+  // cache entry lives a day): measure once more now (the best is kept) and
+  // recompute the percentages, instead of reporting rows at several times the peak.
+  const beatsPeak = (): boolean => [...networks, ...layers].some((r) => r.pctPeak !== null && r.pctPeak > 100);
+  if (peak.cached && beatsPeak()) {
+    peak = measurePeak(cpuIsa, threads, info, true);
+    for (const r of [...networks, ...layers]) r.pctPeak = pct(r.gflops, r.backend);
+  }
   const overPeak = [...networks, ...layers].filter((r) => r.pctPeak !== null && r.pctPeak > 100).length;
   if (overPeak > 0) {
     notes.push(

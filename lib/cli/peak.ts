@@ -30,6 +30,8 @@ export interface Peak {
   /** How the figure was obtained, for the report. */
   source: string;
   entries: PeakEntry[];
+  /** The figure came from an earlier run's cached measurement (none was taken now). */
+  cached?: boolean;
 }
 
 const REMEASURE_AFTER_MS = 24 * 3600 * 1000;
@@ -114,10 +116,13 @@ export function measurePeak(isa: string | null, threads: number, log: (line: str
       cached.first = cached.first ?? cached.when;
     }
     if (!force && cached && Date.now() - Date.parse(cached.when) < REMEASURE_AFTER_MS) {
-      return pick(
-        cached.entries,
-        `bench/peak/peak.cc, best of ${cached.runs} measurement${cached.runs === 1 ? '' : 's'} since ${cached.first} (cached in ${cacheFile}; --peak measure to measure again)`,
-      );
+      return {
+        ...pick(
+          cached.entries,
+          `bench/peak/peak.cc, best of ${cached.runs} measurement${cached.runs === 1 ? '' : 's'} since ${cached.first} (cached in ${cacheFile}; --peak measure to measure again)`,
+        ),
+        cached: true,
+      };
     }
   } catch {
     cached = null;
