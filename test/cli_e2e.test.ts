@@ -27,33 +27,19 @@ function capture(): Output & { out: string[]; err: string[] } {
 }
 
 describe.skipIf(!built)('resnext bin (dist/)', () => {
+  /** `resnext bench` on the tiny suite at 32x32 (3 runs after 1 warm-up) with `extra` flags, as a child process. */
+  const tinyBench = (extra: string[], env: NodeJS.ProcessEnv = process.env) =>
+    spawnSync(process.execPath, [bin, 'bench', '--suite', 'tiny', '--size', '32', '--runs', '3', '--warmup', '1', ...extra], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 120_000,
+      env,
+    });
+
   it('bench --suite tiny --size 32 --runs 3: table on stdout, JSON/Markdown/SVG files with raw timings and machine info', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resnext-cli-'));
     const files = { json: path.join(dir, 'r.json'), md: path.join(dir, 'sub', 'r.md'), svg: path.join(dir, 'r.svg') };
-    const r = spawnSync(
-      process.execPath,
-      [
-        bin,
-        'bench',
-        '--suite',
-        'tiny',
-        '--size',
-        '32',
-        '--runs',
-        '3',
-        '--warmup',
-        '1',
-        '--peak',
-        '100',
-        '--json',
-        files.json,
-        '--markdown',
-        files.md,
-        '--svg',
-        files.svg,
-      ],
-      { cwd: root, encoding: 'utf8', timeout: 120_000 },
-    );
+    const r = tinyBench(['--peak', '100', '--json', files.json, '--markdown', files.md, '--svg', files.svg]);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/Suite tiny, batch 1/);
@@ -91,28 +77,7 @@ describe.skipIf(!built)('resnext bin (dist/)', () => {
       // Own temp folder for the peak cache (os.tmpdir()/resnext-peak), one thread (a 4 s measurement).
       const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'resnext-peakcache-'));
       const env = { ...process.env, TMPDIR: tmp };
-      const bench = (extra: string[]) =>
-        spawnSync(
-          process.execPath,
-          [
-            bin,
-            'bench',
-            '--suite',
-            'tiny',
-            '--size',
-            '32',
-            '--runs',
-            '3',
-            '--warmup',
-            '1',
-            '--threads',
-            '1',
-            ...extra,
-            '--json',
-            path.join(tmp, 'r.json'),
-          ],
-          { cwd: root, encoding: 'utf8', timeout: 120_000, env },
-        );
+      const bench = (extra: string[]) => tinyBench(['--threads', '1', ...extra, '--json', path.join(tmp, 'r.json')], env);
       const first = bench(['--peak', 'measure']);
       expect(first.status, first.stderr).toBe(0);
       const cacheDir = path.join(tmp, 'resnext-peak');
