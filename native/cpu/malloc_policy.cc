@@ -4,7 +4,6 @@
 
 #include <cstdlib>
 #include <cstring>
-#include <mutex>
 
 #if defined(__linux__) && defined(__GLIBC__)
 #include <malloc.h>

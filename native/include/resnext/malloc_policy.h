@@ -12,7 +12,7 @@
 //
 // The policy fixes the mmap threshold at 2 MiB (blocks up to 2 MiB, e.g. every
 // ResNeXt-50 grouped layer's batch-1 output, come from the heap; bigger ones
-// keep their own mappings and go back to the kernel when freed, as before)
+// always get their own mappings and go back to the kernel when freed)
 // and the trim threshold at 64 MiB (the most glibc's own adjustment would
 // reach), so freed outputs stay mapped for the next call. Measured
 // (bench/networks/memory.js, batch-1 resnext50_32x4d): peak RSS unchanged and
