@@ -57,15 +57,11 @@ namespace {
 #include "winograd_f22_blocks_avx512.inc"
 
 constexpr int kPos22 = 16;
-constexpr int64_t kMinChannels = 14;
 // Input channels per weight transform: U is 16 x 33 x 16 floats (33 KiB, L1).
 // 512@7, batch 1, 2 threads, weights from memory (48 copies), gemm_avx512's
 // time over this kernel's: 16 channels 1.29, 32 1.21-1.30, 64 1.12-1.13, 128
 // 1.12-1.16 (a shared machine, 7 rounds each).
 constexpr int64_t kCBlock = 32;
-// Floats between U's positions: one line more than its channels, so that the
-// 16 lines a channel's transform writes do not share an L1 set.
-inline int64_t ULd(int64_t nc) { return (nc + 1) * 16; }
 // V of one chunk stays under this many bytes (2 MiB L2 per core): at 512
 // channels two blocks (batch 2 at 7x7) share each weight transform.
 constexpr int64_t kVBytes = 1280 * 1024;
@@ -74,11 +70,7 @@ constexpr int64_t kMaxBlocks = 3;
 constexpr int64_t kTapPrefetch = 4;
 
 const char* Otf22Unsupported(const ConvParams& p) {
-  if (p.R != 3 || p.S != 3) return "needs a 3x3 kernel";
-  if (p.stride_h != 1 || p.stride_w != 1) return "needs stride 1";
-  if (p.dil_h != 1 || p.dil_w != 1) return "needs dilation 1";
-  if (p.G != 1) return "needs groups 1";
-  if (p.C < kMinChannels || p.K < kMinChannels) return "needs at least 14 input and output channels";
+  if (const char* why = WgOtfUnsupported(p)) return why;
   return nullptr;
 }
 
@@ -202,9 +194,8 @@ Status Otf22Run(const ConvRunArgs& a, ThreadPool& pool) {
       oom = true;
       return;
     }
-    const int64_t split = task % nsplit, chunk = task / nsplit;
-    const int64_t b0 = chunk * nall / n_chunks, b1 = (chunk + 1) * nall / n_chunks, nv = b1 - b0;
-    const int64_t pan0 = split * np / nsplit, pan1 = (split + 1) * np / nsplit;
+    const WgTask t = WgTaskOf(task, nsplit, n_chunks, nall, np);
+    const int64_t b0 = t.b0, nv = t.nv, pan0 = t.pan0, pan1 = t.pan1;
     Block blocks[kMaxBlocks];
     for (int64_t v = 0; v < nv; ++v) blocks[v] = MakeBlock(p, bw, nb, b0 + v);
     float* Vb = scratch;

@@ -52,15 +52,11 @@ namespace {
 #include "winograd_grouped_common_avx512.inc"
 #include "winograd_f43_blocks_avx512.inc"
 
-constexpr int64_t kMinChannels = 14;
 constexpr int64_t kMaxChannels = 256;
 // Input channels per weight transform: U is 36 x 65 x 16 floats (146 KiB, L2),
 // and M's accumulators are reloaded once per 64 channels (256@14, batch 1, 2
 // threads, weights in L2: 16 channels 0.347 ms, 32 0.326, 64 0.314, 128 0.312).
 constexpr int64_t kCBlock = 64;
-// Floats between U's positions: one line more than its channels, so that the
-// 36 lines a channel's transform writes do not share an L1 set (4 KiB apart).
-inline int64_t ULd(int64_t nc) { return (nc + 1) * 16; }
 // V of one chunk stays under this many bytes (2 MiB L2 per core), so that at
 // 256 channels two blocks (batch 2 at 14x14) share each weight transform.
 constexpr int64_t kVBytes = 1280 * 1024;
@@ -69,11 +65,7 @@ constexpr int64_t kMaxBlocks = 6;
 constexpr int64_t kTapPrefetch = 4;
 
 const char* OtfUnsupported(const ConvParams& p) {
-  if (p.R != 3 || p.S != 3) return "needs a 3x3 kernel";
-  if (p.stride_h != 1 || p.stride_w != 1) return "needs stride 1";
-  if (p.dil_h != 1 || p.dil_w != 1) return "needs dilation 1";
-  if (p.G != 1) return "needs groups 1";
-  if (p.C < kMinChannels || p.K < kMinChannels) return "needs at least 14 input and output channels";
+  if (const char* why = WgOtfUnsupported(p)) return why;
   // F(4x4)'s rounding error grows with the channels summed (as in winograd_grouped_avx512).
   if (p.C > kMaxChannels || p.K > kMaxChannels) return "needs at most 256 input and output channels";
   return nullptr;
@@ -166,9 +158,8 @@ Status OtfRun(const ConvRunArgs& a, ThreadPool& pool) {
       oom = true;
       return;
     }
-    const int64_t split = task % nsplit, chunk = task / nsplit;
-    const int64_t b0 = chunk * nall / n_chunks, b1 = (chunk + 1) * nall / n_chunks, nv = b1 - b0;
-    const int64_t pan0 = split * np / nsplit, pan1 = (split + 1) * np / nsplit;
+    const WgTask t = WgTaskOf(task, nsplit, n_chunks, nall, np);
+    const int64_t b0 = t.b0, nv = t.nv, pan0 = t.pan0, pan1 = t.pan1;
     Block blocks[kMaxBlocks];
     for (int64_t v = 0; v < nv; ++v) blocks[v] = MakeBlock(p, bw, nb, b0 + v);
     float* Vb = scratch;
