@@ -229,12 +229,29 @@ function checkTensorOptions(options: unknown): { device: Device; dtype: DType } 
   return { device, dtype };
 }
 
+/** Read once: RESNEXT_POISON_OUTPUTS=1 fills fresh op outputs with NaN (see outputArray). */
+const POISON_OUTPUTS = typeof process !== 'undefined' && process.env?.RESNEXT_POISON_OUTPUTS === '1';
+
+/**
+ * A host array for an op to overwrite whole: not zero-filled. `new Float32Array(n)` zero-fills (calloc), which
+ * for a one-shot conv2d()'s fresh output cost as much as a fifth of the call (12 us of a 400 KB output, 50 us of
+ * 1.6 MB; docs/performance.md "Fresh outputs"). Buffer.allocUnsafeSlow gives an ArrayBuffer of its own (byteOffset
+ * 0, exact length: it transfers and detaches like any other; never a slice of the pool Buffer.allocUnsafe uses)
+ * without the fill. With RESNEXT_POISON_OUTPUTS=1 (the test suite sets it) it is filled with NaN instead, so an
+ * element a kernel fails to write shows up in every comparison with the reference.
+ */
+export function outputArray(size: number): Float32Array {
+  if (typeof Buffer === 'undefined') return new Float32Array(size);
+  const a = new Float32Array(Buffer.allocUnsafeSlow(size * Float32Array.BYTES_PER_ELEMENT).buffer, 0, size);
+  return POISON_OUTPUTS ? a.fill(NaN) : a;
+}
+
 /** An uninitialised tensor of `shape` on the device and in the type of `like`: outputs of ops. */
 export function emptyLike<T extends Shape>(shape: T, like: Tensor): Tensor<T> {
   if (like.device === 'cuda') return new Tensor(CudaStorage.empty(shape, like.dtype), shape);
   let size = 1;
   for (const d of shape) size *= d;
-  return new Tensor(new HostStorage(new Float32Array(size)), shape);
+  return new Tensor(new HostStorage(outputArray(size)), shape);
 }
 
 /** A tensor of zeros. */

@@ -7,7 +7,7 @@
 import type { BackendName } from '../backends/backend';
 import { resolveBackend } from '../backends/registry';
 import { ERROR_CODES, invalidType, invalidValue, ResnextError } from '../errors';
-import { checkTensor, HostStorage, Tensor } from '../tensor';
+import { checkTensor, HostStorage, outputArray, Tensor } from '../tensor';
 
 export type HostBackend = 'reference' | 'cpu';
 
@@ -40,7 +40,7 @@ export function checkRank(t: Tensor, rank: number, param: string, what: string):
 
 /** The caller's out tensor (checked: shape, no overlap with inputs) or a new one. */
 export function bindOut(out: unknown, shape: number[], inputs: Tensor[]): Tensor {
-  if (out === undefined || out === null) return new Tensor(new HostStorage(new Float32Array(shape.reduce((a, b) => a * b, 1))), shape);
+  if (out === undefined || out === null) return new Tensor(new HostStorage(outputArray(shape.reduce((a, b) => a * b, 1))), shape);
   const o = checkTensor(out, 'out');
   if (o.shape.length !== shape.length || o.shape.some((d, i) => d !== shape[i])) {
     throw invalidValue('out.shape', `the output shape [${shape.join(', ')}]`, o.shape);
