@@ -12,6 +12,7 @@
         "native/cpu/cpu_features.cc",
         "native/cpu/thread_pool.cc",
         "native/cpu/malloc_policy.cc",
+        "native/cpu/same_bytes.cc",
         "native/cpu/registry.cc",
         "native/cpu/conv_direct_scalar.cc",
         "native/cpu/conv_direct_avx2.cc",

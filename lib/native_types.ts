@@ -56,6 +56,11 @@ export interface NativeCpuBinding {
   setIsaCap(isa: string): string;
   /** Elements from a's start to its first element at a multiple of `bytes` (optional: an older build lacks it). */
   alignOffset?(a: Float32Array, bytes: number): number;
+  /**
+   * Same length and bit for bit the same elements, split over the environment's pool from 256 KiB (it waits
+   * for the pool: synchronous callers only); optional: an older build lacks it.
+   */
+  sameBytes?(a: Float32Array, b: Float32Array): boolean;
   // Inference layers (native/napi/*_wrap.cc); optional so an older build falls back to TS loops.
   /** params: [kh, kw, sh, sw, ph, pw] */
   /** layouts: [cbIn, cbOut] (default [0, 0]): 0 NCHW, 8 or 16 the blocked layout; NCHW->NCHW, NCHW->blocked, blocked->blocked. */

@@ -246,6 +246,12 @@ export function outputArray(size: number): Float32Array {
   return POISON_OUTPUTS ? a.fill(NaN) : a;
 }
 
+/** Same length and bit for bit the same elements (-0 and 0 differ, so do NaN payloads): memcmp on this thread. */
+export function sameBits(a: Float32Array, b: Float32Array): boolean {
+  if (a.length !== b.length) return false;
+  return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
+}
+
 /** An uninitialised tensor of `shape` on the device and in the type of `like`: outputs of ops. */
 export function emptyLike<T extends Shape>(shape: T, like: Tensor): Tensor<T> {
   if (like.device === 'cuda') return new Tensor(CudaStorage.empty(shape, like.dtype), shape);

@@ -5,9 +5,10 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { conv2d, conv2dAsync, conv2dPlan, randn, tensor } from '../lib';
+import { cpuBackend } from '../lib/backends/cpu';
 import { oneShotPlanCache } from '../lib/ops/conv2d';
 import { hasAddon } from './helpers/kernel_cases';
 import { REL_TOL, relErr } from './helpers/compare';
@@ -85,6 +86,34 @@ describe.skipIf(!hasAddon)('one-shot conv2d plan cache (cpu)', () => {
     const ys = conv2d(x, w, { ...opts, stride: 2 });
     expect(cache.lastOutcome).toBe('miss');
     check(ys, x, w, { stride: 2 });
+  });
+
+  it('sync calls compare on the backend (its pool), async ones on the calling thread; a change in any chunk counts (x [1,1024,7,7], w [1024,32,3,3] g32, 1.2 MB)', async () => {
+    const x = randn([1, 1024, 7, 7], { seed: 30 });
+    const w = randn([1024, 32, 3, 3], { seed: 31 });
+    const spy = vi.spyOn(cpuBackend, 'sameValues');
+    try {
+      conv2d(x, w, opts);
+      conv2d(x, w, opts);
+      expect(cache.lastOutcome).toBe('hit');
+      expect(spy).toHaveBeenCalledTimes(1);
+      await conv2dAsync(x, w, opts);
+      expect(cache.lastOutcome).toBe('hit');
+      expect(spy).toHaveBeenCalledTimes(1);
+      // First, a middle and the last element: each in a different chunk of the pool's compare.
+      const d = w.dataSync();
+      for (const i of [0, d.length >> 1, d.length - 1]) {
+        d[i] = d[i] * 2 + 1;
+        const y = conv2d(x, w, opts);
+        expect(cache.lastOutcome).toBe('changed');
+        check(y, x, w);
+        conv2d(x, w, opts);
+        expect(cache.lastOutcome).toBe('hit');
+      }
+      expect(spy).toHaveBeenCalledTimes(7);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('conv2dAsync shares the cache and sees writes between calls (x [1,128,7,7], w [128,4,3,3] g32)', async () => {

@@ -3,7 +3,7 @@
 // (vitest.config.mts sets RESNEXT_POISON_OUTPUTS=1) so that an element a kernel leaves unwritten fails the
 // comparisons with the reference instead of passing as a zero.
 import { describe, expect, it } from 'vitest';
-import { conv2d, globalAvgPool, linear, maxPool2d, randn, relu, tensor } from '../lib';
+import { type BackendName, conv2d, globalAvgPool, linear, maxPool2d, randn, relu, tensor } from '../lib';
 import { outputArray } from '../lib/tensor';
 import { nativeHostBackends } from './helpers/backends';
 
@@ -22,14 +22,16 @@ describe('fresh op outputs', () => {
       expect(a.buffer.byteLength).toBe(a.length * 4);
     }
     expect(small[0].buffer).not.toBe(small[1].buffer);
-    const moved = structuredClone(small[1].buffer, { transfer: [small[1].buffer] });
+    const buf = small[1].buffer as ArrayBuffer;
+    expect(buf instanceof ArrayBuffer).toBe(true);
+    const moved = structuredClone(buf, { transfer: [buf] });
     expect(moved.byteLength).toBe(12);
     expect(small[1].length).toBe(0);
     expect(small[0].length).toBe(1);
     expect(small[2].length).toBe(1024);
   });
 
-  for (const backend of ['reference', ...nativeHostBackends()]) {
+  for (const backend of ['reference', ...nativeHostBackends()] as BackendName[]) {
     it(`${backend}: conv2d x[1,6,5,7] w[4,3,3,3] groups 2, pools, linear and relu write every element of a fresh output`, () => {
       const x = randn([1, 6, 5, 7], { seed: 11 });
       const w = randn([4, 3, 3, 3], { seed: 12 });

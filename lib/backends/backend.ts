@@ -78,6 +78,12 @@ export interface Backend {
   readonly device: Device;
   status(): BackendStatus;
   prepareConv2d(weight: Tensor<Shape4>, bias: Tensor | null, spec: ConvSpec, options?: PrepareOptions): PreparedConv2d;
+  /**
+   * Host backends: whether two arrays hold bit for bit the same elements, as fast as the backend can tell
+   * (the cpu backend splits large ones over its thread pool). It may wait for the backend's workers, so only
+   * synchronous calls use it. Absent: the caller compares on its own thread.
+   */
+  sameValues?(a: Float32Array, b: Float32Array): boolean;
   /** A whole network's weights prepared on this backend, ready to lower compiled plans (absent: no fused forward). */
   prepareNetwork?(net: FusedNetwork, options: NetworkOptions): NetworkLowering;
 }

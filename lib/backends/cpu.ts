@@ -3,7 +3,7 @@
 import { cpuBinding, loadCpuBinding } from '../binding';
 import { backendUnavailable, callAsync, rethrowNative } from '../errors';
 import type { ConvSpec, Shape4 } from '../shape';
-import type { Tensor } from '../tensor';
+import { sameBits, type Tensor } from '../tensor';
 import type { Backend, PrepareOptions, PreparedConv2d } from './backend';
 import { cpuNetworkLowering } from './cpu_network';
 
@@ -52,6 +52,11 @@ export const cpuBackend: Backend = {
       // Frees the packed weights now; a runAsync in flight keeps them until it settles.
       dispose: () => p.dispose(),
     };
+  },
+  sameValues(a: Float32Array, b: Float32Array): boolean {
+    const native = cpuBinding();
+    if (native?.sameBytes) return native.sameBytes(a, b);
+    return sameBits(a, b);
   },
   prepareNetwork: (net, options) =>
     cpuNetworkLowering(net, { mode: options.mode, algorithm: options.algorithm ?? 'auto', layout: options.layout, tune: options.tune }),

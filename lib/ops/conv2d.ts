@@ -332,10 +332,14 @@ export function oneShotPlanCache(): Pick<PlanCache<Conv2dPlan>, 'stats' | 'clear
  * Runs a one-shot conv through a cached prepared plan where the cache applies
  * (host tensors, cpu backend); else prepares, runs and disposes a plan.
  */
-function withOneShotPlan<R>(x: Tensor, weight: Tensor, planOpts: Conv2dPlanOptions, use: (plan: Conv2dPlan) => R): R {
+function withOneShotPlan<R>(x: Tensor, weight: Tensor, planOpts: Conv2dPlanOptions, sync: boolean, use: (plan: Conv2dPlan) => R): R {
   const cacheable = cacheKey(x, weight, planOpts);
   if (cacheable === null) return runThenDispose(conv2dPlan(weight, planOpts), use);
-  return oneShotPlans.use(weight, (planOpts.bias as Tensor | null | undefined) ?? null, cacheable, () => conv2dPlan(weight, planOpts), use);
+  const bias = (planOpts.bias as Tensor | null | undefined) ?? null;
+  // Only a synchronous call may compare on the backend's pool (conv2d_cache.ts); cacheKey() resolved it.
+  const backend = resolveBackend(planOpts.backend as string | undefined, 'cpu');
+  const same = sync && backend.sameValues ? (a: Float32Array, b: Float32Array) => backend.sameValues!(a, b) : undefined;
+  return oneShotPlans.use(weight, bias, cacheable, () => conv2dPlan(weight, planOpts), use, same);
 }
 
 /** The cache key of a one-shot call, or null when the call is not cached. */
@@ -381,7 +385,7 @@ export function conv2d<S extends Shape = Shape4, W extends Shape = Shape4>(
 ): Tensor<Shape4> {
   checkGroupsDivideInput(x, weight, options);
   const [planOpts, runOpts] = splitOptions(options);
-  return withOneShotPlan(x, weight, planOpts, (plan) => plan.run(x, runOpts));
+  return withOneShotPlan(x, weight, planOpts, true, (plan) => plan.run(x, runOpts));
 }
 
 /**
@@ -397,5 +401,5 @@ export async function conv2dAsync<S extends Shape = Shape4, W extends Shape = Sh
 ): Promise<Tensor<Shape4>> {
   checkGroupsDivideInput(x, weight, options);
   const [planOpts, runOpts] = splitOptions(options);
-  return withOneShotPlan(x, weight, planOpts, (plan) => plan.runAsync(x, runOpts));
+  return withOneShotPlan(x, weight, planOpts, false, (plan) => plan.runAsync(x, runOpts));
 }

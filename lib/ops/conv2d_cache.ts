@@ -11,10 +11,13 @@
 // own memory), so a weight can change through any alias without the tensor
 // knowing. No version counter can see that; the cache keeps a private copy of
 // the weight (and bias) values the plan was packed from and compares it byte
-// for byte (memcmp, via Buffer.compare) with the current values on every hit.
-// That costs one read of the weights (1.2 MB for ResNeXt-50's largest grouped
-// layer: tens of microseconds) and is exact: any change, including -0 vs 0 or
-// a different NaN, prepares a new plan.
+// for byte (memcmp) with the current values on every hit. That costs one read
+// of the weights and of the copy (1.2 MB each for ResNeXt-50's largest grouped
+// layer: 70 us on one core, mostly from L3) and is exact: any change,
+// including -0 vs 0 or a different NaN, prepares a new plan. Synchronous calls
+// pass the backend's sameValues (the cpu backend splits the compare over its
+// thread pool, which the run that follows waits for anyway); async calls
+// compare on the calling thread, which must never wait for the pool.
 //
 // Entries are keyed on the weight's Float32Array (WeakMap: an entry dies with
 // the array) and bounded by a budget on the bytes they hold (the copy of the
@@ -22,7 +25,7 @@
 // Winograd kernel), least recently used evicted first.
 // RESNEXT_CONV2D_CACHE_MB sets the budget (0 turns the cache off).
 
-import type { Tensor } from '../tensor';
+import { sameBits, type Tensor } from '../tensor';
 
 /** What the cache needs of a prepared plan. */
 export interface CachedPlan {
@@ -30,10 +33,13 @@ export interface CachedPlan {
   dispose(): void;
 }
 
+/** Bit-exact equality of two arrays of the same length. */
+export type SameValues = (a: Float32Array, b: Float32Array) => boolean;
+
 interface Entry<P extends CachedPlan> {
   key: string;
-  weightBytes: Buffer;
-  biasBytes: Buffer | null;
+  weightBytes: Float32Array;
+  biasBytes: Float32Array | null;
   plan: P;
   /** What the entry holds: the weight copy and the plan's packed weights. */
   bytes: number;
@@ -54,16 +60,12 @@ function budgetBytes(): number {
   return DEFAULT_BUDGET_MB * 2 ** 20;
 }
 
-function bytesOf(a: Float32Array): Buffer {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-}
-
-function snapshot(a: Float32Array): Buffer {
-  return Buffer.from(bytesOf(a));
+function snapshot(a: Float32Array): Float32Array {
+  return a.slice();
 }
 
 /** The weight copy plus the plan's packed weights (info().packedBytes; else as much again as the weights). */
-function heldBytes(weightBytes: Buffer, plan: CachedPlan): number {
+function heldBytes(weightBytes: Float32Array, plan: CachedPlan): number {
   const packed = plan.info().packedBytes;
   return weightBytes.byteLength + (typeof packed === 'number' && packed >= 0 ? packed : weightBytes.byteLength);
 }
@@ -111,9 +113,10 @@ export class PlanCache<P extends CachedPlan> {
   /**
    * The plan for (weight, bias, key): a cached one when weight and bias still
    * hold the values it was packed from, else a new one from prepare(). use()
-   * runs with the plan; a promise it returns holds the plan until it settles.
+   * runs with the plan; a promise it returns holds the plan until it settles. `same` compares the values
+   * (default: on the calling thread).
    */
-  use<R>(weight: Tensor, bias: Tensor | null, key: string, prepare: () => P, use: (plan: P) => R): R {
+  use<R>(weight: Tensor, bias: Tensor | null, key: string, prepare: () => P, use: (plan: P) => R, same: SameValues = sameBits): R {
     const budget = budgetBytes();
     const w = weight.dataSync();
     if (budget === 0 || 2 * w.byteLength > budget) {
@@ -124,7 +127,7 @@ export class PlanCache<P extends CachedPlan> {
     let list = this.#byWeight.get(w);
     let entry = list?.find((e) => e.key === key);
     let outcome: CacheOutcome;
-    if (entry && this.#valuesMatch(entry, w, b)) {
+    if (entry && this.#valuesMatch(entry, w, b, same)) {
       outcome = 'hit';
       this.#touch(entry, w);
     } else {
@@ -186,10 +189,10 @@ export class PlanCache<P extends CachedPlan> {
     this.#lastOutcome = o;
   }
 
-  #valuesMatch(e: Entry<P>, w: Float32Array, b: Float32Array | null): boolean {
-    if (Buffer.compare(e.weightBytes, bytesOf(w)) !== 0) return false;
+  #valuesMatch(e: Entry<P>, w: Float32Array, b: Float32Array | null, same: SameValues): boolean {
+    if (!same(e.weightBytes, w)) return false;
     if (b === null || e.biasBytes === null) return b === null && e.biasBytes === null;
-    return Buffer.compare(e.biasBytes, bytesOf(b)) === 0;
+    return sameBits(e.biasBytes, b);
   }
 
   #touch(e: Entry<P>, w: Float32Array): void {

@@ -11,6 +11,9 @@
 //   setIsaCap(name: 'scalar' | 'avx2' | 'avx512'): string   (returns the cap in force)
 //   alignOffset(a: Float32Array, bytes: number): number   (elements from a's start to its first
 //     element at a multiple of bytes, a power of two from 4 to 4096: typed arrays start only 16-byte aligned)
+//   sameBytes(a: Float32Array, b: Float32Array): boolean   (same length and bit for bit the same
+//     elements, -0 vs 0 and NaN payloads included; split over the environment's pool from 256 KiB:
+//     synchronous callers only, since it waits for the pool like a synchronous conv does)
 //   maxPool2d / avgPool2d / globalAvgPool / linear (+ *Async): inference layers, see *_wrap.cc
 //   Network: whole-network layer programs (fused CPU forward), see network_wrap.cc
 #include <napi.h>
@@ -22,6 +25,7 @@
 #include "errors.h"
 #include "resnext/cpu_features.h"
 #include "resnext/malloc_policy.h"
+#include "resnext/same_bytes.h"
 #include "resnext/thread_pool.h"
 
 namespace resnext_napi {
@@ -102,6 +106,14 @@ Napi::Value AlignOffset(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(pad / sizeof(float)));
 }
 
+Napi::Value SameBytes(const Napi::CallbackInfo& info) {
+  F32View a = GetFloat32Array(info[0], "a");
+  F32View b = GetFloat32Array(info[1], "b");
+  if (a.length != b.length) return Napi::Boolean::New(info.Env(), false);
+  const int64_t bytes = a.length * static_cast<int64_t>(sizeof(float));
+  return Napi::Boolean::New(info.Env(), resnext::SameBytes(a.data, b.data, bytes, PoolOf(info.Env())));
+}
+
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -113,6 +125,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));
   exports.Set("setIsaCap", Napi::Function::New(env, SetIsaCap, "setIsaCap"));
   exports.Set("alignOffset", Napi::Function::New(env, AlignOffset, "alignOffset"));
+  exports.Set("sameBytes", Napi::Function::New(env, SameBytes, "sameBytes"));
   RegisterMaxPool2d(env, exports);
   RegisterAvgPool2d(env, exports);
   RegisterGlobalAvgPool(env, exports);
