@@ -13,6 +13,7 @@
         "native/cpu/thread_pool.cc",
         "native/cpu/malloc_policy.cc",
         "native/cpu/same_bytes.cc",
+        "native/cpu/packed_buffer.cc",
         "native/cpu/registry.cc",
         "native/cpu/conv_direct_scalar.cc",
         "native/cpu/conv_direct_avx2.cc",

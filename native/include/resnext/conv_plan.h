@@ -9,6 +9,7 @@
 
 #include "resnext/conv_kernel.h"
 #include "resnext/conv_params.h"
+#include "resnext/packed_buffer.h"
 #include "resnext/status.h"
 
 namespace resnext {
@@ -55,8 +56,8 @@ class ConvPlan {
  private:
   ConvParams params_;
   const ConvImpl* impl_ = nullptr;
-  std::vector<float> packed_;
-  std::vector<float> bias_;  // empty when none
+  std::vector<float, PackedAllocator<float>> packed_;  // 64-byte aligned: see packed_buffer.h
+  std::vector<float> bias_;                            // empty when none
   std::vector<std::string> fallbacks_;
 };
 
