@@ -6,6 +6,9 @@
 #include <atomic>
 #include <cassert>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
 
 #include <immintrin.h>
 
