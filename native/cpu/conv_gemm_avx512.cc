@@ -6,9 +6,6 @@
 #include <atomic>
 #include <cassert>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
-#include <ctime>
 
 #include <immintrin.h>
 
