@@ -111,6 +111,10 @@ const cases: Case[] = [
   c(1, 520, 7, 7, 48, 1, 1, 1, 1, 1, 0),
   c(2, 72, 15, 15, 272, 1, 1, 1, 1, 1, 0),
   c(1, 24, 7, 9, 40, 1, 1, 1, 1, 1, 0),
+  // 14x14 at batch 1 (ResNet-50's 1024->256 at 14x14, scaled down) with three kd blocks (C = 520) and K = 80
+  // (blocks of 32 channels on more than one thread, an odd last one): each thread's first pass over B
+  // prefetches rows ahead into L2, past the last row of the input at the end of the last block.
+  c(1, 520, 14, 14, 80, 1, 1, 1, 1, 1, 0),
   // The same from a slab: 1x1 stride 2 (gathered) to 7x7, batch 3; 1x1 with padding (every border pixel
   // reads zeros); 1x1 stride 2 pad 1 to 6x6; grouped 1x1 with 32 channels per group at 5x5.
   c(3, 40, 13, 13, 64, 1, 1, 1, 2, 1, 0),
