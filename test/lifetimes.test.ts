@@ -48,7 +48,7 @@ describe.skipIf(!hasAddon || !hasDist)('worker_threads', () => {
     expect(r.out).toMatch(/^ok$/m);
   });
 
-  it('three workers with thread counts 1, 3, 2 and the main thread with 2 compute conv2d, conv2dAsync and a fused forward at once: each matches the reference and keeps its own count', () => {
+  it('three workers with thread counts 1, 3, 2 and the main thread with 2 compute conv2d, conv2dAsync, one-shot conv2d with 295 KB weights changed between calls and a fused forward at once: each matches the reference and keeps its own count', () => {
     const r = runChild('workers_compute.js');
     expectOk(r);
     const report = JSON.parse(r.out.trim().split('\n').pop()!) as {

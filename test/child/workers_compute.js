@@ -1,6 +1,8 @@
 // Several worker_threads computing at once, each with its own thread count:
 // every worker sets a different count, runs conv2d and conv2dAsync on
-// x=[2,64,20,20] w=[64,2,3,3] groups 32 and a fused resnext forward, and
+// x=[2,64,20,20] w=[64,2,3,3] groups 32, one-shot conv2d on x=[1,512,7,7]
+// w=[512,16,3,3] groups 32 (the weight compare on its own pool, a weight
+// changed between calls) and a fused resnext forward, and
 // compares with the float64 reference; the main thread's count must not move
 // and its own results stay right meanwhile. Prints a JSON report; exit 0 when
 // every check held.
@@ -21,6 +23,14 @@ async function work(threads, seed) {
     const ys = await Promise.all([conv2dAsync(x, w, { ...opts, backend: 'cpu' }), conv2dAsync(x, w, { ...opts, backend: 'cpu' })]);
     for (const y of ys) err = Math.max(err, relErr(y.dataSync(), ref));
   }
+  // One-shot conv2d with 295 KB of weights: its cache compares them on this environment's own pool; a change
+  // to the last element between calls must be seen.
+  const xb = randn([1, 512, 7, 7], { seed: seed + 3 }), wb = randn([512, 16, 3, 3], { seed: seed + 4 });
+  for (let i = 0; i < 4; i++) {
+    if (i === 2) wb.dataSync()[wb.dataSync().length - 1] += 1;
+    const refb = conv2d(xb, wb, { groups: 32, padding: 1, backend: 'reference' }).dataSync();
+    err = Math.max(err, relErr(conv2d(xb, wb, { groups: 32, padding: 1, backend: 'cpu' }).dataSync(), refb));
+  }
   const m = resnext({ depth: 50, cardinality: 2, width: 2, numClasses: 5, seed });
   const xi = randn([1, 3, 32, 32], { seed: seed + 2 });
   const fused = (await m.forward(xi, { backend: 'cpu' })).dataSync();
@@ -37,7 +47,9 @@ async function work(threads, seed) {
   const workers = counts.map(
     (n, i) =>
       new Promise((resolve, reject) => {
-        const w = new Worker(`${body}; work(${n}, ${10 * i}).then((r) => require('node:worker_threads').parentPort.postMessage(r));`, { eval: true });
+        const w = new Worker(`${body}; work(${n}, ${10 * i}).then((r) => require('node:worker_threads').parentPort.postMessage(r));`, {
+          eval: true,
+        });
         let result = null;
         w.on('message', (m) => (result = m));
         w.once('error', reject);
