@@ -139,23 +139,13 @@ void Bcast32Block(const Bcast32Geo& g, int64_t Cg, const float* __restrict in, c
       }
     }
   }
-  const __mmask16 store = static_cast<__mmask16>((1u << NQ) - 1u);
 #pragma GCC unroll 2
   for (int i = 0; i < R; ++i) {
 #pragma GCC unroll 2
     for (int v = 0; v < 2; ++v) {
-      __m512 t[16];
-#pragma GCC unroll 16
-      for (int j = 0; j < 16; ++j) t[j] = j < NQ ? acc[i][v][j] : _mm512_setzero_ps();
-      Transpose16(t);  // t[k]: output channel 16 v + k along the row
+      // Output channels 16 v .. 16 v + 15 of row oh + i.
       const int64_t off = (v * kLanes) * g.PQ + (oh + i) * g.Q;
-#pragma GCC unroll 16
-      for (int k = 0; k < kLanes; ++k) {
-        __m512 y = t[k];
-        if (res != nullptr) y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(store, res + k * g.PQ + off));
-        if (relu) y = _mm512_max_ps(_mm512_setzero_ps(), y);
-        _mm512_mask_storeu_ps(out + k * g.PQ + off, store, y);
-      }
+      StoreLanesAsRows<NQ>(acc[i][v], out + off, res != nullptr ? res + off : nullptr, g.PQ, relu);
     }
   }
 }

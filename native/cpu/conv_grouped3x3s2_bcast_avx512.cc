@@ -131,19 +131,8 @@ void BcastBlock(const BcastGeo& g, int64_t Cg, const float* __restrict in, const
 #pragma GCC unroll 2
   for (int i = 0; i < 2; ++i) {
     if (i == 1 && !two) break;
-    __m512 t[16];
-#pragma GCC unroll 16
-    for (int j = 0; j < 16; ++j) t[j] = j < NQ ? acc[i][j] : _mm512_setzero_ps();
-    Transpose16(t);  // t[k]: output channel k along the row
     const int64_t off = (oh + i) * g.Q + q0;
-    const __mmask16 store = static_cast<__mmask16>((1u << NQ) - 1u);
-#pragma GCC unroll 16
-    for (int k = 0; k < kLanes; ++k) {
-      __m512 x = t[k];
-      if (res != nullptr) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(store, res + k * g.PQ + off));
-      if (relu) x = _mm512_max_ps(_mm512_setzero_ps(), x);
-      _mm512_mask_storeu_ps(out + k * g.PQ + off, store, x);
-    }
+    StoreLanesAsRows<NQ>(acc[i], out + off, res != nullptr ? res + off : nullptr, g.PQ, relu);
   }
 }
 
