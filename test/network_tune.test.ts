@@ -265,11 +265,13 @@ describe.runIf(hasCpu)('native Network: alternate plans', () => {
     net.dispose();
   });
 
-  // Dense 3x3s whose packed Winograd weights pass 1 MiB: the same tiles with the weights transformed per run from the
-  // raw taps in panels of 16 output channels (9 of F(4x4)'s 36 / F(2x2)'s 16 positions' bytes) as the alternate.
-  for (const [C, impl, alt, shapes] of [
+  // 3x3s whose packed Winograd weights pass 1 MiB: the same tiles with the weights transformed per run from the
+  // raw taps in panels of 16 output channels (9 of F(4x4)'s 36 / F(2x2)'s 16 positions' bytes) as the alternate;
+  // dense ones and ResNeXt-50's grouped layer3 3x3 (512 channels in 32 groups).
+  for (const [C, G, impl, alt, shapes] of [
     [
       128,
+      1,
       'winograd_grouped_avx512',
       'winograd43_otf_avx512',
       [
@@ -278,7 +280,18 @@ describe.runIf(hasCpu)('native Network: alternate plans', () => {
       ],
     ],
     [
+      512,
+      32,
+      'winograd_grouped_avx512',
+      'winograd43_otf_avx512',
+      [
+        [1, 14, 14],
+        [2, 9, 15],
+      ],
+    ],
+    [
       288,
+      1,
       'winograd_avx512',
       'winograd22_otf_avx512',
       [
@@ -288,17 +301,17 @@ describe.runIf(hasCpu)('native Network: alternate plans', () => {
     ],
   ] as const) {
     it.runIf(cpuInfo()?.best === 'avx512')(
-      `a dense 3x3 conv C=K=${C} (${impl}) packs ${alt} (raw taps) as its alternate; x=${shapes.map(([n, h, w]) => `[${n},${C},${h},${w}]`).join(' and ')} agree with the reference`,
+      `a 3x3 conv C=K=${C} groups=${G} (${impl}) packs ${alt} (raw taps) as its alternate; x=${shapes.map(([n, h, w]) => `[${n},${C},${h},${w}]`).join(' and ')} agree with the reference`,
       () => {
         const K = C;
-        const wt = randn([K, C, 3, 3], { seed: 21 });
+        const wt = randn([K, C / G, 3, 3], { seed: 21 });
         const bias = randn([K], { seed: 22 });
         const net = new b.Network!([
           {
             weight: wt.dataSync(),
-            shape: [K, C, 3, 3],
+            shape: [K, C / G, 3, 3],
             bias: bias.dataSync(),
-            groups: 1,
+            groups: G,
             stride: [1, 1],
             padding: [1, 1, 1, 1],
             activation: 'relu',
@@ -307,10 +320,10 @@ describe.runIf(hasCpu)('native Network: alternate plans', () => {
         ]);
         const info = net.info();
         expect(info[0].impl).toBe(impl);
-        expect(info[0].alternate).toMatchObject({ impl: alt, packedBytes: K * C * 9 * 4 });
+        expect(info[0].alternate).toMatchObject({ impl: alt, packedBytes: (K * C * 9 * 4) / G });
         for (const [N, H, W] of shapes) {
           const x = randn([N, C, H, W], { seed: 23 });
-          const ref = conv2d(x, wt, { padding: 1, bias, activation: 'relu', backend: 'reference' }).dataSync();
+          const ref = conv2d(x, wt, { padding: 1, groups: G, bias, activation: 'relu', backend: 'reference' }).dataSync();
           const outs = [false, true].map((alternate) => {
             const out = new Float32Array(N * K * H * W);
             const id = net.addProgram(

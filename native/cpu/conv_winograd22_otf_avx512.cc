@@ -71,6 +71,7 @@ constexpr int64_t kTapPrefetch = 4;
 
 const char* Otf22Unsupported(const ConvParams& p) {
   if (const char* why = WgOtfUnsupported(p)) return why;
+  if (p.G != 1) return "needs groups 1";
   return nullptr;
 }
 

@@ -1,16 +1,14 @@
 // Winograd F(4x4, 3x3) for dense convolutions (groups 1, 14 to 256 channels)
-// at small batch, AVX-512, with the weights transformed during the run from
-// the raw 3x3 weights instead of read pre-transformed: 3x3, stride 1,
-// dilation 1, any padding. At batch 1 a dense 256@14 conv is one block of
-// 16x16 outputs and its run is bound by reading the weights: 36 transformed
-// positions per filter (9.4 MB at 256 channels, from memory inside a whole
-// network forward, where every layer's weights evict the others') against 9
-// raw taps (2.4 MB). Here each thread reads only its output panels' raw taps
-// and transforms them into an L1/L2-sized buffer right before the multiplies,
-// so every weight is read and transformed exactly once per run (when the
-// batch's blocks fit one chunk: at 256 channels, batches 1 and 2 at 14x14).
-// Registry priority 0: never picked by the cost model. A network times it
-// against winograd_grouped_avx512's packed F(4x4) inside the whole forward
+// and grouped ones (14 to 128 channels per group) at small batch, AVX-512,
+// with the weights transformed during the run from the raw 3x3 weights
+// instead of read pre-transformed: 3x3, stride 1, dilation 1, any padding. At batch 1 a dense 256@14 conv is one block
+// of 16x16 outputs and its run is bound by reading the weights: 36 transformed positions per filter (9.4 MB at 256
+// channels, from memory inside a whole network forward, where every layer's weights evict the others') against 9 raw
+// taps (2.4 MB). Here each thread reads only its output panels' raw taps and transforms them into an L1/L2-sized buffer
+// right before the multiplies, so every weight is read and transformed exactly once per run (when the batch's blocks
+// fit one chunk: at 256 channels, batches 1 and 2 at 14x14). ResNeXt-50's grouped layer3 3x3s (512@14, 32 groups of 16)
+// likewise read 288 KiB of raw taps instead of 1.1 MiB of F(4x4) weights. Registry priority 0: never picked by the cost
+// model. A network times it against winograd_grouped_avx512's packed F(4x4) inside the whole forward
 // (ConvImpl::alternate, `tune`), which is where the traffic it saves shows.
 //
 // Transform: G = D G' with G' = [1 0 0; 1 1 1; 1 -1 1; 1 2 4; 1 -2 4; 0 0 1]
@@ -23,12 +21,12 @@
 // (winograd_f43_blocks_avx512.inc, winograd_grouped_common_avx512.inc).
 //
 // Layouts (floats):
-//   packed:  raw taps [ceil(K/16) panels][C][9 taps][16 output channels],
-//            channels past K zero.
-//   scratch: V [C][nv][36 pos][16] | M [16][nv][36 pos][16] (one panel) |
+//   packed:  raw taps [G][ceil(Kg/16) panels][Cg][9 taps][16 output
+//            channels], channels past Kg zero.
+//   scratch: V [Cg][nv][36 pos][16] | M [16][nv][36 pos][16] (one panel) |
 //            U [36 pos][kCBlock input channels + 1][16] (one panel, one channel
 //            block; the extra line keeps the positions out of one L1 set).
-// Task = (chunk of at most MaxBlocks blocks, range of output panels): input
+// Task = (group, chunk of at most MaxBlocks blocks, range of output panels): input
 // transform of the chunk into V (repeated per range), then per panel and
 // block of kCBlock input channels: transform its weights into U, 36 GEMMs
 // M[pos] += U[pos] V[pos] (16 x 1, or 8 x nv register blocks), and after the
@@ -67,12 +65,15 @@ constexpr int64_t kTapPrefetch = 4;
 const char* OtfUnsupported(const ConvParams& p) {
   if (const char* why = WgOtfUnsupported(p)) return why;
   // F(4x4)'s rounding error grows with the channels summed (as in winograd_grouped_avx512).
-  if (p.C > kMaxChannels || p.K > kMaxChannels) return "needs at most 256 input and output channels";
+  if (p.G == 1 && (p.C > kMaxChannels || p.K > kMaxChannels)) return "needs at most 256 input and output channels";
+  // Grouped: winograd_grouped_avx512's range (fewer channels per group: grouped3x3s1_* is faster).
+  if (p.G > 1 && (p.Cg() < 14 || p.Kg() < 14)) return "needs at least 14 input and output channels per group";
+  if (p.G > 1 && (p.Cg() > 128 || p.Kg() > 128)) return "needs at most 128 input and output channels per group";
   return nullptr;
 }
 
 int64_t MaxBlocks(const ConvParams& p) {
-  const int64_t n = kVBytes / (p.C * kPos * VL * int64_t{sizeof(float)});
+  const int64_t n = kVBytes / (p.Cg() * kPos * VL * int64_t{sizeof(float)});
   return n < 1 ? 1 : n > kMaxBlocks ? kMaxBlocks : n;
 }
 
@@ -140,38 +141,41 @@ void PanelGemm(int64_t nc, const float* U, const float* Vc, int64_t nv, float* M
 
 Status OtfRun(const ConvRunArgs& a, ThreadPool& pool) {
   const ConvParams& p = *a.p;
-  const int64_t C = p.C, K = p.K, np = WgPanels(p);
+  const int64_t Cg = p.Cg(), Kg = p.Kg(), np = WgPanels(p);
   const int64_t bw = CeilDiv(p.Q(), 16), nb = CeilDiv(p.P(), 16) * bw, nall = p.N * nb;
   const int64_t max_nv = MaxBlocks(p), n_chunks = CeilDiv(nall, max_nv);
-  // One range of output panels per thread and chunk (each range repeats the
-  // chunk's input transform; 256@14 at batch 1 and 2, 2 threads, weights from
-  // memory: 1.53x and 1.52x the packed F(4x4) against 1.38x and 1.37x with two
-  // ranges per thread).
-  const int64_t want = CeilDiv(int64_t{pool.NumThreads()}, n_chunks);
+  // One range of output panels per thread and (group, chunk) (each range
+  // repeats the chunk's input transform; 256@14 at batch 1 and 2, 2 threads,
+  // weights from memory: 1.53x and 1.52x the packed F(4x4) against 1.38x and
+  // 1.37x with two ranges per thread). Grouped convs have a task per group
+  // and chunk, so their panels are split only when those are fewer than the threads.
+  const int64_t want = CeilDiv(int64_t{pool.NumThreads()}, p.G * n_chunks);
   const int64_t nsplit = want < np ? want : np;
-  const int64_t v_floats = C * max_nv * kPos * VL, m_floats = 16 * max_nv * kPos * VL;
+  const int64_t v_floats = Cg * max_nv * kPos * VL, m_floats = 16 * max_nv * kPos * VL;
   const int64_t u_floats = kPos * ULd(kCBlock);
+  const int64_t group_taps = np * Cg * 9 * 16;
+  const float* taps_end = a.packed_weights + p.G * group_taps;
   std::atomic<bool> oom{false};
-  pool.Run(n_chunks * nsplit, [&](int64_t task, int thread) {
+  pool.Run(p.G * n_chunks * nsplit, [&](int64_t task, int thread) {
     float* scratch = pool.Scratch(thread, v_floats + m_floats + u_floats);
     if (scratch == nullptr) {
       oom = true;
       return;
     }
+    // Tasks: group-major, then chunk, then panel range (WgTaskOf).
     const WgTask t = WgTaskOf(task, nsplit, n_chunks, nall, np);
-    const int64_t b0 = t.b0, nv = t.nv, pan0 = t.pan0, pan1 = t.pan1;
+    const int64_t grp = t.rest / n_chunks, b0 = t.b0, nv = t.nv, pan0 = t.pan0, pan1 = t.pan1;
     Block blocks[kMaxBlocks];
     for (int64_t v = 0; v < nv; ++v) blocks[v] = MakeBlock(p, bw, nb, b0 + v);
     float* Vb = scratch;
     float* Mb = scratch + v_floats;
     float* U = Mb + m_floats;
-    F43Input(p, a.input, 0, blocks, nv, Vb);
-    ScaleInput(C, nv, Vb);
-    const float* taps_end = a.packed_weights + np * C * 9 * 16;
+    F43Input(p, a.input, grp, blocks, nv, Vb);
+    ScaleInput(Cg, nv, Vb);
     for (int64_t pan = pan0; pan < pan1; ++pan) {
-      const float* taps = a.packed_weights + pan * C * 9 * 16;
-      for (int64_t c0 = 0; c0 < C; c0 += kCBlock) {
-        const int64_t nc = C - c0 < kCBlock ? C - c0 : kCBlock;
+      const float* taps = a.packed_weights + grp * group_taps + pan * Cg * 9 * 16;
+      for (int64_t c0 = 0; c0 < Cg; c0 += kCBlock) {
+        const int64_t nc = Cg - c0 < kCBlock ? Cg - c0 : kCBlock;
         TransformWeights(taps, c0, nc, taps_end, U);
         const float* Vc = Vb + c0 * nv * kPos * VL;
         if (c0 == 0) {
@@ -180,8 +184,8 @@ Status OtfRun(const ConvRunArgs& a, ThreadPool& pool) {
           PanelGemm<true>(nc, U, Vc, nv, Mb);
         }
       }
-      const int64_t k0 = pan * 16, k1 = k0 + 16 < K ? k0 + 16 : K;
-      F43OutputRows(p, a, 0, blocks, nv, Mb, k0, k1);
+      const int64_t k0 = pan * 16, k1 = k0 + 16 < Kg ? k0 + 16 : Kg;
+      F43OutputRows(p, a, grp, blocks, nv, Mb, k0, k1);
     }
   });
   if (oom) return Status::OutOfMemory("conv winograd43_otf_avx512: out of memory for the per-thread scratch");

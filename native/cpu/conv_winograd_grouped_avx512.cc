@@ -171,15 +171,19 @@ Status WgRun(const ConvRunArgs& a, ThreadPool& pool) {
       a, pool, 8, kWgMaxBlocksPerTask, "conv winograd_grouped: out of memory for the per-thread scratch");
 }
 
-// Dense convs whose F(4x4) weights pass 1 MiB (WgGemm's bound for streaming
-// them: 128+ channels) are timed inside a network against
-// winograd43_otf_avx512, which reads the raw 3x3 weights (a quarter of the
-// bytes) and transforms them per run: at batch 1 the packed weights come from
-// memory and bound the run (conv_winograd43_otf_avx512.cc). The direct plan is
-// no candidate there: gemm_avx512 lost to F(4x4) by 2x at batches 1 and 8
-// (ResNet-50's layer3, docs/network-profile.md section 17).
+// Convs whose F(4x4) weights pass 1 MiB (WgGemm's bound for streaming them:
+// dense ones of 128+ channels, ResNeXt-50's grouped layer3 and layer4 3x3s)
+// are timed inside a network against winograd43_otf_avx512, which reads the
+// raw 3x3 weights (a quarter of the F(4x4) bytes) and transforms them per run:
+// at batch 1 the packed weights come from memory and bound the run
+// (conv_winograd43_otf_avx512.cc; grouped: docs/network-profile.md section
+// 28). The direct plan is no candidate there: gemm_avx512 lost to F(4x4) by
+// 2x at batches 1 and 8 (ResNet-50's layer3, section 17). A plan does not know
+// the output size, so 7x7 outputs (where this kernel runs F(2x2) or four
+// images per vector, and the per-run F(4x4) fills 4 of 16 lanes) are timed
+// against it too.
 const char* WgAlternate(const ConvParams& p) {
-  if (p.G != 1 || WinogradGroupedF43PackedSize(p) * int64_t{sizeof(float)} <= (int64_t{1} << 20)) return nullptr;
+  if (WinogradGroupedF43PackedSize(p) * int64_t{sizeof(float)} <= (int64_t{1} << 20)) return nullptr;
   return "winograd43_otf_avx512";
 }
 

@@ -43,6 +43,8 @@ export const KERNEL_SHAPES: KernelShape[] = [
   { family: 'winograd_grouped', isas: ['avx512'], t: c(5, 64, 7, 7, 64, 3, 4, 1, 1), transformed: true },
   // Dense F(4x4) with the weights transformed per run (a network's rival to winograd_grouped's dense F(4x4)).
   { family: 'winograd43_otf', isas: ['avx512'], t: c(2, 48, 13, 13, 48, 3, 1, 1, 1), transformed: true },
+  // The same, grouped (ResNeXt-50's layer3 3x3s: a network's rival to winograd_grouped's grouped F(4x4)).
+  { family: 'winograd43_otf', isas: ['avx512'], t: c(2, 64, 13, 13, 64, 3, 4, 1, 1), transformed: true },
   // Dense F(2x2) with the weights transformed per run (a network's rival to winograd's packed F(2x2)).
   { family: 'winograd22_otf', isas: ['avx512'], t: c(2, 40, 9, 7, 24, 3, 1, 1, 1), transformed: true },
   { family: 'grouped3x3s1', isas: ALL, t: c(2, 24, 9, 13, 24, 3, 4, 1, 1) },
