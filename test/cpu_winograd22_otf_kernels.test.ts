@@ -1,7 +1,9 @@
-// The dense F(2x2, 3x3) kernel that transforms its weights per run from the
-// raw 3x3 taps (native/cpu/conv_winograd22_otf_avx512.cc): groups 1, 14+
-// channels, stride 1. Never the cost model's pick: a network times it against
-// winograd_avx512 (ConvImpl::alternate; test/network_tune.test.ts). Forced by
+// The F(2x2, 3x3) kernel that transforms its weights per run from the raw 3x3
+// taps (native/cpu/conv_winograd22_otf_avx512.cc): groups 1 with 14+
+// channels, or grouped with 14 to 128 channels per group; stride 1. Never the
+// cost model's pick: a network times it against winograd_avx512
+// (ConvImpl::alternate; test/network_tune.test.ts), and winograd43_otf_avx512
+// runs it on outputs of at most 8x8 (test/cpu_winograd43_otf_kernels.test.ts). Forced by
 // name on every shape below and compared with the float64 TS reference
 // (normwise relative error <= 1e-4, helpers/compare.ts), with the fused
 // epilogue (bias, residual, ReLU); skipped with the reason on a CPU without
@@ -12,13 +14,20 @@
 // multiple of 32 (100: a 4-channel last block) and output channels not a
 // multiple of the 16-channel panel (40, 17), 14 channels (the lower limit),
 // odd outputs (13x13, 9x15: partial 8x8 blocks, several per image), pad 0,
-// pad 2 and asymmetric padding.
+// pad 2 and asymmetric padding. Grouped: ResNeXt-50's layer4 (1024@7, 32
+// groups of 32) at batch 1 and 3 (chunks per group), 16 in and 15 out per
+// group (a partial panel), 48 per group (a second block of input channels),
+// 128 and 14 per group (the limits), 13x13 (four 8x8 blocks).
 import { describe, expect, it } from 'vitest';
 
 import { conv2dPlan, randn } from '../lib';
 import { best, type Case, checkThreadSplit, describeVariants, hasAddon, dense3x3Case } from './helpers/kernel_cases';
 
 const c = dense3x3Case(1);
+const g = (groups: number, n: number, ch: number, h: number, w: number, k: number, padding: Case['padding']): Case => ({
+  ...c(n, ch, h, w, k, padding),
+  groups,
+});
 
 const cases: Case[] = [
   // ResNet-50's layer4 (512@7) at batch 1, 2 and 3.
@@ -35,38 +44,55 @@ const cases: Case[] = [
   // 14 channels (the lower limit), pad 0; 64 channels, pad 2.
   c(2, 14, 12, 10, 14, 0),
   c(1, 64, 9, 9, 64, 2),
+  // Grouped: ResNeXt-50's layer4 3x3 (1024@7, 32 groups of 32) at batch 1 and 3.
+  g(32, 1, 1024, 7, 7, 1024, 1),
+  g(32, 3, 1024, 7, 7, 1024, 1),
+  // 3 groups of 16 in and 15 out (a partial panel per group), 13x13, asymmetric padding.
+  g(3, 2, 48, 13, 13, 45, [2, 1, 0, 3]),
+  // 2 groups of 48 in (input channel blocks of 32 and 16) and 32 out, pad 0; 2 of 128 (the limit), pad 2.
+  g(2, 1, 96, 9, 9, 64, 0),
+  g(2, 1, 256, 7, 7, 256, 2),
+  // 3 groups of 14 (the lower limit).
+  g(3, 2, 42, 8, 8, 42, 1),
 ];
 
-describe.skipIf(!hasAddon)('cpu dense F(2x2) kernel with per-run weight transforms vs float64 reference', () =>
+describe.skipIf(!hasAddon)('cpu F(2x2) kernel with per-run weight transforms (dense and grouped) vs float64 reference', () =>
   describeVariants('winograd22_otf', cases, 221, ['avx512']),
 );
 
 // Each thread takes a range of output panels; every output is computed the
 // same way whatever the split, so runs at 1, 2, 3 and 7 threads must be bit
 // for bit the same.
-describe.skipIf(!hasAddon || best !== 'avx512')('cpu dense F(2x2) per-run transforms: output panels across threads', () => {
-  for (const [N, C, H, W] of [
-    [1, 512, 7, 7],
-    [2, 48, 13, 13],
+describe.skipIf(!hasAddon || best !== 'avx512')('cpu F(2x2) per-run transforms: output panels across threads', () => {
+  for (const [N, C, H, W, G] of [
+    [1, 512, 7, 7, 1],
+    [2, 48, 13, 13, 1],
+    // Grouped: a task per group and chunk, panels split only when those are fewer than the threads.
+    [1, 1024, 7, 7, 32],
+    [1, 64, 9, 9, 2],
   ]) {
-    it(`x=[${N},${C},${H},${W}] w=[${C},${C},3,3] p=1: bias, residual, ReLU; threads 1, 2, 3, 7 bit-identical and <= 1e-4 of the reference`, () =>
-      checkThreadSplit('winograd22_otf_avx512', [N, C, H, W], [C, C, 3, 3], 1));
+    it(`x=[${N},${C},${H},${W}] w=[${C},${C / G},3,3] g=${G} p=1: bias, residual, ReLU; threads 1, 2, 3, 7 bit-identical and <= 1e-4 of the reference`, () =>
+      checkThreadSplit('winograd22_otf_avx512', [N, C, H, W], [C, C / G, 3, 3], G));
   }
 });
 
-describe.skipIf(!hasAddon)('cpu dense F(2x2) per-run transforms: dispatch', () => {
-  it.skipIf(best !== 'avx512')('refuses groups 2, stride 2, dilation 2, 8 channels and 1x1 when forced, with the reason', () => {
-    for (const [shape, opts, why] of [
-      [[64, 32, 3, 3], { groups: 2, padding: 1 }, 'needs groups 1'],
-      [[64, 64, 3, 3], { padding: 1, stride: 2 }, 'needs stride 1'],
-      [[64, 64, 3, 3], { padding: 2, dilation: 2 }, 'needs dilation 1'],
-      [[8, 8, 3, 3], { padding: 1 }, 'needs at least 14 input and output channels'],
-      [[64, 64, 1, 1], {}, 'needs a 3x3 kernel'],
-    ] as const) {
-      const w = randn([...shape] as number[], { seed: 1 });
-      expect(() => conv2dPlan(w, { ...opts, backend: 'cpu', impl: 'winograd22_otf_avx512' })).toThrow(`winograd22_otf_avx512: ${why}`);
-    }
-  });
+describe.skipIf(!hasAddon)('cpu F(2x2) per-run transforms: dispatch', () => {
+  it.skipIf(best !== 'avx512')(
+    'refuses 8 and 144 channels per group, stride 2, dilation 2, 8 channels and 1x1 when forced, with the reason',
+    () => {
+      for (const [shape, opts, why] of [
+        [[64, 8, 3, 3], { groups: 4, padding: 1 }, 'needs at least 14 input and output channels per group'],
+        [[288, 144, 3, 3], { groups: 2, padding: 1 }, 'needs at most 128 input and output channels per group'],
+        [[64, 64, 3, 3], { padding: 1, stride: 2 }, 'needs stride 1'],
+        [[64, 64, 3, 3], { padding: 2, dilation: 2 }, 'needs dilation 1'],
+        [[8, 8, 3, 3], { padding: 1 }, 'needs at least 14 input and output channels'],
+        [[64, 64, 1, 1], {}, 'needs a 3x3 kernel'],
+      ] as const) {
+        const w = randn([...shape] as number[], { seed: 1 });
+        expect(() => conv2dPlan(w, { ...opts, backend: 'cpu', impl: 'winograd22_otf_avx512' })).toThrow(`winograd22_otf_avx512: ${why}`);
+      }
+    },
+  );
 
   it('is never the cost model pick (w=[512,512,3,3] p=1 gets winograd_avx512 with AVX-512); packed bytes are the raw taps', () => {
     const w = randn([512, 512, 3, 3], { seed: 2 });

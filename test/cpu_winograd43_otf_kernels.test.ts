@@ -19,6 +19,7 @@
 // output channels per group (one partial panel per group), 32 per group (two
 // panels), 96 per group (two blocks of input channels, 64 + 32), 128 and 14
 // per group (the limits), and a batch whose blocks take two chunks per group.
+// Outputs of at most 8x8 (7x7, 8x8) go to the F(2x2) run on the same taps.
 import { describe, expect, it } from 'vitest';
 
 import { conv2dPlan, randn } from '../lib';
@@ -61,6 +62,10 @@ const cases: Case[] = [
   g(3, 2, 42, 11, 10, 42, 1),
   // 2 groups of 32 on 40x45 at batch 2: 18 blocks, chunks of six per group.
   g(2, 2, 64, 40, 45, 64, 1),
+  // Outputs of at most 8x8 run F(2x2) on the same raw taps (winograd22_otf_avx512's run): ResNeXt-50's layer4
+  // (1024@7, 32 groups of 32) at batch 1, and a dense 8x8 (64 channels, pad 0 on 10x10).
+  g(32, 1, 1024, 7, 7, 1024, 1),
+  c(2, 64, 10, 10, 64, 0),
 ];
 
 describe.skipIf(!hasAddon)('cpu F(4x4) kernel with per-run weight transforms (dense and grouped) vs float64 reference', () =>
@@ -123,6 +128,8 @@ describe.skipIf(!hasAddon)('cpu F(4x4) per-run transforms: dispatch', () => {
       expect(p.info().impl).toBe('winograd_grouped_avx512');
       const o = conv2dPlan(w, { groups: 32, padding: 1, backend: 'cpu', impl: 'winograd43_otf_avx512' });
       expect(o.info().packedBytes).toBe(512 * 16 * 9 * 4);
+      // Small outputs take F(2x2) on the same taps, which info() says.
+      expect(o.info().perRun).toMatch(/F\(2x2,3x3\) on outputs of at most 8 rows or columns/);
       o.dispose();
     }
     p.dispose();

@@ -11,6 +11,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 
 import { conv2d, cpuInfo } from '../lib';
+import { tuneDecision } from '../lib/backends/cpu_network';
 import { cpuBinding } from '../lib/binding';
 import type { ResNeXtModel } from '../lib/models/model';
 import { resnext } from '../lib/models/presets';
@@ -28,6 +29,32 @@ function denseModel(seed: number): ResNeXtModel {
   randomizeBatchNorm(m, seed + 1);
   return m;
 }
+
+describe('network tune decision: medians of the pooled step times, 3% margin', () => {
+  it('a candidate whose minimum is lucky (weights in cache once) loses on the median; ties within 3% keep the first', () => {
+    // Shaped like ResNeXt-50's grouped layer3 3x3s at batch 1 (5 layers x 3 rounds pooled): the packed F(4x4) found
+    // its weights in cache in one sample, the raw-tap kernel never needs to.
+    const packed = [0.083, 0.109, 0.112, 0.114, 0.118, 0.11, 0.111, 0.116, 0.109, 0.113, 0.115, 0.112, 0.11, 0.117, 0.114];
+    const raw = [0.084, 0.083, 0.085, 0.084, 0.086, 0.083, 0.085, 0.084, 0.086, 0.085, 0.084, 0.083, 0.085, 0.084, 0.086];
+    expect(Math.min(...raw) < 0.97 * Math.min(...packed)).toBe(false); // the minima alone would keep the packed kernel
+    const d = tuneDecision([packed, raw]);
+    expect(d.ms).toEqual([0.112, 0.084]);
+    expect(d.alternate).toBe(true);
+    // Even counts take the mean of the middle two; 2% faster is within the margin.
+    expect(
+      tuneDecision([
+        [1, 1.2],
+        [1.08, 1.08],
+      ]),
+    ).toEqual({ ms: [1.1, 1.08], alternate: false });
+    expect(
+      tuneDecision([
+        [1, 1, 1],
+        [0.96, 0.5, 2],
+      ]),
+    ).toEqual({ ms: [1, 0.96], alternate: true });
+  });
+});
 
 describe.runIf(hasCpu)('network kernel choice by measurement (cpu, tune)', () => {
   beforeEach(() => clearTuneCache());

@@ -32,10 +32,15 @@
 // forward of an input shape then runs the whole program twice per round, once
 // with the first choices and once with the alternates (one untimed round,
 // then three, interleaved), on the caller's input, and keeps per conv the
-// kernel whose step was faster inside the forward (weights cold from memory,
-// neighbours' data in cache, as in real use; an alternate must win by 3% to
-// displace the cost model's choice; repeated layers with the same input pool
-// their times and share one choice). Winners are cached for the process (key:
+// kernel whose step took less time inside the forward (weights cold from
+// memory, neighbours' data in cache, as in real use), by the median over the
+// rounds (repeated layers with the same input pool their times and share one
+// choice); an alternate must win by 3% to displace the cost model's choice.
+// The median, not the minimum: a kernel whose run is bound by its weight
+// bytes sometimes finds them in cache at tune time, and its minimum then
+// hides the steady state (ResNeXt-50's grouped layer3 3x3s at batch 1, packed
+// F(4x4) against raw taps: minima 0.083 / 0.083 ms in one process, 0.109 /
+// 0.080 in another; docs/network-profile.md section 28). Winners are cached for the process (key:
 // the conv, its input shape, the candidates and the thread count), so another
 // model of the same layers skips the measurement; planInfo() reports the
 // candidates, the times and the choice per shape. With tune: false the cost
@@ -53,6 +58,7 @@
 import { cpuBinding, loadCpuBinding } from '../binding';
 import { ERROR_CODES, ResnextError, rethrowNative } from '../errors';
 import type { ConvPlanInfo, NetworkLowering, NetworkProgram, ProfileStep } from '../models/engine';
+import { median } from '../cli/stats';
 import { recallWinner, rememberWinner, type TuneChoice } from '../ops/conv2d_tune';
 import type { Shape4 } from '../shape';
 import { getNumThreads } from '../threads';
@@ -75,12 +81,21 @@ export interface CpuNetworkOptions {
   tune?: boolean;
 }
 
-/** Timed rounds per candidate program (after one untimed round); each step keeps its fastest. */
-const TUNE_ROUNDS = 2;
+/** Timed rounds per candidate program (after one untimed round); a step's times are pooled into a median. */
+const TUNE_ROUNDS = 3;
 /** Larger batches are timed on this many images (the choice at batch 8 and at 64 rarely differ; the cost does). */
 const TUNE_MAX_BATCH = 8;
 /** An alternate replaces the cost model's choice only when its step is this much faster. */
 const TUNE_MARGIN = 0.97;
+
+/**
+ * One tune decision from a step's times (ms) under the cost model's choice and under the alternate, pooled over
+ * rounds and repeated layers: each candidate's median (see the file comment), and whether the alternate wins.
+ */
+export function tuneDecision(samples: readonly [readonly number[], readonly number[]]): { ms: [number, number]; alternate: boolean } {
+  const ms: [number, number] = [median(samples[0]), median(samples[1])];
+  return { ms, alternate: ms[1] < TUNE_MARGIN * ms[0] };
+}
 
 /** The stages (the first of arch.stages) 'auto' runs blocked: torchvision's layer1 and layer2. */
 const AUTO_BLOCKED_STAGES = 2;
@@ -345,7 +360,7 @@ function programLowering(
       else measureSteps.add(i);
     });
     if (measureSteps.size === 0) return out;
-    const best = new Map<number, [number, number]>([...measureSteps].map((i) => [i, [Infinity, Infinity]]));
+    const times = new Map<number, [number[], number[]]>([...measureSteps].map((i) => [i, [[], []]]));
     const first = add(plan, stepsOf(plan, views));
     const second = add(plan, stepsOf(plan, views, measureSteps));
     try {
@@ -355,7 +370,11 @@ function programLowering(
         await network.runAsync(first, x, a);
         await network.runAsync(second, x, c);
         // Round 0 warms caches and pages up, untimed.
-        if (r > 0) for (const [i, t] of best) best.set(i, [Math.min(t[0], a[i] / 1e6), Math.min(t[1], c[i] / 1e6)]);
+        if (r > 0)
+          for (const [i, t] of times) {
+            t[0].push(a[i] / 1e6);
+            t[1].push(c[i] / 1e6);
+          }
       }
     } catch (err) {
       rethrowNative(err, 'forward (cpu)');
@@ -364,19 +383,21 @@ function programLowering(
       network.dropProgram(second);
     }
     // One decision per key: repeated layers (same conv, same input) pool their steps' times and share a choice.
-    const pooled = new Map<string, { steps: number[]; t: [number, number] }>();
+    const pooled = new Map<string, { steps: number[]; samples: [number[], number[]] }>();
     tunable.forEach((i, j) => {
-      const t = best.get(i);
+      const t = times.get(i);
       if (!t) return;
-      const p = pooled.get(keys[j]) ?? { steps: [], t: [Infinity, Infinity] };
+      const p = pooled.get(keys[j]) ?? { steps: [], samples: [[], []] };
       p.steps.push(i);
-      p.t = [Math.min(p.t[0], t[0]), Math.min(p.t[1], t[1])];
+      p.samples[0].push(...t[0]);
+      p.samples[1].push(...t[1]);
       pooled.set(keys[j], p);
     });
-    for (const [key, { steps, t }] of pooled) {
+    for (const [key, { steps, samples }] of pooled) {
+      const d = tuneDecision(samples);
       const [c1, c2] = tuning[convOf(plan, steps[0])]!.candidates;
-      const timingsMs = { [c1]: t[0], [c2]: t[1] };
-      const chosen = t[1] < TUNE_MARGIN * t[0] ? c2 : c1;
+      const timingsMs = { [c1]: d.ms[0], [c2]: d.ms[1] };
+      const chosen = d.alternate ? c2 : c1;
       rememberWinner(key, chosen, timingsMs);
       for (const i of steps) out.set(convOf(plan, i), { chosen, timingsMs, source: 'measured', shape: shape4(plan, plan.steps[i].x) });
     }

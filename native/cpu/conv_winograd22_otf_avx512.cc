@@ -1,10 +1,9 @@
-// Winograd F(2x2, 3x3) for dense convolutions (groups 1, 14+ channels) at
-// small batch, AVX-512, with the weights transformed during the run from the
-// raw 3x3 weights instead of read pre-transformed: 3x3, stride 1, dilation 1,
-// any padding. A dense 512@7 conv at batch 1 is one block of 8x8 outputs per
-// image (16 tiles of 2x2: one vector) and does 16 multiplies per (input,
-// output channel) where gemm's direct path does 49 x 9 / 16 = 27.6; inside a
-// whole network forward its weights come from memory, and F(2x2)'s packed
+// Winograd F(2x2, 3x3) for dense convolutions (groups 1, 14+ channels) and
+// grouped ones (14 to 128 channels per group) at small batch, AVX-512, with
+// the weights transformed during the run from the raw 3x3 weights instead of
+// read pre-transformed: 3x3, stride 1, dilation 1, any padding. A dense 512@7 conv at batch 1 is one block of 8x8
+// outputs per image (16 tiles of 2x2: one vector) and does 16 multiplies per (input, output channel) where gemm's
+// direct path does 49 x 9 / 16 = 27.6; inside a whole network forward its weights come from memory, and F(2x2)'s packed
 // weights (16 positions) are 1.8x the raw taps (9 positions: 9.4 MB at 512
 // channels). Here each thread reads only its output panels' raw taps, once
 // per chunk of blocks, and transforms them into an L1-sized buffer right
@@ -27,12 +26,12 @@
 // the multiply micro-kernel too (winograd_grouped_common_avx512.inc).
 //
 // Layouts (floats):
-//   packed:  raw taps [ceil(K/16) panels][C][9 taps][16 output channels],
-//            channels past K zero.
-//   scratch: V [16 pos][C][nv][16] | M [16][16 pos][nv][16] (one panel) |
+//   packed:  raw taps [G][ceil(Kg/16) panels][Cg][9 taps][16 output
+//            channels], channels past Kg zero (WgPackRawTaps).
+//   scratch: V [16 pos][Cg][nv][16] | M [16][16 pos][nv][16] (one panel) |
 //            U [16 pos][kCBlock input channels + 1][16] (one panel, one channel
 //            block; the extra line keeps the positions out of one L1 set).
-// Task = (chunk of at most kMaxBlocks blocks, range of output panels): input
+// Task = (group, chunk of at most kMaxBlocks blocks, range of output panels): input
 // transform of the chunk into V (repeated per range), then per panel and
 // block of kCBlock input channels: transform its weights into U, 16 GEMMs
 // M[pos] += U[pos] V[pos] (16 x 1, or 8 x nv register blocks), and after the
@@ -43,6 +42,7 @@
 #include <immintrin.h>
 
 #include "resnext/conv_kernel.h"
+#include "winograd_otf.h"
 
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma,prefer-vector-width=512")
@@ -71,12 +71,14 @@ constexpr int64_t kTapPrefetch = 4;
 
 const char* Otf22Unsupported(const ConvParams& p) {
   if (const char* why = WgOtfUnsupported(p)) return why;
-  if (p.G != 1) return "needs groups 1";
+  // Grouped: winograd_grouped_avx512's range (fewer channels per group: grouped3x3s1_* is faster).
+  if (p.G > 1 && (p.Cg() < 14 || p.Kg() < 14)) return "needs at least 14 input and output channels per group";
+  if (p.G > 1 && (p.Cg() > 128 || p.Kg() > 128)) return "needs at most 128 input and output channels per group";
   return nullptr;
 }
 
 int64_t MaxBlocks(const ConvParams& p) {
-  const int64_t n = kVBytes / (p.C * kPos22 * VL * int64_t{sizeof(float)});
+  const int64_t n = kVBytes / (p.Cg() * kPos22 * VL * int64_t{sizeof(float)});
   return n < 1 ? 1 : n > kMaxBlocks ? kMaxBlocks : n;
 }
 
@@ -179,39 +181,42 @@ void PanelGemm(int64_t nc, const float* U, const float* Vc, int64_t ld_pos, int6
 
 Status Otf22Run(const ConvRunArgs& a, ThreadPool& pool) {
   const ConvParams& p = *a.p;
-  const int64_t C = p.C, K = p.K, np = WgPanels(p);
+  const int64_t Cg = p.Cg(), Kg = p.Kg(), np = WgPanels(p);
   const int64_t bw = CeilDiv(p.Q(), 8), nb = CeilDiv(p.P(), 8) * bw, nall = p.N * nb;
   const int64_t max_nv = MaxBlocks(p), n_chunks = CeilDiv(nall, max_nv);
-  // One range of output panels per thread and chunk (each range repeats the
-  // chunk's input transform), as in winograd43_otf_avx512.
-  const int64_t want = CeilDiv(int64_t{pool.NumThreads()}, n_chunks);
+  // One range of output panels per thread and (group, chunk) (each range
+  // repeats the chunk's input transform), as in winograd43_otf_avx512.
+  const int64_t want = CeilDiv(int64_t{pool.NumThreads()}, p.G * n_chunks);
   const int64_t nsplit = want < np ? want : np;
-  const int64_t v_floats = C * max_nv * kPos22 * VL, m_floats = 16 * max_nv * kPos22 * VL;
+  const int64_t v_floats = Cg * max_nv * kPos22 * VL, m_floats = 16 * max_nv * kPos22 * VL;
   const int64_t u_floats = kPos22 * ULd(kCBlock);
+  const int64_t group_taps = np * Cg * 9 * 16;
+  const float* taps_end = a.packed_weights + p.G * group_taps;
   std::atomic<bool> oom{false};
-  pool.Run(n_chunks * nsplit, [&](int64_t task, int thread) {
+  pool.Run(p.G * n_chunks * nsplit, [&](int64_t task, int thread) {
     float* scratch = pool.Scratch(thread, v_floats + m_floats + u_floats);
     if (scratch == nullptr) {
       oom = true;
       return;
     }
+    // Tasks: group-major, then chunk, then panel range (WgTaskOf).
     const WgTask t = WgTaskOf(task, nsplit, n_chunks, nall, np);
-    const int64_t b0 = t.b0, nv = t.nv, pan0 = t.pan0, pan1 = t.pan1;
+    const int64_t grp = t.rest / n_chunks, b0 = t.b0, nv = t.nv, pan0 = t.pan0, pan1 = t.pan1;
     Block blocks[kMaxBlocks];
     for (int64_t v = 0; v < nv; ++v) blocks[v] = MakeBlock(p, bw, nb, b0 + v);
     float* Vb = scratch;
     float* Mb = scratch + v_floats;
     float* U = Mb + m_floats;
-    const int64_t ld_pos = C * nv * VL;  // V [16 pos][C][nv][16]
-    F22Input(p, a.input, 0, blocks, nv, Vb, ld_pos, VL);
-    ScaleInput(C, nv, Vb);
-    const float* taps_end = a.packed_weights + np * C * 9 * 16;
-    // This range's taps are contiguous: [pan0, pan1) panels of C x 9 x 16.
-    const char* range_end = reinterpret_cast<const char*>(a.packed_weights + pan1 * C * 9 * 16);
+    const int64_t ld_pos = Cg * nv * VL;  // V [16 pos][Cg][nv][16]
+    F22Input(p, a.input, grp, blocks, nv, Vb, ld_pos, VL);
+    ScaleInput(Cg, nv, Vb);
+    const float* group_base = a.packed_weights + grp * group_taps;
+    // This range's taps are contiguous: [pan0, pan1) panels of Cg x 9 x 16.
+    const char* range_end = reinterpret_cast<const char*>(group_base + pan1 * Cg * 9 * 16);
     for (int64_t pan = pan0; pan < pan1; ++pan) {
-      const float* taps = a.packed_weights + pan * C * 9 * 16;
-      for (int64_t c0 = 0; c0 < C; c0 += kCBlock) {
-        const int64_t nc = C - c0 < kCBlock ? C - c0 : kCBlock;
+      const float* taps = group_base + pan * Cg * 9 * 16;
+      for (int64_t c0 = 0; c0 < Cg; c0 += kCBlock) {
+        const int64_t nc = Cg - c0 < kCBlock ? Cg - c0 : kCBlock;
         TransformWeights(taps, c0, nc, taps_end, U);
         const char* pf = reinterpret_cast<const char*>(taps + (c0 + nc) * 9 * 16);
         const char* pf_end = pf + kCBlock * 9 * 64 < range_end ? pf + kCBlock * 9 * 64 : range_end;
@@ -222,8 +227,8 @@ Status Otf22Run(const ConvRunArgs& a, ThreadPool& pool) {
           PanelGemm<true>(nc, U, Vc, ld_pos, nv, Mb, pf, pf_end);
         }
       }
-      const int64_t k0 = pan * 16, k1 = k0 + 16 < K ? k0 + 16 : K;
-      F22Output(p, a, 0, blocks, nv, Mb, k0, k1, nv * VL, VL);  // M [16 k][16 pos][nv][16]
+      const int64_t k0 = pan * 16, k1 = k0 + 16 < Kg ? k0 + 16 : Kg;
+      F22Output(p, a, grp, blocks, nv, Mb, k0, k1, nv * VL, VL);  // M [16 k][16 pos][nv][16]
     }
   });
   if (oom) return Status::OutOfMemory("conv winograd22_otf_avx512: out of memory for the per-thread scratch");
@@ -231,6 +236,9 @@ Status Otf22Run(const ConvRunArgs& a, ThreadPool& pool) {
 }
 
 }  // namespace
+
+// Also the F(2x2) half of winograd43_otf_avx512 (same raw taps), which hands it outputs of at most 8x8.
+Status WinogradOtf22Run(const ConvRunArgs& a, ThreadPool& pool) { return Otf22Run(a, pool); }
 
 // Never the registry's pick (priority 0): forced by name, or a network's rival to winograd_avx512.
 extern const ConvImpl kConvWinograd22OtfAvx512 = {

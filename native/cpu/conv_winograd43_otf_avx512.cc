@@ -37,6 +37,7 @@
 #include <immintrin.h>
 
 #include "resnext/conv_kernel.h"
+#include "winograd_otf.h"
 
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma,prefer-vector-width=512")
@@ -141,6 +142,11 @@ void PanelGemm(int64_t nc, const float* U, const float* Vc, int64_t nv, float* M
 
 Status OtfRun(const ConvRunArgs& a, ThreadPool& pool) {
   const ConvParams& p = *a.p;
+  // Outputs of at most 8x8: one 16x16 block fills 4 of its 16 tiles, so the
+  // same raw taps go through F(2x2)'s 8x8 blocks instead (ResNeXt-50's layer4
+  // at batch 1: 0.19 ms per-run F(4x4) against 0.10 for the packed F(2x2),
+  // weights warm; docs/network-profile.md section 28).
+  if (!WgPrefersF43(p)) return WinogradOtf22Run(a, pool);
   const int64_t Cg = p.Cg(), Kg = p.Kg(), np = WgPanels(p);
   const int64_t bw = CeilDiv(p.Q(), 16), nb = CeilDiv(p.P(), 16) * bw, nall = p.N * nb;
   const int64_t max_nv = MaxBlocks(p), n_chunks = CeilDiv(nall, max_nv);
@@ -196,8 +202,15 @@ Status OtfRun(const ConvRunArgs& a, ThreadPool& pool) {
 
 // Never the registry's pick (priority 0): forced by name, or a network's rival to winograd_grouped_avx512.
 extern const ConvImpl kConvWinograd43OtfAvx512 = {
-    "winograd43_otf_avx512", 0, Isa::kAvx512, OtfUnsupported, WgRawTapsSize, WgPackRawTaps, OtfRun,
+    "winograd43_otf_avx512",
+    0,
+    Isa::kAvx512,
+    OtfUnsupported,
+    WgRawTapsSize,
+    WgPackRawTaps,
+    OtfRun,
     /*transformed=*/true,
+    /*per_run=*/"F(4x4,3x3) tiles; F(2x2,3x3) on outputs of at most 8 rows or columns (the same raw weights)",
 };
 }  // namespace resnext
 #pragma GCC pop_options

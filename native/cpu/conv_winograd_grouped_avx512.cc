@@ -91,15 +91,6 @@ int64_t WgF22PackedSize(const ConvParams& p) { return p.G * 16 * WgPanels(p) * 1
 // Both tile sizes' weights: F(2x2) first, then F(4x4) (conv_winograd_grouped_f43_avx512.cc).
 int64_t WgPackedSize(const ConvParams& p) { return WgF22PackedSize(p) + WinogradGroupedF43PackedSize(p); }
 
-// F(4x4, 3x3) tiles cost about 2.75 times an F(2x2) tile's work (multiplies
-// and transforms, at 16 channels per group) and cover 4 times the outputs;
-// they win unless the output is so small that a 16x16 block wastes most of
-// its lanes (7x7 and 8x8: one block either way).
-bool WgPrefersF43(const ConvParams& p) {
-  const int64_t nb22 = CeilDiv(p.P(), 8) * CeilDiv(p.Q(), 8), nb43 = CeilDiv(p.P(), 16) * CeilDiv(p.Q(), 16);
-  return 11 * nb43 < 4 * nb22;
-}
-
 // Outputs of at most 8x8 are one F(2x2) block (16 tiles) per image but only
 // 4 F(4x4) tiles: F(4x4) with four images per vector then needs a block per
 // four images against one per image: by the same rule, from batch 3 on
