@@ -77,6 +77,10 @@ const winograd43: Case[] = [
   c(1, 3, 1, 1, 5, 3, 1, 1), // 1x1 image: one tile, 15 of its 16 outputs outside
   c(2, 17, 5, 6, 9, 3, 1, 1), // 5x6 image, odd C: 2 x 2 tiles, one output row and two columns in the last ones
   c(1, 40, 29, 13, 24, 3, 1, 1), // 8 rows of tiles with a last one of one row, 4 tiles per row with one of one column
+  // Batch 3 and more read the packed transformed weights; batches 1 and 2 (the cases above) transform the raw taps
+  // per run, a group of output blocks at a time.
+  c(3, 20, 9, 7, 36, 3, 1, 1), // the first case at batch 3
+  c(3, 64, 16, 30, 80, 3, 1, 1), // 5 output blocks at batch 3
 ];
 
 const variants: [string, Isa][] = [
