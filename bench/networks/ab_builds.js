@@ -13,7 +13,8 @@
 // median of the per-round ratios old/new (> 1: new faster; robust when the
 // machine's speed drifts between rounds), then the whole forward.
 // Usage: node bench/networks/ab_builds.js --old DIR [--models resnext50_32x4d,resnet50]
-//          [--batch 1,8] [--rounds 9] [--threads 2]
+//          [--batch 1,8] [--rounds 9] [--threads 2] [--warm 0|1]
+// --warm 1: each timed run follows an untimed one (back to back, as bench:networks), not an idle gap.
 // Writes nothing.
 const path = require('path');
 
@@ -29,6 +30,7 @@ const models = arg('models', 'resnext50_32x4d,resnet50').split(',');
 const batches = arg('batch', '1,8').split(',').map(Number);
 const rounds = Number(arg('rounds', 9));
 const threads = Number(arg('threads', 2));
+const warm = Number(arg('warm', 0)) > 0;
 
 (async () => {
   for (const b of builds) b.rx.setNumThreads(threads);
@@ -40,7 +42,7 @@ const threads = Number(arg('threads', 2));
         await b.model.profile(b.x);
       }
       for (const b of builds) b.run = () => b.model.profile(b.x);
-      const res = await profileRounds(builds, rounds);
+      const res = await profileRounds(builds, rounds, warm);
       const title = `${name}, batch ${N}, ${threads} threads, ${rounds} rounds (ms; old/new > 1: new faster)`;
       printKinds(title, 'old', 'new', res, (k) => res.impls.get(`new ${k}`) ?? '');
       for (const b of builds) b.model.dispose?.();

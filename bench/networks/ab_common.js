@@ -33,16 +33,18 @@ function kind(s) {
 
 /**
  * Runs `rounds` rounds of engine.run() (a model.profile() result) per engine, in alternating order, each after
- * settle(). Returns per label the per-round Maps kind -> ms and whole-forward times, and the last impl per
- * `${label} ${kind}`.
+ * settle() (a run after an idle gap: the pool's threads asleep), or with `warm` after settle() and one untimed
+ * run (back to back with it, as bench:networks times). Returns per label the per-round Maps kind -> ms and
+ * whole-forward times, and the last impl per `${label} ${kind}`.
  */
-async function profileRounds(engines, rounds) {
+async function profileRounds(engines, rounds, warm = false) {
   const sums = Object.fromEntries(engines.map((e) => [e.label, []]));
   const whole = Object.fromEntries(engines.map((e) => [e.label, []]));
   const impls = new Map();
   for (let r = 0; r < rounds; r++) {
     for (const e of r % 2 ? [...engines].reverse() : engines) {
       await settle();
+      if (warm) await e.run();
       const p = await e.run();
       const m = new Map();
       for (const s of p.steps) {
