@@ -21,13 +21,11 @@
 import { describe, expect, it } from 'vitest';
 
 import { conv2dPlan, randn } from '../lib';
-import { best, type Case, checkThreadSplit, describeVariants, hasAddon, dense3x3Case } from './helpers/kernel_cases';
+import { best, type Case, dense3x3Case, describeVariants, grouped3x3Case, hasAddon, itSplitsThreads } from './helpers/kernel_cases';
 
 const c = dense3x3Case(1);
-const g = (groups: number, n: number, ch: number, h: number, w: number, k: number, padding: Case['padding']): Case => ({
-  ...c(n, ch, h, w, k, padding),
-  groups,
-});
+const g = (groups: number, n: number, ch: number, h: number, w: number, k: number, padding: Case['padding']): Case =>
+  grouped3x3Case(n, ch, h, w, k, groups, padding);
 
 const cases: Case[] = [
   // ResNet-50's layer4 (512@7) at batch 1, 2 and 3.
@@ -64,16 +62,13 @@ describe.skipIf(!hasAddon)('cpu F(2x2) kernel with per-run weight transforms (de
 // same way whatever the split, so runs at 1, 2, 3 and 7 threads must be bit
 // for bit the same.
 describe.skipIf(!hasAddon || best !== 'avx512')('cpu F(2x2) per-run transforms: output panels across threads', () => {
-  for (const [N, C, H, W, G] of [
+  itSplitsThreads('winograd22_otf_avx512', [
     [1, 512, 7, 7, 1],
     [2, 48, 13, 13, 1],
     // Grouped: a task per group and chunk, panels split only when those are fewer than the threads.
     [1, 1024, 7, 7, 32],
     [1, 64, 9, 9, 2],
-  ]) {
-    it(`x=[${N},${C},${H},${W}] w=[${C},${C / G},3,3] g=${G} p=1: bias, residual, ReLU; threads 1, 2, 3, 7 bit-identical and <= 1e-4 of the reference`, () =>
-      checkThreadSplit('winograd22_otf_avx512', [N, C, H, W], [C, C / G, 3, 3], G));
-  }
+  ] as const);
 });
 
 describe.skipIf(!hasAddon)('cpu F(2x2) per-run transforms: dispatch', () => {

@@ -23,13 +23,11 @@
 import { describe, expect, it } from 'vitest';
 
 import { conv2dPlan, randn } from '../lib';
-import { best, type Case, checkThreadSplit, describeVariants, hasAddon, dense3x3Case } from './helpers/kernel_cases';
+import { best, type Case, dense3x3Case, describeVariants, grouped3x3Case, hasAddon, itSplitsThreads } from './helpers/kernel_cases';
 
 const c = dense3x3Case(1);
-const g = (groups: number, n: number, ch: number, h: number, w: number, k: number, padding: Case['padding']): Case => ({
-  ...c(n, ch, h, w, k, padding),
-  groups,
-});
+const g = (groups: number, n: number, ch: number, h: number, w: number, k: number, padding: Case['padding']): Case =>
+  grouped3x3Case(n, ch, h, w, k, groups, padding);
 
 const cases: Case[] = [
   // ResNet-50's layer3 (256@14) at batch 1 and 2.
@@ -76,16 +74,13 @@ describe.skipIf(!hasAddon)('cpu F(4x4) kernel with per-run weight transforms (de
 // same way whatever the split, so runs at 1, 2, 3 and 7 threads must be bit
 // for bit the same (and each weight transformed by exactly one range).
 describe.skipIf(!hasAddon || best !== 'avx512')('cpu F(4x4) per-run transforms: output panels across threads', () => {
-  for (const [N, C, H, W, G] of [
+  itSplitsThreads('winograd43_otf_avx512', [
     [1, 256, 14, 14, 1],
     [2, 48, 13, 13, 1],
     // Grouped: a task per group and chunk, panels split only when those are fewer than the threads.
     [1, 512, 14, 14, 32],
     [1, 64, 13, 13, 2],
-  ]) {
-    it(`x=[${N},${C},${H},${W}] w=[${C},${C / G},3,3] g=${G} p=1: bias, residual, ReLU; threads 1, 2, 3, 7 bit-identical and <= 1e-4 of the reference`, () =>
-      checkThreadSplit('winograd43_otf_avx512', [N, C, H, W], [C, C / G, 3, 3], G));
-  }
+  ] as const);
 });
 
 describe.skipIf(!hasAddon)('cpu F(4x4) per-run transforms: dispatch', () => {

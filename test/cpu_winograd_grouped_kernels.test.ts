@@ -22,21 +22,9 @@
 import { describe, expect, it } from 'vitest';
 
 import { conv2dPlan, randn } from '../lib';
-import { best, type Case, checkThreadSplit, describeVariants, hasAddon } from './helpers/kernel_cases';
+import { best, type Case, checkThreadSplit, describeVariants, grouped3x3Case, hasAddon } from './helpers/kernel_cases';
 
-const c = (n: number, ch: number, h: number, w: number, k: number, groups: number, padding: Case['padding']): Case => ({
-  n,
-  c: ch,
-  h,
-  w,
-  k,
-  r: 3,
-  s: 3,
-  groups,
-  stride: 1,
-  dilation: 1,
-  padding,
-});
+const c = grouped3x3Case;
 
 const cases: Case[] = [
   // ResNeXt-50 conv5 and conv4 shapes, scaled down in groups: 7x7 (F(2x2), one block) and 14x14 (F(4x4), one block).

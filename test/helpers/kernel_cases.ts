@@ -44,6 +44,12 @@ export const dense3x3Case =
     padding,
   });
 
+/** A grouped 3x3 case (stride 1, dilation 1): (n, c, h, w, k, groups, padding) -> Case. */
+export const grouped3x3Case = (n: number, c: number, h: number, w: number, k: number, groups: number, padding: Pad): Case => ({
+  ...dense3x3Case(1)(n, c, h, w, k, padding),
+  groups,
+});
+
 const fmt = (v: unknown) => (Array.isArray(v) ? `[${v.join(',')}]` : String(v));
 export function caseName(t: Case): string {
   return `x=[${t.n},${t.c},${t.h},${t.w}] w=[${t.k},${t.c / t.groups},${t.r},${t.s}] g=${t.groups} s=${fmt(t.stride)} d=${fmt(t.dilation)} p=${fmt(t.padding)}`;
@@ -133,6 +139,16 @@ export function checkKernel(t: Case, impl: string, isa: Isa, e: Epilogue, seed: 
  * 1, 2, 3 and 7 threads: for kernels whose threads split the output channels or rows, every output is computed the
  * same way whatever the split, so the runs must be bit for bit the same, and agree with the float64 reference.
  */
+/**
+ * One test per [N, C, H, W, groups] shape (3x3, C -> C channels, padding 1): checkThreadSplit of `impl`.
+ */
+export function itSplitsThreads(impl: string, shapes: readonly (readonly [number, number, number, number, number])[]): void {
+  for (const [N, C, H, W, G] of shapes) {
+    it(`x=[${N},${C},${H},${W}] w=[${C},${C / G},3,3] g=${G} p=1: bias, residual, ReLU; threads 1, 2, 3, 7 bit-identical and <= 1e-4 of the reference`, () =>
+      checkThreadSplit(impl, [N, C, H, W], [C, C / G, 3, 3], G));
+  }
+}
+
 export function checkThreadSplit(impl: string, xs: number[], ws: number[], groups: number, stride = 1): void {
   const initial = getNumThreads();
   const x = randn(xs, { seed: 11 });
