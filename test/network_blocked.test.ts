@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { cpuBinding } from '../lib/binding';
 import type { ResNeXtModel } from '../lib/models/model';
 import { resnet50, resnext, resnext50_32x4d } from '../lib/models/presets';
+import { conv2d } from '../lib';
 import { HostStorage, randn, Tensor } from '../lib/tensor';
 import { nativeHostBackends } from './helpers/backends';
 import { relErr } from './helpers/compare';
@@ -276,6 +277,97 @@ describe.runIf(hasCpu)('native Network: blocked step records are checked', () =>
       for (let c = 0; c < Cp; c++) expect(mid[(Math.floor(c / cb) * HW + p) * cb + (c % cb)]).toBe(c < C ? x[c * HW + p] : 0);
     net.dispose();
   });
+});
+
+// A reorder to NCHW of a blocked 1x1's output that nothing else reads: the conv writes NCHW itself and the
+// reorder step is skipped (its time reads 0; native/napi/network_wrap.cc FuseReorders), every ISA.
+describe.runIf(hasCpu)('native Network: a blocked 1x1 writes NCHW for the reorder after it when nothing else reads its output', () => {
+  const f = (n: number): Float32Array => new Float32Array(n);
+  // [name, N, C, K, H, stride]: multiple slices of input channels (300 > 256), partial output blocks (K = 40, 36).
+  const shapes = [
+    ['x=[2,300,9,9] w=[40,300,1,1]', 2, 300, 40, 9, 1],
+    ['x=[3,20,7,7] w=[36,20,1,1] stride 2', 3, 20, 36, 7, 2],
+  ] as const;
+  for (const isa of isas) {
+    for (const [name, N, C, K, H, stride] of shapes) {
+      it(`isa ${isa}, ${name}: fused where allowed, refused where the output is read again, the reorder's output is the conv's input memory, a step between touches it, or the conv has a residual; always the reference's answer`, () => {
+        b!.setIsaCap(isa);
+        const cb = cbOf(isa);
+        try {
+          const w = randn([K, C, 1, 1], { seed: 1 }),
+            bias = randn([K], { seed: 2 }),
+            x = randn([N, C, H, H], { seed: 3 });
+          const net = new b!.Network!([
+            {
+              weight: w.dataSync(),
+              shape: [K, C, 1, 1],
+              bias: bias.dataSync(),
+              groups: 1,
+              stride: [stride, stride],
+              padding: [0, 0, 0, 0],
+              activation: 'relu',
+              blockedGroup: 0,
+            },
+          ] as never);
+          const P = Math.floor((H - 1) / stride) + 1;
+          const inB = N * Math.ceil(C / cb) * cb * H * H,
+            outB = N * Math.ceil(K / cb) * cb * P * P,
+            outN = N * K * P * P;
+          const ref = conv2d(x, w, { stride, bias, activation: 'relu', backend: 'reference' }).dataSync();
+          const conv = (input: Float32Array, output: Float32Array, residual: Float32Array | null = null) => ({
+            op: 'blockedConv',
+            conv: 0,
+            input,
+            inputShape: [N, C, H, H],
+            output,
+            residual,
+            cb,
+          });
+          const toB = (output: Float32Array) => ({ op: 'toBlocked', input: null, inputShape: [N, C, H, H], output, cb });
+          const fromB = (input: Float32Array, output: Float32Array) => ({ op: 'fromBlocked', input, inputShape: [N, K, P, P], output, cb });
+          // Runs a program; returns the per-step times and checks the NCHW result `y` against the reference.
+          const run = (steps: object[], y: Float32Array): Float64Array => {
+            const id = net.addProgram(steps as never, x.size);
+            const t = new Float64Array(steps.length).fill(-1);
+            net.run(id, x.dataSync(), t);
+            net.dropProgram(id);
+            expect(relErr(y, ref)).toBeLessThanOrEqual(1e-5);
+            return t;
+          };
+          // Fused: the reorder's time is exactly 0.
+          let xb = f(inB),
+            yb = f(outB).fill(NaN),
+            y = f(outN);
+          expect(run([toB(xb), conv(xb, yb), fromB(yb, y)], y)[2]).toBe(0);
+          // The blocked output is read again after the reorder (a second reorder): not fused.
+          const y2 = f(outN);
+          let t = run([toB(xb), conv(xb, yb), fromB(yb, y), fromB(yb, y2)], y);
+          expect(t[2]).toBeGreaterThan(0);
+          expect(relErr(y2, ref)).toBeLessThanOrEqual(1e-5);
+          // The reorder's output reuses the conv input's memory (dead by then): fusing would overwrite the input
+          // while the conv reads it, so not fused.
+          const arena = f(Math.max(inB, outN));
+          xb = arena.subarray(0, inB);
+          y = arena.subarray(0, outN);
+          t = run([toB(xb), conv(xb, yb), fromB(yb, y)], y);
+          expect(t[2]).toBeGreaterThan(0);
+          // A step between the two reads the reorder's output memory (here: converts the input again into it).
+          const shared = f(Math.max(inB, outN));
+          xb = f(inB);
+          y = shared.subarray(0, outN);
+          t = run([toB(xb), conv(xb, yb), toB(shared.subarray(0, inB)), fromB(yb, y)], y);
+          expect(t[3]).toBeGreaterThan(0);
+          // A conv with a residual keeps the blocked output (the NCHW path takes none).
+          const res = f(outB);
+          t = run([toB(xb), conv(xb, yb, res), fromB(yb, (y = f(outN)))], y);
+          expect(t[2]).toBeGreaterThan(0);
+          net.dispose();
+        } finally {
+          b!.setIsaCap(isas[0]);
+        }
+      });
+    }
+  }
 });
 
 describe.runIf(hasCpu)('in-place residuals: a conv3 writes over its residual where its kernel allows it', () => {

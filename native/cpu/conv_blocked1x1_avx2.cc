@@ -31,7 +31,8 @@ extern const BlockedConv kBlockedConv1x1Avx2 = {"conv1x1_nchw8c_avx2",
                                                 Blocked1x1Pack,
                                                 Blocked1x1Run,
                                                 /*transformed=*/false,
-                                                /*residual_in_place=*/true};
+                                                /*residual_in_place=*/true,
+                                                Blocked1x1RunNchwOut};
 extern const ConvImpl kConvBlocked1x1Avx2 = {"conv1x1_nchw8c_avx2",
                                              0,
                                              Isa::kAvx2,

@@ -20,6 +20,8 @@ namespace {
 constexpr int NP = 14;
 constexpr int MB = 2;
 #include "blocked_vec_avx512.inc"
+#include "transpose16_avx512.inc"
+#define RESNEXT_B1X1_TRANSPOSE16 1
 constexpr int64_t KCB = 256 / CB;
 #include "conv_blocked1x1.inc"
 }  // namespace
@@ -32,7 +34,8 @@ extern const BlockedConv kBlockedConv1x1Avx512 = {"conv1x1_nchw16c_avx512",
                                                   Blocked1x1Pack,
                                                   Blocked1x1Run,
                                                   /*transformed=*/false,
-                                                  /*residual_in_place=*/true};
+                                                  /*residual_in_place=*/true,
+                                                  Blocked1x1RunNchwOut};
 extern const ConvImpl kConvBlocked1x1Avx512 = {"conv1x1_nchw16c_avx512",
                                                0,
                                                Isa::kAvx512,

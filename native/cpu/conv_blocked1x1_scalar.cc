@@ -23,7 +23,8 @@ constexpr int64_t KCB = 256 / CB;
 extern const BlockedConv kBlockedConv1x1Scalar = {
     "conv1x1_nchw8c_scalar", Isa::kScalar,          CB,
     Blocked1x1Unsupported,   Blocked1x1PackedSize,  Blocked1x1Pack,
-    Blocked1x1Run,           /*transformed=*/false, /*residual_in_place=*/true};
+    Blocked1x1Run,           /*transformed=*/false, /*residual_in_place=*/true,
+    Blocked1x1RunNchwOut};
 extern const ConvImpl kConvBlocked1x1Scalar = {"conv1x1_nchw8c_scalar",
                                                0,
                                                Isa::kScalar,

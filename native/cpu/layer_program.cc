@@ -21,9 +21,11 @@ Status RunStep(const LayerStep& s, const float* x, ThreadPool& pool) {
     case LayerStep::Kind::kConv:
       st = s.conv->Run(s.N, s.H, s.W, in, s.residual, s.output, pool);
       break;
-    case LayerStep::Kind::kBlockedConv:
-      st = s.blocked->run(ConvRunArgs{&s.params, in, s.packed, s.bias, s.residual, s.output}, pool);
+    case LayerStep::Kind::kBlockedConv: {
+      const ConvRunArgs args{&s.params, in, s.packed, s.bias, s.residual, s.output};
+      st = s.out_nchw ? s.blocked->run_nchw_out(args, pool) : s.blocked->run(args, pool);
       break;
+    }
     case LayerStep::Kind::kToBlocked:
       ToBlocked(in, s.output, s.N, s.C, s.hw, s.cb, pool);
       break;
@@ -50,6 +52,10 @@ Status RunLayerProgram(const std::vector<LayerStep>& steps, const float* x, Thre
   using Clock = std::chrono::steady_clock;
   for (size_t i = 0; i < steps.size(); ++i) {
     Status st;
+    if (steps[i].skip) {
+      if (step_ns != nullptr) step_ns[i] = 0;
+      continue;
+    }
     if (step_ns == nullptr) {
       st = RunStep(steps[i], x, pool);
     } else {

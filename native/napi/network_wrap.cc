@@ -254,6 +254,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     auto prog = std::make_unique<Program>();
     prog->input_length = GetInt(info[1], "inputLength", 1, kMax);
     Napi::Array steps = info[0].As<Napi::Array>();
+    std::vector<std::vector<F32View>> step_reads;
     for (uint32_t i = 0; i < steps.Length(); ++i) {
       std::string at = "steps[" + std::to_string(i) + "]";
       Napi::Value sv = steps.Get(i);
@@ -268,7 +269,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
       s.input = in.data;
       s.output = out.data;
       double in_size = 0, out_size = 0;
-      std::vector<F32View> reads{in};
+      std::vector<F32View> reads{in};  // what the step reads (input, residual), for FuseReorders
       if (op == "conv" || op == "blockedConv") {
         const bool blocked = op == "blockedConv";
         s.kind = blocked ? resnext::LayerStep::Kind::kBlockedConv : resnext::LayerStep::Kind::kConv;
@@ -322,6 +323,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
                                                            " cannot write over its residual)"));
           Pin(prog.get(), res);
         }
+        if (res.data != nullptr) reads.push_back(res);
         s.conv = &plan;
         s.residual = res.data;
         s.N = p.N, s.H = p.H, s.W = p.W;
@@ -389,9 +391,65 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
       Pin(prog.get(), out);
       prog->outputs.push_back(out);
       prog->steps.push_back(s);
+      step_reads.push_back(std::move(reads));
     }
+    FuseReorders(prog.get(), step_reads);
     programs_.push_back(std::move(prog));
     return Napi::Number::New(env, static_cast<double>(programs_.size() - 1));
+  }
+
+  // A reorder to NCHW (fromBlocked) of the output of a blocked conv that nothing else reads: the conv writes
+  // NCHW itself (BlockedConv::run_nchw_out: the 1x1 kernels, without residual) into the reorder's output, and the
+  // reorder is skipped (its time reads 0): its read and write of the whole tensor are saved (ResNet-50's and
+  // ResNeXt-50's layer3.0 conv1 and shortcut at batch 2 and more, docs/network-profile.md section 28). Only
+  // where that changes nothing else: the conv does not read the reorder's output memory, no step between the
+  // two touches either tensor, and no step after the reorder reads the blocked output before a step has
+  // written over it (a later value may reuse its memory).
+  static bool Covers(const F32View& w, const F32View& r) {
+    return w.data <= r.data && r.data + r.length <= w.data + w.length;
+  }
+  static void FuseReorders(Program* prog, const std::vector<std::vector<F32View>>& reads) {
+    std::vector<resnext::LayerStep>& steps = prog->steps;
+    const std::vector<F32View>& outs = prog->outputs;
+    for (size_t j = 0; j < steps.size(); ++j) {
+      const resnext::LayerStep& r = steps[j];
+      if (r.kind != resnext::LayerStep::Kind::kFromBlocked || r.input == nullptr) continue;
+      const F32View& blocked_out = reads[j][0];
+      // The producer: the last step before the reorder that writes its input.
+      size_t i = j;
+      for (size_t k = j; k-- > 0;)
+        if (Overlaps(outs[k], blocked_out)) {
+          i = k;
+          break;
+        }
+      if (i == j || !SameView(outs[i], blocked_out)) continue;
+      resnext::LayerStep& c = steps[i];
+      if (c.kind != resnext::LayerStep::Kind::kBlockedConv || c.residual != nullptr || c.out_nchw ||
+          c.blocked->run_nchw_out == nullptr || c.blocked->cb != r.cb || c.params.N != r.N || c.params.K != r.C ||
+          c.params.P() * c.params.Q() != r.hw)
+        continue;
+      // The conv now writes the reorder's output: it must not be what the conv reads (the reorder's output
+      // may reuse the memory of a value that was dead by then, the conv's own input included).
+      bool ok = true;
+      for (const F32View& v : reads[i])
+        if (v.data != nullptr && Overlaps(v, outs[j])) ok = false;
+      for (size_t k = i + 1; k < j && ok; ++k) {
+        if (Overlaps(outs[k], blocked_out) || Overlaps(outs[k], outs[j])) ok = false;
+        for (const F32View& v : reads[k])
+          if (v.data != nullptr && (Overlaps(v, blocked_out) || Overlaps(v, outs[j]))) ok = false;
+      }
+      for (size_t k = j + 1; k < steps.size() && ok; ++k)
+        for (const F32View& v : reads[k]) {
+          if (v.data == nullptr || !Overlaps(v, blocked_out)) continue;
+          bool overwritten = false;
+          for (size_t w = j + 1; w < k && !overwritten; ++w) overwritten = Covers(outs[w], v);
+          if (!overwritten) ok = false;
+        }
+      if (!ok) continue;
+      c.output = outs[j].data;
+      c.out_nchw = true;
+      steps[j].skip = true;
+    }
   }
 
   // The network's block size: every blocked kernel of the ISA cap in force

@@ -42,6 +42,11 @@ struct LayerStep {
   const BlockedConv* blocked = nullptr;
   ConvParams params;
   const float* packed = nullptr;
+  // kBlockedConv writing NCHW (blocked->run_nchw_out), for a reorder to NCHW
+  // that then has skip set (native/napi/network_wrap.cc FuseReorders).
+  bool out_nchw = false;
+  // Not run (its work done by an earlier step); its time reads 0.
+  bool skip = false;
   // kToBlocked / kFromBlocked: N images of C channels of hw pixels, blocks of cb; kGlobalAvgPool
   // reads the blocked layout when cb > 0 (N, C, hw), else NCHW (planes, hw).
   int64_t C = 0;
@@ -57,7 +62,8 @@ struct LayerStep {
 
 // Runs the steps in order; stops at the first failing step. With step_ns
 // (steps.size() entries) each step's wall time in steady_clock nanoseconds is
-// written there (steps not run keep their value); null costs nothing.
+// written there (steps not run keep their value; skipped steps get 0); null
+// costs nothing.
 Status RunLayerProgram(const std::vector<LayerStep>& steps, const float* x, ThreadPool& pool,
                        double* step_ns = nullptr);
 
