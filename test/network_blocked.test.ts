@@ -290,7 +290,7 @@ describe.runIf(hasCpu)('native Network: a blocked 1x1 writes NCHW for the reorde
   ] as const;
   for (const isa of isas) {
     for (const [name, N, C, K, H, stride] of shapes) {
-      it(`isa ${isa}, ${name}: fused where allowed, refused where the output is read again, the reorder's output is the conv's input memory, a step between touches it, or the conv has a residual; always the reference's answer`, () => {
+      it(`isa ${isa}, ${name}: fused where allowed (with a blocked residual too, in place or not), refused where the output is read again, the reorder's output is the conv input's memory or a step between touches it; always the reference's answer`, () => {
         b!.setIsaCap(isa);
         const cb = cbOf(isa);
         try {
@@ -357,10 +357,29 @@ describe.runIf(hasCpu)('native Network: a blocked 1x1 writes NCHW for the reorde
           y = shared.subarray(0, outN);
           t = run([toB(xb), conv(xb, yb), toB(shared.subarray(0, inB)), fromB(yb, y)], y);
           expect(t[3]).toBeGreaterThan(0);
-          // A conv with a residual keeps the blocked output (the NCHW path takes none).
-          const res = f(outB);
-          t = run([toB(xb), conv(xb, yb, res), fromB(yb, (y = f(outN)))], y);
-          expect(t[2]).toBeGreaterThan(0);
+          // With a blocked residual, and in place (output === residual): fused, the residual read as before.
+          const resB = f(outB);
+          const resVal = randn([N, K, P, P], { seed: 4 });
+          const refRes = conv2d(x, w, { stride, bias, activation: 'relu', residual: resVal, backend: 'reference' }).dataSync();
+          for (const inPlace of [false, true]) {
+            const rb = inPlace ? resB : f(outB);
+            const out = inPlace ? rb : yb;
+            y = f(outN);
+            const id = net.addProgram(
+              [
+                toB(xb),
+                { op: 'toBlocked', input: resVal.dataSync(), inputShape: [N, K, P, P], output: rb, cb },
+                conv(xb, out, rb),
+                fromB(out, y),
+              ] as never,
+              x.size,
+            );
+            const tt = new Float64Array(4).fill(-1);
+            net.run(id, x.dataSync(), tt);
+            net.dropProgram(id);
+            expect(tt[3]).toBe(0);
+            expect(relErr(y, refRes)).toBeLessThanOrEqual(1e-5);
+          }
           net.dispose();
         } finally {
           b!.setIsaCap(isas[0]);

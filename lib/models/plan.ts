@@ -301,30 +301,43 @@ function lastUses(values: PlanValue[], steps: PlanStep[]): number[] {
  * its last reader. A step's inputs are released only after its output has a
  * slot, so no step writes a slot it reads, except an inPlace conv, whose
  * output takes its residual's slot (which passes to the output, not freed).
+ * A reorder's output also keeps off the slots freed since its input was
+ * produced: a CPU program may let that producer write the reorder's output
+ * itself (a blocked 1x1 writing NCHW, native FuseReorders), which it may only
+ * where that memory is not what the producer and the steps between read.
  */
 function assignSlots(values: PlanValue[], steps: PlanStep[], input: number): number[] {
   const lastUse = lastUses(values, steps);
   const slots: number[] = [];
   const free: number[] = [];
+  const freedAt = new Map<number, number>();
+  const producer = new Array<number>(values.length).fill(-1);
+  const release = (slot: number, i: number) => {
+    free.push(slot);
+    freedAt.set(slot, i);
+  };
   steps.forEach((s, i) => {
     const v = values[s.y];
+    producer[s.y] = i;
     if (s.op === 'conv' && s.inPlace && s.residual !== null) {
       v.slot = values[s.residual].slot;
-      if (lastUse[s.x] === i && s.x !== input) free.push(values[s.x].slot);
+      if (lastUse[s.x] === i && s.x !== input) release(values[s.x].slot, i);
       return;
     }
+    const since = s.op === 'reorder' && producer[s.x] >= 0 ? producer[s.x] : Infinity;
+    const usable = free.filter((f) => freedAt.get(f)! < since);
     let pick = -1;
-    for (const f of free) {
+    for (const f of usable) {
       if (slots[f] >= v.size && (pick < 0 || slots[f] < slots[pick])) pick = f;
     }
-    if (pick < 0) for (const f of free) if (pick < 0 || slots[f] > slots[pick]) pick = f;
+    if (pick < 0) for (const f of usable) if (pick < 0 || slots[f] > slots[pick]) pick = f;
     if (pick < 0) {
       pick = slots.length;
       slots.push(0);
     } else free.splice(free.indexOf(pick), 1);
     slots[pick] = Math.max(slots[pick], v.size);
     v.slot = pick;
-    for (const u of new Set(stepInputs(s))) if (u !== input && lastUse[u] === i) free.push(values[u].slot);
+    for (const u of new Set(stepInputs(s))) if (u !== input && lastUse[u] === i) release(values[u].slot, i);
   });
   return slots;
 }

@@ -401,54 +401,60 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
   // A reorder to NCHW (fromBlocked) of the output of a blocked conv that nothing else reads: the conv writes
   // NCHW itself (BlockedConv::run_nchw_out: the 1x1 kernels, without residual) into the reorder's output, and the
   // reorder is skipped (its time reads 0): its read and write of the whole tensor are saved (ResNet-50's and
-  // ResNeXt-50's layer3.0 conv1 and shortcut at batch 2 and more, docs/network-profile.md section 28). Only
+  // ResNeXt-50's layer3.0 conv1 and shortcut at batch 2 and more, layer2's last conv3 at batch 1: its blocked
+  // residual is read as before and its in-place output is not needed; docs/network-profile.md section 28). Only
   // where that changes nothing else: the conv does not read the reorder's output memory, no step between the
   // two touches either tensor, and no step after the reorder reads the blocked output before a step has
   // written over it (a later value may reuse its memory).
   static bool Covers(const F32View& w, const F32View& r) {
     return w.data <= r.data && r.data + r.length <= w.data + w.length;
   }
-  static void FuseReorders(Program* prog, const std::vector<std::vector<F32View>>& reads) {
+  static void FuseReorders(Program* prog, std::vector<std::vector<F32View>> reads) {
     std::vector<resnext::LayerStep>& steps = prog->steps;
-    const std::vector<F32View>& outs = prog->outputs;
+    // What each step writes and reads as the program runs now: a fused conv writes its reorder's output, and
+    // the skipped reorder neither reads nor writes (later decisions see the earlier ones).
+    std::vector<F32View> writes = prog->outputs;
     for (size_t j = 0; j < steps.size(); ++j) {
       const resnext::LayerStep& r = steps[j];
       if (r.kind != resnext::LayerStep::Kind::kFromBlocked || r.input == nullptr) continue;
-      const F32View& blocked_out = reads[j][0];
+      const F32View blocked_out = reads[j][0];
+      const F32View out = writes[j];
       // The producer: the last step before the reorder that writes its input.
       size_t i = j;
       for (size_t k = j; k-- > 0;)
-        if (Overlaps(outs[k], blocked_out)) {
+        if (Overlaps(writes[k], blocked_out)) {
           i = k;
           break;
         }
-      if (i == j || !SameView(outs[i], blocked_out)) continue;
+      if (i == j || !SameView(writes[i], blocked_out)) continue;
       resnext::LayerStep& c = steps[i];
-      if (c.kind != resnext::LayerStep::Kind::kBlockedConv || c.residual != nullptr || c.out_nchw ||
-          c.blocked->run_nchw_out == nullptr || c.blocked->cb != r.cb || c.params.N != r.N || c.params.K != r.C ||
-          c.params.P() * c.params.Q() != r.hw)
+      if (c.kind != resnext::LayerStep::Kind::kBlockedConv || c.out_nchw || c.blocked->run_nchw_out == nullptr ||
+          c.blocked->cb != r.cb || c.params.N != r.N || c.params.K != r.C || c.params.P() * c.params.Q() != r.hw)
         continue;
       // The conv now writes the reorder's output: it must not be what the conv reads (the reorder's output
       // may reuse the memory of a value that was dead by then, the conv's own input included).
       bool ok = true;
       for (const F32View& v : reads[i])
-        if (v.data != nullptr && Overlaps(v, outs[j])) ok = false;
+        if (Overlaps(v, out)) ok = false;
       for (size_t k = i + 1; k < j && ok; ++k) {
-        if (Overlaps(outs[k], blocked_out) || Overlaps(outs[k], outs[j])) ok = false;
+        if (Overlaps(writes[k], blocked_out) || Overlaps(writes[k], out)) ok = false;
         for (const F32View& v : reads[k])
-          if (v.data != nullptr && (Overlaps(v, blocked_out) || Overlaps(v, outs[j]))) ok = false;
+          if (Overlaps(v, blocked_out) || Overlaps(v, out)) ok = false;
       }
       for (size_t k = j + 1; k < steps.size() && ok; ++k)
         for (const F32View& v : reads[k]) {
-          if (v.data == nullptr || !Overlaps(v, blocked_out)) continue;
+          if (!Overlaps(v, blocked_out)) continue;
           bool overwritten = false;
-          for (size_t w = j + 1; w < k && !overwritten; ++w) overwritten = Covers(outs[w], v);
+          for (size_t w = j + 1; w < k && !overwritten; ++w) overwritten = Covers(writes[w], v);
           if (!overwritten) ok = false;
         }
       if (!ok) continue;
-      c.output = outs[j].data;
+      c.output = out.data;
       c.out_nchw = true;
       steps[j].skip = true;
+      writes[i] = out;
+      writes[j] = F32View{};
+      reads[j].clear();
     }
   }
 

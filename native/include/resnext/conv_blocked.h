@@ -39,8 +39,9 @@ struct BlockedConv {
   // for every p the kernel supports).
   bool residual_in_place = false;
   // Non-null when the kernel can also write its output in NCHW ([N][K][P][Q]:
-  // input still blocked, no residual), so that a network skips the reorder of
-  // an output nothing else reads (native/napi/network_wrap.cc). The 1x1 kernels.
+  // input and residual still blocked; the output never aliases them), so that
+  // a network skips the reorder of an output nothing else reads
+  // (native/napi/network_wrap.cc). The 1x1 kernels.
   Status (*run_nchw_out)(const ConvRunArgs& args, ThreadPool& pool) = nullptr;
 };
 
