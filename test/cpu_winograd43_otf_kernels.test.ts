@@ -23,7 +23,17 @@
 import { describe, expect, it } from 'vitest';
 
 import { conv2dPlan, randn } from '../lib';
-import { best, type Case, dense3x3Case, describeVariants, grouped3x3Case, hasAddon, itSplitsThreads } from './helpers/kernel_cases';
+import {
+  best,
+  type Case,
+  dense3x3Case,
+  describeVariants,
+  grouped3x3Case,
+  hasAddon,
+  itSplitsThreads,
+  expectRefusals,
+  OTF_REFUSALS,
+} from './helpers/kernel_cases';
 
 const c = dense3x3Case(1);
 const g = (groups: number, n: number, ch: number, h: number, w: number, k: number, padding: Case['padding']): Case =>
@@ -87,18 +97,10 @@ describe.skipIf(!hasAddon)('cpu F(4x4) per-run transforms: dispatch', () => {
   it.skipIf(best !== 'avx512')(
     'refuses stride 2, dilation 2, 8 and 288 channels, 8 and 144 channels per group when forced, with the reason',
     () => {
-      for (const [shape, opts, why] of [
-        [[64, 8, 3, 3], { groups: 4, padding: 1 }, 'needs at least 14 input and output channels per group'],
-        [[288, 144, 3, 3], { groups: 2, padding: 1 }, 'needs at most 128 input and output channels per group'],
-        [[64, 64, 3, 3], { padding: 1, stride: 2 }, 'needs stride 1'],
-        [[64, 64, 3, 3], { padding: 2, dilation: 2 }, 'needs dilation 1'],
-        [[8, 8, 3, 3], { padding: 1 }, 'needs at least 14 input and output channels'],
+      expectRefusals('winograd43_otf_avx512', [
+        ...OTF_REFUSALS,
         [[288, 288, 3, 3], { padding: 1 }, 'needs at most 256 input and output channels'],
-        [[64, 64, 1, 1], {}, 'needs a 3x3 kernel'],
-      ] as const) {
-        const w = randn([...shape] as number[], { seed: 1 });
-        expect(() => conv2dPlan(w, { ...opts, backend: 'cpu', impl: 'winograd43_otf_avx512' })).toThrow(`winograd43_otf_avx512: ${why}`);
-      }
+      ]);
     },
   );
 

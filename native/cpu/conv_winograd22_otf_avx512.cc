@@ -69,14 +69,6 @@ constexpr int64_t kMaxBlocks = 3;
 // Raw taps prefetched into L1 this many input channels ahead (9 lines each).
 constexpr int64_t kTapPrefetch = 4;
 
-const char* Otf22Unsupported(const ConvParams& p) {
-  if (const char* why = WgOtfUnsupported(p)) return why;
-  // Grouped: winograd_grouped_avx512's range (fewer channels per group: grouped3x3s1_* is faster).
-  if (p.G > 1 && (p.Cg() < 14 || p.Kg() < 14)) return "needs at least 14 input and output channels per group";
-  if (p.G > 1 && (p.Cg() > 128 || p.Kg() > 128)) return "needs at most 128 input and output channels per group";
-  return nullptr;
-}
-
 int64_t MaxBlocks(const ConvParams& p) {
   const int64_t n = kVBytes / (p.Cg() * kPos22 * VL * int64_t{sizeof(float)});
   return n < 1 ? 1 : n > kMaxBlocks ? kMaxBlocks : n;
@@ -242,7 +234,7 @@ Status WinogradOtf22Run(const ConvRunArgs& a, ThreadPool& pool) { return Otf22Ru
 
 // Never the registry's pick (priority 0): forced by name, or a network's rival to winograd_avx512.
 extern const ConvImpl kConvWinograd22OtfAvx512 = {
-    "winograd22_otf_avx512", 0, Isa::kAvx512, Otf22Unsupported, WgRawTapsSize, WgPackRawTaps, Otf22Run,
+    "winograd22_otf_avx512", 0, Isa::kAvx512, WgOtfUnsupported, WgRawTapsSize, WgPackRawTaps, Otf22Run,
     /*transformed=*/true,
 };
 }  // namespace resnext

@@ -67,9 +67,6 @@ const char* OtfUnsupported(const ConvParams& p) {
   if (const char* why = WgOtfUnsupported(p)) return why;
   // F(4x4)'s rounding error grows with the channels summed (as in winograd_grouped_avx512).
   if (p.G == 1 && (p.C > kMaxChannels || p.K > kMaxChannels)) return "needs at most 256 input and output channels";
-  // Grouped: winograd_grouped_avx512's range (fewer channels per group: grouped3x3s1_* is faster).
-  if (p.G > 1 && (p.Cg() < 14 || p.Kg() < 14)) return "needs at least 14 input and output channels per group";
-  if (p.G > 1 && (p.Cg() > 128 || p.Kg() > 128)) return "needs at most 128 input and output channels per group";
   return nullptr;
 }
 

@@ -139,6 +139,24 @@ export function checkKernel(t: Case, impl: string, isa: Isa, e: Epilogue, seed: 
  * 1, 2, 3 and 7 threads: for kernels whose threads split the output channels or rows, every output is computed the
  * same way whatever the split, so the runs must be bit for bit the same, and agree with the float64 reference.
  */
+/** Shapes both per-run-transform Winograd kernels refuse when forced: [weight shape, options, reason]. */
+export const OTF_REFUSALS: readonly (readonly [number[], Record<string, number>, string])[] = [
+  [[64, 8, 3, 3], { groups: 4, padding: 1 }, 'needs at least 14 input and output channels per group'],
+  [[288, 144, 3, 3], { groups: 2, padding: 1 }, 'needs at most 128 input and output channels per group'],
+  [[64, 64, 3, 3], { padding: 1, stride: 2 }, 'needs stride 1'],
+  [[64, 64, 3, 3], { padding: 2, dilation: 2 }, 'needs dilation 1'],
+  [[8, 8, 3, 3], { padding: 1 }, 'needs at least 14 input and output channels'],
+  [[64, 64, 1, 1], {}, 'needs a 3x3 kernel'],
+];
+
+/** Forcing `impl` on each [weight shape, options, reason] throws `${impl}: ${reason}`. */
+export function expectRefusals(impl: string, rows: readonly (readonly [number[], Record<string, number>, string])[]): void {
+  for (const [shape, opts, why] of rows) {
+    const w = randn([...shape], { seed: 1 });
+    expect(() => conv2dPlan(w, { ...opts, backend: 'cpu', impl })).toThrow(`${impl}: ${why}`);
+  }
+}
+
 /**
  * One test per [N, C, H, W, groups] shape (3x3, C -> C channels, padding 1): checkThreadSplit of `impl`.
  */
