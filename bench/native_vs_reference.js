@@ -7,7 +7,6 @@
 // bench/results/ with --save (the curated set for this machine).
 'use strict';
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const r = require('..');
 
@@ -79,7 +78,7 @@ for (const x of rows) {
   );
 }
 const info = r.cpuInfo();
-const meta = `Machine: ${info ? info.brand : os.cpus()[0].model}, ${info ? info.threads : 1} threads, ISA ${info ? info.cap : 'n/a'}; Node ${process.version}; ${new Date().toISOString()}; median of ${runs} runs (reference: fewer), steady state (plan and output reused).`;
+const meta = `Machine: ${require(path.join(__dirname, '..', 'dist', 'cjs', 'cli', 'machine.js')).cpuLabel()}, ${info ? info.threads : 1} threads, ISA ${info ? info.cap : 'n/a'}; Node ${process.version}; ${new Date().toISOString()}; median of ${runs} runs (reference: fewer), steady state (plan and output reused).`;
 const md = `# Native CPU vs TS reference (batch 1, fp32)\n\n${meta}\n\n${lines.join('\n')}\n\nReproduce: \`npm run bench:native-vs-ref\`\n`;
 console.log(md);
 const dir = path.join(__dirname, 'results', ...(process.argv.includes('--save') ? [] : ['tmp']));

@@ -36,6 +36,15 @@ export interface NativeConvPlan {
 
 export interface NativeCpuInfo {
   brand: string;
+  /**
+   * CPUID's vendor ('GenuineIntel', 'AuthenticAMD') and display family / model / stepping, as /proc/cpuinfo's
+   * "cpu family" and "model" (0 where unknown, e.g. not x86; absent in an older build): the brand alone may not
+   * tell two generations apart (a VM can report just "AMD EPYC").
+   */
+  vendor?: string;
+  family?: number;
+  model?: number;
+  stepping?: number;
   best: 'scalar' | 'avx2' | 'avx512';
   cap: 'scalar' | 'avx2' | 'avx512';
   features: Record<string, boolean>;

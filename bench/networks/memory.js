@@ -115,7 +115,7 @@ function main() {
     }
     const mb = (f) => (fs.statSync(f).size / MB).toFixed(0);
     console.log(
-      `${a.model}, batch 1, 224x224, 2 threads, ${a.runs} forward(s) per process, ${a.rounds} processes each; weights: safetensors ${mb(st)} MiB, ONNX ${mb(onnx)} MiB; ${os.cpus()[0].model}; Node ${process.version}`,
+      `${a.model}, batch 1, 224x224, 2 threads, ${a.runs} forward(s) per process, ${a.rounds} processes each; weights: safetensors ${mb(st)} MiB, ONNX ${mb(onnx)} MiB; ${require(path.join(root, 'dist', 'cjs', 'cli', 'machine.js')).cpuLabel()}; Node ${process.version}`,
     );
     console.log('runtime | peak RSS MiB | RSS after MiB');
     const label = {

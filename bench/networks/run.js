@@ -344,7 +344,11 @@ async function main() {
   const doc = {
     date: new Date().toISOString(),
     commit,
-    machine: { cpu: os.cpus()[0].model, cores: os.cpus().length, node: process.version },
+    machine: {
+      cpu: require(path.join(root, 'dist', 'cjs', 'cli', 'machine.js')).cpuLabel(),
+      cores: os.cpus().length,
+      node: process.version,
+    },
     ortVersion,
     torchVersion,
     torchNote: TORCH.ok ? null : TORCH.reason,

@@ -244,7 +244,9 @@ async function main() {
   const a = parseArgs(process.argv.slice(2));
   const cpu = rx.cpuInfo ? rx.cpuInfo() : null;
   console.log(`# Steps inside the network, ours vs onnxruntime-node ${ort.env.versions.node ?? ''} profile`);
-  console.log(`CPU: ${os.cpus()[0].model}, ${os.cpus().length} cores${cpu ? `, ISA cap ${cpu.cap}` : ''}`);
+  console.log(
+    `CPU: ${require(path.join(root, 'dist', 'cjs', 'cli', 'machine.js')).cpuLabel()}, ${os.cpus().length} cores${cpu ? `, ISA cap ${cpu.cap}` : ''}`,
+  );
   const results = [];
   for (const N of a.batch)
     for (const name of a.models) {

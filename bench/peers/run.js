@@ -33,6 +33,7 @@ const torchChild = require('../torch_child');
 
 const root = path.resolve(__dirname, '..', '..');
 const rx = require(path.join(root, 'dist', 'cjs', 'index.js'));
+const { cpuLabel } = require(path.join(root, 'dist', 'cjs', 'cli', 'machine.js'));
 const ort = require('onnxruntime-node');
 const { ortNativeSession } = require('../ort_session');
 
@@ -285,7 +286,7 @@ function machineInfo(peak) {
   } catch {}
   return {
     date: new Date().toISOString(),
-    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cpu: cpuLabel(),
     cores: os.cpus().length,
     simd: info.isa ?? info.best ?? 'unknown',
     cpuInfo: info,

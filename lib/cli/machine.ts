@@ -10,7 +10,10 @@ import { backends } from '../backends/registry';
 import { cpuInfo, getNumThreads } from '../threads';
 
 export interface MachineInfo {
+  /** The CPU's brand with its CPUID family and model, e.g. 'AMD EPYC (CPU family 25, model 17)'. */
   cpuModel: string;
+  /** CPUID vendor and display family / model / stepping (absent without the native addon or off x86). */
+  cpuId?: { vendor: string; family: number; model: number; stepping: number };
   /** Logical CPUs the OS reports. */
   cores: number;
   memoryGiB: number;
@@ -61,11 +64,22 @@ function cudaAddonPath(): string | null {
   return r.probe && r.path ? r.path : null;
 }
 
+/**
+ * The CPU as benchmark figures name it: the brand string and, from CPUID, the family and model (the brand alone
+ * may not tell two generations apart: a VM can report just "AMD EPYC" for Zen 4 and Zen 5 alike).
+ */
+export function cpuLabel(): string {
+  const ci = cpuInfo();
+  const brand = ci?.brand?.trim() || os.cpus()[0]?.model?.trim() || 'unknown';
+  return ci?.family ? `${brand} (CPU family ${ci.family}, model ${ci.model})` : brand;
+}
+
 export function machineInfo(): MachineInfo {
   const cpus = os.cpus();
   const ci = cpuInfo();
   return {
-    cpuModel: ci?.brand?.trim() || cpus[0]?.model?.trim() || 'unknown',
+    cpuModel: cpuLabel(),
+    ...(ci?.family ? { cpuId: { vendor: ci.vendor ?? '', family: ci.family, model: ci.model ?? 0, stepping: ci.stepping ?? 0 } } : {}),
     cores: cpus.length,
     memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
     platform: process.platform,

@@ -28,8 +28,23 @@ CpuFeatures Detect() {
 #if RESNEXT_X86
   unsigned int a = 0, b = 0, c = 0, d = 0;
   unsigned int max_leaf = __get_cpuid_max(0, nullptr);
+  {  // leaf 0 always exists: the highest leaf and the vendor
+    char vendor[13] = {0};
+    __cpuid_count(0, 0, a, b, c, d);
+    std::memcpy(vendor + 0, &b, 4);
+    std::memcpy(vendor + 4, &d, 4);
+    std::memcpy(vendor + 8, &c, 4);
+    f.vendor = vendor;
+  }
   if (max_leaf >= 1) {
     __cpuid_count(1, 0, a, b, c, d);
+    // Display family and model (Intel SDM / AMD APM): the extended fields
+    // count only for base family 15 (and, for the model, family 6).
+    const int base_family = (a >> 8) & 0xF, base_model = (a >> 4) & 0xF;
+    f.family = base_family == 0xF ? base_family + static_cast<int>((a >> 20) & 0xFF) : base_family;
+    f.model =
+        base_family == 0x6 || base_family == 0xF ? base_model + static_cast<int>(((a >> 16) & 0xF) << 4) : base_model;
+    f.stepping = a & 0xF;
     f.sse2 = (d >> 26) & 1;
     f.fma = (c >> 12) & 1;
     const bool osxsave = (c >> 27) & 1;

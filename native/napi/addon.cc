@@ -1,7 +1,7 @@
 // The CPU addon's entry point: the list of exports and nothing else.
 //
 //   ConvPlan                      class, see conv_plan_wrap.h
-//   cpuInfo(): { brand, best, cap, features: {...}, threads, hardwareThreads,
+//   cpuInfo(): { brand, vendor, family, model, stepping, best, cap, features: {...}, threads, hardwareThreads,
 //                allocator: { tuned, reason, mmapThreshold, trimThreshold } }
 //     allocator: the malloc policy the addon applied when it loaded (resnext/malloc_policy.h)
 //   setNumThreads(n: number): number    (n < 1 = one per core; returns the count)
@@ -47,6 +47,10 @@ Napi::Value CpuInfo(const Napi::CallbackInfo& info) {
   const resnext::CpuFeatures& f = resnext::GetCpuFeatures();
   Napi::Object o = Napi::Object::New(env);
   o.Set("brand", Napi::String::New(env, f.brand));
+  o.Set("vendor", Napi::String::New(env, f.vendor));
+  o.Set("family", Napi::Number::New(env, f.family));
+  o.Set("model", Napi::Number::New(env, f.model));
+  o.Set("stepping", Napi::Number::New(env, f.stepping));
   o.Set("best", Napi::String::New(env, resnext::IsaName(f.best)));
   o.Set("cap", Napi::String::New(env, resnext::IsaName(resnext::GetIsaCap())));
   Napi::Object feats = Napi::Object::New(env);

@@ -18,6 +18,12 @@ struct CpuFeatures {
   bool os_avx = false, os_avx512 = false;  // the OS saves ymm / zmm state (XGETBV)
   Isa best = Isa::kScalar;                 // highest ISA both the CPU and the OS support
   std::string brand;                       // CPU model string
+  // CPUID leaf 0 vendor and leaf 1 signature, as /proc/cpuinfo shows them
+  // ("cpu family", "model"): the brand string alone does not tell two
+  // generations apart (a VM may report just "AMD EPYC"), and benchmark
+  // figures name the machine they were measured on. 0 where unknown.
+  std::string vendor;
+  int family = 0, model = 0, stepping = 0;
 };
 
 // Detected on first call; thread-safe.
