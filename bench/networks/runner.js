@@ -37,6 +37,8 @@ function randomizeBatchNorm(model, seed) {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let run = null;
 let timeBlock = null;
+// Our network mode only: one forward timed step by step (model.profile(), same options as run).
+let profileRun = null;
 
 /** torchvision's model with these weights in a PyTorch child; with onnxPath, also exported there. */
 async function startTorch(model, name, x, batch, size, threads, tmpDir, onnxPath) {
@@ -100,6 +102,7 @@ async function prepare({ runtime, model: name, batch, size, threads, tmpDir }) {
   const mode = runtime === 'ours-layer' ? 'layer' : 'network';
   const algorithm = runtime === 'ours-direct' ? 'direct' : 'auto';
   run = () => model.forward(x, { backend: 'cpu', mode, algorithm });
+  if (mode === 'network') profileRun = () => model.profile(x, { backend: 'cpu', algorithm });
   const logits = (await run()).dataSync();
   const impls = {};
   for (const p of model.planInfo()) impls[p.impl] = (impls[p.impl] || 0) + 1;
@@ -120,10 +123,33 @@ async function time({ reps }) {
   return { times };
 }
 
+/**
+ * reps profiled forwards, each after a pause and an untimed forward (as time() times them): per step its name,
+ * op and median ms, and the median whole-call ms.
+ */
+async function profile({ reps }) {
+  if (!profileRun) throw new Error('profile: only our network mode runs model.profile()');
+  const per = new Map();
+  const totals = [];
+  for (let i = 0; i < reps; i++) {
+    await sleep(100);
+    await run();
+    const p = await profileRun();
+    totals.push(p.totalMs);
+    // By position: the program is the same each time, and several steps share a name ('reorder').
+    p.steps.forEach((s, j) => {
+      if (!per.has(j)) per.set(j, { name: s.name, op: s.op, times: [] });
+      per.get(j).times.push(s.ms);
+    });
+  }
+  const med = (v) => [...v].sort((a, b) => a - b)[v.length >> 1];
+  return { steps: [...per.values()].map((s) => ({ name: s.name, op: s.op, ms: med(s.times) })), totalMs: med(totals) };
+}
+
 process.on('message', async (msg) => {
   try {
     if (msg.cmd === 'exit') process.exit(0);
-    const out = msg.cmd === 'prepare' ? await prepare(msg) : await time(msg);
+    const out = msg.cmd === 'prepare' ? await prepare(msg) : msg.cmd === 'profile' ? await profile(msg) : await time(msg);
     process.send({ ok: true, ...out });
   } catch (err) {
     process.send({ ok: false, error: err && err.stack ? err.stack : String(err) });
