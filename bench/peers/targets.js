@@ -114,7 +114,11 @@ function evaluate(results) {
       (r) => `${r.torchRatio.toFixed(2)}x`,
     ),
   );
-  out.push(check('every ResNeXt-50 grouped 3x3 layer, batch 1 and 8, >= 3x ORT', rx50, (r) => r.ratio >= 3, ratio));
+  // Where a row misses, what 3x would take: ORT's time / 3 as a share of the FMA peak for the layer's direct
+  // multiply-adds (above 100%: beyond direct convolution; Winograd F(2x2) and F(4x4) save up to 2.25x and 4x
+  // of the multiplies at stride 1, before their transforms).
+  const need3 = (r) => (r.ratio >= 3 || !r.ort?.pctPeak ? ratio(r) : `${ratio(r)}, 3x needs ${(3 * r.ort.pctPeak).toFixed(0)}% pk`);
+  out.push(check('every ResNeXt-50 grouped 3x3 layer, batch 1 and 8, >= 3x ORT', rx50, (r) => r.ratio >= 3, need3));
   out.push(
     torchCheck(
       'one-shot conv2d() on every ResNeXt-50 grouped 3x3 layer, batch 1, >= 1.0x PyTorch F.conv2d',
