@@ -296,7 +296,8 @@ function targetsOf(rows, peakGflops) {
     r.ceiling = ceilingOf(r, peakGflops);
     targets.push({
       name: `${r.model} batch ${r.batch} vs the fastest of ORT (our graph), ORT (torch.onnx.export's graph) and PyTorch`,
-      value: `${r.speedupVsFastestPeer.toFixed(2)}x${ceilingText(r.ceiling)}`,
+      // Three decimals: a ratio just under the target must not print as the target itself (1.1996 as 1.20x).
+      value: `${r.speedupVsFastestPeer.toFixed(3)}x${ceilingText(r.ceiling)}`,
       target: '>= 1.2x',
       met: r.speedupVsFastestPeer >= 1.2,
     });
