@@ -124,26 +124,20 @@ async function time({ reps }) {
 }
 
 /**
- * reps profiled forwards, each after a pause and an untimed forward (as time() times them): per step its name,
- * op and median ms, and the median whole-call ms.
+ * reps profiled forwards back to back after a pause and an untimed forward (as time() times them): per forward its
+ * whole-call ms and each step's name, op and ms (the caller sums what it needs per forward, so that a sum and
+ * the whole it is compared with come from the same forward).
  */
 async function profile({ reps }) {
   if (!profileRun) throw new Error('profile: only our network mode runs model.profile()');
-  const per = new Map();
-  const totals = [];
+  const runs = [];
+  await sleep(100);
+  await run();
   for (let i = 0; i < reps; i++) {
-    await sleep(100);
-    await run();
     const p = await profileRun();
-    totals.push(p.totalMs);
-    // By position: the program is the same each time, and several steps share a name ('reorder').
-    p.steps.forEach((s, j) => {
-      if (!per.has(j)) per.set(j, { name: s.name, op: s.op, times: [] });
-      per.get(j).times.push(s.ms);
-    });
+    runs.push({ totalMs: p.totalMs, steps: p.steps.map((s) => ({ name: s.name, op: s.op, ms: s.ms })) });
   }
-  const med = (v) => [...v].sort((a, b) => a - b)[v.length >> 1];
-  return { steps: [...per.values()].map((s) => ({ name: s.name, op: s.op, ms: med(s.times) })), totalMs: med(totals) };
+  return { runs };
 }
 
 process.on('message', async (msg) => {
