@@ -184,7 +184,7 @@ function markdown(doc) {
   const L = [];
   L.push('# Whole networks: our CPU backend vs onnxruntime-node and PyTorch (same network, same weights)', '');
   L.push(
-    `Generated ${doc.date} by \`npm run bench:networks\` (commit ${doc.commit}). Machine: ${doc.machine.cpu}, ${doc.machine.cores} cores, Node ${doc.machine.node}, onnxruntime-node ${doc.ortVersion}, ${THREADS} threads each, ${SIZE}x${SIZE}, fp32, ${ROUNDS} interleaved rounds.`,
+    `Generated ${doc.date} by \`npm run bench:networks\` (commit ${doc.commit}). Machine: ${doc.machine.cpu}, ${doc.machine.cores} cores, Node ${doc.machine.node}, onnxruntime-node ${doc.ortVersion}, ${THREADS} threads each, ${SIZE}x${SIZE}, fp32, ${doc.rounds ?? ROUNDS} interleaved rounds.`,
     '',
   );
   L.push(
@@ -416,6 +416,7 @@ async function main() {
     torchLayout,
     cpuInfo,
     peakGflops,
+    rounds: ROUNDS,
     rows,
     targets,
     impls,
