@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // The package as a user gets it: `npm pack` (prepack builds the prebuilt addon),
-// then in a fresh temporary folder `npm install --ignore-scripts --offline
-// <tarball>` (no compiler runs; the npm cache must already hold the
-// dependencies, as it does after `npm ci`), then:
+// then in a fresh temporary folder `npm install --ignore-scripts
+// --prefer-offline <tarball>` (no install script, so no compiler, runs; the
+// dependencies come from the npm cache where it holds what this npm asks for,
+// else from the registry: npm 11.19 asks for full packuments, which `npm ci`
+// does not cache, so `--offline` failed with ENOTCACHED on a fresh machine), then:
 //   - require('resnext') and import 'resnext' (named and default) both work;
 //   - conv2d runs on the native cpu backend (backends() says so, plan.info()
 //     names the cpu backend, and it is at least 5x faster than the reference);
@@ -74,8 +76,10 @@ try {
   const app = path.join(tmp, 'app');
   fs.mkdirSync(app);
   fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'resnext-consumer', private: true, version: '1.0.0' }));
-  step('npm install --ignore-scripts --offline', () =>
-    run(npm.cmd, [...npm.pre, 'install', '--ignore-scripts', '--offline', '--no-audit', '--no-fund', tarball], { cwd: app }),
+  step('npm install --ignore-scripts --prefer-offline', () =>
+    run(npm.cmd, [...npm.pre, 'install', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund', tarball], {
+      cwd: app,
+    }),
   );
 
   // CommonJS: native cpu backend, timing sanity, the addon path.
@@ -171,7 +175,7 @@ export const shapes = [y.shape, impl];
 
   const total = (Date.now() - started) / 1000;
   console.log(
-    `consumer-test: passed in ${total.toFixed(1)} s (install ${timings['npm install --ignore-scripts --offline'].toFixed(1)} s, addon ${rel})`,
+    `consumer-test: passed in ${total.toFixed(1)} s (install ${timings['npm install --ignore-scripts --prefer-offline'].toFixed(1)} s, addon ${rel})`,
   );
 } catch (err) {
   console.error(`consumer-test: FAILED: ${err.message}`);
