@@ -24,7 +24,7 @@
 // the fused epilogue (bias, residual, ReLU), and batches 1 and 5.
 import { describe, expect, it } from 'vitest';
 
-import { conv2dPlan, randn } from '../lib';
+import { conv2dPlan, cpuInfo, randn } from '../lib';
 import { best, type Case, checkThreadSplit, describeVariants, hasAddon } from './helpers/kernel_cases';
 
 interface Family {
@@ -203,6 +203,32 @@ const s2SmallCases: Case[] = [
   { n: 2, c: 64, h: 34, w: 9, k: 64, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
 ];
 
+// 3x3, stride 1 and 2, padding 1, exactly 8 output channels per group
+// (AVX-512VL on 256-bit vectors): ResNeXt-50's 256@28 and 256@56/s2, outputs
+// of one column block (1 to 14 wide: 1, 2, 7, 9, 14), two (15 to 28: 15, 16,
+// 17) and three (29), a row of 33 blocks (450 wide), even and odd input widths
+// at stride 2 (the last column's right tap is the padding when odd), odd
+// output heights (a last row pair of one row), 1, 3, 4, 8 and 20 input
+// channels per group, batches 1-3.
+const bcast8Cases: Case[] = [
+  { n: 1, c: 256, h: 28, w: 28, k: 256, r: 3, s: 3, groups: 32, stride: 1, dilation: 1, padding: 1 },
+  { n: 2, c: 16, h: 9, w: 17, k: 16, r: 3, s: 3, groups: 2, stride: 1, dilation: 1, padding: 1 },
+  { n: 3, c: 8, h: 7, w: 7, k: 16, r: 3, s: 3, groups: 2, stride: 1, dilation: 1, padding: 1 },
+  { n: 1, c: 2, h: 1, w: 1, k: 16, r: 3, s: 3, groups: 2, stride: 1, dilation: 1, padding: 1 },
+  { n: 1, c: 40, h: 5, w: 29, k: 16, r: 3, s: 3, groups: 2, stride: 1, dilation: 1, padding: 1 },
+  { n: 2, c: 6, h: 4, w: 14, k: 16, r: 3, s: 3, groups: 2, stride: 1, dilation: 1, padding: 1 },
+  { n: 1, c: 16, h: 3, w: 15, k: 16, r: 3, s: 3, groups: 2, stride: 1, dilation: 1, padding: 1 },
+  { n: 1, c: 16, h: 2, w: 450, k: 16, r: 3, s: 3, groups: 2, stride: 1, dilation: 1, padding: 1 },
+  { n: 1, c: 256, h: 56, w: 56, k: 256, r: 3, s: 3, groups: 32, stride: 2, dilation: 1, padding: 1 },
+  { n: 2, c: 16, h: 27, w: 27, k: 16, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 3, c: 24, h: 9, w: 17, k: 24, r: 3, s: 3, groups: 3, stride: 2, dilation: 1, padding: 1 },
+  { n: 1, c: 16, h: 1, w: 1, k: 16, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 2, c: 40, h: 6, w: 58, k: 16, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 1, c: 8, h: 5, w: 31, k: 16, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 1, c: 6, h: 3, w: 3, k: 16, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+  { n: 1, c: 16, h: 2, w: 899, k: 16, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
+];
+
 const families: Family[] = [
   { name: 'grouped3x3s2', cases: s2Cases },
   { name: 'depthwise3x3', cases: dwCases },
@@ -216,6 +242,7 @@ describe.skipIf(!hasAddon)('cpu grouped/depthwise kernels vs float64 reference',
   describeVariants('grouped3x3s2_bcast', s2BcastCases, 51, ['avx512']);
   describeVariants('grouped3x3s2_small', s2SmallCases, 41, ['avx512']);
   describeVariants('grouped3x3s2_bcast32', s2Bcast32Cases, 61, ['avx512']);
+  describeVariants('grouped3x3_bcast8', bcast8Cases, 71, ['avx512']);
 });
 
 // The channels-in-lanes stride-2 kernels split an image's groups into runs of
@@ -250,6 +277,16 @@ describe.skipIf(!hasAddon || best !== 'avx512')('grouped3x3s2 channels-in-lanes 
   }
 });
 
+// grouped3x3_bcast8_avx512 splits like grouped3x3s2_bcast_avx512 (runs of
+// row pairs per (image, group)): 28 rows are 14 pairs in 2, 4, 6 and 14 runs.
+describe.skipIf(!hasAddon || best !== 'avx512')('grouped3x3_bcast8_avx512 thread split', () => {
+  for (const stride of [1, 2]) {
+    const xs = stride === 1 ? [1, 16, 28, 29] : [1, 16, 56, 57];
+    it(`x=[${xs}] w=[16,8,3,3] g=2 s=${stride}: bias, residual, ReLU; threads 1, 2, 3, 7 bit-identical and <= 1e-4 of the reference`, () =>
+      checkThreadSplit('grouped3x3_bcast8_avx512', xs, [16, 8, 3, 3], 2, stride));
+  }
+});
+
 describe.skipIf(!hasAddon)('cpu grouped/depthwise kernel dispatch', () => {
   it('picks the in-place 3x3 kernel for ResNeXt-50 conv2 (w=[128,4,3,3] g=32 s=1 p=1) at the best ISA', () => {
     const plan = conv2dPlan(randn([128, 4, 3, 3], { seed: 1 }), { groups: 32, padding: 1, backend: 'cpu' });
@@ -272,11 +309,46 @@ describe.skipIf(!hasAddon)('cpu grouped/depthwise kernel dispatch', () => {
     plan.dispose();
   });
 
-  it('picks the stride-2 kernel for the stride-2 variant (w=[256,8,3,3] g=32 s=2 p=1) and says why not the stride-1 one', () => {
-    const plan = conv2dPlan(randn([256, 8, 3, 3], { seed: 1 }), { groups: 32, stride: 2, padding: 1, backend: 'cpu' });
+  it('picks the stride-2 kernel for a stride-2 conv with 4 channels per group (w=[128,4,3,3] g=32 s=2 p=1) and says why not the stride-1 one', () => {
+    const plan = conv2dPlan(randn([128, 4, 3, 3], { seed: 1 }), { groups: 32, stride: 2, padding: 1, backend: 'cpu' });
     expect(plan.info().impl).toBe(`grouped3x3s2_${best}`);
     expect(plan.info().fallbacks as string[]).toContain(`grouped3x3s1_${best}: needs stride 1`);
+    if (best === 'avx512') {
+      expect(plan.info().fallbacks as string[]).toContain(
+        'grouped3x3_bcast8_avx512: needs exactly 8 output channels per group (one 256-bit vector of them)',
+      );
+    }
     plan.dispose();
+  });
+
+  // Where 512-bit FMAs are double-pumped (AMD Zen 4) the 256-bit kernel runs
+  // ResNeXt-50's 256@28 and 256@56/s2 (8 channels per group); elsewhere the
+  // 16-pixel kernels do, and the plan says why it passed over the 256-bit one.
+  for (const stride of [1, 2]) {
+    it(`runs 8 channels per group (w=[256,8,3,3] g=32 s=${stride} p=1) on the 256-bit kernel exactly where AVX-512 is double-pumped`, () => {
+      const doublePumped = cpuInfo()?.features.avx512DoublePumped === true;
+      const plan = conv2dPlan(randn([256, 8, 3, 3], { seed: 1 }), { groups: 32, stride, padding: 1, backend: 'cpu' });
+      if (best === 'avx512' && doublePumped) {
+        expect(plan.info().impl).toBe('grouped3x3_bcast8_avx512');
+      } else {
+        expect(plan.info().impl).toBe(`grouped3x3s${stride}_${best}`);
+        if (best === 'avx512') {
+          expect(plan.info().fallbacks as string[]).toContain(
+            "grouped3x3_bcast8_avx512: 512-bit FMAs run at full width on this CPU, where grouped3x3s1/s2_avx512's 16-pixel vectors do twice the work per FMA",
+          );
+        }
+      }
+      plan.dispose();
+    });
+  }
+
+  it.skipIf(best !== 'avx512')('refuses a forced 256-bit kernel on 16 output channels per group and on stride 3, with the reason', () => {
+    expect(() =>
+      conv2dPlan(randn([32, 8, 3, 3], { seed: 1 }), { groups: 2, stride: 2, padding: 1, backend: 'cpu', impl: 'grouped3x3_bcast8_avx512' }),
+    ).toThrow(/grouped3x3_bcast8_avx512: needs exactly 8 output channels per group/);
+    expect(() =>
+      conv2dPlan(randn([16, 8, 3, 3], { seed: 1 }), { groups: 2, stride: 3, padding: 1, backend: 'cpu', impl: 'grouped3x3_bcast8_avx512' }),
+    ).toThrow(/grouped3x3_bcast8_avx512: needs stride 1 or 2/);
   });
 
   it.skipIf(best !== 'avx512')(

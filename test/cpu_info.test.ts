@@ -41,3 +41,12 @@ describe.skipIf(!info || !x86)('cpuInfo(): CPUID vendor, family, model, stepping
     expect(info!.stepping).toBe(Number(field('stepping')));
   });
 });
+
+// features.avx512DoublePumped: 512-bit FMAs on 256-bit units, which picks the
+// 256-bit grouped3x3_bcast8_avx512 (AMD family 25 with AVX-512: Zen 4).
+describe.skipIf(!info || !x86)('cpuInfo().features.avx512DoublePumped', () => {
+  it('is set exactly for AMD family 25 with AVX-512 in use', () => {
+    const expected = info!.vendor === 'AuthenticAMD' && info!.family === 25 && info!.best === 'avx512';
+    expect(info!.features.avx512DoublePumped).toBe(expected);
+  });
+});

@@ -41,6 +41,12 @@ Status ConvPlan::Create(const ConvParams& p_in, const float* weight, const float
       plan->fallbacks_.push_back(std::string(c->name) + ": " + why);
       continue;
     }
+    if (options.impl.empty() && c->slower_here != nullptr) {
+      if (const char* why = c->slower_here(p)) {
+        plan->fallbacks_.push_back(std::string(c->name) + ": " + why);
+        continue;
+      }
+    }
     plan->impl_ = c;
     break;
   }

@@ -80,6 +80,7 @@ CpuFeatures Detect() {
   }
   if (f.avx && f.avx2 && f.fma && f.os_avx) f.best = Isa::kAvx2;
   if (f.best == Isa::kAvx2 && f.avx512f && f.avx512bw && f.avx512dq && f.avx512vl && f.os_avx512) f.best = Isa::kAvx512;
+  f.avx512_double_pumped = f.best == Isa::kAvx512 && f.vendor == "AuthenticAMD" && f.family == 25;
 #endif
   return f;
 }

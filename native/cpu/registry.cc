@@ -8,6 +8,7 @@ extern const ConvImpl kConvDepthwise3x3Avx512;
 extern const ConvImpl kConvDepthwise3x3Avx2;
 extern const ConvImpl kConvDepthwise3x3Scalar;
 extern const ConvImpl kConvGroupedS2BcastAvx512;
+extern const ConvImpl kConvGrouped3x3Bcast8Avx512;
 extern const ConvImpl kConvGroupedS2B32Avx512;
 extern const ConvImpl kConvGroupedS2RowsAvx512;
 extern const ConvImpl kConvGroupedS2SmallAvx512;
@@ -63,28 +64,29 @@ const ConvImpl* const* ConvImpls(int* count) {
       &kConvGroupedS2B32Avx512,     // 82: groups > 1, Kg 32, 3x3 s2: two vectors of channels (else the small one)
       &kConvGroupedS2RowsAvx512,    // 81: groups > 1, Cg, Kg >= 16, 3x3 stride 2 pad 1 (gemm unless 9-16 wide)
       &kConvGroupedS2SmallAvx512,   // 81: groups > 1, Kg 25-32, 3x3 stride 2 (gemm at batch 1 or past 16 wide)
-      &kConvGrouped3x3s1Avx512,     // 80: groups > 1, Cg < 16, 3x3 stride 1 pad 1
-      &kConvGrouped3x3s2Avx512,     // 80: groups > 1, Cg < 16, 3x3 stride 2 pad 1
-      &kConvDepthwise3x3Scalar,     // 75
-      &kConvGrouped3x3s1Avx2,       // 70
-      &kConvGrouped3x3s2Avx2,       // 70
-      &kConvGrouped3x3s1Scalar,     // 65
-      &kConvGrouped3x3s2Scalar,     // 65
-      &kConvGroupedAvx512,          // 60: groups > 1, Cg < 16
-      &kConvGroupedAvx2,            // 50
-      &kConvGroupedScalar,          // 40
-      &kConvStemAvx512,             // 38: groups 1, at most 4 input channels (the stem)
-      &kConvWinogradAvx512,         // 37: dense 3x3 stride 1, K >= 16
-      &kConvWinogradS2Avx512,       // 36: dense 3x3 stride 2, K >= 16
-      &kConvGemmAvx512,             // 35: dense, and grouped with Cg >= 16
-      &kConvStemAvx2,               // 33
-      &kConvWinogradAvx2,           // 32
-      &kConvWinogradS2Avx2,         // 31
-      &kConvGemmAvx2,               // 30
-      &kConvStemScalar,             // 28
-      &kConvWinogradScalar,         // 27
-      &kConvWinogradS2Scalar,       // 26
-      &kConvGemmScalar,             // 25
+      &kConvGrouped3x3Bcast8Avx512,  // 81: groups > 1, Kg 8, 3x3 s1/s2 pad 1, 256-bit: where AVX-512 is double-pumped
+      &kConvGrouped3x3s1Avx512,      // 80: groups > 1, Cg < 16, 3x3 stride 1 pad 1
+      &kConvGrouped3x3s2Avx512,      // 80: groups > 1, Cg < 16, 3x3 stride 2 pad 1
+      &kConvDepthwise3x3Scalar,      // 75
+      &kConvGrouped3x3s1Avx2,        // 70
+      &kConvGrouped3x3s2Avx2,        // 70
+      &kConvGrouped3x3s1Scalar,      // 65
+      &kConvGrouped3x3s2Scalar,      // 65
+      &kConvGroupedAvx512,           // 60: groups > 1, Cg < 16
+      &kConvGroupedAvx2,             // 50
+      &kConvGroupedScalar,           // 40
+      &kConvStemAvx512,              // 38: groups 1, at most 4 input channels (the stem)
+      &kConvWinogradAvx512,          // 37: dense 3x3 stride 1, K >= 16
+      &kConvWinogradS2Avx512,        // 36: dense 3x3 stride 2, K >= 16
+      &kConvGemmAvx512,              // 35: dense, and grouped with Cg >= 16
+      &kConvStemAvx2,                // 33
+      &kConvWinogradAvx2,            // 32
+      &kConvWinogradS2Avx2,          // 31
+      &kConvGemmAvx2,                // 30
+      &kConvStemScalar,              // 28
+      &kConvWinogradScalar,          // 27
+      &kConvWinogradS2Scalar,        // 26
+      &kConvGemmScalar,              // 25
       &kConvDirectAvx512,
       &kConvDirectAvx2,
       &kConvDirectScalar,

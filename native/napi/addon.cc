@@ -64,6 +64,7 @@ Napi::Value CpuInfo(const Napi::CallbackInfo& info) {
   feats.Set("avx512vl", f.avx512vl);
   feats.Set("osAvx", f.os_avx);
   feats.Set("osAvx512", f.os_avx512);
+  feats.Set("avx512DoublePumped", f.avx512_double_pumped);
   o.Set("features", feats);
   o.Set("threads", Napi::Number::New(env, PoolOf(env).NumThreads()));
   o.Set("hardwareThreads", Napi::Number::New(env, resnext::ThreadPool::HardwareThreads()));

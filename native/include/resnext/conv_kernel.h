@@ -61,6 +61,11 @@ struct ConvImpl {
   // direct_only), e.g. a variant that trades arithmetic for weight traffic,
   // which only shows inside a whole forward; nullptr keeps the direct plan.
   const char* (*alternate)(const ConvParams& p) = nullptr;
+  // Non-null when, for p, another registry row is known to be faster on this
+  // CPU (e.g. a 256-bit kernel where 512-bit FMAs run at full width): the
+  // automatic choice passes over this one with the reason in the plan's
+  // fallbacks, while a plan that names it (ConvPlanOptions::impl) runs it.
+  const char* (*slower_here)(const ConvParams& p) = nullptr;
 };
 
 // The registry, highest priority first.

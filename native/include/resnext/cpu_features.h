@@ -24,6 +24,12 @@ struct CpuFeatures {
   // figures name the machine they were measured on. 0 where unknown.
   std::string vendor;
   int family = 0, model = 0, stepping = 0;
+  // 512-bit FMAs run as two halves on 256-bit units (AMD family 25 with
+  // AVX-512: Zen 4), so a 256-bit FMA does half the work at twice the rate
+  // and kernels whose natural vector is 8 floats lose nothing there. From the
+  // CPUID signature: other CPUs (Intel, Zen 5 servers) run them at full width
+  // (a Zen 5 laptop part that splits them too reads as full width).
+  bool avx512_double_pumped = false;
 };
 
 // Detected on first call; thread-safe.
