@@ -9,25 +9,33 @@
 // (relative to the largest output) as a sanity check.
 //
 //   node bench/winograd/ab_conv.js --old DIR [--cases REGEX] [--batch 1,8] [--rounds 11] [--threads 2]
+//   node bench/winograd/ab_conv.js --impls OLD,NEW [...]
+//
+// --impls compares two kernels of this checkout instead, each forced by name
+// (conv2dPlan's `impl`), e.g. grouped3x3s2_avx512,grouped3x3_bcast8_avx512.
 //
 // Cases: ResNeXt-50 32x4d's grouped 3x3 layers (bench/peers/cases.js).
 const path = require('path');
 const { allCases } = require('../peers/cases');
 
 function parseArgs(argv) {
-  const a = { old: null, cases: /g32/, batch: [1, 8], rounds: 11, threads: 2 };
+  const a = { old: null, impls: null, cases: /g32/, batch: [1, 8], rounds: 11, threads: 2 };
   for (let i = 0; i < argv.length; i += 2) {
     const k = argv[i];
     const v = argv[i + 1];
     if (v === undefined) throw new RangeError(`Expected a value after ${k} but received nothing`);
     if (k === '--old') a.old = path.resolve(v);
+    else if (k === '--impls') a.impls = v.split(',');
     else if (k === '--cases') a.cases = new RegExp(v);
     else if (k === '--batch') a.batch = v.split(',').map(Number);
     else if (k === '--rounds') a.rounds = Number(v);
     else if (k === '--threads') a.threads = Number(v);
-    else throw new RangeError(`Expected one of --old, --cases, --batch, --rounds, --threads but received ${k}`);
+    else throw new RangeError(`Expected one of --old, --impls, --cases, --batch, --rounds, --threads but received ${k}`);
   }
-  if (a.old === null) throw new RangeError('Expected --old DIR (a built checkout of the base commit) but received nothing');
+  if (a.impls !== null && a.impls.length !== 2) throw new RangeError(`Expected --impls OLD,NEW but received ${a.impls.join(',')}`);
+  if ((a.old === null) === (a.impls === null)) {
+    throw new RangeError('Expected --old DIR (a built checkout of the base commit) or --impls OLD,NEW (two kernels of this one)');
+  }
   return a;
 }
 
@@ -36,12 +44,13 @@ const median = (v) => [...v].sort((x, y) => x - y)[v.length >> 1];
 
 function main() {
   const a = parseArgs(process.argv.slice(2));
-  const builds = {
-    old: require(path.join(a.old, 'dist', 'cjs', 'index.js')),
-    new: require(path.resolve(__dirname, '..', '..', 'dist', 'cjs', 'index.js')),
-  };
+  const here = require(path.resolve(__dirname, '..', '..', 'dist', 'cjs', 'index.js'));
+  const builds = { old: a.old ? require(path.join(a.old, 'dist', 'cjs', 'index.js')) : here, new: here };
+  const impl = { old: a.impls?.[0], new: a.impls?.[1] };
   for (const rx of Object.values(builds)) rx.setNumThreads(a.threads);
-  console.log(`old: ${a.old}; new: this checkout; ${a.threads} threads, ${a.rounds} rounds, medians (ms)`);
+  const cpu = here.cpuInfo();
+  const what = a.impls ? `old: ${a.impls[0]}; new: ${a.impls[1]} (this checkout)` : `old: ${a.old}; new: this checkout`;
+  console.log(`${what}; CPU family ${cpu?.family}, model ${cpu?.model}; ${a.threads} threads, ${a.rounds} rounds, medians (ms)`);
   const seen = new Set();
   for (const c of allCases()) {
     if (!a.cases.test(c.name) || seen.has(c.name)) continue;
@@ -55,6 +64,7 @@ function main() {
           stride: c.stride,
           padding: c.pad,
           bias: rx.randn([c.K], { seed: 2 }),
+          ...(impl[k] ? { impl: impl[k] } : {}),
         });
         const x = rx.randn([N, c.C, c.H, c.W], { seed: 3 });
         peers[k] = { plan, x, out: plan.run(x), times: [] };

@@ -5,21 +5,23 @@
 //
 // Why: on a CPU whose 512-bit FMAs take both of its 256-bit FMA pipes (AMD Zen
 // 4), a 256-bit FMA does half the work at twice the rate, so 8 channels fill a
-// vector at the full FMA peak. With the output channels in the lanes each
-// input pixel is broadcast from the input in place (embedded in the FMA, so
-// stride 2 needs no even/odd split of the input and padding is left out at
-// compile time), and a weight vector loaded once feeds a whole register block.
-// grouped3x3s{1,2}_avx512 keep 16 output pixels in the lanes instead: they
-// need the stride-2 split (a third of the stride-2 kernel's time) or the
-// column shifts of stride 1. Where 512-bit FMAs run at full width (Intel, Zen
-// 5) those kernels do twice the work per FMA and stay (see Unsupported).
+// vector at the full FMA peak. With the output channels in the lanes each input
+// pixel is broadcast straight from the NCHW input, so stride 2 needs no
+// even/odd split of the input (a third of grouped3x3s2_avx512's time, which
+// keeps 16 output pixels in the lanes), stride 1 no column shifts, and the
+// padding taps are left out at compile time. Where 512-bit FMAs run at full
+// width (Intel, Zen 5) the 16-pixel kernels do twice the work per FMA: there
+// the plan passes over this one (Bcast8SlowerHere).
 //
 // Register block: two output rows x NQ (1 to 14) pixels, 8 output channels
-// each: 28 accumulators at 14 wide; per input channel and tap, one weight
-// vector load feeds 2 * NQ FMAs, each with its input pixel broadcast. Rows
-// wider than 14 are split into blocks of equal width. Before the NCHW stores
-// each row's block is transposed 8 x 8 in registers (bias went into the
-// accumulators; residual and ReLU are applied on the transposed rows).
+// each: 28 accumulators at 14 wide. Per input channel and tap row, the three
+// weight vectors stay in registers and the row's input columns are swept once:
+// at stride 1 each column is broadcast into a register for the three outputs
+// that read it; at stride 2 the odd columns (two readers) so, the even ones
+// (one reader) inside the FMA. Rows wider than 14 are split into blocks of
+// equal width. Before the NCHW stores each row's block is transposed 8 x 8 in
+// registers (bias went into the accumulators; residual and ReLU are applied on
+// the transposed rows). Every output sums its taps in the reference's order.
 //
 // Layouts:
 //   packed: [G][Cg][9 taps][8 output channels].
@@ -184,17 +186,33 @@ void Block(const Geo& g, int64_t Cg, const float* __restrict in, const float* __
         RowTapsS1<NQ, kLeft, kRight>(acc[0], x0, wc + r * 3 * kLanes);
         RowTapsS1<NQ, kLeft, kRight>(acc[1], x1, wc + r * 3 * kLanes);
       } else {
-        // Stride 2: an input column feeds one or two outputs, so each FMA
-        // broadcasts its own pixel and one weight vector load feeds 2 NQ
-        // FMAs (a register broadcast per column measured 0.88x).
-#pragma GCC unroll 3
-        for (int s = 0; s < 3; ++s) {
-          const __m256 wv = _mm256_loadu_ps(wc + (r * 3 + s) * kLanes);
-          const int j0 = s == 0 && kLeft ? 1 : 0, j1 = s == 2 && kRight ? NQ - 1 : NQ;
-#pragma GCC unroll 16
-          for (int j = j0; j < j1; ++j) {
-            acc[0][j] = Fma8(acc[0][j], wv, x0 + S * j + s - 1);
-            acc[1][j] = Fma8(acc[1][j], wv, x1 + S * j + s - 1);
+        // Stride 2: output j reads columns 2j - 1, 2j and 2j + 1 (ci = 2j,
+        // 2j + 1, 2j + 2), so an odd column feeds two outputs (tap 2 of one,
+        // tap 0 of the next) and is broadcast once into a register, and an
+        // even one feeds one output (tap 1) through the FMA's memory operand:
+        // two loads and four instructions per three FMAs, each output's taps
+        // in order. 256@56/s2, 1 thread: 1.07x broadcasting every column in
+        // the FMA (three loads), 1.14x every column into a register (five
+        // instructions).
+        const __m256 w0 = _mm256_loadu_ps(wc + r * 3 * kLanes), w1 = _mm256_loadu_ps(wc + (r * 3 + 1) * kLanes),
+                     w2 = _mm256_loadu_ps(wc + (r * 3 + 2) * kLanes);
+        constexpr int kCols = 2 * NQ + 1;  // columns -1 .. 2 NQ - 1
+#pragma GCC unroll 32
+        for (int ci = 0; ci < kCols; ++ci) {
+          if (ci == 0 && kLeft) continue;
+          if (ci == kCols - 1 && kRight) continue;
+          if (ci % 2 == 1) {
+            const int j = (ci - 1) / 2;
+            acc[0][j] = Fma8(acc[0][j], w1, x0 + ci - 1);
+            acc[1][j] = Fma8(acc[1][j], w1, x1 + ci - 1);
+          } else {
+            const int j = ci / 2;
+#pragma GCC unroll 2
+            for (int i = 0; i < 2; ++i) {
+              const __m256 b = Bcast((i == 0 ? x0 : x1) + ci - 1);
+              if (j >= 1) acc[i][j - 1] = _mm256_fmadd_ps(w2, b, acc[i][j - 1]);
+              if (j < NQ) acc[i][j] = _mm256_fmadd_ps(w0, b, acc[i][j]);
+            }
           }
         }
       }
