@@ -40,6 +40,8 @@
         "native/cpu/conv_grouped3x3s2_avx512.cc",
         "native/cpu/conv_grouped3x3s2_bcast_avx512.cc",
         "native/cpu/conv_grouped3x3_bcast8_avx512.cc",
+        "native/cpu/conv_grouped3x3_bcast8_avx2.cc",
+        "native/cpu/conv_grouped3x3_bcast8_scalar.cc",
         "native/cpu/conv_grouped3x3s2_bcast32_avx512.cc",
         "native/cpu/conv_grouped3x3s2_rows_avx512.cc",
         "native/cpu/conv_grouped3x3s2_small_avx512.cc",

@@ -25,7 +25,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { conv2dPlan, cpuInfo, randn } from '../lib';
-import { best, type Case, checkThreadSplit, describeVariants, hasAddon } from './helpers/kernel_cases';
+import { best, type Case, checkThreadSplit, describeVariants, hasAddon, ISA_RANK } from './helpers/kernel_cases';
 
 interface Family {
   name: string;
@@ -203,10 +203,10 @@ const s2SmallCases: Case[] = [
   { n: 2, c: 64, h: 34, w: 9, k: 64, r: 3, s: 3, groups: 2, stride: 2, dilation: 1, padding: 1 },
 ];
 
-// 3x3, stride 1 and 2, padding 1, exactly 8 output channels per group
-// (AVX-512VL on 256-bit vectors): ResNeXt-50's 256@28 and 256@56/s2, outputs
-// of one column block (1 to 14 wide: 1, 2, 7, 9, 14), two (15 to 28: 15, 16,
-// 17) and three (29), a row of 33 blocks (450 wide), even and odd input widths
+// 3x3, stride 1 and 2, padding 1, exactly 8 output channels per group (every
+// ISA; blocks of at most 14 columns with AVX-512, 12 with AVX2, 8 in C++):
+// ResNeXt-50's 256@28 and 256@56/s2, outputs of one column block (1, 2, 7, 8,
+// 9 wide), two or three (14 to 17, 29), a row of 33 to 57 blocks (450 wide), even and odd input widths
 // at stride 2 (the last column's right tap is the padding when odd), odd
 // output heights (a last row pair of one row), 1, 3, 4, 8 and 20 input
 // channels per group, batches 1-3.
@@ -242,7 +242,7 @@ describe.skipIf(!hasAddon)('cpu grouped/depthwise kernels vs float64 reference',
   describeVariants('grouped3x3s2_bcast', s2BcastCases, 51, ['avx512']);
   describeVariants('grouped3x3s2_small', s2SmallCases, 41, ['avx512']);
   describeVariants('grouped3x3s2_bcast32', s2Bcast32Cases, 61, ['avx512']);
-  describeVariants('grouped3x3_bcast8', bcast8Cases, 71, ['avx512']);
+  describeVariants('grouped3x3_bcast8', bcast8Cases, 71);
 });
 
 // The channels-in-lanes stride-2 kernels split an image's groups into runs of
@@ -277,13 +277,19 @@ describe.skipIf(!hasAddon || best !== 'avx512')('grouped3x3s2 channels-in-lanes 
   }
 });
 
-// grouped3x3_bcast8_avx512 splits like grouped3x3s2_bcast_avx512 (runs of
-// row pairs per (image, group)): 28 rows are 14 pairs in 2, 4, 6 and 14 runs.
-describe.skipIf(!hasAddon || best !== 'avx512')('grouped3x3_bcast8_avx512 thread split', () => {
-  for (const stride of [1, 2]) {
-    const xs = stride === 1 ? [1, 16, 28, 29] : [1, 16, 56, 57];
-    it(`x=[${xs}] w=[16,8,3,3] g=2 s=${stride}: bias, residual, ReLU; threads 1, 2, 3, 7 bit-identical and <= 1e-4 of the reference`, () =>
-      checkThreadSplit('grouped3x3_bcast8_avx512', xs, [16, 8, 3, 3], 2, stride));
+// grouped3x3_bcast8_* split each (image, group) into runs of blocks of rows
+// (pairs with AVX-512, single rows otherwise) when there are fewer than 8 per
+// thread: 28 output rows are 14 pairs in 4, 8, 12 and 14 runs, or 28 rows in
+// 8, 16, 24 and 28.
+describe.skipIf(!hasAddon)('grouped3x3_bcast8 thread split', () => {
+  for (const isa of ['avx512', 'avx2', 'scalar'] as const) {
+    for (const stride of [1, 2]) {
+      const xs = stride === 1 ? [1, 16, 28, 29] : [1, 16, 56, 57];
+      it.skipIf(ISA_RANK[isa] > ISA_RANK[best])(
+        `grouped3x3_bcast8_${isa} x=[${xs}] w=[16,8,3,3] g=2 s=${stride}: bias, residual, ReLU; threads 1, 2, 3, 7 bit-identical and <= 1e-4 of the reference`,
+        () => checkThreadSplit(`grouped3x3_bcast8_${isa}`, xs, [16, 8, 3, 3], 2, stride),
+      );
+    }
   }
 });
 
@@ -321,26 +327,44 @@ describe.skipIf(!hasAddon)('cpu grouped/depthwise kernel dispatch', () => {
     plan.dispose();
   });
 
-  // Where 512-bit FMAs are double-pumped (AMD Zen 4) the 256-bit kernel runs
-  // ResNeXt-50's 256@28 and 256@56/s2 (8 channels per group); elsewhere the
-  // 16-pixel kernels do, and the plan says why it passed over the 256-bit one.
+  // 8 channels per group (ResNeXt-50's 256@28 and 256@56/s2): with AVX-512,
+  // the channels-in-lanes kernel exactly where 512-bit FMAs are double-pumped
+  // (AMD Zen 4), else the 16-pixel kernels, saying why; with AVX2 and in C++,
+  // the channels-in-lanes kernel at stride 2 only, saying why not at stride 1.
   for (const stride of [1, 2]) {
-    it(`runs 8 channels per group (w=[256,8,3,3] g=32 s=${stride} p=1) on the 256-bit kernel exactly where AVX-512 is double-pumped`, () => {
+    it(`runs 8 channels per group (w=[256,8,3,3] g=32 s=${stride} p=1) on grouped3x3_bcast8 where it is faster, and says why elsewhere`, () => {
       const doublePumped = cpuInfo()?.features.avx512DoublePumped === true;
       const plan = conv2dPlan(randn([256, 8, 3, 3], { seed: 1 }), { groups: 32, stride, padding: 1, backend: 'cpu' });
-      if (best === 'avx512' && doublePumped) {
-        expect(plan.info().impl).toBe('grouped3x3_bcast8_avx512');
-      } else {
-        expect(plan.info().impl).toBe(`grouped3x3s${stride}_${best}`);
-        if (best === 'avx512') {
-          expect(plan.info().fallbacks as string[]).toContain(
+      const fallbacks = plan.info().fallbacks as string[];
+      if (best === 'avx512') {
+        if (doublePumped) {
+          expect(plan.info().impl).toBe('grouped3x3_bcast8_avx512');
+        } else {
+          expect(plan.info().impl).toBe(`grouped3x3s${stride}_avx512`);
+          expect(fallbacks).toContain(
             "grouped3x3_bcast8_avx512: 512-bit FMAs run at full width on this CPU, where grouped3x3s1/s2_avx512's 16-pixel vectors do twice the work per FMA",
           );
         }
+      } else if (stride === 2) {
+        expect(plan.info().impl).toBe(`grouped3x3_bcast8_${best}`);
+      } else {
+        expect(plan.info().impl).toBe(`grouped3x3s1_${best}`);
+        expect(fallbacks).toContain(`grouped3x3_bcast8_${best}: at stride 1 grouped3x3s1_* (output pixels in the lanes) is faster`);
       }
       plan.dispose();
     });
   }
+
+  it('runs the AVX2 and C++ channels-in-lanes kernels at stride 2 and not at stride 1 under an ISA cap (w=[256,8,3,3] g=32)', () => {
+    for (const isa of ['avx2', 'scalar'] as const) {
+      if (ISA_RANK[isa] > ISA_RANK[best]) continue;
+      for (const stride of [1, 2]) {
+        const plan = conv2dPlan(randn([256, 8, 3, 3], { seed: 1 }), { groups: 32, stride, padding: 1, backend: 'cpu', isa });
+        expect(plan.info().impl).toBe(stride === 2 ? `grouped3x3_bcast8_${isa}` : `grouped3x3s1_${isa}`);
+        plan.dispose();
+      }
+    }
+  });
 
   it.skipIf(best !== 'avx512')('refuses a forced 256-bit kernel on 16 output channels per group and on stride 3, with the reason', () => {
     expect(() =>

@@ -32,6 +32,7 @@ const cases = [
   [[1, 20, 9, 11], [36, 20, 1, 1], { stride: 2, impl: 'conv1x1_nchw8c_avx2' }],
   [[2, 24, 7, 9], [24, 4, 3, 3], { groups: 6, padding: 1, impl: 'grouped3x3_nchw8c_avx2' }],
   [[1, 32, 5, 6], [32, 16, 3, 3], { groups: 2, padding: 1, stride: 2, impl: 'grouped3x3_nchw8c_avx2' }],
+  [[1, 16, 9, 30], [16, 8, 3, 3], { groups: 2, padding: 1, impl: 'grouped3x3_bcast8_avx2' }],
   [[1, 20, 9, 11], [24, 20, 3, 3], { padding: 1, impl: 'winograd43_nchw8c_avx2' }],
   [[2, 16, 10, 7], [16, 16, 3, 3], { padding: 1, impl: 'winograd3x3_nchw8c_avx2' }],
   [[1, 12, 11, 9], [20, 12, 3, 3], { padding: 1, stride: 2, impl: 'conv3x3_nchw8c_avx2' }],
@@ -77,6 +78,8 @@ describe.skipIf(!hasValgrind || !built)('no SIGILL without AVX-512 (under valgri
     expect(res.impls).toContain('winograd_s2_avx2');
     expect(res.impls).toContain('conv1x1_nchw8c_avx2');
     expect(res.impls).toContain('grouped3x3_nchw8c_avx2');
+    // 8 output channels per group at stride 2 (the second case), and forced at stride 1.
+    expect(res.impls.filter((i: string) => i === 'grouped3x3_bcast8_avx2').length).toBe(2);
     for (const k of ['winograd43_nchw8c_avx2', 'winograd3x3_nchw8c_avx2', 'conv3x3_nchw8c_avx2', 'stem_avx2'])
       expect(res.impls).toContain(k);
     expect(res.worst).toBeLessThanOrEqual(1e-4);

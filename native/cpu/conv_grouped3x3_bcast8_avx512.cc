@@ -23,9 +23,7 @@
 // registers (bias went into the accumulators; residual and ReLU are applied on
 // the transposed rows). Every output sums its taps in the reference's order.
 //
-// Layouts:
-//   packed: [G][Cg][9 taps][8 output channels].
-//   tasks:  (image, group, run of row pairs), as grouped3x3s2_bcast_avx512.
+// Algorithm, tasks and layouts: conv_grouped3x3_bcast8.inc.
 #include <cstdint>
 
 #include <immintrin.h>
@@ -38,22 +36,10 @@
 namespace resnext {
 namespace {
 
-#include "conv_s2_common_avx512.inc"
+constexpr int kMaxNQ = 14;  // output columns per block
+constexpr int kRows = 2;    // output rows per block
 
-constexpr int kLanes = 8;   // output channels per group = lanes
-constexpr int kMaxNQ = 14;  // output columns per register block
-
-const char* Bcast8Unsupported(const ConvParams& p) {
-  if (p.G < 2) return "needs groups > 1 (dense convolutions use the GEMM and Winograd kernels)";
-  if (p.Kg() != kLanes) return "needs exactly 8 output channels per group (one 256-bit vector of them)";
-  if (p.R != 3 || p.S != 3) return "needs a 3x3 kernel";
-  if (p.stride_h != p.stride_w || (p.stride_h != 1 && p.stride_h != 2)) return "needs stride 1 or 2";
-  if (p.dil_h != 1 || p.dil_w != 1) return "needs dilation 1";
-  if (p.pad_top != 1 || p.pad_left != 1 || p.pad_bottom != 1 || p.pad_right != 1) {
-    return "needs padding 1 on every side";
-  }
-  return nullptr;
-}
+#include "conv_grouped3x3_bcast8.inc"
 
 // Where 512-bit FMAs run at full width, grouped3x3s{1,2}_avx512 do twice the
 // work per FMA; there this kernel could reach only half of their peak.
@@ -64,45 +50,11 @@ const char* Bcast8SlowerHere(const ConvParams&) {
                "the work per FMA";
 }
 
-// Zeros read for input rows outside the image: a block reads input columns
-// -1 to 2 NQ - 1 of its own.
-alignas(64) const float kZeroRow[2 * kMaxNQ + 4] = {};
-
-struct Geo : S2Geo {
-  int64_t stride;
-};
-
-// Input row ih from column c0 on (x[-1] is column c0 - 1), or zeros outside
-// the image.
-inline const float* InputRow(const Geo& g, const float* chan, int64_t ih, int64_t c0) {
-  return ih < 0 || ih >= g.H ? kZeroRow + 1 : chan + ih * g.W + c0;
-}
+#include "transpose8_avx.inc"
 
 inline __m256 Fma8(__m256 acc, __m256 w, const float* x) {
   asm("vfmadd231ps %[x]%{1to8%}, %[w], %[acc]" : [acc] "+v"(acc) : [w] "v"(w), [x] "m"(*x));
   return acc;
-}
-
-// r[j] (8 channels of pixel j) -> r[k] (8 pixels of channel k).
-__attribute__((always_inline)) inline void Transpose8(__m256 r[8]) {
-  __m256 t[8], u[8];
-#pragma GCC unroll 4
-  for (int i = 0; i < 4; ++i) {
-    t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-    t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-  }
-#pragma GCC unroll 2
-  for (int i = 0; i < 2; ++i) {
-    u[4 * i + 0] = _mm256_shuffle_ps(t[4 * i + 0], t[4 * i + 2], 0x44);
-    u[4 * i + 1] = _mm256_shuffle_ps(t[4 * i + 0], t[4 * i + 2], 0xEE);
-    u[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
-    u[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
-  }
-#pragma GCC unroll 4
-  for (int i = 0; i < 4; ++i) {
-    r[i] = _mm256_permute2f128_ps(u[i], u[4 + i], 0x20);
-    r[4 + i] = _mm256_permute2f128_ps(u[i], u[4 + i], 0x31);
-  }
 }
 
 // Stores NQ pixels x 8 channels (acc[j]: pixel j) as 8 rows of NQ floats,
@@ -113,8 +65,7 @@ __attribute__((always_inline)) inline void StoreRows(const __m256* acc, float* o
 #pragma GCC unroll 2
   for (int h = 0; h < 2; ++h) {
     if (8 * h >= NQ) break;
-    constexpr int kAll = NQ;
-    const int n = kAll - 8 * h < 8 ? kAll - 8 * h : 8;
+    const int n = NQ - 8 * h < 8 ? NQ - 8 * h : 8;
     const __mmask8 m = static_cast<__mmask8>((1u << n) - 1u);
     __m256 t[8];
 #pragma GCC unroll 8
@@ -130,46 +81,33 @@ __attribute__((always_inline)) inline void StoreRows(const __m256* acc, float* o
   }
 }
 
-inline __m256 Bcast(const float* x) {
-  __m256 b;
-  asm("vbroadcastss %[x], %[b]" : [b] "=v"(b) : [x] "m"(*x));
-  return b;
-}
-
-// Stride 1: adds the taps of input row x (x[-1]: the block's first column's
-// left tap) to one output row's NQ accumulators through weight row wr
-// ([3][8]). Each input column is broadcast once into a register and feeds the
-// up to three outputs that read it (output j reads columns j - 1 .. j + 1),
-// one load per three FMAs; broadcasting inside each FMA instead (as stride 2
-// does) measured 0.93-1.0x of this at 256@28, 8 channels per group.
-template <int NQ, bool kLeft, bool kRight>
-__attribute__((always_inline)) inline void RowTapsS1(__m256* acc, const float* x, const float* wr) {
-  const __m256 w0 = _mm256_loadu_ps(wr), w1 = _mm256_loadu_ps(wr + kLanes), w2 = _mm256_loadu_ps(wr + 2 * kLanes);
-  constexpr int kCols = NQ + 2;  // columns -1 .. NQ
-#pragma GCC unroll 16
-  for (int ci = 0; ci < kCols; ++ci) {
-    if (ci == 0 && kLeft) continue;
-    if (ci == kCols - 1 && kRight) continue;
-    const __m256 b = Bcast(x + ci - 1);
-    // Output j takes column ci as tap s = ci - j: each output's taps in
-    // order s = 0, 1, 2, as the reference sums them.
-#pragma GCC unroll 3
-    for (int s = 2; s >= 0; --s) {
-      const int j = ci - s;
-      if (j < 0 || j >= NQ) continue;
-      acc[j] = _mm256_fmadd_ps(s == 0 ? w0 : s == 1 ? w1 : w2, b, acc[j]);
-    }
+// A register broadcast the compiler cannot fold into the FMAs (with
+// AVX-512VL it would give each FMA its own memory broadcast: one load per FMA
+// instead of one per column; 0.93-1.0x at stride 1).
+struct Bcast {
+  static __m256 Load(const float* x) {
+    __m256 b;
+    asm("vbroadcastss %[x], %[b]" : [b] "=v"(b) : [x] "m"(*x));
+    return b;
   }
-}
+};
+
+#include "conv_grouped3x3_bcast8_sweep.inc"
 
 // Output rows oh and oh + 1 (the second only when it exists, `two`), columns
 // q0 to q0 + NQ - 1, of the group's 8 output channels at `out` (plane stride
 // PQ), over its Cg input channels `in` with weights w ([Cg][9][8]). kLeft:
 // the first output column's left tap is the padding (q0 = 0); kRight: the last
 // one's right tap is.
+struct Kernel {
+  template <int S, int NQ, bool kLeft, bool kRight>
+  static void Block(const Geo& g, int64_t Cg, const float* __restrict in, const float* __restrict w, const float* bias,
+                    int64_t oh, bool two, int64_t q_first, float* out, const float* res, bool relu);
+};
+
 template <int S, int NQ, bool kLeft, bool kRight>
-void Block(const Geo& g, int64_t Cg, const float* __restrict in, const float* __restrict w, const float* bias,
-           int64_t oh, bool two, int64_t q_first, float* out, const float* res, bool relu) {
+void Kernel::Block(const Geo& g, int64_t Cg, const float* __restrict in, const float* __restrict w, const float* bias,
+                   int64_t oh, bool two, int64_t q_first, float* out, const float* res, bool relu) {
   const int64_t q0 = kLeft ? 0 : q_first;
   __m256 acc[2][NQ];
   const __m256 b0 = bias != nullptr ? _mm256_loadu_ps(bias) : _mm256_setzero_ps();
@@ -183,8 +121,8 @@ void Block(const Geo& g, int64_t Cg, const float* __restrict in, const float* __
       const float* x0 = InputRow(g, chan, S * oh + r - 1, S * q0);
       const float* x1 = InputRow(g, chan, S * (oh + 1) + r - 1, S * q0);
       if constexpr (S == 1) {
-        RowTapsS1<NQ, kLeft, kRight>(acc[0], x0, wc + r * 3 * kLanes);
-        RowTapsS1<NQ, kLeft, kRight>(acc[1], x1, wc + r * 3 * kLanes);
+        RowSweep<1, NQ, kLeft, kRight, Bcast>(acc[0], x0, wc + r * 3 * kLanes);
+        RowSweep<1, NQ, kLeft, kRight, Bcast>(acc[1], x1, wc + r * 3 * kLanes);
       } else {
         // Stride 2: output j reads columns 2j - 1, 2j and 2j + 1 (ci = 2j,
         // 2j + 1, 2j + 2), so an odd column feeds two outputs (tap 2 of one,
@@ -209,7 +147,7 @@ void Block(const Geo& g, int64_t Cg, const float* __restrict in, const float* __
             const int j = ci / 2;
 #pragma GCC unroll 2
             for (int i = 0; i < 2; ++i) {
-              const __m256 b = Bcast((i == 0 ? x0 : x1) + ci - 1);
+              const __m256 b = Bcast::Load((i == 0 ? x0 : x1) + ci - 1);
               if (j >= 1) acc[i][j - 1] = _mm256_fmadd_ps(w2, b, acc[i][j - 1]);
               if (j < NQ) acc[i][j] = _mm256_fmadd_ps(w0, b, acc[i][j]);
             }
@@ -226,83 +164,6 @@ void Block(const Geo& g, int64_t Cg, const float* __restrict in, const float* __
   }
 }
 
-int64_t Bcast8PackedSize(const ConvParams& p) { return p.G * p.Cg() * 9 * kLanes; }
-
-void Bcast8Pack(const ConvParams& p, const float* weight, float* packed) {
-  const int64_t Cg = p.Cg();
-  for (int64_t grp = 0; grp < p.G; ++grp) {
-    for (int64_t c = 0; c < Cg; ++c) {
-      for (int t = 0; t < 9; ++t) {
-        for (int k = 0; k < kLanes; ++k) {
-          packed[((grp * Cg + c) * 9 + t) * kLanes + k] = weight[((grp * kLanes + k) * Cg + c) * 9 + t];
-        }
-      }
-    }
-  }
-}
-
-using BlockFn = void (*)(const Geo&, int64_t, const float*, const float*, const float*, int64_t, bool, int64_t, float*,
-                         const float*, bool);
-
-template <int S, int NQ>
-BlockFn PickBlock(int64_t nq, bool left, bool right) {
-  if constexpr (NQ > kMaxNQ) {
-    return nullptr;
-  } else {
-    if (nq != NQ) return PickBlock<S, NQ + 1>(nq, left, right);
-    if (left) return right ? Block<S, NQ, true, true> : Block<S, NQ, true, false>;
-    return right ? Block<S, NQ, false, true> : Block<S, NQ, false, false>;
-  }
-}
-
-Status Bcast8Run(const ConvRunArgs& a, ThreadPool& pool) {
-  const ConvParams& p = *a.p;
-  Geo g;
-  static_cast<S2Geo&>(g) = MakeS2Geo(p);
-  g.stride = p.stride_h;
-  // Rows of Q columns in nb blocks of base or base + 1 columns, the wider
-  // ones first; fn[wider][first][last].
-  const int64_t nb = (g.Q + kMaxNQ - 1) / kMaxNQ, base = g.Q / nb, wider = g.Q % nb;
-  // The last column's right tap reads input column S (Q - 1) + 1.
-  const bool right_pad = g.stride * (g.Q - 1) + 1 >= g.W;
-  BlockFn fn[2][2][2] = {};
-  for (int wd = 0; wd < 2; ++wd) {
-    for (int first = 0; first < 2; ++first) {
-      for (int last = 0; last < 2; ++last) {
-        const int64_t nq = base + wd;
-        if (nq > kMaxNQ) continue;
-        const bool right = last == 1 && right_pad;
-        fn[wd][first][last] =
-            g.stride == 1 ? PickBlock<1, 1>(nq, first == 1, right) : PickBlock<2, 1>(nq, first == 1, right);
-      }
-    }
-  }
-  const int64_t Cg = p.Cg();
-  const int64_t pairs = (g.P + 1) / 2;
-  const int64_t units = p.N * p.G;
-  const int64_t runs = RunsPerUnit(units, pairs, pool.NumThreads());
-  const bool relu = p.activation == Activation::kRelu;
-  pool.Run(units * runs, [&](int64_t task, int) {
-    const int64_t run = task % runs, unit = task / runs;
-    const int64_t grp = unit % p.G, n = unit / p.G;
-    const int64_t pr0 = run * pairs / runs, pr1 = (run + 1) * pairs / runs;
-    const int64_t k0 = grp * kLanes;
-    const float* in = a.input + (n * p.C + grp * Cg) * g.HW;
-    const float* w = a.packed_weights + grp * Cg * 9 * kLanes;
-    const float* bias = a.bias != nullptr ? a.bias + k0 : nullptr;
-    float* out = a.output + (n * p.K + k0) * g.PQ;
-    const float* res = a.residual != nullptr ? a.residual + (n * p.K + k0) * g.PQ : nullptr;
-    for (int64_t pr = pr0; pr < pr1; ++pr) {
-      for (int64_t b = 0, q0 = 0; b < nb; ++b) {
-        const int wd = b < wider ? 1 : 0;
-        fn[wd][b == 0][b == nb - 1](g, Cg, in, w, bias, 2 * pr, 2 * pr + 1 < g.P, q0, out, res, relu);
-        q0 += base + wd;
-      }
-    }
-  });
-  return Status::Ok();
-}
-
 }  // namespace
 
 extern const ConvImpl kConvGrouped3x3Bcast8Avx512 = {"grouped3x3_bcast8_avx512",
@@ -311,7 +172,7 @@ extern const ConvImpl kConvGrouped3x3Bcast8Avx512 = {"grouped3x3_bcast8_avx512",
                                                      Bcast8Unsupported,
                                                      Bcast8PackedSize,
                                                      Bcast8Pack,
-                                                     Bcast8Run,
+                                                     Bcast8Run<Kernel>,
                                                      /*transformed=*/false,
                                                      /*per_run=*/nullptr,
                                                      /*residual_in_place=*/nullptr,

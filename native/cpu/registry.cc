@@ -9,6 +9,8 @@ extern const ConvImpl kConvDepthwise3x3Avx2;
 extern const ConvImpl kConvDepthwise3x3Scalar;
 extern const ConvImpl kConvGroupedS2BcastAvx512;
 extern const ConvImpl kConvGrouped3x3Bcast8Avx512;
+extern const ConvImpl kConvGrouped3x3Bcast8Avx2;
+extern const ConvImpl kConvGrouped3x3Bcast8Scalar;
 extern const ConvImpl kConvGroupedS2B32Avx512;
 extern const ConvImpl kConvGroupedS2RowsAvx512;
 extern const ConvImpl kConvGroupedS2SmallAvx512;
@@ -68,8 +70,10 @@ const ConvImpl* const* ConvImpls(int* count) {
       &kConvGrouped3x3s1Avx512,      // 80: groups > 1, Cg < 16, 3x3 stride 1 pad 1
       &kConvGrouped3x3s2Avx512,      // 80: groups > 1, Cg < 16, 3x3 stride 2 pad 1
       &kConvDepthwise3x3Scalar,      // 75
+      &kConvGrouped3x3Bcast8Avx2,    // 71: groups > 1, Kg 8, 3x3 s2 pad 1 (s1 when forced): no even/odd split
       &kConvGrouped3x3s1Avx2,        // 70
       &kConvGrouped3x3s2Avx2,        // 70
+      &kConvGrouped3x3Bcast8Scalar,  // 66: as grouped3x3_bcast8_avx2
       &kConvGrouped3x3s1Scalar,      // 65
       &kConvGrouped3x3s2Scalar,      // 65
       &kConvGroupedAvx512,           // 60: groups > 1, Cg < 16

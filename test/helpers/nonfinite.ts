@@ -49,6 +49,9 @@ export const KERNEL_SHAPES: KernelShape[] = [
   { family: 'winograd22_otf', isas: ['avx512'], t: c(2, 40, 9, 7, 24, 3, 1, 1, 1), transformed: true },
   { family: 'grouped3x3s1', isas: ALL, t: c(2, 24, 9, 13, 24, 3, 4, 1, 1) },
   { family: 'grouped3x3s2', isas: ALL, t: c(2, 24, 11, 13, 24, 3, 4, 2, 1) },
+  // 8 output channels per group in the lanes: a stride-1 and a stride-2 path.
+  { family: 'grouped3x3_bcast8', isas: ALL, t: c(2, 16, 11, 13, 16, 3, 2, 1, 1) },
+  { family: 'grouped3x3_bcast8', isas: ALL, t: c(2, 16, 11, 13, 16, 3, 2, 2, 1) },
   { family: 'grouped3x3s2_rows', isas: ['avx512'], t: c(2, 32, 19, 27, 32, 3, 2, 2, 1) },
   { family: 'grouped3x3s2_bcast', isas: ['avx512'], t: c(2, 32, 19, 27, 32, 3, 2, 2, 1) },
   { family: 'grouped3x3s2_small', isas: ['avx512'], t: c(2, 64, 13, 13, 64, 3, 2, 2, 1) },
